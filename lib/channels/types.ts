@@ -1,0 +1,84 @@
+/**
+ * The seam between the notice sweep and the delivery channels.
+ */
+import type {
+  Channel,
+  Instance,
+  Notification,
+  ScheduledAction,
+  Stage,
+  Target,
+  User,
+} from "../types.ts";
+
+/** A plain email, whichever transport carries it (outbox, Resend, internal route). */
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Free-form labels kept with the message (outbox) or sent as provider tags. */
+  tags?: Record<string, string>;
+}
+
+export type SendFailure = {
+  ok: false;
+  /** true: try again later (timeout, 429, 5xx, network). false: give up now. */
+  transient: boolean;
+  error: string;
+  /** How long the upstream asked us to wait (Retry-After, ratelimit-reset). */
+  retryAfterMs?: number;
+};
+export type SendResult = { ok: true; id: string | null } | SendFailure;
+
+/**
+ * Sends email. `idempotencyKey` makes a repeat of the same call a no-op at the
+ * provider (Resend keeps keys for 24 hours).
+ */
+export interface EmailSender {
+  readonly name: string;
+  send(
+    message: EmailMessage,
+    opts?: { idempotencyKey?: string; signal?: AbortSignal },
+  ): Promise<SendResult>;
+  /** Up to 100 messages in one call; one result for the whole batch. */
+  sendBatch(
+    messages: EmailMessage[],
+    opts?: { idempotencyKey?: string; signal?: AbortSignal },
+  ): Promise<SendResult>;
+}
+
+/** Everything a channel needs to render and deliver one notification row. */
+export interface NoticeItem {
+  notification: Notification;
+  user: User;
+  /** null when the instance record is gone; templates fall back to the id. */
+  instance: Instance | null;
+  action: ScheduledAction;
+  stage: Stage;
+  target: Target;
+  /** OpenClaw version of the target tag (version changes), when the catalog knows it. */
+  targetOpenclawVersion: string | null;
+}
+
+export type DispatchOutcome =
+  | { status: "sent"; detail?: string }
+  | { status: "retry"; error: string; retryAfterMs?: number }
+  | { status: "failed"; error: string };
+
+/**
+ * Delivers a group of claimed rows of one channel. Returns one outcome per
+ * item, in order. Must not throw for a single bad item; a throw fails the
+ * whole group as transient.
+ */
+export interface ChannelDispatcher {
+  readonly channel: Channel;
+  /** Largest group the sweep should hand over at once (email batch: 100). */
+  readonly maxGroupSize: number;
+  dispatch(
+    items: NoticeItem[],
+    opts: { groupId: string; signal: AbortSignal },
+  ): Promise<DispatchOutcome[]>;
+}
+
+export type Dispatchers = Record<Channel, ChannelDispatcher>;

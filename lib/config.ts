@@ -1,0 +1,207 @@
+/**
+ * Configuration: the only module that reads `Deno.env`. Every value is parsed
+ * with zod; a bad value stops start-up with one message naming every problem.
+ */
+import { z } from "zod";
+
+const bool = (fallback: boolean) =>
+  z.string().trim().toLowerCase().optional().transform((v, ctx) => {
+    if (v === undefined || v === "") return fallback;
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off"].includes(v)) return false;
+    ctx.addIssue({
+      code: "custom",
+      message: `expected true or false, got "${v}"`,
+    });
+    return z.NEVER;
+  });
+
+const optionalString = z.string().trim().optional().transform((v) =>
+  v ? v : null
+);
+const optionalUrl = z.string().trim().optional().transform((v, ctx) => {
+  if (!v) return null;
+  try {
+    const u = new URL(v);
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
+    return v.replace(/\/+$/, "");
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected an http(s) URL, got "${v}"`,
+    });
+    return z.NEVER;
+  }
+});
+const int = (fallback: number, min: number, max: number) =>
+  z.string().trim().optional().transform((v, ctx) => {
+    if (v === undefined || v === "") return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a whole number from ${min} to ${max}, got "${v}"`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+const number = (fallback: number, min: number, max: number) =>
+  z.string().trim().optional().transform((v, ctx) => {
+    if (v === undefined || v === "") return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a number from ${min} to ${max}, got "${v}"`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+const secret = (name: string) =>
+  z.string().optional().transform((v, ctx) => {
+    if (v === undefined || v === "") return null;
+    if (v.length < 16) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${name} must be at least 16 characters`,
+      });
+      return z.NEVER;
+    }
+    return v;
+  });
+
+const EnvSchema = z.object({
+  PORT: int(8000, 1, 65535),
+  KV_PATH: optionalString,
+  PUBLIC_URL: optionalUrl,
+  ADMIN_EMAILS: z.string().optional().transform((v, ctx) => {
+    const list = (v ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(
+      Boolean,
+    );
+    for (const e of list) {
+      if (!z.email().safeParse(e).success) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${e}" is not an email address`,
+        });
+      }
+    }
+    return list;
+  }),
+  ADMIN_API_TOKEN: secret("ADMIN_API_TOKEN"),
+  INTERNAL_API_SECRET: secret("INTERNAL_API_SECRET"),
+  RESEND_API_KEY: optionalString,
+  RESEND_BASE_URL: optionalUrl,
+  EMAIL_FROM: z.string().trim().optional().transform((v) =>
+    v || "KiloClaw <notices@kiloclaw.local>"
+  ),
+  EMAIL_RATE_PER_SECOND: number(5, 0.1, 1000),
+  EXPO_ACCESS_TOKEN: optionalString,
+  EXPO_BASE_URL: optionalUrl,
+  SCHEDULE_MIN_AHEAD_SECONDS: int(60, 0, 7 * 24 * 3600),
+  DEMO_SEED: z.string().optional(),
+  CONTROLLER_URL: optionalUrl,
+  CONTROLLER_SECRET: secret("CONTROLLER_SECRET"),
+  SIDE_EFFECTS_URL: optionalUrl,
+  DENO_DEPLOYMENT_ID: optionalString,
+});
+
+export interface Config {
+  port: number;
+  /** null means Deno's default KV (Deno Deploy). */
+  kvPath: string | null;
+  publicUrl: string;
+  secureCookies: boolean;
+  adminEmails: string[];
+  adminApiToken: string | null;
+  internalApiSecret: string | null;
+  resendApiKey: string | null;
+  resendBaseUrl: string | null;
+  emailFrom: string;
+  emailRatePerSecond: number;
+  expoAccessToken: string | null;
+  expoBaseUrl: string | null;
+  /** true when push goes through Expo, false when it goes to the outbox. */
+  pushViaExpo: boolean;
+  scheduleMinAheadSeconds: number;
+  demoSeed: boolean;
+  controllerUrl: string | null;
+  controllerSecret: string | null;
+  sideEffectsUrl: string | null;
+  onDeploy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Configuration is invalid:\n${
+        problems.map((p) => `  - ${p}`).join("\n")
+      }`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses an environment (a plain object, so tests need not touch Deno.env). */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) =>
+        `${i.path.join(".") || "environment"}: ${i.message}`
+      ),
+    );
+  }
+  const e = parsed.data;
+  const onDeploy = e.DENO_DEPLOYMENT_ID !== null;
+  const demo = bool(!onDeploy).safeParse(e.DEMO_SEED);
+  const problems: string[] = [];
+  if (!demo.success) {
+    problems.push(`DEMO_SEED: ${demo.error.issues[0].message}`);
+  }
+  if (e.CONTROLLER_URL && !e.CONTROLLER_SECRET) {
+    problems.push("CONTROLLER_SECRET: required when CONTROLLER_URL is set");
+  }
+  if (e.SIDE_EFFECTS_URL && !e.INTERNAL_API_SECRET) {
+    problems.push("INTERNAL_API_SECRET: required when SIDE_EFFECTS_URL is set");
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  return {
+    port: e.PORT,
+    kvPath: e.KV_PATH ?? (onDeploy ? null : "./data/kiloclaw.sqlite3"),
+    publicUrl,
+    secureCookies: publicUrl.startsWith("https:"),
+    adminEmails: e.ADMIN_EMAILS,
+    adminApiToken: e.ADMIN_API_TOKEN,
+    internalApiSecret: e.INTERNAL_API_SECRET,
+    resendApiKey: e.RESEND_API_KEY,
+    resendBaseUrl: e.RESEND_BASE_URL,
+    emailFrom: e.EMAIL_FROM,
+    emailRatePerSecond: e.EMAIL_RATE_PER_SECOND,
+    expoAccessToken: e.EXPO_ACCESS_TOKEN,
+    expoBaseUrl: e.EXPO_BASE_URL,
+    pushViaExpo: Boolean(e.EXPO_ACCESS_TOKEN || e.EXPO_BASE_URL),
+    scheduleMinAheadSeconds: e.SCHEDULE_MIN_AHEAD_SECONDS,
+    demoSeed: demo.success ? demo.data : false,
+    controllerUrl: e.CONTROLLER_URL,
+    controllerSecret: e.CONTROLLER_SECRET,
+    sideEffectsUrl: e.SIDE_EFFECTS_URL,
+    onDeploy,
+  };
+}
+
+/** Reads the process environment. The one place that touches `Deno.env`. */
+export function loadConfig(): Config {
+  return parseConfig(Deno.env.toObject());
+}
+
+/** A configuration for tests: in-memory KV, no seed, outbox transports. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...parseConfig({ KV_PATH: ":memory:", DEMO_SEED: "false" }),
+    ...overrides,
+  };
+}

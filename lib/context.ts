@@ -1,0 +1,32 @@
+/**
+ * The running app's dependencies, set once at start-up (main.ts) or per test.
+ * Routes read them with `appContext()`; domain functions take what they need
+ * as arguments so tests can pass their own.
+ */
+import type { Config } from "./config.ts";
+import type { Dispatchers, EmailSender } from "./channels/types.ts";
+import type { InstanceController } from "./scheduler/controller.ts";
+
+export interface AppContext {
+  config: Config;
+  kv: Deno.Kv;
+  /** Sign-in emails and notices go through the same configured sender. */
+  email: EmailSender;
+  dispatchers: Dispatchers;
+  controller: InstanceController;
+  /** Wall clock in epoch ms; tests replace it. */
+  now: () => number;
+}
+
+let current: AppContext | null = null;
+
+export function setAppContext(ctx: AppContext | null): void {
+  current = ctx;
+}
+
+export function appContext(): AppContext {
+  if (!current) {
+    throw new Error("app context is not set: call setAppContext() first");
+  }
+  return current;
+}

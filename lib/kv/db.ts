@@ -1,0 +1,34 @@
+import type { Config } from "../config.ts";
+
+/** Opens KV from the configured path, creating its folder. null = Deno Deploy's KV. */
+export async function openKv(config: Pick<Config, "kvPath">): Promise<Deno.Kv> {
+  const path = config.kvPath;
+  if (path && path !== ":memory:") {
+    const dir = path.replace(/[\\/][^\\/]*$/, "");
+    if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
+  }
+  return await Deno.openKv(path ?? undefined);
+}
+
+/**
+ * Commits an atomic operation, retrying when the local SQLite file is busy
+ * ("database is locked"). A failed check (`ok: false`) is returned, not retried.
+ */
+export async function commitRetrying(
+  build: () => Deno.AtomicOperation,
+  attempts = 8,
+): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+  for (let i = 0;; i++) {
+    try {
+      return await build().commit();
+    } catch (err) {
+      if (i >= attempts - 1 || !isTransientKvError(err)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * 2 ** i + Math.random() * 10));
+    }
+  }
+}
+
+export function isTransientKvError(err: unknown): boolean {
+  const msg = err instanceof Error ? err.message : String(err);
+  return /database is locked|busy|timed out|Transaction conflict/i.test(msg);
+}

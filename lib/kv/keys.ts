@@ -1,0 +1,100 @@
+/**
+ * Every KV key shape the app uses, in one place. Modules build keys only
+ * through these factories; routes never build keys.
+ *
+ * Indexes hold ids (or nothing), never copies of records.
+ */
+import type { Channel, NotificationKind } from "../types.ts";
+
+export const keys = {
+  // users
+  user: (id: string) => ["users", id] as const,
+  users: () => ["users"] as const,
+  userByEmail: (email: string) =>
+    ["users_by_email", email.toLowerCase()] as const,
+
+  // instances
+  instance: (id: string) => ["instances", id] as const,
+  instances: () => ["instances"] as const,
+  instanceByOwner: (ownerId: string, instanceId: string) =>
+    ["instances_by_owner", ownerId, instanceId] as const,
+  instancesByOwner: (ownerId: string) =>
+    ["instances_by_owner", ownerId] as const,
+  instanceByTag: (imageTag: string, instanceId: string) =>
+    ["instances_by_tag", imageTag, instanceId] as const,
+  instancesByTag: (imageTag: string) => ["instances_by_tag", imageTag] as const,
+
+  // catalog
+  catalogEntry: (imageTag: string) => ["catalog", imageTag] as const,
+  catalog: () => ["catalog"] as const,
+
+  // auth
+  session: (id: string) => ["sessions", id] as const,
+  loginToken: (tokenHash: string) => ["login_tokens", tokenHash] as const,
+  rateLimit: (scope: string, subject: string, window: number) =>
+    ["rate_limits", scope, subject, window] as const,
+
+  // embedded outbox (email and push when no provider is configured)
+  outboxMessage: (id: string) => ["outbox", id] as const,
+  outbox: () => ["outbox"] as const,
+
+  // scheduled actions (ids are UUIDv7, so key order is creation order)
+  action: (id: string) => ["actions", id] as const,
+  actions: () => ["actions"] as const,
+  actionCounter: (
+    actionId: string,
+    name: "total" | "applied" | "skipped" | "failed",
+  ) => ["action_counters", actionId, name] as const,
+  stage: (actionId: string, index: number) =>
+    ["stages", actionId, index] as const,
+  stages: (actionId: string) => ["stages", actionId] as const,
+  /** Pending stages ordered by the time they are due. */
+  stageDue: (scheduledAtMs: number, actionId: string, index: number) =>
+    ["stages_due", scheduledAtMs, actionId, index] as const,
+  stagesDue: () => ["stages_due"] as const,
+  target: (id: string) => ["targets", id] as const,
+  targetByAction: (actionId: string, targetId: string) =>
+    ["targets_by_action", actionId, targetId] as const,
+  targetsByAction: (actionId: string) =>
+    ["targets_by_action", actionId] as const,
+  /** An instance's one pending target: the lock that makes a second schedule a conflict. */
+  instancePendingTarget: (instanceId: string) =>
+    ["instance_pending_target", instanceId] as const,
+  targetByInstance: (instanceId: string, targetId: string) =>
+    ["targets_by_instance", instanceId, targetId] as const,
+  targetsByInstance: (instanceId: string) =>
+    ["targets_by_instance", instanceId] as const,
+  /** Targets in `running`, ordered by claim time, for recovery. */
+  targetRunning: (claimedAtMs: number, targetId: string) =>
+    ["targets_running", claimedAtMs, targetId] as const,
+  targetsRunning: () => ["targets_running"] as const,
+
+  // notifications
+  notification: (id: string) => ["notifications", id] as const,
+  notifications: () => ["notifications"] as const,
+  notificationByTarget: (
+    targetId: string,
+    kind: NotificationKind,
+    channel: Channel,
+  ) => ["notifications_by_target", targetId, kind, channel] as const,
+  notificationsByTarget: (targetId: string) =>
+    ["notifications_by_target", targetId] as const,
+  /** Pending rows only, ordered by the time they become due. */
+  notificationDue: (dueAtMs: number, notificationId: string) =>
+    ["notifications_due", dueAtMs, notificationId] as const,
+  notificationsDue: () => ["notifications_due"] as const,
+  /** Rows in `sending`, ordered by claim time, for recovery. */
+  notificationSending: (claimedAtMs: number, notificationId: string) =>
+    ["notifications_sending", claimedAtMs, notificationId] as const,
+  notificationsSending: () => ["notifications_sending"] as const,
+  emailBatch: (batchId: string) => ["email_batches", batchId] as const,
+  sweepLastRun: () => ["sweep_last_run"] as const,
+
+  // push
+  pushReceipt: (checkAfterMs: number, ticketId: string) =>
+    ["push_receipts", checkAfterMs, ticketId] as const,
+  pushReceipts: () => ["push_receipts"] as const,
+
+  // bookkeeping
+  meta: (name: string) => ["meta", name] as const,
+};

@@ -1,0 +1,181 @@
+/**
+ * Domain types shared by server code and islands. Side-effect free: islands may
+ * import this module, so it must never import anything that opens KV.
+ */
+
+export type Role = "admin" | "user";
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  /** IANA time zone, e.g. "Europe/Berlin". */
+  timeZone: string | null;
+  role: Role;
+  /** Expo push tokens registered by the user's devices. */
+  pushTokens: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type InstanceStatus = "running" | "destroyed";
+
+export interface Instance {
+  id: string;
+  name: string;
+  ownerId: string;
+  imageTag: string;
+  pinnedImageTag: string | null;
+  status: InstanceStatus;
+  lastRestartAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CatalogEntry {
+  imageTag: string;
+  openclawVersion: string;
+  available: boolean;
+  updatedAt: string;
+}
+
+export type ActionType = "scheduled_restart" | "version_change";
+export type ActionStatus =
+  | "scheduled"
+  | "running"
+  | "completed"
+  | "failed"
+  | "cancelled";
+export type Channel = "email" | "webapp" | "mobile_push";
+export const CHANNELS: readonly Channel[] = ["email", "webapp", "mobile_push"];
+
+export interface NotifySettings {
+  notify: boolean;
+  /** 0–168 hours before the stage's scheduledAt. */
+  noticeLeadHours: number;
+  noticeSubject: string | null;
+  noticeBody: string | null;
+  noticeChannels: Channel[];
+}
+
+export interface ScheduledAction extends NotifySettings {
+  id: string;
+  actionType: ActionType;
+  /** Target image tag for a version change, null for a restart. */
+  imageTag: string | null;
+  overridePins: boolean;
+  reason: string | null;
+  status: ActionStatus;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  cancelledAt: string | null;
+}
+
+/** Counters live in their own KV `sum` keys, never in the action record. */
+export interface ActionCounters {
+  total: number;
+  applied: number;
+  skipped: number;
+  failed: number;
+}
+
+export type StageStatus =
+  | "pending"
+  | "running"
+  | "completed"
+  | "cancelled"
+  | "failed";
+
+export interface Stage {
+  actionId: string;
+  index: number;
+  scheduledAt: string;
+  status: StageStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export type TargetStatus =
+  | "pending"
+  | "running"
+  | "applied"
+  | "skipped"
+  | "failed";
+
+export type SkipReason =
+  | "cancelled"
+  | "pinned"
+  | "pin_changed_in_flight"
+  | "destroyed";
+
+export interface Target {
+  id: string;
+  actionId: string;
+  stageIndex: number;
+  instanceId: string;
+  userId: string;
+  sourceImageTag: string;
+  /** The image tag after the action: the new tag for a version change, the source tag for a restart. */
+  targetImageTag: string;
+  status: TargetStatus;
+  skipReason: SkipReason | null;
+  error: string | null;
+  claimedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+}
+
+export type NotificationKind = "notice" | "cancelled";
+export type NotificationStatus = "pending" | "sending" | "sent" | "failed";
+
+export interface Notification {
+  id: string;
+  actionId: string;
+  stageIndex: number;
+  targetId: string;
+  instanceId: string;
+  userId: string;
+  kind: NotificationKind;
+  channel: Channel;
+  status: NotificationStatus;
+  /** When the row becomes due (epoch ms); also the due-index key while pending. */
+  dueAt: number;
+  attempts: number;
+  /**
+   * Dispatch group fixed when the row is first claimed for sending (email goes
+   * out in Resend batches keyed by this id); kept across retries so a resend
+   * replays the same batch under the same idempotency key.
+   */
+  batchId: string | null;
+  claimedAt: string | null;
+  sentAt: string | null;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the workspace banner reads (`GET /api/instances/:id/status`). */
+export interface BannerAction {
+  scheduledActionId: string;
+  actionType: ActionType;
+  scheduledAt: string;
+  targetImageTag: string | null;
+  targetOpenclawVersion: string | null;
+}
+
+export interface SweepResult {
+  processed: number;
+  sent: number;
+  failed: number;
+  recovered: number;
+  voidedStale: number;
+}
+
+export interface SweepRun extends SweepResult {
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+}
