@@ -1,0 +1,160 @@
+/** Users: records, the email index, push tokens. */
+import { keys } from "./keys.ts";
+import { commitRetrying } from "./db.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
+import type { Role, User } from "../types.ts";
+
+export async function getUser(kv: Deno.Kv, id: string): Promise<User | null> {
+  return (await kv.get<User>(keys.user(id))).value;
+}
+
+export async function getUserByEmail(
+  kv: Deno.Kv,
+  email: string,
+): Promise<User | null> {
+  const idx = await kv.get<string>(keys.userByEmail(email));
+  return idx.value ? await getUser(kv, idx.value) : null;
+}
+
+export async function listUsers(kv: Deno.Kv): Promise<User[]> {
+  const out: User[] = [];
+  for await (const e of kv.list<User>({ prefix: keys.users() })) {
+    out.push(e.value);
+  }
+  return out;
+}
+
+export interface UserInput {
+  email: string;
+  name?: string | null;
+  timeZone?: string | null;
+  admin?: boolean;
+}
+
+/** Creates or replaces a user; the email must not belong to another user (409). */
+export async function putUser(
+  kv: Deno.Kv,
+  id: string,
+  input: UserInput,
+  now = Date.now(),
+): Promise<User> {
+  const email = input.email.trim().toLowerCase();
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const [cur, owner] = await kv.getMany<[User, string]>([
+      keys.user(id),
+      keys.userByEmail(email),
+    ]);
+    if (owner.value && owner.value !== id) {
+      throw new ConflictError(
+        `email ${email} already belongs to user ${owner.value}`,
+      );
+    }
+    const prev = cur.value;
+    const at = new Date(now).toISOString();
+    const user: User = {
+      id,
+      email,
+      name: input.name === undefined ? prev?.name ?? null : input.name,
+      timeZone: input.timeZone === undefined
+        ? prev?.timeZone ?? null
+        : input.timeZone,
+      role: input.admin === undefined
+        ? prev?.role ?? "user"
+        : (input.admin ? "admin" : "user"),
+      pushTokens: prev?.pushTokens ?? [],
+      createdAt: prev?.createdAt ?? at,
+      updatedAt: at,
+    };
+    const res = await commitRetrying(() => {
+      const op = kv.atomic().check(cur).check(owner)
+        .set(keys.user(id), user)
+        .set(keys.userByEmail(email), id);
+      if (prev && prev.email !== email) op.delete(keys.userByEmail(prev.email));
+      return op;
+    });
+    if (res.ok) return user;
+  }
+  throw new ConflictError(
+    `user ${id} is being changed by another request; try again`,
+  );
+}
+
+/** Hard delete: the record and its email index. Instances keep their owner id (the orphaned-user path). */
+export async function deleteUser(kv: Deno.Kv, id: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const cur = await kv.get<User>(keys.user(id));
+    if (!cur.value) return false;
+    const email = cur.value.email;
+    const res = await commitRetrying(() =>
+      kv.atomic().check(cur).delete(keys.user(id)).delete(
+        keys.userByEmail(email),
+      )
+    );
+    if (res.ok) return true;
+  }
+  throw new ConflictError(
+    `user ${id} is being changed by another request; try again`,
+  );
+}
+
+/** Applies `change` to a user record under an optimistic check, retrying on conflict. */
+export async function updateUser(
+  kv: Deno.Kv,
+  id: string,
+  change: (u: User) => User,
+): Promise<User> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const cur = await kv.get<User>(keys.user(id));
+    if (!cur.value) throw new NotFoundError(`user ${id} not found`);
+    const next = change(cur.value);
+    const res = await commitRetrying(() =>
+      kv.atomic().check(cur).set(keys.user(id), next)
+    );
+    if (res.ok) return next;
+  }
+  throw new ConflictError(
+    `user ${id} is being changed by another request; try again`,
+  );
+}
+
+/** At most this many devices per user; the oldest token goes first. */
+export const MAX_PUSH_TOKENS = 20;
+
+export function addPushToken(
+  kv: Deno.Kv,
+  userId: string,
+  token: string,
+): Promise<User> {
+  return updateUser(kv, userId, (u) => ({
+    ...u,
+    pushTokens: [...u.pushTokens.filter((t) => t !== token), token].slice(
+      -MAX_PUSH_TOKENS,
+    ),
+  }));
+}
+
+export async function removePushTokens(
+  kv: Deno.Kv,
+  userId: string,
+  tokens: string[],
+): Promise<User | null> {
+  try {
+    return await updateUser(kv, userId, (u) => ({
+      ...u,
+      pushTokens: u.pushTokens.filter((t) => !tokens.includes(t)),
+    }));
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}
+
+/** The role that counts: the stored role, or admin when the address is in ADMIN_EMAILS. */
+export function effectiveRole(
+  user: User,
+  adminEmails: readonly string[],
+): Role {
+  return user.role === "admin" || adminEmails.includes(user.email.toLowerCase())
+    ? "admin"
+    : "user";
+}
