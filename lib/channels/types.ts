@@ -10,6 +10,7 @@ import type {
   Target,
   User,
 } from "../types.ts";
+import type { ScheduledActionPush } from "./push_payload.ts";
 
 /** A plain email, whichever transport carries it (outbox, Resend, internal route). */
 export interface EmailMessage {
@@ -29,7 +30,14 @@ export type SendFailure = {
   /** How long the upstream asked us to wait (Retry-After, ratelimit-reset). */
   retryAfterMs?: number;
 };
-export type SendResult = { ok: true; id: string | null } | SendFailure;
+export type SendResult =
+  | {
+    ok: true;
+    id: string | null;
+    /** One provider id per message of a batch, in order, when the provider says. */
+    ids?: string[];
+  }
+  | SendFailure;
 
 /**
  * Sends email. `idempotencyKey` makes a repeat of the same call a no-op at the
@@ -82,3 +90,26 @@ export interface ChannelDispatcher {
 }
 
 export type Dispatchers = Record<Channel, ChannelDispatcher>;
+
+/** One Expo push message, shaped as in DESIGN ("Push payload"). */
+export type PushMessage = ScheduledActionPush;
+
+/** Expo's answer per message: a ticket id to read the receipt with later, or why it was refused. */
+export type PushTicket =
+  | { status: "ok"; id: string }
+  | { status: "error"; message: string; details?: { error?: string } };
+
+export type PushReceipt =
+  | { status: "ok" }
+  | { status: "error"; message: string; details?: { error?: string } };
+
+/**
+ * Carries push messages (Expo, or the outbox). `send` answers one ticket per
+ * message, in order, and throws when the request itself failed.
+ */
+export interface PushTransport {
+  readonly name: string;
+  send(messages: PushMessage[]): Promise<PushTicket[]>;
+  /** Receipts by ticket id; a transport without receipts (the outbox) leaves it out. */
+  getReceipts?(ticketIds: string[]): Promise<Record<string, PushReceipt>>;
+}

@@ -1,0 +1,80 @@
+import type { ComponentChildren } from "preact";
+
+const body = {
+  margin: "0",
+  padding: "24px",
+  backgroundColor: "#f5f5f4",
+  fontFamily: "Helvetica, Arial, sans-serif",
+  color: "#1c1917",
+};
+const card = {
+  maxWidth: "560px",
+  margin: "0 auto",
+  padding: "24px",
+  backgroundColor: "#ffffff",
+  borderRadius: "8px",
+  lineHeight: "1.5",
+};
+const button = {
+  display: "inline-block",
+  padding: "10px 16px",
+  backgroundColor: "#1c1917",
+  color: "#ffffff",
+  borderRadius: "6px",
+  textDecoration: "none",
+};
+
+/** The frame every KiloClaw email shares: heading, content, the workspace link. */
+export function EmailLayout(
+  props: {
+    title: string;
+    workspaceUrl: string;
+    children: ComponentChildren;
+  },
+) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{props.title}</title>
+      </head>
+      <body style={body}>
+        <div style={card}>
+          <h1 style={{ fontSize: "20px", margin: "0 0 16px" }}>
+            {props.title}
+          </h1>
+          {props.children}
+          <p style={{ margin: "24px 0 8px" }}>
+            <a href={props.workspaceUrl} style={button}>
+              Open your workspace
+            </a>
+          </p>
+          <p style={{ fontSize: "12px", color: "#78716c" }}>
+            Or paste this link into your browser: {props.workspaceUrl}
+          </p>
+        </div>
+      </body>
+    </html>
+  );
+}
+
+/**
+ * The admin's message as text: Preact escapes it, so markup arrives inert,
+ * and each line break becomes a `<br>`.
+ */
+export function AdminMessage(props: { text: string | null }) {
+  if (!props.text?.trim()) return null;
+  const lines = props.text.replace(/\r\n?/g, "\n").split("\n");
+  return (
+    <p
+      style={{
+        padding: "12px",
+        backgroundColor: "#f5f5f4",
+        borderLeft: "3px solid #a8a29e",
+      }}
+    >
+      {lines.flatMap((line, i) => i === 0 ? [line] : [<br key={i} />, line])}
+    </p>
+  );
+}

@@ -1,0 +1,31 @@
+import { EmailLayout } from "./layout.tsx";
+import { type ScheduledActionEmailProps, whenLabel } from "./props.ts";
+
+export const RESTART_CANCELLED_SUBJECT = "KiloClaw: Restart Cancelled";
+
+export function RestartCancelledEmail(p: ScheduledActionEmailProps) {
+  return (
+    <EmailLayout title="Restart cancelled" workspaceUrl={p.workspaceUrl}>
+      <p>Hi {p.greetingName},</p>
+      <p>
+        The restart of your KiloClaw instance <strong>{p.instanceName}</strong>
+        {" "}
+        planned for <strong>{p.whenUtc}</strong>
+        {p.whenLocal ? ` (${p.whenLocal})` : null}{" "}
+        has been cancelled. Nothing changes for you.
+      </p>
+    </EmailLayout>
+  );
+}
+
+export function restartCancelledText(p: ScheduledActionEmailProps): string {
+  return [
+    `Hi ${p.greetingName},`,
+    "",
+    `The restart of your KiloClaw instance ${p.instanceName} planned for ${
+      whenLabel(p)
+    } has been cancelled. Nothing changes for you.`,
+    "",
+    `Open your workspace: ${p.workspaceUrl}`,
+  ].join("\n");
+}

@@ -1,0 +1,33 @@
+import { AdminMessage, EmailLayout } from "./layout.tsx";
+import { type ScheduledActionEmailProps, whenLabel } from "./props.ts";
+
+export const RESTART_NOTICE_SUBJECT = "KiloClaw: Restart Scheduled";
+
+export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
+  return (
+    <EmailLayout title="Restart scheduled" workspaceUrl={p.workspaceUrl}>
+      <p>Hi {p.greetingName},</p>
+      <p>
+        Your KiloClaw instance <strong>{p.instanceName}</strong> will restart on
+        {" "}
+        <strong>{p.whenUtc}</strong>
+        {p.whenLocal ? ` (${p.whenLocal})` : null}. Your chat may be unavailable
+        for a few minutes while it comes back up.
+      </p>
+      <AdminMessage text={p.adminMessage} />
+    </EmailLayout>
+  );
+}
+
+export function restartNoticeText(p: ScheduledActionEmailProps): string {
+  return [
+    `Hi ${p.greetingName},`,
+    "",
+    `Your KiloClaw instance ${p.instanceName} will restart on ${
+      whenLabel(p)
+    }. Your chat may be unavailable for a few minutes while it comes back up.`,
+    ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),
+    "",
+    `Open your workspace: ${p.workspaceUrl}`,
+  ].join("\n");
+}

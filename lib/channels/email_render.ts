@@ -1,0 +1,118 @@
+/** Turns a notification row into the email its user gets: subject, HTML and text. */
+import { renderToString } from "preact-render-to-string";
+import { h } from "preact";
+import type { EmailMessage, NoticeItem } from "./types.ts";
+import {
+  formatInZone,
+  formatUtc,
+  greetingName,
+} from "../../components/email/format.ts";
+import type { ScheduledActionEmailProps } from "../../components/email/props.ts";
+import {
+  RESTART_NOTICE_SUBJECT,
+  RestartNoticeEmail,
+  restartNoticeText,
+} from "../../components/email/restart_notice.tsx";
+import {
+  VERSION_CHANGE_NOTICE_SUBJECT,
+  VersionChangeNoticeEmail,
+  versionChangeNoticeText,
+} from "../../components/email/version_change_notice.tsx";
+import {
+  RESTART_CANCELLED_SUBJECT,
+  RestartCancelledEmail,
+  restartCancelledText,
+} from "../../components/email/restart_cancelled.tsx";
+import {
+  VERSION_CHANGE_CANCELLED_SUBJECT,
+  VersionChangeCancelledEmail,
+  versionChangeCancelledText,
+} from "../../components/email/version_change_cancelled.tsx";
+import type { ActionType, NotificationKind } from "../types.ts";
+import type { FunctionComponent } from "preact";
+
+interface Template {
+  subject: string;
+  html: FunctionComponent<ScheduledActionEmailProps>;
+  text: (p: ScheduledActionEmailProps) => string;
+}
+
+const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
+  scheduled_restart: {
+    notice: {
+      subject: RESTART_NOTICE_SUBJECT,
+      html: RestartNoticeEmail,
+      text: restartNoticeText,
+    },
+    cancelled: {
+      subject: RESTART_CANCELLED_SUBJECT,
+      html: RestartCancelledEmail,
+      text: restartCancelledText,
+    },
+  },
+  version_change: {
+    notice: {
+      subject: VERSION_CHANGE_NOTICE_SUBJECT,
+      html: VersionChangeNoticeEmail,
+      text: versionChangeNoticeText,
+    },
+    cancelled: {
+      subject: VERSION_CHANGE_CANCELLED_SUBJECT,
+      html: VersionChangeCancelledEmail,
+      text: versionChangeCancelledText,
+    },
+  },
+};
+
+export function workspaceUrl(publicUrl: string, instanceId: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}/claw/${
+    encodeURIComponent(instanceId)
+  }`;
+}
+
+export function emailProps(
+  item: NoticeItem,
+  publicUrl: string,
+): ScheduledActionEmailProps {
+  const { notification, user, instance, action, stage, target } = item;
+  const isVersion = action.actionType === "version_change";
+  return {
+    greetingName: greetingName(user.name),
+    instanceName: instance?.name?.trim() || notification.instanceId,
+    whenUtc: formatUtc(stage.scheduledAt),
+    whenLocal: formatInZone(stage.scheduledAt, user.timeZone),
+    workspaceUrl: workspaceUrl(publicUrl, notification.instanceId),
+    adminMessage: notification.kind === "notice" ? action.noticeBody : null,
+    targetImageTag: isVersion
+      ? (target.targetImageTag || action.imageTag)
+      : null,
+    openclawVersion: isVersion ? item.targetOpenclawVersion : null,
+  };
+}
+
+/**
+ * The email for one row. The admin's subject replaces the default for
+ * notices only: a cancellation always says what it is.
+ */
+export function renderNoticeEmail(
+  item: NoticeItem,
+  publicUrl: string,
+): EmailMessage {
+  const { notification, action } = item;
+  const template = TEMPLATES[action.actionType][notification.kind];
+  const props = emailProps(item, publicUrl);
+  const custom = action.noticeSubject?.trim();
+  return {
+    to: item.user.email,
+    subject: notification.kind === "notice" && custom
+      ? custom
+      : template.subject,
+    html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
+    text: template.text(props),
+    tags: {
+      notification: notification.id,
+      action: action.id,
+      kind: notification.kind,
+    },
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * The embedded outbox: email and push land in KV instead of a provider when
+ * none is configured, so a demo or a test can read what users would get.
+ * Ids are UUIDv7, so listing the keys in reverse is newest first.
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { newId } from "../ids.ts";
+import type {
+  EmailMessage,
+  EmailSender,
+  PushMessage,
+  PushTicket,
+  PushTransport,
+  SendResult,
+} from "./types.ts";
+
+export interface OutboxEmail {
+  id: string;
+  kind: "email";
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  tags: Record<string, string>;
+  createdAt: string;
+}
+
+export interface OutboxPush {
+  id: string;
+  kind: "push";
+  to: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  tags: Record<string, string>;
+  createdAt: string;
+}
+
+export type OutboxMessage = OutboxEmail | OutboxPush;
+
+/** Resend forgets an idempotency key after 24 hours; the outbox does the same. */
+const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+/** KV caps one value at 64 KiB; keep headroom for the key and the envelope. */
+const MAX_MESSAGE_BYTES = 60_000;
+/** KV caps one atomic operation at 800 KiB; a batch larger than this is split. */
+const MAX_COMMIT_BYTES = 600_000;
+
+const encoder = new TextEncoder();
+const sizeOf = (v: unknown) => encoder.encode(JSON.stringify(v)).length;
+
+/**
+ * Stores messages, or returns the ids stored earlier under the same
+ * idempotency key. The key is written with the last chunk, so a batch split
+ * over several commits is only remembered once it is whole.
+ */
+async function store(
+  kv: Deno.Kv,
+  messages: OutboxMessage[],
+  idempotencyKey: string | undefined,
+): Promise<string[]> {
+  const idemKey = idempotencyKey
+    ? keys.outboxIdempotency(idempotencyKey)
+    : null;
+  const ids = messages.map((m) => m.id);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const prev = idemKey ? await kv.get<string[]>(idemKey) : null;
+    if (prev?.value) return prev.value;
+    const chunks: OutboxMessage[][] = [[]];
+    let bytes = 0;
+    for (const m of messages) {
+      const size = sizeOf(m);
+      if (bytes + size > MAX_COMMIT_BYTES && chunks.at(-1)!.length) {
+        chunks.push([]);
+        bytes = 0;
+      }
+      chunks.at(-1)!.push(m);
+      bytes += size;
+    }
+    for (const chunk of chunks.slice(0, -1)) {
+      await commitRetrying(() => {
+        const op = kv.atomic();
+        for (const m of chunk) op.set(keys.outboxMessage(m.id), m);
+        return op;
+      });
+    }
+    const res = await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const m of chunks.at(-1)!) op.set(keys.outboxMessage(m.id), m);
+      if (idemKey && prev) {
+        op.check(prev).set(idemKey, ids, { expireIn: IDEMPOTENCY_TTL_MS });
+      }
+      return op;
+    });
+    if (res.ok) return ids;
+    // Another call with the same key won the race: drop our copies, answer with its ids.
+    await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const m of messages) op.delete(keys.outboxMessage(m.id));
+      return op;
+    });
+  }
+  throw new Error(`outbox: idempotency key ${idempotencyKey} kept changing`);
+}
+
+function toEmail(message: EmailMessage, now: number): OutboxEmail {
+  return {
+    id: newId(),
+    kind: "email",
+    to: message.to,
+    subject: message.subject,
+    html: message.html,
+    text: message.text,
+    tags: message.tags ?? {},
+    createdAt: new Date(now).toISOString(),
+  };
+}
+
+/** An EmailSender that keeps every message in KV; a repeated idempotency key is a no-op, as at Resend. */
+export class OutboxEmailSender implements EmailSender {
+  readonly name = "outbox";
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async send(
+    message: EmailMessage,
+    opts: { idempotencyKey?: string } = {},
+  ): Promise<SendResult> {
+    const res = await this.sendBatch([message], opts);
+    return res.ok ? { ok: true, id: res.ids?.[0] ?? res.id } : res;
+  }
+
+  async sendBatch(
+    messages: EmailMessage[],
+    opts: { idempotencyKey?: string } = {},
+  ): Promise<SendResult> {
+    if (messages.length === 0 || messages.length > 100) {
+      return {
+        ok: false,
+        transient: false,
+        error: `a batch holds 1 to 100 emails, got ${messages.length}`,
+      };
+    }
+    const at = this.now();
+    const stored = messages.map((m) => toEmail(m, at));
+    const tooBig = stored.find((m) => sizeOf(m) > MAX_MESSAGE_BYTES);
+    if (tooBig) {
+      return {
+        ok: false,
+        transient: false,
+        error: `email to ${tooBig.to} is larger than the outbox keeps (60 kB)`,
+      };
+    }
+    const ids = await store(this.kv, stored, opts.idempotencyKey);
+    return { ok: true, id: ids[0] ?? null, ids };
+  }
+}
+
+/** Push to the outbox when neither EXPO_ACCESS_TOKEN nor EXPO_BASE_URL is set. It has no receipts. */
+export class OutboxPushTransport implements PushTransport {
+  readonly name = "outbox";
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async send(messages: PushMessage[]): Promise<PushTicket[]> {
+    if (messages.length === 0) return [];
+    const at = new Date(this.now()).toISOString();
+    const stored: OutboxPush[] = messages.map((m) => ({
+      id: newId(),
+      kind: "push",
+      to: m.to,
+      title: m.title,
+      body: m.body,
+      data: { ...m.data },
+      tags: {},
+      createdAt: at,
+    }));
+    for (let i = 0; i < stored.length; i += 100) {
+      await store(this.kv, stored.slice(i, i + 100), undefined);
+    }
+    return stored.map((m) => ({ status: "ok", id: m.id }));
+  }
+}
+
+/** One page of the outbox, newest first. Pass the returned cursor for the next page; null means no more. */
+export async function listOutbox(
+  kv: Deno.Kv,
+  opts: { limit?: number; cursor?: string | null } = {},
+): Promise<{ items: OutboxMessage[]; cursor: string | null }> {
+  const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
+  const iter = kv.list<OutboxMessage>({ prefix: keys.outbox() }, {
+    reverse: true,
+    limit,
+    cursor: opts.cursor ?? undefined,
+  });
+  const items: OutboxMessage[] = [];
+  for await (const e of iter) items.push(e.value);
+  return {
+    items,
+    cursor: items.length === limit && iter.cursor ? iter.cursor : null,
+  };
+}
+
+export async function getOutboxMessage(
+  kv: Deno.Kv,
+  id: string,
+): Promise<OutboxMessage | null> {
+  return (await kv.get<OutboxMessage>(keys.outboxMessage(id))).value;
+}

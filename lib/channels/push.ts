@@ -1,0 +1,207 @@
+/**
+ * The mobile push channel: one message per registered device, stale tokens
+ * dropped as Expo reports them, receipts read about 15 minutes later.
+ *
+ * Push has no idempotency key (DESIGN rule 5). A request that failed in
+ * flight may have been delivered, and its retry sends again; so only whole
+ * failures are retried, and an item that reached any device counts as sent.
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { removePushTokens } from "../kv/users.ts";
+import type {
+  ChannelDispatcher,
+  DispatchOutcome,
+  NoticeItem,
+  PushMessage,
+  PushTicket,
+  PushTransport,
+} from "./types.ts";
+import { pushEvent, pushTexts } from "./push_texts.ts";
+import { REQUEST_FAILED } from "./expo.ts";
+
+export const RECEIPT_DELAY_MS = 15 * 60_000;
+/** Expo keeps receipts for about a day; a receipt key lives as long. */
+const RECEIPT_TTL_MS = 24 * 3_600_000;
+const MAX_RECEIPT_TRIES = 3;
+
+export interface PendingReceipt {
+  userId: string;
+  token: string;
+  tries: number;
+}
+
+/** Expo errors worth another try; anything else is the message's own fault. */
+const TRANSIENT_ERRORS = new Set([REQUEST_FAILED, "MessageRateExceeded"]);
+const STALE_TOKEN = "DeviceNotRegistered";
+
+export function pushMessagesFor(item: NoticeItem): PushMessage[] {
+  const { title, body } = pushTexts(item);
+  const data = {
+    type: "scheduled-action" as const,
+    event: pushEvent(item.action.actionType, item.notification.kind),
+    instanceId: item.notification.instanceId,
+  };
+  return [...new Set(item.user.pushTokens)].map((to) => ({
+    to,
+    title,
+    body,
+    data,
+    sound: "default" as const,
+    priority: "high" as const,
+  }));
+}
+
+function outcomeOf(tickets: PushTicket[]): DispatchOutcome {
+  const ok = tickets.filter((t) => t.status === "ok").length;
+  if (ok > 0) {
+    return { status: "sent", detail: `${ok} of ${tickets.length} devices` };
+  }
+  const errors = tickets.filter((t) => t.status === "error");
+  if (errors.every((t) => t.details?.error === STALE_TOKEN)) {
+    return {
+      status: "sent",
+      detail: "0 deliveries: every device token was stale and is removed",
+    };
+  }
+  const first = errors.find((t) => t.details?.error !== STALE_TOKEN)!;
+  const code = first.details?.error;
+  return code && TRANSIENT_ERRORS.has(code)
+    ? { status: "retry", error: first.message }
+    : { status: "failed", error: `Expo: ${first.message}` };
+}
+
+export function createPushDispatcher(
+  deps: { kv: Deno.Kv; transport: PushTransport; now: () => number },
+): ChannelDispatcher {
+  return {
+    channel: "mobile_push",
+    maxGroupSize: 100,
+    async dispatch(items) {
+      const perItem = items.map(pushMessagesFor);
+      const messages = perItem.flat();
+      const tickets = messages.length
+        ? await deps.transport.send(messages)
+        : [];
+      const stale = new Map<string, string[]>();
+      const receipts: [string, PendingReceipt][] = [];
+      let at = 0;
+      const outcomes = items.map((item, i): DispatchOutcome => {
+        const mine = tickets.slice(at, at + perItem[i].length);
+        const sentTo = perItem[i];
+        at += sentTo.length;
+        if (sentTo.length === 0) {
+          return {
+            status: "sent",
+            detail: "no registered devices: 0 deliveries",
+          };
+        }
+        mine.forEach((t, j) => {
+          if (t.status === "ok") {
+            receipts.push([t.id, {
+              userId: item.user.id,
+              token: sentTo[j].to,
+              tries: 0,
+            }]);
+          } else if (t.details?.error === STALE_TOKEN) {
+            stale.set(item.user.id, [
+              ...(stale.get(item.user.id) ?? []),
+              sentTo[j].to,
+            ]);
+          }
+        });
+        return outcomeOf(mine);
+      });
+      await Promise.all([
+        ...[...stale].map(([userId, tokens]) =>
+          removePushTokens(deps.kv, userId, tokens)
+        ),
+        saveReceipts(deps.kv, deps.now() + RECEIPT_DELAY_MS, receipts),
+      ]);
+      return outcomes;
+    },
+  };
+}
+
+async function saveReceipts(
+  kv: Deno.Kv,
+  checkAfterMs: number,
+  receipts: [string, PendingReceipt][],
+): Promise<void> {
+  for (let i = 0; i < receipts.length; i += 500) {
+    await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const [ticketId, r] of receipts.slice(i, i + 500)) {
+        op.set(keys.pushReceipt(checkAfterMs, ticketId), r, {
+          expireIn: RECEIPT_TTL_MS,
+        });
+      }
+      return op;
+    });
+  }
+}
+
+/**
+ * The cron job: reads the receipts of tickets sent at least 15 minutes ago,
+ * removes the tokens Expo says are no longer registered, and looks again
+ * later for receipts Expo does not have yet.
+ */
+export async function checkPushReceipts(
+  deps: {
+    kv: Deno.Kv;
+    transport: PushTransport;
+    now: () => number;
+    limit?: number;
+  },
+): Promise<{ checked: number; removed: number }> {
+  const { kv, transport } = deps;
+  if (!transport.getReceipts) return { checked: 0, removed: 0 };
+  const now = deps.now();
+  const due: Deno.KvEntry<PendingReceipt>[] = [];
+  for await (
+    const e of kv.list<PendingReceipt>({
+      prefix: keys.pushReceipts(),
+      end: keys.pushReceipt(now + 1, ""),
+    }, { limit: deps.limit ?? 3000 })
+  ) due.push(e);
+  if (!due.length) return { checked: 0, removed: 0 };
+  const ticketId = (e: Deno.KvEntry<PendingReceipt>) => e.key[2] as string;
+  const receipts = await transport.getReceipts(due.map(ticketId));
+  const stale = new Map<string, string[]>();
+  let checked = 0;
+  const later: [string, PendingReceipt][] = [];
+  for (const e of due) {
+    const r = receipts[ticketId(e)];
+    if (!r) {
+      if (e.value.tries + 1 < MAX_RECEIPT_TRIES) {
+        later.push([ticketId(e), { ...e.value, tries: e.value.tries + 1 }]);
+      }
+      continue;
+    }
+    checked++;
+    if (r.status === "error" && r.details?.error === STALE_TOKEN) {
+      stale.set(e.value.userId, [
+        ...(stale.get(e.value.userId) ?? []),
+        e.value.token,
+      ]);
+    }
+  }
+  let removed = 0;
+  for (const [userId, tokens] of stale) {
+    const before =
+      (await kv.get<{ pushTokens: string[] }>(keys.user(userId))).value;
+    const after = await removePushTokens(kv, userId, tokens);
+    if (before && after) {
+      removed += before.pushTokens.length - after.pushTokens.length;
+    }
+  }
+  for (let i = 0; i < due.length; i += 500) {
+    await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const e of due.slice(i, i + 500)) op.delete(e.key);
+      return op;
+    });
+  }
+  await saveReceipts(kv, now + RECEIPT_DELAY_MS, later);
+  return { checked, removed };
+}

@@ -1,0 +1,83 @@
+/** What a push notification says for each event: short, and never "null". */
+import type { NoticeItem } from "./types.ts";
+import type { ActionType, NotificationKind } from "../types.ts";
+import { PUSH_BODY_MAX, type PushEvent } from "./push_payload.ts";
+
+export function pushEvent(
+  actionType: ActionType,
+  kind: NotificationKind,
+): PushEvent {
+  return `${
+    actionType === "version_change"
+      ? "scheduled_version_change"
+      : "scheduled_restart"
+  }_${kind}`;
+}
+
+/** "Jan 5, 14:00 UTC": the date a phone's lock screen has room for. */
+const shortUtcFormat = new Intl.DateTimeFormat("en-US", {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+  timeZone: "UTC",
+});
+function shortUtc(iso: string): string {
+  return `${shortUtcFormat.format(new Date(iso))} UTC`;
+}
+
+function clip(text: string): string {
+  return text.length <= PUSH_BODY_MAX
+    ? text
+    : text.slice(0, PUSH_BODY_MAX - 1).trimEnd() + "…";
+}
+
+/** A value worth printing: a non-blank string that is not a stringified nothing. */
+function present(v: string | null | undefined): string | null {
+  const s = v?.trim();
+  return s && s !== "null" && s !== "undefined" ? s : null;
+}
+
+export function pushTexts(item: NoticeItem): { title: string; body: string } {
+  const name = present(item.instance?.name) ?? "KiloClaw";
+  const when = shortUtc(item.stage.scheduledAt);
+  const version = present(item.targetOpenclawVersion);
+  const tag = present(item.target.targetImageTag) ??
+    present(item.action.imageTag);
+  const to = version ? `OpenClaw ${version}` : tag ? `image ${tag}` : null;
+  const isVersion = item.action.actionType === "version_change";
+  const cancelled = item.notification.kind === "cancelled";
+  if (!isVersion && !cancelled) {
+    return {
+      title: `${name} will restart soon`,
+      body: clip(
+        `Restarting ${when}. Chat may be unavailable for a few minutes.`,
+      ),
+    };
+  }
+  if (!isVersion) {
+    return {
+      title: `${name}: restart cancelled`,
+      body: clip(`The restart planned for ${when} is off. Nothing changes.`),
+    };
+  }
+  if (!cancelled) {
+    return {
+      title: `${name} will upgrade soon`,
+      body: clip(
+        to
+          ? `Upgrading to ${to} ${when}. Chat may be briefly unavailable.`
+          : `Upgrading ${when}. Chat may be briefly unavailable.`,
+      ),
+    };
+  }
+  return {
+    title: `${name}: upgrade cancelled`,
+    body: clip(
+      to
+        ? `The upgrade to ${to} planned for ${when} is off.`
+        : `The upgrade planned for ${when} is off. Nothing changes.`,
+    ),
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * Email through Resend. The SDK answers `{data, error, headers}` instead of
+ * throwing; `resendFailure` maps its errors to what the sweep does next.
+ */
+import { Resend } from "resend";
+import type {
+  EmailMessage,
+  EmailSender,
+  SendFailure,
+  SendResult,
+} from "./types.ts";
+import type { RateBudget } from "./rate_budget.ts";
+
+export interface ResendError {
+  name?: string;
+  message?: string;
+  statusCode?: number | null;
+}
+
+/** Reads `retry-after` (seconds or an HTTP date), else `ratelimit-reset` (seconds), as milliseconds. */
+export function retryAfterMs(
+  headers: Record<string, string> | null | undefined,
+  now = Date.now(),
+): number | undefined {
+  const retryAfter = headers?.["retry-after"];
+  if (retryAfter) {
+    const s = Number(retryAfter);
+    if (Number.isFinite(s) && s >= 0) return Math.ceil(s * 1000);
+    const at = Date.parse(retryAfter);
+    if (Number.isFinite(at)) return Math.max(0, at - now);
+  }
+  const reset = Number(headers?.["ratelimit-reset"]);
+  if (headers?.["ratelimit-reset"] && Number.isFinite(reset) && reset >= 0) {
+    return Math.ceil(reset * 1000);
+  }
+  return undefined;
+}
+
+/**
+ * Transient: the network (`statusCode: null`), timeouts, 429, 5xx, and a
+ * concurrent request holding the same idempotency key. Everything else (400,
+ * 401, 403, 422, a key reused with another payload) fails at once with the
+ * provider's words.
+ */
+export function resendFailure(
+  error: ResendError,
+  headers: Record<string, string> | null | undefined,
+): SendFailure {
+  const status = error.statusCode ?? null;
+  const words = `${error.name ?? "error"}: ${error.message ?? "no message"}`;
+  const error_ = status === null
+    ? `Resend unreachable (${words})`
+    : `Resend ${status} ${words}`;
+  const transient = status === null || status === 408 || status === 429 ||
+    status >= 500 || error.name === "concurrent_idempotent_requests";
+  const wait = transient ? retryAfterMs(headers) : undefined;
+  return wait === undefined
+    ? { ok: false, transient, error: error_ }
+    : { ok: false, transient, error: error_, retryAfterMs: wait };
+}
+
+/** Resend tags allow ASCII letters, digits, `_` and `-` only. */
+function resendTags(tags: Record<string, string> | undefined) {
+  if (!tags) return undefined;
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 256);
+  const list = Object.entries(tags).map(([name, value]) => ({
+    name: clean(name),
+    value: clean(value),
+  }));
+  return list.length ? list : undefined;
+}
+
+export class ResendEmailSender implements EmailSender {
+  readonly name = "resend";
+  private readonly client: Resend;
+
+  constructor(
+    apiKey: string,
+    private readonly from: string,
+    baseUrl?: string | null,
+  ) {
+    this.client = new Resend(apiKey, baseUrl ? { baseUrl } : undefined);
+  }
+
+  private payload(m: EmailMessage) {
+    return {
+      from: this.from,
+      to: [m.to],
+      subject: m.subject,
+      html: m.html,
+      text: m.text,
+      tags: resendTags(m.tags),
+    };
+  }
+
+  async send(
+    message: EmailMessage,
+    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<SendResult> {
+    const { data, error, headers } = await this.client.emails.send(
+      this.payload(message),
+      { idempotencyKey: opts.idempotencyKey, signal: opts.signal },
+    );
+    if (error) return resendFailure(error, headers);
+    return { ok: true, id: data?.id ?? null };
+  }
+
+  async sendBatch(
+    messages: EmailMessage[],
+    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<SendResult> {
+    const { data, error, headers } = await this.client.batch.send(
+      messages.map((m) => this.payload(m)),
+      { idempotencyKey: opts.idempotencyKey, signal: opts.signal },
+    );
+    if (error) return resendFailure(error, headers);
+    const ids = (data?.data ?? []).map((d) => d.id);
+    return { ok: true, id: ids[0] ?? null, ids };
+  }
+}
+
+/**
+ * Holds every call to the process-wide rate budget, and on a 429 stops all
+ * callers for as long as the provider asked. A short wait is served here and
+ * the same call (same idempotency key) tried again; a long one goes back to
+ * the sweep as a transient failure with its delay.
+ */
+export class RateLimitedEmailSender implements EmailSender {
+  readonly name: string;
+
+  constructor(
+    private readonly inner: EmailSender,
+    private readonly budget: RateBudget,
+    private readonly opts: {
+      maxInlineWaitMs?: number;
+      maxInlineRetries?: number;
+    } = {},
+  ) {
+    this.name = inner.name;
+  }
+
+  send(
+    message: EmailMessage,
+    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<SendResult> {
+    return this.paced(() => this.inner.send(message, opts), opts.signal);
+  }
+
+  sendBatch(
+    messages: EmailMessage[],
+    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+  ): Promise<SendResult> {
+    return this.paced(() => this.inner.sendBatch(messages, opts), opts.signal);
+  }
+
+  private async paced(
+    call: () => Promise<SendResult>,
+    signal?: AbortSignal,
+  ): Promise<SendResult> {
+    const maxWait = this.opts.maxInlineWaitMs ?? 5_000;
+    const maxRetries = this.opts.maxInlineRetries ?? 2;
+    for (let attempt = 0;; attempt++) {
+      // While the provider has everyone waiting long, answer at once instead
+      // of holding a sign-in request or a sweep slot for the whole pause.
+      const delay = this.budget.delayMs();
+      if (delay > maxWait) {
+        return {
+          ok: false,
+          transient: true,
+          error: `${this.name} asked to slow down; next send in ${
+            Math.ceil(delay / 1000)
+          } s`,
+          retryAfterMs: delay,
+        };
+      }
+      await this.budget.take(signal);
+      const res = await call();
+      if (res.ok || !res.transient || res.retryAfterMs === undefined) {
+        return res;
+      }
+      this.budget.pause(res.retryAfterMs);
+      // The next take() waits out the pause.
+      if (attempt >= maxRetries || res.retryAfterMs > maxWait) return res;
+    }
+  }
+}

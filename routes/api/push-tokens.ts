@@ -1,0 +1,43 @@
+/** Signed-in users register and remove the Expo push tokens of their devices. */
+import type { Handlers } from "$fresh/server.ts";
+import { z } from "zod";
+import { parseOrThrow, readJson } from "../../lib/errors.ts";
+import { assertSignedIn, type State } from "../../lib/state.ts";
+import { appContext } from "../../lib/context.ts";
+import { addPushToken, removePushTokens } from "../../lib/kv/users.ts";
+import { EXPO_PUSH_TOKEN } from "../../lib/channels/expo.ts";
+
+const TokenBody = z.object({
+  token: z.string().trim().regex(
+    EXPO_PUSH_TOKEN,
+    'expected an Expo push token such as "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"',
+  ),
+});
+
+export const handler: Handlers<unknown, State> = {
+  async POST(req, ctx) {
+    assertSignedIn(ctx.state);
+    const { token } = parseOrThrow(TokenBody, await readJson(req));
+    const user = await addPushToken(appContext().kv, ctx.state.user.id, token);
+    return Response.json({ token, devices: user.pushTokens.length });
+  },
+
+  /** The token comes in the JSON body, or as `?token=` for clients that send no DELETE body. */
+  async DELETE(req, ctx) {
+    assertSignedIn(ctx.state);
+    const query = new URL(req.url).searchParams.get("token");
+    const { token } = parseOrThrow(
+      TokenBody,
+      query !== null ? { token: query } : await readJson(req),
+    );
+    const had = ctx.state.user.pushTokens.includes(token);
+    const user = await removePushTokens(appContext().kv, ctx.state.user.id, [
+      token,
+    ]);
+    return Response.json({
+      token,
+      removed: had,
+      devices: user?.pushTokens.length ?? 0,
+    });
+  },
+};

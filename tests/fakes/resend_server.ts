@@ -1,0 +1,200 @@
+/**
+ * A small Resend API on a local port, for the real `resend` SDK pointed at it
+ * with `baseUrl`. It keeps what it delivered, replays idempotent requests the
+ * way Resend does, and fails on demand (429 with retry-after, 422, 5xx).
+ */
+
+export interface ResendRequest {
+  method: string;
+  path: string;
+  idempotencyKey: string | null;
+  authorization: string | null;
+  body: unknown;
+}
+
+export interface DeliveredEmail {
+  id: string;
+  from: string;
+  to: string[];
+  subject: string;
+  html: string;
+  text: string;
+  tags?: { name: string; value: string }[];
+}
+
+export interface CannedFailure {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ResendFake {
+  url: string;
+  apiKey: string;
+  /** Every request, in order of arrival. */
+  requests: ResendRequest[];
+  /** Emails actually delivered (idempotent replays are not delivered again). */
+  delivered: DeliveredEmail[];
+  /** Answers the next requests with these, in order, before behaving normally. */
+  failNext(...failures: CannedFailure[]): void;
+  /** Addresses the fake refuses with a 422 validation error. */
+  rejectAddresses: Set<string>;
+  close(): Promise<void>;
+}
+
+function validationError(message: string): Response {
+  return Response.json(
+    { statusCode: 422, name: "validation_error", message },
+    { status: 422 },
+  );
+}
+
+function checkEmail(
+  e: Record<string, unknown>,
+  reject: Set<string>,
+): string | null {
+  if (typeof e.from !== "string" || !e.from) {
+    return "The `from` field is required.";
+  }
+  const to = Array.isArray(e.to) ? e.to : [e.to];
+  if (!to.length || to.some((t) => typeof t !== "string" || !t.includes("@"))) {
+    return "Invalid `to` field. The email address needs to follow the `email@example.com` format.";
+  }
+  const refused = to.find((t) => reject.has(t as string));
+  if (refused) return `The address ${refused} is not allowed.`;
+  if (typeof e.subject !== "string" || !e.subject) {
+    return "The `subject` field is required.";
+  }
+  return null;
+}
+
+export function startResendFake(
+  opts: { apiKey?: string } = {},
+): Promise<ResendFake> {
+  const apiKey = opts.apiKey ?? "re_test_key";
+  const requests: ResendRequest[] = [];
+  const delivered: DeliveredEmail[] = [];
+  const failures: CannedFailure[] = [];
+  const rejectAddresses = new Set<string>();
+  /** Idempotency key → the request body it was first used with and the answer given. */
+  const seen = new Map<string, { body: string; answer: unknown }>();
+
+  const deliver = (e: Record<string, unknown>): { id: string } => {
+    const id = crypto.randomUUID();
+    delivered.push({
+      id,
+      from: e.from as string,
+      to: (Array.isArray(e.to) ? e.to : [e.to]) as string[],
+      subject: e.subject as string,
+      html: (e.html as string) ?? "",
+      text: (e.text as string) ?? "",
+      tags: e.tags as DeliveredEmail["tags"],
+    });
+    return { id };
+  };
+
+  const handler = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    const raw = await req.text();
+    let body: unknown = null;
+    try {
+      body = raw ? JSON.parse(raw) : null;
+    } catch {
+      // recorded as null; answered below
+    }
+    const key = req.headers.get("idempotency-key");
+    requests.push({
+      method: req.method,
+      path: url.pathname,
+      idempotencyKey: key,
+      authorization: req.headers.get("authorization"),
+      body,
+    });
+    const canned = failures.shift();
+    if (canned) {
+      return Response.json(
+        canned.body ??
+          {
+            statusCode: canned.status,
+            name: "canned_error",
+            message: `canned ${canned.status}`,
+          },
+        { status: canned.status, headers: canned.headers },
+      );
+    }
+    if (req.headers.get("authorization") !== `Bearer ${apiKey}`) {
+      return Response.json(
+        {
+          statusCode: 401,
+          name: "missing_api_key",
+          message: "Missing API key in the authorization header.",
+        },
+        { status: 401 },
+      );
+    }
+    if (
+      req.method !== "POST" ||
+      !["/emails", "/emails/batch"].includes(url.pathname)
+    ) {
+      return Response.json(
+        {
+          statusCode: 404,
+          name: "not_found",
+          message: "The requested endpoint does not exist.",
+        },
+        { status: 404 },
+      );
+    }
+    if (key) {
+      const prev = seen.get(`${url.pathname} ${key}`);
+      if (prev) {
+        if (prev.body !== raw) {
+          return Response.json({
+            statusCode: 409,
+            name: "invalid_idempotent_request",
+            message:
+              "Same idempotency key used with a different request payload.",
+          }, { status: 409 });
+        }
+        return Response.json(prev.answer);
+      }
+    }
+    let answer: unknown;
+    if (url.pathname === "/emails") {
+      const problem = checkEmail(
+        (body ?? {}) as Record<string, unknown>,
+        rejectAddresses,
+      );
+      if (problem) return validationError(problem);
+      answer = deliver(body as Record<string, unknown>);
+    } else {
+      if (!Array.isArray(body) || body.length === 0 || body.length > 100) {
+        return validationError("The batch must hold 1 to 100 emails.");
+      }
+      for (const [i, e] of body.entries()) {
+        const problem = checkEmail(e, rejectAddresses);
+        if (problem) return validationError(`emails[${i}]: ${problem}`);
+      }
+      answer = { data: body.map((e) => deliver(e)) };
+    }
+    if (key) seen.set(`${url.pathname} ${key}`, { body: raw, answer });
+    return Response.json(answer);
+  };
+
+  return new Promise((resolve) => {
+    const server = Deno.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      onListen: ({ port }) =>
+        resolve({
+          url: `http://127.0.0.1:${port}`,
+          apiKey,
+          requests,
+          delivered,
+          failNext: (...f) => failures.push(...f),
+          rejectAddresses,
+          close: () => server.shutdown(),
+        }),
+    }, handler);
+  });
+}
