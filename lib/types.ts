@@ -126,6 +126,8 @@ export interface Target {
   claimedAt: string | null;
   finishedAt: string | null;
   updatedAt: string;
+  /** Apply attempts so far (a transient controller failure or a recovery leaves the target pending for another try). */
+  attempts?: number;
 }
 
 export type NotificationKind = "notice" | "cancelled";

@@ -37,6 +37,8 @@ export const keys = {
   // embedded outbox (email and push when no provider is configured)
   outboxMessage: (id: string) => ["outbox", id] as const,
   outbox: () => ["outbox"] as const,
+  /** Remembers an idempotency key's message ids for 24 hours, like Resend. */
+  outboxIdempotency: (key: string) => ["outbox_idempotency", key] as const,
 
   // scheduled actions (ids are UUIDv7, so key order is creation order)
   action: (id: string) => ["actions", id] as const,
@@ -68,6 +70,16 @@ export const keys = {
   targetRunning: (claimedAtMs: number, targetId: string) =>
     ["targets_running", claimedAtMs, targetId] as const,
   targetsRunning: () => ["targets_running"] as const,
+  /**
+   * A schedule write in progress (the action record is written last). Its
+   * `startedAt` tells a live write from an abandoned one.
+   */
+  actionWrite: (actionId: string) => ["action_writes", actionId] as const,
+  actionWrites: () => ["action_writes"] as const,
+  /** A cancel-all whose pending targets are not all skipped yet; the apply tick finishes it. */
+  actionCancelling: (actionId: string) =>
+    ["actions_cancelling", actionId] as const,
+  actionsCancelling: () => ["actions_cancelling"] as const,
 
   // notifications
   notification: (id: string) => ["notifications", id] as const,
@@ -88,6 +100,12 @@ export const keys = {
     ["notifications_sending", claimedAtMs, notificationId] as const,
   notificationsSending: () => ["notifications_sending"] as const,
   emailBatch: (batchId: string) => ["email_batches", batchId] as const,
+  /**
+   * Set when an action is cancelled after its banner (webapp notice) was
+   * shown, so the banner can say it was called off until the original time.
+   */
+  cancelledBanner: (instanceId: string) =>
+    ["cancelled_banners", instanceId] as const,
   sweepLastRun: () => ["sweep_last_run"] as const,
 
   // push

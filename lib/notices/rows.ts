@@ -5,6 +5,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { newId } from "../ids.ts";
+import { CHANNELS } from "../types.ts";
 import type {
   Channel,
   Notification,
@@ -108,12 +109,34 @@ export async function readTargetRows(
   return out;
 }
 
+/** How long a cancelled banner may matter: the longest lead window, plus slack. */
+const CANCELLED_BANNER_TTL_MS = 169 * HOUR_MS;
+
+/**
+ * Upper bounds of what `addCancelMutations` adds for one target: each notice
+ * row costs one check (itself, or its follow-up's uniqueness index) and at
+ * most a new row's mutations, plus the cancelled-banner key.
+ */
+export const MAX_CANCEL_CHECKS_PER_TARGET = CHANNELS.length;
+export const MAX_CANCEL_MUTATIONS_PER_TARGET = CHANNELS.length *
+    MUTATIONS_PER_NEW_ROW + 1;
+
+/** What the banner needs to say an action was called off; the rest is read from the records. */
+export interface CancelledBanner {
+  actionId: string;
+  stageIndex: number;
+  targetId: string;
+  cancelledAt: string;
+}
+
 /**
  * Adds to `op` what cancelling a target does to its rows (DESIGN rule 4):
  * pending notices fail with "action cancelled before notice was dispatched",
  * and each channel whose notice was sent gets one pending `cancelled` row,
- * due at once. Rows still `sending` are left alone: marking them sent queues
- * their cancellation. Every row touched is checked by versionstamp.
+ * due at once. Rows still `sending` are only checked: marking them sent
+ * queues their cancellation, and the check makes the cancel retry (and see
+ * `sent`) if the mark lands first. When the banner had been showing, the
+ * instance's cancelled-banner key is set so the workspace can say so.
  */
 export function addCancelMutations(
   op: Deno.AtomicOperation,
@@ -129,7 +152,25 @@ export function addCancelMutations(
   for (const e of entries) {
     const row = e.value;
     if (row.kind !== "notice") continue;
-    if (row.status === "pending") {
+    const bannerShown = row.channel === "webapp" &&
+      (row.status === "sent" ||
+        ((row.status === "pending" || row.status === "sending") &&
+          row.dueAt <= now));
+    if (bannerShown) {
+      op.set(
+        keys.cancelledBanner(row.instanceId),
+        {
+          actionId: row.actionId,
+          stageIndex: row.stageIndex,
+          targetId: row.targetId,
+          cancelledAt: at,
+        } satisfies CancelledBanner,
+        { expireIn: CANCELLED_BANNER_TTL_MS },
+      );
+    }
+    if (row.status === "sending") {
+      op.check(e);
+    } else if (row.status === "pending") {
       op.check(e)
         .set(
           keys.notification(row.id),
@@ -168,4 +209,31 @@ export function cancelledRowFor(
     createdAt: at,
     updatedAt: at,
   };
+}
+
+const STATUSES = new Set(["pending", "sending", "sent", "failed"]);
+const KINDS = new Set(["notice", "cancelled"]);
+const CHANNEL_SET = new Set<unknown>(CHANNELS);
+
+/**
+ * Checks a stored value is a usable notification row. Returns the reason it
+ * is not, so one damaged row can be failed on its own (DESIGN rule 7).
+ */
+export function rowProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null) return "not an object";
+  const v = value as Record<string, unknown>;
+  for (const f of ["id", "actionId", "targetId", "instanceId", "userId"]) {
+    if (typeof v[f] !== "string" || !v[f]) return `${f} is missing`;
+  }
+  if (!KINDS.has(v.kind as string)) return `unknown kind ${String(v.kind)}`;
+  if (!CHANNEL_SET.has(v.channel)) {
+    return `unknown channel ${String(v.channel)}`;
+  }
+  if (!STATUSES.has(v.status as string)) {
+    return `unknown status ${String(v.status)}`;
+  }
+  if (!Number.isInteger(v.stageIndex)) return "stageIndex is missing";
+  if (!Number.isFinite(v.dueAt)) return "dueAt is missing";
+  if (!Number.isInteger(v.attempts)) return "attempts is missing";
+  return null;
 }

@@ -1,0 +1,190 @@
+/**
+ * Scheduled actions, their stages and targets: reads, counters, the pending
+ * target lock of an instance, and the visibility rule of a schedule write.
+ *
+ * Visibility: an action exists for every reader exactly when its record
+ * `["actions", id]` exists. The schedule write puts that record in its last
+ * commit, after every target, lock and notification row (see
+ * lib/scheduler/schedule.ts), so anything found whose action record is missing
+ * belongs to a write in progress or to an abandoned one.
+ */
+import { keys } from "./keys.ts";
+import type {
+  ActionCounters,
+  ScheduledAction,
+  Stage,
+  Target,
+} from "../types.ts";
+
+/** A write older than this whose action never appeared is abandoned (a 10,000-target write takes seconds). */
+export const ABANDONED_WRITE_MS = 10 * 60_000;
+
+/** The marker a schedule write holds from its first commit to its last. */
+export interface ActionWriteMarker {
+  actionId: string;
+  /** Epoch ms. */
+  startedAt: number;
+}
+
+/** Value of `keys.instancePendingTarget`: the one pending (or running) target of an instance. */
+export interface PendingTargetLock {
+  actionId: string;
+  targetId: string;
+}
+
+export type ActionWriteState = "visible" | "in_progress" | "abandoned";
+
+/** The one rule readers, the apply path and the sweeps share: an action is visible once its record exists. */
+export function isActionVisible(
+  entry: Deno.KvEntryMaybe<ScheduledAction>,
+): entry is Deno.KvEntry<ScheduledAction> {
+  return entry.value !== null;
+}
+
+export function isWriteAbandoned(
+  marker: ActionWriteMarker | null,
+  now: number,
+): boolean {
+  return marker === null || now - marker.startedAt >= ABANDONED_WRITE_MS;
+}
+
+/**
+ * Tells a visible action from a write still going on and from one that was
+ * abandoned (crashed, or failed before it could clean up). Rows of an
+ * `in_progress` write must be left alone; rows of an `abandoned` one are
+ * garbage that `purgeAbandonedWrite` removes.
+ */
+export async function actionWriteState(
+  kv: Deno.Kv,
+  actionId: string,
+  now: number,
+): Promise<ActionWriteState> {
+  const [action, marker] = await kv.getMany<
+    [ScheduledAction, ActionWriteMarker]
+  >([
+    keys.action(actionId),
+    keys.actionWrite(actionId),
+  ]);
+  if (action.value) return "visible";
+  return isWriteAbandoned(marker.value, now) ? "abandoned" : "in_progress";
+}
+
+export async function getAction(
+  kv: Deno.Kv,
+  id: string,
+): Promise<ScheduledAction | null> {
+  return (await kv.get<ScheduledAction>(keys.action(id))).value;
+}
+
+export async function getTarget(
+  kv: Deno.Kv,
+  id: string,
+): Promise<Target | null> {
+  return (await kv.get<Target>(keys.target(id))).value;
+}
+
+/** Reads many targets (getMany in chunks of 10, a few in flight); missing ones are absent. */
+export async function getTargetEntries(
+  kv: Deno.Kv,
+  ids: string[],
+): Promise<Deno.KvEntry<Target>[]> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += 10) chunks.push(ids.slice(i, i + 10));
+  const out: Deno.KvEntry<Target>[] = [];
+  for (let i = 0; i < chunks.length; i += 16) {
+    const got = await Promise.all(
+      chunks.slice(i, i + 16).map((c) =>
+        kv.getMany<Target[]>(c.map((id) => keys.target(id)))
+      ),
+    );
+    for (const list of got) {
+      for (const e of list) if (e.value) out.push(e as Deno.KvEntry<Target>);
+    }
+  }
+  return out;
+}
+
+export async function getStageEntries(
+  kv: Deno.Kv,
+  actionId: string,
+): Promise<Deno.KvEntry<Stage>[]> {
+  const out: Deno.KvEntry<Stage>[] = [];
+  for await (const e of kv.list<Stage>({ prefix: keys.stages(actionId) })) {
+    out.push(e);
+  }
+  return out;
+}
+
+const COUNTER_NAMES = ["total", "applied", "skipped", "failed"] as const;
+
+export async function getActionCounters(
+  kv: Deno.Kv,
+  actionId: string,
+): Promise<ActionCounters> {
+  const got = await kv.getMany<Deno.KvU64[]>(
+    COUNTER_NAMES.map((n) => keys.actionCounter(actionId, n)),
+  );
+  const [total, applied, skipped, failed] = got.map((e) =>
+    e.value ? Number(e.value.value) : 0
+  );
+  return { total, applied, skipped, failed };
+}
+
+/** Adds `n` to a counter in `op`: a KV `sum`, so no parent record's versionstamp moves. */
+export function addToCounter(
+  op: Deno.AtomicOperation,
+  actionId: string,
+  name: keyof ActionCounters,
+  n = 1,
+): Deno.AtomicOperation {
+  return op.sum(keys.actionCounter(actionId, name), BigInt(n));
+}
+
+/** One page of an action's target ids, in creation order. */
+export async function listTargetIdsOfAction(
+  kv: Deno.Kv,
+  actionId: string,
+  opts: { cursor?: string; limit?: number } = {},
+): Promise<{ ids: string[]; cursor: string | null }> {
+  const iter = kv.list({ prefix: keys.targetsByAction(actionId) }, {
+    cursor: opts.cursor || undefined,
+    limit: opts.limit,
+  });
+  const ids: string[] = [];
+  for await (const e of iter) ids.push(e.key[2] as string);
+  const more = opts.limit !== undefined && ids.length === opts.limit;
+  return { ids, cursor: more && iter.cursor ? iter.cursor : null };
+}
+
+/** Every target id of an action (the apply path and cancel walk them all). */
+export async function allTargetIdsOfAction(
+  kv: Deno.Kv,
+  actionId: string,
+): Promise<string[]> {
+  return (await listTargetIdsOfAction(kv, actionId)).ids;
+}
+
+export async function getPendingTargetLock(
+  kv: Deno.Kv,
+  instanceId: string,
+): Promise<Deno.KvEntryMaybe<PendingTargetLock>> {
+  return await kv.get<PendingTargetLock>(
+    keys.instancePendingTarget(instanceId),
+  );
+}
+
+/** Target ids of an instance, newest first (its history). */
+export async function listTargetIdsOfInstance(
+  kv: Deno.Kv,
+  instanceId: string,
+  limit = 50,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for await (
+    const e of kv.list({ prefix: keys.targetsByInstance(instanceId) }, {
+      reverse: true,
+      limit,
+    })
+  ) ids.push(e.key[2] as string);
+  return ids;
+}

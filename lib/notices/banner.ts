@@ -1,0 +1,117 @@
+/**
+ * The workspace banner (`GET /api/instances/:id/status`): the instance's
+ * pending target whose action is still on, whose webapp notice row exists
+ * (so notify off, or webapp left out, means no banner) and whose lead window
+ * has opened. A fixed handful of KV reads, however many actions and rows exist:
+ * the instance's pending-target lock leads straight to the one candidate.
+ */
+import { keys } from "../kv/keys.ts";
+import { isActionVisible, type PendingTargetLock } from "../kv/actions.ts";
+import { noticeDueAt } from "./rows.ts";
+import type { CancelledBanner } from "./rows.ts";
+import type {
+  BannerAction,
+  CatalogEntry,
+  Notification,
+  ScheduledAction,
+  Stage,
+  Target,
+} from "../types.ts";
+
+export interface CancelledBannerAction extends BannerAction {
+  cancelledAt: string;
+}
+
+export interface BannerStatus {
+  scheduledAction: BannerAction | null;
+  /** A banner that was showing for an action since called off, until its original time. */
+  cancelledAction?: CancelledBannerAction;
+}
+
+interface Parents {
+  action: ScheduledAction;
+  stage: Stage;
+  target: Target;
+}
+
+function bannerAction(
+  p: Parents,
+  catalog: CatalogEntry | null,
+): BannerAction {
+  const isVersionChange = p.action.actionType === "version_change";
+  return {
+    scheduledActionId: p.action.id,
+    actionType: p.action.actionType,
+    scheduledAt: p.stage.scheduledAt,
+    targetImageTag: isVersionChange ? p.target.targetImageTag : null,
+    targetOpenclawVersion: isVersionChange
+      ? catalog?.openclawVersion ?? null
+      : null,
+  };
+}
+
+export async function getBannerStatus(
+  kv: Deno.Kv,
+  instanceId: string,
+  now: number,
+): Promise<BannerStatus> {
+  const [lock, cancelled] = await kv.getMany<
+    [PendingTargetLock, CancelledBanner]
+  >([keys.instancePendingTarget(instanceId), keys.cancelledBanner(instanceId)]);
+  const l = lock.value;
+  const c = cancelled.value;
+
+  const [action, target, webapp, cAction, cTarget] = await kv.getMany<
+    [ScheduledAction, Target, string, ScheduledAction, Target]
+  >([
+    keys.action(l?.actionId ?? "-"),
+    keys.target(l?.targetId ?? "-"),
+    keys.notificationByTarget(l?.targetId ?? "-", "notice", "webapp"),
+    keys.action(c?.actionId ?? "-"),
+    keys.target(c?.targetId ?? "-"),
+  ]);
+  const live = isActionVisible(action) &&
+    (action.value.status === "scheduled" ||
+      action.value.status === "running") &&
+    target.value?.status === "pending" &&
+    target.value.instanceId === instanceId && webapp.value !== null;
+
+  const [stage, row, catalog, cStage, cCatalog] = await kv.getMany<
+    [Stage, Notification, CatalogEntry, Stage, CatalogEntry]
+  >([
+    keys.stage(action.value?.id ?? "-", target.value?.stageIndex ?? 0),
+    keys.notification(live ? webapp.value! : "-"),
+    keys.catalogEntry(target.value?.targetImageTag ?? "-"),
+    keys.stage(cAction.value?.id ?? "-", c?.stageIndex ?? 0),
+    keys.catalogEntry(cTarget.value?.targetImageTag ?? "-"),
+  ]);
+
+  let scheduledAction: BannerAction | null = null;
+  if (
+    live && stage.value &&
+    (stage.value.status === "pending" || stage.value.status === "running") &&
+    row.value !== null && row.value.status !== "failed" &&
+    now >= noticeDueAt(action.value!, stage.value)
+  ) {
+    scheduledAction = bannerAction(
+      { action: action.value!, stage: stage.value, target: target.value! },
+      catalog.value,
+    );
+  }
+
+  const status: BannerStatus = { scheduledAction };
+  if (
+    c && cAction.value && cStage.value && cTarget.value &&
+    now < Date.parse(cStage.value.scheduledAt) &&
+    cAction.value.id !== scheduledAction?.scheduledActionId
+  ) {
+    status.cancelledAction = {
+      ...bannerAction(
+        { action: cAction.value, stage: cStage.value, target: cTarget.value },
+        cCatalog.value,
+      ),
+      cancelledAt: c.cancelledAt,
+    };
+  }
+  return status;
+}

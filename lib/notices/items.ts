@@ -1,0 +1,61 @@
+/** Everything a channel needs for each claimed row: user, instance, parents, catalog version. */
+import { keys } from "../kv/keys.ts";
+import { getManyById } from "./read.ts";
+import type { NoticeItem } from "../channels/types.ts";
+import type { ClaimedRow } from "./claim.ts";
+import type { CatalogEntry, Instance, User } from "../types.ts";
+
+export interface PreDispatchFailure {
+  id: string;
+  error: string;
+}
+
+export async function buildItems(
+  kv: Deno.Kv,
+  claimed: ClaimedRow[],
+): Promise<{ items: NoticeItem[]; failures: PreDispatchFailure[] }> {
+  const rows = claimed.map((c) => c.entry.value);
+  const versionTags = claimed.flatMap((c) =>
+    c.parents.action.value?.actionType === "version_change" &&
+      c.parents.target.value
+      ? [c.parents.target.value.targetImageTag]
+      : []
+  );
+  const [users, instances, catalog] = await Promise.all([
+    getManyById<User>(kv, rows.map((r) => r.userId), keys.user),
+    getManyById<Instance>(kv, rows.map((r) => r.instanceId), keys.instance),
+    getManyById<CatalogEntry>(kv, versionTags, keys.catalogEntry),
+  ]);
+  const items: NoticeItem[] = [];
+  const failures: PreDispatchFailure[] = [];
+  for (const c of claimed) {
+    const row = c.entry.value;
+    const user = users.get(row.userId)?.value;
+    const { action, stage, target } = c.parents;
+    if (!user) {
+      failures.push({
+        id: row.id,
+        error: `user record missing for user_id=${row.userId}`,
+      });
+    } else if (!action.value || !stage.value || !target.value) {
+      failures.push({
+        id: row.id,
+        error: `parent records missing for target_id=${row.targetId}`,
+      });
+    } else {
+      items.push({
+        notification: row,
+        user,
+        instance: instances.get(row.instanceId)?.value ?? null,
+        action: action.value,
+        stage: stage.value,
+        target: target.value,
+        targetOpenclawVersion: action.value.actionType === "version_change"
+          ? catalog.get(target.value.targetImageTag)?.value?.openclawVersion ??
+            null
+          : null,
+      });
+    }
+  }
+  return { items, failures };
+}

@@ -1,0 +1,284 @@
+/**
+ * Cancelling a whole action or one target. Each pending target becomes
+ * skipped (`cancelled`) in one atomic op with its notification rows (DESIGN
+ * rule 4), checked by versionstamp so a racing apply claim or sweep claim
+ * either wins before or loses after, never both. A target already running is
+ * left to the apply path: it is in flight.
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import {
+  addToCounter,
+  allTargetIdsOfAction,
+  getActionCounters,
+  getStageEntries,
+  getTargetEntries,
+} from "../kv/actions.ts";
+import {
+  addCancelMutations,
+  MAX_CANCEL_CHECKS_PER_TARGET,
+  MAX_CANCEL_MUTATIONS_PER_TARGET,
+  readTargetRows,
+} from "../notices/rows.ts";
+import { ConflictError, NotFoundError } from "../errors.ts";
+import { forEachLimited, MAX_CHECKS, MAX_MUTATIONS } from "./commits.ts";
+import type {
+  ActionCounters,
+  Notification,
+  ScheduledAction,
+  Stage,
+  Target,
+} from "../types.ts";
+
+export interface CancelDeps {
+  kv: Deno.Kv;
+  now: () => number;
+}
+
+export interface CancelActionResult {
+  action: ScheduledAction;
+  counters: ActionCounters;
+}
+
+export interface CancelTargetResult {
+  action: ScheduledAction;
+  target: Target;
+}
+
+const FINISHED = new Set(["completed", "failed"]);
+const ATTEMPTS = 10;
+
+function cancelledTarget(t: Target, now: number): Target {
+  const at = new Date(now).toISOString();
+  return {
+    ...t,
+    status: "skipped",
+    skipReason: "cancelled",
+    finishedAt: at,
+    updatedAt: at,
+  };
+}
+
+/** Adds one pending target's cancellation to `op`; the caller checks nothing else for it. */
+function addTargetCancel(
+  op: Deno.AtomicOperation,
+  entry: Deno.KvEntry<Target>,
+  rows: Deno.KvEntry<Notification>[],
+  now: number,
+): Deno.AtomicOperation {
+  const t = entry.value;
+  op.check(entry)
+    .set(keys.target(t.id), cancelledTarget(t, now))
+    .delete(keys.instancePendingTarget(t.instanceId));
+  addToCounter(op, t.actionId, "skipped");
+  return addCancelMutations(op, rows, now);
+}
+
+async function getActionEntry(kv: Deno.Kv, actionId: string) {
+  const entry = await kv.get<ScheduledAction>(keys.action(actionId));
+  if (!entry.value) {
+    throw new NotFoundError(`scheduled action ${actionId} not found`);
+  }
+  return entry as Deno.KvEntry<ScheduledAction>;
+}
+
+/**
+ * Cancels an action: scheduled or running → cancelled, its stages cancelled,
+ * every pending target skipped. Calling it again answers the same and changes
+ * nothing (or finishes a cancel a crash interrupted). A finished action is a
+ * 409.
+ */
+export async function cancelAction(
+  deps: CancelDeps,
+  actionId: string,
+): Promise<CancelActionResult> {
+  const { kv } = deps;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const entry = await getActionEntry(kv, actionId);
+    const action = entry.value;
+    if (FINISHED.has(action.status)) {
+      throw new ConflictError(
+        `scheduled action ${actionId} already ${action.status}; a finished action cannot be cancelled`,
+      );
+    }
+    if (action.status === "cancelled") {
+      await finishCancel(deps, actionId);
+      return { action, counters: await getActionCounters(kv, actionId) };
+    }
+    const now = deps.now();
+    const at = new Date(now).toISOString();
+    const stages = await getStageEntries(kv, actionId);
+    const next: ScheduledAction = {
+      ...action,
+      status: "cancelled",
+      cancelledAt: at,
+      finishedAt: at,
+      updatedAt: at,
+    };
+    const res = await commitRetrying(() => {
+      const op = kv.atomic().check(entry).set(keys.action(actionId), next)
+        .set(keys.actionCancelling(actionId), now);
+      for (const s of stages) {
+        op.check(s);
+        if (s.value.status === "pending" || s.value.status === "running") {
+          op.set(
+            keys.stage(actionId, s.value.index),
+            {
+              ...s.value,
+              status: "cancelled",
+              finishedAt: at,
+            } satisfies Stage,
+          );
+        }
+        op.delete(
+          keys.stageDue(
+            Date.parse(s.value.scheduledAt),
+            actionId,
+            s.value.index,
+          ),
+        );
+      }
+      return op;
+    });
+    if (!res.ok) continue;
+    await finishCancel(deps, actionId);
+    return { action: next, counters: await getActionCounters(kv, actionId) };
+  }
+  throw new ConflictError(
+    `scheduled action ${actionId} is being changed by another request; try again`,
+  );
+}
+
+/**
+ * Skips every target of a cancelled action still pending, many per commit,
+ * then drops the action's "cancelling" marker. Resumable: the apply tick
+ * calls it for any marker a crash left behind.
+ */
+export async function finishCancel(
+  deps: CancelDeps,
+  actionId: string,
+): Promise<number> {
+  const { kv } = deps;
+  const marker = await kv.get(keys.actionCancelling(actionId));
+  if (marker.value === null) return 0;
+  const ids = await allTargetIdsOfAction(kv, actionId);
+  let skipped = 0;
+  for (let i = 0; i < ids.length; i += 500) {
+    const pending = (await getTargetEntries(kv, ids.slice(i, i + 500)))
+      .filter((e) => e.value.status === "pending");
+    const withRows: [Deno.KvEntry<Target>, Deno.KvEntry<Notification>[]][] = [];
+    await forEachLimited(pending, 16, async (e) => {
+      withRows.push([e, await readTargetRows(kv, e.value.id)]);
+    });
+    for (const group of packCancels(withRows)) {
+      skipped += await commitCancels(deps, group);
+    }
+  }
+  await kv.atomic().check(marker).delete(keys.actionCancelling(actionId))
+    .commit();
+  return skipped;
+}
+
+/** Per target: its check, 2 writes and a counter, plus what the notice rows' cancel may add. */
+function packCancels(
+  items: [Deno.KvEntry<Target>, Deno.KvEntry<Notification>[]][],
+) {
+  const out: (typeof items)[] = [];
+  let cur: typeof items = [];
+  let checks = 0;
+  let mutations = 0;
+  for (const item of items) {
+    const c = 1 + Math.min(item[1].length, MAX_CANCEL_CHECKS_PER_TARGET);
+    const m = 3 + MAX_CANCEL_MUTATIONS_PER_TARGET;
+    if (
+      cur.length && (checks + c > MAX_CHECKS || mutations + m > MAX_MUTATIONS)
+    ) {
+      out.push(cur);
+      cur = [];
+      checks = 0;
+      mutations = 0;
+    }
+    cur.push(item);
+    checks += c;
+    mutations += m;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+/** Commits a group; when a row or target moved meanwhile, falls back to one target at a time. */
+async function commitCancels(
+  deps: CancelDeps,
+  group: [Deno.KvEntry<Target>, Deno.KvEntry<Notification>[]][],
+): Promise<number> {
+  const now = deps.now();
+  const res = await commitRetrying(() => {
+    const op = deps.kv.atomic();
+    for (const [e, rows] of group) addTargetCancel(op, e, rows, now);
+    return op;
+  });
+  if (res.ok) return group.length;
+  let n = 0;
+  for (const [e] of group) {
+    if (await cancelPendingTarget(deps, e.value.id)) n++;
+  }
+  return n;
+}
+
+/** Cancels one target if it is still pending; false when it is not (anymore). */
+async function cancelPendingTarget(
+  deps: CancelDeps,
+  targetId: string,
+): Promise<boolean> {
+  const { kv } = deps;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const entry = await kv.get<Target>(keys.target(targetId));
+    if (entry.value?.status !== "pending") return false;
+    const rows = await readTargetRows(kv, targetId);
+    const res = await commitRetrying(() =>
+      addTargetCancel(
+        kv.atomic(),
+        entry as Deno.KvEntry<Target>,
+        rows,
+        deps.now(),
+      )
+    );
+    if (res.ok) return true;
+  }
+  throw new ConflictError(
+    `target ${targetId} is being changed by another request; try again`,
+  );
+}
+
+/**
+ * Cancels one target: pending → skipped (`cancelled`). The rest of the action
+ * goes ahead. Idempotent; a target that is running or finished otherwise is a
+ * 409.
+ */
+export async function cancelTarget(
+  deps: CancelDeps,
+  actionId: string,
+  targetId: string,
+): Promise<CancelTargetResult> {
+  const { kv } = deps;
+  const action = (await getActionEntry(kv, actionId)).value;
+  const current = (await kv.get<Target>(keys.target(targetId))).value;
+  if (!current || current.actionId !== actionId) {
+    throw new NotFoundError(
+      `target ${targetId} of action ${actionId} not found`,
+    );
+  }
+  if (current.status === "pending") await cancelPendingTarget(deps, targetId);
+  const target = (await kv.get<Target>(keys.target(targetId))).value!;
+  if (target.status === "skipped" && target.skipReason === "cancelled") {
+    return { action: (await getActionEntry(kv, actionId)).value, target };
+  }
+  const state = target.status === "skipped"
+    ? `skipped (${target.skipReason})`
+    : target.status;
+  throw new ConflictError(
+    target.status === "running"
+      ? `target ${targetId} is being applied right now and can no longer be cancelled`
+      : `target ${targetId} already finished: ${state}; action ${action.id} is ${action.status}`,
+  );
+}

@@ -1,0 +1,79 @@
+/**
+ * The default controller: the instance record in KV is the instance. A
+ * restart stamps `lastRestartAt`; a version change moves the image tag (and
+ * its index). Checked against the record it read, so a destroy or a pin
+ * change landing meanwhile is seen, not overwritten.
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { addInstanceUpdate } from "../kv/instances.ts";
+import type { Instance } from "../types.ts";
+import type {
+  ControllerCallOptions,
+  ControllerResult,
+  InstanceController,
+} from "./controller.ts";
+
+export function embeddedController(
+  kv: Deno.Kv,
+  now: () => number = Date.now,
+): InstanceController {
+  async function change(
+    id: string,
+    opts: ControllerCallOptions,
+    edit: (i: Instance, at: string) => Instance,
+  ): Promise<ControllerResult> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const cur = await kv.get<Instance>(keys.instance(id));
+      if (!cur.value || cur.value.status === "destroyed") {
+        return {
+          ok: false,
+          transient: false,
+          error: `instance ${id} is destroyed`,
+          skipReason: "destroyed",
+        };
+      }
+      if (
+        opts.expectedPinnedImageTag !== undefined &&
+        cur.value.pinnedImageTag !== opts.expectedPinnedImageTag
+      ) {
+        return {
+          ok: false,
+          transient: false,
+          error:
+            `instance ${id} was pinned to ${cur.value.pinnedImageTag} meanwhile`,
+          skipReason: "pin_changed_in_flight",
+        };
+      }
+      const at = new Date(now()).toISOString();
+      const res = await commitRetrying(() =>
+        addInstanceUpdate(
+          kv.atomic(),
+          cur as Deno.KvEntry<Instance>,
+          edit(cur.value!, at),
+        )
+      );
+      if (res.ok) return { ok: true };
+    }
+    return {
+      ok: false,
+      transient: true,
+      error: `instance ${id} kept changing under the apply; try again`,
+    };
+  }
+  return {
+    name: "embedded",
+    restart: (instance, opts) =>
+      change(instance.id, opts, (i, at) => ({
+        ...i,
+        lastRestartAt: at,
+        updatedAt: at,
+      })),
+    changeVersion: (instance, imageTag, opts) =>
+      change(instance.id, opts, (i, at) => ({
+        ...i,
+        imageTag,
+        updatedAt: at,
+      })),
+  };
+}

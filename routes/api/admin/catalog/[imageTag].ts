@@ -1,0 +1,21 @@
+import type { Handlers } from "$fresh/server.ts";
+import { appContext } from "../../../../lib/context.ts";
+import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
+import { putCatalogEntry } from "../../../../lib/kv/catalog.ts";
+import {
+  CatalogPutSchema,
+  PathImageTagSchema,
+} from "../../../../lib/scheduler/admin_schemas.ts";
+
+export const handler: Handlers = {
+  async PUT(req, ctx) {
+    const tag = parseOrThrow(
+      PathImageTagSchema,
+      ctx.params.imageTag,
+      "image tag",
+    );
+    const input = parseOrThrow(CatalogPutSchema, await readJson(req));
+    const { kv, now } = appContext();
+    return Response.json(await putCatalogEntry(kv, tag, input, now()));
+  },
+};
