@@ -1,0 +1,27 @@
+/** The workspace's status and banner, for the instance's owner only. */
+import type { Handlers } from "$fresh/server.ts";
+import { appContext } from "../../../../lib/context.ts";
+import { NotFoundError } from "../../../../lib/errors.ts";
+import { assertSignedIn, type State } from "../../../../lib/state.ts";
+import { getInstance } from "../../../../lib/kv/instances.ts";
+import { getBannerStatus } from "../../../../lib/notices/banner.ts";
+
+export const handler: Handlers<unknown, State> = {
+  async GET(_req, ctx) {
+    assertSignedIn(ctx.state);
+    const { kv, now } = appContext();
+    const instance = await getInstance(kv, ctx.params.id);
+    // Someone else's instance answers exactly like a missing one.
+    if (!instance || instance.ownerId !== ctx.state.user.id) {
+      throw new NotFoundError(`instance ${ctx.params.id} not found`);
+    }
+    const banner = await getBannerStatus(kv, instance.id, now());
+    return Response.json({
+      instanceId: instance.id,
+      name: instance.name,
+      status: instance.status,
+      imageTag: instance.imageTag,
+      ...banner,
+    });
+  },
+};

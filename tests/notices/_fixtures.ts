@@ -1,0 +1,322 @@
+/**
+ * Test fixtures for the notice engine: users, instances and actions written
+ * straight into a real in-memory KV with the domain types, plus stand-ins for
+ * the scheduler's cancel and apply paths (same KV effects, fewer rules).
+ */
+import { keys } from "../../lib/kv/keys.ts";
+import { commitRetrying } from "../../lib/kv/db.ts";
+import { putUser } from "../../lib/kv/users.ts";
+import { putInstance } from "../../lib/kv/instances.ts";
+import { putCatalogEntry } from "../../lib/kv/catalog.ts";
+import {
+  addCancelMutations,
+  addNewRow,
+  buildNoticeRows,
+  readTargetRows,
+} from "../../lib/notices/rows.ts";
+import { newId } from "../../lib/ids.ts";
+import type {
+  ActionType,
+  Channel,
+  Notification,
+  ScheduledAction,
+  Stage,
+  Target,
+} from "../../lib/types.ts";
+
+export const HOUR = 3_600_000;
+export const MINUTE = 60_000;
+
+export interface Seeded {
+  action: ScheduledAction;
+  stage: Stage;
+  targets: Target[];
+  rows: Notification[];
+  userIds: string[];
+}
+
+export interface SeedOptions {
+  now: number;
+  instances?: number;
+  scheduledAt?: number;
+  leadHours?: number;
+  notify?: boolean;
+  channels?: Channel[];
+  actionType?: ActionType;
+  /** Write the users (default true); false leaves the rows' users missing. */
+  users?: boolean;
+  /** Write the action record (default true); false is a write in progress. */
+  visible?: boolean;
+}
+
+/** An action over fresh instances (each with its own owner), written the way the scheduler does. */
+export async function seedAction(
+  kv: Deno.Kv,
+  o: SeedOptions,
+): Promise<Seeded> {
+  const n = o.instances ?? 1;
+  const at = new Date(o.now).toISOString();
+  const actionType = o.actionType ?? "scheduled_restart";
+  const tag = `tag-${newId().slice(-8)}`;
+  if (actionType === "version_change") {
+    await putCatalogEntry(kv, `${tag}-new`, { openclawVersion: "9.9.9" });
+  }
+  const action: ScheduledAction = {
+    id: newId(),
+    actionType,
+    imageTag: actionType === "version_change" ? `${tag}-new` : null,
+    overridePins: false,
+    reason: null,
+    status: "scheduled",
+    createdBy: "admin",
+    createdAt: at,
+    updatedAt: at,
+    startedAt: null,
+    finishedAt: null,
+    cancelledAt: null,
+    notify: o.notify ?? true,
+    noticeLeadHours: o.leadHours ?? 1,
+    noticeSubject: null,
+    noticeBody: null,
+    noticeChannels: o.channels ?? ["email", "webapp", "mobile_push"],
+  };
+  const stage: Stage = {
+    actionId: action.id,
+    index: 0,
+    scheduledAt: new Date(o.scheduledAt ?? o.now + HOUR).toISOString(),
+    status: "pending",
+    startedAt: null,
+    finishedAt: null,
+  };
+  const targets: Target[] = [];
+  const rows: Notification[] = [];
+  const userIds: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const userId = `u-${newId()}`;
+    const instanceId = `i-${newId()}`;
+    userIds.push(userId);
+    if (o.users ?? true) {
+      await putUser(kv, userId, { email: `${userId}@example.test` }, o.now);
+    }
+    await putInstance(kv, instanceId, {
+      name: `claw ${i}`,
+      ownerId: userId,
+      imageTag: tag,
+    }, o.now);
+    const target: Target = {
+      id: newId(),
+      actionId: action.id,
+      stageIndex: 0,
+      instanceId,
+      userId,
+      sourceImageTag: tag,
+      targetImageTag: action.imageTag ?? tag,
+      status: "pending",
+      skipReason: null,
+      error: null,
+      claimedAt: null,
+      finishedAt: null,
+      updatedAt: at,
+    };
+    targets.push(target);
+    rows.push(...buildNoticeRows(action, stage, target, o.now));
+  }
+  for (let i = 0; i < targets.length; i += 50) {
+    await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const t of targets.slice(i, i + 50)) {
+        op.set(keys.target(t.id), t)
+          .set(keys.instancePendingTarget(t.instanceId), {
+            actionId: action.id,
+            targetId: t.id,
+          })
+          .set(keys.targetByAction(action.id, t.id), null);
+      }
+      return op;
+    });
+  }
+  for (let i = 0; i < rows.length; i += 90) {
+    const res = await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const r of rows.slice(i, i + 90)) addNewRow(op, r);
+      return op;
+    });
+    if (!res.ok) throw new Error("seeding rows failed");
+  }
+  if (o.visible ?? true) {
+    await kv.atomic().set(keys.action(action.id), action)
+      .set(keys.stage(action.id, 0), stage).commit();
+  }
+  return { action, stage, targets, rows, userIds };
+}
+
+export async function getRow(kv: Deno.Kv, id: string): Promise<Notification> {
+  const row = (await kv.get<Notification>(keys.notification(id))).value;
+  if (!row) throw new Error(`row ${id} missing`);
+  return row;
+}
+
+export async function getRows(
+  kv: Deno.Kv,
+  ids: string[],
+): Promise<Notification[]> {
+  return await Promise.all(ids.map((id) => getRow(kv, id)));
+}
+
+async function updateRecord<T>(
+  kv: Deno.Kv,
+  key: Deno.KvKey,
+  change: (v: T) => T,
+): Promise<T> {
+  for (;;) {
+    const cur = await kv.get<T>(key);
+    if (cur.value === null) throw new Error(`missing ${String(key)}`);
+    const next = change(cur.value);
+    const res = await kv.atomic().check(cur).set(key, next).commit();
+    if (res.ok) return next;
+  }
+}
+
+/** The scheduler's per-target cancel, as it touches KV: target skipped, rows cancelled. */
+export async function cancelTargetLike(
+  kv: Deno.Kv,
+  targetId: string,
+  now: number,
+): Promise<void> {
+  for (;;) {
+    const target = await kv.get<Target>(keys.target(targetId));
+    const rows = await readTargetRows(kv, targetId);
+    const op = kv.atomic().check(target).set(
+      keys.target(targetId),
+      {
+        ...target.value!,
+        status: "skipped",
+        skipReason: "cancelled",
+        updatedAt: new Date(now).toISOString(),
+      } satisfies Target,
+    ).delete(keys.instancePendingTarget(target.value!.instanceId));
+    addCancelMutations(op, rows, now);
+    if ((await op.commit()).ok) return;
+  }
+}
+
+/** The scheduler's whole cancel: action cancelled, then every target's rows. */
+export async function cancelActionLike(
+  kv: Deno.Kv,
+  seeded: Seeded,
+  now: number,
+): Promise<void> {
+  await updateRecord<ScheduledAction>(
+    kv,
+    keys.action(seeded.action.id),
+    (a) => ({
+      ...a,
+      status: "cancelled",
+      cancelledAt: new Date(now).toISOString(),
+    }),
+  );
+  for (const t of seeded.targets) await cancelTargetLike(kv, t.id, now);
+}
+
+/** The apply path taking a target (pending → running). */
+export async function applyTargetLike(
+  kv: Deno.Kv,
+  targetId: string,
+  status: Target["status"] = "running",
+): Promise<void> {
+  await updateRecord<Target>(
+    kv,
+    keys.target(targetId),
+    (t) => ({ ...t, status }),
+  );
+}
+
+export async function setActionStatus(
+  kv: Deno.Kv,
+  actionId: string,
+  status: ScheduledAction["status"],
+): Promise<void> {
+  await updateRecord<ScheduledAction>(kv, keys.action(actionId), (a) => ({
+    ...a,
+    status,
+  }));
+}
+
+/** Counts keys under a prefix (test-sized data only). */
+export async function countKeys(kv: Deno.Kv, prefix: Deno.KvKey) {
+  let n = 0;
+  for await (const _ of kv.list({ prefix })) n++;
+  return n;
+}
+
+/**
+ * The same KV, except for commits of operations that set a key `matches`
+ * picks: while `times` lasts, such a commit first awaits `before` (a racing
+ * writer's turn), then throws `error` if given, else goes through.
+ */
+export function interceptCommits(
+  kv: Deno.Kv,
+  matches: (key: Deno.KvKey, value: unknown) => boolean,
+  opts: {
+    times?: number;
+    error?: string;
+    before?: () => Promise<void>;
+    /** Decides per matching commit whether this one is intercepted (default: all). */
+    pick?: () => boolean;
+  } = {},
+): { kv: Deno.Kv; hits: () => number } {
+  let left = opts.times ?? Infinity;
+  let hits = 0;
+  const wrapOp = (op: Deno.AtomicOperation): Deno.AtomicOperation => {
+    let hit = false;
+    const proxy: Deno.AtomicOperation = new Proxy(op, {
+      get(target, prop) {
+        if (prop === "set") {
+          return (
+            key: Deno.KvKey,
+            value: unknown,
+            o?: { expireIn?: number },
+          ) => {
+            hit ||= matches(key, value);
+            target.set(key, value, o);
+            return proxy;
+          };
+        }
+        if (prop === "commit") {
+          return async () => {
+            if (hit && left > 0 && (opts.pick?.() ?? true)) {
+              left--;
+              hits++;
+              if (opts.before) await opts.before();
+              if (opts.error) throw new TypeError(opts.error);
+            }
+            return await target.commit();
+          };
+        }
+        const v = Reflect.get(target, prop);
+        if (typeof v !== "function") return v;
+        return (...args: unknown[]) => {
+          (v as (...a: unknown[]) => unknown).apply(target, args);
+          return proxy;
+        };
+      },
+    });
+    return proxy;
+  };
+  const wrapped = new Proxy(kv, {
+    get(target, prop) {
+      if (prop === "atomic") return () => wrapOp(target.atomic());
+      const v = Reflect.get(target, prop);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  return { kv: wrapped, hits: () => hits };
+}
+
+/** Is this write a notification row moving to `status`? */
+export const rowTo =
+  (status: Notification["status"], id?: string) =>
+  (key: Deno.KvKey, value: unknown) =>
+    key[0] === "notifications" &&
+    (value as Notification | null)?.status === status &&
+    (id === undefined || key[1] === id);
