@@ -1,0 +1,48 @@
+/** "Run notice sweep now": runs the sweep and shows its counts, like the minute job does. */
+import { useSignal } from "@preact/signals";
+import type { SweepRun } from "../lib/types.ts";
+
+export default function SweepButton({ lastRun }: { lastRun: SweepRun | null }) {
+  const run = useSignal<SweepRun | null>(lastRun);
+  const busy = useSignal(false);
+  const error = useSignal<string | null>(null);
+
+  async function sweep() {
+    busy.value = true;
+    error.value = null;
+    try {
+      const res = await fetch("/api/admin/notices/sweep", { method: "POST" });
+      const json = await res.json();
+      if (!res.ok) throw new Error(json.error ?? `status ${res.status}`);
+      run.value = await fetch("/api/admin/notices/last-run").then((r) =>
+        r.json()
+      );
+    } catch (err) {
+      error.value = `Sweep failed: ${(err as Error).message}`;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  const r = run.value;
+  return (
+    <div class="sweep">
+      <button
+        type="button"
+        class="secondary"
+        onClick={sweep}
+        disabled={busy.value}
+      >
+        {busy.value ? "Sweeping…" : "Run notice sweep now"}
+      </button>{" "}
+      <span class="muted small" data-testid="last-run">
+        {r
+          ? `Last run ${
+            new Date(r.finishedAt).toLocaleString()
+          }: processed ${r.processed}, sent ${r.sent}, failed ${r.failed}, recovered ${r.recovered}, voided ${r.voidedStale} (${r.durationMs} ms)`
+          : "No sweep has run yet."}
+      </span>
+      {error.value && <p class="error small" role="alert">{error.value}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * Sign-in by emailed one-time link: 15 minutes, single use, only a hash of the
+ * token stored (with `expireIn`). Asking for a link answers the same whether or
+ * not the address is known.
+ */
+import { keys } from "../kv/keys.ts";
+import { getUserByEmail, putUser } from "../kv/users.ts";
+import { newId } from "../ids.ts";
+import { allowAttempt } from "./rate_limit.ts";
+import { randomToken, sha256Hex } from "./compare.ts";
+import type { EmailSender } from "../channels/types.ts";
+import type { Config } from "../config.ts";
+import { renderLoginEmail } from "../../components/email/LoginEmail.tsx";
+
+export const LOGIN_LINK_TTL_MS = 15 * 60_000;
+export const PER_ADDRESS = { max: 5, windowMs: 15 * 60_000 };
+export const PER_CLIENT = { max: 20, windowMs: 15 * 60_000 };
+
+interface StoredLink {
+  userId: string;
+  expiresAt: number;
+  /** Where to go after signing in (a same-site path). */
+  next: string;
+}
+
+export type LinkRequestOutcome = "sent" | "unknown" | "rate_limited";
+
+/**
+ * Emails a sign-in link to a known address. Addresses in ADMIN_EMAILS get a
+ * user record on first request. The caller shows the same page for every
+ * outcome; the outcome is for logs and tests.
+ */
+export async function requestLoginLink(
+  deps: { kv: Deno.Kv; config: Config; email: EmailSender; now: () => number },
+  rawEmail: string,
+  client: string,
+  next = "/",
+): Promise<{ outcome: LinkRequestOutcome; link?: string }> {
+  const { kv, config } = deps;
+  const email = rawEmail.trim().toLowerCase();
+  const now = deps.now();
+  const okClient = await allowAttempt(
+    kv,
+    "login_client",
+    client,
+    PER_CLIENT,
+    now,
+  );
+  const okAddress = await allowAttempt(
+    kv,
+    "login_address",
+    email,
+    PER_ADDRESS,
+    now,
+  );
+  if (!okClient || !okAddress) return { outcome: "rate_limited" };
+  let user = await getUserByEmail(kv, email);
+  if (!user && config.adminEmails.includes(email)) {
+    user = await putUser(kv, newId(), { email, admin: true }, now);
+  }
+  if (!user) return { outcome: "unknown" };
+  const link = await createLoginLink(kv, user.id, config.publicUrl, now, next);
+  const message = renderLoginEmail({
+    name: user.name,
+    link,
+    minutes: LOGIN_LINK_TTL_MS / 60_000,
+  });
+  const res = await deps.email.send({
+    to: user.email,
+    ...message,
+    tags: { kind: "sign_in" },
+  });
+  if (!res.ok) {
+    throw new Error(`sign-in email to ${user.email} failed: ${res.error}`);
+  }
+  return { outcome: "sent", link };
+}
+
+/** Stores a fresh token's hash and returns the link that carries the token. */
+export async function createLoginLink(
+  kv: Deno.Kv,
+  userId: string,
+  publicUrl: string,
+  now = Date.now(),
+  next = "/",
+): Promise<string> {
+  const token = randomToken(32);
+  const stored: StoredLink = {
+    userId,
+    expiresAt: now + LOGIN_LINK_TTL_MS,
+    next,
+  };
+  await kv.set(keys.loginToken(await sha256Hex(token)), stored, {
+    expireIn: LOGIN_LINK_TTL_MS,
+  });
+  return `${publicUrl}/login/${token}`;
+}
+
+/** Spends a token: returns its user id once, then never again (get and delete in one atomic step). */
+export async function consumeLoginLink(
+  kv: Deno.Kv,
+  token: string,
+  now = Date.now(),
+): Promise<{ userId: string; next: string } | null> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
+  const key = keys.loginToken(await sha256Hex(token));
+  const entry = await kv.get<StoredLink>(key);
+  if (!entry.value) return null;
+  const res = await kv.atomic().check(entry).delete(key).commit();
+  if (!res.ok) return null;
+  return entry.value.expiresAt > now
+    ? { userId: entry.value.userId, next: entry.value.next }
+    : null;
+}

@@ -1,0 +1,48 @@
+/** The minute jobs main.ts registers with Deno.cron: each logs its counts and never throws. */
+import type { AppContext } from "./context.ts";
+import { applyDue } from "./scheduler/apply.ts";
+import { sweep } from "./notices/sweep.ts";
+import { checkPushReceipts } from "./channels/mod.ts";
+import { log } from "./log.ts";
+
+async function guarded(
+  name: string,
+  job: () => Promise<Record<string, unknown>>,
+): Promise<void> {
+  const started = performance.now();
+  try {
+    const result = await job();
+    log.info(`${name} done`, {
+      ...result,
+      ms: Math.round(performance.now() - started),
+    });
+  } catch (err) {
+    log.error(`${name} failed`, {
+      error: String((err as Error)?.stack ?? err),
+    });
+  }
+}
+
+export function runApplyJob(ctx: AppContext): Promise<void> {
+  return guarded("apply", async () => ({ ...await applyDue(ctx) }));
+}
+
+export function runSweepJob(ctx: AppContext): Promise<void> {
+  return guarded("notice sweep", async () => {
+    const r = await sweep(ctx);
+    return {
+      processed: r.processed,
+      sent: r.sent,
+      failed: r.failed,
+      recovered: r.recovered,
+      voidedStale: r.voidedStale,
+    };
+  });
+}
+
+export function runPushReceiptJob(ctx: AppContext): Promise<void> {
+  return guarded(
+    "push receipts",
+    async () => ({ ...await checkPushReceipts(ctx) }),
+  );
+}

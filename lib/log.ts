@@ -1,0 +1,48 @@
+/**
+ * One-line logs. Inside a request every line carries that request's id
+ * (AsyncLocalStorage follows the request through awaits).
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+const requestScope = new AsyncLocalStorage<string>();
+let quiet = false;
+
+/** Tests silence logs; errors still print. */
+export function setQuietLogs(value: boolean): void {
+  quiet = value;
+}
+
+export function withRequestId<T>(id: string, fn: () => T): T {
+  return requestScope.run(id, fn);
+}
+
+export function currentRequestId(): string | undefined {
+  return requestScope.getStore();
+}
+
+type Fields = Record<string, unknown>;
+
+function line(level: string, msg: string, fields?: Fields): string {
+  const rid = requestScope.getStore();
+  const parts = [new Date().toISOString(), level, rid ? `req=${rid}` : "", msg];
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    parts.push(
+      `${k}=${
+        typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v ?? null)
+      }`,
+    );
+  }
+  return parts.filter(Boolean).join(" ");
+}
+
+export const log = {
+  info(msg: string, fields?: Fields) {
+    if (!quiet) console.log(line("INFO", msg, fields));
+  },
+  warn(msg: string, fields?: Fields) {
+    if (!quiet) console.warn(line("WARN", msg, fields));
+  },
+  error(msg: string, fields?: Fields) {
+    console.error(line("ERROR", msg, fields));
+  },
+};

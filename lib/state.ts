@@ -1,0 +1,33 @@
+/** What the root middleware puts in `ctx.state` for every route. */
+import type { Role, User } from "./types.ts";
+import { UnauthorizedError } from "./errors.ts";
+
+export interface State {
+  user: User | null;
+  role: Role | null;
+  /** The cookie's session id (null for bearer-token and anonymous requests). */
+  sessionId: string | null;
+  /** The token forms must echo back in `_csrf`. */
+  csrfToken: string | null;
+}
+
+export interface SignedInState extends State {
+  user: User;
+  role: Role;
+}
+
+export function assertSignedIn(state: State): asserts state is SignedInState {
+  if (!state.user || !state.role) throw new UnauthorizedError();
+}
+
+/** The actor recorded on actions created with the admin API token. */
+export const API_TOKEN_USER: User = {
+  id: "api-token",
+  email: "api-token@kiloclaw.invalid",
+  name: "Admin API token",
+  timeZone: null,
+  role: "admin",
+  pushTokens: [],
+  createdAt: "1970-01-01T00:00:00.000Z",
+  updatedAt: "1970-01-01T00:00:00.000Z",
+};

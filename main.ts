@@ -1,0 +1,71 @@
+/**
+ * Production entry: configuration → KV → the minute jobs → the web server.
+ * The Deno.cron jobs are declared first, at the top level, as Deno Deploy
+ * requires; they wait for the app to be ready.
+ */
+import manifest from "./fresh.gen.ts";
+import { start } from "$fresh/server.ts";
+import { ConfigError, loadConfig } from "./lib/config.ts";
+import { openKv } from "./lib/kv/db.ts";
+import { createAppContext } from "./lib/app_context.ts";
+import { type AppContext, setAppContext } from "./lib/context.ts";
+import { installSecurity } from "./lib/security.ts";
+import { seedDemoData } from "./lib/demo_seed.ts";
+import { runApplyJob, runPushReceiptJob, runSweepJob } from "./lib/jobs.ts";
+import { log } from "./lib/log.ts";
+
+let resolveReady: (ctx: AppContext) => void;
+const ready = new Promise<AppContext>((r) => resolveReady = r);
+
+Deno.cron(
+  "apply scheduled actions",
+  "* * * * *",
+  async () => runApplyJob(await ready),
+);
+Deno.cron("notice sweep", "* * * * *", async () => runSweepJob(await ready));
+Deno.cron(
+  "push receipts",
+  "*/5 * * * *",
+  async () => runPushReceiptJob(await ready),
+);
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    Deno.exit(1);
+  }
+  throw err;
+}
+
+const kv = await openKv(config);
+const ctx = createAppContext(config, kv);
+setAppContext(ctx);
+resolveReady!(ctx);
+
+if (config.demoSeed) {
+  const seeded = await seedDemoData(kv, config.publicUrl);
+  if (seeded) {
+    console.log(
+      [
+        "",
+        "Demo data created. One-time sign-in links (valid 15 minutes):",
+        `  admin (${seeded.adminEmail}): ${seeded.adminLink}`,
+        `  user  (${seeded.userEmail}): ${seeded.userLink}`,
+        "Later, ask for a new link at /login; it lands in the outbox (/admin/outbox) or the log.",
+        "",
+      ].join("\n"),
+    );
+  }
+}
+
+log.info("starting", {
+  port: config.port,
+  kv: config.kvPath ?? "deno deploy",
+  email: ctx.email.name,
+  push: config.pushViaExpo ? "expo" : "outbox",
+  controller: ctx.controller.name,
+});
+await start(manifest, { port: config.port, setup: installSecurity });

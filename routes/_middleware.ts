@@ -1,0 +1,81 @@
+/**
+ * Every route request: load the session, refuse cross-site state changes
+ * (CSRF), sign-in gate for pages, and map typed errors to responses.
+ */
+import type { FreshContext } from "$fresh/server.ts";
+import { appContext } from "../lib/context.ts";
+import {
+  getSession,
+  readCookie,
+  SESSION_COOKIE,
+} from "../lib/auth/sessions.ts";
+import { checkCsrf } from "../lib/auth/csrf.ts";
+import { effectiveRole, getUser } from "../lib/kv/users.ts";
+import { AppError } from "../lib/errors.ts";
+import { renderErrorPage } from "../components/ErrorPage.tsx";
+import { log } from "../lib/log.ts";
+import type { State } from "../lib/state.ts";
+
+const PUBLIC_PAGES = /^\/(login(\/.*)?)$/;
+
+export async function handler(req: Request, ctx: FreshContext<State>) {
+  ctx.state.user = null;
+  ctx.state.role = null;
+  ctx.state.sessionId = null;
+  ctx.state.csrfToken = null;
+  if (ctx.destination !== "route") return ctx.next();
+
+  const isApi = ctx.url.pathname.startsWith("/api/");
+  try {
+    const { kv, config, now } = appContext();
+    // A bearer-token request never rides on a cookie session.
+    const bearer = /^Bearer\s/i.test(req.headers.get("authorization") ?? "");
+    const sid = bearer ? null : readCookie(req, SESSION_COOKIE);
+    const session = sid ? await getSession(kv, sid, now()) : null;
+    if (sid && session) {
+      const user = await getUser(kv, session.userId);
+      if (user) {
+        ctx.state.user = user;
+        ctx.state.role = effectiveRole(user, config.adminEmails);
+        ctx.state.sessionId = sid;
+        ctx.state.csrfToken = session.csrfToken;
+      }
+    }
+    await checkCsrf(req, ctx.url, config.publicUrl, session?.csrfToken ?? null);
+
+    if (!isApi && !ctx.state.user && !PUBLIC_PAGES.test(ctx.url.pathname)) {
+      const next = ctx.url.pathname + ctx.url.search;
+      return redirect(
+        next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`,
+      );
+    }
+    return await ctx.next();
+  } catch (err) {
+    if (!(err instanceof AppError)) {
+      if (!isApi) throw err; // the _500 page
+      log.error("unhandled error", {
+        error: String((err as Error)?.stack ?? err),
+      });
+      return Response.json({ error: "internal error" }, { status: 500 });
+    }
+    if (isApi) return Response.json(err.toJSON(), { status: err.status });
+    if (err.status === 401) {
+      return redirect(
+        `/login?next=${encodeURIComponent(ctx.url.pathname + ctx.url.search)}`,
+      );
+    }
+    const title = err.status === 403
+      ? "Not allowed"
+      : err.status === 404
+      ? "Not found"
+      : "Request refused";
+    return new Response(renderErrorPage(err.status, title, err.message), {
+      status: err.status,
+      headers: { "content-type": "text/html; charset=utf-8" },
+    });
+  }
+}
+
+function redirect(location: string): Response {
+  return new Response(null, { status: 303, headers: { location } });
+}

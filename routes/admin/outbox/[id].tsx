@@ -1,0 +1,74 @@
+/** One outbox message: an email rendered in a sandboxed frame with its text part, or a push with its data. */
+import type { Handlers, PageProps } from "$fresh/server.ts";
+import { Head } from "$fresh/runtime.ts";
+import { appContext } from "../../../lib/context.ts";
+import {
+  getOutboxMessage,
+  type OutboxMessage,
+} from "../../../lib/channels/outbox.ts";
+import { NotFoundError } from "../../../lib/errors.ts";
+import type { State } from "../../../lib/state.ts";
+
+export const handler: Handlers<OutboxMessage, State> = {
+  async GET(_req, ctx) {
+    const m = await getOutboxMessage(appContext().kv, ctx.params.id);
+    if (!m) throw new NotFoundError("no such outbox message");
+    return ctx.render(m);
+  },
+};
+
+export default function OutboxMessagePage(
+  { data: m }: PageProps<OutboxMessage>,
+) {
+  return (
+    <>
+      <Head>
+        <title>
+          {`${m.kind === "email" ? m.subject : m.title} · Outbox · KiloClaw`}
+        </title>
+      </Head>
+      <p>
+        <a href="/admin/outbox">← Outbox</a>
+      </p>
+      <h1>{m.kind === "email" ? m.subject : m.title}</h1>
+      <dl class="facts">
+        <dt>Kind</dt>
+        <dd>{m.kind}</dd>
+        <dt>To</dt>
+        <dd>{m.to}</dd>
+        <dt>When</dt>
+        <dd>{new Date(m.createdAt).toUTCString()}</dd>
+        {Object.entries(m.tags).map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd>
+              <code>{v}</code>
+            </dd>
+          </>
+        ))}
+      </dl>
+      {m.kind === "email"
+        ? (
+          <>
+            <h2>HTML</h2>
+            <iframe
+              class="email-frame"
+              title="Email preview"
+              sandbox=""
+              src={`/admin/outbox/${m.id}/html`}
+            />
+            <h2>Plain text</h2>
+            <pre class="email-text">{m.text}</pre>
+          </>
+        )
+        : (
+          <>
+            <h2>Body</h2>
+            <p>{m.body}</p>
+            <h2>Data</h2>
+            <pre>{JSON.stringify(m.data, null, 2)}</pre>
+          </>
+        )}
+    </>
+  );
+}

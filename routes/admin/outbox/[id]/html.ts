@@ -1,0 +1,15 @@
+/** A stored email's HTML, for the sandboxed frame (lib/security.ts gives this path its own strict CSP). */
+import type { Handlers } from "$fresh/server.ts";
+import { appContext } from "../../../../lib/context.ts";
+import { getOutboxMessage } from "../../../../lib/channels/outbox.ts";
+import { NotFoundError } from "../../../../lib/errors.ts";
+
+export const handler: Handlers = {
+  async GET(_req, ctx) {
+    const m = await getOutboxMessage(appContext().kv, ctx.params.id);
+    if (!m || m.kind !== "email") throw new NotFoundError("no such email");
+    return new Response(m.html, {
+      headers: { "content-type": "text/html; charset=utf-8" },
+    });
+  },
+};

@@ -1,0 +1,88 @@
+/** The owner's workspace page: the instance, and the banner when an action is coming. */
+import type { Handlers, PageProps } from "$fresh/server.ts";
+import { Head } from "$fresh/runtime.ts";
+import { appContext } from "../../lib/context.ts";
+import { getInstance } from "../../lib/kv/instances.ts";
+import { getCatalogEntry } from "../../lib/kv/catalog.ts";
+import { NotFoundError } from "../../lib/errors.ts";
+import { assertSignedIn, type State } from "../../lib/state.ts";
+import type { Instance } from "../../lib/types.ts";
+import {
+  type BannerStatus,
+  getBannerStatus,
+} from "../../lib/notices/banner.ts";
+import { Banner } from "../../components/Banner.tsx";
+import { StatusPill } from "../../components/StatusPill.tsx";
+
+interface Data {
+  instance: Instance;
+  openclawVersion: string | null;
+  status: BannerStatus;
+  timeZone: string | null;
+}
+
+export const handler: Handlers<Data, State> = {
+  async GET(_req, ctx) {
+    assertSignedIn(ctx.state);
+    const { kv, now } = appContext();
+    const instance = await getInstance(kv, ctx.params.instanceId);
+    // Someone else's instance is indistinguishable from a missing one.
+    if (!instance || instance.ownerId !== ctx.state.user.id) {
+      throw new NotFoundError("instance not found");
+    }
+    const [entry, status] = await Promise.all([
+      getCatalogEntry(kv, instance.imageTag),
+      getBannerStatus(kv, instance.id, now()),
+    ]);
+    return ctx.render({
+      instance,
+      openclawVersion: entry?.openclawVersion ?? null,
+      status,
+      timeZone: ctx.state.user.timeZone,
+    });
+  },
+};
+
+export default function Workspace({ data }: PageProps<Data>) {
+  const { instance } = data;
+  return (
+    <>
+      <Head>
+        <title>{`${instance.name} · KiloClaw`}</title>
+      </Head>
+      <Banner
+        scheduled={data.status.scheduledAction}
+        cancelled={data.status.cancelledAction ?? null}
+        timeZone={data.timeZone}
+      />
+      <div class="page-head">
+        <h1>{instance.name}</h1>
+        <StatusPill status={instance.status} />
+      </div>
+      <dl class="facts">
+        <dt>Version</dt>
+        <dd>
+          {data.openclawVersion
+            ? `OpenClaw ${data.openclawVersion}`
+            : "Unknown OpenClaw version"}{" "}
+          <span class="muted">({instance.imageTag})</span>
+        </dd>
+        {instance.pinnedImageTag && (
+          <>
+            <dt>Pinned to</dt>
+            <dd>{instance.pinnedImageTag}</dd>
+          </>
+        )}
+        <dt>Last restart</dt>
+        <dd>
+          {instance.lastRestartAt
+            ? new Date(instance.lastRestartAt).toUTCString()
+            : "Never"}
+        </dd>
+      </dl>
+      <section class="chat-placeholder" aria-label="Chat">
+        <p class="muted">Your chat with {instance.name} opens here.</p>
+      </section>
+    </>
+  );
+}

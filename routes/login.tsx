@@ -1,0 +1,125 @@
+/** Ask for a sign-in link. The answer is the same whether or not the address is known. */
+import type { Handlers, PageProps } from "$fresh/server.ts";
+import { Head } from "$fresh/runtime.ts";
+import { z } from "zod";
+import { appContext } from "../lib/context.ts";
+import { requestLoginLink } from "../lib/auth/login_links.ts";
+import { log } from "../lib/log.ts";
+import type { State } from "../lib/state.ts";
+
+interface Data {
+  sent: boolean;
+  email: string;
+  error: string | null;
+  next: string;
+  failed: boolean;
+}
+
+const Email = z.email({ message: "Enter a valid email address." }).max(254);
+
+/** Only same-site paths: `next` must never send a user elsewhere. */
+function safeNext(v: string | null): string {
+  return v && /^\/(?!\/)[^\s\\]*$/.test(v) ? v : "/";
+}
+
+export const handler: Handlers<Data, State> = {
+  GET(_req, ctx) {
+    const next = safeNext(ctx.url.searchParams.get("next"));
+    if (ctx.state.user) {
+      return new Response(null, { status: 303, headers: { location: next } });
+    }
+    return ctx.render({
+      sent: false,
+      email: "",
+      error: null,
+      next,
+      failed: ctx.url.searchParams.has("failed"),
+    });
+  },
+  async POST(req, ctx) {
+    const form = await req.formData();
+    const raw = String(form.get("email") ?? "").trim();
+    const next = safeNext(String(form.get("next") ?? ""));
+    const parsed = Email.safeParse(raw);
+    if (!parsed.success) {
+      return ctx.render({
+        sent: false,
+        email: raw,
+        error: parsed.error.issues[0].message,
+        next,
+        failed: false,
+      }, {
+        status: 400,
+      });
+    }
+    const app = appContext();
+    const client = ctx.remoteAddr && "hostname" in ctx.remoteAddr
+      ? ctx.remoteAddr.hostname
+      : "unknown";
+    const { outcome, link } = await requestLoginLink(
+      app,
+      parsed.data,
+      client,
+      next,
+    );
+    // Locally the link also lands in the log: with the outbox there is no inbox to read it from.
+    const printLink = link && app.email.name === "outbox" &&
+      !app.config.onDeploy;
+    log.info(
+      "sign-in link requested",
+      printLink ? { outcome, link } : { outcome },
+    );
+    return ctx.render({
+      sent: true,
+      email: parsed.data,
+      error: null,
+      next,
+      failed: false,
+    });
+  },
+};
+
+export default function Login({ data }: PageProps<Data>) {
+  return (
+    <div class="narrow">
+      <Head>
+        <title>Sign in · KiloClaw</title>
+      </Head>
+      <h1>Sign in</h1>
+      {data.sent
+        ? (
+          <div class="notice" role="status">
+            <p>
+              If <strong>{data.email}</strong>{" "}
+              has a KiloClaw account, a sign-in link is on its way. It works
+              once and expires in 15 minutes.
+            </p>
+          </div>
+        )
+        : (
+          <form method="post" class="stack">
+            {data.failed && (
+              <p class="error" role="alert">
+                That sign-in link has expired or was already used. Ask for a new
+                one.
+              </p>
+            )}
+            <label>
+              Email address
+              <input
+                type="email"
+                name="email"
+                required
+                autocomplete="email"
+                value={data.email}
+                autofocus
+              />
+            </label>
+            {data.error && <p class="error" role="alert">{data.error}</p>}
+            <input type="hidden" name="next" value={data.next} />
+            <button type="submit">Email me a sign-in link</button>
+          </form>
+        )}
+    </div>
+  );
+}

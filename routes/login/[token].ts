@@ -1,0 +1,27 @@
+/** Following an emailed link: spend the token, start a session, go where the user was headed. */
+import type { Handlers } from "$fresh/server.ts";
+import { appContext } from "../../lib/context.ts";
+import { consumeLoginLink } from "../../lib/auth/login_links.ts";
+import { createSession, sessionCookie } from "../../lib/auth/sessions.ts";
+import { getUser } from "../../lib/kv/users.ts";
+import { log } from "../../lib/log.ts";
+
+export const handler: Handlers = {
+  async GET(_req, ctx) {
+    const { kv, config, now } = appContext();
+    const spent = await consumeLoginLink(kv, ctx.params.token, now());
+    const user = spent ? await getUser(kv, spent.userId) : null;
+    if (!spent || !user) {
+      log.info("sign-in link refused");
+      return new Response(null, {
+        status: 303,
+        headers: { location: "/login?failed=1" },
+      });
+    }
+    const { id } = await createSession(kv, user.id, now());
+    log.info("signed in", { userId: user.id });
+    const headers = new Headers({ location: spent.next });
+    headers.append("set-cookie", sessionCookie(id, config.secureCookies));
+    return new Response(null, { status: 303, headers });
+  },
+};

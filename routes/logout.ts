@@ -1,0 +1,15 @@
+/** Sign-out deletes the session, so the old cookie stops working everywhere. */
+import type { Handlers } from "$fresh/server.ts";
+import { appContext } from "../lib/context.ts";
+import { clearSessionCookie, deleteSession } from "../lib/auth/sessions.ts";
+import type { State } from "../lib/state.ts";
+
+export const handler: Handlers<unknown, State> = {
+  async POST(_req, ctx) {
+    const { kv, config } = appContext();
+    if (ctx.state.sessionId) await deleteSession(kv, ctx.state.sessionId);
+    const headers = new Headers({ location: "/login" });
+    headers.append("set-cookie", clearSessionCookie(config.secureCookies));
+    return new Response(null, { status: 303, headers });
+  },
+};

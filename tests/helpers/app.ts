@@ -1,0 +1,106 @@
+/**
+ * Drives the whole app in process: real routes and middleware, an in-memory
+ * KV, outbox transports unless a test passes its own.
+ */
+import manifest from "../../fresh.gen.ts";
+import { createHandler } from "$fresh/server.ts";
+import { type Config, testConfig } from "../../lib/config.ts";
+import { createAppContext } from "../../lib/app_context.ts";
+import { type AppContext, setAppContext } from "../../lib/context.ts";
+import { installSecurity } from "../../lib/security.ts";
+import { createSession, SESSION_COOKIE } from "../../lib/auth/sessions.ts";
+import { putUser } from "../../lib/kv/users.ts";
+import { newId } from "../../lib/ids.ts";
+import { setQuietLogs } from "../../lib/log.ts";
+import type { User } from "../../lib/types.ts";
+
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+export const TEST_INTERNAL_SECRET = "test-internal-secret-0123456789abcdef";
+export const ORIGIN = "http://localhost:8000";
+
+export interface TestApp {
+  ctx: AppContext;
+  kv: Deno.Kv;
+  adminToken: string;
+  /** The app's request handler, e.g. to serve it on a real port for Chromium. */
+  handler: (req: Request, info: Deno.ServeHandlerInfo) => Promise<Response>;
+  /** Sends a request through the whole app; `path` is relative to ORIGIN. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /** JSON request with the admin bearer token. */
+  api(method: string, path: string, body?: unknown): Promise<Response>;
+  /** Creates a user and a session for it; returns the cookie header value and the CSRF token. */
+  signIn(
+    input?: Partial<
+      { email: string; name: string; admin: boolean; timeZone: string }
+    >,
+  ): Promise<
+    { user: User; cookie: string; csrfToken: string }
+  >;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(
+  opts: { config?: Partial<Config>; context?: Partial<AppContext> } = {},
+): Promise<TestApp> {
+  setQuietLogs(true);
+  const config = testConfig({
+    adminApiToken: TEST_ADMIN_TOKEN,
+    internalApiSecret: TEST_INTERNAL_SECRET,
+    publicUrl: ORIGIN,
+    ...opts.config,
+  });
+  const kv = await Deno.openKv(":memory:");
+  const ctx = {
+    ...createAppContext(config, kv, opts.context?.now ?? Date.now),
+    ...opts.context,
+  };
+  setAppContext(ctx);
+  const handler = await createHandler(manifest, { setup: installSecurity });
+  const info = {
+    remoteAddr: {
+      transport: "tcp" as const,
+      hostname: "127.0.0.1",
+      port: 40000,
+    },
+    completed: Promise.resolve(),
+  } as Deno.ServeHandlerInfo;
+  const request = (path: string, init?: RequestInit) =>
+    handler(new Request(new URL(path, ORIGIN), init), info);
+  return {
+    ctx,
+    kv,
+    adminToken: TEST_ADMIN_TOKEN,
+    handler,
+    request,
+    api(method, path, body) {
+      return request(path, {
+        method,
+        headers: {
+          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
+    async signIn(input = {}) {
+      const user = await putUser(kv, newId(), {
+        email: input.email ??
+          `user-${crypto.randomUUID().slice(0, 8)}@example.com`,
+        name: input.name ?? null,
+        admin: input.admin ?? false,
+        timeZone: input.timeZone ?? null,
+      });
+      const { id, session } = await createSession(kv, user.id, ctx.now());
+      return {
+        user,
+        cookie: `${SESSION_COOKIE}=${id}`,
+        csrfToken: session.csrfToken,
+      };
+    },
+    async close() {
+      setAppContext(null);
+      kv.close();
+      await Promise.resolve();
+    },
+  };
+}
