@@ -27,8 +27,13 @@ export function noticeDueAt(
   return Date.parse(stage.scheduledAt) - action.noticeLeadHours * HOUR_MS;
 }
 
+type RowOwner = Pick<
+  Notification,
+  "actionId" | "stageIndex" | "targetId" | "instanceId" | "userId"
+>;
+
 function newRow(
-  target: Target,
+  owner: RowOwner,
   kind: NotificationKind,
   channel: Channel,
   dueAt: number,
@@ -37,11 +42,11 @@ function newRow(
   const at = new Date(now).toISOString();
   return {
     id: newId(),
-    actionId: target.actionId,
-    stageIndex: target.stageIndex,
-    targetId: target.id,
-    instanceId: target.instanceId,
-    userId: target.userId,
+    actionId: owner.actionId,
+    stageIndex: owner.stageIndex,
+    targetId: owner.targetId,
+    instanceId: owner.instanceId,
+    userId: owner.userId,
     kind,
     channel,
     status: "pending",
@@ -65,8 +70,9 @@ export function buildNoticeRows(
 ): Notification[] {
   if (!action.notify) return [];
   const dueAt = noticeDueAt(action, stage);
+  const owner = { ...target, targetId: target.id };
   return action.noticeChannels.map((channel) =>
-    newRow(target, "notice", channel, dueAt, now)
+    newRow(owner, "notice", channel, dueAt, now)
   );
 }
 
@@ -194,21 +200,7 @@ export function cancelledRowFor(
   notice: Notification,
   now: number,
 ): Notification {
-  const at = new Date(now).toISOString();
-  return {
-    ...notice,
-    id: newId(),
-    kind: "cancelled",
-    status: "pending",
-    dueAt: now,
-    attempts: 0,
-    batchId: null,
-    claimedAt: null,
-    sentAt: null,
-    error: null,
-    createdAt: at,
-    updatedAt: at,
-  };
+  return newRow(notice, "cancelled", notice.channel, now, now);
 }
 
 const STATUSES = new Set(["pending", "sending", "sent", "failed"]);
