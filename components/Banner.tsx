@@ -1,6 +1,6 @@
 /** The workspace banner: what is coming to this instance, or that it was called off. */
 import type { BannerAction } from "../lib/types.ts";
-import { formatWhen } from "../lib/time.ts";
+import { formatWhen } from "../lib/format.ts";
 
 type CancelledBanner = Pick<
   BannerAction,

@@ -1,5 +1,6 @@
 /** The sign-in email: one button, the link in plain text too, how long it lasts. */
 import { renderToString } from "preact-render-to-string";
+import { greetingName } from "../../lib/format.ts";
 
 interface Props {
   name: string | null;
@@ -8,7 +9,7 @@ interface Props {
 }
 
 function LoginEmail({ name, link, minutes }: Props) {
-  const first = name?.trim().split(/\s+/)[0] || "there";
+  const first = greetingName(name);
   return (
     <html lang="en">
       <body style="font-family:system-ui,sans-serif;color:#1b1f24;max-width:560px;margin:0 auto;padding:24px">
@@ -42,7 +43,7 @@ function LoginEmail({ name, link, minutes }: Props) {
 export function renderLoginEmail(
   props: Props,
 ): { subject: string; html: string; text: string } {
-  const first = props.name?.trim().split(/\s+/)[0] || "there";
+  const first = greetingName(props.name);
   return {
     subject: "Your KiloClaw sign-in link",
     html: "<!DOCTYPE html>" + renderToString(<LoginEmail {...props} />),

@@ -2,11 +2,7 @@
 import { renderToString } from "preact-render-to-string";
 import { h } from "preact";
 import type { EmailMessage, NoticeItem } from "./types.ts";
-import {
-  formatInZone,
-  formatUtc,
-  greetingName,
-} from "../../components/email/format.ts";
+import { formatInZone, formatUtc, greetingName } from "../format.ts";
 import type { ScheduledActionEmailProps } from "../../components/email/props.ts";
 import {
   RESTART_NOTICE_SUBJECT,

@@ -81,7 +81,7 @@ export default function AdminInstances({ data, url }: PageProps<Data>) {
                 <td>
                   <code>{i.imageTag}</code>
                   {i.pinnedImageTag && (
-                    <span class="muted small">pinned {i.pinnedImageTag}</span>
+                    <div class="muted small">pinned to {i.pinnedImageTag}</div>
                   )}
                 </td>
                 <td>

@@ -106,7 +106,7 @@ Deno.test({
         const banner = ownerPage.locator(".banner");
         assert.match(
           await banner.innerText(),
-          /will restart at .* UTC \(.*CET\)/,
+          /will restart at .* UTC \(.*Europe\/Stockholm\)/,
         );
 
         page.on("dialog", (d) => d.accept());

@@ -1,4 +1,4 @@
-/** Wording helpers shared by the email templates and the push texts. */
+/** Wording and time helpers shared by the emails, the push texts and the workspace banner. */
 
 /** The greeting's name: the first word of the user's name, or "there". */
 export function greetingName(name: string | null | undefined): string {
@@ -45,5 +45,21 @@ export function formatInZone(
     return `${formatter(timeZone).format(new Date(iso))} ${timeZone}`;
   } catch {
     return null;
+  }
+}
+
+/** UTC always, and the user's own zone after it when known: what the banner shows. */
+export function formatWhen(iso: string, timeZone: string | null): string {
+  const local = formatInZone(iso, timeZone);
+  return local ? `${formatUtc(iso)} (${local})` : formatUtc(iso);
+}
+
+/** Whether a string names an IANA time zone this runtime knows. */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
   }
 }
