@@ -10,7 +10,7 @@ import { putUser } from "../../lib/kv/users.ts";
 import { addNewRow, buildNoticeRows } from "../../lib/notices/rows.ts";
 import { newId } from "../../lib/ids.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import type { ScheduledAction, Stage, Target } from "../../lib/types.ts";
+import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 const HOUR = 3_600_000;
@@ -19,52 +19,16 @@ const HOUR = 3_600_000;
 async function seed(kv: Deno.Kv, targets: number, scheduledAt: number) {
   const userId = `u-${newId()}`;
   await putUser(kv, userId, { email: `${userId}@example.test` }, T0);
-  const at = new Date(T0).toISOString();
-  const action: ScheduledAction = {
-    id: newId(),
-    actionType: "scheduled_restart",
-    imageTag: null,
-    overridePins: false,
-    reason: null,
-    status: "scheduled",
-    createdBy: "bench",
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
-    cancelledAt: null,
-    notify: true,
-    noticeLeadHours: 1,
-    noticeSubject: null,
-    noticeBody: null,
-    noticeChannels: ["email", "webapp", "mobile_push"],
-  };
-  const stage: Stage = {
-    actionId: action.id,
-    index: 0,
-    scheduledAt: new Date(scheduledAt).toISOString(),
-    status: "pending",
-    startedAt: null,
-    finishedAt: null,
-  };
+  const action = makeAction({ createdBy: "bench", noticeLeadHours: 1 }, T0);
+  const stage = makeStage(action, scheduledAt);
   for (let i = 0; i < targets; i += 30) {
     const op = kv.atomic();
     for (let j = i; j < Math.min(targets, i + 30); j++) {
-      const t: Target = {
-        id: newId(),
-        actionId: action.id,
-        stageIndex: 0,
+      const t = makeTarget(action, {
         instanceId: `i-${newId()}`,
         userId,
         sourceImageTag: "v1",
-        targetImageTag: "v1",
-        status: "pending",
-        skipReason: null,
-        error: null,
-        claimedAt: null,
-        finishedAt: null,
-        updatedAt: at,
-      };
+      });
       op.set(keys.target(t.id), t);
       for (const row of buildNoticeRows(action, stage, t, T0)) {
         addNewRow(op, row);

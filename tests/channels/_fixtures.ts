@@ -1,5 +1,6 @@
 /** NoticeItems for channel tests: random ids, every field a template may read. */
 import { newId } from "../../lib/ids.ts";
+import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import type { NoticeItem } from "../../lib/channels/types.ts";
 import type {
   ActionType,
@@ -54,26 +55,12 @@ export function noticeItem(o: ItemOptions = {}): NoticeItem {
     updatedAt: at,
     ...o.instance,
   };
-  const action: ScheduledAction = {
+  const action = makeAction({
     id: actionId,
     actionType,
     imageTag: actionType === "version_change" ? targetTag : null,
-    overridePins: false,
-    reason: null,
-    status: "scheduled",
-    createdBy: "admin",
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
-    cancelledAt: null,
-    notify: true,
-    noticeLeadHours: 24,
-    noticeSubject: null,
-    noticeBody: null,
-    noticeChannels: ["email", "webapp", "mobile_push"],
     ...o.action,
-  };
+  }, Date.parse(at));
   const scheduledAt = o.scheduledAt ?? "2026-03-05T14:30:00.000Z";
   return {
     notification: {
@@ -98,29 +85,12 @@ export function noticeItem(o: ItemOptions = {}): NoticeItem {
     user,
     instance,
     action,
-    stage: {
-      actionId,
-      index: 0,
-      scheduledAt,
-      status: "pending",
-      startedAt: null,
-      finishedAt: null,
-    },
-    target: {
-      id: targetId,
-      actionId,
-      stageIndex: 0,
+    stage: makeStage(action, scheduledAt),
+    target: makeTarget(action, {
       instanceId: instance?.id ?? instanceId,
       userId,
       sourceImageTag: sourceTag,
-      targetImageTag: targetTag,
-      status: "pending",
-      skipReason: null,
-      error: null,
-      claimedAt: null,
-      finishedAt: null,
-      updatedAt: at,
-    },
+    }, { id: targetId, targetImageTag: targetTag }),
     targetOpenclawVersion: actionType === "version_change"
       ? (o.openclawVersion === undefined ? "1.8.2" : o.openclawVersion)
       : null,

@@ -15,6 +15,7 @@ import {
   readTargetRows,
 } from "../../lib/notices/rows.ts";
 import { newId } from "../../lib/ids.ts";
+import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import type {
   ActionType,
   Channel,
@@ -55,39 +56,19 @@ export async function seedAction(
   o: SeedOptions,
 ): Promise<Seeded> {
   const n = o.instances ?? 1;
-  const at = new Date(o.now).toISOString();
   const actionType = o.actionType ?? "scheduled_restart";
   const tag = `tag-${newId().slice(-8)}`;
   if (actionType === "version_change") {
     await putCatalogEntry(kv, `${tag}-new`, { openclawVersion: "9.9.9" });
   }
-  const action: ScheduledAction = {
-    id: newId(),
+  const action = makeAction({
     actionType,
     imageTag: actionType === "version_change" ? `${tag}-new` : null,
-    overridePins: false,
-    reason: null,
-    status: "scheduled",
-    createdBy: "admin",
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
-    cancelledAt: null,
     notify: o.notify ?? true,
     noticeLeadHours: o.leadHours ?? 1,
-    noticeSubject: null,
-    noticeBody: null,
     noticeChannels: o.channels ?? ["email", "webapp", "mobile_push"],
-  };
-  const stage: Stage = {
-    actionId: action.id,
-    index: 0,
-    scheduledAt: new Date(o.scheduledAt ?? o.now + HOUR).toISOString(),
-    status: "pending",
-    startedAt: null,
-    finishedAt: null,
-  };
+  }, o.now);
+  const stage = makeStage(action, o.scheduledAt ?? o.now + HOUR);
   const targets: Target[] = [];
   const rows: Notification[] = [];
   const userIds: string[] = [];
@@ -103,21 +84,11 @@ export async function seedAction(
       ownerId: userId,
       imageTag: tag,
     }, o.now);
-    const target: Target = {
-      id: newId(),
-      actionId: action.id,
-      stageIndex: 0,
+    const target = makeTarget(action, {
       instanceId,
       userId,
       sourceImageTag: tag,
-      targetImageTag: action.imageTag ?? tag,
-      status: "pending",
-      skipReason: null,
-      error: null,
-      claimedAt: null,
-      finishedAt: null,
-      updatedAt: at,
-    };
+    });
     targets.push(target);
     rows.push(...buildNoticeRows(action, stage, target, o.now));
   }
