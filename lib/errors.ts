@@ -56,11 +56,55 @@ export class UnprocessableError extends AppError {
   }
 }
 
+/** zod's default wording ("Too big: expected number to be <=168") said the way a person reads it. */
+function humanMessage(issue: z.core.$ZodIssue): string {
+  const i = issue as z.core.$ZodIssue & Record<string, unknown>;
+  const custom = !/^(Too (big|small)|Invalid (input|discriminator|option))/
+    .test(
+      issue.message,
+    );
+  if (custom) return issue.message;
+  const what = (n: unknown, origin: unknown) =>
+    origin === "string"
+      ? `${n} characters`
+      : origin === "array" || origin === "set"
+      ? `${n} items`
+      : String(n);
+  switch (issue.code) {
+    case "too_big":
+      return `must be at most ${what(i.maximum, i.origin)}`;
+    case "too_small":
+      return i.origin === "string" && i.minimum === 1
+        ? "must not be empty"
+        : `must be at least ${what(i.minimum, i.origin)}`;
+    case "invalid_type":
+      return /received undefined/.test(issue.message)
+        ? "required"
+        : `must be a ${String(i.expected)}`;
+    case "invalid_union":
+      if (Array.isArray(i.options) && i.options.length) {
+        return `must be one of ${
+          i.options.map((o) => JSON.stringify(o)).join(", ")
+        }`;
+      }
+      return issue.message.replace(
+        /^Invalid discriminator value\. Expected /,
+        "must be one of ",
+      );
+    case "invalid_value":
+      return Array.isArray(i.values)
+        ? `must be one of ${i.values.map((v) => JSON.stringify(v)).join(", ")}`
+        : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
 /** Turns zod issues into field-named messages a person can act on. */
 export function zodIssues(error: z.ZodError): Issue[] {
   return error.issues.map((i) => ({
     path: i.path.map(String).join(".") || "(body)",
-    message: i.message,
+    message: humanMessage(i),
   }));
 }
 
