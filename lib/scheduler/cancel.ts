@@ -163,9 +163,14 @@ export async function finishCancel(
   if (marker.value === null) return 0;
   const ids = await allTargetIdsOfAction(kv, actionId);
   let skipped = 0;
+  // A target being applied may come back to pending (a transient failure, or
+  // recovery after a crash); the marker stays until none is running, so the
+  // next tick skips it instead of leaving it pending, and locked, forever.
+  let running = false;
   for (let i = 0; i < ids.length; i += 500) {
-    const pending = (await getTargetEntries(kv, ids.slice(i, i + 500)))
-      .filter((e) => e.value.status === "pending");
+    const entries = await getTargetEntries(kv, ids.slice(i, i + 500));
+    if (entries.some((e) => e.value.status === "running")) running = true;
+    const pending = entries.filter((e) => e.value.status === "pending");
     const withRows: [Deno.KvEntry<Target>, Deno.KvEntry<Notification>[]][] = [];
     await forEachLimited(pending, 16, async (e) => {
       withRows.push([e, await readTargetRows(kv, e.value.id)]);
@@ -174,6 +179,7 @@ export async function finishCancel(
       skipped += await commitCancels(deps, group);
     }
   }
+  if (running) return skipped;
   await kv.atomic().check(marker).delete(keys.actionCancelling(actionId))
     .commit();
   return skipped;
