@@ -239,9 +239,14 @@ async function readCandidates(
     const dueKey = dueKeys?.[i];
     if (e.value !== null) {
       const problem = rowProblem(e.value);
-      if (problem) {
+      // A damaged row already failed is only debris now (its due key goes below).
+      if (problem && (e.value as { status?: unknown }).status !== "failed") {
         tally.processed++;
-        if (await failDamagedRow(kv, e, problem, now)) tally.failed++;
+        if (await failDamagedRow(kv, e, problem, now, dueKey)) tally.failed++;
+        continue;
+      }
+      if (problem) {
+        if (dueKey) debris.push({ key: dueKey, row: e });
         continue;
       }
       const row = e.value;
@@ -273,6 +278,8 @@ async function failDamagedRow(
   entry: Deno.KvEntryMaybe<Notification>,
   problem: string,
   now: number,
+  /** The due key the row was found by: the damage may be in `dueAt` itself. */
+  dueKey?: Deno.KvKey,
 ): Promise<boolean> {
   const id = entry.key[1] as string;
   const raw = entry.value as unknown;
@@ -287,6 +294,7 @@ async function failDamagedRow(
       updatedAt: new Date(now).toISOString(),
     });
     if (typeof dueAt === "number") op.delete(keys.notificationDue(dueAt, id));
+    if (dueKey) op.delete(dueKey);
     return op;
   });
   return res.ok;
@@ -309,7 +317,7 @@ async function sweepPage(
     now,
     dueKeys,
   );
-  rows = [...rows, ...await batchMates(kv, rows, tickAt, tally, now)];
+  rows = [...rows, ...await batchMates(kv, rows, tally, now)];
 
   const claimed = [];
   const claimedAt = now;
@@ -419,7 +427,6 @@ function groupByDispatch(
 async function batchMates(
   kv: Deno.Kv,
   rows: Deno.KvEntry<Notification>[],
-  tickAt: number,
   tally: Tally,
   now: number,
 ): Promise<Deno.KvEntry<Notification>[]> {
@@ -436,5 +443,14 @@ async function batchMates(
     (b.value ?? []).filter((id) => !inPage.has(id))
   );
   if (!missing.length) return [];
-  return await readCandidates(kv, [...new Set(missing)], tickAt, tally, now);
+  // Mates go out with the batch even before their own backoff ends: members
+  // with different attempt counts back off differently, and a batch split by
+  // that would go out under a new idempotency key (DESIGN rule 5).
+  return await readCandidates(
+    kv,
+    [...new Set(missing)],
+    Number.POSITIVE_INFINITY,
+    tally,
+    now,
+  );
 }
