@@ -23,9 +23,18 @@ export async function handler(req: Request, ctx: FreshContext<State>) {
   ctx.state.role = null;
   ctx.state.sessionId = null;
   ctx.state.csrfToken = null;
-  if (ctx.destination !== "route") return ctx.next();
-
   const isApi = ctx.url.pathname.startsWith("/api/");
+  if (ctx.destination !== "route") {
+    // API clients get JSON errors, whatever the path (DESIGN: `{error, issues?}`).
+    if (isApi) {
+      return Response.json(
+        { error: `no API endpoint at ${ctx.url.pathname}` },
+        { status: 404 },
+      );
+    }
+    return ctx.next();
+  }
+
   try {
     const { kv, config, now } = appContext();
     // A bearer-token request never rides on a cookie session.
@@ -49,7 +58,18 @@ export async function handler(req: Request, ctx: FreshContext<State>) {
         next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`,
       );
     }
-    return await ctx.next();
+    const res = await ctx.next();
+    if (
+      isApi && res.status === 405 &&
+      !/json/i.test(res.headers.get("content-type") ?? "")
+    ) {
+      await res.body?.cancel();
+      return Response.json(
+        { error: `method ${req.method} is not allowed on ${ctx.url.pathname}` },
+        { status: 405, headers: { allow: res.headers.get("allow") ?? "" } },
+      );
+    }
+    return res;
   } catch (err) {
     if (!(err instanceof AppError)) {
       if (!isApi) throw err; // the _500 page
