@@ -1,5 +1,5 @@
 /**
- * Audit (DESIGN rule 2): the claim checks the versionstamps of the row and
+ * DESIGN rule 2: the claim checks the versionstamps of the row and
  * of its target, stage AND action. Each parent is moved on its own between
  * the sweep's read and its claim commit; the claim must lose every time and
  * the notice never go out.
@@ -63,7 +63,7 @@ function beforeClaim(kv: Deno.Kv, before: () => Promise<void>): Deno.Kv {
 type Parent = "target" | "stage" | "action";
 
 for (const parent of ["target", "stage", "action"] as Parent[]) {
-  Deno.test(`audit: a claim loses when only the ${parent} moved on after the sweep read it`, async () => {
+  Deno.test(`a claim loses when only the ${parent} moved on after the sweep read it`, async () => {
     const kv = await Deno.openKv(":memory:");
     try {
       await seedCatalog(kv);

@@ -1,5 +1,5 @@
 /**
- * Audit (DESIGN "Admin JSON API": errors are JSON `{error, issues?}`): an
+ * DESIGN "Admin JSON API": errors are JSON `{error, issues?}`: an
  * unknown API path or a wrong method must answer JSON like every other API
  * error, never an HTML page, and never a 500 for a missing sign-in.
  */
@@ -17,7 +17,7 @@ async function assertJsonError(res: Response, status: number) {
   );
 }
 
-Deno.test("audit: unknown API paths and wrong methods answer JSON errors", async () => {
+Deno.test("unknown API paths and wrong methods answer JSON errors", async () => {
   const app = await createTestApp();
   try {
     // Signed out: not a 500 error page.

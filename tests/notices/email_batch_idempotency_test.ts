@@ -1,5 +1,5 @@
 /**
- * Audit (DESIGN rule 5): an email batch's membership is fixed at claim time
+ * DESIGN rule 5: an email batch's membership is fixed at claim time
  * and every retry of it carries the same idempotency key. Members of one
  * batch can have different attempt counts (a recovered row claimed with fresh
  * ones), so after a transient failure their backoffs differ; the retry must
@@ -21,7 +21,7 @@ import {
   seedInstances,
 } from "../scheduler/helpers.ts";
 
-Deno.test("audit: a retried email batch whose members back off differently still goes out whole under its key", async () => {
+Deno.test("a retried email batch whose members back off differently still goes out whole under its key", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     await seedCatalog(kv);

@@ -1,5 +1,5 @@
 /**
- * Audit (DESIGN rules 7 and 8): a damaged row is failed on its own, once.
+ * DESIGN rules 7 and 8: a damaged row is failed on its own, once.
  * When the damage is in `dueAt` itself, the due key the sweep found it by must
  * go too, or every later sweep reads it again and counts it failed again.
  */
@@ -22,7 +22,7 @@ for (
     }],
   ] as const
 ) {
-  Deno.test(`audit: a damaged row (${label}) is failed once and its due key removed`, async () => {
+  Deno.test(`a damaged row (${label}) is failed once and its due key removed`, async () => {
     const kv = await Deno.openKv(":memory:");
     try {
       const dueKey = keys.notificationDue(NOW - 1000, "n-1");

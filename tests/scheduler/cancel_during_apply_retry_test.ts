@@ -1,5 +1,5 @@
 /**
- * Audit: a cancel-all that lands while a target is being applied must not
+ * A cancel-all that lands while a target is being applied must not
  * leave that target pending forever when the apply then asks for a retry
  * (transient controller failure) or when a crashed apply is recovered.
  */
@@ -31,7 +31,7 @@ async function onlyTarget(kv: Deno.Kv, actionId: string): Promise<Target> {
   return (await kv.get<Target>(keys.target(ids[0]))).value!;
 }
 
-Deno.test("audit: cancel-all during an apply that ends in a transient retry leaves no target pending forever", async () => {
+Deno.test("cancel-all during an apply that ends in a transient retry leaves no target pending forever", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     await seedCatalog(kv);
@@ -85,7 +85,7 @@ Deno.test("audit: cancel-all during an apply that ends in a transient retry leav
   }
 });
 
-Deno.test("audit: cancel-all while a crashed apply holds a target; recovery must not leave it pending forever", async () => {
+Deno.test("cancel-all while a crashed apply holds a target; recovery must not leave it pending forever", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     await seedCatalog(kv);
