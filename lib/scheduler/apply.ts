@@ -24,6 +24,7 @@ import type {
 import type { ControllerResult, InstanceController } from "./controller.ts";
 import { purgeAbandonedWrites } from "./action_write.ts";
 import { finishCancel } from "./cancel.ts";
+import { isPinnedAway } from "./schedule.ts";
 import { forEachLimited } from "./commits.ts";
 
 export interface ApplyDeps {
@@ -176,8 +177,7 @@ async function applyTarget(
   if (!instance || instance.status === "destroyed") {
     decision = { status: "skipped", reason: "destroyed" };
   } else if (
-    respectPin && instance.pinnedImageTag !== null &&
-    instance.pinnedImageTag !== target.value.targetImageTag
+    respectPin && isPinnedAway(instance, target.value.targetImageTag)
   ) {
     decision = { status: "skipped", reason: "pinned" };
   } else {

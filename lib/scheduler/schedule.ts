@@ -51,7 +51,12 @@ export interface ScheduleResult {
   stage: Stage;
   counters: ActionCounters;
   targets: { total: number };
-  excluded: { destroyed: string[] };
+  /**
+   * Left out and why: destroyed instances, and for a version change without
+   * `overridePins`, instances pinned to another tag (their owners are not
+   * warned about a change that would skip them).
+   */
+  excluded: { destroyed: string[]; pinned: string[] };
 }
 
 /** How many ids an error message lists before it says "and N more". */
@@ -210,12 +215,21 @@ export async function scheduleAction(
     ]);
   }
   const destroyed = ids.filter((id) => found.get(id)!.status === "destroyed");
-  const live = ids.filter((id) => found.get(id)!.status !== "destroyed").sort()
+  const pinned = input.actionType === "version_change" && !input.overridePins
+    ? ids.filter((id) => isPinnedAway(found.get(id)!, input.imageTag))
+    : [];
+  const left = new Set([...destroyed, ...pinned]);
+  const live = ids.filter((id) => !left.has(id)).sort()
     .map((id) => found.get(id)!);
   if (live.length === 0) {
+    const why = pinned.length
+      ? destroyed.length
+        ? "destroyed or pinned to another tag (set overridePins to change pinned ones)"
+        : "pinned to another tag (set overridePins to change them)"
+      : "destroyed";
     throw new BadRequestError(
-      "every instance chosen is destroyed; nothing to schedule",
-      [{ path: "instanceIds", message: "no running instance" }],
+      `every instance chosen is ${why}; nothing to schedule`,
+      [{ path: "instanceIds", message: `every instance is ${why}` }],
     );
   }
   const plan = buildPlan(input, live, scheduledAtMs, actor, now);
@@ -231,8 +245,14 @@ export async function scheduleAction(
     stage: plan.stage,
     counters: { total: live.length, applied: 0, skipped: 0, failed: 0 },
     targets: { total: live.length },
-    excluded: { destroyed },
+    excluded: { destroyed, pinned },
   };
+}
+
+/** Pinned to a tag other than the one a version change moves to: apply would skip it. */
+export function isPinnedAway(instance: Instance, imageTag: string): boolean {
+  return instance.pinnedImageTag !== null &&
+    instance.pinnedImageTag !== imageTag;
 }
 
 function lockedConflict(err: InstanceLockedError): ConflictError {

@@ -239,11 +239,12 @@ Deno.test("apply: nothing before the time; then a version change moves tags, a r
   }
 });
 
-Deno.test("apply: pinned instances are skipped unless overridePins; destroyed ones are skipped", async () => {
-  const { kv, c, inst, actionId } = await setup(2, {}, {
-    pinnedImageTag: "v1",
-  });
+Deno.test("apply: instances pinned after scheduling are skipped unless overridePins; destroyed ones are skipped", async () => {
+  const { kv, c, inst, actionId } = await setup(2);
   try {
+    for (const i of inst) {
+      await updateInstance(kv, i.id, (x) => ({ ...x, pinnedImageTag: "v1" }));
+    }
     const other = await seedInstances(kv, 2, { pinnedImageTag: "v1" });
     const override = await scheduleAction(
       deps(kv, c.now),

@@ -280,6 +280,59 @@ Deno.test("schedule: time, tags and instances are checked against the clock and 
   });
 });
 
+Deno.test("schedule: a version change leaves out instances pinned to another tag, unless overridePins", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await seedCatalog(kv);
+    const c = clock();
+    const free = await seedInstances(kv, 1);
+    const pinnedAway = await seedInstances(kv, 1, { pinnedImageTag: "v1" });
+    const pinnedToTarget = await seedInstances(kv, 1, { pinnedImageTag: "v2" });
+    const ids = [...free, ...pinnedAway, ...pinnedToTarget].map((i) => i.id);
+    const res = await scheduleAction(
+      deps(kv, c.now),
+      input(ids, c.now()),
+      admin,
+    );
+    assert.deepEqual(res.excluded.pinned, [pinnedAway[0].id]);
+    assert.equal(
+      res.targets.total,
+      2,
+      "the free one and the one pinned to v2 itself",
+    );
+    const detail = await getActionDetail(kv, res.id);
+    assert.ok(
+      !detail.targets.items.some((t) =>
+        t.target.instanceId === pinnedAway[0].id
+      ),
+    );
+
+    const alone = await seedInstances(kv, 1, { pinnedImageTag: "v1" });
+    await assert.rejects(
+      () =>
+        scheduleAction(deps(kv, c.now), input([alone[0].id], c.now()), admin),
+      /every instance chosen is pinned to another tag \(set overridePins to change them\)/,
+    );
+    const forced = await scheduleAction(
+      deps(kv, c.now),
+      input([alone[0].id], c.now(), { overridePins: true }),
+      admin,
+    );
+    assert.deepEqual(forced.excluded.pinned, []);
+    assert.equal(forced.targets.total, 1);
+
+    const restart = await seedInstances(kv, 1, { pinnedImageTag: "v1" });
+    const r = await scheduleAction(
+      deps(kv, c.now),
+      input([restart[0].id], c.now(), { actionType: "scheduled_restart" }),
+      admin,
+    );
+    assert.equal(r.targets.total, 1, "pins do not hold back a restart");
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("schedule: duplicates fold, destroyed instances are left out and reported", async () => {
   await withKv(async (kv) => {
     const c = clock();
