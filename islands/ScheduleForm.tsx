@@ -106,7 +106,13 @@ export default function ScheduleForm(props: Props) {
       });
       const json = await res.json().catch(() => ({}));
       if (res.ok && json.id) {
-        location.assign(`/admin/actions/${json.id}`);
+        const left = new URLSearchParams({ scheduled: "1" });
+        for (const [why, ids] of Object.entries(json.excluded ?? {})) {
+          if (Array.isArray(ids) && ids.length) {
+            left.set(why, String(ids.length));
+          }
+        }
+        location.assign(`/admin/actions/${json.id}?${left}`);
         return;
       }
       error.value = json.error ?? `The server answered ${res.status}.`;

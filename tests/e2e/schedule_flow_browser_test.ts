@@ -73,8 +73,12 @@ Deno.test({
 
         await page.getByLabel("Hours of notice").fill("24");
         await page.getByRole("button", { name: "Schedule" }).click();
-        await page.waitForURL(/\/admin\/actions\/[0-9a-f-]{36}$/);
+        await page.waitForURL(/\/admin\/actions\/[0-9a-f-]{36}\?scheduled=1$/);
         assert.match(await page.locator("h1").innerText(), /Restart/);
+        assert.match(
+          await page.locator(".flash").innerText(),
+          /Scheduled for 1 instance\./,
+        );
         assert.match(
           await page.content(),
           /Maya&#39;s support bot|Maya's support bot/,

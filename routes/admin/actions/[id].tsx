@@ -27,6 +27,8 @@ interface Data {
   names: Record<string, string>;
   owners: Record<string, string>;
   creator: string;
+  /** Set right after scheduling from the form: how many instances were left out and why. */
+  justScheduled: { destroyed: number; pinned: number } | null;
 }
 
 export const handler: Handlers<Data, State> = {
@@ -59,6 +61,12 @@ export const handler: Handlers<Data, State> = {
       names: Object.fromEntries([...instances].map(([id, i]) => [id, i.name])),
       owners,
       creator: owners[detail.action.createdBy] ?? detail.action.createdBy,
+      justScheduled: ctx.url.searchParams.has("scheduled")
+        ? {
+          destroyed: Number(ctx.url.searchParams.get("destroyed")) || 0,
+          pinned: Number(ctx.url.searchParams.get("pinned")) || 0,
+        }
+        : null,
     });
   },
 };
@@ -86,6 +94,16 @@ export default function ActionPage({ data }: PageProps<Data>) {
           />
         )}
       </div>
+      {data.justScheduled && (
+        <p class="flash flash-ok" role="status">
+          Scheduled for {counters.total}{" "}
+          instance{counters.total === 1 ? "" : "s"}.
+          {data.justScheduled.pinned > 0 &&
+            ` Left out ${data.justScheduled.pinned} pinned to another tag.`}
+          {data.justScheduled.destroyed > 0 &&
+            ` Left out ${data.justScheduled.destroyed} destroyed.`}
+        </p>
+      )}
       <dl class="facts">
         <dt>Scheduled for</dt>
         <dd>
