@@ -155,6 +155,11 @@ export interface Notification {
   claimedAt: string | null;
   sentAt: string | null;
   error: string | null;
+  /**
+   * An earlier attempt may have reached the user (it timed out, crashed or
+   * met a server error). Cancelling such a row queues its cancellation.
+   */
+  deliveryUncertain?: boolean;
   createdAt: string;
   updatedAt: string;
 }

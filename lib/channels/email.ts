@@ -43,9 +43,10 @@ export function prepareEmail(
 export function outcomeOfSend(res: SendResult): DispatchOutcome {
   if (res.ok) return { status: "sent", detail: res.id ?? undefined };
   if (!res.transient) return { status: "failed", error: res.error };
-  return res.retryAfterMs === undefined
-    ? { status: "retry", error: res.error }
-    : { status: "retry", error: res.error, retryAfterMs: res.retryAfterMs };
+  const retry: DispatchOutcome = { status: "retry", error: res.error };
+  if (res.retryAfterMs !== undefined) retry.retryAfterMs = res.retryAfterMs;
+  if (res.uncertain) retry.uncertain = true;
+  return retry;
 }
 
 /**

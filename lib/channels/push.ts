@@ -66,9 +66,13 @@ function outcomeOf(tickets: PushTicket[]): DispatchOutcome {
   }
   const first = errors.find((t) => t.details?.error !== STALE_TOKEN)!;
   const code = first.details?.error;
-  return code && TRANSIENT_ERRORS.has(code)
-    ? { status: "retry", error: first.message }
-    : { status: "failed", error: `Expo: ${first.message}` };
+  if (!code || !TRANSIENT_ERRORS.has(code)) {
+    return { status: "failed", error: `Expo: ${first.message}` };
+  }
+  // A request that failed in flight may still have reached the device.
+  return code === REQUEST_FAILED
+    ? { status: "retry", error: first.message, uncertain: true }
+    : { status: "retry", error: first.message };
 }
 
 export function createPushDispatcher(

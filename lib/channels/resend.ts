@@ -54,9 +54,13 @@ export function resendFailure(
   const transient = status === null || status === 408 || status === 429 ||
     status >= 500 || error.name === "concurrent_idempotent_requests";
   const wait = transient ? retryAfterMs(headers) : undefined;
-  return wait === undefined
-    ? { ok: false, transient, error: error_ }
-    : { ok: false, transient, error: error_, retryAfterMs: wait };
+  const failure: SendFailure = { ok: false, transient, error: error_ };
+  if (wait !== undefined) failure.retryAfterMs = wait;
+  // No answer, or a server error: Resend may have sent the email anyway.
+  if (status === null || status === 408 || status >= 500) {
+    failure.uncertain = true;
+  }
+  return failure;
 }
 
 /** Resend tags allow ASCII letters, digits, `_` and `-` only. */

@@ -182,6 +182,7 @@ export function createSideEffectsEmailDispatcher(
     } catch (err) {
       return {
         status: "retry",
+        uncertain: true,
         error: `side-effects route unreachable: ${
           err instanceof Error ? err.message : String(err)
         }`,
@@ -193,10 +194,13 @@ export function createSideEffectsEmailDispatcher(
     }
     const error = `side-effects route ${res.status}: ${await errorText(res)}`;
     if (res.status === 408 || res.status === 429 || res.status >= 500) {
+      const retry: DispatchOutcome = { status: "retry", error };
       const after = Number(res.headers.get("retry-after"));
-      return Number.isFinite(after) && after > 0
-        ? { status: "retry", error, retryAfterMs: after * 1000 }
-        : { status: "retry", error };
+      if (Number.isFinite(after) && after > 0) {
+        retry.retryAfterMs = after * 1000;
+      }
+      if (res.status !== 429) retry.uncertain = true;
+      return retry;
     }
     return { status: "failed", error };
   };

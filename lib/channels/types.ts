@@ -29,6 +29,11 @@ export type SendFailure = {
   error: string;
   /** How long the upstream asked us to wait (Retry-After, ratelimit-reset). */
   retryAfterMs?: number;
+  /**
+   * The request may have been carried out even though no answer came back
+   * (a timeout, a dropped connection, a 5xx): the message may have arrived.
+   */
+  uncertain?: boolean;
 };
 export type SendResult =
   | {
@@ -71,7 +76,13 @@ export interface NoticeItem {
 
 export type DispatchOutcome =
   | { status: "sent"; detail?: string }
-  | { status: "retry"; error: string; retryAfterMs?: number }
+  | {
+    status: "retry";
+    error: string;
+    retryAfterMs?: number;
+    /** The attempt may have reached the user (see SendFailure.uncertain). */
+    uncertain?: boolean;
+  }
   | { status: "failed"; error: string };
 
 /**

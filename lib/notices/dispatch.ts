@@ -48,6 +48,7 @@ async function dispatchOne(
     if (result === "timeout") {
       return group.items.map(() => ({
         status: "retry",
+        uncertain: true,
         error: `${group.channel} dispatch timed out after ${timeoutMs} ms`,
       }));
     }
@@ -62,6 +63,7 @@ async function dispatchOne(
     const message = err instanceof Error ? err.message : String(err);
     return group.items.map(() => ({
       status: "retry",
+      uncertain: true,
       error: `${group.channel} dispatch threw: ${message}`,
     }));
   } finally {

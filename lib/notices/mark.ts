@@ -83,6 +83,7 @@ function nextRow(
   return {
     ...row,
     status: "pending",
+    deliveryUncertain: row.deliveryUncertain || outcome.uncertain === true,
     dueAt: now + retryDelayMs(row.attempts, jitter, outcome.retryAfterMs),
     error: clip(outcome.error),
     updatedAt: at,

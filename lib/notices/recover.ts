@@ -66,6 +66,7 @@ export async function recoverStuckRows(
           {
             ...row,
             status: "pending",
+            deliveryUncertain: true,
             error: "recovered after an unfinished dispatch",
             updatedAt: at,
           } satisfies Notification,

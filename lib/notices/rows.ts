@@ -18,6 +18,9 @@ import type {
 export const HOUR_MS = 3_600_000;
 export const CANCELLED_BEFORE_DISPATCH =
   "action cancelled before notice was dispatched";
+/** A cancelled notice whose earlier attempt may have been delivered (a timeout, a crash): a cancellation follows it. */
+export const CANCELLED_AFTER_UNCERTAIN_DELIVERY =
+  "action cancelled after a delivery attempt whose outcome is unknown; a cancellation follows";
 
 /** When a notice for this stage becomes due: scheduledAt − lead window. */
 export function noticeDueAt(
@@ -120,12 +123,13 @@ const CANCELLED_BANNER_TTL_MS = 169 * HOUR_MS;
 
 /**
  * Upper bounds of what `addCancelMutations` adds for one target: each notice
- * row costs one check (itself, or its follow-up's uniqueness index) and at
- * most a new row's mutations, plus the cancelled-banner key.
+ * row costs at most two checks (itself and its follow-up's uniqueness index)
+ * and its own update plus a new row's mutations, plus the cancelled-banner key.
  */
-export const MAX_CANCEL_CHECKS_PER_TARGET = CHANNELS.length;
-export const MAX_CANCEL_MUTATIONS_PER_TARGET = CHANNELS.length *
-    MUTATIONS_PER_NEW_ROW + 1;
+export const MAX_CANCEL_CHECKS_PER_TARGET = CHANNELS.length *
+  (1 + CHECKS_PER_NEW_ROW);
+export const MAX_CANCEL_MUTATIONS_PER_TARGET =
+  CHANNELS.length * (2 + MUTATIONS_PER_NEW_ROW) + 1;
 
 /** What the banner needs to say an action was called off; the rest is read from the records. */
 export interface CancelledBanner {
@@ -177,17 +181,25 @@ export function addCancelMutations(
     if (row.status === "sending") {
       op.check(e);
     } else if (row.status === "pending") {
+      // A row waiting to retry after an attempt with no clear answer (a
+      // timeout, a crash) may have reached the user: its cancellation follows.
+      const mayHaveArrived = row.deliveryUncertain === true;
       op.check(e)
         .set(
           keys.notification(row.id),
           {
             ...row,
             status: "failed",
-            error: CANCELLED_BEFORE_DISPATCH,
+            error: mayHaveArrived
+              ? CANCELLED_AFTER_UNCERTAIN_DELIVERY
+              : CANCELLED_BEFORE_DISPATCH,
             updatedAt: at,
           } satisfies Notification,
         )
         .delete(keys.notificationDue(row.dueAt, row.id));
+      if (mayHaveArrived && !existingCancelled.has(row.channel)) {
+        addNewRow(op, cancelledRowFor(row, now));
+      }
     } else if (row.status === "sent" && !existingCancelled.has(row.channel)) {
       addNewRow(op, cancelledRowFor(row, now));
     }

@@ -186,6 +186,9 @@ function judge(c: ClaimCandidate, tickAt: number): Verdict {
   // A whole cancel marks the action first and skips its targets after; a
   // notice met in between reads as the cancel it is.
   if (parentCancelled(action.value, target.value)) {
+    // A row that may have arrived already: the cancel path fails it and
+    // queues its cancellation (addCancelMutations), so leave it to that path.
+    if (row.deliveryUncertain) return { kind: "defer" };
     return { kind: "void", error: CANCELLED_BEFORE_DISPATCH };
   }
   if (

@@ -194,7 +194,8 @@ function packCancels(
   let checks = 0;
   let mutations = 0;
   for (const item of items) {
-    const c = 1 + Math.min(item[1].length, MAX_CANCEL_CHECKS_PER_TARGET);
+    // Each row checks itself and, when a follow-up is queued, its uniqueness index.
+    const c = 1 + Math.min(2 * item[1].length, MAX_CANCEL_CHECKS_PER_TARGET);
     const m = 3 + MAX_CANCEL_MUTATIONS_PER_TARGET;
     if (
       cur.length && (checks + c > MAX_CHECKS || mutations + m > MAX_MUTATIONS)
