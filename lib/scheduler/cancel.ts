@@ -278,7 +278,16 @@ export async function cancelTarget(
   if (current.status === "pending") await cancelPendingTarget(deps, targetId);
   const target = (await kv.get<Target>(keys.target(targetId))).value!;
   if (target.status === "skipped" && target.skipReason === "cancelled") {
-    return { action: (await getActionEntry(kv, actionId)).value, target };
+    const after = (await getActionEntry(kv, actionId)).value;
+    // Every instance cancelled one by one before the time came: the action
+    // itself is called off, rather than later "completing" with nothing done.
+    if (after.status === "scheduled") {
+      const counters = await getActionCounters(kv, actionId);
+      if (counters.skipped >= counters.total) {
+        return { action: (await cancelAction(deps, actionId)).action, target };
+      }
+    }
+    return { action: after, target };
   }
   const state = target.status === "skipped"
     ? `skipped (${target.skipReason})`

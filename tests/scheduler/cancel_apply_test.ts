@@ -178,6 +178,33 @@ Deno.test("cancel one target: the others are applied at the scheduled time; a se
   }
 });
 
+Deno.test("cancelling every target one by one calls the whole action off", async () => {
+  const { kv, c, actionId } = await setup(2);
+  try {
+    const [a, b] = await targets(kv, actionId);
+    const first = await cancelTarget({ kv, now: c.now }, actionId, a.id);
+    assert.equal(first.action.status, "scheduled", "one target is still to go");
+    const last = await cancelTarget({ kv, now: c.now }, actionId, b.id);
+    assert.equal(last.action.status, "cancelled");
+    assert.deepEqual(
+      await cancelTarget({ kv, now: c.now }, actionId, b.id),
+      last,
+    );
+    const detail = await getActionDetail(kv, actionId);
+    assert.equal(detail.action.status, "cancelled");
+    assert.deepEqual(detail.stages.map((s) => s.status), ["cancelled"]);
+    c.advance(HOUR);
+    const tick = await apply(kv, c);
+    assert.equal(tick.stages, 0, "nothing is left to apply");
+    assert.equal(
+      (await getActionDetail(kv, actionId)).action.status,
+      "cancelled",
+    );
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("cancelling a finished action is a 409; unknown ids are 404", async () => {
   const { kv, c, actionId } = await setup(1);
   try {
