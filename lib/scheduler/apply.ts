@@ -24,6 +24,7 @@ import type {
 import type { ControllerResult, InstanceController } from "./controller.ts";
 import { purgeAbandonedWrites } from "./action_write.ts";
 import { finishCancel } from "./cancel.ts";
+import { readTargetRows } from "../notices/rows.ts";
 import { isPinnedAway } from "./schedule.ts";
 import { forEachLimited } from "./commits.ts";
 
@@ -162,7 +163,7 @@ async function applyTarget(
 ): Promise<Outcome> {
   const { kv } = deps;
   const claimed = await claimTarget(deps, targetId);
-  if (!claimed) return "lost";
+  if (!claimed || claimed === "wait") return "lost";
   const { target, action } = claimed;
   let decision: { status: "applied" } | {
     status: "skipped";
@@ -253,6 +254,12 @@ async function claimTarget(deps: ApplyDeps, targetId: string) {
     if (t.value?.status !== "pending") return null;
     const a = await kv.get<ScheduledAction>(keys.action(t.value.actionId));
     if (a.value?.status !== "running") return null;
+    // A notice being delivered right now goes out before the change, never
+    // after it: wait for it (next tick). The rows are checked in the claim, so
+    // a sweep claiming one at the same moment makes one side lose cleanly.
+    const notices = (await readTargetRows(kv, targetId))
+      .filter((e) => e.value.kind === "notice");
+    if (notices.some((e) => e.value.status === "sending")) return "wait";
     const now = deps.now();
     const at = new Date(now).toISOString();
     const running: Target = {
@@ -263,7 +270,7 @@ async function claimTarget(deps: ApplyDeps, targetId: string) {
       updatedAt: at,
     };
     const res = await commitRetrying(() =>
-      kv.atomic().check(t).check(a)
+      kv.atomic().check(t, a, ...notices)
         .set(keys.target(targetId), running)
         .set(keys.targetRunning(now, targetId), null)
     );
