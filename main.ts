@@ -68,4 +68,8 @@ log.info("starting", {
   push: config.pushViaExpo ? "expo" : "outbox",
   controller: ctx.controller.name,
 });
-await start(manifest, { port: config.port, setup: installSecurity });
+await start(manifest, {
+  port: config.port,
+  setup: installSecurity,
+  buildId: config.deploymentId ?? undefined,
+});

@@ -131,6 +131,8 @@ export interface Config {
   controllerSecret: string | null;
   sideEffectsUrl: string | null;
   onDeploy: boolean;
+  /** Deno Deploy's deployment id: a stable build id for asset URLs across isolates. */
+  deploymentId: string | null;
 }
 
 export class ConfigError extends Error {
@@ -190,6 +192,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     controllerSecret: e.CONTROLLER_SECRET,
     sideEffectsUrl: e.SIDE_EFFECTS_URL,
     onDeploy,
+    deploymentId: e.DENO_DEPLOYMENT_ID,
   };
 }
 
