@@ -9,6 +9,7 @@
  * belongs to a write in progress or to an abandoned one.
  */
 import { keys } from "./keys.ts";
+import { getManyChunked } from "./read.ts";
 import type {
   ActionCounters,
   ScheduledAction,
@@ -83,25 +84,16 @@ export async function getTarget(
   return (await kv.get<Target>(keys.target(id))).value;
 }
 
-/** Reads many targets (getMany in chunks of 10, a few in flight); missing ones are absent. */
+/** Reads many targets; missing ones are absent. */
 export async function getTargetEntries(
   kv: Deno.Kv,
   ids: string[],
 ): Promise<Deno.KvEntry<Target>[]> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += 10) chunks.push(ids.slice(i, i + 10));
-  const out: Deno.KvEntry<Target>[] = [];
-  for (let i = 0; i < chunks.length; i += 16) {
-    const got = await Promise.all(
-      chunks.slice(i, i + 16).map((c) =>
-        kv.getMany<Target[]>(c.map((id) => keys.target(id)))
-      ),
-    );
-    for (const list of got) {
-      for (const e of list) if (e.value) out.push(e as Deno.KvEntry<Target>);
-    }
-  }
-  return out;
+  const got = await getManyChunked<Target>(
+    kv,
+    ids.map((id) => keys.target(id)),
+  );
+  return got.filter((e): e is Deno.KvEntry<Target> => e.value !== null);
 }
 
 export async function getStageEntries(

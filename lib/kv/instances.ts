@@ -1,6 +1,7 @@
 /** Instances: records and their owner and image-tag indexes. */
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
+import { getManyChunked } from "./read.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { Instance, InstanceStatus } from "../types.ts";
 
@@ -11,27 +12,18 @@ export async function getInstance(
   return (await kv.get<Instance>(keys.instance(id))).value;
 }
 
-/** Reads many instances by id (getMany in chunks of 10); missing ones are absent from the map. */
+/** Reads many instances by id; missing ones are absent from the map. */
 export async function getInstances(
   kv: Deno.Kv,
   ids: string[],
 ): Promise<Map<string, Instance>> {
-  const out = new Map<string, Instance>();
-  const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += 10) chunks.push(ids.slice(i, i + 10));
-  // A few chunks in flight at once: reading 10,000 instances one chunk at a time is needlessly slow.
-  const width = 16;
-  for (let i = 0; i < chunks.length; i += width) {
-    const results = await Promise.all(
-      chunks.slice(i, i + width).map((c) =>
-        kv.getMany<Instance[]>(c.map((id) => keys.instance(id)))
-      ),
-    );
-    for (const got of results) {
-      for (const e of got) if (e.value) out.set(e.value.id, e.value);
-    }
-  }
-  return out;
+  const got = await getManyChunked<Instance>(
+    kv,
+    ids.map((id) => keys.instance(id)),
+  );
+  return new Map(
+    got.filter((e) => e.value !== null).map((e) => [e.value!.id, e.value!]),
+  );
 }
 
 export interface InstanceInput {

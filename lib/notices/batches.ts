@@ -16,7 +16,7 @@
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { newId } from "../ids.ts";
-import { getManyChunked } from "./read.ts";
+import { getManyChunked } from "../kv/read.ts";
 import type { ClaimedRow } from "./claim.ts";
 import type { Notification } from "../types.ts";
 

@@ -1,6 +1,6 @@
 /** Everything a channel needs for each claimed row: user, instance, parents, catalog version. */
 import { keys } from "../kv/keys.ts";
-import { getManyById } from "./read.ts";
+import { getManyById } from "../kv/read.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import type { ClaimedRow } from "./claim.ts";
 import type { CatalogEntry, Instance, User } from "../types.ts";

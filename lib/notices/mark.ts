@@ -7,7 +7,7 @@ import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { addNewRow, cancelledRowFor } from "./rows.ts";
 import { parentCancelled } from "./parents.ts";
-import { getManyById, getManyChunked } from "./read.ts";
+import { getManyById, getManyChunked } from "../kv/read.ts";
 import type { DispatchOutcome } from "../channels/types.ts";
 import type { ClaimedRow } from "./claim.ts";
 import type { Notification, ScheduledAction, Target } from "../types.ts";

@@ -3,7 +3,7 @@
  * rows, and the rules that decide whether a notice may still go out.
  */
 import { keys } from "../kv/keys.ts";
-import { getManyById } from "./read.ts";
+import { getManyById } from "../kv/read.ts";
 export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
 

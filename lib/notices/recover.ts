@@ -5,7 +5,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getManyChunked } from "./read.ts";
+import { getManyChunked } from "../kv/read.ts";
 import { MAX_ATTEMPTS } from "./mark.ts";
 import type { Notification } from "../types.ts";
 

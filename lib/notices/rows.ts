@@ -4,6 +4,7 @@
  * targets and their rows appear (and are cancelled) together.
  */
 import { keys } from "../kv/keys.ts";
+import { getManyChunked } from "../kv/read.ts";
 import { newId } from "../ids.ts";
 import { CHANNELS } from "../types.ts";
 import type {
@@ -108,14 +109,11 @@ export async function readTargetRows(
   ) {
     ids.push(e.value);
   }
-  const out: Deno.KvEntry<Notification>[] = [];
-  for (let i = 0; i < ids.length; i += 10) {
-    const got = await kv.getMany<Notification[]>(
-      ids.slice(i, i + 10).map((id) => keys.notification(id)),
-    );
-    for (const e of got) if (e.value) out.push(e as Deno.KvEntry<Notification>);
-  }
-  return out;
+  const got = await getManyChunked<Notification>(
+    kv,
+    ids.map((id) => keys.notification(id)),
+  );
+  return got.filter((e): e is Deno.KvEntry<Notification> => e.value !== null);
 }
 
 /** How long a cancelled banner may matter: the longest lead window, plus slack. */

@@ -30,7 +30,7 @@ import { fixEmailBatches } from "./batches.ts";
 import { buildItems } from "./items.ts";
 import { type DispatchGroup, runDispatches } from "./dispatch.ts";
 import { commitMarks, type Mark } from "./mark.ts";
-import { getManyChunked } from "./read.ts";
+import { getManyChunked } from "../kv/read.ts";
 import { newId } from "../ids.ts";
 import type { Dispatchers, NoticeItem } from "../channels/types.ts";
 import type { Notification, SweepRun } from "../types.ts";

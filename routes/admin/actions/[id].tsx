@@ -8,6 +8,7 @@ import {
 } from "../../../lib/scheduler/read.ts";
 import type { State } from "../../../lib/state.ts";
 import { StatusPill } from "../../../components/StatusPill.tsx";
+import { TargetStatus } from "../../../components/TargetStatus.tsx";
 import {
   actionLabel,
   NoticeSummary,
@@ -189,14 +190,7 @@ export default function ActionPage({ data }: PageProps<Data>) {
                     ` → ${target.targetImageTag}`}
                 </td>
                 <td>
-                  <StatusPill status={target.status} />
-                  {target.skipReason && (
-                    <div class="muted small">
-                      {target.skipReason.replaceAll("_", " ")}
-                    </div>
-                  )}
-                  {target.error && <div class="error small">{target.error}
-                  </div>}
+                  <TargetStatus target={target} />
                 </td>
                 <td>
                   <NotificationList rows={notifications} />

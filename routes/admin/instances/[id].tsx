@@ -11,6 +11,7 @@ import { getCatalogEntry } from "../../../lib/kv/catalog.ts";
 import type { State } from "../../../lib/state.ts";
 import type { User } from "../../../lib/types.ts";
 import { StatusPill } from "../../../components/StatusPill.tsx";
+import { TargetStatus } from "../../../components/TargetStatus.tsx";
 import {
   actionLabel,
   NoticeSummary,
@@ -142,15 +143,7 @@ export default function AdminInstance({ data }: PageProps<Data>) {
                       <StatusPill status={action.status} />
                     </td>
                     <td>
-                      <StatusPill status={target.status} />
-                      {target.skipReason && (
-                        <div class="muted small">
-                          {target.skipReason.replaceAll("_", " ")}
-                        </div>
-                      )}
-                      {target.error && (
-                        <div class="error small">{target.error}</div>
-                      )}
+                      <TargetStatus target={target} />
                     </td>
                     <td>
                       <NotificationList rows={notifications} />
