@@ -227,9 +227,31 @@ Deno.test("API: admin data endpoints validate and store users, catalog entries a
       ["name", "status"],
     );
 
+    const strayOwner = await json(
+      await app.api("PUT", `/api/admin/instances/${rid("inst")}`, {
+        name: "bot",
+        ownerId: "no-such-user",
+        imageTag: "v7.1",
+      }),
+    );
+    assert.equal(strayOwner.status, 422);
+    assert.equal(
+      strayOwner.body.error,
+      "owner no-such-user is not a known user",
+    );
+
     const del = await app.api("DELETE", `/api/admin/users/${uid}`);
     assert.equal(del.status, 200);
     await del.body?.cancel();
+    // The orphaned instance can still be edited as long as its owner stays the same.
+    const renamed = await json(
+      await app.api("PUT", `/api/admin/instances/${iid}`, {
+        name: "renamed bot",
+        ownerId: uid,
+        imageTag: "v7.1",
+      }),
+    );
+    assert.equal(renamed.status, 200);
     const again = await app.api("DELETE", `/api/admin/users/${uid}`);
     assert.equal(again.status, 404);
     await again.body?.cancel();

@@ -1,7 +1,12 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
-import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
-import { putInstance } from "../../../../lib/kv/instances.ts";
+import {
+  parseOrThrow,
+  readJson,
+  UnprocessableError,
+} from "../../../../lib/errors.ts";
+import { getInstance, putInstance } from "../../../../lib/kv/instances.ts";
+import { getUser } from "../../../../lib/kv/users.ts";
 import {
   InstancePutSchema,
   PathIdSchema,
@@ -18,6 +23,18 @@ export const handler: Handlers = {
     const id = parseOrThrow(PathIdSchema, ctx.params.id, "instance id");
     const input = parseOrThrow(InstancePutSchema, await readJson(req));
     const { kv, now } = appContext();
+    // A new owner must exist; an instance already orphaned may still be edited.
+    const existing = await getInstance(kv, id);
+    if (
+      existing?.ownerId !== input.ownerId && !(await getUser(kv, input.ownerId))
+    ) {
+      throw new UnprocessableError(
+        `owner ${input.ownerId} is not a known user`,
+        [
+          { path: "ownerId", message: "no user has this id" },
+        ],
+      );
+    }
     return Response.json(await putInstance(kv, id, input, now()));
   },
 };
