@@ -5,10 +5,12 @@ import {
   LOGIN_LINK_TTL_MS,
 } from "../../lib/auth/login_links.ts";
 import {
+  clearSessionCookie,
   createSession,
   deleteSession,
   getSession,
   SESSION_TTL_MS,
+  sessionCookie,
 } from "../../lib/auth/sessions.ts";
 import { allowAttempt } from "../../lib/auth/rate_limit.ts";
 import { secretsEqual } from "../../lib/auth/compare.ts";
@@ -99,4 +101,14 @@ Deno.test("secretsEqual: equal, different, different lengths", async () => {
   assert.equal(await secretsEqual("abc", "abd"), false);
   assert.equal(await secretsEqual("abc", "abcd"), false);
   assert.equal(await secretsEqual("", "x"), false);
+});
+
+Deno.test("session cookie: HttpOnly, SameSite=Lax, Secure only over https", () => {
+  const plain = sessionCookie("abc", false);
+  assert.match(
+    plain,
+    /^kc_session=abc; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+$/,
+  );
+  assert.match(sessionCookie("abc", true), /; Secure$/);
+  assert.match(clearSessionCookie(true), /Max-Age=0; Secure$/);
 });
