@@ -1,4 +1,4 @@
-/** The reference implementation's sweep cases, each against a real in-memory KV. */
+/** The sweep's core cases (claim won and lost, races with apply and cancel, failures), each against a real in-memory KV. */
 import assert from "node:assert/strict";
 import { sweep } from "../../lib/notices/sweep.ts";
 import { keys } from "../../lib/kv/keys.ts";
