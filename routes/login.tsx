@@ -4,6 +4,7 @@ import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../lib/context.ts";
 import { requestLoginLink } from "../lib/auth/login_links.ts";
+import { safeNext } from "../lib/auth/next.ts";
 import { log } from "../lib/log.ts";
 import type { State } from "../lib/state.ts";
 
@@ -16,11 +17,6 @@ interface Data {
 }
 
 const Email = z.email({ message: "Enter a valid email address." }).max(254);
-
-/** Only same-site paths: `next` must never send a user elsewhere. */
-function safeNext(v: string | null): string {
-  return v && /^\/(?!\/)[^\s\\]*$/.test(v) ? v : "/";
-}
 
 export const handler: Handlers<Data, State> = {
   GET(_req, ctx) {
@@ -37,7 +33,8 @@ export const handler: Handlers<Data, State> = {
     });
   },
   async POST(req, ctx) {
-    const form = await req.formData();
+    // A body that is not a form is treated as an empty form: the same 400 as a blank address.
+    const form = await req.formData().catch(() => new FormData());
     const raw = String(form.get("email") ?? "").trim();
     const next = safeNext(String(form.get("next") ?? ""));
     const parsed = Email.safeParse(raw);

@@ -3,10 +3,15 @@ import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../lib/context.ts";
 import { consumeLoginLink } from "../../lib/auth/login_links.ts";
 import { createSession, sessionCookie } from "../../lib/auth/sessions.ts";
+import { safeNext } from "../../lib/auth/next.ts";
 import { getUser } from "../../lib/kv/users.ts";
 import { log } from "../../lib/log.ts";
 
 export const handler: Handlers = {
+  // HEAD is safe (link checkers and mail scanners send it): it must not spend the token.
+  HEAD() {
+    return new Response(null, { status: 200 });
+  },
   async GET(_req, ctx) {
     const { kv, config, now } = appContext();
     const spent = await consumeLoginLink(kv, ctx.params.token, now());
@@ -20,7 +25,7 @@ export const handler: Handlers = {
     }
     const { id } = await createSession(kv, user.id, now());
     log.info("signed in", { userId: user.id });
-    const headers = new Headers({ location: spent.next });
+    const headers = new Headers({ location: safeNext(spent.next) });
     headers.append("set-cookie", sessionCookie(id, config.secureCookies));
     return new Response(null, { status: 303, headers });
   },

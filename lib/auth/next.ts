@@ -1,0 +1,20 @@
+/**
+ * Where sign-in sends the user afterwards. Only a path on this site; the
+ * result is the URL parser's percent-encoded form, so it is always a valid
+ * Location header value.
+ */
+const BASE = "http://next.invalid";
+
+export function safeNext(v: string | null | undefined): string {
+  // `//host`, `/\host` and tab/newline tricks would leave the site; control characters never belong.
+  // deno-lint-ignore no-control-regex
+  if (!v || !/^\/(?![/\\])[^\s\\\x00-\x1f\x7f]*$/.test(v)) return "/";
+  try {
+    const url = new URL(v, BASE);
+    const path = url.pathname + url.search + url.hash;
+    // Dot segments can collapse `/..//host` into `//host`: check again after parsing.
+    return url.origin === BASE && !path.startsWith("//") ? path : "/";
+  } catch {
+    return "/";
+  }
+}
