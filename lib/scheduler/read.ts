@@ -9,6 +9,7 @@ import {
   listTargetIdsOfInstance,
 } from "../kv/actions.ts";
 import { getInstance } from "../kv/instances.ts";
+import { listCursor } from "../kv/cursor.ts";
 import { readTargetRows } from "../notices/rows.ts";
 import { NotFoundError } from "../errors.ts";
 import type {
@@ -52,7 +53,7 @@ export async function listActions(
   const iter = kv.list<ScheduledAction>({ prefix: keys.actions() }, {
     reverse: true,
     limit,
-    cursor: opts.cursor || undefined,
+    cursor: listCursor(opts.cursor),
   });
   const actions: ScheduledAction[] = [];
   for await (const e of iter) actions.push(e.value);
@@ -86,7 +87,7 @@ export async function getActionDetail(
   const action = (await kv.get<ScheduledAction>(keys.action(id))).value;
   if (!action) throw new NotFoundError(`scheduled action ${id} not found`);
   const page = await listTargetIdsOfAction(kv, id, {
-    cursor: opts.targetCursor ?? undefined,
+    cursor: listCursor(opts.targetCursor),
     limit: opts.targetLimit ?? 50,
   });
   const targets = (await getTargetEntries(kv, page.ids)).map((e) => e.value);

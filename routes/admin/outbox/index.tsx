@@ -6,6 +6,7 @@ import {
   listOutbox,
   type OutboxMessage,
 } from "../../../lib/channels/outbox.ts";
+import { listCursor } from "../../../lib/kv/cursor.ts";
 import type { State } from "../../../lib/state.ts";
 
 interface Data {
@@ -19,7 +20,7 @@ export const handler: Handlers<Data, State> = {
     const { kv, email } = appContext();
     const { items, cursor } = await listOutbox(kv, {
       limit: 50,
-      cursor: ctx.url.searchParams.get("cursor"),
+      cursor: listCursor(ctx.url.searchParams.get("cursor")),
     });
     return ctx.render({ items, cursor, emailVia: email.name });
   },
