@@ -19,6 +19,23 @@ import type { State } from "../lib/state.ts";
 const PUBLIC_PAGES = /^\/(login(\/.*)?)$/;
 
 export async function handler(req: Request, ctx: FreshContext<State>) {
+  const res = await gate(req, ctx);
+  // Route answers are per user (pages carry the user's data and CSRF token):
+  // no browser or proxy cache may keep them, so Back after sign-out shows nothing.
+  if (ctx.destination !== "route" || res.headers.has("cache-control")) {
+    return res;
+  }
+  try {
+    res.headers.set("cache-control", "no-store");
+    return res;
+  } catch {
+    const copy = new Response(res.body, res);
+    copy.headers.set("cache-control", "no-store");
+    return copy;
+  }
+}
+
+async function gate(req: Request, ctx: FreshContext<State>) {
   ctx.state.user = null;
   ctx.state.role = null;
   ctx.state.sessionId = null;
