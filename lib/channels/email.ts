@@ -101,8 +101,14 @@ export function createEmailDispatcher(
             }`,
           };
         }
+        const refused = new Map(
+          (res.ok ? res.refused ?? [] : []).map((r) => [r.index, r.error]),
+        );
         part.forEach((p, i) => {
-          outcomes[p.index] = res.ok
+          const error = refused.get(i);
+          outcomes[p.index] = error !== undefined
+            ? { status: "failed", error }
+            : res.ok
             ? { status: "sent", detail: res.ids?.[i] ?? res.id ?? undefined }
             : outcomeOfSend(res);
         });

@@ -113,13 +113,34 @@ export class ResendEmailSender implements EmailSender {
     messages: EmailMessage[],
     opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
   ): Promise<SendResult> {
+    // Permissive: one email Resend refuses (an address it will not send to)
+    // comes back by index instead of refusing the whole batch (DESIGN rule 7).
     const { data, error, headers } = await this.client.batch.send(
       messages.map((m) => this.payload(m)),
-      { idempotencyKey: opts.idempotencyKey, signal: opts.signal },
+      {
+        idempotencyKey: opts.idempotencyKey,
+        signal: opts.signal,
+        batchValidation: "permissive",
+      },
     );
     if (error) return resendFailure(error, headers);
-    const ids = (data?.data ?? []).map((d) => d.id);
-    return { ok: true, id: ids[0] ?? null, ids };
+    const refused = (data?.errors ?? []).map((e) => ({
+      index: e.index,
+      error: `Resend refused this email: ${e.message}`,
+    }));
+    const refusedAt = new Set(refused.map((r) => r.index));
+    // `data` lists the sent emails only, in the order they were given.
+    const sent = (data?.data ?? []).map((d) => d.id);
+    const ids = messages.map((_, i) =>
+      refusedAt.has(i) ? null : sent.shift() ?? null
+    );
+    const result: SendResult = {
+      ok: true,
+      id: ids.find((id) => id) ?? null,
+      ids,
+    };
+    if (refused.length) result.refused = refused;
+    return result;
   }
 }
 

@@ -39,8 +39,13 @@ export type SendResult =
   | {
     ok: true;
     id: string | null;
-    /** One provider id per message of a batch, in order, when the provider says. */
-    ids?: string[];
+    /**
+     * One provider id per message of a batch, in order, when the provider
+     * says; null for a message it refused (see `refused`).
+     */
+    ids?: (string | null)[];
+    /** Messages of a batch the provider refused while sending the others. */
+    refused?: { index: number; error: string }[];
   }
   | SendFailure;
 
@@ -54,7 +59,10 @@ export interface EmailSender {
     message: EmailMessage,
     opts?: { idempotencyKey?: string; signal?: AbortSignal },
   ): Promise<SendResult>;
-  /** Up to 100 messages in one call; one result for the whole batch. */
+  /**
+   * Up to 100 messages in one call; one result for the whole batch, except
+   * messages the provider refused on their own, listed in `refused`.
+   */
   sendBatch(
     messages: EmailMessage[],
     opts?: { idempotencyKey?: string; signal?: AbortSignal },

@@ -2,6 +2,8 @@
  * A small Resend API on a local port, for the real `resend` SDK pointed at it
  * with `baseUrl`. It keeps what it delivered, replays idempotent requests the
  * way Resend does, and fails on demand (429 with retry-after, 422, 5xx).
+ * Batches follow the `x-batch-validation` header: strict (the default)
+ * refuses the whole batch for one bad email, permissive sends the rest.
  */
 
 export interface ResendRequest {
@@ -171,11 +173,21 @@ export function startResendFake(
       if (!Array.isArray(body) || body.length === 0 || body.length > 100) {
         return validationError("The batch must hold 1 to 100 emails.");
       }
-      for (const [i, e] of body.entries()) {
-        const problem = checkEmail(e, rejectAddresses);
-        if (problem) return validationError(`emails[${i}]: ${problem}`);
+      const problems = body.map((e) => checkEmail(e, rejectAddresses));
+      if (req.headers.get("x-batch-validation") === "permissive") {
+        // Resend's permissive mode: the valid emails go out, the others come
+        // back by index; `data` lists the sent ones only, in order.
+        answer = {
+          data: body.flatMap((e, i) => problems[i] ? [] : [deliver(e)]),
+          errors: problems.flatMap((message, index) =>
+            message ? [{ index, message }] : []
+          ),
+        };
+      } else {
+        const i = problems.findIndex((p) => p !== null);
+        if (i >= 0) return validationError(`emails[${i}]: ${problems[i]}`);
+        answer = { data: body.map((e) => deliver(e)) };
       }
-      answer = { data: body.map((e) => deliver(e)) };
     }
     if (key) seen.set(`${url.pathname} ${key}`, { body: raw, answer });
     return Response.json(answer);
