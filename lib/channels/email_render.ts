@@ -87,6 +87,14 @@ export function emailProps(
 }
 
 /**
+ * A mail header's text on one line: line breaks and other control
+ * characters become single spaces, so nothing typed can start a new header.
+ */
+export function headerText(s: string): string {
+  return s.replace(/[\p{Cc}\u2028\u2029\s]+/gu, " ").trim();
+}
+
+/**
  * The email for one row. The admin's subject replaces the default for
  * notices only: a cancellation always says what it is.
  */
@@ -97,7 +105,7 @@ export function renderNoticeEmail(
   const { notification, action } = item;
   const template = TEMPLATES[action.actionType][notification.kind];
   const props = emailProps(item, publicUrl);
-  const custom = action.noticeSubject?.trim();
+  const custom = headerText(action.noticeSubject ?? "");
   return {
     to: item.user.email,
     subject: notification.kind === "notice" && custom
