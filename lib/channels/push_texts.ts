@@ -27,10 +27,14 @@ function shortUtc(iso: string): string {
   return `${shortUtcFormat.format(new Date(iso))} UTC`;
 }
 
-function clip(text: string): string {
-  return text.length <= PUSH_BODY_MAX
-    ? text
-    : text.slice(0, PUSH_BODY_MAX - 1).trimEnd() + "…";
+function clip(text: string, max = PUSH_BODY_MAX): string {
+  return text.length <= max ? text : text.slice(0, max - 1).trimEnd() + "…";
+}
+
+/** Titles are held to the body's length too: the name gives way, never what happened. */
+const PUSH_TITLE_MAX = PUSH_BODY_MAX;
+function title(name: string, rest: string): string {
+  return clip(name, PUSH_TITLE_MAX - rest.length) + rest;
 }
 
 /** A value worth printing: a non-blank string that is not a stringified nothing. */
@@ -50,7 +54,7 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
   const cancelled = item.notification.kind === "cancelled";
   if (!isVersion && !cancelled) {
     return {
-      title: `${name} will restart soon`,
+      title: title(name, " will restart soon"),
       body: clip(
         `Restarting ${when}. Chat may be unavailable for a few minutes.`,
       ),
@@ -58,13 +62,13 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
   }
   if (!isVersion) {
     return {
-      title: `${name}: restart cancelled`,
+      title: title(name, ": restart cancelled"),
       body: clip(`The restart planned for ${when} is off. Nothing changes.`),
     };
   }
   if (!cancelled) {
     return {
-      title: `${name} will upgrade soon`,
+      title: title(name, " will upgrade soon"),
       body: clip(
         to
           ? `Upgrading to ${to} ${when}. Chat may be briefly unavailable.`
@@ -73,7 +77,7 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
     };
   }
   return {
-    title: `${name}: upgrade cancelled`,
+    title: title(name, ": upgrade cancelled"),
     body: clip(
       to
         ? `The upgrade to ${to} planned for ${when} is off.`
