@@ -12,7 +12,11 @@ function LoginEmail({ name, link, minutes }: Props) {
   const first = greetingName(name);
   return (
     <html lang="en">
-      <body style="font-family:system-ui,sans-serif;color:#1b1f24;max-width:560px;margin:0 auto;padding:24px">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+      </head>
+      <body style="font-family:system-ui,sans-serif;color:#1b1f24;max-width:560px;margin:0 auto;padding:24px;overflow-wrap:anywhere;word-break:break-word">
         <h1 style="font-size:20px">Sign in to KiloClaw</h1>
         <p>Hi {first},</p>
         <p>

@@ -14,6 +14,9 @@ const card = {
   backgroundColor: "#ffffff",
   borderRadius: "8px",
   lineHeight: "1.5",
+  // Long links and unbroken names wrap instead of widening a phone's screen.
+  overflowWrap: "anywhere",
+  wordBreak: "break-word",
 };
 const button = {
   display: "inline-block",
