@@ -83,6 +83,8 @@ export async function loadNoticeItem(
 
 export type SideEffectResult =
   | { status: "sent"; id: string | null }
+  /** The row belongs to another channel: it is never emailed. */
+  | { status: "wrong_channel"; error: string }
   /** Nothing to send: the row, its user or its address is missing, or the provider refused. */
   | { status: "unprocessable"; error: string }
   /** The provider failed in a way worth retrying. */
@@ -96,6 +98,14 @@ export async function sendNotificationEmail(
 ): Promise<SideEffectResult> {
   const loaded = await loadNoticeItem(deps.kv, notificationId);
   if (!loaded.ok) return { status: "unprocessable", error: loaded.error };
+  const { channel } = loaded.item.notification;
+  if (channel !== "email") {
+    return {
+      status: "wrong_channel",
+      error:
+        `notification ${notificationId} is a "${channel}" row, not "email"`,
+    };
+  }
   const prepared = prepareEmail(loaded.item, deps.publicUrl);
   if (!prepared.ok) return { status: "unprocessable", error: prepared.error };
   let res;

@@ -41,6 +41,9 @@ export const handler: Handlers = {
       req.signal,
     );
     if (result.status === "sent") return Response.json({ sent: true });
+    if (result.status === "wrong_channel") {
+      throw new BadRequestError(result.error);
+    }
     if (result.status === "unprocessable") {
       throw new UnprocessableError(result.error);
     }
