@@ -25,9 +25,10 @@ const common = {
   notify: z.boolean().default(true),
   noticeLeadHours: z.number().int("must be a whole number of hours").min(0)
     .max(168).default(24),
-  noticeSubject: z.string().trim().max(120).nullish().transform((v) =>
-    v || null
-  ),
+  noticeSubject: z.string().trim().max(120)
+    // deno-lint-ignore no-control-regex
+    .regex(/^[^\x00-\x1f\x7f]*$/, "must be a single line of text")
+    .nullish().transform((v) => v || null),
   noticeBody: z.string().trim().max(2000).nullish().transform((v) => v || null),
   noticeChannels: z.array(z.enum(CHANNELS as [string, ...string[]]))
     .min(1, "choose at least one channel")

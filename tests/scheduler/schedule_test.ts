@@ -168,6 +168,13 @@ Deno.test("schedule: every invalid body is a 400 naming the field", async (t) =>
       "noticeSubject",
     ],
     [
+      "subject on two lines",
+      body(["a"], now, {
+        noticeSubject: "Planned\r\nBcc: everyone@example.com",
+      }),
+      "noticeSubject",
+    ],
+    [
       "body too long",
       body(["a"], now, { noticeBody: "x".repeat(2001) }),
       "noticeBody",
