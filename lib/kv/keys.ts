@@ -109,6 +109,8 @@ export const keys = {
   sweepLastRun: () => ["sweep_last_run"] as const,
 
   // push
+  /** Which user a device's Expo token belongs to now (a device follows whoever signed in last). */
+  pushTokenOwner: (token: string) => ["push_token_owner", token] as const,
   pushReceipt: (checkAfterMs: number, ticketId: string) =>
     ["push_receipts", checkAfterMs, ticketId] as const,
   pushReceipts: () => ["push_receipts"] as const,

@@ -120,17 +120,50 @@ export async function updateUser(
 /** At most this many devices per user; the oldest token goes first. */
 export const MAX_PUSH_TOKENS = 20;
 
-export function addPushToken(
+/**
+ * Registers a device for a user. A device belongs to one user at a time: when
+ * someone else signs in on it, the token leaves the previous user's list in
+ * the same write, so their notices stop reaching a phone they gave up.
+ */
+export async function addPushToken(
   kv: Deno.Kv,
   userId: string,
   token: string,
 ): Promise<User> {
-  return updateUser(kv, userId, (u) => ({
-    ...u,
-    pushTokens: [...u.pushTokens.filter((t) => t !== token), token].slice(
-      -MAX_PUSH_TOKENS,
-    ),
-  }));
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const [cur, owner] = await kv.getMany<[User, string]>([
+      keys.user(userId),
+      keys.pushTokenOwner(token),
+    ]);
+    if (!cur.value) throw new NotFoundError(`user ${userId} not found`);
+    const previousId = owner.value && owner.value !== userId
+      ? owner.value
+      : null;
+    const previous = previousId
+      ? await kv.get<User>(keys.user(previousId))
+      : null;
+    const next: User = {
+      ...cur.value,
+      pushTokens: [...cur.value.pushTokens.filter((t) => t !== token), token]
+        .slice(-MAX_PUSH_TOKENS),
+    };
+    const res = await commitRetrying(() => {
+      const op = kv.atomic().check(cur, owner)
+        .set(keys.user(userId), next)
+        .set(keys.pushTokenOwner(token), userId);
+      if (previous?.value) {
+        op.check(previous).set(keys.user(previous.value.id), {
+          ...previous.value,
+          pushTokens: previous.value.pushTokens.filter((t) => t !== token),
+        });
+      }
+      return op;
+    });
+    if (res.ok) return next;
+  }
+  throw new ConflictError(
+    `user ${userId} is being changed by another request; try again`,
+  );
 }
 
 export async function removePushTokens(
