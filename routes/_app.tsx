@@ -24,6 +24,8 @@ export default function App({ Component, state }: PageProps<unknown, State>) {
                   <>
                     <a href="/admin">Instances</a>
                     <a href="/admin/actions">Scheduled actions</a>
+                    <a href="/admin/catalog">Catalog</a>
+                    <a href="/admin/users">Users</a>
                     <a href="/admin/outbox">Outbox</a>
                   </>
                 )}

@@ -1,6 +1,7 @@
 /** Bodies of the admin data endpoints (users, catalog, instances). */
 import { z } from "zod";
 import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
+import { isTimeZone } from "../format.ts";
 
 const id = z.string().trim().min(1).max(128).regex(
   /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
@@ -13,15 +14,6 @@ const imageTag = z.string().trim().min(1).max(128).regex(
 
 export const PathIdSchema = id;
 export const PathImageTagSchema = imageTag;
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const UserPutSchema = z.object({
   email: z.email("must be an email address").max(254),

@@ -1,0 +1,163 @@
+/** Admin: the image catalog — which tags exist, their OpenClaw version, which a version change may target. */
+import type { Handlers, PageProps } from "$fresh/server.ts";
+import { Head } from "$fresh/runtime.ts";
+import { z } from "zod";
+import { appContext } from "../../lib/context.ts";
+import { listCatalog, putCatalogEntry } from "../../lib/kv/catalog.ts";
+import { listRunningInstanceIdsByTag } from "../../lib/kv/instances.ts";
+import {
+  CatalogPutSchema,
+  PathImageTagSchema,
+} from "../../lib/scheduler/admin_schemas.ts";
+import { zodIssues } from "../../lib/errors.ts";
+import type { State } from "../../lib/state.ts";
+import type { CatalogEntry } from "../../lib/types.ts";
+import { CsrfField } from "../../components/CsrfField.tsx";
+
+interface Data {
+  entries: { entry: CatalogEntry; running: number }[];
+  csrfToken: string | null;
+  saved: string | null;
+  error: string | null;
+  form: { imageTag: string; openclawVersion: string; available: boolean };
+}
+
+const FormSchema = z.object({ imageTag: PathImageTagSchema }).extend(
+  CatalogPutSchema.shape,
+);
+
+async function load(kv: Deno.Kv) {
+  const catalog = (await listCatalog(kv)).sort((a, b) =>
+    b.imageTag.localeCompare(a.imageTag)
+  );
+  return await Promise.all(
+    catalog.map(async (entry) => ({
+      entry,
+      running: (await listRunningInstanceIdsByTag(kv, entry.imageTag)).length,
+    })),
+  );
+}
+
+export const handler: Handlers<Data, State> = {
+  async GET(_req, ctx) {
+    return ctx.render({
+      entries: await load(appContext().kv),
+      csrfToken: ctx.state.csrfToken,
+      saved: ctx.url.searchParams.get("saved"),
+      error: null,
+      form: { imageTag: "", openclawVersion: "", available: true },
+    });
+  },
+  async POST(req, ctx) {
+    const { kv, now } = appContext();
+    const form = await req.formData();
+    const raw = {
+      imageTag: String(form.get("imageTag") ?? ""),
+      openclawVersion: String(form.get("openclawVersion") ?? ""),
+      available: form.get("available") === "on",
+    };
+    const parsed = FormSchema.safeParse(raw);
+    if (!parsed.success) {
+      const error = zodIssues(parsed.error).map((i) =>
+        `${i.path}: ${i.message}`
+      ).join("; ");
+      return ctx.render({
+        entries: await load(kv),
+        csrfToken: ctx.state.csrfToken,
+        saved: null,
+        error,
+        form: raw,
+      }, {
+        status: 400,
+      });
+    }
+    const { imageTag, ...input } = parsed.data;
+    await putCatalogEntry(kv, imageTag, input, now());
+    return new Response(null, {
+      status: 303,
+      headers: {
+        location: `/admin/catalog?saved=${encodeURIComponent(imageTag)}`,
+      },
+    });
+  },
+};
+
+export default function Catalog({ data }: PageProps<Data>) {
+  return (
+    <>
+      <Head>
+        <title>Catalog · Admin · KiloClaw</title>
+      </Head>
+      <h1>Image catalog</h1>
+      {data.saved && (
+        <p class="flash flash-ok" role="status">Saved {data.saved}.</p>
+      )}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th>Image tag</th>
+              <th>OpenClaw</th>
+              <th>Version changes</th>
+              <th>Running instances</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.entries.map(({ entry, running }) => (
+              <tr>
+                <td>
+                  <code>{entry.imageTag}</code>
+                </td>
+                <td>{entry.openclawVersion}</td>
+                <td>
+                  {entry.available
+                    ? "may target it"
+                    : <span class="muted">not available</span>}
+                </td>
+                <td>
+                  <a href={`/admin?q=${encodeURIComponent(entry.imageTag)}`}>
+                    {running}
+                  </a>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Add or update a tag</h2>
+      <form method="post" class="stack narrow">
+        <CsrfField token={data.csrfToken} />
+        <label>
+          Image tag
+          <input
+            name="imageTag"
+            required
+            value={data.form.imageTag}
+            placeholder="2026.12.1"
+          />
+        </label>
+        <label>
+          OpenClaw version
+          <input
+            name="openclawVersion"
+            required
+            value={data.form.openclawVersion}
+            placeholder="1.10.0"
+          />
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="available"
+            checked={data.form.available}
+          />
+          Available as a version-change target
+        </label>
+        {data.error && <p class="error" role="alert">{data.error}</p>}
+        <div>
+          <button type="submit">Save tag</button>
+        </div>
+      </form>
+    </>
+  );
+}
