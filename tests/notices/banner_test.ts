@@ -1,5 +1,6 @@
 /** The workspace banner (`getBannerStatus`), against a real in-memory KV. */
 import assert from "node:assert/strict";
+import { withKv } from "../helpers/kv.ts";
 import { getBannerStatus } from "../../lib/notices/banner.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
@@ -13,15 +14,6 @@ import {
 } from "./_fixtures.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 Deno.test("banner: appears the moment the lead window opens, not a millisecond before", () =>
   withKv(async (kv) => {

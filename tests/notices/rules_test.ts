@@ -1,5 +1,6 @@
 /** The rules the sweep must keep (DESIGN.md), each with a case that breaks if the rule does. */
 import assert from "node:assert/strict";
+import { withKv } from "../helpers/kv.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
 import { commitClaims } from "../../lib/notices/claim.ts";
 import { fixEmailBatches } from "../../lib/notices/batches.ts";
@@ -24,15 +25,6 @@ import {
 import type { Notification } from "../../lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 async function followUps(kv: Deno.Kv, targetId: string) {
   const out: Notification[] = [];

@@ -1,5 +1,6 @@
 /** The sweep's core cases (claim won and lost, races with apply and cancel, failures), each against a real in-memory KV. */
 import assert from "node:assert/strict";
+import { withKv } from "../helpers/kv.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { deleteUser } from "../../lib/kv/users.ts";
@@ -20,15 +21,6 @@ import {
 import type { Notification, SweepRun } from "../../lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
-
-async function withKv(fn: (kv: Deno.Kv) => Promise<void>) {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    await fn(kv);
-  } finally {
-    kv.close();
-  }
-}
 
 Deno.test("nothing due: no dispatch, rows stay pending, every count reported", () =>
   withKv(async (kv) => {
