@@ -4,6 +4,7 @@ import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../lib/context.ts";
 import { requestLoginLink } from "../lib/auth/login_links.ts";
+import { enqueueJob } from "../lib/queue.ts";
 import { safeNext } from "../lib/auth/next.ts";
 import { log } from "../lib/log.ts";
 import type { State } from "../lib/state.ts";
@@ -49,23 +50,17 @@ export const handler: Handlers<Data, State> = {
         status: 400,
       });
     }
-    const app = appContext();
+    const { kv, now } = appContext();
     const client = ctx.remoteAddr && "hostname" in ctx.remoteAddr
       ? ctx.remoteAddr.hostname
       : "unknown";
-    const { outcome, link } = await requestLoginLink(
-      app,
+    const outcome = await requestLoginLink(
+      { kv, now, enqueue: (job) => enqueueJob(kv, job) },
       parsed.data,
       client,
       next,
     );
-    // Locally the link also lands in the log: with the outbox there is no inbox to read it from.
-    const printLink = link && app.email.name === "outbox" &&
-      !app.config.onDeploy;
-    log.info(
-      "sign-in link requested",
-      printLink ? { outcome, link } : { outcome },
-    );
+    log.info("sign-in link requested", { outcome });
     return ctx.render({
       sent: true,
       email: parsed.data,

@@ -1,7 +1,8 @@
 /**
  * Sign-in by emailed one-time link: 15 minutes, single use, only a hash of the
- * token stored (with `expireIn`). Asking for a link answers the same whether or
- * not the address is known.
+ * token stored (with `expireIn`). Asking for a link answers the same, in the
+ * same time, whether or not the address is known: the email goes out from the
+ * KV queue (lib/queue.ts).
  */
 import { keys } from "../kv/keys.ts";
 import { getUserByEmail, putUser } from "../kv/users.ts";
@@ -23,20 +24,31 @@ interface StoredLink {
   next: string;
 }
 
-export type LinkRequestOutcome = "sent" | "unknown" | "rate_limited";
+export type LinkRequestOutcome = "queued" | "rate_limited";
+
+/** What the queue carries from `/login` to `sendLoginLink`. */
+export interface SignInLinkJob {
+  kind: "sign_in_link";
+  email: string;
+  next: string;
+}
 
 /**
- * Emails a sign-in link to a known address. Addresses in ADMIN_EMAILS get a
- * user record on first request. The caller shows the same page for every
- * outcome; the outcome is for logs and tests.
+ * Counts the attempt and hands the address to the queue. The page answers the
+ * same, just as fast, whether or not the address is known: looking it up and
+ * sending the email happen in `sendLoginLink`, off the request.
  */
 export async function requestLoginLink(
-  deps: { kv: Deno.Kv; config: Config; email: EmailSender; now: () => number },
+  deps: {
+    kv: Deno.Kv;
+    now: () => number;
+    enqueue: (job: SignInLinkJob) => Promise<void>;
+  },
   rawEmail: string,
   client: string,
   next = "/",
-): Promise<{ outcome: LinkRequestOutcome; link?: string }> {
-  const { kv, config } = deps;
+): Promise<LinkRequestOutcome> {
+  const { kv } = deps;
   const email = rawEmail.trim().toLowerCase();
   const now = deps.now();
   const okClient = await allowAttempt(
@@ -53,13 +65,33 @@ export async function requestLoginLink(
     PER_ADDRESS,
     now,
   );
-  if (!okClient || !okAddress) return { outcome: "rate_limited" };
-  let user = await getUserByEmail(kv, email);
-  if (!user && config.adminEmails.includes(email)) {
-    user = await putUser(kv, newId(), { email, admin: true }, now);
+  if (!okClient || !okAddress) return "rate_limited";
+  await deps.enqueue({ kind: "sign_in_link", email, next });
+  return "queued";
+}
+
+/**
+ * Emails a sign-in link to a known address. Addresses in ADMIN_EMAILS get a
+ * user record on first request. Unknown addresses get nothing.
+ */
+export async function sendLoginLink(
+  deps: { kv: Deno.Kv; config: Config; email: EmailSender; now: () => number },
+  job: Pick<SignInLinkJob, "email" | "next">,
+): Promise<{ outcome: "sent" | "unknown"; link?: string }> {
+  const { kv, config } = deps;
+  const now = deps.now();
+  let user = await getUserByEmail(kv, job.email);
+  if (!user && config.adminEmails.includes(job.email)) {
+    user = await putUser(kv, newId(), { email: job.email, admin: true }, now);
   }
   if (!user) return { outcome: "unknown" };
-  const link = await createLoginLink(kv, user.id, config.publicUrl, now, next);
+  const link = await createLoginLink(
+    kv,
+    user.id,
+    config.publicUrl,
+    now,
+    job.next,
+  );
   const message = renderLoginEmail({
     name: user.name,
     link,

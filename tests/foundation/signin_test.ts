@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createTestApp, ORIGIN } from "../helpers/app.ts";
+import { createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
 import { listOutbox } from "../../lib/channels/outbox.ts";
 import { putUser } from "../../lib/kv/users.ts";
 import { putInstance } from "../../lib/kv/instances.ts";
@@ -15,8 +15,10 @@ const form = (fields: Record<string, string>) => ({
   body: new URLSearchParams(fields).toString(),
 });
 
-async function latestLink(kv: Deno.Kv, to: string): Promise<string | null> {
-  const { items } = await listOutbox(kv, { limit: 20 });
+/** The newest sign-in link mailed to `to`, once the queued sign-in emails went out. */
+async function latestLink(app: TestApp, to: string): Promise<string | null> {
+  await app.queueIdle();
+  const { items } = await listOutbox(app.kv, { limit: 20 });
   const mail = items.find((m) => m.kind === "email" && m.to === to);
   if (!mail || mail.kind !== "email") return null;
   return mail.text.match(/https?:\/\/\S+\/login\/[A-Za-z0-9_-]+/)?.[0] ?? null;
@@ -51,12 +53,12 @@ Deno.test("sign-in: request a link, follow it, reach your instances, sign out", 
       );
       assert.equal(res.status, 200);
       assert.match(await res.text(), /sign-in link is on its way/);
-      assert.ok(await latestLink(app.kv, email), "the outbox holds the link");
+      assert.ok(await latestLink(app, email), "the outbox holds the link");
     },
   );
 
   await t.step("following it starts a session and lands on /", async () => {
-    const link = (await latestLink(app.kv, email))!;
+    const link = (await latestLink(app, email))!;
     const res = await app.request(new URL(link).pathname);
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("location"), "/");
@@ -73,7 +75,7 @@ Deno.test("sign-in: request a link, follow it, reach your instances, sign out", 
   });
 
   await t.step("the same link does not work twice", async () => {
-    const link = (await latestLink(app.kv, email))!;
+    const link = (await latestLink(app, email))!;
     const res = await app.request(new URL(link).pathname);
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("location"), "/login?failed=1");
@@ -111,7 +113,7 @@ Deno.test("sign-in: unknown address gets the same answer and no email", async ()
       .text();
   const strip = (s: string) => s.replace(/<strong>[^<]*<\/strong>/, "");
   assert.equal(strip(a), strip(b));
-  assert.equal(await latestLink(app.kv, "nobody@example.com"), null);
+  assert.equal(await latestLink(app, "nobody@example.com"), null);
   await app.close();
 });
 
@@ -121,7 +123,7 @@ Deno.test("sign-in: an expired link fails", async () => {
   const email = `late-${newId().slice(-6)}@example.com`;
   await putUser(app.kv, newId(), { email });
   await app.request("/login", form({ email }));
-  const link = (await latestLink(app.kv, email))!;
+  const link = (await latestLink(app, email))!;
   clock += LOGIN_LINK_TTL_MS + 1000;
   const res = await app.request(new URL(link).pathname);
   assert.equal(res.headers.get("location"), "/login?failed=1");
@@ -133,6 +135,7 @@ Deno.test("sign-in: attempts are limited per address", async () => {
   const email = `busy-${newId().slice(-6)}@example.com`;
   await putUser(app.kv, newId(), { email });
   for (let i = 0; i < 8; i++) await app.request("/login", form({ email }));
+  await app.queueIdle();
   const { items } = await listOutbox(app.kv, { limit: 50 });
   assert.equal(items.filter((m) => m.to === email).length, 5);
   await app.close();
@@ -143,7 +146,7 @@ Deno.test("sign-in: ADMIN_EMAILS addresses become admins on first request", asyn
     config: { adminEmails: ["boss@example.com"] },
   });
   await app.request("/login", form({ email: "boss@example.com" }));
-  const link = (await latestLink(app.kv, "boss@example.com"))!;
+  const link = (await latestLink(app, "boss@example.com"))!;
   const res = await app.request(new URL(link).pathname);
   const cookie = res.headers.get("set-cookie")!.split(";")[0];
   const admin = await app.request("/admin", { headers: { cookie } });
@@ -156,5 +159,50 @@ Deno.test("sign-in: a bad address is refused with a readable message", async () 
   const res = await app.request("/login", form({ email: "not an email" }));
   assert.equal(res.status, 400);
   assert.match(await res.text(), /Enter a valid email address/);
+  await app.close();
+});
+
+Deno.test("sign-in: the page answers without waiting for the email, known address or not", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const sent: string[] = [];
+  const app = await createTestApp({
+    context: {
+      email: {
+        name: "held",
+        async send(message) {
+          await gate; // the provider is slow
+          sent.push(message.to);
+          return { ok: true, id: "held-1" };
+        },
+        sendBatch() {
+          return Promise.resolve({
+            ok: false,
+            transient: false,
+            error: "not used",
+          });
+        },
+      },
+    },
+  });
+  const email = `slow-${newId().slice(-6)}@example.com`;
+  await putUser(app.kv, newId(), { email });
+  const known = await app.request("/login", form({ email }));
+  const unknown = await app.request(
+    "/login",
+    form({ email: "nobody@example.com" }),
+  );
+  assert.equal(known.status, 200);
+  assert.equal(unknown.status, 200);
+  await known.body?.cancel();
+  await unknown.body?.cancel();
+  assert.deepEqual(
+    sent,
+    [],
+    "both answered while the email was still on its way",
+  );
+  release();
+  await app.queueIdle();
+  assert.deepEqual(sent, [email], "only the known address gets an email");
   await app.close();
 });

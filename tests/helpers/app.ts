@@ -12,6 +12,7 @@ import { createSession, SESSION_COOKIE } from "../../lib/auth/sessions.ts";
 import { putUser } from "../../lib/kv/users.ts";
 import { newId } from "../../lib/ids.ts";
 import { setQuietLogs } from "../../lib/log.ts";
+import { listenForJobs, whenQueueIdle } from "../../lib/queue.ts";
 import type { User } from "../../lib/types.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -36,6 +37,8 @@ export interface TestApp {
   ): Promise<
     { user: User; cookie: string; csrfToken: string }
   >;
+  /** Resolves once the jobs the app queued (sign-in emails) are handled. */
+  queueIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,6 +58,7 @@ export async function createTestApp(
     ...opts.context,
   };
   setAppContext(ctx);
+  const listening = listenForJobs(ctx);
   const handler = await createHandler(manifest, { setup: installSecurity });
   const info = {
     remoteAddr: {
@@ -97,10 +101,12 @@ export async function createTestApp(
         csrfToken: session.csrfToken,
       };
     },
+    queueIdle: () => whenQueueIdle(),
     async close() {
+      await whenQueueIdle();
       setAppContext(null);
       kv.close();
-      await Promise.resolve();
+      await listening;
     },
   };
 }
