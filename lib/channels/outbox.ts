@@ -41,6 +41,8 @@ export type OutboxMessage = OutboxEmail | OutboxPush;
 
 /** Resend forgets an idempotency key after 24 hours; the outbox does the same. */
 const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+/** The outbox keeps 30 days of messages, so a long-running demo stays small. */
+export const OUTBOX_TTL_MS = 30 * 24 * 3_600_000;
 /** KV caps one value at 64 KiB; keep headroom for the key and the envelope. */
 const MAX_MESSAGE_BYTES = 60_000;
 /** KV caps one atomic operation at 800 KiB; a batch larger than this is split. */
@@ -80,13 +82,17 @@ async function store(
     for (const chunk of chunks.slice(0, -1)) {
       await commitRetrying(() => {
         const op = kv.atomic();
-        for (const m of chunk) op.set(keys.outboxMessage(m.id), m);
+        for (const m of chunk) {
+          op.set(keys.outboxMessage(m.id), m, { expireIn: OUTBOX_TTL_MS });
+        }
         return op;
       });
     }
     const res = await commitRetrying(() => {
       const op = kv.atomic();
-      for (const m of chunks.at(-1)!) op.set(keys.outboxMessage(m.id), m);
+      for (const m of chunks.at(-1)!) {
+        op.set(keys.outboxMessage(m.id), m, { expireIn: OUTBOX_TTL_MS });
+      }
       if (idemKey && prev) {
         op.check(prev).set(idemKey, ids, { expireIn: IDEMPOTENCY_TTL_MS });
       }
