@@ -34,8 +34,8 @@ export default function Outbox({ data }: PageProps<Data>) {
       </Head>
       <h1>Outbox</h1>
       <p class="muted">
-        Email and push that would have gone to users, kept here because no
-        provider is configured
+        Email and push that would have gone to users, kept here for 30 days
+        because no provider is configured
         {data.emailVia !== "outbox"
           ? ` for push (email goes through ${data.emailVia})`
           : ""}.
