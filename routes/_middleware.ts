@@ -7,7 +7,7 @@ import { appContext } from "../lib/context.ts";
 import {
   getSession,
   readCookie,
-  SESSION_COOKIE,
+  sessionCookieName,
 } from "../lib/auth/sessions.ts";
 import { checkCsrf } from "../lib/auth/csrf.ts";
 import { effectiveRole, getUser } from "../lib/kv/users.ts";
@@ -56,7 +56,9 @@ async function gate(req: Request, ctx: FreshContext<State>) {
     const { kv, config, now } = appContext();
     // A bearer-token request never rides on a cookie session.
     const bearer = /^Bearer\s/i.test(req.headers.get("authorization") ?? "");
-    const sid = bearer ? null : readCookie(req, SESSION_COOKIE);
+    const sid = bearer
+      ? null
+      : readCookie(req, sessionCookieName(config.secureCookies));
     const session = sid ? await getSession(kv, sid, now()) : null;
     if (sid && session) {
       const user = await getUser(kv, session.userId);

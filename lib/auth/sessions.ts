@@ -3,6 +3,14 @@ import { keys } from "../kv/keys.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
 
 export const SESSION_COOKIE = "kc_session";
+
+/**
+ * Over https the cookie is `__Host-` prefixed: browsers then refuse it unless
+ * it is Secure, host-only and for `/`, so no sibling subdomain can plant one.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
 export const SESSION_TTL_MS = 7 * 24 * 3600_000;
 
 export interface Session {
@@ -49,7 +57,7 @@ export async function deleteSession(kv: Deno.Kv, id: string): Promise<void> {
 
 export function sessionCookie(id: string, secure: boolean): string {
   return [
-    `${SESSION_COOKIE}=${id}`,
+    `${sessionCookieName(secure)}=${id}`,
     "Path=/",
     "HttpOnly",
     "SameSite=Lax",
@@ -60,7 +68,7 @@ export function sessionCookie(id: string, secure: boolean): string {
 
 export function clearSessionCookie(secure: boolean): string {
   return [
-    `${SESSION_COOKIE}=`,
+    `${sessionCookieName(secure)}=`,
     "Path=/",
     "HttpOnly",
     "SameSite=Lax",

@@ -103,12 +103,18 @@ Deno.test("secretsEqual: equal, different, different lengths", async () => {
   assert.equal(await secretsEqual("", "x"), false);
 });
 
-Deno.test("session cookie: HttpOnly, SameSite=Lax, Secure only over https", () => {
+Deno.test("session cookie: HttpOnly, SameSite=Lax; over https Secure and __Host- prefixed", () => {
   const plain = sessionCookie("abc", false);
   assert.match(
     plain,
     /^kc_session=abc; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+$/,
   );
-  assert.match(sessionCookie("abc", true), /; Secure$/);
-  assert.match(clearSessionCookie(true), /Max-Age=0; Secure$/);
+  assert.match(
+    sessionCookie("abc", true),
+    /^__Host-kc_session=abc; Path=\/; .*; Secure$/,
+  );
+  assert.match(
+    clearSessionCookie(true),
+    /^__Host-kc_session=; .*Max-Age=0; Secure$/,
+  );
 });

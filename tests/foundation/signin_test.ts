@@ -206,3 +206,26 @@ Deno.test("sign-in: the page answers without waiting for the email, known addres
   assert.deepEqual(sent, [email], "only the known address gets an email");
   await app.close();
 });
+
+Deno.test("sign-in over https: the __Host- cookie is the one that signs you in", async () => {
+  const app = await createTestApp({ config: { secureCookies: true } });
+  const email = `secure-${newId().slice(-6)}@example.com`;
+  await putUser(app.kv, newId(), { email });
+  await app.request("/login", form({ email }));
+  const link = (await latestLink(app, email))!;
+  const res = await app.request(new URL(link).pathname);
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  assert.match(
+    setCookie,
+    /^__Host-kc_session=[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+; Secure$/,
+  );
+  const cookie = setCookie.split(";")[0];
+  assert.equal((await app.request("/", { headers: { cookie } })).status, 200);
+  const plain = cookie.replace("__Host-", "");
+  assert.equal(
+    (await app.request("/", { headers: { cookie: plain } })).status,
+    303,
+    "the unprefixed name is ignored",
+  );
+  await app.close();
+});
