@@ -7,9 +7,14 @@ import { listCatalog } from "../lib/kv/catalog.ts";
 import { assertSignedIn, type State } from "../lib/state.ts";
 import type { Instance } from "../lib/types.ts";
 import { StatusPill } from "../components/StatusPill.tsx";
+import { type BannerStatus, getBannerStatus } from "../lib/notices/banner.ts";
+import { formatWhen } from "../lib/format.ts";
 
 interface Data {
   instances: Instance[];
+  /** What the workspace banner of each instance says, when it says anything. */
+  coming: Record<string, BannerStatus>;
+  timeZone: string | null;
   versions: Record<string, string>;
   isAdmin: boolean;
   name: string | null;
@@ -18,14 +23,24 @@ interface Data {
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     assertSignedIn(ctx.state);
-    const { kv } = appContext();
+    const { kv, now } = appContext();
     const [instances, catalog] = await Promise.all([
       listInstancesByOwner(kv, ctx.state.user.id),
       listCatalog(kv),
     ]);
     instances.sort((a, b) => a.name.localeCompare(b.name));
+    const statuses = await Promise.all(
+      instances.map((i) => getBannerStatus(kv, i.id, now())),
+    );
     return ctx.render({
       instances,
+      coming: Object.fromEntries(
+        instances.map((i, n) => [i.id, statuses[n]]).filter(([, b]) =>
+          (b as BannerStatus).scheduledAction ||
+          (b as BannerStatus).cancelledAction
+        ),
+      ),
+      timeZone: ctx.state.user.timeZone,
       versions: Object.fromEntries(
         catalog.map((c) => [c.imageTag, c.openclawVersion]),
       ),
@@ -59,10 +74,43 @@ export default function Home({ data }: PageProps<Data>) {
                     : ""}
                 </div>
                 <StatusPill status={i.status} />
+                <Coming status={data.coming[i.id]} timeZone={data.timeZone} />
               </li>
             ))}
           </ul>
         )}
     </>
   );
+}
+
+/** One line on the card for what the workspace banner says. */
+function Coming(
+  { status, timeZone }: { status?: BannerStatus; timeZone: string | null },
+) {
+  const s = status?.scheduledAction;
+  if (s) {
+    const what = s.actionType === "version_change"
+      ? `Upgrade to ${
+        s.targetOpenclawVersion
+          ? `OpenClaw ${s.targetOpenclawVersion}`
+          : s.targetImageTag
+      }`
+      : "Restart";
+    return (
+      <p class="card-note warn small">
+        {what} at {formatWhen(s.scheduledAt, timeZone)}
+      </p>
+    );
+  }
+  const c = status?.cancelledAction;
+  if (c) {
+    const what = c.actionType === "version_change" ? "upgrade" : "restart";
+    return (
+      <p class="card-note small">
+        The {what} planned for {formatWhen(c.scheduledAt, timeZone)}{" "}
+        was called off
+      </p>
+    );
+  }
+  return null;
 }

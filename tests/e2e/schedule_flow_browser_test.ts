@@ -112,6 +112,12 @@ Deno.test({
           await banner.innerText(),
           /will restart at .* UTC \(.*Europe\/Stockholm\)/,
         );
+        await ownerPage.goto(`${origin}/`);
+        assert.match(
+          await ownerPage.locator(".card-note").innerText(),
+          /^Restart at .* UTC/,
+        );
+        await ownerPage.goto(`${origin}/claw/${instanceId}`);
 
         page.on("dialog", (d) => d.accept());
         await page.getByRole("button", { name: "Cancel action" }).click();
@@ -124,6 +130,11 @@ Deno.test({
         assert.match(
           await ownerPage.locator(".banner").innerText(),
           /has been called off/,
+        );
+        await ownerPage.goto(`${origin}/`);
+        assert.match(
+          await ownerPage.locator(".card-note").innerText(),
+          /The restart planned for .* was called off/,
         );
         const after = await listOutbox(app.kv, { limit: 10 });
         assert.ok(
