@@ -5,9 +5,9 @@
  * the notice never go out.
  */
 import assert from "node:assert/strict";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
+
 import { sweep } from "../../lib/notices/sweep.ts";
-import { putUser } from "../../lib/kv/users.ts";
+
 import { keys } from "../../lib/kv/keys.ts";
 import type {
   Notification,
@@ -16,14 +16,7 @@ import type {
   Target,
 } from "../../lib/types.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import {
-  clock,
-  deps,
-  HOUR,
-  input,
-  seedCatalog,
-  seedInstances,
-} from "../scheduler/helpers.ts";
+import { clock, HOUR, scheduleForOwners } from "../scheduler/helpers.ts";
 
 /** The real KV, except that `before` runs once just ahead of the first commit setting a row to `sending`. */
 function beforeClaim(kv: Deno.Kv, before: () => Promise<void>): Deno.Kv {
@@ -66,18 +59,15 @@ for (const parent of ["target", "stage", "action"] as Parent[]) {
   Deno.test(`a claim loses when only the ${parent} moved on after the sweep read it`, async () => {
     const kv = await Deno.openKv(":memory:");
     try {
-      await seedCatalog(kv);
-      const c = clock();
-      const [inst] = await seedInstances(kv, 1);
-      await putUser(kv, inst.ownerId, { email: "owner@example.test" });
-      const { id: actionId } = await scheduleAction(
-        deps(kv, c.now),
-        input([inst.id], c.now(), {
-          scheduledAt: new Date(c.now() + 2 * HOUR).toISOString(),
+      const start = clock().now();
+      const { c, instances: [inst], actionId } = await scheduleForOwners(
+        kv,
+        1,
+        {
+          scheduledAt: new Date(start + 2 * HOUR).toISOString(),
           noticeLeadHours: 1,
           noticeChannels: ["email"],
-        }),
-        { id: "admin" },
+        },
       );
       c.advance(HOUR);
       const lock = (await kv.get<{ targetId: string }>(

@@ -6,39 +6,23 @@
  * still go out whole under the batch's key, never split under a new key.
  */
 import assert from "node:assert/strict";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
+
 import { sweep } from "../../lib/notices/sweep.ts";
-import { putUser } from "../../lib/kv/users.ts";
+
 import { keys } from "../../lib/kv/keys.ts";
 import type { Notification } from "../../lib/types.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import {
-  clock,
-  deps,
-  HOUR,
-  input,
-  seedCatalog,
-  seedInstances,
-} from "../scheduler/helpers.ts";
+import { clock, HOUR, scheduleForOwners } from "../scheduler/helpers.ts";
 
 Deno.test("a retried email batch whose members back off differently still goes out whole under its key", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    await seedCatalog(kv);
-    const c = clock();
-    const inst = await seedInstances(kv, 2);
-    for (const i of inst) {
-      await putUser(kv, i.ownerId, { email: `${i.ownerId}@example.test` });
-    }
-    await scheduleAction(
-      deps(kv, c.now),
-      input(inst.map((i) => i.id), c.now(), {
-        scheduledAt: new Date(c.now() + 2 * HOUR).toISOString(),
-        noticeLeadHours: 1,
-        noticeChannels: ["email"],
-      }),
-      { id: "admin" },
-    );
+    const start = clock().now();
+    const { c } = await scheduleForOwners(kv, 2, {
+      scheduledAt: new Date(start + 2 * HOUR).toISOString(),
+      noticeLeadHours: 1,
+      noticeChannels: ["email"],
+    });
     c.advance(HOUR);
     // One row comes back from an earlier, unfinished dispatch (recovery keeps its attempts).
     const rows: Deno.KvEntry<Notification>[] = [];

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { scheduleAction } from "../../lib/scheduler/schedule.ts";
 import { cancelAction, cancelTarget } from "../../lib/scheduler/cancel.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
-import { putUser } from "../../lib/kv/users.ts";
+
 import { readTargetRows } from "../../lib/notices/rows.ts";
 import { getActionDetail } from "../../lib/scheduler/read.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
@@ -15,38 +15,31 @@ import {
   clock,
   deps,
   input,
+  scheduleForOwners,
   seedCatalog,
   seedInstances,
 } from "../scheduler/helpers.ts";
 
 async function setup() {
   const kv = await Deno.openKv(":memory:");
-  await seedCatalog(kv);
-  const c = clock();
-  const [instance] = await seedInstances(kv, 1);
-  await putUser(kv, instance.ownerId, { email: "owner@example.test" });
-  const res = await scheduleAction(
-    deps(kv, c.now),
-    input([instance.id], c.now(), {
-      noticeLeadHours: 2,
-      noticeChannels: ["email", "mobile_push"],
-    }),
-    { id: "admin" },
-  );
+  const { c, actionId } = await scheduleForOwners(kv, 1, {
+    noticeLeadHours: 2,
+    noticeChannels: ["email", "mobile_push"],
+  });
   const d = recordingDispatchers();
   // The email dispatch never answers and is cut off: it may or may not have
   // been delivered. The push goes out.
   d.email.behaviour = () => "hang";
   d.mobile_push.behaviour = () => ({ status: "sent" });
   await sweep({ kv, dispatchers: d, now: c.now }, { dispatchTimeoutMs: 50 });
-  const detail = await getActionDetail(kv, res.id);
+  const detail = await getActionDetail(kv, actionId);
   const targetId = detail.targets.items[0].target.id;
   const rows = (await readTargetRows(kv, targetId)).map((e) => e.value);
   const email = rows.find((r) => r.channel === "email")!;
   assert.equal(email.status, "pending");
   assert.equal(email.attempts, 1);
   assert.equal(email.deliveryUncertain, true);
-  return { kv, c, d, actionId: res.id, targetId };
+  return { kv, c, d, actionId, targetId };
 }
 
 for (const how of ["whole action", "one target"] as const) {
@@ -110,18 +103,10 @@ Deno.test("cancel before any attempt fails the notice with no follow-up", async 
 Deno.test("a retry the provider refused outright (429) is known undelivered: cancel sends no follow-up", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    await seedCatalog(kv);
-    const c = clock();
-    const [instance] = await seedInstances(kv, 1);
-    await putUser(kv, instance.ownerId, { email: "owner@example.test" });
-    const res = await scheduleAction(
-      deps(kv, c.now),
-      input([instance.id], c.now(), {
-        noticeLeadHours: 2,
-        noticeChannels: ["email"],
-      }),
-      { id: "admin" },
-    );
+    const { c, actionId } = await scheduleForOwners(kv, 1, {
+      noticeLeadHours: 2,
+      noticeChannels: ["email"],
+    });
     const d = recordingDispatchers();
     d.email.behaviour = () => ({
       status: "retry",
@@ -129,9 +114,9 @@ Deno.test("a retry the provider refused outright (429) is known undelivered: can
       retryAfterMs: 1000,
     });
     await sweep({ kv, dispatchers: d, now: c.now });
-    await cancelAction(deps(kv, c.now), res.id);
+    await cancelAction(deps(kv, c.now), actionId);
     const rows =
-      (await getActionDetail(kv, res.id)).targets.items[0].notifications;
+      (await getActionDetail(kv, actionId)).targets.items[0].notifications;
     assert.deepEqual(rows.map((r) => [r.kind, r.status, r.error]), [
       ["notice", "failed", "action cancelled before notice was dispatched"],
     ]);

@@ -4,37 +4,23 @@
  * for it, so no user is told about something that already happened.
  */
 import assert from "node:assert/strict";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
+
 import { applyDue } from "../../lib/scheduler/apply.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import { getActionDetail } from "../../lib/scheduler/read.ts";
 import { getInstance } from "../../lib/kv/instances.ts";
-import { putUser } from "../../lib/kv/users.ts";
+
 import { sweep } from "../../lib/notices/sweep.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import {
-  clock,
-  deps,
-  HOUR,
-  input,
-  seedCatalog,
-  seedInstances,
-} from "./helpers.ts";
+import { HOUR, scheduleForOwners } from "./helpers.ts";
 
 Deno.test("apply waits for a notice that is being delivered, then changes the instance", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
-    await seedCatalog(kv);
-    const c = clock();
-    const [instance] = await seedInstances(kv, 1);
-    await putUser(kv, instance.ownerId, { email: "owner@example.test" });
-    const res = await scheduleAction(
-      deps(kv, c.now),
-      input([instance.id], c.now(), {
-        noticeLeadHours: 0,
-        noticeChannels: ["email"],
-      }),
-      { id: "admin" },
+    const { c, instances: [instance], actionId } = await scheduleForOwners(
+      kv,
+      1,
+      { noticeLeadHours: 0, noticeChannels: ["email"] },
     );
     c.advance(HOUR); // the notice and the change are both due now
     const controller = embeddedController(kv, c.now);
@@ -53,7 +39,7 @@ Deno.test("apply waits for a notice that is being delivered, then changes the in
     await sweep({ kv, dispatchers: d, now: c.now });
     events.push("notice sent");
     assert.equal(duringDispatch!.applied, 0, "the change waited");
-    const [target] = (await getActionDetail(kv, res.id)).targets.items;
+    const [target] = (await getActionDetail(kv, actionId)).targets.items;
     assert.equal(target.target.status, "pending");
     assert.equal(target.notifications[0].status, "sent");
 
@@ -68,7 +54,7 @@ Deno.test("apply waits for a notice that is being delivered, then changes the in
       "next apply: imageTag v2",
     ]);
     assert.equal(
-      (await getActionDetail(kv, res.id)).action.status,
+      (await getActionDetail(kv, actionId)).action.status,
       "completed",
     );
   } finally {

@@ -6,6 +6,8 @@ import type { Instance } from "../../lib/types.ts";
 import type { ScheduleDeps } from "../../lib/scheduler/schedule.ts";
 import type { ScheduleInput } from "../../lib/scheduler/schemas.ts";
 import { ScheduleInputSchema } from "../../lib/scheduler/schemas.ts";
+import { scheduleAction } from "../../lib/scheduler/schedule.ts";
+import { putUser } from "../../lib/kv/users.ts";
 
 export const HOUR = 3_600_000;
 
@@ -139,4 +141,28 @@ export function faultyKv(
       return typeof v === "function" ? v.bind(target) : v;
     },
   });
+}
+
+/**
+ * The common start of a notice test: the catalog, `count` running instances
+ * whose owners exist (with an address), and one action over all of them,
+ * scheduled an hour ahead unless `extra` says otherwise.
+ */
+export async function scheduleForOwners(
+  kv: Deno.Kv,
+  count: number,
+  extra: Record<string, unknown> = {},
+) {
+  await seedCatalog(kv);
+  const c = clock();
+  const instances = await seedInstances(kv, count);
+  for (const i of instances) {
+    await putUser(kv, i.ownerId, { email: `${i.ownerId}@example.test` });
+  }
+  const res = await scheduleAction(
+    deps(kv, c.now),
+    input(instances.map((i) => i.id), c.now(), extra),
+    { id: "admin" },
+  );
+  return { c, instances, actionId: res.id };
 }
