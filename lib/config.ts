@@ -98,6 +98,7 @@ const EnvSchema = z.object({
     v || "KiloClaw <notices@kiloclaw.local>"
   ),
   EMAIL_RATE_PER_SECOND: number(5, 0.1, 1000),
+  NOTICE_LEASE_SECONDS: int(60, 1, 3600),
   EXPO_ACCESS_TOKEN: optionalString,
   EXPO_BASE_URL: optionalUrl,
   SCHEDULE_MIN_AHEAD_SECONDS: int(60, 0, 7 * 24 * 3600),
@@ -121,6 +122,8 @@ export interface Config {
   resendBaseUrl: string | null;
   emailFrom: string;
   emailRatePerSecond: number;
+  /** How long a sweep's claim holds its rows before recovery may take them (seconds). */
+  noticeLeaseSeconds: number;
   expoAccessToken: string | null;
   expoBaseUrl: string | null;
   /** true when push goes through Expo, false when it goes to the outbox. */
@@ -183,6 +186,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     resendBaseUrl: e.RESEND_BASE_URL,
     emailFrom: e.EMAIL_FROM,
     emailRatePerSecond: e.EMAIL_RATE_PER_SECOND,
+    noticeLeaseSeconds: e.NOTICE_LEASE_SECONDS,
     expoAccessToken: e.EXPO_ACCESS_TOKEN,
     expoBaseUrl: e.EXPO_BASE_URL,
     pushViaExpo: Boolean(e.EXPO_ACCESS_TOKEN || e.EXPO_BASE_URL),

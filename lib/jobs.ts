@@ -1,7 +1,7 @@
 /** The minute jobs main.ts registers with Deno.cron: each logs its counts and never throws. */
 import type { AppContext } from "./context.ts";
 import { applyDue } from "./scheduler/apply.ts";
-import { sweep } from "./notices/sweep.ts";
+import { sweep, type SweepReport } from "./notices/sweep.ts";
 import { checkPushReceipts } from "./channels/mod.ts";
 import { log } from "./log.ts";
 
@@ -27,9 +27,16 @@ export function runApplyJob(ctx: AppContext): Promise<void> {
   return guarded("apply", async () => ({ ...await applyDue(ctx) }));
 }
 
+/** One sweep with the configured lease: the minute job and the admin button run this. */
+export function sweepNow(ctx: AppContext): Promise<SweepReport> {
+  return sweep({ ...ctx, log: log.info }, {
+    leaseMs: ctx.config.noticeLeaseSeconds * 1000,
+  });
+}
+
 export function runSweepJob(ctx: AppContext): Promise<void> {
   return guarded("notice sweep", async () => {
-    const r = await sweep(ctx);
+    const r = await sweepNow(ctx);
     return {
       processed: r.processed,
       sent: r.sent,

@@ -55,6 +55,7 @@ export function resendFailure(
     status >= 500 || error.name === "concurrent_idempotent_requests";
   const wait = transient ? retryAfterMs(headers) : undefined;
   const failure: SendFailure = { ok: false, transient, error: error_ };
+  if (error.name === "invalid_idempotent_request") failure.keyInUse = true;
   if (wait !== undefined) failure.retryAfterMs = wait;
   // No answer, or a server error: Resend may have sent the email anyway.
   if (status === null || status === 408 || status >= 500) {

@@ -3,6 +3,7 @@
  */
 import type {
   Channel,
+  DispatchOutcome,
   Instance,
   Notification,
   ScheduledAction,
@@ -34,6 +35,8 @@ export type SendFailure = {
    * (a timeout, a dropped connection, a 5xx): the message may have arrived.
    */
   uncertain?: boolean;
+  /** The provider holds an earlier request under this idempotency key, with another payload. */
+  keyInUse?: boolean;
 };
 export type SendResult =
   | {
@@ -82,16 +85,21 @@ export interface NoticeItem {
   targetOpenclawVersion: string | null;
 }
 
-export type DispatchOutcome =
-  | { status: "sent"; detail?: string }
-  | {
-    status: "retry";
-    error: string;
-    retryAfterMs?: number;
-    /** The attempt may have reached the user (see SendFailure.uncertain). */
-    uncertain?: boolean;
-  }
-  | { status: "failed"; error: string };
+export type { DispatchOutcome };
+
+export interface DispatchOptions {
+  /** The dispatch group's id: for email, the provider's idempotency key. */
+  groupId: string;
+  /** The claim holding the rows (the internal route sends only a row its caller holds). */
+  claimId: string;
+  /**
+   * The group was sealed for sending before. Its members only ever shrink, so
+   * a provider that holds an earlier request under this key with another
+   * payload has delivered every member of this one then.
+   */
+  resend: boolean;
+  signal: AbortSignal;
+}
 
 /**
  * Delivers a group of claimed rows of one channel. Returns one outcome per
@@ -104,7 +112,7 @@ export interface ChannelDispatcher {
   readonly maxGroupSize: number;
   dispatch(
     items: NoticeItem[],
-    opts: { groupId: string; signal: AbortSignal },
+    opts: DispatchOptions,
   ): Promise<DispatchOutcome[]>;
 }
 

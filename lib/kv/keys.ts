@@ -95,11 +95,15 @@ export const keys = {
   notificationDue: (dueAtMs: number, notificationId: string) =>
     ["notifications_due", dueAtMs, notificationId] as const,
   notificationsDue: () => ["notifications_due"] as const,
-  /** Rows in `sending`, ordered by claim time, for recovery. */
-  notificationSending: (claimedAtMs: number, notificationId: string) =>
-    ["notifications_sending", claimedAtMs, notificationId] as const,
-  notificationsSending: () => ["notifications_sending"] as const,
-  emailBatch: (batchId: string) => ["email_batches", batchId] as const,
+  /** A dispatch group of rows sent together under one idempotency key. */
+  noticeGroup: (groupId: string) => ["notice_groups", groupId] as const,
+  /** Held groups, ordered by the end of their lease, for recovery. */
+  noticeGroupLease: (leaseUntilMs: number, groupId: string) =>
+    ["notice_group_leases", leaseUntilMs, groupId] as const,
+  noticeGroupLeases: () => ["notice_group_leases"] as const,
+  /** The internal route's answer to one claim of one row, so a repeated call gets the same answer. */
+  sideEffectResult: (notificationId: string, claimId: string) =>
+    ["side_effect_results", notificationId, claimId] as const,
   /**
    * Set when an action is cancelled after its banner (webapp notice) was
    * shown, so the banner can say it was called off until the original time.

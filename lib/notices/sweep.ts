@@ -10,30 +10,16 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { CANCELLED_BEFORE_DISPATCH, rowProblem } from "./rows.ts";
-import { recoverStuckRows } from "./recover.ts";
-import {
-  type ClaimCandidate,
-  commitClaims,
-  commitFinalFailures,
-} from "./claim.ts";
-import {
-  actionWriteState,
-  isActionVisible,
-  noticeMayFire,
-  ORPHAN_AFTER_MS,
-  PARENT_CHANGED,
-  parentCancelled,
-  readParents,
-} from "./parents.ts";
-import { fixEmailBatches } from "./batches.ts";
+import { rowProblem } from "./rows.ts";
+import { recoverGroups } from "./recover.ts";
+import { claimGroup, type GroupPlan, type HeldGroup } from "./claim.ts";
 import { buildItems } from "./items.ts";
-import { type DispatchGroup, runDispatches } from "./dispatch.ts";
-import { commitMarks, type Mark } from "./mark.ts";
-import { getManyChunked } from "../kv/read.ts";
-import { newId } from "../ids.ts";
+import { sendGroups } from "./dispatch.ts";
+import { settleGroup } from "./mark.ts";
+import { openIn } from "./groups.ts";
+import { getManyById, getManyChunked } from "../kv/read.ts";
 import type { Dispatchers, NoticeItem } from "../channels/types.ts";
-import type { Notification, SweepRun } from "../types.ts";
+import type { Channel, NoticeGroup, Notification, SweepRun } from "../types.ts";
 
 export type SweepLog = (
   message: string,
@@ -48,14 +34,14 @@ export interface SweepDeps {
 }
 
 export interface SweepOptions {
-  /** Per dispatch group; a slow upstream cannot stall the tick (default 10 s). */
+  /** Per dispatch group; a slow upstream cannot stall the tick (default 10 s, at most half the lease). */
   dispatchTimeoutMs?: number;
   /** Dispatch groups in flight at once (default 10). */
   concurrency?: number;
   /** Due-index keys read per page (default 500). */
   pageSize?: number;
-  /** How long a row may stay in `sending` before recovery (default 5 min). */
-  recoveryMs?: number;
+  /** How long a claim holds its rows before recovery may take them (default 60 s). */
+  leaseMs?: number;
   /** Stop starting new pages after this long; the next tick goes on (default 45 s). */
   budgetMs?: number;
 }
@@ -63,15 +49,13 @@ export interface SweepOptions {
 export interface SweepReport extends SweepRun {
   /** Rows that failed transiently and went back to pending with backoff. */
   retried: number;
-  /** Due rows left alone because their schedule write is still in progress. */
+  /** Due rows left alone (their schedule write is still in progress, or another sweep holds their group). */
   deferred: number;
-  /** Rows whose outcome could not be recorded; recovery returns them to pending. */
+  /** Rows whose outcome could not be recorded; recovery finishes them after the lease. */
   unmarked: number;
   /** Pages abandoned on an unexpected error (logged); their rows wait for the next tick. */
   errors: number;
 }
-
-const CLAIM_ROUNDS = 3;
 
 interface Tally {
   processed: number;
@@ -84,6 +68,8 @@ interface Tally {
   errors: number;
 }
 
+export const DEFAULT_LEASE_MS = 60_000;
+
 export async function sweep(
   deps: SweepDeps,
   opts: SweepOptions = {},
@@ -94,14 +80,10 @@ export async function sweep(
   const startedAtMs = deps.now();
   const clock = performance.now();
 
-  const recovery = await recoverStuckRows(
-    kv,
-    startedAtMs,
-    opts.recoveryMs ?? 300_000,
-  );
+  const recovery = await recoverGroups(kv, startedAtMs);
   const tally: Tally = {
-    processed: 0,
-    sent: 0,
+    processed: recovery.sent + recovery.failed,
+    sent: recovery.sent,
     failed: recovery.failed,
     retried: 0,
     voidedStale: 0,
@@ -126,8 +108,8 @@ export async function sweep(
     try {
       await sweepPage(deps, opts, dueKeys, startedAtMs, tally);
     } catch (err) {
-      // Whatever this page claimed stays in `sending` and is recovered later;
-      // the next page still gets its turn (DESIGN rule 7).
+      // Whatever this page holds is recovered after its lease; the next page
+      // still gets its turn (DESIGN rule 7).
       tally.errors++;
       deps.log?.("notice sweep page failed", {
         error: err instanceof Error ? err.message : String(err),
@@ -167,79 +149,135 @@ export async function getLastSweepRun(
   return (await kv.get<SweepReport>(keys.sweepLastRun())).value;
 }
 
-type Verdict =
-  | { kind: "claim" }
-  | { kind: "defer" }
-  | { kind: "void"; error: string }
-  | { kind: "orphan" };
+/** One page of due rows: plan groups, claim them, send them, mark them. */
+async function sweepPage(
+  deps: SweepDeps,
+  opts: SweepOptions,
+  dueKeys: Deno.KvKey[],
+  tickAt: number,
+  tally: Tally,
+): Promise<void> {
+  const { kv } = deps;
+  const now = deps.now();
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const rows = await readDueRows(kv, dueKeys, tickAt, tally, now);
+  const plans = await planGroups(kv, rows, deps.dispatchers, tally);
 
-function judge(c: ClaimCandidate, tickAt: number): Verdict {
-  const row = c.entry.value;
-  const { action, stage, target } = c.parents;
-  if (!isActionVisible(action)) {
-    return tickAt - Date.parse(row.createdAt) > ORPHAN_AFTER_MS
-      ? { kind: "orphan" }
-      : { kind: "defer" };
+  const held: HeldGroup[] = [];
+  for (const plan of plans) {
+    const h = await claimGroup(kv, plan, { now, leaseMs, tally });
+    if (h) held.push(h);
   }
-  // A cancellation announces itself whatever its parents became (DESIGN rule 1).
-  if (row.kind === "cancelled") return { kind: "claim" };
-  // A whole cancel marks the action first and skips its targets after; a
-  // notice met in between reads as the cancel it is.
-  if (parentCancelled(action.value, target.value)) {
-    // A row that may have arrived already: the cancel path fails it and
-    // queues its cancellation (addCancelMutations), so leave it to that path.
-    if (row.deliveryUncertain) return { kind: "defer" };
-    return { kind: "void", error: CANCELLED_BEFORE_DISPATCH };
-  }
-  if (
-    !stage.value || !target.value ||
-    !noticeMayFire(action.value, stage.value, target.value)
-  ) {
-    return { kind: "void", error: PARENT_CHANGED };
-  }
-  return { kind: "claim" };
-}
+  if (!held.length) return;
+  tally.processed += held.reduce((n, h) => n + h.rows.length, 0);
 
-/** Orphan candidates whose schedule write the scheduler counts as abandoned. */
-async function abandonedOrphans(
-  kv: Deno.Kv,
-  orphans: Deno.KvEntry<Notification>[],
-  now: number,
-): Promise<{ entry: Deno.KvEntry<Notification>; error: string }[]> {
-  const states = new Map<string, string>();
-  for (const actionId of new Set(orphans.map((o) => o.value.actionId))) {
-    states.set(actionId, await actionWriteState(kv, actionId, now));
+  const claimed = held.flatMap((h) => h.rows);
+  const { items, failures } = await buildItems(kv, claimed);
+  const itemOf = new Map<string, NoticeItem | { error: string }>([
+    ...items.map((i) => [i.notification.id, i] as const),
+    ...failures.map((f) => [f.id, { error: f.error }] as const),
+  ]);
+  const sent = await sendGroups(kv, deps.dispatchers, held, itemOf, {
+    timeoutMs: Math.min(opts.dispatchTimeoutMs ?? 10_000, leaseMs / 2),
+    concurrency: opts.concurrency ?? 10,
+    leaseMs,
+    now: deps.now,
+  });
+  for (const { held: h, outcomes } of sent) {
+    if (!outcomes) {
+      tally.unmarked += h.rows.length;
+      continue;
+    }
+    const counts = await settleGroup(
+      kv,
+      h.group,
+      h.rows.map((r) => ({
+        entry: r.entry,
+        outcome: outcomes.get(r.entry.value.id)!,
+      })),
+      deps.now(),
+      deps.log,
+    );
+    tally.sent += counts.sent;
+    tally.failed += counts.failed;
+    tally.retried += counts.retried;
+    tally.unmarked += counts.unmarked;
   }
-  return orphans.filter((o) => states.get(o.value.actionId) === "abandoned")
-    .map((entry) => ({
-      entry,
-      error:
-        `action ${entry.value.actionId} was never fully written (orphaned row)`,
-    }));
 }
 
 /**
- * Reads rows by id and keeps those pending and due. A row that cannot be
- * parsed is failed on its own (DESIGN rule 7). With `dueKeys`, each row must
- * also match the due key it was found by; keys that match nothing are
- * debris, removed under a check of the row they point at.
+ * Rows due now: a row waiting in an email group brings the whole group (all
+ * its open members, under the same key); the rest form new groups per
+ * channel, as large as the channel takes.
  */
-async function readCandidates(
+async function planGroups(
   kv: Deno.Kv,
-  ids: string[],
+  rows: Deno.KvEntry<Notification>[],
+  dispatchers: Dispatchers,
+  tally: Tally,
+): Promise<GroupPlan[]> {
+  const groups = await getManyById<NoticeGroup>(
+    kv,
+    rows.flatMap((r) => r.value.groupId ? [r.value.groupId] : []),
+    keys.noticeGroup,
+  );
+  const plans: GroupPlan[] = [];
+  const fresh = new Map<Channel, Deno.KvEntry<Notification>[]>();
+  const taken = new Set<string>();
+  for (const r of rows) {
+    const g = r.value.groupId ? groups.get(r.value.groupId) : undefined;
+    if (!g?.value || !openIn(g.value, r.value)) {
+      fresh.set(r.value.channel, [...fresh.get(r.value.channel) ?? [], r]);
+      continue;
+    }
+    if (g.value.state !== "waiting") {
+      // Held by another sweep, or its lease ended and recovery will hand it back.
+      tally.deferred++;
+      continue;
+    }
+    if (taken.has(g.value.id)) continue;
+    taken.add(g.value.id);
+    const members = await getManyChunked<Notification>(
+      kv,
+      g.value.members.map((id) => keys.notification(id)),
+    );
+    plans.push({
+      channel: g.value.channel,
+      group: g as Deno.KvEntry<NoticeGroup>,
+      rows: members.filter((m): m is Deno.KvEntry<Notification> =>
+        m.value?.status === "pending" && m.value.groupId === g.value!.id
+      ),
+    });
+  }
+  for (const [channel, list] of fresh) {
+    const size = Math.max(1, dispatchers[channel].maxGroupSize);
+    for (let i = 0; i < list.length; i += size) {
+      plans.push({ channel, group: null, rows: list.slice(i, i + size) });
+    }
+  }
+  return plans;
+}
+
+/**
+ * Reads the rows behind due keys and keeps those pending and due. A row that
+ * cannot be parsed is failed on its own (DESIGN rule 7); keys that match no
+ * pending row are debris, removed under a check of the row they point at.
+ */
+async function readDueRows(
+  kv: Deno.Kv,
+  dueKeys: Deno.KvKey[],
   tickAt: number,
   tally: Tally,
   now: number,
-  dueKeys?: Deno.KvKey[],
 ): Promise<Deno.KvEntry<Notification>[]> {
   const entries = await getManyChunked<Notification>(
     kv,
-    ids.map((id) => keys.notification(id)),
+    dueKeys.map((k) => keys.notification(k[2] as string)),
   );
   const out: Deno.KvEntry<Notification>[] = [];
   const debris: { key: Deno.KvKey; row: Deno.AtomicCheck }[] = [];
   for (const [i, e] of entries.entries()) {
-    const dueKey = dueKeys?.[i];
+    const dueKey = dueKeys[i];
     if (e.value !== null) {
       const problem = rowProblem(e.value);
       // A damaged row already failed is only debris now (its due key goes below).
@@ -248,24 +286,20 @@ async function readCandidates(
         if (await failDamagedRow(kv, e, problem, now, dueKey)) tally.failed++;
         continue;
       }
-      if (problem) {
-        if (dueKey) debris.push({ key: dueKey, row: e });
-        continue;
-      }
       const row = e.value;
       if (
-        row.status === "pending" && row.dueAt <= tickAt &&
-        (!dueKey || dueKey[1] === row.dueAt)
+        !problem && row.status === "pending" && row.dueAt <= tickAt &&
+        dueKey[1] === row.dueAt
       ) {
         out.push(e as Deno.KvEntry<Notification>);
         continue;
       }
     }
-    if (dueKey) debris.push({ key: dueKey, row: e });
+    debris.push({ key: dueKey, row: e });
   }
   for (let i = 0; i < debris.length; i += 100) {
     const part = debris.slice(i, i + 100);
-    // Checked so a key recovery just re-added for a live row is never dropped.
+    // Checked so a key just re-added for a live row is never dropped.
     await commitRetrying(() => {
       const op = kv.atomic();
       for (const d of part) op.check(d.row).delete(d.key);
@@ -282,7 +316,7 @@ async function failDamagedRow(
   problem: string,
   now: number,
   /** The due key the row was found by: the damage may be in `dueAt` itself. */
-  dueKey?: Deno.KvKey,
+  dueKey: Deno.KvKey,
 ): Promise<boolean> {
   const id = entry.key[1] as string;
   const raw = entry.value as unknown;
@@ -297,163 +331,8 @@ async function failDamagedRow(
       updatedAt: new Date(now).toISOString(),
     });
     if (typeof dueAt === "number") op.delete(keys.notificationDue(dueAt, id));
-    if (dueKey) op.delete(dueKey);
+    op.delete(dueKey);
     return op;
   });
   return res.ok;
-}
-
-async function sweepPage(
-  deps: SweepDeps,
-  opts: SweepOptions,
-  dueKeys: Deno.KvKey[],
-  tickAt: number,
-  tally: Tally,
-): Promise<void> {
-  const { kv } = deps;
-  const now = deps.now();
-  let rows = await readCandidates(
-    kv,
-    dueKeys.map((k) => k[2] as string),
-    tickAt,
-    tally,
-    now,
-    dueKeys,
-  );
-  rows = [...rows, ...await batchMates(kv, rows, tally, now)];
-
-  const claimed = [];
-  const claimedAt = now;
-  for (let round = 0; round < CLAIM_ROUNDS && rows.length; round++) {
-    const parents = await readParents(kv, rows.map((r) => r.value));
-    const toClaim: ClaimCandidate[] = [];
-    const voided: { entry: Deno.KvEntry<Notification>; error: string }[] = [];
-    const orphaned: Deno.KvEntry<Notification>[] = [];
-    for (const entry of rows) {
-      const c = { entry, parents: parents.get(entry.value.id)! };
-      const verdict = judge(c, tickAt);
-      if (verdict.kind === "claim") toClaim.push(c);
-      else if (verdict.kind === "void") {
-        voided.push({ entry, error: verdict.error });
-      } else if (verdict.kind === "orphan") orphaned.push(entry);
-      else if (round === 0) tally.deferred++;
-    }
-    tally.voidedStale += await commitFinalFailures(kv, voided, now);
-    const abandoned = await abandonedOrphans(kv, orphaned, now);
-    if (round === 0) tally.deferred += orphaned.length - abandoned.length;
-    const orphans = await commitFinalFailures(kv, abandoned, now);
-    tally.failed += orphans;
-    tally.processed += orphans;
-
-    const result = await commitClaims(kv, toClaim, claimedAt);
-    claimed.push(...result.claimed);
-    if (!result.lost.length) break;
-    // Re-read what was lost: rows another sweep took are no longer pending and drop out.
-    rows = await readCandidates(
-      kv,
-      result.lost.map((c) => c.entry.value.id),
-      tickAt,
-      tally,
-      now,
-    );
-  }
-  if (!claimed.length) return;
-
-  const batched = await fixEmailBatches(
-    kv,
-    claimed,
-    deps.dispatchers.email.maxGroupSize,
-  );
-  tally.unmarked += claimed.length - batched.ready.length;
-  const ready = batched.ready;
-  tally.processed += ready.length;
-
-  const { items, failures } = await buildItems(kv, ready);
-  const groups: DispatchGroup[] = [];
-  for (const [groupKey, members] of groupByDispatch(items, batched.groupOf)) {
-    const channel = members[0].notification.channel;
-    const size = Math.max(1, deps.dispatchers[channel].maxGroupSize);
-    for (let i = 0; i < members.length; i += size) {
-      groups.push({
-        channel,
-        groupId: channel === "email" ? groupKey : newId(),
-        items: members.slice(i, i + size),
-      });
-    }
-  }
-  const outcomes = await runDispatches(deps.dispatchers, groups, {
-    timeoutMs: opts.dispatchTimeoutMs ?? 10_000,
-    concurrency: opts.concurrency ?? 10,
-  });
-  for (const f of failures) {
-    outcomes.set(f.id, { status: "failed", error: f.error });
-  }
-
-  const jitterOf = new Map<string, number>();
-  for (const g of groups) {
-    const jitter = Math.random();
-    for (const item of g.items) jitterOf.set(item.notification.id, jitter);
-  }
-  const marks: Mark[] = ready.map((claimedRow) => ({
-    claimed: claimedRow,
-    outcome: outcomes.get(claimedRow.entry.value.id) ??
-      { status: "retry", error: "row was not dispatched" },
-    jitter: jitterOf.get(claimedRow.entry.value.id) ?? Math.random(),
-  }));
-  const counts = await commitMarks(kv, marks, deps.now(), deps.log);
-  tally.sent += counts.sent;
-  tally.failed += counts.failed;
-  tally.retried += counts.retried;
-  tally.unmarked += counts.unmarked;
-}
-
-/** Email rows go out in their fixed batch; other channels group by channel. */
-function groupByDispatch(
-  items: NoticeItem[],
-  groupOf: Map<string, string>,
-): Map<string, NoticeItem[]> {
-  const groups = new Map<string, NoticeItem[]>();
-  for (const item of items) {
-    const n = item.notification;
-    const key = n.channel === "email" ? groupOf.get(n.id)! : n.channel;
-    const list = groups.get(key) ?? [];
-    list.push(item);
-    groups.set(key, list);
-  }
-  return groups;
-}
-
-/**
- * Members of a retried email batch that the page boundary left out. A batch
- * goes out again whole so the provider can replay it under the same key.
- */
-async function batchMates(
-  kv: Deno.Kv,
-  rows: Deno.KvEntry<Notification>[],
-  tally: Tally,
-  now: number,
-): Promise<Deno.KvEntry<Notification>[]> {
-  const inPage = new Set(rows.map((r) => r.value.id));
-  const batchIds = [
-    ...new Set(rows.flatMap((r) => r.value.batchId ? [r.value.batchId] : [])),
-  ];
-  if (!batchIds.length) return [];
-  const batches = await getManyChunked<string[]>(
-    kv,
-    batchIds.map((id) => keys.emailBatch(id)),
-  );
-  const missing = batches.flatMap((b) =>
-    (b.value ?? []).filter((id) => !inPage.has(id))
-  );
-  if (!missing.length) return [];
-  // Mates go out with the batch even before their own backoff ends: members
-  // with different attempt counts back off differently, and a batch split by
-  // that would go out under a new idempotency key (DESIGN rule 5).
-  return await readCandidates(
-    kv,
-    [...new Set(missing)],
-    Number.POSITIVE_INFINITY,
-    tally,
-    now,
-  );
 }

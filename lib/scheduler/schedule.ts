@@ -172,6 +172,7 @@ function buildPlan(
     userId: i.ownerId,
     sourceImageTag: i.imageTag,
     targetImageTag: imageTag ?? i.imageTag,
+    sourcePinnedImageTag: i.pinnedImageTag,
     status: "pending",
     skipReason: null,
     error: null,
