@@ -10,8 +10,8 @@ import {
   recordingDispatchers,
 } from "../helpers/dispatchers.ts";
 import {
-  cancelActionLike,
-  cancelTargetLike,
+  cancelActionAt,
+  cancelTargetAt,
   countKeys,
   getRow,
   getRows,
@@ -45,7 +45,7 @@ Deno.test("per-target cancel while the notice is in flight: marking it sent queu
     });
     const cancelled = seeded.targets[0];
     const d = recordingDispatchers();
-    d.email.beforeAnswer = () => cancelTargetLike(kv, cancelled.id, T0);
+    d.email.beforeAnswer = () => cancelTargetAt(kv, seeded, cancelled.id, T0);
     await sweep({ kv, dispatchers: d, now: () => T0 });
     d.email.beforeAnswer = null;
 
@@ -69,7 +69,7 @@ Deno.test("whole cancel while notices are in flight: each sent channel gets one 
       channels: ["email", "mobile_push"],
     });
     const d = recordingDispatchers();
-    d.email.beforeAnswer = () => cancelActionLike(kv, seeded, T0);
+    d.email.beforeAnswer = () => cancelActionAt(kv, seeded, T0);
     await sweep({ kv, dispatchers: d, now: () => T0 });
     const queued = await followUps(kv, seeded.targets[0].id);
     assert.deepEqual(queued.map((r) => r.channel).sort(), [
@@ -77,7 +77,7 @@ Deno.test("whole cancel while notices are in flight: each sent channel gets one 
       "mobile_push",
     ]);
     // Cancelling again (or a retried cancel) never queues a second follow-up.
-    await cancelTargetLike(kv, seeded.targets[0].id, T0 + MINUTE);
+    await cancelTargetAt(kv, seeded, seeded.targets[0].id, T0 + MINUTE);
     assert.equal((await followUps(kv, seeded.targets[0].id)).length, 2);
   }));
 
@@ -88,7 +88,7 @@ Deno.test("cancel before the window: pending notices fail and nothing is ever se
       scheduledAt: T0 + 3 * HOUR,
       leadHours: 1,
     });
-    await cancelActionLike(kv, seeded, T0);
+    await cancelActionAt(kv, seeded, T0);
     for (const r of await getRows(kv, seeded.rows.map((r) => r.id))) {
       assert.equal(r.status, "failed");
       assert.equal(r.error, "action cancelled before notice was dispatched");
@@ -339,7 +339,7 @@ Deno.test("a cancel landing between the mark's read and its commit still gets it
         (value as Notification | null)?.status === "sent",
       {
         times: 1,
-        before: () => cancelTargetLike(kv, seeded.targets[0].id, T0),
+        before: () => cancelTargetAt(kv, seeded, seeded.targets[0].id, T0),
       },
     );
     const run = await sweep({ kv: racing.kv, dispatchers: d, now: () => T0 });

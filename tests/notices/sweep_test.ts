@@ -7,8 +7,8 @@ import { deleteUser } from "../../lib/kv/users.ts";
 import { PARENT_CHANGED } from "../../lib/notices/parents.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
-  applyTargetLike,
-  cancelTargetLike,
+  applyAt,
+  cancelTargetAt,
   countKeys,
   getRow,
   getRows,
@@ -121,7 +121,11 @@ Deno.test("the apply path winning the race: no dispatch, the notice is voided", 
     const d = recordingDispatchers();
     const racing = interceptCommits(kv, rowTo("sending"), {
       times: 1,
-      before: () => applyTargetLike(kv, seeded.targets[0].id),
+      // The apply, on a clock already at the action time, takes the target
+      // between the sweep's read and its claim.
+      before: async () => {
+        assert.equal((await applyAt(kv, T0 + 10 * MINUTE)).applied, 1);
+      },
     });
     const run = await sweep({ kv: racing.kv, dispatchers: d, now: () => T0 });
     assert.equal(d.email.calls.length + d.mobile_push.calls.length, 0);
@@ -147,7 +151,7 @@ Deno.test("a cancelled row fires while its notice sibling is blocked", () =>
       error: "503 from expo",
     });
     await sweep({ kv, dispatchers: d, now: () => T0 });
-    await cancelTargetLike(kv, seeded.targets[0].id, T0 + MINUTE);
+    await cancelTargetAt(kv, seeded, seeded.targets[0].id, T0 + MINUTE);
     const [email, push] = await getRows(kv, seeded.rows.map((r) => r.id));
     assert.equal(email.status, "sent");
     assert.equal(push.status, "failed");
@@ -256,11 +260,18 @@ Deno.test("counts are propagated to the result and the stored last run", () =>
     const a = await seedAction(kv, {
       now: T0,
       scheduledAt: T0 + 10 * MINUTE,
-      instances: 4,
+      instances: 3,
       channels: ["email"],
     });
-    // Target 3's notice gets voided (applied); target 2 retries; target 1 fails.
-    await applyTargetLike(kv, a.targets[3].id, "applied");
+    // Another action's notice gets voided (its target was applied already);
+    // target 2 retries; target 1 fails.
+    await seedAction(kv, {
+      now: T0 - HOUR,
+      scheduledAt: T0 - MINUTE,
+      leadHours: 0,
+      channels: ["email"],
+    });
+    assert.equal((await applyAt(kv, T0 - MINUTE)).applied, 1);
     const d = recordingDispatchers();
     d.email.behaviour = (item) =>
       item.notification.targetId === a.targets[1].id
