@@ -48,6 +48,8 @@ export interface ResendFake {
   rejectAddresses: Set<string>;
   /** Waits this long before answering every request (default 0). */
   latencyMs: number;
+  /** Overrides `latencyMs` per request, by its arrival time. */
+  latencyFor: ((arrivedAt: number) => number) | null;
   /**
    * An outage: every request answered with this status and nothing
    * delivered; "hang" answers nothing at all; "slow" delivers (and keeps the
@@ -155,9 +157,8 @@ export function startResendFake(
       authorization: req.headers.get("authorization"),
       body,
     });
-    if (fake.latencyMs > 0) {
-      await new Promise((r) => setTimeout(r, fake.latencyMs));
-    }
+    const wait = fake.latencyFor?.(Date.now()) ?? fake.latencyMs;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     if (fake.outage === "hang") {
       return await new Promise<Response>((resolve) => {
         hanging.push(() => resolve(new Response(null, { status: 503 })));
@@ -254,10 +255,12 @@ export function startResendFake(
     return Response.json(answer);
   };
   const hanging: (() => void)[] = [];
-  const fake = { latencyMs: 0, outage: null, slowMs: 0 } as Pick<
-    ResendFake,
-    "latencyMs" | "outage" | "slowMs"
-  >;
+  const fake = {
+    latencyMs: 0,
+    latencyFor: null,
+    outage: null,
+    slowMs: 0,
+  } as Pick<ResendFake, "latencyMs" | "latencyFor" | "outage" | "slowMs">;
 
   return new Promise((resolve) => {
     const server = Deno.serve({

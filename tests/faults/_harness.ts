@@ -147,11 +147,23 @@ export function startSweeper(
   };
 }
 
-/** Every recipient address a Resend request carried (one email or a batch). */
+/**
+ * Every message a Resend request carried (one email or a batch), as
+ * "recipient kind" (a notice and its cancellation are different messages).
+ */
 export function recipientsOf(body: unknown): string[] {
   const list = Array.isArray(body) ? body : [body];
   return list.flatMap((e) => {
-    const to = (e as { to?: unknown })?.to;
-    return Array.isArray(to) ? to.map(String) : to ? [String(to)] : [];
+    const m = e as {
+      to?: unknown;
+      tags?: { name: string; value: string }[];
+    };
+    const kind = m?.tags?.find((t) => t.name === "kind")?.value ?? "";
+    const to = Array.isArray(m?.to)
+      ? m.to.map(String)
+      : m?.to
+      ? [String(m.to)]
+      : [];
+    return to.map((t) => `${t} ${kind}`.trim());
   });
 }
