@@ -178,19 +178,24 @@ async function sendGroup(
   return { held, outcomes };
 }
 
-/** Sends every held group, at most `concurrency` at once. */
+/**
+ * Sends every held group, at most `concurrency` at once, each settled by
+ * `settle` as soon as its answer is stored (within its lease).
+ */
 export async function sendGroups(
   kv: Deno.Kv,
   dispatchers: Dispatchers,
   groups: HeldGroup[],
   itemOf: Map<string, NoticeItem | { error: string }>,
   o: DispatchOptions,
-): Promise<SentGroup[]> {
-  const out: SentGroup[] = [];
+  settle: (sent: SentGroup) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lane = async () => {
     while (next < groups.length) {
-      out.push(await sendGroup(kv, dispatchers, groups[next++], itemOf, o));
+      await settle(
+        await sendGroup(kv, dispatchers, groups[next++], itemOf, o),
+      );
     }
   };
   await Promise.all(
@@ -199,5 +204,4 @@ export async function sendGroups(
       lane,
     ),
   );
-  return out;
 }

@@ -14,7 +14,7 @@ import { rowProblem } from "./rows.ts";
 import { recoverGroups } from "./recover.ts";
 import { claimGroup, type GroupPlan, type HeldGroup } from "./claim.ts";
 import { buildItems } from "./items.ts";
-import { sendGroups } from "./dispatch.ts";
+import { sendGroups, type SentGroup } from "./dispatch.ts";
 import { settleGroup } from "./mark.ts";
 import { openIn } from "./groups.ts";
 import { getManyById, getManyChunked } from "../kv/read.ts";
@@ -177,16 +177,10 @@ async function sweepPage(
     ...items.map((i) => [i.notification.id, i] as const),
     ...failures.map((f) => [f.id, { error: f.error }] as const),
   ]);
-  const sent = await sendGroups(kv, deps.dispatchers, held, itemOf, {
-    timeoutMs: Math.min(opts.dispatchTimeoutMs ?? 10_000, leaseMs / 2),
-    concurrency: opts.concurrency ?? 10,
-    leaseMs,
-    now: deps.now,
-  });
-  for (const { held: h, outcomes } of sent) {
+  const settle = async ({ held: h, outcomes }: SentGroup) => {
     if (!outcomes) {
       tally.unmarked += h.rows.length;
-      continue;
+      return;
     }
     const counts = await settleGroup(
       kv,
@@ -202,7 +196,13 @@ async function sweepPage(
     tally.failed += counts.failed;
     tally.retried += counts.retried;
     tally.unmarked += counts.unmarked;
-  }
+  };
+  await sendGroups(kv, deps.dispatchers, held, itemOf, {
+    timeoutMs: Math.min(opts.dispatchTimeoutMs ?? 10_000, leaseMs / 2),
+    concurrency: opts.concurrency ?? 10,
+    leaseMs,
+    now: deps.now,
+  }, settle);
 }
 
 /**
