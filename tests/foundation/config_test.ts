@@ -12,6 +12,7 @@ Deno.test("config: nothing set gives working local defaults", () => {
   assert.equal(c.pushViaExpo, false);
   assert.equal(c.scheduleMinAheadSeconds, 60);
   assert.equal(c.emailRatePerSecond, 5);
+  assert.equal(c.noticeLeaseSeconds, 60);
   assert.deepEqual(c.adminEmails, []);
 });
 
@@ -31,8 +32,10 @@ Deno.test("config: values are parsed", () => {
     EXPO_BASE_URL: "http://127.0.0.1:9999",
     DEMO_SEED: "false",
     SCHEDULE_MIN_AHEAD_SECONDS: "0",
+    NOTICE_LEASE_SECONDS: "120",
   });
   assert.equal(c.port, 9001);
+  assert.equal(c.noticeLeaseSeconds, 120);
   assert.equal(c.kvPath, ":memory:");
   assert.equal(c.publicUrl, "https://claw.example.com");
   assert.equal(c.secureCookies, true);
@@ -52,6 +55,7 @@ Deno.test("config: one error names every bad value", () => {
       ADMIN_EMAILS: "not-an-email",
       ADMIN_API_TOKEN: "short",
       SCHEDULE_MIN_AHEAD_SECONDS: "-5",
+      NOTICE_LEASE_SECONDS: "0",
     });
   } catch (e) {
     err = e;
@@ -65,6 +69,7 @@ Deno.test("config: one error names every bad value", () => {
       "ADMIN_EMAILS",
       "ADMIN_API_TOKEN",
       "SCHEDULE_MIN_AHEAD_SECONDS",
+      "NOTICE_LEASE_SECONDS",
     ]
   ) {
     assert.match(text, new RegExp(name), `message names ${name}: ${text}`);
