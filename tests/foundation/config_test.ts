@@ -74,7 +74,7 @@ Deno.test("config: one error names every bad value", () => {
   ) {
     assert.match(text, new RegExp(name), `message names ${name}: ${text}`);
   }
-  assert.equal(err.problems.length, 5);
+  assert.equal(err.problems.length, 6);
 });
 
 Deno.test("config: dependent settings are required together", () => {
