@@ -6,7 +6,7 @@ import type { Config } from "../config.ts";
 import type { Dispatchers, EmailSender, PushTransport } from "./types.ts";
 import { OutboxEmailSender, OutboxPushTransport } from "./outbox.ts";
 import { RateLimitedEmailSender, ResendEmailSender } from "./resend.ts";
-import { sharedRateBudget } from "./rate_budget.ts";
+import { KvRateBudget } from "./rate_budget.ts";
 import { createEmailDispatcher } from "./email.ts";
 import { createSideEffectsEmailDispatcher } from "./side_effects.ts";
 import { ExpoPushTransport } from "./expo.ts";
@@ -16,7 +16,7 @@ import {
 } from "./push.ts";
 import { webappDispatcher } from "./webapp.ts";
 
-/** Resend when RESEND_API_KEY is set, held to the process's shared rate; the outbox otherwise. */
+/** Resend when RESEND_API_KEY is set, held to one rate shared through KV by every process; the outbox otherwise. */
 export function createEmailSender(
   config: Config,
   kv: Deno.Kv,
@@ -29,7 +29,8 @@ export function createEmailSender(
       config.emailFrom,
       config.resendBaseUrl,
     ),
-    sharedRateBudget(config.emailRatePerSecond),
+    // Pacing is about the provider's real clock, whatever clock the app runs on.
+    new KvRateBudget(kv, "resend", config.emailRatePerSecond),
   );
 }
 

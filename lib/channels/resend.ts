@@ -9,7 +9,7 @@ import type {
   SendFailure,
   SendResult,
 } from "./types.ts";
-import type { RateBudget } from "./rate_budget.ts";
+import { rateLimitInfo, type SendBudget } from "./rate_budget.ts";
 
 export interface ResendError {
   name?: string;
@@ -56,6 +56,7 @@ export function resendFailure(
   const wait = transient ? retryAfterMs(headers) : undefined;
   const failure: SendFailure = { ok: false, transient, error: error_ };
   if (error.name === "invalid_idempotent_request") failure.keyInUse = true;
+  failure.rateLimit = rateLimitInfo(headers);
   if (wait !== undefined) failure.retryAfterMs = wait;
   // No answer, or a server error: Resend may have sent the email anyway.
   if (status === null || status === 408 || status >= 500) {
@@ -107,7 +108,11 @@ export class ResendEmailSender implements EmailSender {
       { idempotencyKey: opts.idempotencyKey, signal: opts.signal },
     );
     if (error) return resendFailure(error, headers);
-    return { ok: true, id: data?.id ?? null };
+    return {
+      ok: true,
+      id: data?.id ?? null,
+      rateLimit: rateLimitInfo(headers),
+    };
   }
 
   async sendBatch(
@@ -139,6 +144,7 @@ export class ResendEmailSender implements EmailSender {
       ok: true,
       id: ids.find((id) => id) ?? null,
       ids,
+      rateLimit: rateLimitInfo(headers),
     };
     if (refused.length) result.refused = refused;
     return result;
@@ -146,17 +152,18 @@ export class ResendEmailSender implements EmailSender {
 }
 
 /**
- * Holds every call to the process-wide rate budget, and on a 429 stops all
- * callers for as long as the provider asked. A short wait is served here and
- * the same call (same idempotency key) tried again; a long one goes back to
- * the sweep as a transient failure with its delay.
+ * Holds every call to the shared rate budget, keeps it to what the provider's
+ * rate-limit headers say, and on a 429 stops all callers for as long as the
+ * provider asked. A short wait is served here and the same call (same
+ * idempotency key) tried again; a long one goes back to the sweep as a
+ * transient failure with its delay.
  */
 export class RateLimitedEmailSender implements EmailSender {
   readonly name: string;
 
   constructor(
     private readonly inner: EmailSender,
-    private readonly budget: RateBudget,
+    private readonly budget: SendBudget,
     private readonly opts: {
       maxInlineWaitMs?: number;
       maxInlineRetries?: number;
@@ -188,7 +195,7 @@ export class RateLimitedEmailSender implements EmailSender {
     for (let attempt = 0;; attempt++) {
       // While the provider has everyone waiting long, answer at once instead
       // of holding a sign-in request or a sweep slot for the whole pause.
-      const delay = this.budget.delayMs();
+      const delay = await this.budget.delayMs();
       if (delay > maxWait) {
         return {
           ok: false,
@@ -201,10 +208,11 @@ export class RateLimitedEmailSender implements EmailSender {
       }
       await this.budget.take(signal);
       const res = await call();
+      if (res.rateLimit) await this.budget.observe(res.rateLimit);
       if (res.ok || !res.transient || res.retryAfterMs === undefined) {
         return res;
       }
-      this.budget.pause(res.retryAfterMs);
+      await this.budget.pause(res.retryAfterMs);
       // The next take() waits out the pause.
       if (attempt >= maxRetries || res.retryAfterMs > maxWait) return res;
     }

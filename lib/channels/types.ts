@@ -12,6 +12,7 @@ import type {
   User,
 } from "../types.ts";
 import type { ScheduledActionPush } from "./push_payload.ts";
+import type { RateLimitInfo } from "./rate_budget.ts";
 
 /** A plain email, whichever transport carries it (outbox, Resend, internal route). */
 export interface EmailMessage {
@@ -37,6 +38,8 @@ export type SendFailure = {
   uncertain?: boolean;
   /** The provider holds an earlier request under this idempotency key, with another payload. */
   keyInUse?: boolean;
+  /** What the answer's rate-limit headers said. */
+  rateLimit?: RateLimitInfo;
 };
 export type SendResult =
   | {
@@ -49,6 +52,8 @@ export type SendResult =
     ids?: (string | null)[];
     /** Messages of a batch the provider refused while sending the others. */
     refused?: { index: number; error: string }[];
+    /** What the answer's rate-limit headers said. */
+    rateLimit?: RateLimitInfo;
   }
   | SendFailure;
 

@@ -112,6 +112,10 @@ export const keys = {
     ["cancelled_banners", instanceId] as const,
   sweepLastRun: () => ["sweep_last_run"] as const,
 
+  // providers
+  /** A provider's shared send budget (rate_budget.ts). */
+  rateBudget: (name: string) => ["rate_budgets", name] as const,
+
   // push
   /** Which user a device's Expo token belongs to now (a device follows whoever signed in last). */
   pushTokenOwner: (token: string) => ["push_token_owner", token] as const,
