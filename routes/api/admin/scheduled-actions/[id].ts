@@ -2,6 +2,7 @@ import type { Handlers } from "$fresh/server.ts";
 import { z } from "zod";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow } from "../../../../lib/errors.ts";
+import { parseId } from "../../../../lib/ids.ts";
 import { getActionDetail } from "../../../../lib/scheduler/read.ts";
 
 const Query = z.object({
@@ -11,13 +12,12 @@ const Query = z.object({
 
 export const handler: Handlers = {
   async GET(req, ctx) {
+    const id = parseId(ctx.params.id, "action id");
     const q = parseOrThrow(
       Query,
       Object.fromEntries(new URL(req.url).searchParams),
       "query",
     );
-    return Response.json(
-      await getActionDetail(appContext().kv, ctx.params.id, q),
-    );
+    return Response.json(await getActionDetail(appContext().kv, id, q));
   },
 };
