@@ -30,6 +30,10 @@ export const keys = {
 
   // auth
   session: (id: string) => ["sessions", id] as const,
+  /** A user's sessions (by the cookie's hash), so deleting the user ends them all. */
+  sessionByUser: (userId: string, sessionHash: string) =>
+    ["sessions_by_user", userId, sessionHash] as const,
+  sessionsByUser: (userId: string) => ["sessions_by_user", userId] as const,
   loginToken: (tokenHash: string) => ["login_tokens", tokenHash] as const,
   rateLimit: (scope: string, subject: string, window: number) =>
     ["rate_limits", scope, subject, window] as const,

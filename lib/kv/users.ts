@@ -1,6 +1,8 @@
 /** Users: records, the email index, push tokens. */
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
+import { getManyChunked } from "./read.ts";
+import { deleteSessionsOfUser } from "../auth/sessions.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { Role, User } from "../types.ts";
 
@@ -79,18 +81,32 @@ export async function putUser(
   );
 }
 
-/** Hard delete: the record and its email index. Instances keep their owner id (the orphaned-user path). */
+/**
+ * Hard delete: the record, its email index and the devices it held, then
+ * every session it had. Instances keep their owner id (the orphaned-user path).
+ */
 export async function deleteUser(kv: Deno.Kv, id: string): Promise<boolean> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const cur = await kv.get<User>(keys.user(id));
     if (!cur.value) return false;
-    const email = cur.value.email;
-    const res = await commitRetrying(() =>
-      kv.atomic().check(cur).delete(keys.user(id)).delete(
-        keys.userByEmail(email),
-      )
+    const user = cur.value;
+    const owners = await getManyChunked<string>(
+      kv,
+      user.pushTokens.map((t) => keys.pushTokenOwner(t)),
     );
-    if (res.ok) return true;
+    const res = await commitRetrying(() => {
+      const op = kv.atomic().check(cur).delete(keys.user(id)).delete(
+        keys.userByEmail(user.email),
+      );
+      for (const owner of owners) {
+        if (owner.value === id) op.check(owner).delete(owner.key);
+      }
+      return op;
+    });
+    if (res.ok) {
+      await deleteSessionsOfUser(kv, id);
+      return true;
+    }
   }
   throw new ConflictError(
     `user ${id} is being changed by another request; try again`,

@@ -15,6 +15,7 @@ import {
 import { allowAttempt } from "../../lib/auth/rate_limit.ts";
 import { secretsEqual } from "../../lib/auth/compare.ts";
 import { keys } from "../../lib/kv/keys.ts";
+import { putUser } from "../../lib/kv/users.ts";
 
 Deno.test("login link: works once, stores only a hash, expires after 15 minutes", async (t) => {
   const kv = await Deno.openKv(":memory:");
@@ -65,7 +66,8 @@ Deno.test("login link: works once, stores only a hash, expires after 15 minutes"
 Deno.test("session: readable until deleted or expired", async () => {
   const kv = await Deno.openKv(":memory:");
   const now = Date.now();
-  const { id, session } = await createSession(kv, "u1", now);
+  const user = await putUser(kv, "u1", { email: "u1@example.com" }, now);
+  const { id, session } = await createSession(kv, user.id, now);
   assert.equal((await getSession(kv, id, now))?.userId, "u1");
   assert.equal(session.csrfToken.length >= 20, true);
   assert.equal(await getSession(kv, id, now + SESSION_TTL_MS + 1), null);
