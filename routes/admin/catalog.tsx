@@ -9,7 +9,7 @@ import {
   CatalogPutSchema,
   PathImageTagSchema,
 } from "../../lib/scheduler/admin_schemas.ts";
-import { zodIssues } from "../../lib/errors.ts";
+import { readForm, zodIssues } from "../../lib/errors.ts";
 import type { State } from "../../lib/state.ts";
 import type { CatalogEntry } from "../../lib/types.ts";
 import { CsrfField } from "../../components/CsrfField.tsx";
@@ -50,7 +50,7 @@ export const handler: Handlers<Data, State> = {
   },
   async POST(req, ctx) {
     const { kv, now } = appContext();
-    const form = await req.formData();
+    const form = await readForm(req);
     const raw = {
       imageTag: String(form.get("imageTag") ?? ""),
       openclawVersion: String(form.get("openclawVersion") ?? ""),
