@@ -81,17 +81,18 @@ Deno.test("rate limit: counts per subject and window", async () => {
   const limit = { max: 3, windowMs: 60_000 };
   const now = 1_000_000_000_000;
   const results = [];
+  const one = (subject: string) => [{ scope: "s", subject, limit }];
   for (let i = 0; i < 5; i++) {
-    results.push(await allowAttempt(kv, "s", "a@x", limit, now));
+    results.push(await allowAttempt(kv, one("a@x"), now));
   }
   assert.deepEqual(results, [true, true, true, false, false]);
   assert.equal(
-    await allowAttempt(kv, "s", "b@x", limit, now),
+    await allowAttempt(kv, one("b@x"), now),
     true,
     "another subject has its own count",
   );
   assert.equal(
-    await allowAttempt(kv, "s", "a@x", limit, now + 60_000),
+    await allowAttempt(kv, one("a@x"), now + 60_000),
     true,
     "a new window starts over",
   );
