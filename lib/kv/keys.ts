@@ -12,6 +12,7 @@ export const keys = {
   users: () => ["users"] as const,
   userByEmail: (email: string) =>
     ["users_by_email", email.toLowerCase()] as const,
+  usersByEmail: () => ["users_by_email"] as const,
 
   // instances
   instance: (id: string) => ["instances", id] as const,
