@@ -161,19 +161,17 @@ export async function countInstancesOfOwner(
   return n;
 }
 
-/** Every instance (or every one of an owner), a chunk at a time. */
+/** Every instance, or every one of an owner or on a tag, a chunk at a time. */
 async function* instanceChunks(
   kv: Deno.Kv,
-  ownerId: string | undefined,
+  of: { ownerId: string } | { imageTag: string } | null,
 ): AsyncGenerator<Instance[]> {
-  let ids: string[] = [];
-  let chunk: Instance[] = [];
-  if (ownerId !== undefined) {
-    for await (
-      const e of kv.list({ prefix: keys.instancesByOwner(ownerId) }, {
-        batchSize: SCAN_CHUNK,
-      })
-    ) {
+  if (of) {
+    const prefix = "ownerId" in of
+      ? keys.instancesByOwner(of.ownerId)
+      : keys.instancesByTag(of.imageTag);
+    let ids: string[] = [];
+    for await (const e of kv.list({ prefix }, { batchSize: SCAN_CHUNK })) {
       ids.push(e.key[2] as string);
       if (ids.length === SCAN_CHUNK) {
         yield [...(await getInstances(kv, ids)).values()];
@@ -183,6 +181,7 @@ async function* instanceChunks(
     if (ids.length) yield [...(await getInstances(kv, ids)).values()];
     return;
   }
+  let chunk: Instance[] = [];
   for await (
     const e of kv.list<Instance>({ prefix: keys.instances() }, {
       batchSize: SCAN_CHUNK,
@@ -195,6 +194,18 @@ async function* instanceChunks(
     }
   }
   if (chunk.length) yield chunk;
+}
+
+/** How many running instances are on a tag, read a chunk at a time. */
+export async function countRunningInstancesByTag(
+  kv: Deno.Kv,
+  imageTag: string,
+): Promise<number> {
+  let n = 0;
+  for await (const chunk of instanceChunks(kv, { imageTag })) {
+    n += chunk.filter((i) => i.status === "running").length;
+  }
+  return n;
 }
 
 const collator = new Intl.Collator("en");
@@ -232,7 +243,8 @@ export async function searchInstances(
   const keep = wanted * pageSize;
   let best: SortKey[] = [];
   let total = 0;
-  for await (const chunk of instanceChunks(kv, opts.ownerId)) {
+  const of = opts.ownerId !== undefined ? { ownerId: opts.ownerId } : null;
+  for await (const chunk of instanceChunks(kv, of)) {
     const owners = q ? await ownerLabels(kv, chunk) : null;
     for (const i of chunk) {
       if (

@@ -4,6 +4,7 @@ import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
 import { isTimeZone } from "../format.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
+import { MAX_ACTION_PAGE } from "./read.ts";
 
 const imageTag = z.string().trim().min(1).max(128).regex(
   IMAGE_TAG_PATTERN,
@@ -36,10 +37,7 @@ export const InstancePutSchema = z.strictObject({
   status: z.enum(["running", "destroyed"]).optional(),
 });
 
-/** The most items one page of any list holds. */
-export const MAX_PAGE_SIZE = 200;
-
 export const PageQuerySchema = z.object({
   cursor: z.string().max(1000).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_ACTION_PAGE).optional(),
 });

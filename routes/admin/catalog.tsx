@@ -4,7 +4,7 @@ import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../../lib/context.ts";
 import { listCatalog, putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { listRunningInstanceIdsByTag } from "../../lib/kv/instances.ts";
+import { countRunningInstancesByTag } from "../../lib/kv/instances.ts";
 import {
   CatalogPutSchema,
   PathImageTagSchema,
@@ -33,7 +33,7 @@ async function load(kv: Deno.Kv) {
   return await Promise.all(
     catalog.map(async (entry) => ({
       entry,
-      running: (await listRunningInstanceIdsByTag(kv, entry.imageTag)).length,
+      running: await countRunningInstancesByTag(kv, entry.imageTag),
     })),
   );
 }

@@ -3,11 +3,14 @@ import { z } from "zod";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow } from "../../../../lib/errors.ts";
 import { parseId } from "../../../../lib/ids.ts";
-import { getActionDetail } from "../../../../lib/scheduler/read.ts";
+import {
+  getActionDetail,
+  MAX_TARGET_PAGE,
+} from "../../../../lib/scheduler/read.ts";
 
 const Query = z.object({
   targetCursor: z.string().max(1000).optional(),
-  targetLimit: z.coerce.number().int().min(1).max(500).optional(),
+  targetLimit: z.coerce.number().int().min(1).max(MAX_TARGET_PAGE).optional(),
 });
 
 export const handler: Handlers = {
