@@ -15,7 +15,8 @@ export const PathImageTagSchema = imageTag;
 
 export const UserPutSchema = z.strictObject({
   email: z.email("must be an email address").max(254),
-  name: textField({ max: 120 }).nullish(),
+  // A blank name is no name; leaving the field out keeps the one stored.
+  name: textField({ max: 120 }).nullish().transform((v) => v === "" ? null : v),
   timeZone: z.string().trim().max(64).refine(
     isTimeZone,
     "must be an IANA time zone, e.g. Europe/Berlin",

@@ -17,6 +17,7 @@ import { pushTexts } from "../../lib/channels/push_texts.ts";
 import { renderNoticeEmail } from "../../lib/channels/email_render.ts";
 import { renderLoginEmail } from "../../components/email/LoginEmail.tsx";
 import { noticeItem } from "../channels/_fixtures.ts";
+import { UserPutSchema } from "../../lib/scheduler/admin_schemas.ts";
 
 const value = (raw: string, rules: Parameters<typeof checkText>[1]) => {
   const r = checkText(raw, rules);
@@ -175,4 +176,11 @@ Deno.test("plain-text email: one-line values stay on their line; the message has
   });
   assert.doesNotMatch(login.text, /\r/);
   assert.match(login.text, /^Hi Mal,\n/);
+});
+
+Deno.test("a user's blank name is stored as no name; leaving it out keeps the stored one", () => {
+  const email = "ada@example.com";
+  assert.equal(UserPutSchema.parse({ email, name: "   " }).name, null);
+  assert.equal(UserPutSchema.parse({ email }).name, undefined);
+  assert.equal(UserPutSchema.parse({ email, name: " Ada " }).name, "Ada");
 });
