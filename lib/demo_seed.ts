@@ -3,7 +3,7 @@
  * eight instances, and sign-in links printed for the admin and one user.
  */
 import { keys } from "./kv/keys.ts";
-import { listUsers, putUser } from "./kv/users.ts";
+import { hasAnyUser, putUser } from "./kv/users.ts";
 import { putCatalogEntry } from "./kv/catalog.ts";
 import { putInstance } from "./kv/instances.ts";
 import { createLoginLink } from "./auth/login_links.ts";
@@ -28,7 +28,7 @@ export async function seedDemoData(
   now = Date.now(),
 ): Promise<SeedResult | null> {
   const marker = await kv.get(keys.meta("demo_seeded"));
-  if (marker.value || (await listUsers(kv)).length > 0) return null;
+  if (marker.value || (await hasAnyUser(kv))) return null;
   const claimed = await kv.atomic().check(marker).set(
     keys.meta("demo_seeded"),
     new Date(now).toISOString(),

@@ -1,8 +1,9 @@
 /** Wording and time helpers shared by the emails, the push texts and the workspace banner. */
+import { oneLine } from "./text.ts";
 
 /** The greeting's name: the first word of the user's name, or "there". */
 export function greetingName(name: string | null | undefined): string {
-  const first = name?.trim().split(/\s+/)[0];
+  const first = name ? oneLine(name).split(" ")[0] : undefined;
   return first ? first : "there";
 }
 

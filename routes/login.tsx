@@ -7,6 +7,7 @@ import { requestLoginLink } from "../lib/auth/login_links.ts";
 import { enqueueJob } from "../lib/queue.ts";
 import { safeNext } from "../lib/auth/next.ts";
 import { log } from "../lib/log.ts";
+import { readForm } from "../lib/errors.ts";
 import type { State } from "../lib/state.ts";
 
 interface Data {
@@ -34,8 +35,7 @@ export const handler: Handlers<Data, State> = {
     });
   },
   async POST(req, ctx) {
-    // A body that is not a form is treated as an empty form: the same 400 as a blank address.
-    const form = await req.formData().catch(() => new FormData());
+    const form = await readForm(req);
     const raw = String(form.get("email") ?? "").trim();
     const next = safeNext(String(form.get("next") ?? ""));
     const parsed = Email.safeParse(raw);

@@ -7,7 +7,7 @@
 import { keys } from "../kv/keys.ts";
 import { getUserByEmail, putUser } from "../kv/users.ts";
 import { newId } from "../ids.ts";
-import { allowAttempt } from "./rate_limit.ts";
+import { allowAttempt, clientSubject } from "./rate_limit.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
 import type { EmailSender } from "../channels/types.ts";
 import type { Config } from "../config.ts";
@@ -16,6 +16,12 @@ import { renderLoginEmail } from "../../components/email/LoginEmail.tsx";
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const PER_ADDRESS = { max: 5, windowMs: 15 * 60_000 };
 export const PER_CLIENT = { max: 20, windowMs: 15 * 60_000 };
+/**
+ * Every client together: what anonymous traffic may store is bounded even
+ * when it comes from many addresses (at most this many address counters,
+ * client counters and queued emails a window).
+ */
+export const ALL_CLIENTS = { max: 1_000, windowMs: 15 * 60_000 };
 
 interface StoredLink {
   userId: string;
@@ -51,21 +57,16 @@ export async function requestLoginLink(
   const { kv } = deps;
   const email = rawEmail.trim().toLowerCase();
   const now = deps.now();
-  const okClient = await allowAttempt(
-    kv,
-    "login_client",
-    client,
-    PER_CLIENT,
-    now,
-  );
-  const okAddress = await allowAttempt(
-    kv,
-    "login_address",
-    email,
-    PER_ADDRESS,
-    now,
-  );
-  if (!okClient || !okAddress) return "rate_limited";
+  const allowed = await allowAttempt(kv, [
+    {
+      scope: "login_client",
+      subject: clientSubject(client),
+      limit: PER_CLIENT,
+    },
+    { scope: "login_address", subject: email, limit: PER_ADDRESS },
+    { scope: "login_all", subject: "*", limit: ALL_CLIENTS },
+  ], now);
+  if (!allowed) return "rate_limited";
   await deps.enqueue({ kind: "sign_in_link", email, next });
   return "queued";
 }

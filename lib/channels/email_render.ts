@@ -25,6 +25,7 @@ import {
   versionChangeCancelledText,
 } from "../../components/email/version_change_cancelled.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
+import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
 
 interface Template {
@@ -66,23 +67,32 @@ export function workspaceUrl(publicUrl: string, instanceId: string): string {
   }`;
 }
 
+/**
+ * What the templates print, cleaned for the plain-text part whatever was
+ * stored: one-line values hold no line break or control character, the
+ * admin's message only "\n" line breaks.
+ */
 export function emailProps(
   item: NoticeItem,
   publicUrl: string,
 ): ScheduledActionEmailProps {
   const { notification, user, instance, action, stage, target } = item;
   const isVersion = action.actionType === "version_change";
+  const line = (v: string | null | undefined) => v ? oneLine(v) || null : null;
+  const message = notification.kind === "notice" && action.noticeBody
+    ? plainLines(action.noticeBody) || null
+    : null;
   return {
     greetingName: greetingName(user.name),
-    instanceName: instance?.name?.trim() || notification.instanceId,
+    instanceName: line(instance?.name) || oneLine(notification.instanceId),
     whenUtc: formatUtc(stage.scheduledAt),
     whenLocal: formatInZone(stage.scheduledAt, user.timeZone),
     workspaceUrl: workspaceUrl(publicUrl, notification.instanceId),
-    adminMessage: notification.kind === "notice" ? action.noticeBody : null,
+    adminMessage: message,
     targetImageTag: isVersion
-      ? (target.targetImageTag || action.imageTag)
+      ? line(target.targetImageTag) ?? line(action.imageTag)
       : null,
-    openclawVersion: isVersion ? item.targetOpenclawVersion : null,
+    openclawVersion: isVersion ? line(item.targetOpenclawVersion) : null,
   };
 }
 
@@ -91,7 +101,7 @@ export function emailProps(
  * characters become single spaces, so nothing typed can start a new header.
  */
 export function headerText(s: string): string {
-  return s.replace(/[\p{Cc}\u2028\u2029\s]+/gu, " ").trim();
+  return oneLine(s);
 }
 
 /**

@@ -12,6 +12,7 @@ export const keys = {
   users: () => ["users"] as const,
   userByEmail: (email: string) =>
     ["users_by_email", email.toLowerCase()] as const,
+  usersByEmail: () => ["users_by_email"] as const,
 
   // instances
   instance: (id: string) => ["instances", id] as const,
@@ -30,6 +31,10 @@ export const keys = {
 
   // auth
   session: (id: string) => ["sessions", id] as const,
+  /** A user's sessions (by the cookie's hash), so deleting the user ends them all. */
+  sessionByUser: (userId: string, sessionHash: string) =>
+    ["sessions_by_user", userId, sessionHash] as const,
+  sessionsByUser: (userId: string) => ["sessions_by_user", userId] as const,
   loginToken: (tokenHash: string) => ["login_tokens", tokenHash] as const,
   rateLimit: (scope: string, subject: string, window: number) =>
     ["rate_limits", scope, subject, window] as const,

@@ -59,13 +59,18 @@ export interface ScheduleResult {
   excluded: { destroyed: string[]; pinned: string[] };
 }
 
+/** An action is scheduled at most this far ahead. */
+export const MAX_AHEAD_MS = 365 * 24 * 3_600_000;
+
 /** How many ids an error message lists before it says "and N more". */
 const NAMED_IN_MESSAGE = 20;
 
 function nameSome(ids: string[]): string {
   const shown = ids.slice(0, NAMED_IN_MESSAGE).join(", ");
   return ids.length > NAMED_IN_MESSAGE
-    ? `${shown} and ${ids.length - NAMED_IN_MESSAGE} more`
+    ? `${shown} and ${
+      (ids.length - NAMED_IN_MESSAGE).toLocaleString("en-US")
+    } more`
     : shown;
 }
 
@@ -75,6 +80,11 @@ function checkScheduledAt(
   minAheadSeconds: number,
 ): number {
   const at = Date.parse(scheduledAt);
+  if (!Number.isFinite(at)) {
+    throw new BadRequestError(`scheduledAt is not a date`, [
+      { path: "scheduledAt", message: "is not a date" },
+    ]);
+  }
   if (at <= now) {
     throw new BadRequestError(`scheduledAt ${scheduledAt} is in the past`, [
       { path: "scheduledAt", message: "is in the past" },
@@ -82,6 +92,14 @@ function checkScheduledAt(
   }
   if (at < now + minAheadSeconds * 1000) {
     const message = `must be at least ${minAheadSeconds} seconds from now`;
+    throw new BadRequestError(`scheduledAt ${message}`, [
+      { path: "scheduledAt", message },
+    ]);
+  }
+  if (at > now + MAX_AHEAD_MS) {
+    const message = `must be at most a year from now (by ${
+      new Date(now + MAX_AHEAD_MS).toISOString()
+    })`;
     throw new BadRequestError(`scheduledAt ${message}`, [
       { path: "scheduledAt", message },
     ]);
@@ -212,7 +230,7 @@ export async function scheduleAction(
   const unknown = ids.filter((id) => !found.has(id));
   if (unknown.length) {
     throw new BadRequestError(`unknown instances: ${nameSome(unknown)}`, [
-      { path: "instanceIds", message: `unknown: ${unknown.join(", ")}` },
+      { path: "instanceIds", message: `unknown: ${nameSome(unknown)}` },
     ]);
   }
   const destroyed = ids.filter((id) => found.get(id)!.status === "destroyed");

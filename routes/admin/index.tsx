@@ -3,7 +3,8 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../lib/context.ts";
 import { type InstancePage, searchInstances } from "../../lib/kv/instances.ts";
-import { listUsers } from "../../lib/kv/users.ts";
+import { getUsers } from "../../lib/kv/users.ts";
+import { searchWords } from "../../lib/search.ts";
 import type { State } from "../../lib/state.ts";
 import { StatusPill } from "../../components/StatusPill.tsx";
 import { Pager } from "../../components/Pager.tsx";
@@ -17,17 +18,15 @@ interface Data {
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv } = appContext();
-    const query = ctx.url.searchParams.get("q") ?? "";
+    const query = searchWords(ctx.url.searchParams.get("q"));
     const page = Number(ctx.url.searchParams.get("page") ?? "1") || 1;
-    const users = await listUsers(kv);
+    const result = await searchInstances(kv, { query, page });
+    const users = await getUsers(kv, result.items.map((i) => i.ownerId));
     const owners = Object.fromEntries(
-      users.map((u) => [u.id, u.name ? `${u.name} <${u.email}>` : u.email]),
+      [...users.values()].map((
+        u,
+      ) => [u.id, u.name ? `${u.name} <${u.email}>` : u.email]),
     );
-    const result = await searchInstances(kv, {
-      query,
-      page,
-      ownerLabel: (id) => owners[id] ?? "",
-    });
     return ctx.render({ result, query, owners });
   },
 };

@@ -14,6 +14,7 @@ import { newId } from "../../lib/ids.ts";
 import { setQuietLogs } from "../../lib/log.ts";
 import { listenForJobs, whenQueueIdle } from "../../lib/queue.ts";
 import type { User } from "../../lib/types.ts";
+import { withServer } from "./server.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 export const TEST_INTERNAL_SECRET = "test-internal-secret-0123456789abcdef";
@@ -37,6 +38,11 @@ export interface TestApp {
   ): Promise<
     { user: User; cookie: string; csrfToken: string }
   >;
+  /**
+   * Serves the app on a free local port for a browser, with PUBLIC_URL set
+   * to that origin for the duration (the origin every change must come from).
+   */
+  serve<T>(fn: (origin: string) => Promise<T>): Promise<T>;
   /** Resolves once the jobs the app queued (sign-in emails) are handled. */
   queueIdle(): Promise<void>;
   close(): Promise<void>;
@@ -101,6 +107,16 @@ export async function createTestApp(
         csrfToken: session.csrfToken,
       };
     },
+    serve: (fn) =>
+      withServer(handler, async (origin) => {
+        const before = ctx.config;
+        ctx.config = { ...before, publicUrl: origin };
+        try {
+          return await fn(origin);
+        } finally {
+          ctx.config = before;
+        }
+      }),
     queueIdle: () => whenQueueIdle(),
     async close() {
       await whenQueueIdle();

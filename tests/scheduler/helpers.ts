@@ -83,13 +83,18 @@ export function body(
   now: number,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
+  const out: Record<string, unknown> = {
     actionType: "version_change",
     imageTag: "v2",
     instanceIds: ids,
     scheduledAt: new Date(now + HOUR).toISOString(),
     ...extra,
   };
+  // A restart takes no image tag.
+  if (out.actionType === "scheduled_restart" && !("imageTag" in extra)) {
+    delete out.imageTag;
+  }
+  return out;
 }
 
 export function input(

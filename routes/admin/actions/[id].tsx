@@ -20,6 +20,7 @@ import { getLastSweepRun } from "../../../lib/notices/sweep.ts";
 import { getInstances } from "../../../lib/kv/instances.ts";
 import { getUser } from "../../../lib/kv/users.ts";
 import type { SweepRun } from "../../../lib/types.ts";
+import { API_TOKEN_ACTOR_ID, parseId } from "../../../lib/ids.ts";
 
 interface Data {
   detail: ActionDetail;
@@ -36,7 +37,7 @@ export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv } = appContext();
     const [detail, lastRun] = await Promise.all([
-      getActionDetail(kv, ctx.params.id, {
+      getActionDetail(kv, parseId(ctx.params.id, "action id"), {
         targetCursor: ctx.url.searchParams.get("targets"),
         targetLimit: 50,
       }),
@@ -61,7 +62,9 @@ export const handler: Handlers<Data, State> = {
       lastRun,
       names: Object.fromEntries([...instances].map(([id, i]) => [id, i.name])),
       owners,
-      creator: owners[detail.action.createdBy] ?? detail.action.createdBy,
+      creator: detail.action.createdBy === API_TOKEN_ACTOR_ID
+        ? "the admin API token"
+        : owners[detail.action.createdBy] ?? detail.action.createdBy,
       justScheduled: ctx.url.searchParams.has("scheduled")
         ? {
           destroyed: Number(ctx.url.searchParams.get("destroyed")) || 0,

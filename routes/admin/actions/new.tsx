@@ -4,6 +4,8 @@ import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../../lib/context.ts";
 import { listCatalog } from "../../../lib/kv/catalog.ts";
 import type { State } from "../../../lib/state.ts";
+import { isId } from "../../../lib/ids.ts";
+import { MAX_TARGETS } from "../../../lib/scheduler/schemas.ts";
 import type { ActionType, CatalogEntry } from "../../../lib/types.ts";
 import ScheduleForm from "../../../islands/ScheduleForm.tsx";
 
@@ -22,9 +24,7 @@ export const handler: Handlers<Data, State> = {
       catalog: (await listCatalog(kv)).sort((a, b) =>
         a.imageTag.localeCompare(b.imageTag)
       ),
-      instanceIds: p.getAll("instanceId").filter((s) =>
-        /^[\w-]{1,100}$/.test(s)
-      ),
+      instanceIds: p.getAll("instanceId").filter(isId).slice(0, MAX_TARGETS),
       actionType: p.get("type") === "version_change"
         ? "version_change"
         : "scheduled_restart",

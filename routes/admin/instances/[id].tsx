@@ -7,6 +7,7 @@ import {
   type InstanceDetail,
 } from "../../../lib/scheduler/read.ts";
 import { getUser } from "../../../lib/kv/users.ts";
+import { parseId } from "../../../lib/ids.ts";
 import { getCatalogEntry } from "../../../lib/kv/catalog.ts";
 import type { State } from "../../../lib/state.ts";
 import type { User } from "../../../lib/types.ts";
@@ -27,7 +28,10 @@ interface Data {
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv } = appContext();
-    const detail = await getInstanceDetail(kv, ctx.params.id);
+    const detail = await getInstanceDetail(
+      kv,
+      parseId(ctx.params.id, "instance id"),
+    );
     const [owner, entry] = await Promise.all([
       getUser(kv, detail.instance.ownerId),
       getCatalogEntry(kv, detail.instance.imageTag),

@@ -7,11 +7,15 @@ import {
   type OutboxMessage,
 } from "../../../lib/channels/outbox.ts";
 import { NotFoundError } from "../../../lib/errors.ts";
+import { parseId } from "../../../lib/ids.ts";
 import type { State } from "../../../lib/state.ts";
 
 export const handler: Handlers<OutboxMessage, State> = {
   async GET(_req, ctx) {
-    const m = await getOutboxMessage(appContext().kv, ctx.params.id);
+    const m = await getOutboxMessage(
+      appContext().kv,
+      parseId(ctx.params.id, "message id"),
+    );
     if (!m) throw new NotFoundError("no such outbox message");
     return ctx.render(m);
   },
