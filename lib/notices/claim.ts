@@ -49,6 +49,8 @@ export interface GroupPlan {
 }
 
 export interface ClaimTally {
+  /** Rows whose claim another sweep (or a cancel, or the apply) won first. */
+  claimsLost: number;
   processed: number;
   failed: number;
   voidedStale: number;
@@ -70,7 +72,7 @@ function checksFor(c: ClaimCandidate): Deno.AtomicCheck[] {
   return checks;
 }
 
-const checkId = (c: Deno.AtomicCheck) => JSON.stringify(c.key);
+const checkId = (c: Deno.AtomicCheck) => c.key.join("\u0000");
 
 /** Splits candidates into commits within the check limit, one check kept for the group record. */
 function chunkClaims(candidates: ClaimCandidate[]): ClaimCandidate[][] {
@@ -78,13 +80,14 @@ function chunkClaims(candidates: ClaimCandidate[]): ClaimCandidate[][] {
   let chunk: ClaimCandidate[] = [];
   let seen = new Set<string>();
   for (const c of candidates) {
-    const fresh = checksFor(c).filter((k) => !seen.has(checkId(k)));
-    if (chunk.length && seen.size + fresh.length > MAX_CHECKS - 1) {
+    const ids = checksFor(c).map(checkId);
+    const fresh = ids.filter((id) => !seen.has(id)).length;
+    if (chunk.length && seen.size + fresh > MAX_CHECKS - 1) {
       chunks.push(chunk);
       chunk = [];
       seen = new Set();
     }
-    for (const k of checksFor(c)) seen.add(checkId(k));
+    for (const id of ids) seen.add(id);
     chunk.push(c);
   }
   if (chunk.length) chunks.push(chunk);
@@ -121,18 +124,26 @@ export async function claimGroup(
   const groupId = plan.group?.value.id ?? newId();
   const claimed: ClaimedRow[] = [];
   let rows = plan.rows;
+  // A new group is sealed by its last claim commit when nothing was lost on
+  // the way (one commit fewer); otherwise by a commit of its own below.
+  let sealedInline = false;
   for (let round = 0; round < CLAIM_ROUNDS && rows.length; round++) {
     const candidates = await judge(kv, rows, o);
     const lost: ClaimCandidate[] = [];
-    for (const part of chunkClaims(candidates)) {
+    const chunks = chunkClaims(candidates);
+    for (const [n, part] of chunks.entries()) {
       const taken = part.map((c) =>
         asSending(c.entry.value, { groupId, claimId }, o.now)
       );
       const base = group?.value ??
         newGroup(groupId, plan.channel, claimId, leaseUntil, o.now);
-      const nextGroup: NoticeGroup = plan.group
-        ? base
-        : { ...base, members: [...base.members, ...taken.map((r) => r.id)] };
+      const sealNow: boolean = !plan.group && !sealedInline && !lost.length &&
+        round === 0 && n === chunks.length - 1;
+      const nextGroup: NoticeGroup = plan.group ? base : {
+        ...base,
+        members: [...base.members, ...taken.map((r) => r.id)],
+        ...(sealNow ? { state: "sealed" as const, sends: base.sends + 1 } : {}),
+      };
       // A commit that keeps failing ("database is locked" past its retries) is a lost claim: nothing moved.
       const res = await commitRetrying(() => {
         const op = kv.atomic();
@@ -152,6 +163,7 @@ export async function claimGroup(
       }).catch(() => null);
       if (!res?.ok) {
         lost.push(...part);
+        o.tally.claimsLost += part.length;
         continue;
       }
       if (!plan.group) {
@@ -160,6 +172,7 @@ export async function claimGroup(
           value: nextGroup,
           versionstamp: res.versionstamp,
         };
+        sealedInline ||= sealNow;
       }
       part.forEach((c, i) =>
         claimed.push({
@@ -201,6 +214,7 @@ export async function claimGroup(
     }
   }
 
+  if (sealedInline) return { group, rows: claimed };
   const sealed: NoticeGroup = {
     ...group.value,
     state: "sealed",

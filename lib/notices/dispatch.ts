@@ -18,7 +18,6 @@ import type { NoticeGroup } from "../types.ts";
 
 export interface DispatchOptions {
   timeoutMs: number;
-  concurrency: number;
   leaseMs: number;
   now: () => number;
 }
@@ -121,7 +120,8 @@ async function keepLease(
   return { key: held.group.key, value: next, versionstamp: res.versionstamp };
 }
 
-async function sendGroup(
+/** Sends one held group and stores the answer; null outcomes when the lease was lost. */
+export async function sendGroup(
   kv: Deno.Kv,
   dispatchers: Dispatchers,
   held: HeldGroup,
@@ -176,32 +176,4 @@ async function sendGroup(
     versionstamp: res.versionstamp,
   };
   return { held, outcomes };
-}
-
-/**
- * Sends every held group, at most `concurrency` at once, each settled by
- * `settle` as soon as its answer is stored (within its lease).
- */
-export async function sendGroups(
-  kv: Deno.Kv,
-  dispatchers: Dispatchers,
-  groups: HeldGroup[],
-  itemOf: Map<string, NoticeItem | { error: string }>,
-  o: DispatchOptions,
-  settle: (sent: SentGroup) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < groups.length) {
-      await settle(
-        await sendGroup(kv, dispatchers, groups[next++], itemOf, o),
-      );
-    }
-  };
-  await Promise.all(
-    Array.from(
-      { length: Math.max(1, Math.min(o.concurrency, groups.length)) },
-      lane,
-    ),
-  );
 }

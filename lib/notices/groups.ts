@@ -19,6 +19,9 @@
 import { keys } from "../kv/keys.ts";
 import type { Channel, NoticeGroup } from "../types.ts";
 
+/** At most one provider batch; a group record of this many members and their answers stays well within KV's 64 KiB. */
+export const MAX_GROUP_SIZE = 100;
+
 /** Resend keeps idempotency keys for a day; a group outlives every retry of its rows. */
 export const GROUP_TTL_MS = 7 * 24 * 3_600_000;
 

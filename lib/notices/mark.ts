@@ -27,8 +27,8 @@ export {
   retryDelayMs,
 } from "./row_moves.ts";
 
-/** 25 rows × (row + target + cancelled index + action) stays within 100 checks. */
-const MARK_CHUNK = 25;
+/** 32 rows × (row + target + cancelled index) + action + group stays within 100 checks. */
+const MARK_CHUNK = 32;
 const MARK_ROUNDS = 5;
 
 export interface MarkCounts {
@@ -43,6 +43,11 @@ export interface MarkCounts {
 export interface Mark {
   entry: Deno.KvEntry<Notification>;
   outcome: DispatchOutcome;
+  /** The parents as the claim read them: the first try checks these instead of reading again. */
+  parents?: {
+    target: Deno.KvEntryMaybe<Target>;
+    action: Deno.KvEntryMaybe<ScheduledAction>;
+  };
 }
 
 const mayHaveReached = (row: Notification) =>
@@ -63,27 +68,45 @@ export async function settleGroup(
 ): Promise<MarkCounts> {
   const counts: MarkCounts = { sent: 0, failed: 0, retried: 0, unmarked: 0 };
   const jitter = Math.random();
-  const keepGroup = keepsMembers(group.value.channel);
+  const g = group.value;
+  const keepGroup = keepsMembers(g.channel);
+  // When these marks are the whole group, the last chunk closes it too.
+  const marked = new Set(marks.map((m) => m.entry.value.id));
+  const whole = g.members.length === marks.length &&
+    g.members.every((id) => marked.has(id));
+  let closed = false;
   for (let i = 0; i < marks.length; i += MARK_CHUNK) {
     const part = marks.slice(i, i + MARK_CHUNK);
+    const last = i + MARK_CHUNK >= marks.length;
+    const closing = whole && last && counts.unmarked === 0
+      ? (next: Notification[]) => {
+        const stillOpen = counts.retried > 0 ||
+          next.some((r) => r.status === "pending");
+        return keepGroup && stillOpen ? released(g, now) : null;
+      }
+      : undefined;
     try {
-      const done = await markChunk(kv, part, now, jitter, keepGroup);
-      for (const row of done) {
+      const done = await markChunk(kv, part, now, jitter, keepGroup, {
+        group,
+        closing,
+      });
+      for (const row of done.rows) {
         if (row.status === "sent") counts.sent++;
         else if (row.status === "failed") counts.failed++;
         else counts.retried++;
       }
-      counts.unmarked += part.length - done.length;
+      counts.unmarked += part.length - done.rows.length;
+      closed ||= done.closed;
     } catch (err) {
       // Left in `sending`; recovery finishes them from the stored answer.
       counts.unmarked += part.length;
       log?.("notice marking failed", {
-        group: group.value.id,
+        group: g.id,
         error: err instanceof Error ? err.message : String(err),
       });
     }
   }
-  if (counts.unmarked === 0) await closeGroup(kv, group, now);
+  if (counts.unmarked === 0 && !closed) await closeGroup(kv, group, now);
   return counts;
 }
 
@@ -110,33 +133,57 @@ async function markChunk(
   now: number,
   jitter: number,
   keepGroup: boolean,
-): Promise<Notification[]> {
+  o: {
+    group: Deno.KvEntry<NoticeGroup>;
+    /** Given the chunk's new rows, what the group becomes in the same commit. */
+    closing?: (next: Notification[]) => NoticeGroup | null;
+  },
+): Promise<{ rows: Notification[]; closed: boolean }> {
   let pending = marks;
   for (let round = 0; round < MARK_ROUNDS && pending.length; round++) {
     const next = pending.map((m) =>
       afterOutcome(m.entry.value, m.outcome, { jitter, keepGroup }, now)
     );
     const reached = next.filter(mayHaveReached);
-    const [targets, actions, cancelledIdx] = await Promise.all([
-      getManyById<Target>(kv, reached.map((r) => r.targetId), keys.target),
-      getManyById<ScheduledAction>(
-        kv,
-        reached.map((r) => r.actionId),
-        keys.action,
-      ),
-      getManyChunked<string>(
-        kv,
-        reached.map((r) =>
-          keys.notificationByTarget(r.targetId, "cancelled", r.channel)
+    // First try: the parents the claim read, and no cancellation row yet
+    // (the commit checks both, so anything newer fails it and is read).
+    const fromClaim = round === 0 && pending.every((m) => m.parents);
+    const [targets, actions, cancelledIdx] = fromClaim
+      ? [
+        new Map(
+          pending.map((m) => [m.entry.value.targetId, m.parents!.target]),
         ),
-      ),
-    ]);
+        new Map(
+          pending.map((m) => [m.entry.value.actionId, m.parents!.action]),
+        ),
+        reached.map((r): Deno.KvEntryMaybe<string> => ({
+          key: keys.notificationByTarget(r.targetId, "cancelled", r.channel),
+          value: null,
+          versionstamp: null,
+        })),
+      ]
+      : await Promise.all([
+        getManyById<Target>(kv, reached.map((r) => r.targetId), keys.target),
+        getManyById<ScheduledAction>(
+          kv,
+          reached.map((r) => r.actionId),
+          keys.action,
+        ),
+        getManyChunked<string>(
+          kv,
+          reached.map((r) =>
+            keys.notificationByTarget(r.targetId, "cancelled", r.channel)
+          ),
+        ),
+      ]);
     const followUpIdx = new Map(reached.map((r, i) => [r.id, cancelledIdx[i]]));
+    // Only a chunk marked whole on its first try closes the group with it.
+    const closeTo = round === 0 && o.closing ? o.closing(next) : undefined;
     const res = await commitRetrying(() => {
       const op = kv.atomic();
       const checked = new Set<string>();
       const checkOnce = (e: Deno.AtomicCheck) => {
-        const id = JSON.stringify(e.key);
+        const id = e.key.join("\u0000");
         if (!checked.has(id)) op.check(e);
         checked.add(id);
       };
@@ -156,9 +203,12 @@ async function markChunk(
           addNewRow(op, cancelledRowFor(next[i], now));
         }
       });
+      if (closeTo !== undefined) {
+        putGroup(op.check(o.group), o.group.value, closeTo);
+      }
       return op;
     });
-    if (res.ok) return next;
+    if (res.ok) return { rows: next, closed: closeTo !== undefined };
     // Something moved: keep only rows still in our claim, with fresh versionstamps.
     const fresh = await getManyChunked<Notification>(
       kv,
@@ -171,5 +221,5 @@ async function markChunk(
       return ours ? [{ ...m, entry: cur as Deno.KvEntry<Notification> }] : [];
     });
   }
-  return [];
+  return { rows: [], closed: false };
 }

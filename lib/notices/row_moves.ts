@@ -30,7 +30,16 @@ export function putRow(
   return op;
 }
 
-const iso = (at: number) => new Date(at).toISOString();
+// One tick stamps many rows with the same time: format it once.
+let lastAt = NaN;
+let lastIso = "";
+const iso = (at: number) => {
+  if (at !== lastAt) {
+    lastAt = at;
+    lastIso = new Date(at).toISOString();
+  }
+  return lastIso;
+};
 
 /** pending → sending, held by a claim of a group. A claim counts as an attempt. */
 export function asSending(

@@ -1,9 +1,10 @@
 /**
  * The notice sweep, run every minute by `Deno.cron` and on demand by the
- * admin button. One pass: recover rows stuck in `sending`, then walk the due
- * index oldest first, page by page — finalize rows whose parents moved on,
- * claim the rest, dispatch them, mark them. Its cost follows the rows due,
- * never the rows stored (DESIGN rule 8).
+ * admin button. One pass: recover groups whose lease ended, then walk the
+ * due index oldest first, page by page, gathering rows into dispatch groups;
+ * each group is claimed (rows whose parents moved on are finalized), sent and
+ * marked on its own. Its cost follows the rows due, never the rows stored
+ * (DESIGN rule 8).
  *
  * Overlapping sweeps (the cron and the button, or two processes on one KV)
  * are safe: a row is dispatched only by the sweep whose claim committed.
@@ -12,11 +13,12 @@ import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { rowProblem } from "./rows.ts";
 import { recoverGroups } from "./recover.ts";
-import { claimGroup, type GroupPlan, type HeldGroup } from "./claim.ts";
+import { claimGroup, type GroupPlan } from "./claim.ts";
 import { buildItems } from "./items.ts";
-import { sendGroups, type SentGroup } from "./dispatch.ts";
+import { sendGroup } from "./dispatch.ts";
+import { commitPool } from "../scheduler/commits.ts";
 import { settleGroup } from "./mark.ts";
-import { openIn } from "./groups.ts";
+import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
 import { getManyById, getManyChunked } from "../kv/read.ts";
 import type { Dispatchers, NoticeItem } from "../channels/types.ts";
 import type { Channel, NoticeGroup, Notification, SweepRun } from "../types.ts";
@@ -36,7 +38,7 @@ export interface SweepDeps {
 export interface SweepOptions {
   /** Per dispatch group; a slow upstream cannot stall the tick (default 10 s, at most half the lease). */
   dispatchTimeoutMs?: number;
-  /** Dispatch groups in flight at once (default 10). */
+  /** Groups claimed, sent and marked at once (default 10). */
   concurrency?: number;
   /** Due-index keys read per page (default 500). */
   pageSize?: number;
@@ -44,6 +46,8 @@ export interface SweepOptions {
   leaseMs?: number;
   /** Stop starting new pages after this long; the next tick goes on (default 45 s). */
   budgetMs?: number;
+  /** Read at most this many pages of due rows in one sweep (default: as many as the budget allows). */
+  maxPages?: number;
 }
 
 export interface SweepReport extends SweepRun {
@@ -53,11 +57,14 @@ export interface SweepReport extends SweepRun {
   deferred: number;
   /** Rows whose outcome could not be recorded; recovery finishes them after the lease. */
   unmarked: number;
-  /** Pages abandoned on an unexpected error (logged); their rows wait for the next tick. */
+  /** Pages or groups abandoned on an unexpected error (logged); their rows wait for the next tick or their lease. */
   errors: number;
+  /** Rows whose claim was lost to another sweep, a cancel or the apply (then judged again). */
+  claimsLost: number;
 }
 
 interface Tally {
+  claimsLost: number;
   processed: number;
   sent: number;
   failed: number;
@@ -82,6 +89,7 @@ export async function sweep(
 
   const recovery = await recoverGroups(kv, startedAtMs);
   const tally: Tally = {
+    claimsLost: 0,
     processed: recovery.sent + recovery.failed,
     sent: recovery.sent,
     failed: recovery.failed,
@@ -98,18 +106,57 @@ export async function sweep(
     prefix: keys.notificationsDue(),
     end: [...keys.notificationsDue(), startedAtMs + 1],
   };
+  // Groups, not pages, are the unit of work: rows are read page by page and
+  // gathered per channel into full groups, each claimed, sent and marked on
+  // its own while the next are gathered, so the provider's rate is the only
+  // limit. The pool's width holds the reading back to what is being sent.
+  const pool = commitPool(Math.max(1, opts.concurrency ?? 10));
+  const run = (plan: GroupPlan) =>
+    pool.add(() =>
+      processGroup(deps, opts, plan, tally).catch((err) => {
+        // Whatever this group holds is recovered after its lease; the rest of
+        // the tick goes on (DESIGN rule 7).
+        tally.errors++;
+        deps.log?.("notice group failed", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      })
+    );
+  const gathering = new Map<Channel, Deno.KvEntry<Notification>[]>();
+  const sizeOf = (c: Channel) =>
+    Math.max(1, Math.min(MAX_GROUP_SIZE, deps.dispatchers[c].maxGroupSize));
   let cursor: string | undefined;
-  while (performance.now() - clock < budgetMs) {
+  let pages = 0;
+  while (
+    performance.now() - clock < budgetMs &&
+    pages++ < (opts.maxPages ?? Infinity)
+  ) {
     const iter = kv.list(selector, { limit: pageSize, cursor });
     const dueKeys: Deno.KvKey[] = [];
     for await (const e of iter) dueKeys.push(e.key);
     if (!dueKeys.length) break;
     cursor = iter.cursor;
     try {
-      await sweepPage(deps, opts, dueKeys, startedAtMs, tally);
+      const rows = await readDueRows(
+        kv,
+        dueKeys,
+        startedAtMs,
+        tally,
+        deps.now(),
+      );
+      const { retakes, fresh } = await planGroups(kv, rows, tally);
+      for (const plan of retakes) await run(plan);
+      for (const row of fresh) {
+        const channel = row.value.channel;
+        const list = gathering.get(channel) ?? [];
+        list.push(row);
+        gathering.set(channel, list);
+        if (list.length >= sizeOf(channel)) {
+          await run({ channel, group: null, rows: list.splice(0) });
+        }
+      }
     } catch (err) {
-      // Whatever this page holds is recovered after its lease; the next page
-      // still gets its turn (DESIGN rule 7).
+      // A page that cannot be read is left for the next tick (DESIGN rule 7).
       tally.errors++;
       deps.log?.("notice sweep page failed", {
         error: err instanceof Error ? err.message : String(err),
@@ -117,6 +164,10 @@ export async function sweep(
     }
     if (dueKeys.length < pageSize) break;
   }
+  for (const [channel, list] of gathering) {
+    if (list.length) await run({ channel, group: null, rows: list });
+  }
+  await pool.drain();
 
   const durationMs = Math.round(performance.now() - clock);
   const report: SweepReport = {
@@ -129,6 +180,7 @@ export async function sweep(
     deferred: tally.deferred,
     unmarked: tally.unmarked,
     errors: tally.errors,
+    claimsLost: tally.claimsLost,
     startedAt: new Date(startedAtMs).toISOString(),
     finishedAt: new Date(startedAtMs + durationMs).toISOString(),
     durationMs,
@@ -149,85 +201,71 @@ export async function getLastSweepRun(
   return (await kv.get<SweepReport>(keys.sweepLastRun())).value;
 }
 
-/** One page of due rows: plan groups, claim them, send them, mark them. */
-async function sweepPage(
+/** One group: claim it, send it, mark it. */
+async function processGroup(
   deps: SweepDeps,
   opts: SweepOptions,
-  dueKeys: Deno.KvKey[],
-  tickAt: number,
+  plan: GroupPlan,
   tally: Tally,
 ): Promise<void> {
   const { kv } = deps;
-  const now = deps.now();
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-  const rows = await readDueRows(kv, dueKeys, tickAt, tally, now);
-  const plans = await planGroups(kv, rows, deps.dispatchers, tally);
-
-  const held: HeldGroup[] = [];
-  for (const plan of plans) {
-    const h = await claimGroup(kv, plan, { now, leaseMs, tally });
-    if (h) held.push(h);
-  }
-  if (!held.length) return;
-  tally.processed += held.reduce((n, h) => n + h.rows.length, 0);
-
-  const claimed = held.flatMap((h) => h.rows);
-  const { items, failures } = await buildItems(kv, claimed);
+  const held = await claimGroup(kv, plan, { now: deps.now(), leaseMs, tally });
+  if (!held) return;
+  tally.processed += held.rows.length;
+  const { items, failures } = await buildItems(kv, held.rows);
   const itemOf = new Map<string, NoticeItem | { error: string }>([
     ...items.map((i) => [i.notification.id, i] as const),
     ...failures.map((f) => [f.id, { error: f.error }] as const),
   ]);
-  const settle = async ({ held: h, outcomes }: SentGroup) => {
-    if (!outcomes) {
-      tally.unmarked += h.rows.length;
-      return;
-    }
-    const counts = await settleGroup(
-      kv,
-      h.group,
-      h.rows.map((r) => ({
-        entry: r.entry,
-        outcome: outcomes.get(r.entry.value.id)!,
-      })),
-      deps.now(),
-      deps.log,
-    );
-    tally.sent += counts.sent;
-    tally.failed += counts.failed;
-    tally.retried += counts.retried;
-    tally.unmarked += counts.unmarked;
-  };
-  await sendGroups(kv, deps.dispatchers, held, itemOf, {
+  const { outcomes } = await sendGroup(kv, deps.dispatchers, held, itemOf, {
     timeoutMs: Math.min(opts.dispatchTimeoutMs ?? 10_000, leaseMs / 2),
-    concurrency: opts.concurrency ?? 10,
     leaseMs,
     now: deps.now,
-  }, settle);
+  });
+  if (!outcomes) {
+    tally.unmarked += held.rows.length;
+    return;
+  }
+  const counts = await settleGroup(
+    kv,
+    held.group,
+    held.rows.map((r) => ({
+      entry: r.entry,
+      outcome: outcomes.get(r.entry.value.id)!,
+      parents: { target: r.parents.target, action: r.parents.action },
+    })),
+    deps.now(),
+    deps.log,
+  );
+  tally.sent += counts.sent;
+  tally.failed += counts.failed;
+  tally.retried += counts.retried;
+  tally.unmarked += counts.unmarked;
 }
 
 /**
  * Rows due now: a row waiting in an email group brings the whole group (all
- * its open members, under the same key); the rest form new groups per
- * channel, as large as the channel takes.
+ * its open members, under the same key); the rest are fresh, to be gathered
+ * into new groups.
  */
 async function planGroups(
   kv: Deno.Kv,
   rows: Deno.KvEntry<Notification>[],
-  dispatchers: Dispatchers,
   tally: Tally,
-): Promise<GroupPlan[]> {
+): Promise<{ retakes: GroupPlan[]; fresh: Deno.KvEntry<Notification>[] }> {
   const groups = await getManyById<NoticeGroup>(
     kv,
     rows.flatMap((r) => r.value.groupId ? [r.value.groupId] : []),
     keys.noticeGroup,
   );
-  const plans: GroupPlan[] = [];
-  const fresh = new Map<Channel, Deno.KvEntry<Notification>[]>();
+  const retakes: GroupPlan[] = [];
+  const fresh: Deno.KvEntry<Notification>[] = [];
   const taken = new Set<string>();
   for (const r of rows) {
     const g = r.value.groupId ? groups.get(r.value.groupId) : undefined;
     if (!g?.value || !openIn(g.value, r.value)) {
-      fresh.set(r.value.channel, [...fresh.get(r.value.channel) ?? [], r]);
+      fresh.push(r);
       continue;
     }
     if (g.value.state !== "waiting") {
@@ -241,7 +279,7 @@ async function planGroups(
       kv,
       g.value.members.map((id) => keys.notification(id)),
     );
-    plans.push({
+    retakes.push({
       channel: g.value.channel,
       group: g as Deno.KvEntry<NoticeGroup>,
       rows: members.filter((m): m is Deno.KvEntry<Notification> =>
@@ -249,13 +287,7 @@ async function planGroups(
       ),
     });
   }
-  for (const [channel, list] of fresh) {
-    const size = Math.max(1, dispatchers[channel].maxGroupSize);
-    for (let i = 0; i < list.length; i += size) {
-      plans.push({ channel, group: null, rows: list.slice(i, i + size) });
-    }
-  }
-  return plans;
+  return { retakes, fresh };
 }
 
 /**

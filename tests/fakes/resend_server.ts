@@ -57,6 +57,15 @@ export interface ResendFake {
    */
   outage: number | "hang" | "slow" | null;
   slowMs: number;
+  /**
+   * Requests allowed per fixed one-second window (counted on arrival, as
+   * Resend does), with `ratelimit-limit`, `ratelimit-remaining` and
+   * `ratelimit-reset` on every answer and a 429 with `retry-after` past it.
+   * null: no limit.
+   */
+  rateLimit: number | null;
+  /** Requests refused with 429 by `rateLimit`. */
+  rejected429: number;
   close(): Promise<void>;
 }
 
@@ -118,7 +127,39 @@ export function startResendFake(
 
   /** Idempotency keys of requests still being answered. */
   const inFlight = new Set<string>();
+  const windows = new Map<number, number>();
   const handler = async (req: Request): Promise<Response> => {
+    if (fake.rateLimit === null) return await idempotent(req);
+    const now = Date.now();
+    const window = Math.floor(now / 1000);
+    const used = (windows.get(window) ?? 0) + 1;
+    windows.set(window, used);
+    windows.delete(window - 5);
+    const resetS = Math.max(1, Math.ceil(((window + 1) * 1000 - now) / 1000));
+    const headers = {
+      "ratelimit-limit": String(fake.rateLimit),
+      "ratelimit-remaining": String(Math.max(0, fake.rateLimit - used)),
+      "ratelimit-reset": String(resetS),
+    };
+    if (used > fake.rateLimit) {
+      fake.rejected429++;
+      await req.body?.cancel();
+      return Response.json({
+        statusCode: 429,
+        name: "rate_limit_exceeded",
+        message:
+          `Too many requests. You can only make ${fake.rateLimit} requests per second.`,
+      }, {
+        status: 429,
+        headers: { ...headers, "retry-after": String(resetS) },
+      });
+    }
+    const res = await idempotent(req);
+    const merged = new Headers(res.headers);
+    for (const [k, v] of Object.entries(headers)) merged.set(k, v);
+    return new Response(res.body, { status: res.status, headers: merged });
+  };
+  const idempotent = async (req: Request): Promise<Response> => {
     const key = req.headers.get("idempotency-key");
     const flightKey = `${new URL(req.url).pathname} ${key}`;
     if (key && inFlight.has(flightKey)) {
@@ -260,7 +301,17 @@ export function startResendFake(
     latencyFor: null,
     outage: null,
     slowMs: 0,
-  } as Pick<ResendFake, "latencyMs" | "latencyFor" | "outage" | "slowMs">;
+    rateLimit: null,
+    rejected429: 0,
+  } as Pick<
+    ResendFake,
+    | "latencyMs"
+    | "latencyFor"
+    | "outage"
+    | "slowMs"
+    | "rateLimit"
+    | "rejected429"
+  >;
 
   return new Promise((resolve) => {
     const server = Deno.serve({

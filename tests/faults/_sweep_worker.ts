@@ -119,9 +119,13 @@ const base = createAppContext(config, kv);
 const email = observedSender(base.email);
 const ctx = createAppContext(config, kv);
 ctx.email = email;
-ctx.dispatchers = (await import("../../lib/channels/mod.ts")).createDispatchers(
-  { config, kv, email, now: Date.now },
-);
+const dispatchers = (await import("../../lib/channels/mod.ts"))
+  .createDispatchers({ config, kv, email, now: Date.now });
+// Groups of 10: many groups, so a kill always finds work in flight.
+ctx.dispatchers = {
+  ...dispatchers,
+  email: { ...dispatchers.email, maxGroupSize: 10 },
+};
 console.log("ready");
 
 async function busy(): Promise<boolean> {
@@ -140,10 +144,9 @@ async function busy(): Promise<boolean> {
 
 const started = Date.now();
 while (Date.now() - started < maxMs) {
-  // Small pages: many groups, so a kill always finds work in flight.
-  await sweep(ctx, { leaseMs: 1_000, pageSize: 20 }).catch((err) =>
-    console.log(`error ${err}`)
-  );
+  await sweep(ctx, { leaseMs: 1_000, pageSize: 20, concurrency: 1 }).catch((
+    err,
+  ) => console.log(`error ${err}`));
   if (!(await busy())) break;
   await new Promise((r) => setTimeout(r, 100));
 }

@@ -7,12 +7,16 @@
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
+import { claimGroup } from "../../lib/notices/claim.ts";
+import { sendGroup } from "../../lib/notices/dispatch.ts";
+import { buildItems } from "../../lib/notices/items.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { addPushToken } from "../../lib/kv/users.ts";
 import { createPushDispatcher } from "../../lib/channels/push.ts";
 import { ExpoPushTransport } from "../../lib/channels/expo.ts";
 import { startExpoFake } from "../fakes/expo_server.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
+import type { Notification } from "../../lib/types.ts";
 import {
   countKeys,
   getRows,
@@ -22,45 +26,54 @@ import {
   seedAction,
 } from "./_fixtures.ts";
 
-Deno.test("a sweep whose sends outlast its lease renews it: a second sweep meanwhile takes nothing", () =>
+Deno.test("a holder whose lease is too short for a send renews it before sending: a second sweep meanwhile takes nothing", () =>
   withKv(async (kv) => {
     const start = Date.now();
     const seeded = await seedAction(kv, {
       now: start,
       scheduledAt: start + 10 * MINUTE,
-      instances: 6,
+      instances: 4,
       channels: ["email"],
     });
-    const d = recordingDispatchers({ email: 2 });
-    let leaseKeys = 0;
-    const watched = interceptCommits(kv, (key) => {
-      if (key[0] === "notice_group_leases") leaseKeys++;
-      return false; // watch every write, intercept none
-    });
-    // Three groups of two, one at a time, each send taking 300 ms: the last
-    // starts after the first lease (600 ms) would have ended.
-    d.email.beforeAnswer = () => new Promise((r) => setTimeout(r, 300));
-    const first = sweep({ kv: watched.kv, dispatchers: d, now: Date.now }, {
+    const rows = (await Promise.all(
+      seeded.rows.map((r) => kv.get<Notification>(keys.notification(r.id))),
+    )) as Deno.KvEntry<Notification>[];
+    const tally = {
+      claimsLost: 0,
+      processed: 0,
+      failed: 0,
+      voidedStale: 0,
+      deferred: 0,
+    };
+    const held = (await claimGroup(
+      kv,
+      { channel: "email", group: null, rows },
+      { now: Date.now(), leaseMs: 600, tally },
+    ))!;
+    // The holder was slow to get to the send: 200 ms of lease left, less
+    // than one dispatch (250 ms) needs.
+    await new Promise((r) => setTimeout(r, 400));
+    const d = recordingDispatchers();
+    let second: Awaited<ReturnType<typeof sweep>> | null = null;
+    d.email.beforeAnswer = async () => {
+      // The first lease has ended; a second sweep comes round mid-send.
+      await new Promise((r) => setTimeout(r, 250));
+      second = await sweep(
+        { kv, dispatchers: recordingDispatchers(), now: Date.now },
+        { leaseMs: 600 },
+      );
+    };
+    const { items } = await buildItems(kv, held.rows);
+    const itemOf = new Map(items.map((i) => [i.notification.id, i]));
+    const sent = await sendGroup(kv, d, held, itemOf, {
+      timeoutMs: 2_000,
       leaseMs: 600,
-      dispatchTimeoutMs: 250,
-      concurrency: 1,
+      now: Date.now,
     });
-    await new Promise((r) => setTimeout(r, 700));
-    const second = await sweep(
-      { kv, dispatchers: recordingDispatchers(), now: Date.now },
-      { leaseMs: 600 },
-    );
-    const run = await first;
-    assert.equal(second.recovered, 0);
-    assert.equal(second.processed, 0);
-    assert.equal(run.sent + run.retried, 6);
-    // Three leases taken, and renewed before the later sends.
-    assert.ok(leaseKeys >= 5, `lease keys written ${leaseKeys} times`);
-    const ids = d.email.dispatchedIds();
-    assert.equal(new Set(ids).size, ids.length, "a row was sent twice");
-    for (const r of await getRows(kv, seeded.rows.map((r) => r.id))) {
-      assert.notEqual(r.status, "sending");
-    }
+    assert.ok(held.group.value.leaseUntil! > start + 1_000, "lease renewed");
+    assert.equal(second!.recovered, 0);
+    assert.equal(second!.processed, 0);
+    assert.ok(sent.outcomes, "the holder kept its group");
   }));
 
 Deno.test("push: Expo's answer is stored before marking; after a crash the group is finished from it, not sent again", () =>

@@ -178,7 +178,13 @@ Deno.test("recovery after a crash between claim and mark: back to pending when t
     const entries = (await Promise.all(
       seeded.rows.map((r) => kv.get<Notification>(keys.notification(r.id))),
     )) as Deno.KvEntry<Notification>[];
-    const tally = { processed: 0, failed: 0, voidedStale: 0, deferred: 0 };
+    const tally = {
+      claimsLost: 0,
+      processed: 0,
+      failed: 0,
+      voidedStale: 0,
+      deferred: 0,
+    };
     const held = await claimGroup(
       kv,
       { channel: "email", group: null, rows: entries },

@@ -127,7 +127,10 @@ Deno.test("the apply path winning the race: no dispatch, the notice is voided", 
         assert.equal((await applyAt(kv, T0 + 10 * MINUTE)).applied, 1);
       },
     });
-    const run = await sweep({ kv: racing.kv, dispatchers: d, now: () => T0 });
+    // One group at a time: the apply lands before the first claim commits.
+    const run = await sweep({ kv: racing.kv, dispatchers: d, now: () => T0 }, {
+      concurrency: 1,
+    });
     assert.equal(d.email.calls.length + d.mobile_push.calls.length, 0);
     assert.equal(run.sent, 0);
     assert.equal(run.voidedStale, 2);
