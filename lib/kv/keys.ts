@@ -116,6 +116,8 @@ export const keys = {
   cancelledBanner: (instanceId: string) =>
     ["cancelled_banners", instanceId] as const,
   sweepLastRun: () => ["sweep_last_run"] as const,
+  /** When the apply last finished, and its counts (health.ts). */
+  applyLastRun: () => ["apply_last_run"] as const,
 
   // providers
   /** A provider's shared send budget (rate_budget.ts). */
