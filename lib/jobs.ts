@@ -7,6 +7,7 @@ import type { AppContext } from "./context.ts";
 import { applyDue } from "./scheduler/apply.ts";
 import { sweep, type SweepReport } from "./notices/sweep.ts";
 import { checkPushReceipts } from "./channels/mod.ts";
+import { sweepSignInEmails } from "./auth/sign_in_emails.ts";
 import { countDue, recordApplyRun, sweepLagMs } from "./health.ts";
 import {
   failSpan,
@@ -76,8 +77,10 @@ export async function sweepNow(ctx: AppContext): Promise<SweepReport> {
   return report;
 }
 
+/** The notice sweep, then the sign-in emails a request's own process did not get out. */
 export function runSweepJob(ctx: AppContext): Promise<void> {
   return guarded("notice sweep", async () => {
+    const signIn = await sweepSignInEmails(ctx);
     const r = await sweepNow(ctx);
     return {
       processed: r.processed,
@@ -88,6 +91,9 @@ export function runSweepJob(ctx: AppContext): Promise<void> {
       voidedStale: r.voidedStale,
       deferred: r.deferred,
       errors: r.errors,
+      signInSent: signIn.sent,
+      signInRetried: signIn.retried,
+      signInFailed: signIn.failed,
     };
   });
 }
