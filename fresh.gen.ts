@@ -32,13 +32,15 @@ import * as $26 from "./routes/api/instances/[id]/status.ts";
 import * as $27 from "./routes/api/internal/scheduled-action-side-effects.ts";
 import * as $28 from "./routes/api/push-tokens.ts";
 import * as $29 from "./routes/claw/[instanceId].tsx";
-import * as $30 from "./routes/index.tsx";
-import * as $31 from "./routes/login.tsx";
-import * as $32 from "./routes/login/[token].ts";
-import * as $33 from "./routes/logout.ts";
-import * as $34 from "./islands/CancelButton.tsx";
-import * as $35 from "./islands/ScheduleForm.tsx";
-import * as $36 from "./islands/SweepButton.tsx";
+import * as $30 from "./routes/healthz.ts";
+import * as $31 from "./routes/index.tsx";
+import * as $32 from "./routes/login.tsx";
+import * as $33 from "./routes/login/[token].ts";
+import * as $34 from "./routes/logout.ts";
+import * as $35 from "./islands/CancelButton.tsx";
+import * as $36 from "./islands/ScheduleForm.tsx";
+import * as $37 from "./islands/SweepButton.tsx";
+import * as $38 from "./islands/SweepLag.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -74,15 +76,17 @@ const manifest = {
     "./routes/api/internal/scheduled-action-side-effects.ts": $27,
     "./routes/api/push-tokens.ts": $28,
     "./routes/claw/[instanceId].tsx": $29,
-    "./routes/index.tsx": $30,
-    "./routes/login.tsx": $31,
-    "./routes/login/[token].ts": $32,
-    "./routes/logout.ts": $33,
+    "./routes/healthz.ts": $30,
+    "./routes/index.tsx": $31,
+    "./routes/login.tsx": $32,
+    "./routes/login/[token].ts": $33,
+    "./routes/logout.ts": $34,
   },
   islands: {
-    "./islands/CancelButton.tsx": $34,
-    "./islands/ScheduleForm.tsx": $35,
-    "./islands/SweepButton.tsx": $36,
+    "./islands/CancelButton.tsx": $35,
+    "./islands/ScheduleForm.tsx": $36,
+    "./islands/SweepButton.tsx": $37,
+    "./islands/SweepLag.tsx": $38,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -13,7 +13,6 @@ import { installSecurity } from "./lib/security.ts";
 import { seedDemoData } from "./lib/demo_seed.ts";
 import { runApplyJob, runPushReceiptJob, runSweepJob } from "./lib/jobs.ts";
 import { log } from "./lib/log.ts";
-import { listenForJobs } from "./lib/queue.ts";
 
 let resolveReady: (ctx: AppContext) => void;
 const ready = new Promise<AppContext>((r) => resolveReady = r);
@@ -45,7 +44,6 @@ const kv = await openKv(config);
 const ctx = createAppContext(config, kv);
 setAppContext(ctx);
 resolveReady!(ctx);
-listenForJobs(ctx);
 
 if (config.demoSeed) {
   const seeded = await seedDemoData(kv, config.publicUrl);

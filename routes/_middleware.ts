@@ -19,7 +19,7 @@ import { renderErrorPage } from "../components/ErrorPage.tsx";
 import { log } from "../lib/log.ts";
 import type { State } from "../lib/state.ts";
 
-const PUBLIC_PAGES = /^\/(login(\/.*)?)$/;
+const PUBLIC_PAGES = /^\/(login(\/.*)?|healthz)$/;
 const API = /^\/api(\/|$)/;
 
 export async function handler(req: Request, ctx: FreshContext<State>) {

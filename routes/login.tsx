@@ -4,7 +4,10 @@ import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../lib/context.ts";
 import { requestLoginLink } from "../lib/auth/login_links.ts";
-import { enqueueJob } from "../lib/queue.ts";
+import {
+  queueSignInEmail,
+  sendSignInEmailSoon,
+} from "../lib/auth/sign_in_emails.ts";
 import { safeNext } from "../lib/auth/next.ts";
 import { log } from "../lib/log.ts";
 import { readForm } from "../lib/errors.ts";
@@ -50,12 +53,18 @@ export const handler: Handlers<Data, State> = {
         status: 400,
       });
     }
-    const { kv, now } = appContext();
+    const app = appContext();
+    const { kv, now } = app;
     const client = ctx.remoteAddr && "hostname" in ctx.remoteAddr
       ? ctx.remoteAddr.hostname
       : "unknown";
     const outcome = await requestLoginLink(
-      { kv, now, enqueue: (job) => enqueueJob(kv, job) },
+      {
+        kv,
+        now,
+        queue: async (job) =>
+          sendSignInEmailSoon(app, await queueSignInEmail(kv, job, now())),
+      },
       parsed.data,
       client,
       next,

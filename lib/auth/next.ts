@@ -4,7 +4,7 @@
  * Location header value.
  */
 const BASE = "http://next.invalid";
-/** Longer than any address of this app; what the sign-in queue carries. */
+/** Longer than any address of this app; what a sign-in email row carries. */
 export const MAX_NEXT_LENGTH = 2048;
 // deno-lint-ignore no-control-regex
 const SAME_SITE_PATH = /^\/(?![/\\])[^\s\\\x00-\x1f\x7f]*$/;

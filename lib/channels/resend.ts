@@ -55,6 +55,7 @@ export function resendFailure(
     status >= 500 || error.name === "concurrent_idempotent_requests";
   const wait = transient ? retryAfterMs(headers) : undefined;
   const failure: SendFailure = { ok: false, transient, error: error_ };
+  failure.status = status;
   if (error.name === "invalid_idempotent_request") failure.keyInUse = true;
   failure.rateLimit = rateLimitInfo(headers);
   if (wait !== undefined) failure.retryAfterMs = wait;

@@ -40,6 +40,8 @@ export type SendFailure = {
   keyInUse?: boolean;
   /** What the answer's rate-limit headers said. */
   rateLimit?: RateLimitInfo;
+  /** The provider's HTTP status, when it answered (429: too many requests). */
+  status?: number | null;
 };
 export type SendResult =
   | {

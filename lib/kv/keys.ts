@@ -38,6 +38,12 @@ export const keys = {
   loginToken: (tokenHash: string) => ["login_tokens", tokenHash] as const,
   rateLimit: (scope: string, subject: string, window: number) =>
     ["rate_limits", scope, subject, window] as const,
+  /** A sign-in email to send (sign_in_emails.ts); only the link's hash is ever stored. */
+  signInEmail: (id: string) => ["sign_in_emails", id] as const,
+  /** Sign-in email rows by the time someone should look at them next (due, or lease end). */
+  signInEmailDue: (dueAtMs: number, id: string) =>
+    ["sign_in_emails_due", dueAtMs, id] as const,
+  signInEmailsDue: () => ["sign_in_emails_due"] as const,
 
   // embedded outbox (email and push when no provider is configured)
   outboxMessage: (id: string) => ["outbox", id] as const,
@@ -116,6 +122,8 @@ export const keys = {
   cancelledBanner: (instanceId: string) =>
     ["cancelled_banners", instanceId] as const,
   sweepLastRun: () => ["sweep_last_run"] as const,
+  /** When the apply last finished, and its counts (health.ts). */
+  applyLastRun: () => ["apply_last_run"] as const,
 
   // providers
   /** A provider's shared send budget (rate_budget.ts). */

@@ -20,6 +20,7 @@ import { commitFinalFailures, type FinalFailure } from "./finalize.ts";
 import { handBack } from "./hand_back.ts";
 import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
 import type { Channel, NoticeGroup, Notification } from "../types.ts";
+import { recordClaimsLost, recordNoticeRows } from "../telemetry.ts";
 
 const MAX_CHECKS = 100;
 const CLAIM_ROUNDS = 3;
@@ -114,7 +115,10 @@ export async function claimGroup(
       putGroup(kv.atomic().check(plan.group!), plan.group!.value, next)
     ).catch(() => null);
     // Another sweep took it first.
-    if (!res?.ok) return null;
+    if (!res?.ok) {
+      recordClaimsLost(plan.rows.length);
+      return null;
+    }
     group = {
       key: plan.group.key,
       value: next,
@@ -162,6 +166,7 @@ export async function claimGroup(
         return op;
       }).catch(() => null);
       if (!res?.ok) {
+        recordClaimsLost(part.length);
         lost.push(...part);
         o.tally.claimsLost += part.length;
         continue;
@@ -254,10 +259,17 @@ async function judge(
     } else if (verdict.kind === "orphan") orphaned.push(entry);
     else o.tally.deferred++;
   }
-  o.tally.voidedStale += await commitFinalFailures(kv, voided, o.now);
+  const voidedNow = await commitFinalFailures(kv, voided, o.now);
+  o.tally.voidedStale += voidedNow;
   const abandoned = await abandonedOrphans(kv, orphaned, o.now);
   o.tally.deferred += orphaned.length - abandoned.length;
   const orphans = await commitFinalFailures(kv, abandoned, o.now);
+  // One claim is one channel's rows.
+  const channel = rows[0]?.value.channel;
+  if (channel) {
+    recordNoticeRows(channel, "voided", voidedNow);
+    recordNoticeRows(channel, "failed", orphans);
+  }
   o.tally.failed += orphans;
   o.tally.processed += orphans;
   return candidates;

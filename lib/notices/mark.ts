@@ -12,6 +12,7 @@ import { parentCancelled } from "./parents.ts";
 import { getManyById, getManyChunked } from "../kv/read.ts";
 import { afterOutcome, putRow } from "./row_moves.ts";
 import { heldBy, keepsMembers, openIn, putGroup, released } from "./groups.ts";
+import { recordSettled } from "../telemetry.ts";
 import type {
   DispatchOutcome,
   NoticeGroup,
@@ -107,6 +108,7 @@ export async function settleGroup(
     }
   }
   if (counts.unmarked === 0 && !closed) await closeGroup(kv, group, now);
+  recordSettled(group.value.channel, counts);
   return counts;
 }
 

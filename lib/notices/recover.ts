@@ -12,6 +12,7 @@ import { handBack } from "./hand_back.ts";
 import { heldBy } from "./groups.ts";
 import { type Mark, settleGroup } from "./mark.ts";
 import type { NoticeGroup, Notification } from "../types.ts";
+import { recordNoticeRows } from "../telemetry.ts";
 
 const PAGE = 100;
 
@@ -99,4 +100,6 @@ async function recoverGroup(
   });
   counts.recovered += r.recovered;
   counts.failed += r.failed;
+  recordNoticeRows(g.channel, "recovered", r.recovered);
+  recordNoticeRows(g.channel, "failed", r.failed);
 }

@@ -22,6 +22,7 @@ import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
 import { getManyById, getManyChunked } from "../kv/read.ts";
 import type { Dispatchers, NoticeItem } from "../channels/types.ts";
 import type { Channel, NoticeGroup, Notification, SweepRun } from "../types.ts";
+import { recordNoticeRows } from "../telemetry.ts";
 
 export type SweepLog = (
   message: string,
@@ -366,5 +367,12 @@ async function failDamagedRow(
     op.delete(dueKey);
     return op;
   });
+  if (res.ok) recordNoticeRows(damagedChannel(raw), "failed", 1);
   return res.ok;
+}
+
+/** A damaged row's channel, when it still names one. */
+function damagedChannel(raw: unknown): string {
+  const c = (raw as { channel?: unknown } | null)?.channel;
+  return c === "email" || c === "webapp" || c === "mobile_push" ? c : "unknown";
 }

@@ -77,6 +77,27 @@ Deno.test("config: one error names every bad value", () => {
   assert.equal(err.problems.length, 6);
 });
 
+Deno.test("config: health limits have defaults and bounds", () => {
+  const d = parseConfig({});
+  assert.equal(d.healthMaxSweepLagSeconds, 300);
+  assert.equal(d.healthMaxSweepAgeSeconds, 180);
+  const c = parseConfig({
+    HEALTH_MAX_SWEEP_LAG_SECONDS: "900",
+    HEALTH_MAX_SWEEP_AGE_SECONDS: "600",
+  });
+  assert.equal(c.healthMaxSweepLagSeconds, 900);
+  assert.equal(c.healthMaxSweepAgeSeconds, 600);
+  // Below one cron period, a healthy app would fail between two sweeps.
+  assert.throws(
+    () => parseConfig({ HEALTH_MAX_SWEEP_AGE_SECONDS: "30" }),
+    /HEALTH_MAX_SWEEP_AGE_SECONDS: expected a whole number from 60/,
+  );
+  assert.throws(
+    () => parseConfig({ HEALTH_MAX_SWEEP_LAG_SECONDS: "soon" }),
+    /HEALTH_MAX_SWEEP_LAG_SECONDS/,
+  );
+});
+
 Deno.test("config: dependent settings are required together", () => {
   assert.throws(
     () => parseConfig({ CONTROLLER_URL: "http://127.0.0.1:1" }),

@@ -12,7 +12,7 @@ import { createSession, SESSION_COOKIE } from "../../lib/auth/sessions.ts";
 import { putUser } from "../../lib/kv/users.ts";
 import { newId } from "../../lib/ids.ts";
 import { setQuietLogs } from "../../lib/log.ts";
-import { listenForJobs, whenQueueIdle } from "../../lib/queue.ts";
+import { whenSignInEmailsSent } from "../../lib/auth/sign_in_emails.ts";
 import type { User } from "../../lib/types.ts";
 import { withServer } from "./server.ts";
 
@@ -43,7 +43,7 @@ export interface TestApp {
    * to that origin for the duration (the origin every change must come from).
    */
   serve<T>(fn: (origin: string) => Promise<T>): Promise<T>;
-  /** Resolves once the jobs the app queued (sign-in emails) are handled. */
+  /** Resolves once the sign-in emails the app's requests started sending are sent. */
   queueIdle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -64,7 +64,6 @@ export async function createTestApp(
     ...opts.context,
   };
   setAppContext(ctx);
-  const listening = listenForJobs(ctx);
   const handler = await createHandler(manifest, { setup: installSecurity });
   const info = {
     remoteAddr: {
@@ -117,12 +116,11 @@ export async function createTestApp(
           ctx.config = before;
         }
       }),
-    queueIdle: () => whenQueueIdle(),
+    queueIdle: () => whenSignInEmailsSent(),
     async close() {
-      await whenQueueIdle();
+      await whenSignInEmailsSent();
       setAppContext(null);
       kv.close();
-      await listening;
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   NoticeSummary,
 } from "../../../components/ActionLabel.tsx";
 import SweepButton from "../../../islands/SweepButton.tsx";
+import SweepLag from "../../../islands/SweepLag.tsx";
 
 interface Data {
   page: Page<ActionSummary>;
@@ -47,6 +48,7 @@ export default function Actions({ data }: PageProps<Data>) {
         <a class="button" href="/admin/actions/new">Schedule an action</a>
       </div>
       <SweepButton lastRun={data.lastRun} />
+      <SweepLag />
       {data.page.items.length === 0
         ? <p>Nothing has been scheduled yet.</p>
         : (
