@@ -11,6 +11,11 @@ import {
   spacingMs,
 } from "../../lib/channels/rate_budget.ts";
 import { withKv } from "../helpers/kv.ts";
+import { startResendFake } from "../fakes/resend_server.ts";
+import {
+  RateLimitedEmailSender,
+  ResendEmailSender,
+} from "../../lib/channels/resend.ts";
 
 Deno.test("rate budget: the standard headers are read, bad values ignored", () => {
   assert.deepEqual(
@@ -59,4 +64,29 @@ Deno.test("rate budget in KV: calls are spaced; the provider's lower limit wins;
     const b = Date.now();
     await other.take();
     assert.ok(Date.now() - b >= 250);
+  }));
+
+Deno.test("a call that waited past its notAfter for the rate is not sent, and says so", () =>
+  withKv(async (kv) => {
+    const fake = await startResendFake();
+    try {
+      const budget = new KvRateBudget(kv, "late", 5);
+      const sender = new RateLimitedEmailSender(
+        new ResendEmailSender(fake.apiKey, "n@example.com", fake.url),
+        budget,
+      );
+      await budget.pause(300);
+      const res = await sender.send({
+        to: "a@example.test",
+        subject: "s",
+        html: "h",
+        text: "t",
+      }, { notAfter: Date.now() + 100 });
+      assert.equal(res.ok, false);
+      assert.equal(!res.ok && res.uncertain, undefined);
+      assert.match(!res.ok ? res.error : "", /action time came/);
+      assert.equal(fake.requests.length, 0);
+    } finally {
+      await fake.close();
+    }
   }));
