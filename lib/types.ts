@@ -162,6 +162,8 @@ export interface Notification {
   claimedAt: string | null;
   sentAt: string | null;
   error: string | null;
+  /** What the channel said of a sent row (e.g. "no registered devices: 0 deliveries"). */
+  detail?: string | null;
   /**
    * An earlier attempt may have reached the user (it timed out, crashed or
    * met a server error). Cancelling such a row queues its cancellation.
