@@ -102,7 +102,10 @@ function dispatchersFor(kv: Deno.Kv, s: StandIns, rate: number) {
   );
 }
 
-/** Sweeps until every row is final; returns the seconds and the sweeps it took. */
+/**
+ * Sweeps until every row is final, waiting for retries to come due; returns
+ * the seconds, the sweeps that did something, and the rows retried.
+ */
 async function drain(
   kv: Deno.Kv,
   dispatchers: Dispatchers,
@@ -110,11 +113,26 @@ async function drain(
 ) {
   const started = performance.now();
   let sweeps = 0;
-  while ((await openRows(kv)) > 0 && sweeps < 20) {
-    await sweep({ kv, dispatchers, now: Date.now }, opts);
-    sweeps++;
+  let retried = 0;
+  for (let i = 0; i < 50 && (await openRows(kv)) > 0; i++) {
+    const run = await sweep({ kv, dispatchers, now: Date.now }, opts);
+    retried += run.retried;
+    if (run.processed > 0) {
+      sweeps++;
+      continue;
+    }
+    // Nothing due now: wait for the earliest retry (or a lease) to come round.
+    let next = Date.now() + 1_000;
+    for await (
+      const e of kv.list({ prefix: keys.notificationsDue() }, { limit: 1 })
+    ) {
+      next = Math.max(Date.now(), e.key[1] as number);
+    }
+    await new Promise((r) =>
+      setTimeout(r, Math.min(next - Date.now() + 10, 70_000))
+    );
   }
-  return { seconds: (performance.now() - started) / 1000, sweeps };
+  return { seconds: (performance.now() - started) / 1000, sweeps, retried };
 }
 
 /** A fleet of `FLEET` owners scheduled with a notice on every channel, its window open now. */
@@ -201,7 +219,7 @@ if (wanted("fleetDrain") || wanted("schedule10k")) {
         if (!res.ok) throw new Error(`the sign-in email failed: ${res.error}`);
         return (performance.now() - t) / 1000;
       })();
-      const { seconds, sweeps } = await drain(
+      const { seconds, sweeps, retried } = await drain(
         kv,
         dispatchersFor(kv, s, PROVIDER_RATE),
       );
@@ -219,6 +237,7 @@ if (wanted("fleetDrain") || wanted("schedule10k")) {
         ratio: round(ratio, 0),
         rejected429: stats.rejected429,
         sweeps,
+        retried,
         emailsPerSecond: round(stats.delivered / seconds, 1),
         providerRequests: stats.requests,
         signInDuringDrainSeconds: round(signInSeconds),
