@@ -11,30 +11,12 @@ import type {
   SendResult,
 } from "./types.ts";
 import { rateLimitInfo, type SendBudget } from "./rate_budget.ts";
+import { retryAfterMs } from "../http.ts";
 
 export interface ResendError {
   name?: string;
   message?: string;
   statusCode?: number | null;
-}
-
-/** Reads `retry-after` (seconds or an HTTP date), else `ratelimit-reset` (seconds), as milliseconds. */
-export function retryAfterMs(
-  headers: Record<string, string> | null | undefined,
-  now = Date.now(),
-): number | undefined {
-  const retryAfter = headers?.["retry-after"];
-  if (retryAfter) {
-    const s = Number(retryAfter);
-    if (Number.isFinite(s) && s >= 0) return Math.ceil(s * 1000);
-    const at = Date.parse(retryAfter);
-    if (Number.isFinite(at)) return Math.max(0, at - now);
-  }
-  const reset = Number(headers?.["ratelimit-reset"]);
-  if (headers?.["ratelimit-reset"] && Number.isFinite(reset) && reset >= 0) {
-    return Math.ceil(reset * 1000);
-  }
-  return undefined;
 }
 
 /**

@@ -24,6 +24,7 @@ import type {
   NoticeItem,
 } from "./types.ts";
 import { NO_EMAIL_ADDRESS, prepareEmail } from "./email.ts";
+import { retryAfterMs, upstreamErrorText } from "../http.ts";
 
 export const SIDE_EFFECTS_PATH = "/api/internal/scheduled-action-side-effects";
 
@@ -233,17 +234,6 @@ function routeUrl(base: string): string {
   return u.endsWith(SIDE_EFFECTS_PATH) ? u : u + SIDE_EFFECTS_PATH;
 }
 
-async function errorText(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    const body = JSON.parse(text);
-    if (typeof body?.error === "string") return body.error;
-  } catch {
-    // not JSON: the text itself is the best description
-  }
-  return text.slice(0, 300) || res.statusText;
-}
-
 /**
  * The email channel when another deployment sends: one request per row, a
  * few at a time. 4xx answers fail the row (the route refused it for good);
@@ -301,13 +291,13 @@ export function createSideEffectsEmailDispatcher(
       await res.body?.cancel();
       return { status: "sent" };
     }
-    const error = `side-effects route ${res.status}: ${await errorText(res)}`;
+    const error = `side-effects route ${res.status}: ${await upstreamErrorText(
+      res,
+    )}`;
     if (res.status === 408 || res.status === 429 || res.status >= 500) {
       const retry: DispatchOutcome = { status: "retry", error };
-      const after = Number(res.headers.get("retry-after"));
-      if (Number.isFinite(after) && after > 0) {
-        retry.retryAfterMs = after * 1000;
-      }
+      const after = retryAfterMs(res.headers);
+      if (after !== undefined && after > 0) retry.retryAfterMs = after;
       if (res.status !== 429) retry.uncertain = true;
       return retry;
     }
