@@ -25,6 +25,7 @@ import type {
 } from "./types.ts";
 import { NO_EMAIL_ADDRESS, prepareEmail } from "./email.ts";
 import { retryAfterMs, upstreamErrorText } from "../http.ts";
+import { forEachLimited } from "../scheduler/commits.ts";
 
 export const SIDE_EFFECTS_PATH = "/api/internal/scheduled-action-side-effects";
 
@@ -308,18 +309,13 @@ export function createSideEffectsEmailDispatcher(
     maxGroupSize: 100,
     async dispatch(items, { claimId, signal }) {
       const outcomes: DispatchOutcome[] = new Array(items.length);
-      let next = 0;
-      const worker = async () => {
-        while (next < items.length) {
-          const i = next++;
-          outcomes[i] = await one(items[i], claimId, signal);
-        }
-      };
-      await Promise.all(
-        Array.from(
-          { length: Math.min(deps.concurrency ?? 4, items.length) },
-          worker,
-        ),
+      // one() never throws: every failure is an outcome.
+      await forEachLimited(
+        items.map((item, i) => ({ item, i })),
+        deps.concurrency ?? 4,
+        async ({ item, i }) => {
+          outcomes[i] = await one(item, claimId, signal);
+        },
       );
       return outcomes;
     },
