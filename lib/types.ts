@@ -74,6 +74,16 @@ export interface ScheduledAction extends NotifySettings {
   cancelledAt: string | null;
 }
 
+/** The action can still run: scheduled, or running now. */
+export function isActionOpen(a: Pick<ScheduledAction, "status">): boolean {
+  return a.status === "scheduled" || a.status === "running";
+}
+
+/** The stage can still run: pending, or running now. */
+export function isStageLive(s: Pick<Stage, "status">): boolean {
+  return s.status === "pending" || s.status === "running";
+}
+
 /** Counters live in their own KV `sum` keys, never in the action record. */
 export interface ActionCounters {
   total: number;

@@ -7,6 +7,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { isActionVisible, type PendingTargetLock } from "../kv/actions.ts";
+import { isActionOpen, isStageLive } from "../types.ts";
 import { noticeDueAt } from "./rows.ts";
 import type { CancelledBanner } from "./rows.ts";
 import type {
@@ -70,9 +71,7 @@ export async function getBannerStatus(
     keys.action(c?.actionId ?? "-"),
     keys.target(c?.targetId ?? "-"),
   ]);
-  const live = isActionVisible(action) &&
-    (action.value.status === "scheduled" ||
-      action.value.status === "running") &&
+  const live = isActionVisible(action) && isActionOpen(action.value) &&
     target.value?.status === "pending" &&
     target.value.instanceId === instanceId && webapp.value !== null;
 
@@ -89,7 +88,7 @@ export async function getBannerStatus(
   let scheduledAction: BannerAction | null = null;
   if (
     live && stage.value &&
-    (stage.value.status === "pending" || stage.value.status === "running") &&
+    isStageLive(stage.value) &&
     row.value !== null && row.value.status !== "failed" &&
     now >= noticeDueAt(action.value!, stage.value)
   ) {

@@ -10,6 +10,7 @@ import {
   CANCELLED_AFTER_UNCERTAIN_DELIVERY,
   CANCELLED_BEFORE_DISPATCH,
 } from "./rows.ts";
+import { isActionOpen, isStageLive } from "../types.ts";
 import type {
   ActionType,
   Notification,
@@ -50,8 +51,7 @@ export function noticeMayFire(
   stage: Stage,
   target: Target,
 ): boolean {
-  return (action.status === "scheduled" || action.status === "running") &&
-    (stage.status === "pending" || stage.status === "running") &&
+  return isActionOpen(action) && isStageLive(stage) &&
     target.status === "pending";
 }
 
