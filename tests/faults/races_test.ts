@@ -145,10 +145,10 @@ Deno.test("the apply racing the sweep over 300 targets: no warning after the app
         scheduledAt,
         leadHours: 1,
       });
-      // A batch arriving in the last 300 ms before the action time is
+      // A batch arriving in the last 800 ms before the action time is
       // answered only well after it: in flight when the apply comes round.
       fake.latencyFor = (at) =>
-        at >= scheduledAt - 300 ? scheduledAt + 600 - at : 200;
+        at >= scheduledAt - 800 ? scheduledAt + 600 - at : 200;
       const dispatchers = emailDispatchers(kv, fake);
       const sweeping = drain(kv, dispatchers, {
         pageSize: 20,
