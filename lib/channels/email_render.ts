@@ -2,7 +2,13 @@
 import { renderToString } from "preact-render-to-string";
 import { h } from "preact";
 import type { EmailMessage, NoticeItem } from "./types.ts";
-import { formatInZone, formatUtc, greetingName } from "../format.ts";
+import {
+  formatDateTime,
+  formatTime,
+  greetingName,
+  isUtcZone,
+  zoneOrUtc,
+} from "../format.ts";
 import type { ScheduledActionEmailProps } from "../../components/email/props.ts";
 import {
   RESTART_NOTICE_SUBJECT,
@@ -72,17 +78,26 @@ export function emailProps(
 ): ScheduledActionEmailProps {
   const { notification, user, instance, action, stage, target } = item;
   const isVersion = action.actionType === "version_change";
+  const zone = zoneOrUtc(user.timeZone);
+  const sourceVersion = item.sourceOpenclawVersion?.trim();
   return {
     greetingName: greetingName(user.name),
     instanceName: instance?.name?.trim() || notification.instanceId,
-    whenUtc: formatUtc(stage.scheduledAt),
-    whenLocal: formatInZone(stage.scheduledAt, user.timeZone),
+    when: formatDateTime(stage.scheduledAt, zone),
+    whenUtc: isUtcZone(zone) ? null : formatTime(stage.scheduledAt, "UTC"),
     workspaceUrl: workspaceUrl(publicUrl, notification.instanceId),
     adminMessage: notification.kind === "notice" ? action.noticeBody : null,
     targetImageTag: isVersion
       ? (target.targetImageTag || action.imageTag)
       : null,
     openclawVersion: isVersion ? item.targetOpenclawVersion : null,
+    fromVersion: !isVersion
+      ? null
+      : sourceVersion
+      ? `OpenClaw ${sourceVersion}`
+      : target.sourceImageTag
+      ? `image tag ${target.sourceImageTag}`
+      : null,
   };
 }
 
