@@ -50,3 +50,13 @@ export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
 });
 
 export type ScheduleInput = z.output<typeof ScheduleInputSchema>;
+
+/**
+ * Options beside the schedule body (same JSON object): `skipPending` leaves
+ * out instances another action holds instead of answering 409; the preview
+ * also takes whose view to render.
+ */
+export const ScheduleOptionsSchema = z.object({
+  skipPending: z.boolean().default(false),
+  sampleOwnerId: z.string().trim().max(128).nullish(),
+});
