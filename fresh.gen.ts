@@ -27,18 +27,21 @@ import * as $21 from "./routes/api/admin/scheduled-actions/[id].ts";
 import * as $22 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
 import * as $23 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
 import * as $24 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $25 from "./routes/api/admin/users/[id].ts";
-import * as $26 from "./routes/api/instances/[id]/status.ts";
-import * as $27 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $28 from "./routes/api/push-tokens.ts";
-import * as $29 from "./routes/claw/[instanceId].tsx";
-import * as $30 from "./routes/index.tsx";
-import * as $31 from "./routes/login.tsx";
-import * as $32 from "./routes/login/[token].ts";
-import * as $33 from "./routes/logout.ts";
-import * as $34 from "./islands/CancelButton.tsx";
-import * as $35 from "./islands/ScheduleForm.tsx";
-import * as $36 from "./islands/SweepButton.tsx";
+import * as $25 from "./routes/api/admin/scheduled-actions/preview.ts";
+import * as $26 from "./routes/api/admin/users/[id].ts";
+import * as $27 from "./routes/api/instances/[id]/status.ts";
+import * as $28 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $29 from "./routes/api/push-tokens.ts";
+import * as $30 from "./routes/claw/[instanceId].tsx";
+import * as $31 from "./routes/index.tsx";
+import * as $32 from "./routes/login.tsx";
+import * as $33 from "./routes/login/[token].ts";
+import * as $34 from "./routes/logout.ts";
+import * as $35 from "./islands/CancelButton.tsx";
+import * as $36 from "./islands/LocalTimes.tsx";
+import * as $37 from "./islands/ScheduleForm.tsx";
+import * as $38 from "./islands/SweepButton.tsx";
+import * as $39 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -69,20 +72,23 @@ const manifest = {
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
       $23,
     "./routes/api/admin/scheduled-actions/index.ts": $24,
-    "./routes/api/admin/users/[id].ts": $25,
-    "./routes/api/instances/[id]/status.ts": $26,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $27,
-    "./routes/api/push-tokens.ts": $28,
-    "./routes/claw/[instanceId].tsx": $29,
-    "./routes/index.tsx": $30,
-    "./routes/login.tsx": $31,
-    "./routes/login/[token].ts": $32,
-    "./routes/logout.ts": $33,
+    "./routes/api/admin/scheduled-actions/preview.ts": $25,
+    "./routes/api/admin/users/[id].ts": $26,
+    "./routes/api/instances/[id]/status.ts": $27,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $28,
+    "./routes/api/push-tokens.ts": $29,
+    "./routes/claw/[instanceId].tsx": $30,
+    "./routes/index.tsx": $31,
+    "./routes/login.tsx": $32,
+    "./routes/login/[token].ts": $33,
+    "./routes/logout.ts": $34,
   },
   islands: {
-    "./islands/CancelButton.tsx": $34,
-    "./islands/ScheduleForm.tsx": $35,
-    "./islands/SweepButton.tsx": $36,
+    "./islands/CancelButton.tsx": $35,
+    "./islands/LocalTimes.tsx": $36,
+    "./islands/ScheduleForm.tsx": $37,
+    "./islands/SweepButton.tsx": $38,
+    "./islands/WorkspaceBanner.tsx": $39,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -11,14 +11,16 @@ import {
   type BannerStatus,
   getBannerStatus,
 } from "../../lib/notices/banner.ts";
-import { Banner } from "../../components/Banner.tsx";
+import WorkspaceBanner from "../../islands/WorkspaceBanner.tsx";
 import { StatusPill } from "../../components/StatusPill.tsx";
+import { LocalTime } from "../../components/LocalTime.tsx";
 
 interface Data {
   instance: Instance;
   openclawVersion: string | null;
   status: BannerStatus;
   timeZone: string | null;
+  now: number;
 }
 
 export const handler: Handlers<Data, State> = {
@@ -39,6 +41,7 @@ export const handler: Handlers<Data, State> = {
       openclawVersion: entry?.openclawVersion ?? null,
       status,
       timeZone: ctx.state.user.timeZone,
+      now: now(),
     });
   },
 };
@@ -50,10 +53,12 @@ export default function Workspace({ data }: PageProps<Data>) {
       <Head>
         <title>{`${instance.name} · KiloClaw`}</title>
       </Head>
-      <Banner
-        scheduled={data.status.scheduledAction}
-        cancelled={data.status.cancelledAction ?? null}
+      <WorkspaceBanner
+        instanceId={instance.id}
+        name={instance.name}
+        status={data.status}
         timeZone={data.timeZone}
+        now={data.now}
       />
       <div class="page-head">
         <h1>{instance.name}</h1>
@@ -76,7 +81,13 @@ export default function Workspace({ data }: PageProps<Data>) {
         <dt>Last restart</dt>
         <dd>
           {instance.lastRestartAt
-            ? new Date(instance.lastRestartAt).toUTCString()
+            ? (
+              <LocalTime
+                at={instance.lastRestartAt}
+                timeZone={data.timeZone}
+                now={data.now}
+              />
+            )
             : "Never"}
         </dd>
       </dl>

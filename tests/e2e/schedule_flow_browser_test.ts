@@ -110,12 +110,12 @@ Deno.test({
         const banner = ownerPage.locator(".banner");
         assert.match(
           await banner.innerText(),
-          /will restart at .* UTC \(.*Europe\/Stockholm\)/,
+          /Your bot Maya's support bot will restart at .* \(in .*\)/,
         );
         await ownerPage.goto(`${origin}/`);
         assert.match(
           await ownerPage.locator(".card-note").innerText(),
-          /^Restart at .* UTC/,
+          /^Restart at .*\(in .*\)/,
         );
         await ownerPage.goto(`${origin}/claw/${instanceId}`);
 
