@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { CHANNELS } from "../types.ts";
 import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
+import { parseOrThrow, readJson } from "../errors.ts";
 
 export const MAX_TARGETS = 10_000;
 
@@ -60,3 +61,17 @@ export const ScheduleOptionsSchema = z.object({
   skipPending: z.boolean().default(false),
   sampleOwnerId: z.string().trim().max(128).nullish(),
 });
+
+/** The optional body of the cancel endpoints: `{reason?}`. */
+export const CancelBodySchema = z.object({
+  reason: z.string().trim().max(256).nullish().transform((v) => v || null),
+});
+
+/** A cancel may come with no body at all (the reason is optional). */
+export async function readCancelReason(req: Request): Promise<string | null> {
+  if (!req.body || !req.headers.get("content-type")) {
+    await req.body?.cancel();
+    return null;
+  }
+  return parseOrThrow(CancelBodySchema, await readJson(req)).reason;
+}

@@ -1,9 +1,19 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../../lib/context.ts";
-import { cancelAction } from "../../../../../lib/scheduler/cancel.ts";
+import type { State } from "../../../../../lib/state.ts";
+import { cancelActionBy } from "../../../../../lib/scheduler/cancellations.ts";
+import { readCancelReason } from "../../../../../lib/scheduler/schemas.ts";
 
-export const handler: Handlers = {
-  async POST(_req, ctx) {
-    return Response.json(await cancelAction(appContext(), ctx.params.id));
+export const handler: Handlers<unknown, State> = {
+  async POST(req, ctx) {
+    const reason = await readCancelReason(req);
+    return Response.json(
+      await cancelActionBy(
+        appContext(),
+        ctx.params.id,
+        ctx.state.user!,
+        reason,
+      ),
+    );
   },
 };

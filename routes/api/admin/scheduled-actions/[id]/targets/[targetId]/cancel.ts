@@ -1,11 +1,20 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../../../../lib/context.ts";
-import { cancelTarget } from "../../../../../../../lib/scheduler/cancel.ts";
+import type { State } from "../../../../../../../lib/state.ts";
+import { cancelTargetBy } from "../../../../../../../lib/scheduler/cancellations.ts";
+import { readCancelReason } from "../../../../../../../lib/scheduler/schemas.ts";
 
-export const handler: Handlers = {
-  async POST(_req, ctx) {
+export const handler: Handlers<unknown, State> = {
+  async POST(req, ctx) {
+    const reason = await readCancelReason(req);
     return Response.json(
-      await cancelTarget(appContext(), ctx.params.id, ctx.params.targetId),
+      await cancelTargetBy(
+        appContext(),
+        ctx.params.id,
+        ctx.params.targetId,
+        ctx.state.user!,
+        reason,
+      ),
     );
   },
 };
