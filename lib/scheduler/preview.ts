@@ -10,10 +10,9 @@ import { keys } from "../kv/keys.ts";
 import { listCatalog } from "../kv/catalog.ts";
 import { renderNoticeEmail } from "../channels/email_render.ts";
 import { pushTexts } from "../channels/push_texts.ts";
-import type { EmailMessage, NoticeItem } from "../channels/types.ts";
+import type { NoticeItem } from "../channels/types.ts";
 import { HOUR_MS } from "../notices/rows.ts";
 import type {
-  BannerStatus,
   Channel,
   Instance,
   ScheduledAction,
@@ -23,12 +22,28 @@ import type {
 } from "../types.ts";
 import { actionLabel } from "../../components/ActionLabel.tsx";
 import type { ScheduleInput } from "./schemas.ts";
+import type {
+  InstanceRef,
+  LeftOutGroup,
+  OwnerRef,
+  PendingRef,
+  PreviewSample,
+  SchedulePreview,
+} from "./preview_model.ts";
+
+export type {
+  InstanceRef,
+  LeftOutGroup,
+  OwnerRef,
+  PendingRef,
+  PreviewSample,
+  SchedulePreview,
+};
 import {
   checkImageTag,
   checkScheduledAt,
   type HeldInstance,
   type ScheduleDeps,
-  type ScheduleWarning,
   scheduleWarnings,
   selectTargets,
   type TargetSelection,
@@ -38,80 +53,6 @@ import {
 const NAMED = 50;
 /** How many affected owners the review offers to preview as. */
 const OWNER_CHOICES = 200;
-
-export interface InstanceRef {
-  id: string;
-  name: string;
-  owner: string;
-}
-
-export interface LeftOutGroup {
-  count: number;
-  items: InstanceRef[];
-}
-
-export interface PendingRef extends InstanceRef {
-  actionId: string;
-  /** "Restart", "Version change → 2026.11.2" */
-  actionLabel: string;
-  scheduledAt: string | null;
-}
-
-export interface OwnerRef {
-  id: string;
-  label: string;
-  timeZone: string | null;
-  devices: number;
-}
-
-export interface PreviewSample {
-  owner: OwnerRef;
-  instance: { id: string; name: string };
-  /** Present when email is a chosen channel. */
-  email: Pick<EmailMessage, "to" | "subject" | "html" | "text"> | null;
-  /** Present when push is a chosen channel; `devices: 0` means this owner gets none. */
-  push: { title: string; body: string; devices: number } | null;
-  /** Present when the banner is a chosen channel: what the workspace shows. */
-  banner: { status: BannerStatus; timeZone: string | null } | null;
-}
-
-export interface SchedulePreview {
-  /** Scheduling this exact request now would succeed. */
-  ready: boolean;
-  /** Why it would not, each naming the field at fault. */
-  problems: Issue[];
-  actionType: ScheduleInput["actionType"];
-  targetImageTag: string | null;
-  targetOpenclawVersion: string | null;
-  scheduledAt: string | null;
-  notice: {
-    channels: Channel[];
-    leadHours: number;
-    /** When the notices become due: the action's time less the lead. */
-    at: string;
-    /** The lead is longer than the time left: they go out with the next sweep. */
-    atOnce: boolean;
-  } | null;
-  /** Instances asked for (or named by the selector). */
-  requested: number;
-  affected: { instances: number; owners: number };
-  leftOut: {
-    destroyed: LeftOutGroup;
-    pinned: LeftOutGroup;
-    alreadyOnTag: LeftOutGroup;
-    pending: { count: number; items: PendingRef[] };
-  };
-  /** The pending ones are left out (rather than making the schedule a 409). */
-  skipPending: boolean;
-  /** Affected owners to preview as (the first OWNER_CHOICES, by name). */
-  owners: OwnerRef[];
-  /** Owners whose push would reach no device. */
-  ownersWithoutDevice: number;
-  sample: PreviewSample | null;
-  warnings: ScheduleWarning[];
-  /** Changes whenever anything this preview shows would change: the form checks it before committing. */
-  fingerprint: string;
-}
 
 export interface PreviewOptions {
   skipPending?: boolean;

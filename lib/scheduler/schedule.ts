@@ -57,11 +57,8 @@ export interface ScheduleOptions {
   skipPending?: boolean;
 }
 
-/** Something worth the admin's attention that does not stop the schedule. */
-export interface ScheduleWarning {
-  code: "notice_at_once" | "notice_never" | "no_device";
-  message: string;
-}
+import type { ScheduleWarning } from "./preview_model.ts";
+export type { ScheduleWarning };
 
 export interface ScheduleResult {
   id: string;
