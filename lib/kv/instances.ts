@@ -154,24 +154,27 @@ export interface InstancePage {
   pages: number;
 }
 
-/**
- * The admin table: every instance whose name, id, owner (id, email, name) or
- * tag contains `query`, sorted by name, one page at a time.
- */
-export async function searchInstances(
+/** The admin list's filters: text in name, id, owner or tag; exact tag, owner and status. */
+export interface InstanceFilter {
+  query?: string;
+  /** Current or pinned image tag. */
+  tag?: string;
+  ownerId?: string;
+  status?: InstanceStatus | "";
+  ownerLabel?: (ownerId: string) => string;
+}
+
+async function filterInstances(
   kv: Deno.Kv,
-  opts: {
-    query?: string;
-    page?: number;
-    pageSize?: number;
-    ownerLabel?: (ownerId: string) => string;
-  },
-): Promise<InstancePage> {
-  const q = (opts.query ?? "").trim().toLowerCase();
-  const pageSize = opts.pageSize ?? 25;
+  f: InstanceFilter,
+): Promise<Instance[]> {
+  const q = (f.query ?? "").trim().toLowerCase();
   const all: Instance[] = [];
   for await (const e of kv.list<Instance>({ prefix: keys.instances() })) {
     const i = e.value;
+    if (f.tag && i.imageTag !== f.tag && i.pinnedImageTag !== f.tag) continue;
+    if (f.ownerId && i.ownerId !== f.ownerId) continue;
+    if (f.status && i.status !== f.status) continue;
     if (
       !q ||
       [
@@ -180,12 +183,25 @@ export async function searchInstances(
         i.imageTag,
         i.pinnedImageTag ?? "",
         i.ownerId,
-        opts.ownerLabel?.(i.ownerId) ?? "",
+        f.ownerLabel?.(i.ownerId) ?? "",
       ]
         .some((s) => s.toLowerCase().includes(q))
     ) all.push(i);
   }
   all.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return all;
+}
+
+/**
+ * The admin table: every instance the filter lets through, sorted by name,
+ * one page at a time.
+ */
+export async function searchInstances(
+  kv: Deno.Kv,
+  opts: InstanceFilter & { page?: number; pageSize?: number },
+): Promise<InstancePage> {
+  const pageSize = opts.pageSize ?? 25;
+  const all = await filterInstances(kv, opts);
   const pages = Math.max(1, Math.ceil(all.length / pageSize));
   const page = Math.min(Math.max(1, opts.page ?? 1), pages);
   return {
@@ -195,4 +211,12 @@ export async function searchInstances(
     pageSize,
     pages,
   };
+}
+
+/** Every instance the filter lets through ("select all N matching"). */
+export async function listMatchingInstances(
+  kv: Deno.Kv,
+  filter: InstanceFilter,
+): Promise<Instance[]> {
+  return await filterInstances(kv, filter);
 }
