@@ -1,7 +1,6 @@
 import type { PageProps } from "$fresh/server.ts";
 import type { State } from "../lib/state.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
-import LocalTimes from "../islands/LocalTimes.tsx";
 
 interface NavLink {
   href: string;
@@ -99,7 +98,6 @@ export default function App(
         <main class="container" id="main" tabIndex={-1}>
           <Component />
         </main>
-        <LocalTimes />
       </body>
     </html>
   );

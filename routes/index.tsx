@@ -8,7 +8,7 @@ import { assertSignedIn, type State } from "../lib/state.ts";
 import type { Instance } from "../lib/types.ts";
 import { StatusPill } from "../components/StatusPill.tsx";
 import { type BannerStatus, getBannerStatus } from "../lib/notices/banner.ts";
-import { LocalTime } from "../components/LocalTime.tsx";
+import LocalTime from "../islands/LocalTime.tsx";
 
 interface Data {
   instances: Instance[];

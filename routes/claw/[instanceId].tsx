@@ -13,7 +13,7 @@ import {
 } from "../../lib/notices/banner.ts";
 import WorkspaceBanner from "../../islands/WorkspaceBanner.tsx";
 import { StatusPill } from "../../components/StatusPill.tsx";
-import { LocalTime } from "../../components/LocalTime.tsx";
+import LocalTime from "../../islands/LocalTime.tsx";
 
 interface Data {
   instance: Instance;
