@@ -48,7 +48,7 @@ resolveReady!(ctx);
 listenForJobs(ctx);
 
 if (config.demoSeed) {
-  const seeded = await seedDemoData(kv, config.publicUrl);
+  const seeded = await seedDemoData(kv, config.publicUrl, Date.now(), ctx);
   if (seeded) {
     console.log(
       [
