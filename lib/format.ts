@@ -47,9 +47,22 @@ export function zoneOrUtc(tz: string | null | undefined): string {
   return tz && !isUtcZone(tz) && isTimeZone(tz) ? tz : UTC;
 }
 
-/** The browser's (or server's) own zone. */
+// Browsers may report a zone by its old name; people know the new one.
+const RENAMED: Record<string, string> = {
+  "Asia/Calcutta": "Asia/Kolkata",
+  "Asia/Saigon": "Asia/Ho_Chi_Minh",
+  "Asia/Katmandu": "Asia/Kathmandu",
+  "Asia/Rangoon": "Asia/Yangon",
+  "Europe/Kiev": "Europe/Kyiv",
+  "Atlantic/Faeroe": "Atlantic/Faroe",
+  "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+  "Pacific/Truk": "Pacific/Chuuk",
+};
+
+/** The browser's (or server's) own zone, by its current name. */
 export function localTimeZone(): string {
-  return zoneOrUtc(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zoneOrUtc(RENAMED[zone] ?? zone);
 }
 
 // Building a DateTimeFormat costs far more than using one: keep one per use.
