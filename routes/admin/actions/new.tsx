@@ -160,10 +160,11 @@ export const handler: Handlers<Data, State> = {
       : { ...EMPTY_MATCH };
     const chosen = await chosenOf(kv, ids, o.label);
     const sorted = sortedCatalog(catalog);
-    // The newest available tag that is not what the (first) chosen instance runs already.
-    const newest =
-      sorted.find((c) => c.available && c.imageTag !== chosen[0]?.imageTag) ??
-        sorted.find((c) => c.available);
+    // The newest available tag (for a single instance: one it does not run already).
+    const newest = sorted.find((c) =>
+      c.available &&
+      !(chosen.length === 1 && c.imageTag === chosen[0].imageTag)
+    ) ?? sorted.find((c) => c.available);
     const t = now();
     return ctx.render({
       values: freshScheduleForm(t, ctx.state.user.timeZone, {
