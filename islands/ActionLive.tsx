@@ -52,6 +52,7 @@ export default function ActionLive(props: Props) {
   const zone = useSignal<string | null>(props.timeZone);
   const now = useSignal(props.now);
   const message = useSignal<string | null>(null);
+  const enhanced = useSignal(false);
   const refreshing = useRef<Promise<void> | null>(null);
 
   function refresh(): Promise<void> {
@@ -76,6 +77,7 @@ export default function ActionLive(props: Props) {
   }
 
   useEffect(() => {
+    enhanced.value = true;
     zone.value = localTimeZone();
     now.value = Date.now();
     const every = (props.pollSeconds ?? 5) * 1000;
@@ -122,7 +124,7 @@ export default function ActionLive(props: Props) {
   };
 
   return (
-    <div class="action-live">
+    <div class="action-live" data-enhanced={enhanced.value ? "" : undefined}>
       <div class="page-head">
         <h1>
           {a.label} <StatusPill status={a.status} />
@@ -189,7 +191,11 @@ export default function ActionLive(props: Props) {
           </p>
         )}
         <div class="progress-foot">
-          <SweepButton lastRun={v.lastRun} onDone={() => refresh()} />
+          <SweepButton
+            lastRun={v.lastRun}
+            onDone={() =>
+              refresh()}
+          />
           <p class="muted small">
             {v.live
               ? "This page refreshes on its own while anything is still to happen."
@@ -215,8 +221,9 @@ export default function ActionLive(props: Props) {
           {a.notify
             ? (
               <>
-                {a.noticeLeadHours} h ahead by{" "}
-                {a.noticeChannels.map((c) => CHANNEL_NAMES[c].toLowerCase())
+                {a.noticeLeadHours} h ahead by {a.noticeChannels.map((c) =>
+                  CHANNEL_NAMES[c].toLowerCase()
+                )
                   .join(", ")}
                 {v.scheduledAt && (
                   <div class="muted small">
@@ -444,7 +451,7 @@ function NoticeLine(
         {n.kind === "cancelled" ? " (called off)" : ""}
       </span>{" "}
       {n.noDevice
-        ? <span class="pill pill-skipped">no device</span>
+        ? <span class="pill pill-no-device">no device</span>
         : <StatusPill status={n.status} />}
       <div class="muted small">
         {n.channel === "webapp" ? "" : `to ${n.recipient}`}

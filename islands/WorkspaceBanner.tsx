@@ -27,8 +27,10 @@ export default function WorkspaceBanner(props: Props) {
   const name = useSignal(props.name);
   const zone = useSignal<string | null>(props.timeZone);
   const now = useSignal(props.now);
+  const enhanced = useSignal(false);
 
   useEffect(() => {
+    enhanced.value = true;
     zone.value = localTimeZone();
     now.value = Date.now();
     const every = (props.pollSeconds ?? 30) * 1000;
@@ -80,7 +82,12 @@ export default function WorkspaceBanner(props: Props) {
   }, []);
 
   return (
-    <div class="banner-slot" role="status" data-testid="workspace-banner">
+    <div
+      class="banner-slot"
+      role="status"
+      data-testid="workspace-banner"
+      data-enhanced={enhanced.value ? "" : undefined}
+    >
       <Banner
         name={name.value}
         status={status.value}

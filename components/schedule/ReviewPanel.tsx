@@ -39,6 +39,8 @@ export interface ReviewPanelProps {
   testResult?: string | null;
   busy?: boolean;
   headingRef?: preact.Ref<HTMLHeadingElement>;
+  /** How many answers the review has had: moves on each refresh (tests wait on it). */
+  version?: number;
 }
 
 export function ReviewPanel(p: ReviewPanelProps) {
@@ -50,6 +52,7 @@ export function ReviewPanel(p: ReviewPanelProps) {
       aria-labelledby="review-title"
       aria-busy={p.stale ? "true" : undefined}
       data-testid="review"
+      data-version={p.version ?? 0}
     >
       <h2 id="review-title" tabIndex={-1} ref={p.headingRef}>
         Review{p.stale ? <span class="muted small">updating…</span> : null}
@@ -97,8 +100,18 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
   return (
     <>
       <p class="review-headline" data-testid="review-headline">
-        <strong>{what}</strong>
-        {r.scheduledAt && <>{" "}at {when(r.scheduledAt)}</>}.
+        {r.affected.instances === 0
+          ? (
+            <strong>
+              Nothing left to change: every chosen instance is left out.
+            </strong>
+          )
+          : (
+            <>
+              <strong>{what}</strong>
+              {r.scheduledAt && <>{" "}at {when(r.scheduledAt)}</>}.
+            </>
+          )}
       </p>
       <p data-testid="review-notices">
         {r.notice

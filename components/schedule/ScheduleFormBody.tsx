@@ -90,6 +90,7 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
   const skipPending = useSignal(p.values.skipPending);
   const channelNote = useSignal<string | null>(null);
   const liveProblems = useSignal(0);
+  const version = useSignal(0);
   const formRef = useRef<HTMLFormElement>(null);
   const timeRef = useRef<HTMLInputElement>(null);
   const zoneRef = useRef<HTMLInputElement>(null);
@@ -137,6 +138,7 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
     const answer = await ask("preview");
     if (!answer) return;
     liveProblems.value = answer.errors.length;
+    version.value++;
     // Without a new review the last one stays, greyed out, until the form is whole again.
     if (answer.preview) preview.value = answer.preview;
     stale.value = !answer.preview && preview.value !== null;
@@ -186,6 +188,8 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
       return; // the form itself is posted: what is shown is what is sent
     }
     e.preventDefault();
+    // This answer is newer than any live refresh still waiting to start.
+    clearTimeout(debounce.current);
     if (intent === "skip-pending") skipPending.value = true;
     if (intent === "keep-pending") skipPending.value = false;
     busy.value = true;
@@ -195,6 +199,7 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
     if (!answer) return;
     stale.value = false;
     liveProblems.value = 0;
+    version.value++;
     errors.value = answer.errors;
     if (answer.preview) preview.value = answer.preview;
     now.value = Date.now();
@@ -312,6 +317,7 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
             testResult={testResult.value}
             busy={busy.value}
             headingRef={reviewRef}
+            version={version.value}
           />
         </aside>
       </div>
