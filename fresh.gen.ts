@@ -40,13 +40,12 @@ import * as $34 from "./routes/login.tsx";
 import * as $35 from "./routes/login/[token].ts";
 import * as $36 from "./routes/logout.ts";
 import * as $37 from "./islands/ActionLive.tsx";
-import * as $38 from "./islands/CancelButton.tsx";
-import * as $39 from "./islands/InstancePicker.tsx";
-import * as $40 from "./islands/LocalTime.tsx";
-import * as $41 from "./islands/ScheduleDialog.tsx";
-import * as $42 from "./islands/ScheduleForm.tsx";
-import * as $43 from "./islands/SweepButton.tsx";
-import * as $44 from "./islands/WorkspaceBanner.tsx";
+import * as $38 from "./islands/InstancePicker.tsx";
+import * as $39 from "./islands/LocalTime.tsx";
+import * as $40 from "./islands/ScheduleDialog.tsx";
+import * as $41 from "./islands/ScheduleForm.tsx";
+import * as $42 from "./islands/SweepButton.tsx";
+import * as $43 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -92,13 +91,12 @@ const manifest = {
   },
   islands: {
     "./islands/ActionLive.tsx": $37,
-    "./islands/CancelButton.tsx": $38,
-    "./islands/InstancePicker.tsx": $39,
-    "./islands/LocalTime.tsx": $40,
-    "./islands/ScheduleDialog.tsx": $41,
-    "./islands/ScheduleForm.tsx": $42,
-    "./islands/SweepButton.tsx": $43,
-    "./islands/WorkspaceBanner.tsx": $44,
+    "./islands/InstancePicker.tsx": $38,
+    "./islands/LocalTime.tsx": $39,
+    "./islands/ScheduleDialog.tsx": $40,
+    "./islands/ScheduleForm.tsx": $41,
+    "./islands/SweepButton.tsx": $42,
+    "./islands/WorkspaceBanner.tsx": $43,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;
