@@ -298,10 +298,10 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
             )}
             {liveProblems.value > 0 && !shownErrors.length && (
               <span class="muted small">
-                The review waits for {liveProblems.value === 1
-                  ? "one field"
-                  : `${liveProblems.value} fields`}: press Review to see what to
-                fix.
+                {liveProblems.value === 1
+                  ? "One thing is missing or wrong"
+                  : `${liveProblems.value} things are missing or wrong`}{" "}
+                before the review: press Review to see what.
               </span>
             )}
           </div>
