@@ -454,10 +454,18 @@ function NoticeLine(
         ? <span class="pill pill-no-device">no device</span>
         : <StatusPill status={n.status} />}
       <div class="muted small">
-        {n.channel === "webapp" ? "" : `to ${n.recipient}`}
+        {n.noDevice
+          ? "no device registered: nothing delivered"
+          : n.channel === "webapp"
+          ? ""
+          : `to ${n.recipient}`}
         {n.status === "sent" && n.sentAt && (
           <>
-            {n.channel === "webapp" ? "shown since " : ", sent "}
+            {n.channel === "webapp"
+              ? "shown since "
+              : n.noDevice
+              ? ", checked "
+              : ", sent "}
             {when(n.sentAt)}
           </>
         )}

@@ -212,7 +212,9 @@ export async function previewSchedule(
       code: "no_device",
       message: ownersWithoutDevice === owners.length
         ? `None of the ${owners.length} owners has a device registered: nobody gets the push.`
-        : `${ownersWithoutDevice} of ${owners.length} owners have no device registered: they get no push.`,
+        : `${ownersWithoutDevice} of ${owners.length} owners ${
+          ownersWithoutDevice === 1 ? "has" : "have"
+        } no device registered: they get no push.`,
     });
   }
 

@@ -185,7 +185,7 @@ Deno.test("preview: warns about a lead longer than the time left, a lead of 0 an
       soon.warnings[0].message,
       /longer than the time left \(5 min\)/,
     );
-    assert.match(soon.warnings[1].message, /1 of 2 owners have no device/);
+    assert.match(soon.warnings[1].message, /1 of 2 owners has no device/);
     const zero = await previewSchedule(
       deps(kv, c.now),
       input([f.ids.plainA], c.now(), {
