@@ -80,9 +80,19 @@ export default function ActionLive(props: Props) {
     enhanced.value = true;
     zone.value = localTimeZone();
     now.value = Date.now();
-    const every = (props.pollSeconds ?? 5) * 1000;
+    const often = (props.pollSeconds ?? 5) * 1000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
+    // Every few seconds while something is about to happen (a notice due, the
+    // action's time, an apply under way); every half minute otherwise.
+    const every = () => {
+      const v = view.value;
+      const soon = Date.now() + 5 * 60_000;
+      const due = [v.notices.nextDueAt, v.scheduledAt]
+        .filter((t): t is string => t !== null)
+        .some((t) => Date.parse(t) <= soon);
+      return v.action.status === "running" || due ? often : 30_000;
+    };
     const next = () => {
       clearTimeout(timer);
       if (stopped || document.visibilityState !== "visible") return;
@@ -91,7 +101,7 @@ export default function ActionLive(props: Props) {
         if (view.value.live) await refresh();
         else now.value = Date.now();
         next();
-      }, every);
+      }, every());
     };
     const onVisibility = () => {
       if (document.visibilityState === "visible") refresh().then(next);

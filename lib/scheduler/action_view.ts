@@ -105,8 +105,7 @@ export async function getActionView(
 
   const counts = await countNotices(kv, action, opts.pushViaOutbox);
   const stage = detail.stages[0] ?? null;
-  const live = OPEN.includes(action.status) ||
-    counts.channels.some((c) => c.pending > 0);
+  const live = OPEN.includes(action.status) || counts.nextDueAt !== null;
   return {
     action: {
       ...action,
@@ -230,7 +229,11 @@ async function countNotices(
     rows.filter((r) => r.channel === "mobile_push").map((r) => r.userId),
     keys.user,
   );
+  let nextDue = Infinity;
   for (const r of rows) {
+    if (r.status === "pending" || r.status === "sending") {
+      nextDue = Math.min(nextDue, r.dueAt);
+    }
     if (r.kind !== "notice") continue;
     const c = counts.get(r.channel) ??
       { channel: r.channel, sent: 0, pending: 0, failed: 0, noDevice: 0 };
@@ -252,5 +255,8 @@ async function countNotices(
   return {
     channels: CHANNELS.flatMap((ch) => counts.has(ch) ? [counts.get(ch)!] : []),
     counted: ids.length,
+    nextDueAt: Number.isFinite(nextDue)
+      ? new Date(nextDue).toISOString()
+      : null,
   };
 }

@@ -75,6 +75,8 @@ export interface ActionView {
     channels: ChannelCount[];
     /** Targets whose notices were counted (all of them up to COUNTED_TARGETS). */
     counted: number;
+    /** When the next pending row (notice or follow-up) is due, if any. */
+    nextDueAt: string | null;
   };
   cancellation: Cancellation | null;
   targets: TargetView[];

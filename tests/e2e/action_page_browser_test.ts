@@ -133,7 +133,7 @@ Deno.test({
         },
       );
       assert.equal(api.status, 200);
-      await page.clock.fastForward(6_000);
+      await page.clock.fastForward(31_000);
       await page.locator("h1 .pill-cancelled").waitFor();
       assert.match(
         await page.getByTestId("cancelled-by").innerText(),
