@@ -121,6 +121,26 @@ Deno.test({
       );
       assert.ok(mail, "Tom was emailed at once");
       assert.deepEqual(errors, []);
+
+      // On a phone the dialog fits the screen: nothing scrolls sideways in it.
+      const small = await signedIn(browser, origin, f.admin.cookie, {
+        width: 375,
+      });
+      const phone = await small.newPage();
+      await phone.goto(
+        `${origin}/admin/instances/${f.ids["Maya's support bot"]}`,
+      );
+      await hydrated(phone, 'button[aria-haspopup="dialog"]');
+      await phone.getByRole("button", { name: "Change version" }).click();
+      await reviewReady(phone);
+      assert.ok(
+        await phone.locator("dialog").evaluate((d) =>
+          d.scrollWidth <= d.clientWidth &&
+          d.getBoundingClientRect().right <= globalThis.innerWidth
+        ),
+        "the dialog fits 375 px",
+      );
+      await expectAccessible(phone, "the dialog at 375 px");
     });
   },
 });
