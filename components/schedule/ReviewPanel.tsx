@@ -35,7 +35,6 @@ export interface ReviewPanelProps {
   compact?: boolean;
   viewerZone: string | null;
   now: number;
-  sampleOwner: string;
   testResult?: string | null;
   busy?: boolean;
   headingRef?: preact.Ref<HTMLHeadingElement>;
@@ -94,9 +93,7 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
   const names = (items: { name: string }[], count: number) =>
     items.map((i) => i.name).join(", ") +
     (count > items.length ? ` and ${count - items.length} more` : "");
-  const messages = r.sample && (
-    <Messages preview={r} now={p.now} sampleOwner={p.sampleOwner} />
-  );
+  const messages = r.sample && <Messages preview={r} now={p.now} />;
   return (
     <>
       <p class="review-headline" data-testid="review-headline">
@@ -304,7 +301,6 @@ function Messages(
   { preview: r, now }: {
     preview: SchedulePreview;
     now: number;
-    sampleOwner: string;
   },
 ) {
   const s = r.sample!;

@@ -313,7 +313,6 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
             compact={p.variant === "dialog"}
             viewerZone={viewerZone.value}
             now={now.value}
-            sampleOwner={p.values.sampleOwner}
             testResult={testResult.value}
             busy={busy.value}
             headingRef={reviewRef}
