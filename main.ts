@@ -44,9 +44,8 @@ try {
 const kv = await openKv(config);
 const ctx = createAppContext(config, kv);
 setAppContext(ctx);
-resolveReady!(ctx);
-listenForJobs(ctx);
 
+// The demo plays its actions on clocks of its own: the minute jobs wait until it is done.
 if (config.demoSeed) {
   const seeded = await seedDemoData(kv, config.publicUrl, Date.now(), ctx);
   if (seeded) {
@@ -62,6 +61,9 @@ if (config.demoSeed) {
     );
   }
 }
+
+resolveReady!(ctx);
+listenForJobs(ctx);
 
 log.info("starting", {
   port: config.port,
