@@ -35,17 +35,19 @@ import * as $29 from "./routes/api/instances/[id]/status.ts";
 import * as $30 from "./routes/api/internal/scheduled-action-side-effects.ts";
 import * as $31 from "./routes/api/push-tokens.ts";
 import * as $32 from "./routes/claw/[instanceId].tsx";
-import * as $33 from "./routes/index.tsx";
-import * as $34 from "./routes/login.tsx";
-import * as $35 from "./routes/login/[token].ts";
-import * as $36 from "./routes/logout.ts";
-import * as $37 from "./islands/ActionLive.tsx";
-import * as $38 from "./islands/InstancePicker.tsx";
-import * as $39 from "./islands/LocalTime.tsx";
-import * as $40 from "./islands/ScheduleDialog.tsx";
-import * as $41 from "./islands/ScheduleForm.tsx";
-import * as $42 from "./islands/SweepButton.tsx";
-import * as $43 from "./islands/WorkspaceBanner.tsx";
+import * as $33 from "./routes/healthz.ts";
+import * as $34 from "./routes/index.tsx";
+import * as $35 from "./routes/login.tsx";
+import * as $36 from "./routes/login/[token].ts";
+import * as $37 from "./routes/logout.ts";
+import * as $38 from "./islands/ActionLive.tsx";
+import * as $39 from "./islands/InstancePicker.tsx";
+import * as $40 from "./islands/LocalTime.tsx";
+import * as $41 from "./islands/ScheduleDialog.tsx";
+import * as $42 from "./islands/ScheduleForm.tsx";
+import * as $43 from "./islands/SweepButton.tsx";
+import * as $44 from "./islands/SweepLag.tsx";
+import * as $45 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -84,19 +86,21 @@ const manifest = {
     "./routes/api/internal/scheduled-action-side-effects.ts": $30,
     "./routes/api/push-tokens.ts": $31,
     "./routes/claw/[instanceId].tsx": $32,
-    "./routes/index.tsx": $33,
-    "./routes/login.tsx": $34,
-    "./routes/login/[token].ts": $35,
-    "./routes/logout.ts": $36,
+    "./routes/healthz.ts": $33,
+    "./routes/index.tsx": $34,
+    "./routes/login.tsx": $35,
+    "./routes/login/[token].ts": $36,
+    "./routes/logout.ts": $37,
   },
   islands: {
-    "./islands/ActionLive.tsx": $37,
-    "./islands/InstancePicker.tsx": $38,
-    "./islands/LocalTime.tsx": $39,
-    "./islands/ScheduleDialog.tsx": $40,
-    "./islands/ScheduleForm.tsx": $41,
-    "./islands/SweepButton.tsx": $42,
-    "./islands/WorkspaceBanner.tsx": $43,
+    "./islands/ActionLive.tsx": $38,
+    "./islands/InstancePicker.tsx": $39,
+    "./islands/LocalTime.tsx": $40,
+    "./islands/ScheduleDialog.tsx": $41,
+    "./islands/ScheduleForm.tsx": $42,
+    "./islands/SweepButton.tsx": $43,
+    "./islands/SweepLag.tsx": $44,
+    "./islands/WorkspaceBanner.tsx": $45,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -13,7 +13,6 @@ import { installSecurity } from "./lib/security.ts";
 import { seedDemoData } from "./lib/demo_seed.ts";
 import { runApplyJob, runPushReceiptJob, runSweepJob } from "./lib/jobs.ts";
 import { log } from "./lib/log.ts";
-import { listenForJobs } from "./lib/queue.ts";
 
 let resolveReady: (ctx: AppContext) => void;
 const ready = new Promise<AppContext>((r) => resolveReady = r);
@@ -63,7 +62,6 @@ if (config.demoSeed) {
 }
 
 resolveReady!(ctx);
-listenForJobs(ctx);
 
 log.info("starting", {
   port: config.port,

@@ -16,3 +16,32 @@ export function Pager(
     </nav>
   );
 }
+
+/**
+ * For lists paged by a KV cursor: "Next" with the cursor the list returned,
+ * and a way back to the first page once past it.
+ */
+export function CursorPager(
+  { url, cursor, param = "cursor", label = "Next page →" }: {
+    url: URL;
+    cursor: string | null;
+    param?: string;
+    label?: string;
+  },
+) {
+  const onLaterPage = url.searchParams.has(param);
+  if (!cursor && !onLaterPage) return null;
+  const href = (value: string | null) => {
+    const u = new URL(url);
+    if (value === null) u.searchParams.delete(param);
+    else u.searchParams.set(param, value);
+    return u.pathname + u.search;
+  };
+  return (
+    <nav class="pager" aria-label="Pages">
+      {onLaterPage ? <a href={href(null)}>← First page</a> : <span />}
+      <span />
+      {cursor ? <a href={href(cursor)}>{label}</a> : <span />}
+    </nav>
+  );
+}

@@ -72,9 +72,33 @@ const secret = (name: string) =>
     return v;
   });
 
+/** A KV Connect endpoint (Deno Deploy's KV from outside, or a self-hosted denokv). */
+export function isKvConnectUrl(path: string): boolean {
+  return /^https?:\/\//i.test(path);
+}
+
+const kvPath = z.string().trim().optional().transform((v, ctx) => {
+  if (!v) return null;
+  if (isKvConnectUrl(v)) {
+    try {
+      new URL(v);
+    } catch {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          `expected a file path, ":memory:" or a KV Connect URL, got "${v}"`,
+      });
+      return z.NEVER;
+    }
+  }
+  return v;
+});
+
 const EnvSchema = z.object({
   PORT: int(8000, 1, 65535),
-  KV_PATH: optionalString,
+  KV_PATH: kvPath,
+  // Read by Deno itself when KV_PATH is a KV Connect URL; checked here only for presence.
+  DENO_KV_ACCESS_TOKEN: optionalString,
   PUBLIC_URL: optionalUrl,
   ADMIN_EMAILS: z.string().optional().transform((v, ctx) => {
     const list = (v ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(
@@ -98,6 +122,9 @@ const EnvSchema = z.object({
     v || "KiloClaw <notices@kiloclaw.local>"
   ),
   EMAIL_RATE_PER_SECOND: number(5, 0.1, 1000),
+  NOTICE_LEASE_SECONDS: int(60, 1, 3600),
+  HEALTH_MAX_SWEEP_LAG_SECONDS: int(300, 1, 7 * 24 * 3600),
+  HEALTH_MAX_SWEEP_AGE_SECONDS: int(180, 60, 7 * 24 * 3600),
   EXPO_ACCESS_TOKEN: optionalString,
   EXPO_BASE_URL: optionalUrl,
   SCHEDULE_MIN_AHEAD_SECONDS: int(60, 0, 7 * 24 * 3600),
@@ -110,7 +137,7 @@ const EnvSchema = z.object({
 
 export interface Config {
   port: number;
-  /** null means Deno's default KV (Deno Deploy). */
+  /** A file, ":memory:" or a KV Connect URL; null means Deno's default KV (Deno Deploy). */
   kvPath: string | null;
   publicUrl: string;
   secureCookies: boolean;
@@ -121,6 +148,12 @@ export interface Config {
   resendBaseUrl: string | null;
   emailFrom: string;
   emailRatePerSecond: number;
+  /** How long a sweep's claim holds its rows before recovery may take them (seconds). */
+  noticeLeaseSeconds: number;
+  /** `/healthz` fails when the oldest due notice has waited longer than this (seconds). */
+  healthMaxSweepLagSeconds: number;
+  /** `/healthz` fails when no sweep has finished for this long (seconds). */
+  healthMaxSweepAgeSeconds: number;
   expoAccessToken: string | null;
   expoBaseUrl: string | null;
   /** true when push goes through Expo, false when it goes to the outbox. */
@@ -169,6 +202,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (e.SIDE_EFFECTS_URL && !e.INTERNAL_API_SECRET) {
     problems.push("INTERNAL_API_SECRET: required when SIDE_EFFECTS_URL is set");
   }
+  if (
+    e.KV_PATH && isKvConnectUrl(e.KV_PATH) && !e.DENO_KV_ACCESS_TOKEN
+  ) {
+    problems.push(
+      "DENO_KV_ACCESS_TOKEN: required when KV_PATH is a KV Connect URL",
+    );
+  }
   if (problems.length) throw new ConfigError(problems);
   const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
   return {
@@ -183,6 +223,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     resendBaseUrl: e.RESEND_BASE_URL,
     emailFrom: e.EMAIL_FROM,
     emailRatePerSecond: e.EMAIL_RATE_PER_SECOND,
+    noticeLeaseSeconds: e.NOTICE_LEASE_SECONDS,
+    healthMaxSweepLagSeconds: e.HEALTH_MAX_SWEEP_LAG_SECONDS,
+    healthMaxSweepAgeSeconds: e.HEALTH_MAX_SWEEP_AGE_SECONDS,
     expoAccessToken: e.EXPO_ACCESS_TOKEN,
     expoBaseUrl: e.EXPO_BASE_URL,
     pushViaExpo: Boolean(e.EXPO_ACCESS_TOKEN || e.EXPO_BASE_URL),

@@ -9,14 +9,40 @@ export interface Issue {
   message: string;
 }
 
+/** An answer lists at most this many problems, then says how many more there are. */
+export const MAX_LISTED_ISSUES = 20;
+
+/** The first MAX_LISTED_ISSUES issues, and one more that counts the rest. */
+export function capIssues(issues: Issue[]): Issue[] {
+  if (issues.length <= MAX_LISTED_ISSUES) return issues;
+  const rest = issues.length - MAX_LISTED_ISSUES;
+  return [
+    ...issues.slice(0, MAX_LISTED_ISSUES),
+    {
+      path: "(more)",
+      message: `and ${rest.toLocaleString("en-US")} more problem${
+        rest === 1 ? "" : "s"
+      } like these`,
+    },
+  ];
+}
+
+/** Input echoed in a message: quoted, control characters visible, long values cut. */
+export function quote(value: string, max = 60): string {
+  const cut = value.length > max ? value.slice(0, max) + "…" : value;
+  return JSON.stringify(cut.toWellFormed());
+}
+
 export class AppError extends Error {
+  readonly issues?: Issue[];
   constructor(
     readonly status: number,
     message: string,
-    readonly issues?: Issue[],
+    issues?: Issue[],
   ) {
     super(message);
     this.name = "AppError";
+    this.issues = issues && capIssues(issues);
   }
   toJSON(): { error: string; issues?: Issue[] } {
     return this.issues
@@ -43,6 +69,11 @@ export class ForbiddenError extends AppError {
 export class NotFoundError extends AppError {
   constructor(message = "not found") {
     super(404, message);
+  }
+}
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message: string) {
+    super(415, message);
   }
 }
 export class ConflictError extends AppError {
@@ -80,7 +111,9 @@ function humanMessage(issue: z.core.$ZodIssue): string {
     case "invalid_type":
       return /received undefined/.test(issue.message)
         ? "required"
-        : `must be a ${String(i.expected)}`;
+        : `must be ${/^[aeiou]/.test(String(i.expected)) ? "an" : "a"} ${
+          String(i.expected)
+        }`;
     case "invalid_union":
       if (Array.isArray(i.options) && i.options.length) {
         return `must be one of ${
@@ -102,18 +135,28 @@ function humanMessage(issue: z.core.$ZodIssue): string {
 
 /** Turns zod issues into field-named messages a person can act on. */
 export function zodIssues(error: z.ZodError): Issue[] {
-  return error.issues.map((i) => ({
-    path: i.path.map(String).join(".") || "(body)",
-    message: humanMessage(i),
-  }));
+  return error.issues.flatMap((i) => {
+    const at = i.path.map(String);
+    // One issue per field that is not part of the request, named by its path.
+    if (i.code === "unrecognized_keys") {
+      return i.keys.map((key) => ({
+        path: [...at, key.length > 60 ? key.slice(0, 60) + "…" : key]
+          .join("."),
+        message: "is not a field of this request",
+      }));
+    }
+    return [{ path: at.join(".") || "(body)", message: humanMessage(i) }];
+  });
 }
 
 export function validationError(
   error: z.ZodError,
   what = "request body",
 ): BadRequestError {
-  const issues = zodIssues(error);
-  const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+  const issues = capIssues(zodIssues(error));
+  const summary = issues.map((i) =>
+    i.path === "(more)" ? i.message : `${i.path}: ${i.message}`
+  ).join("; ");
   return new BadRequestError(`invalid ${what}: ${summary}`, issues);
 }
 
@@ -128,22 +171,67 @@ export function parseOrThrow<T extends z.ZodType>(
   return r.data;
 }
 
-/** Reads a JSON body, answering 400 for the wrong content type and 400 for bad JSON. */
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+const FORM_TYPE =
+  /^(application\/x-www-form-urlencoded|multipart\/form-data)\s*(;|$)/i;
+
+/** Whether a request's body is declared as JSON. */
+export function isJsonRequest(req: Request): boolean {
+  return JSON_TYPE.test(req.headers.get("content-type") ?? "");
+}
+
+/** Whether a request's body is declared as an HTML form. */
+export function isFormRequest(req: Request): boolean {
+  return FORM_TYPE.test(req.headers.get("content-type") ?? "");
+}
+
+function declaredType(req: Request): string {
+  const type = req.headers.get("content-type");
+  return type ? quote(type, 80) : "none";
+}
+
+/** The 415 for a JSON endpoint sent anything else. */
+export function sendJsonError(req: Request): UnsupportedMediaTypeError {
+  return new UnsupportedMediaTypeError(
+    `send the body as JSON with Content-Type: application/json (got ${
+      declaredType(req)
+    })`,
+  );
+}
+
+/** The 415 for a form handler sent anything else. */
+export function sendFormError(req: Request): UnsupportedMediaTypeError {
+  return new UnsupportedMediaTypeError(
+    `send the form as application/x-www-form-urlencoded or multipart/form-data (got ${
+      declaredType(req)
+    })`,
+  );
+}
+
+/** Reads a JSON body: 415 for another content type, 400 for an empty body or bad JSON. */
 export async function readJson(req: Request): Promise<unknown> {
-  const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\b/i.test(type)) {
-    throw new BadRequestError(
-      `expected Content-Type: application/json, got ${
-        type ? `"${type}"` : "none"
-      }`,
-    );
-  }
+  if (!isJsonRequest(req)) throw sendJsonError(req);
   const text = await req.text();
+  if (!text.trim()) {
+    throw new BadRequestError("the body is empty: send a JSON object");
+  }
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new BadRequestError(
-      `body is not valid JSON: ${(err as Error).message}`,
+      `body is not valid JSON: ${(err as Error).message.slice(0, 200)}`,
+    );
+  }
+}
+
+/** Reads a form body: 415 for another content type, 400 when it cannot be decoded. */
+export async function readForm(req: Request): Promise<FormData> {
+  if (!isFormRequest(req)) throw sendFormError(req);
+  try {
+    return await req.formData();
+  } catch {
+    throw new BadRequestError(
+      "the form could not be read: send it as the page's form does",
     );
   }
 }

@@ -8,10 +8,11 @@
  * Side-effect free and KV free: islands import it, so the browser formats
  * exactly as the server does.
  */
+import { oneLine } from "./text.ts";
 
 /** The greeting's name: the first word of the user's name, or "there". */
 export function greetingName(name: string | null | undefined): string {
-  const first = name?.trim().split(/\s+/)[0];
+  const first = name ? oneLine(name).split(" ")[0] : undefined;
   return first ? first : "there";
 }
 

@@ -1,41 +1,99 @@
-/** The minute jobs main.ts registers with Deno.cron: each logs its counts and never throws. */
+/**
+ * The minute jobs main.ts registers with Deno.cron. Each runs in a span of
+ * its own (its counts as attributes, its log lines carrying the trace id),
+ * logs its counts and never throws.
+ */
 import type { AppContext } from "./context.ts";
 import { applyDue } from "./scheduler/apply.ts";
-import { sweep } from "./notices/sweep.ts";
+import { sweep, type SweepReport } from "./notices/sweep.ts";
 import { checkPushReceipts } from "./channels/mod.ts";
+import { sweepSignInEmails } from "./auth/sign_in_emails.ts";
+import { countDue, recordApplyRun, sweepLagMs } from "./health.ts";
+import {
+  failSpan,
+  inSpan,
+  recordApply,
+  recordBacklog,
+  recordSweepDuration,
+  setCounts,
+} from "./telemetry.ts";
 import { log } from "./log.ts";
 
-async function guarded(
+function guarded(
   name: string,
   job: () => Promise<Record<string, unknown>>,
 ): Promise<void> {
-  const started = performance.now();
-  try {
-    const result = await job();
-    log.info(`${name} done`, {
-      ...result,
-      ms: Math.round(performance.now() - started),
-    });
-  } catch (err) {
-    log.error(`${name} failed`, {
-      error: String((err as Error)?.stack ?? err),
-    });
-  }
+  return inSpan(name, async (span) => {
+    const started = performance.now();
+    try {
+      const result = await job();
+      setCounts(span, "kiloclaw", result);
+      log.info(`${name} done`, {
+        ...result,
+        ms: Math.round(performance.now() - started),
+      });
+    } catch (err) {
+      failSpan(span, err);
+      log.error(`${name} failed`, {
+        error: String((err as Error)?.stack ?? err),
+      });
+    }
+  });
 }
 
 export function runApplyJob(ctx: AppContext): Promise<void> {
-  return guarded("apply", async () => ({ ...await applyDue(ctx) }));
+  return guarded("apply", async () => {
+    const startedAt = ctx.now();
+    const clock = performance.now();
+    const result = await applyDue(ctx);
+    const durationMs = Math.round(performance.now() - clock);
+    recordApply(result, durationMs);
+    await recordApplyRun(ctx.kv, {
+      ...result,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(startedAt + durationMs).toISOString(),
+      durationMs,
+    });
+    return { ...result };
+  });
 }
 
+/**
+ * One sweep with the configured lease: the minute job and the admin button
+ * run this. The backlog it starts from (rows due, the oldest one's wait) and
+ * its duration are recorded as metrics.
+ */
+export async function sweepNow(ctx: AppContext): Promise<SweepReport> {
+  const now = ctx.now();
+  const [due, lagMs] = await Promise.all([
+    countDue(ctx.kv, now),
+    sweepLagMs(ctx.kv, now),
+  ]);
+  recordBacklog(due, lagMs);
+  const report = await sweep({ ...ctx, log: log.info }, {
+    leaseMs: ctx.config.noticeLeaseSeconds * 1000,
+  });
+  recordSweepDuration(report.durationMs);
+  return report;
+}
+
+/** The notice sweep, then the sign-in emails a request's own process did not get out. */
 export function runSweepJob(ctx: AppContext): Promise<void> {
   return guarded("notice sweep", async () => {
-    const r = await sweep(ctx);
+    const signIn = await sweepSignInEmails(ctx);
+    const r = await sweepNow(ctx);
     return {
       processed: r.processed,
       sent: r.sent,
       failed: r.failed,
+      retried: r.retried,
       recovered: r.recovered,
       voidedStale: r.voidedStale,
+      deferred: r.deferred,
+      errors: r.errors,
+      signInSent: signIn.sent,
+      signInRetried: signIn.retried,
+      signInFailed: signIn.failed,
     };
   });
 }

@@ -1,8 +1,10 @@
 /**
  * One-line logs. Inside a request every line carries that request's id
- * (AsyncLocalStorage follows the request through awaits).
+ * (AsyncLocalStorage follows the request through awaits), and inside a span
+ * (a sweep, an apply, a request with telemetry on) its trace id.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { currentTraceId } from "./telemetry.ts";
 
 const requestScope = new AsyncLocalStorage<string>();
 let quiet = false;
@@ -24,7 +26,14 @@ type Fields = Record<string, unknown>;
 
 function line(level: string, msg: string, fields?: Fields): string {
   const rid = requestScope.getStore();
-  const parts = [new Date().toISOString(), level, rid ? `req=${rid}` : "", msg];
+  const traceId = currentTraceId();
+  const parts = [
+    new Date().toISOString(),
+    level,
+    rid ? `req=${rid}` : "",
+    traceId ? `trace=${traceId}` : "",
+    msg,
+  ];
   for (const [k, v] of Object.entries(fields ?? {})) {
     parts.push(
       `${k}=${

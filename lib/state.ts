@@ -1,6 +1,7 @@
 /** What the root middleware puts in `ctx.state` for every route. */
 import type { Role, User } from "./types.ts";
 import { UnauthorizedError } from "./errors.ts";
+import { API_TOKEN_ACTOR_ID } from "./ids.ts";
 
 export interface State {
   user: User | null;
@@ -20,9 +21,12 @@ export function assertSignedIn(state: State): asserts state is SignedInState {
   if (!state.user || !state.role) throw new UnauthorizedError();
 }
 
-/** The actor recorded on actions created with the admin API token. */
+/**
+ * The actor recorded on actions created with the admin API token. Its id is
+ * reserved: no user can be created with it (lib/ids.ts).
+ */
 export const API_TOKEN_USER: User = {
-  id: "api-token",
+  id: API_TOKEN_ACTOR_ID,
   email: "api-token@kiloclaw.invalid",
   name: "Admin API token",
   timeZone: null,

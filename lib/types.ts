@@ -120,6 +120,11 @@ export interface Target {
   sourceImageTag: string;
   /** The image tag after the action: the new tag for a version change, the source tag for a restart. */
   targetImageTag: string;
+  /**
+   * The instance's pin when the action was scheduled. A version change that
+   * overrides pins removes the pin only if it is still this one.
+   */
+  sourcePinnedImageTag?: string | null;
   status: TargetStatus;
   skipReason: SkipReason | null;
   error: string | null;
@@ -147,11 +152,13 @@ export interface Notification {
   dueAt: number;
   attempts: number;
   /**
-   * Dispatch group fixed when the row is first claimed for sending (email goes
-   * out in Resend batches keyed by this id); kept across retries so a resend
-   * replays the same batch under the same idempotency key.
+   * The dispatch group holding the row, set when it is claimed. An email row
+   * keeps it until it is final: the group's id is the provider's idempotency
+   * key, so the row only ever reaches the provider under that one key.
    */
-  batchId: string | null;
+  groupId: string | null;
+  /** The claim that holds the row while it is `sending`. */
+  claimId: string | null;
   claimedAt: string | null;
   sentAt: string | null;
   error: string | null;
@@ -160,6 +167,45 @@ export interface Notification {
    * met a server error). Cancelling such a row queues its cancellation.
    */
   deliveryUncertain?: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a channel did with one row (stored on its group the moment the provider answers). */
+export type DispatchOutcome =
+  | { status: "sent"; detail?: string }
+  | {
+    status: "retry";
+    error: string;
+    retryAfterMs?: number;
+    /** The attempt may have reached the user (a timeout, a dropped connection, a 5xx). */
+    uncertain?: boolean;
+  }
+  | { status: "failed"; error: string };
+
+/**
+ * A dispatch group: rows of one channel sent in one provider call, under one
+ * idempotency key (its id). Members are fixed when it is first sealed; a
+ * later send carries every member still open and never a new one.
+ */
+export interface NoticeGroup {
+  id: string;
+  channel: Channel;
+  /**
+   * forming: a claim is taking its members (nothing sent under this claim);
+   * sealed: the holder may send; waiting: no holder, open members wait for a
+   * retry under the same key.
+   */
+  state: "forming" | "sealed" | "waiting";
+  members: string[];
+  /** The claim holding the group (forming, sealed). */
+  claimId: string | null;
+  /** When the holder's lease ends (epoch ms); also the lease-index key. */
+  leaseUntil: number | null;
+  /** How many times the group was sealed for sending; a re-send has sends > 1. */
+  sends: number;
+  /** Each member's outcome, written the moment the provider answered, before any row is marked. */
+  outcomes: Record<string, DispatchOutcome> | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -2,16 +2,19 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../lib/context.ts";
-import { listInstancesByOwner } from "../lib/kv/instances.ts";
+import { searchInstances } from "../lib/kv/instances.ts";
 import { listCatalog } from "../lib/kv/catalog.ts";
 import { assertSignedIn, type State } from "../lib/state.ts";
 import type { Instance } from "../lib/types.ts";
 import { StatusPill } from "../components/StatusPill.tsx";
 import { type BannerStatus, getBannerStatus } from "../lib/notices/banner.ts";
 import LocalTime from "../islands/LocalTime.tsx";
+import { Pager } from "../components/Pager.tsx";
 
 interface Data {
   instances: Instance[];
+  page: number;
+  pages: number;
   /** What the workspace banner of each instance says, when it says anything. */
   coming: Record<string, BannerStatus>;
   timeZone: string | null;
@@ -25,16 +28,22 @@ export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     assertSignedIn(ctx.state);
     const { kv, now } = appContext();
-    const [instances, catalog] = await Promise.all([
-      listInstancesByOwner(kv, ctx.state.user.id),
+    const [result, catalog] = await Promise.all([
+      searchInstances(kv, {
+        ownerId: ctx.state.user.id,
+        page: Number(ctx.url.searchParams.get("page") ?? "1") || 1,
+        pageSize: 50,
+      }),
       listCatalog(kv),
     ]);
-    instances.sort((a, b) => a.name.localeCompare(b.name));
+    const instances = result.items;
     const statuses = await Promise.all(
       instances.map((i) => getBannerStatus(kv, i.id, now())),
     );
     return ctx.render({
       instances,
+      page: result.page,
+      pages: result.pages,
       coming: Object.fromEntries(
         instances.map((i, n) => [i.id, statuses[n]]).filter(([, b]) =>
           (b as BannerStatus).scheduledAction ||
@@ -52,7 +61,7 @@ export const handler: Handlers<Data, State> = {
   },
 };
 
-export default function Home({ data }: PageProps<Data>) {
+export default function Home({ data, url }: PageProps<Data>) {
   return (
     <>
       <Head>
@@ -85,6 +94,7 @@ export default function Home({ data }: PageProps<Data>) {
             ))}
           </ul>
         )}
+      <Pager page={data.page} pages={data.pages} url={url} />
     </>
   );
 }

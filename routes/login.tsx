@@ -4,9 +4,13 @@ import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../lib/context.ts";
 import { requestLoginLink } from "../lib/auth/login_links.ts";
-import { enqueueJob } from "../lib/queue.ts";
+import {
+  queueSignInEmail,
+  sendSignInEmailSoon,
+} from "../lib/auth/sign_in_emails.ts";
 import { safeNext } from "../lib/auth/next.ts";
 import { log } from "../lib/log.ts";
+import { readForm } from "../lib/errors.ts";
 import type { State } from "../lib/state.ts";
 
 interface Data {
@@ -34,8 +38,7 @@ export const handler: Handlers<Data, State> = {
     });
   },
   async POST(req, ctx) {
-    // A body that is not a form is treated as an empty form: the same 400 as a blank address.
-    const form = await req.formData().catch(() => new FormData());
+    const form = await readForm(req);
     const raw = String(form.get("email") ?? "").trim();
     const next = safeNext(String(form.get("next") ?? ""));
     const parsed = Email.safeParse(raw);
@@ -50,12 +53,18 @@ export const handler: Handlers<Data, State> = {
         status: 400,
       });
     }
-    const { kv, now } = appContext();
+    const app = appContext();
+    const { kv, now } = app;
     const client = ctx.remoteAddr && "hostname" in ctx.remoteAddr
       ? ctx.remoteAddr.hostname
       : "unknown";
     const outcome = await requestLoginLink(
-      { kv, now, enqueue: (job) => enqueueJob(kv, job) },
+      {
+        kv,
+        now,
+        queue: async (job) =>
+          sendSignInEmailSoon(app, await queueSignInEmail(kv, job, now())),
+      },
       parsed.data,
       client,
       next,

@@ -1,21 +1,27 @@
 /**
  * Sign-in by emailed one-time link: 15 minutes, single use, only a hash of the
  * token stored (with `expireIn`). Asking for a link answers the same, in the
- * same time, whether or not the address is known: the email goes out from the
- * KV queue (lib/queue.ts).
+ * same time, whether or not the address is known: the email goes out from a
+ * row kept in KV, after the answer (sign_in_emails.ts).
  */
 import { keys } from "../kv/keys.ts";
 import { getUserByEmail, putUser } from "../kv/users.ts";
 import { newId } from "../ids.ts";
-import { allowAttempt } from "./rate_limit.ts";
+import { allowAttempt, clientSubject } from "./rate_limit.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
-import type { EmailSender } from "../channels/types.ts";
+import type { EmailSender, SendFailure } from "../channels/types.ts";
 import type { Config } from "../config.ts";
 import { renderLoginEmail } from "../../components/email/LoginEmail.tsx";
 
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const PER_ADDRESS = { max: 5, windowMs: 15 * 60_000 };
 export const PER_CLIENT = { max: 20, windowMs: 15 * 60_000 };
+/**
+ * Every client together: what anonymous traffic may store is bounded even
+ * when it comes from many addresses (at most this many address counters,
+ * client counters and queued emails a window).
+ */
+export const ALL_CLIENTS = { max: 1_000, windowMs: 15 * 60_000 };
 
 interface StoredLink {
   userId: string;
@@ -26,7 +32,7 @@ interface StoredLink {
 
 export type LinkRequestOutcome = "queued" | "rate_limited";
 
-/** What the queue carries from `/login` to `sendLoginLink`. */
+/** What a sign-in email row carries from `/login` to `sendLoginLink`. */
 export interface SignInLinkJob {
   kind: "sign_in_link";
   email: string;
@@ -34,15 +40,16 @@ export interface SignInLinkJob {
 }
 
 /**
- * Counts the attempt and hands the address to the queue. The page answers the
- * same, just as fast, whether or not the address is known: looking it up and
- * sending the email happen in `sendLoginLink`, off the request.
+ * Counts the attempt and hands the address on to be emailed. The page answers
+ * the same, just as fast, whether or not the address is known: looking it up
+ * and sending the email happen in `sendLoginLink`, off the request.
  */
 export async function requestLoginLink(
   deps: {
     kv: Deno.Kv;
     now: () => number;
-    enqueue: (job: SignInLinkJob) => Promise<void>;
+    /** Stores the email to send (a sign-in email row); must not look the address up. */
+    queue: (job: SignInLinkJob) => Promise<void>;
   },
   rawEmail: string,
   client: string,
@@ -51,33 +58,36 @@ export async function requestLoginLink(
   const { kv } = deps;
   const email = rawEmail.trim().toLowerCase();
   const now = deps.now();
-  const okClient = await allowAttempt(
-    kv,
-    "login_client",
-    client,
-    PER_CLIENT,
-    now,
-  );
-  const okAddress = await allowAttempt(
-    kv,
-    "login_address",
-    email,
-    PER_ADDRESS,
-    now,
-  );
-  if (!okClient || !okAddress) return "rate_limited";
-  await deps.enqueue({ kind: "sign_in_link", email, next });
+  const allowed = await allowAttempt(kv, [
+    {
+      scope: "login_client",
+      subject: clientSubject(client),
+      limit: PER_CLIENT,
+    },
+    { scope: "login_address", subject: email, limit: PER_ADDRESS },
+    { scope: "login_all", subject: "*", limit: ALL_CLIENTS },
+  ], now);
+  if (!allowed) return "rate_limited";
+  await deps.queue({ kind: "sign_in_link", email, next });
   return "queued";
 }
 
+/** What one attempt at a sign-in email did. `tokenHash` names the link it carried. */
+export type LoginLinkSend =
+  | { outcome: "unknown" }
+  | { outcome: "sent"; link: string; tokenHash: string }
+  | { outcome: "failed"; failure: SendFailure; tokenHash: string };
+
 /**
  * Emails a sign-in link to a known address. Addresses in ADMIN_EMAILS get a
- * user record on first request. Unknown addresses get nothing.
+ * user record on first request. Unknown addresses get nothing. Never throws
+ * for a provider's refusal: the caller decides whether to try again.
  */
 export async function sendLoginLink(
   deps: { kv: Deno.Kv; config: Config; email: EmailSender; now: () => number },
   job: Pick<SignInLinkJob, "email" | "next">,
-): Promise<{ outcome: "sent" | "unknown"; link?: string }> {
+  opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+): Promise<LoginLinkSend> {
   const { kv, config } = deps;
   const now = deps.now();
   let user = await getUserByEmail(kv, job.email);
@@ -85,7 +95,7 @@ export async function sendLoginLink(
     user = await putUser(kv, newId(), { email: job.email, admin: true }, now);
   }
   if (!user) return { outcome: "unknown" };
-  const link = await createLoginLink(
+  const { link, tokenHash } = await issueLoginLink(
     kv,
     user.id,
     config.publicUrl,
@@ -101,11 +111,10 @@ export async function sendLoginLink(
     to: user.email,
     ...message,
     tags: { kind: "sign_in" },
-  });
-  if (!res.ok) {
-    throw new Error(`sign-in email to ${user.email} failed: ${res.error}`);
-  }
-  return { outcome: "sent", link };
+  }, opts);
+  return res.ok
+    ? { outcome: "sent", link, tokenHash }
+    : { outcome: "failed", failure: res, tokenHash };
 }
 
 /** Stores a fresh token's hash and returns the link that carries the token. */
@@ -116,16 +125,35 @@ export async function createLoginLink(
   now = Date.now(),
   next = "/",
 ): Promise<string> {
+  return (await issueLoginLink(kv, userId, publicUrl, now, next)).link;
+}
+
+async function issueLoginLink(
+  kv: Deno.Kv,
+  userId: string,
+  publicUrl: string,
+  now: number,
+  next: string,
+): Promise<{ link: string; tokenHash: string }> {
   const token = randomToken(32);
   const stored: StoredLink = {
     userId,
     expiresAt: now + LOGIN_LINK_TTL_MS,
     next,
   };
-  await kv.set(keys.loginToken(await sha256Hex(token)), stored, {
+  const tokenHash = await sha256Hex(token);
+  await kv.set(keys.loginToken(tokenHash), stored, {
     expireIn: LOGIN_LINK_TTL_MS,
   });
-  return `${publicUrl}/login/${token}`;
+  return { link: `${publicUrl}/login/${token}`, tokenHash };
+}
+
+/** Withdraws a link that was never delivered, so it cannot be used. */
+export async function revokeLoginLink(
+  kv: Deno.Kv,
+  tokenHash: string,
+): Promise<void> {
+  await kv.delete(keys.loginToken(tokenHash));
 }
 
 /** Spends a token: returns its user id once, then never again (get and delete in one atomic step). */

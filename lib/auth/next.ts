@@ -4,16 +4,22 @@
  * Location header value.
  */
 const BASE = "http://next.invalid";
+/** Longer than any address of this app; what a sign-in email row carries. */
+export const MAX_NEXT_LENGTH = 2048;
+// deno-lint-ignore no-control-regex
+const SAME_SITE_PATH = /^\/(?![/\\])[^\s\\\x00-\x1f\x7f]*$/;
 
 export function safeNext(v: string | null | undefined): string {
   // `//host`, `/\host` and tab/newline tricks would leave the site; control characters never belong.
-  // deno-lint-ignore no-control-regex
-  if (!v || !/^\/(?![/\\])[^\s\\\x00-\x1f\x7f]*$/.test(v)) return "/";
+  if (!v || v.length > MAX_NEXT_LENGTH || !SAME_SITE_PATH.test(v)) return "/";
   try {
     const url = new URL(v, BASE);
     const path = url.pathname + url.search + url.hash;
     // Dot segments can collapse `/..//host` into `//host`: check again after parsing.
-    return url.origin === BASE && !path.startsWith("//") ? path : "/";
+    return url.origin === BASE && !path.startsWith("//") &&
+        path.length <= MAX_NEXT_LENGTH
+      ? path
+      : "/";
   } catch {
     return "/";
   }

@@ -1,6 +1,8 @@
-/** Cookie sessions stored in KV with an expiry; sign-out deletes them. */
+/** Cookie sessions stored in KV with an expiry; sign-out deletes them, and so does deleting the user. */
 import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
+import type { User } from "../types.ts";
 
 export const SESSION_COOKIE = "kc_session";
 
@@ -15,29 +17,51 @@ export const SESSION_TTL_MS = 7 * 24 * 3600_000;
 
 export interface Session {
   userId: string;
+  /**
+   * The user record's `createdAt` when the session began: a user deleted and
+   * created again under the same id is someone new, and this session is not theirs.
+   */
+  userCreatedAt?: string;
   /** Token forms must echo back (CSRF). */
   csrfToken: string;
   createdAt: string;
   expiresAt: number;
 }
 
-/** The cookie carries a random id; KV is keyed by its hash, so a KV dump holds no live cookie. */
+/**
+ * Starts a session for an existing user. The cookie carries a random id; KV
+ * is keyed by its hash, so a KV dump holds no live cookie.
+ */
 export async function createSession(
   kv: Deno.Kv,
   userId: string,
   now = Date.now(),
 ): Promise<{ id: string; session: Session }> {
-  const id = randomToken(32);
-  const session: Session = {
-    userId,
-    csrfToken: randomToken(24),
-    createdAt: new Date(now).toISOString(),
-    expiresAt: now + SESSION_TTL_MS,
-  };
-  await kv.set(keys.session(await sha256Hex(id)), session, {
-    expireIn: SESSION_TTL_MS,
-  });
-  return { id, session };
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const user = await kv.get<User>(keys.user(userId));
+    if (!user.value) {
+      throw new Error(`no user ${userId} to start a session for`);
+    }
+    const id = randomToken(32);
+    const hash = await sha256Hex(id);
+    const session: Session = {
+      userId,
+      userCreatedAt: user.value.createdAt,
+      csrfToken: randomToken(24),
+      createdAt: new Date(now).toISOString(),
+      expiresAt: now + SESSION_TTL_MS,
+    };
+    // Checking the user: a session never starts for a record being deleted.
+    const res = await commitRetrying(() =>
+      kv.atomic().check(user)
+        .set(keys.session(hash), session, { expireIn: SESSION_TTL_MS })
+        .set(keys.sessionByUser(userId, hash), null, {
+          expireIn: SESSION_TTL_MS,
+        })
+    );
+    if (res.ok) return { id, session };
+  }
+  throw new Error(`user ${userId} kept changing while a session was started`);
 }
 
 export async function getSession(
@@ -51,8 +75,54 @@ export async function getSession(
   return s && s.expiresAt > now ? s : null;
 }
 
+/** Whether a session still belongs to this user record (not to an earlier user with the same id). */
+export function sessionBelongsTo(
+  session: Session,
+  user: Pick<User, "id" | "createdAt">,
+): boolean {
+  if (session.userId !== user.id) return false;
+  return session.userCreatedAt !== undefined
+    ? session.userCreatedAt === user.createdAt
+    // Sessions from before the stamp: one that began before the user record did is not theirs.
+    : session.createdAt >= user.createdAt;
+}
+
 export async function deleteSession(kv: Deno.Kv, id: string): Promise<void> {
-  await kv.delete(keys.session(await sha256Hex(id)));
+  const hash = await sha256Hex(id);
+  const cur = await kv.get<Session>(keys.session(hash));
+  const op = kv.atomic().delete(keys.session(hash));
+  if (cur.value) op.delete(keys.sessionByUser(cur.value.userId, hash));
+  await op.commit();
+}
+
+/** KV takes at most 1,000 mutations an operation; two per session. */
+const SESSIONS_PER_COMMIT = 400;
+
+/** Ends every session of a user (deleting the user, or signing them out everywhere). */
+export async function deleteSessionsOfUser(
+  kv: Deno.Kv,
+  userId: string,
+): Promise<number> {
+  let hashes: string[] = [];
+  let deleted = 0;
+  const flush = async () => {
+    const batch = hashes;
+    hashes = [];
+    await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const h of batch) {
+        op.delete(keys.session(h)).delete(keys.sessionByUser(userId, h));
+      }
+      return op;
+    });
+    deleted += batch.length;
+  };
+  for await (const e of kv.list({ prefix: keys.sessionsByUser(userId) })) {
+    hashes.push(e.key[2] as string);
+    if (hashes.length === SESSIONS_PER_COMMIT) await flush();
+  }
+  if (hashes.length) await flush();
+  return deleted;
 }
 
 export function sessionCookie(id: string, secure: boolean): string {

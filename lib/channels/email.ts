@@ -70,7 +70,10 @@ export function createEmailDispatcher(
   return {
     channel: "email",
     maxGroupSize: EMAIL_BATCH_MAX,
-    async dispatch(items, { groupId, signal }) {
+    async dispatch(items, { groupId, resend, signal, timeLeftMs }) {
+      const notAfter = timeLeftMs === undefined
+        ? undefined
+        : Date.now() + timeLeftMs;
       const outcomes: DispatchOutcome[] = new Array(items.length);
       const ready: { index: number; message: EmailMessage }[] = [];
       items.forEach((item, index) => {
@@ -87,10 +90,15 @@ export function createEmailDispatcher(
         let res: SendResult;
         try {
           res = part.length === 1
-            ? await deps.email.send(part[0].message, { idempotencyKey, signal })
+            ? await deps.email.send(part[0].message, {
+              idempotencyKey,
+              signal,
+              notAfter,
+            })
             : await deps.email.sendBatch(part.map((p) => p.message), {
               idempotencyKey,
               signal,
+              notAfter,
             });
         } catch (err) {
           res = {
@@ -100,6 +108,17 @@ export function createEmailDispatcher(
               err instanceof Error ? err.message : String(err)
             }`,
           };
+        }
+        if (!res.ok && res.keyInUse && resend) {
+          // A group only loses members between sends, so the earlier request
+          // holding this key carried every email of this one: delivered then.
+          for (const p of part) {
+            outcomes[p.index] = {
+              status: "sent",
+              detail: "delivered by an earlier send under the same key",
+            };
+          }
+          continue;
         }
         const refused = new Map(
           (res.ok ? res.refused ?? [] : []).map((r) => [r.index, r.error]),

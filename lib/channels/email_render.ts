@@ -31,6 +31,7 @@ import {
   versionChangeCancelledText,
 } from "../../components/email/version_change_cancelled.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
+import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
 
 interface Template {
@@ -72,6 +73,11 @@ export function workspaceUrl(publicUrl: string, instanceId: string): string {
   }`;
 }
 
+/**
+ * What the templates print, cleaned for the plain-text part whatever was
+ * stored: one-line values hold no line break or control character, the
+ * admin's message only "\n" line breaks.
+ */
 export function emailProps(
   item: NoticeItem,
   publicUrl: string,
@@ -79,24 +85,29 @@ export function emailProps(
   const { notification, user, instance, action, stage, target } = item;
   const isVersion = action.actionType === "version_change";
   const zone = zoneOrUtc(user.timeZone);
-  const sourceVersion = item.sourceOpenclawVersion?.trim();
+  const line = (v: string | null | undefined) => v ? oneLine(v) || null : null;
+  const message = notification.kind === "notice" && action.noticeBody
+    ? plainLines(action.noticeBody) || null
+    : null;
+  const sourceVersion = line(item.sourceOpenclawVersion);
+  const sourceTag = line(target.sourceImageTag);
   return {
     greetingName: greetingName(user.name),
-    instanceName: instance?.name?.trim() || notification.instanceId,
+    instanceName: line(instance?.name) || oneLine(notification.instanceId),
     when: formatDateTime(stage.scheduledAt, zone),
     whenUtc: isUtcZone(zone) ? null : formatTime(stage.scheduledAt, "UTC"),
     workspaceUrl: workspaceUrl(publicUrl, notification.instanceId),
-    adminMessage: notification.kind === "notice" ? action.noticeBody : null,
+    adminMessage: message,
     targetImageTag: isVersion
-      ? (target.targetImageTag || action.imageTag)
+      ? line(target.targetImageTag) ?? line(action.imageTag)
       : null,
-    openclawVersion: isVersion ? item.targetOpenclawVersion : null,
+    openclawVersion: isVersion ? line(item.targetOpenclawVersion) : null,
     fromVersion: !isVersion
       ? null
       : sourceVersion
       ? `OpenClaw ${sourceVersion}`
-      : target.sourceImageTag
-      ? `image tag ${target.sourceImageTag}`
+      : sourceTag
+      ? `image tag ${sourceTag}`
       : null,
   };
 }
@@ -106,7 +117,7 @@ export function emailProps(
  * characters become single spaces, so nothing typed can start a new header.
  */
 export function headerText(s: string): string {
-  return s.replace(/[\p{Cc}\u2028\u2029\s]+/gu, " ").trim();
+  return oneLine(s);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Config } from "../config.ts";
 import type { Dispatchers, EmailSender, PushTransport } from "./types.ts";
 import { OutboxEmailSender, OutboxPushTransport } from "./outbox.ts";
 import { RateLimitedEmailSender, ResendEmailSender } from "./resend.ts";
-import { sharedRateBudget } from "./rate_budget.ts";
+import { KvRateBudget } from "./rate_budget.ts";
 import { createEmailDispatcher } from "./email.ts";
 import { createSideEffectsEmailDispatcher } from "./side_effects.ts";
 import { ExpoPushTransport } from "./expo.ts";
@@ -15,27 +15,33 @@ import {
   createPushDispatcher,
 } from "./push.ts";
 import { webappDispatcher } from "./webapp.ts";
+import { TimedEmailSender, timedPushTransport } from "./timed.ts";
 
-/** Resend when RESEND_API_KEY is set, held to the process's shared rate; the outbox otherwise. */
+/** Resend when RESEND_API_KEY is set, held to one rate shared through KV by every process; the outbox otherwise. */
 export function createEmailSender(
   config: Config,
   kv: Deno.Kv,
   now: () => number = Date.now,
 ): EmailSender {
-  if (!config.resendApiKey) return new OutboxEmailSender(kv, now);
+  if (!config.resendApiKey) {
+    return new TimedEmailSender(new OutboxEmailSender(kv, now));
+  }
   return new RateLimitedEmailSender(
-    new ResendEmailSender(
-      config.resendApiKey,
-      config.emailFrom,
-      config.resendBaseUrl,
+    new TimedEmailSender(
+      new ResendEmailSender(
+        config.resendApiKey,
+        config.emailFrom,
+        config.resendBaseUrl,
+      ),
     ),
-    sharedRateBudget(config.emailRatePerSecond),
+    // Pacing is about the provider's real clock, whatever clock the app runs on.
+    new KvRateBudget(kv, "resend", config.emailRatePerSecond),
   );
 }
 
 // One Expo client per account and host, so the dispatchers and the receipts
 // job share its connection pool and concurrency limit.
-const expoTransports = new Map<string, ExpoPushTransport>();
+const expoTransports = new Map<string, PushTransport>();
 
 /** Expo when EXPO_ACCESS_TOKEN or EXPO_BASE_URL is set; the outbox otherwise. */
 export function createPushTransport(
@@ -43,14 +49,18 @@ export function createPushTransport(
   kv: Deno.Kv,
   now: () => number = Date.now,
 ): PushTransport {
-  if (!config.pushViaExpo) return new OutboxPushTransport(kv, now);
+  if (!config.pushViaExpo) {
+    return timedPushTransport(new OutboxPushTransport(kv, now));
+  }
   const id = `${config.expoAccessToken ?? ""} ${config.expoBaseUrl ?? ""}`;
   let t = expoTransports.get(id);
   if (!t) {
-    t = new ExpoPushTransport({
-      accessToken: config.expoAccessToken,
-      baseUrl: config.expoBaseUrl,
-    });
+    t = timedPushTransport(
+      new ExpoPushTransport({
+        accessToken: config.expoAccessToken,
+        baseUrl: config.expoBaseUrl,
+      }),
+    );
     expoTransports.set(id, t);
   }
   return t;

@@ -3,6 +3,7 @@ import type { NoticeItem } from "./types.ts";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { PUSH_BODY_MAX, type PushEvent } from "./push_payload.ts";
 import { formatShortDateTime } from "../format.ts";
+import { oneLine } from "../text.ts";
 
 export function pushEvent(
   actionType: ActionType,
@@ -25,9 +26,12 @@ function title(name: string, rest: string): string {
   return clip(name, PUSH_TITLE_MAX - rest.length) + rest;
 }
 
-/** A value worth printing: a non-blank string that is not a stringified nothing. */
+/**
+ * A value worth printing: a non-blank string that is not a stringified
+ * nothing, on one line whatever was stored (a push title has no line breaks).
+ */
 function present(v: string | null | undefined): string | null {
-  const s = v?.trim();
+  const s = v == null ? undefined : oneLine(v);
   return s && s !== "null" && s !== "undefined" ? s : null;
 }
 

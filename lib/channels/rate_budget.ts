@@ -1,45 +1,206 @@
 /**
- * A requests-per-second budget for one provider, shared by everything in the
- * process that calls it (the sweep, the sign-in flow, the internal route), so
- * together they stay under the provider's rate instead of each on its own.
+ * A requests-per-second budget for one provider, shared by everything that
+ * calls it (the sweep, the sign-in flow, the internal route) — in one
+ * process (`RateBudget`) or, kept in KV, across every process and Deno
+ * Deploy isolate on the same database (`KvRateBudget`).
+ *
+ * Calls are spaced at least `1000 / limit` ms apart by the time they are
+ * let go, plus a small margin: a provider counting requests in fixed
+ * one-second windows then never sees more than `limit` in one window,
+ * wherever its window boundaries fall. The limit is the configured rate or
+ * the provider's own `ratelimit-limit`, whichever is lower.
  */
-export class RateBudget {
-  private nextAt = 0;
+
+import { keys } from "../kv/keys.ts";
+
+/** What a provider's answer says about its limit (`ratelimit-*` and `retry-after` headers). */
+export interface RateLimitInfo {
+  limit?: number;
+  remaining?: number;
+  /** Time until the provider's window resets. */
+  resetMs?: number;
+}
+
+export interface SendBudget {
+  /** Waits until this caller may send. */
+  take(signal?: AbortSignal): Promise<void>;
+  /** About how long a caller asking now would wait. */
+  delayMs(): Promise<number>;
+  /** The provider asked everyone to wait (429): nobody sends before then. */
+  pause(ms: number): Promise<void>;
+  /** Learns from the rate-limit headers of an answer. */
+  observe(info: RateLimitInfo): Promise<void>;
+}
+
+/** Extra spacing on top of `1000 / limit`: absorbs jitter between letting a call go and its arrival. */
+const MARGIN = 0.05;
+const MIN_MARGIN_MS = 5;
+/** A quota reset further off than this (not the per-second window) stops sends until then. */
+const LONG_RESET_MS = 2_000;
+
+export function spacingMs(limit: number): number {
+  const base = 1000 / limit;
+  return base + Math.max(MIN_MARGIN_MS, base * MARGIN);
+}
+
+/** Reads the standard rate-limit headers of an answer. */
+export function rateLimitInfo(
+  headers: Record<string, string> | null | undefined,
+): RateLimitInfo {
+  const num = (name: string) => {
+    const v = headers?.[name];
+    const n = v === undefined || v === "" ? NaN : Number(v);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  };
+  const info: RateLimitInfo = {};
+  const limit = num("ratelimit-limit");
+  const remaining = num("ratelimit-remaining");
+  const reset = num("ratelimit-reset");
+  if (limit !== undefined && limit > 0) info.limit = limit;
+  if (remaining !== undefined) info.remaining = remaining;
+  if (reset !== undefined) info.resetMs = reset * 1000;
+  return info;
+}
+
+interface BudgetState {
+  /** When the last call was let go (epoch ms). */
+  lastAt: number;
+  /** Nobody sends before this (a 429's Retry-After, an exhausted quota). */
+  pausedUntil: number;
+  /** The provider's own limit per second, once it said. */
+  providerLimit: number | null;
+}
+
+const EMPTY: BudgetState = { lastAt: 0, pausedUntil: 0, providerLimit: null };
+
+function nextFree(s: BudgetState, configured: number): number {
+  const limit = Math.min(configured, s.providerLimit ?? Infinity);
+  return Math.max(s.lastAt + spacingMs(limit), s.pausedUntil);
+}
+
+function learned(s: BudgetState, info: RateLimitInfo, now: number) {
+  const next = { ...s };
+  if (info.limit !== undefined) next.providerLimit = info.limit;
+  if (
+    info.remaining === 0 && info.resetMs !== undefined &&
+    info.resetMs > LONG_RESET_MS
+  ) next.pausedUntil = Math.max(next.pausedUntil, now + info.resetMs);
+  return next;
+}
+
+/** The budget of one process (tests, and a sender with no KV at hand). */
+export class RateBudget implements SendBudget {
+  private state: BudgetState = { ...EMPTY };
 
   constructor(
     readonly perSecond: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /**
-   * Waits for the next free slot. Slots are spaced evenly: a provider that
-   * counts over a sliding second never sees a burst above its rate.
-   */
   async take(signal?: AbortSignal): Promise<void> {
-    const now = this.now();
-    const at = Math.max(now, this.nextAt);
-    this.nextAt = at + 1000 / this.perSecond;
-    if (at > now) await sleep(at - now, signal);
+    for (;;) {
+      const now = this.now();
+      const free = nextFree(this.state, this.perSecond);
+      if (now >= free) {
+        this.state.lastAt = now;
+        return;
+      }
+      await sleep(free - now, signal);
+    }
   }
 
-  /** How long a caller asking now would wait for its slot. */
-  delayMs(): number {
-    return Math.max(0, this.nextAt - this.now());
+  delayMs(): Promise<number> {
+    return Promise.resolve(
+      Math.max(0, this.state.pausedUntil - this.now()),
+    );
   }
 
-  /** The provider asked everyone to wait (429): no slot is handed out before then. */
-  pause(ms: number): void {
-    this.nextAt = Math.max(this.nextAt, this.now() + ms);
+  pause(ms: number): Promise<void> {
+    this.state.pausedUntil = Math.max(
+      this.state.pausedUntil,
+      this.now() + ms,
+    );
+    return Promise.resolve();
+  }
+
+  observe(info: RateLimitInfo): Promise<void> {
+    this.state = learned(this.state, info, this.now());
+    return Promise.resolve();
   }
 }
 
-const shared = new Map<number, RateBudget>();
+/**
+ * The budget kept in KV: one small record per provider, moved by atomic
+ * check-and-set, so every process on the database keeps to one rate. A
+ * caller waits until the record says the next call is free, then takes it
+ * with a commit that fails if someone else took it first.
+ */
+export class KvRateBudget implements SendBudget {
+  private readonly key: Deno.KvKey;
 
-/** The process-wide budget for a rate: every sender built with the same rate shares it. */
-export function sharedRateBudget(perSecond: number): RateBudget {
-  let b = shared.get(perSecond);
-  if (!b) shared.set(perSecond, b = new RateBudget(perSecond));
-  return b;
+  constructor(
+    private readonly kv: Deno.Kv,
+    name: string,
+    readonly perSecond: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.key = keys.rateBudget(name);
+  }
+
+  async take(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const entry = await this.kv.get<BudgetState>(this.key);
+      const state = entry.value ?? EMPTY;
+      const now = this.now();
+      const free = nextFree(state, this.perSecond);
+      if (now < free) {
+        // A little spread so waiters do not all commit at the same instant.
+        await sleep(free - now + Math.random() * 3, signal);
+        continue;
+      }
+      const res = await this.kv.atomic().check(entry)
+        .set(this.key, { ...state, lastAt: now } satisfies BudgetState)
+        .commit().catch(() => null);
+      if (res?.ok) return;
+    }
+  }
+
+  async delayMs(): Promise<number> {
+    const state = (await this.kv.get<BudgetState>(this.key)).value ?? EMPTY;
+    return Math.max(0, state.pausedUntil - this.now());
+  }
+
+  pause(ms: number): Promise<void> {
+    return this.update((s, now) => ({
+      ...s,
+      pausedUntil: Math.max(s.pausedUntil, now + ms),
+    }));
+  }
+
+  observe(info: RateLimitInfo): Promise<void> {
+    if (info.limit === undefined && info.remaining !== 0) {
+      return Promise.resolve();
+    }
+    return this.update((s, now) => learned(s, info, now));
+  }
+
+  private async update(
+    change: (s: BudgetState, now: number) => BudgetState,
+  ): Promise<void> {
+    for (let i = 0; i < 10; i++) {
+      const entry = await this.kv.get<BudgetState>(this.key);
+      const state = entry.value ?? EMPTY;
+      const next = change(state, this.now());
+      if (
+        next.pausedUntil === state.pausedUntil &&
+        next.providerLimit === state.providerLimit
+      ) return;
+      const res = await this.kv.atomic().check(entry).set(this.key, next)
+        .commit().catch(() => null);
+      if (res?.ok) return;
+    }
+  }
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -7,9 +7,10 @@ import type {
   EmailMessage,
   EmailSender,
   SendFailure,
+  SendOptions,
   SendResult,
 } from "./types.ts";
-import type { RateBudget } from "./rate_budget.ts";
+import { rateLimitInfo, type SendBudget } from "./rate_budget.ts";
 
 export interface ResendError {
   name?: string;
@@ -55,6 +56,9 @@ export function resendFailure(
     status >= 500 || error.name === "concurrent_idempotent_requests";
   const wait = transient ? retryAfterMs(headers) : undefined;
   const failure: SendFailure = { ok: false, transient, error: error_ };
+  failure.status = status;
+  if (error.name === "invalid_idempotent_request") failure.keyInUse = true;
+  failure.rateLimit = rateLimitInfo(headers);
   if (wait !== undefined) failure.retryAfterMs = wait;
   // No answer, or a server error: Resend may have sent the email anyway.
   if (status === null || status === 408 || status >= 500) {
@@ -99,19 +103,23 @@ export class ResendEmailSender implements EmailSender {
 
   async send(
     message: EmailMessage,
-    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    opts: SendOptions = {},
   ): Promise<SendResult> {
     const { data, error, headers } = await this.client.emails.send(
       this.payload(message),
       { idempotencyKey: opts.idempotencyKey, signal: opts.signal },
     );
     if (error) return resendFailure(error, headers);
-    return { ok: true, id: data?.id ?? null };
+    return {
+      ok: true,
+      id: data?.id ?? null,
+      rateLimit: rateLimitInfo(headers),
+    };
   }
 
   async sendBatch(
     messages: EmailMessage[],
-    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    opts: SendOptions = {},
   ): Promise<SendResult> {
     // Permissive: one email Resend refuses (an address it will not send to)
     // comes back by index instead of refusing the whole batch (DESIGN rule 7).
@@ -138,6 +146,7 @@ export class ResendEmailSender implements EmailSender {
       ok: true,
       id: ids.find((id) => id) ?? null,
       ids,
+      rateLimit: rateLimitInfo(headers),
     };
     if (refused.length) result.refused = refused;
     return result;
@@ -145,17 +154,18 @@ export class ResendEmailSender implements EmailSender {
 }
 
 /**
- * Holds every call to the process-wide rate budget, and on a 429 stops all
- * callers for as long as the provider asked. A short wait is served here and
- * the same call (same idempotency key) tried again; a long one goes back to
- * the sweep as a transient failure with its delay.
+ * Holds every call to the shared rate budget, keeps it to what the provider's
+ * rate-limit headers say, and on a 429 stops all callers for as long as the
+ * provider asked. A short wait is served here and the same call (same
+ * idempotency key) tried again; a long one goes back to the sweep as a
+ * transient failure with its delay.
  */
 export class RateLimitedEmailSender implements EmailSender {
   readonly name: string;
 
   constructor(
     private readonly inner: EmailSender,
-    private readonly budget: RateBudget,
+    private readonly budget: SendBudget,
     private readonly opts: {
       maxInlineWaitMs?: number;
       maxInlineRetries?: number;
@@ -166,28 +176,32 @@ export class RateLimitedEmailSender implements EmailSender {
 
   send(
     message: EmailMessage,
-    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    opts: SendOptions = {},
   ): Promise<SendResult> {
-    return this.paced(() => this.inner.send(message, opts), opts.signal);
+    return this.paced(() => this.inner.send(message, opts), opts);
   }
 
   sendBatch(
     messages: EmailMessage[],
-    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    opts: SendOptions = {},
   ): Promise<SendResult> {
-    return this.paced(() => this.inner.sendBatch(messages, opts), opts.signal);
+    return this.paced(
+      () => this.inner.sendBatch(messages, opts),
+      opts,
+    );
   }
 
   private async paced(
     call: () => Promise<SendResult>,
-    signal?: AbortSignal,
+    opts: SendOptions,
   ): Promise<SendResult> {
+    const signal = opts.signal;
     const maxWait = this.opts.maxInlineWaitMs ?? 5_000;
     const maxRetries = this.opts.maxInlineRetries ?? 2;
     for (let attempt = 0;; attempt++) {
       // While the provider has everyone waiting long, answer at once instead
       // of holding a sign-in request or a sweep slot for the whole pause.
-      const delay = this.budget.delayMs();
+      const delay = await this.budget.delayMs();
       if (delay > maxWait) {
         return {
           ok: false,
@@ -199,11 +213,22 @@ export class RateLimitedEmailSender implements EmailSender {
         };
       }
       await this.budget.take(signal);
+      if (opts.notAfter !== undefined && Date.now() >= opts.notAfter) {
+        // Waited past the action time: not sent, certainly (the sweep then
+        // finalizes the notice as too late).
+        return {
+          ok: false,
+          transient: true,
+          error:
+            "the action time came while waiting for the provider's rate; not sent",
+        };
+      }
       const res = await call();
+      if (res.rateLimit) await this.budget.observe(res.rateLimit);
       if (res.ok || !res.transient || res.retryAfterMs === undefined) {
         return res;
       }
-      this.budget.pause(res.retryAfterMs);
+      await this.budget.pause(res.retryAfterMs);
       // The next take() waits out the pause.
       if (attempt >= maxRetries || res.retryAfterMs > maxWait) return res;
     }

@@ -7,8 +7,10 @@
 import { z } from "zod";
 import { keys } from "../kv/keys.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
+import { isTooLate, parentCancelled, tooLate } from "../notices/parents.ts";
 import type {
   Instance,
+  NoticeGroup,
   Notification,
   ScheduledAction,
   Stage,
@@ -29,6 +31,8 @@ export const SideEffectRequestSchema = z.object({
   notificationId: z.uuid(),
   /** Checked by the route so that a wrong channel is named in the answer. */
   channel: z.string().min(1),
+  /** The caller's claim on the row: only a row the calling sweep holds is sent. */
+  claimId: z.uuid(),
 });
 export type SideEffectRequest = z.infer<typeof SideEffectRequestSchema>;
 
@@ -83,6 +87,8 @@ export async function loadNoticeItem(
 
 export type SideEffectResult =
   | { status: "sent"; id: string | null }
+  /** The row is not held by the caller's claim (pending, final, another claim, an ended lease, a cancelled or late notice). */
+  | { status: "not_held"; error: string }
   /** The row belongs to another channel: it is never emailed. */
   | { status: "wrong_channel"; error: string }
   /** Nothing to send: the row, its user or its address is missing, or the provider refused. */
@@ -90,15 +96,75 @@ export type SideEffectResult =
   /** The provider failed in a way worth retrying. */
   | { status: "unavailable"; error: string; retryAfterMs?: number };
 
-/** Sends one row's email with the given sender, keyed by the row so a repeat is a no-op. */
+/** How long a claim's answer is kept for a repeated call: longer than any lease. */
+const RESULT_TTL_MS = 24 * 3_600_000;
+
+type StoredResult = { state: "sending" } | {
+  state: "done";
+  result: SideEffectResult;
+};
+
+/** Why the caller may not send this row now, or null when it holds it. */
+function notHeldReason(
+  item: NoticeItem,
+  group: NoticeGroup | null,
+  claimId: string,
+  now: number,
+): string | null {
+  const row = item.notification;
+  const id = row.id;
+  if (row.status !== "sending") {
+    const why = row.error ? ` (${row.error})` : "";
+    return `notification ${id} is ${row.status}${why}; only a row the calling sweep holds is sent`;
+  }
+  if (row.claimId !== claimId) {
+    return `notification ${id} is held by another claim`;
+  }
+  if (
+    !group || group.claimId !== claimId || group.state !== "sealed" ||
+    (group.leaseUntil ?? 0) <= now
+  ) {
+    return `the claim on notification ${id} has ended; its group is recovered by the next sweep`;
+  }
+  if (
+    row.kind === "notice" && parentCancelled(item.action, item.target)
+  ) return `notification ${id} belongs to a cancelled action`;
+  if (isTooLate(row, item.stage, now)) return tooLate(item.action.actionType);
+  return null;
+}
+
+/**
+ * Sends one row's email with the given sender, keyed by the row so a repeat is
+ * a no-op at the provider — but only while `claimId` holds the row (DESIGN
+ * "Internal"). A repeated call for the same claim gets the first answer, with
+ * no second send.
+ */
 export async function sendNotificationEmail(
-  deps: { kv: Deno.Kv; email: EmailSender; publicUrl: string },
+  deps: {
+    kv: Deno.Kv;
+    email: EmailSender;
+    publicUrl: string;
+    now?: () => number;
+  },
   notificationId: string,
+  claimId: string,
   signal?: AbortSignal,
 ): Promise<SideEffectResult> {
-  const loaded = await loadNoticeItem(deps.kv, notificationId);
+  const { kv } = deps;
+  const now = (deps.now ?? Date.now)();
+  const resultKey = keys.sideEffectResult(notificationId, claimId);
+  const earlier = await kv.get<StoredResult>(resultKey);
+  if (earlier.value?.state === "done") return earlier.value.result;
+  if (earlier.value?.state === "sending") {
+    return {
+      status: "unavailable",
+      error: `notification ${notificationId} is being sent under this claim`,
+      retryAfterMs: 1_000,
+    };
+  }
+  const loaded = await loadNoticeItem(kv, notificationId);
   if (!loaded.ok) return { status: "unprocessable", error: loaded.error };
-  const { channel } = loaded.item.notification;
+  const { channel, groupId } = loaded.item.notification;
   if (channel !== "email") {
     return {
       status: "wrong_channel",
@@ -106,7 +172,38 @@ export async function sendNotificationEmail(
         `notification ${notificationId} is a "${channel}" row, not "email"`,
     };
   }
-  const prepared = prepareEmail(loaded.item, deps.publicUrl);
+  const group = groupId
+    ? (await kv.get<NoticeGroup>(keys.noticeGroup(groupId))).value
+    : null;
+  const refusal = notHeldReason(loaded.item, group, claimId, now);
+  if (refusal) return { status: "not_held", error: refusal };
+  // Only one call per claim gets to send; a concurrent repeat waits for its answer.
+  const started = await kv.atomic().check(earlier)
+    .set(resultKey, { state: "sending" } satisfies StoredResult, {
+      expireIn: RESULT_TTL_MS,
+    }).commit();
+  if (!started.ok) {
+    return sendNotificationEmail(deps, notificationId, claimId, signal);
+  }
+  const result = await sendLoaded(deps, loaded.item, signal);
+  if (result.status === "unavailable") {
+    // Worth another try under the same claim: forget this one.
+    await kv.delete(resultKey);
+  } else {
+    await kv.set(resultKey, { state: "done", result } satisfies StoredResult, {
+      expireIn: RESULT_TTL_MS,
+    });
+  }
+  return result;
+}
+
+async function sendLoaded(
+  deps: { email: EmailSender; publicUrl: string },
+  item: NoticeItem,
+  signal?: AbortSignal,
+): Promise<SideEffectResult> {
+  const notificationId = item.notification.id;
+  const prepared = prepareEmail(item, deps.publicUrl);
   if (!prepared.ok) return { status: "unprocessable", error: prepared.error };
   let res;
   try {
@@ -165,6 +262,7 @@ export function createSideEffectsEmailDispatcher(
   const url = routeUrl(deps.url);
   const one = async (
     item: NoticeItem,
+    claimId: string,
     signal: AbortSignal,
   ): Promise<DispatchOutcome> => {
     if (!item.user.email?.trim()) {
@@ -182,6 +280,7 @@ export function createSideEffectsEmailDispatcher(
           {
             notificationId: item.notification.id,
             channel: "email",
+            claimId,
           } satisfies SideEffectRequest,
         ),
         signal: AbortSignal.any([
@@ -217,13 +316,13 @@ export function createSideEffectsEmailDispatcher(
   return {
     channel: "email",
     maxGroupSize: 100,
-    async dispatch(items, { signal }) {
+    async dispatch(items, { claimId, signal }) {
       const outcomes: DispatchOutcome[] = new Array(items.length);
       let next = 0;
       const worker = async () => {
         while (next < items.length) {
           const i = next++;
-          outcomes[i] = await one(items[i], signal);
+          outcomes[i] = await one(items[i], claimId, signal);
         }
       };
       await Promise.all(

@@ -3,6 +3,7 @@
  */
 import type {
   Channel,
+  DispatchOutcome,
   Instance,
   Notification,
   ScheduledAction,
@@ -11,6 +12,7 @@ import type {
   User,
 } from "../types.ts";
 import type { ScheduledActionPush } from "./push_payload.ts";
+import type { RateLimitInfo } from "./rate_budget.ts";
 
 /** A plain email, whichever transport carries it (outbox, Resend, internal route). */
 export interface EmailMessage {
@@ -34,6 +36,12 @@ export type SendFailure = {
    * (a timeout, a dropped connection, a 5xx): the message may have arrived.
    */
   uncertain?: boolean;
+  /** The provider holds an earlier request under this idempotency key, with another payload. */
+  keyInUse?: boolean;
+  /** What the answer's rate-limit headers said. */
+  rateLimit?: RateLimitInfo;
+  /** The provider's HTTP status, when it answered (429: too many requests). */
+  status?: number | null;
 };
 export type SendResult =
   | {
@@ -46,8 +54,21 @@ export type SendResult =
     ids?: (string | null)[];
     /** Messages of a batch the provider refused while sending the others. */
     refused?: { index: number; error: string }[];
+    /** What the answer's rate-limit headers said. */
+    rateLimit?: RateLimitInfo;
   }
   | SendFailure;
+
+export interface SendOptions {
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+  /**
+   * Real-clock time (epoch ms) after which the call must not start: a notice
+   * is never sent once its action time has come, however long the call
+   * waited for the provider's rate.
+   */
+  notAfter?: number;
+}
 
 /**
  * Sends email. `idempotencyKey` makes a repeat of the same call a no-op at the
@@ -57,7 +78,7 @@ export interface EmailSender {
   readonly name: string;
   send(
     message: EmailMessage,
-    opts?: { idempotencyKey?: string; signal?: AbortSignal },
+    opts?: SendOptions,
   ): Promise<SendResult>;
   /**
    * Up to 100 messages in one call; one result for the whole batch, except
@@ -65,7 +86,7 @@ export interface EmailSender {
    */
   sendBatch(
     messages: EmailMessage[],
-    opts?: { idempotencyKey?: string; signal?: AbortSignal },
+    opts?: SendOptions,
   ): Promise<SendResult>;
 }
 
@@ -84,16 +105,26 @@ export interface NoticeItem {
   sourceOpenclawVersion?: string | null;
 }
 
-export type DispatchOutcome =
-  | { status: "sent"; detail?: string }
-  | {
-    status: "retry";
-    error: string;
-    retryAfterMs?: number;
-    /** The attempt may have reached the user (see SendFailure.uncertain). */
-    uncertain?: boolean;
-  }
-  | { status: "failed"; error: string };
+export type { DispatchOutcome };
+
+export interface DispatchOptions {
+  /** The dispatch group's id: for email, the provider's idempotency key. */
+  groupId: string;
+  /** The claim holding the rows (the internal route sends only a row its caller holds). */
+  claimId: string;
+  /**
+   * How long until the earliest action time among the group's notices (the
+   * sweep's clock); a send must start before then. Absent: no deadline.
+   */
+  timeLeftMs?: number;
+  /**
+   * The group was sealed for sending before. Its members only ever shrink, so
+   * a provider that holds an earlier request under this key with another
+   * payload has delivered every member of this one then.
+   */
+  resend: boolean;
+  signal: AbortSignal;
+}
 
 /**
  * Delivers a group of claimed rows of one channel. Returns one outcome per
@@ -106,7 +137,7 @@ export interface ChannelDispatcher {
   readonly maxGroupSize: number;
   dispatch(
     items: NoticeItem[],
-    opts: { groupId: string; signal: AbortSignal },
+    opts: DispatchOptions,
   ): Promise<DispatchOutcome[]>;
 }
 

@@ -1,5 +1,6 @@
 /** The image catalog: image tag → OpenClaw version, available or not. */
 import { keys } from "./keys.ts";
+import { UnprocessableError } from "../errors.ts";
 import type { CatalogEntry } from "../types.ts";
 
 export const IMAGE_TAG_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
@@ -34,4 +35,34 @@ export async function putCatalogEntry(
   };
   await kv.set(keys.catalogEntry(imageTag), entry);
   return entry;
+}
+
+/**
+ * An instance runs only tags the catalog knows (retired ones included): 422
+ * naming each unknown tag and how to add it.
+ */
+export async function requireCatalogTags(
+  kv: Deno.Kv,
+  tags: Record<string, string | null>,
+): Promise<void> {
+  const fields = Object.entries(tags).filter(([, tag]) => tag !== null) as [
+    string,
+    string,
+  ][];
+  const entries = await kv.getMany<CatalogEntry[]>(
+    fields.map(([, tag]) => keys.catalogEntry(tag)),
+  );
+  const missing = fields.filter((_, i) => entries[i].value === null);
+  if (missing.length === 0) return;
+  const how = (tag: string) =>
+    `add it first on the Catalog page or with PUT /api/admin/catalog/${tag}`;
+  throw new UnprocessableError(
+    missing.map(([, tag]) => `image tag ${tag} is not in the catalog`).join(
+      "; ",
+    ) + `: ${how(missing[0][1])}`,
+    missing.map(([path, tag]) => ({
+      path,
+      message: `${tag} is not in the catalog; ${how(tag)}`,
+    })),
+  );
 }

@@ -1,9 +1,13 @@
-import type { Config } from "../config.ts";
+import { type Config, isKvConnectUrl } from "../config.ts";
 
-/** Opens KV from the configured path, creating its folder. null = Deno Deploy's KV. */
+/**
+ * Opens KV from the configured path: a local file (its folder created),
+ * ":memory:", or a KV Connect URL (Deno reads DENO_KV_ACCESS_TOKEN itself).
+ * null = Deno Deploy's KV.
+ */
 export async function openKv(config: Pick<Config, "kvPath">): Promise<Deno.Kv> {
   const path = config.kvPath;
-  if (path && path !== ":memory:") {
+  if (path && path !== ":memory:" && !isKvConnectUrl(path)) {
     const dir = path.replace(/[\\/][^\\/]*$/, "");
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   }

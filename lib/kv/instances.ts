@@ -1,7 +1,7 @@
 /** Instances: records and their owner and image-tag indexes. */
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
-import { getManyChunked } from "./read.ts";
+import { getManyById, getManyChunked } from "./read.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { Instance, InstanceStatus } from "../types.ts";
 
@@ -119,20 +119,6 @@ export async function updateInstance(
   );
 }
 
-export async function listInstancesByOwner(
-  kv: Deno.Kv,
-  ownerId: string,
-): Promise<Instance[]> {
-  const ids: string[] = [];
-  for await (const e of kv.list({ prefix: keys.instancesByOwner(ownerId) })) {
-    ids.push(e.key[2] as string);
-  }
-  const found = await getInstances(kv, ids);
-  return ids.map((id) => found.get(id)).filter((i): i is Instance =>
-    i !== undefined
-  );
-}
-
 /** Ids of every running instance on a tag (the `selector` of a schedule). */
 export async function listRunningInstanceIdsByTag(
   kv: Deno.Kv,
@@ -146,6 +132,12 @@ export async function listRunningInstanceIdsByTag(
   return ids.filter((id) => found.get(id)?.status === "running");
 }
 
+/** Instances per page unless asked otherwise, and the most a page may hold. */
+export const INSTANCE_PAGE_SIZE = 25;
+export const MAX_INSTANCE_PAGE_SIZE = 200;
+/** Instances read from KV at a time while searching. */
+const SCAN_CHUNK = 100;
+
 export interface InstancePage {
   items: Instance[];
   total: number;
@@ -154,69 +146,192 @@ export interface InstancePage {
   pages: number;
 }
 
-/** The admin list's filters: text in name, id, owner or tag; exact tag, owner and status. */
+/** How many instances a user owns, counting at most `cap + 1` so one owner of thousands costs no more. */
+export async function countInstancesOfOwner(
+  kv: Deno.Kv,
+  ownerId: string,
+  cap: number,
+): Promise<number> {
+  let n = 0;
+  for await (
+    const _ of kv.list({ prefix: keys.instancesByOwner(ownerId) }, {
+      limit: cap + 1,
+    })
+  ) n++;
+  return n;
+}
+
+/** Every instance, or every one of an owner or on a tag, a chunk at a time. */
+async function* instanceChunks(
+  kv: Deno.Kv,
+  of: { ownerId: string } | { imageTag: string } | null,
+): AsyncGenerator<Instance[]> {
+  if (of) {
+    const prefix = "ownerId" in of
+      ? keys.instancesByOwner(of.ownerId)
+      : keys.instancesByTag(of.imageTag);
+    let ids: string[] = [];
+    for await (const e of kv.list({ prefix }, { batchSize: SCAN_CHUNK })) {
+      ids.push(e.key[2] as string);
+      if (ids.length === SCAN_CHUNK) {
+        yield [...(await getInstances(kv, ids)).values()];
+        ids = [];
+      }
+    }
+    if (ids.length) yield [...(await getInstances(kv, ids)).values()];
+    return;
+  }
+  let chunk: Instance[] = [];
+  for await (
+    const e of kv.list<Instance>({ prefix: keys.instances() }, {
+      batchSize: SCAN_CHUNK,
+    })
+  ) {
+    chunk.push(e.value);
+    if (chunk.length === SCAN_CHUNK) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length) yield chunk;
+}
+
+/** How many running instances are on a tag, read a chunk at a time. */
+export async function countRunningInstancesByTag(
+  kv: Deno.Kv,
+  imageTag: string,
+): Promise<number> {
+  let n = 0;
+  for await (const chunk of instanceChunks(kv, { imageTag })) {
+    n += chunk.filter((i) => i.status === "running").length;
+  }
+  return n;
+}
+
+const collator = new Intl.Collator("en");
+interface SortKey {
+  name: string;
+  id: string;
+}
+const byName = (a: SortKey, b: SortKey) =>
+  collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The admin list's filters: `query` is text in the name, id, tag, owner id,
+ * or owner's email or name; `tag` the current or pinned image tag; `ownerId`
+ * and `status` exact.
+ */
 export interface InstanceFilter {
   query?: string;
-  /** Current or pinned image tag. */
   tag?: string;
   ownerId?: string;
   status?: InstanceStatus | "";
-  ownerLabel?: (ownerId: string) => string;
 }
 
-async function filterInstances(
+/** The instances the filter lets through, a chunk at a time. */
+async function* matchingChunks(
   kv: Deno.Kv,
   f: InstanceFilter,
-): Promise<Instance[]> {
+): AsyncGenerator<Instance[]> {
   const q = (f.query ?? "").trim().toLowerCase();
-  const all: Instance[] = [];
-  for await (const e of kv.list<Instance>({ prefix: keys.instances() })) {
-    const i = e.value;
-    if (f.tag && i.imageTag !== f.tag && i.pinnedImageTag !== f.tag) continue;
-    if (f.ownerId && i.ownerId !== f.ownerId) continue;
-    if (f.status && i.status !== f.status) continue;
-    if (
-      !q ||
-      [
-        i.name,
-        i.id,
-        i.imageTag,
-        i.pinnedImageTag ?? "",
-        i.ownerId,
-        f.ownerLabel?.(i.ownerId) ?? "",
-      ]
-        .some((s) => s.toLowerCase().includes(q))
-    ) all.push(i);
+  const of = f.ownerId !== undefined ? { ownerId: f.ownerId } : null;
+  for await (const chunk of instanceChunks(kv, of)) {
+    const owners = q ? await ownerLabels(kv, chunk) : null;
+    yield chunk.filter((i) =>
+      (!f.tag || i.imageTag === f.tag || i.pinnedImageTag === f.tag) &&
+      (!f.status || i.status === f.status) &&
+      (!q ||
+        [
+          i.name,
+          i.id,
+          i.imageTag,
+          i.pinnedImageTag ?? "",
+          i.ownerId,
+          owners!.get(i.ownerId) ?? "",
+        ].some((s) => s.toLowerCase().includes(q)))
+    );
   }
-  all.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-  return all;
 }
 
 /**
- * The admin table: every instance the filter lets through, sorted by name,
- * one page at a time.
+ * The admin table, and a user's own list: every instance the filter lets
+ * through (a user's list is the filter `ownerId`), sorted by name, one page
+ * at a time.
+ *
+ * Memory follows the page asked for, not the instances stored: the scan goes
+ * a chunk at a time and keeps only the sort keys of the best
+ * `page × pageSize` matches; the page's records are read at the end.
  */
 export async function searchInstances(
   kv: Deno.Kv,
   opts: InstanceFilter & { page?: number; pageSize?: number },
 ): Promise<InstancePage> {
-  const pageSize = opts.pageSize ?? 25;
-  const all = await filterInstances(kv, opts);
-  const pages = Math.max(1, Math.ceil(all.length / pageSize));
-  const page = Math.min(Math.max(1, opts.page ?? 1), pages);
+  const pageSize = Math.min(
+    Math.max(1, Math.floor(opts.pageSize ?? INSTANCE_PAGE_SIZE)),
+    MAX_INSTANCE_PAGE_SIZE,
+  );
+  const wanted = Math.max(1, Math.floor(opts.page ?? 1) || 1);
+  const keep = wanted * pageSize;
+  let best: SortKey[] = [];
+  let total = 0;
+  for await (const chunk of matchingChunks(kv, opts)) {
+    for (const i of chunk) {
+      total++;
+      best.push({ name: i.name, id: i.id });
+      if (best.length >= 2 * keep + SCAN_CHUNK) {
+        best = best.sort(byName).slice(0, keep);
+      }
+    }
+  }
+  best.sort(byName);
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const page = Math.min(wanted, pages);
+  const window = best.slice((page - 1) * pageSize, page * pageSize);
+  const found = await getInstances(kv, window.map((k) => k.id));
   return {
-    items: all.slice((page - 1) * pageSize, page * pageSize),
-    total: all.length,
+    items: window.map((k) => found.get(k.id)).filter((i): i is Instance =>
+      i !== undefined
+    ),
+    total,
     page,
     pageSize,
     pages,
   };
 }
 
-/** Every instance the filter lets through ("select all N matching"). */
-export async function listMatchingInstances(
+/**
+ * The ids of the instances the filter lets through ("select all N
+ * matching"): at most `limit` of them, and how many matched in all.
+ */
+export async function matchingInstanceIds(
   kv: Deno.Kv,
   filter: InstanceFilter,
-): Promise<Instance[]> {
-  return await filterInstances(kv, filter);
+  limit: number,
+): Promise<{ ids: string[]; total: number }> {
+  const ids: string[] = [];
+  let total = 0;
+  for await (const chunk of matchingChunks(kv, filter)) {
+    for (const i of chunk) {
+      if (ids.length < limit) ids.push(i.id);
+      total++;
+    }
+  }
+  return { ids, total };
+}
+
+/** "name <email>" of each owner of a chunk, read together (at most one chunk's worth in memory). */
+async function ownerLabels(
+  kv: Deno.Kv,
+  chunk: Instance[],
+): Promise<Map<string, string>> {
+  const users = await getManyById<{ email: string; name: string | null }>(
+    kv,
+    chunk.map((i) => i.ownerId),
+    (id) => keys.user(id),
+  );
+  const out = new Map<string, string>();
+  for (const [id, e] of users) {
+    if (e.value) out.set(id, `${e.value.name ?? ""} <${e.value.email}>`);
+  }
+  return out;
 }

@@ -12,6 +12,7 @@ export const keys = {
   users: () => ["users"] as const,
   userByEmail: (email: string) =>
     ["users_by_email", email.toLowerCase()] as const,
+  usersByEmail: () => ["users_by_email"] as const,
 
   // instances
   instance: (id: string) => ["instances", id] as const,
@@ -30,9 +31,19 @@ export const keys = {
 
   // auth
   session: (id: string) => ["sessions", id] as const,
+  /** A user's sessions (by the cookie's hash), so deleting the user ends them all. */
+  sessionByUser: (userId: string, sessionHash: string) =>
+    ["sessions_by_user", userId, sessionHash] as const,
+  sessionsByUser: (userId: string) => ["sessions_by_user", userId] as const,
   loginToken: (tokenHash: string) => ["login_tokens", tokenHash] as const,
   rateLimit: (scope: string, subject: string, window: number) =>
     ["rate_limits", scope, subject, window] as const,
+  /** A sign-in email to send (sign_in_emails.ts); only the link's hash is ever stored. */
+  signInEmail: (id: string) => ["sign_in_emails", id] as const,
+  /** Sign-in email rows by the time someone should look at them next (due, or lease end). */
+  signInEmailDue: (dueAtMs: number, id: string) =>
+    ["sign_in_emails_due", dueAtMs, id] as const,
+  signInEmailsDue: () => ["sign_in_emails_due"] as const,
 
   // embedded outbox (email and push when no provider is configured)
   outboxMessage: (id: string) => ["outbox", id] as const,
@@ -123,11 +134,15 @@ export const keys = {
   notificationDue: (dueAtMs: number, notificationId: string) =>
     ["notifications_due", dueAtMs, notificationId] as const,
   notificationsDue: () => ["notifications_due"] as const,
-  /** Rows in `sending`, ordered by claim time, for recovery. */
-  notificationSending: (claimedAtMs: number, notificationId: string) =>
-    ["notifications_sending", claimedAtMs, notificationId] as const,
-  notificationsSending: () => ["notifications_sending"] as const,
-  emailBatch: (batchId: string) => ["email_batches", batchId] as const,
+  /** A dispatch group of rows sent together under one idempotency key. */
+  noticeGroup: (groupId: string) => ["notice_groups", groupId] as const,
+  /** Held groups, ordered by the end of their lease, for recovery. */
+  noticeGroupLease: (leaseUntilMs: number, groupId: string) =>
+    ["notice_group_leases", leaseUntilMs, groupId] as const,
+  noticeGroupLeases: () => ["notice_group_leases"] as const,
+  /** The internal route's answer to one claim of one row, so a repeated call gets the same answer. */
+  sideEffectResult: (notificationId: string, claimId: string) =>
+    ["side_effect_results", notificationId, claimId] as const,
   /**
    * Set when an action is cancelled after its banner (webapp notice) was
    * shown, so the banner can say it was called off until the original time.
@@ -135,6 +150,12 @@ export const keys = {
   cancelledBanner: (instanceId: string) =>
     ["cancelled_banners", instanceId] as const,
   sweepLastRun: () => ["sweep_last_run"] as const,
+  /** When the apply last finished, and its counts (health.ts). */
+  applyLastRun: () => ["apply_last_run"] as const,
+
+  // providers
+  /** A provider's shared send budget (rate_budget.ts). */
+  rateBudget: (name: string) => ["rate_budgets", name] as const,
 
   // push
   /** Which user a device's Expo token belongs to now (a device follows whoever signed in last). */

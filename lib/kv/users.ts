@@ -1,6 +1,8 @@
 /** Users: records, the email index, push tokens. */
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
+import { getManyById, getManyChunked } from "./read.ts";
+import { deleteSessionsOfUser } from "../auth/sessions.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import type { Role, User } from "../types.ts";
 
@@ -16,12 +18,57 @@ export async function getUserByEmail(
   return idx.value ? await getUser(kv, idx.value) : null;
 }
 
-export async function listUsers(kv: Deno.Kv): Promise<User[]> {
-  const out: User[] = [];
-  for await (const e of kv.list<User>({ prefix: keys.users() })) {
-    out.push(e.value);
-  }
+/** Users per page of the admin list, and the most a page may hold. */
+export const USER_PAGE_SIZE = 50;
+export const MAX_USER_PAGE_SIZE = 200;
+
+export interface UserPage {
+  items: User[];
+  /** Pass back for the next page; null on the last one. */
+  cursor: string | null;
+}
+
+/** One page of users in email order (the email index), read a page at a time. */
+export async function listUsersPage(
+  kv: Deno.Kv,
+  opts: { cursor?: string; limit?: number } = {},
+): Promise<UserPage> {
+  const limit = Math.min(
+    Math.max(1, opts.limit ?? USER_PAGE_SIZE),
+    MAX_USER_PAGE_SIZE,
+  );
+  const iter = kv.list<string>({ prefix: keys.usersByEmail() }, {
+    cursor: opts.cursor,
+    limit,
+  });
+  const ids: string[] = [];
+  for await (const e of iter) ids.push(e.value);
+  const found = await getUsers(kv, ids);
+  return {
+    items: ids.map((id) => found.get(id)).filter((u): u is User =>
+      u !== undefined
+    ),
+    cursor: ids.length === limit && iter.cursor ? iter.cursor : null,
+  };
+}
+
+/** Reads many users by id; missing ones are absent from the map. */
+export async function getUsers(
+  kv: Deno.Kv,
+  ids: Iterable<string>,
+): Promise<Map<string, User>> {
+  const found = await getManyById<User>(kv, ids, (id) => keys.user(id));
+  const out = new Map<string, User>();
+  for (const [id, e] of found) if (e.value) out.set(id, e.value);
   return out;
+}
+
+/** Whether any user exists (reads one key at most). */
+export async function hasAnyUser(kv: Deno.Kv): Promise<boolean> {
+  for await (const _ of kv.list({ prefix: keys.users() }, { limit: 1 })) {
+    return true;
+  }
+  return false;
 }
 
 export interface UserInput {
@@ -79,18 +126,32 @@ export async function putUser(
   );
 }
 
-/** Hard delete: the record and its email index. Instances keep their owner id (the orphaned-user path). */
+/**
+ * Hard delete: the record, its email index and the devices it held, then
+ * every session it had. Instances keep their owner id (the orphaned-user path).
+ */
 export async function deleteUser(kv: Deno.Kv, id: string): Promise<boolean> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const cur = await kv.get<User>(keys.user(id));
     if (!cur.value) return false;
-    const email = cur.value.email;
-    const res = await commitRetrying(() =>
-      kv.atomic().check(cur).delete(keys.user(id)).delete(
-        keys.userByEmail(email),
-      )
+    const user = cur.value;
+    const owners = await getManyChunked<string>(
+      kv,
+      user.pushTokens.map((t) => keys.pushTokenOwner(t)),
     );
-    if (res.ok) return true;
+    const res = await commitRetrying(() => {
+      const op = kv.atomic().check(cur).delete(keys.user(id)).delete(
+        keys.userByEmail(user.email),
+      );
+      for (const owner of owners) {
+        if (owner.value === id) op.check(owner).delete(owner.key);
+      }
+      return op;
+    });
+    if (res.ok) {
+      await deleteSessionsOfUser(kv, id);
+      return true;
+    }
   }
   throw new ConflictError(
     `user ${id} is being changed by another request; try again`,

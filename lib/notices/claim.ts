@@ -1,16 +1,29 @@
 /**
- * Claiming due rows (pending → sending) and finalizing rows that must not be
- * sent. Many rows share one atomic operation, within KV's 100-check limit.
+ * Claiming a dispatch group (pending → sending). Each row is claimed in an
+ * atomic operation that checks the row and, for notices, its target, stage
+ * and action (DESIGN rule 2), within KV's 100-check limit; the group record
+ * is written in the same operations, and sealed once its members are held.
+ * Rows that must not go out are finalized on the way (`verdictFor`).
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import type { ParentEntries } from "./parents.ts";
-import type { Notification } from "../types.ts";
+import { getManyChunked } from "../kv/read.ts";
+import { newId } from "../ids.ts";
+import {
+  actionWriteState,
+  type ParentEntries,
+  readParents,
+  verdictFor,
+} from "./parents.ts";
+import { asSending, putRow } from "./row_moves.ts";
+import { commitFinalFailures, type FinalFailure } from "./finalize.ts";
+import { handBack } from "./hand_back.ts";
+import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
+import type { Channel, NoticeGroup, Notification } from "../types.ts";
+import { recordClaimsLost, recordNoticeRows } from "../telemetry.ts";
 
 const MAX_CHECKS = 100;
-/** Each claim writes the row, drops its due key and adds its sending key. */
-const MUTATIONS_PER_CLAIM = 3;
-const MAX_MUTATIONS = 1000;
+const CLAIM_ROUNDS = 3;
 
 export interface ClaimCandidate {
   entry: Deno.KvEntry<Notification>;
@@ -23,17 +36,32 @@ export interface ClaimedRow {
   parents: ParentEntries;
 }
 
-function asClaimed(row: Notification, at: number): Notification {
-  const iso = new Date(at).toISOString();
-  // A claim counts as an attempt, so a row that crashes the sweep every time
-  // (recovered again and again) still gives up after MAX_ATTEMPTS.
-  return {
-    ...row,
-    status: "sending",
-    attempts: row.attempts + 1,
-    claimedAt: iso,
-    updatedAt: iso,
-  };
+/** A sealed group this sweep holds: it may send exactly these rows, under the group's id. */
+export interface HeldGroup {
+  group: Deno.KvEntry<NoticeGroup>;
+  rows: ClaimedRow[];
+}
+
+export interface GroupPlan {
+  channel: Channel;
+  /** A waiting group taken again with its open members, or null for a new group. */
+  group: Deno.KvEntry<NoticeGroup> | null;
+  rows: Deno.KvEntry<Notification>[];
+}
+
+export interface ClaimTally {
+  /** Rows whose claim another sweep (or a cancel, or the apply) won first. */
+  claimsLost: number;
+  processed: number;
+  failed: number;
+  voidedStale: number;
+  deferred: number;
+}
+
+export interface ClaimOptions {
+  now: number;
+  leaseMs: number;
+  tally: ClaimTally;
 }
 
 /** The versioned keys a claim must check: the row, and for notices its target, stage and action (DESIGN rule 2). */
@@ -45,116 +73,239 @@ function checksFor(c: ClaimCandidate): Deno.AtomicCheck[] {
   return checks;
 }
 
-const checkId = (c: Deno.AtomicCheck) => JSON.stringify(c.key);
+const checkId = (c: Deno.AtomicCheck) => c.key.join("\u0000");
 
-/**
- * Claims candidates in as few atomic operations as the limits allow. A chunk
- * whose commit fails (another sweep claimed a row, or a cancel or the apply
- * path changed a parent) is returned whole in `lost` for the caller to
- * re-read and re-judge.
- */
-export async function commitClaims(
-  kv: Deno.Kv,
-  candidates: ClaimCandidate[],
-  claimedAtMs: number,
-): Promise<{ claimed: ClaimedRow[]; lost: ClaimCandidate[] }> {
+/** Splits candidates into commits within the check limit, one check kept for the group record. */
+function chunkClaims(candidates: ClaimCandidate[]): ClaimCandidate[][] {
   const chunks: ClaimCandidate[][] = [];
   let chunk: ClaimCandidate[] = [];
   let seen = new Set<string>();
   for (const c of candidates) {
-    const fresh = checksFor(c).filter((k) => !seen.has(checkId(k)));
-    if (
-      chunk.length &&
-      (seen.size + fresh.length > MAX_CHECKS ||
-        (chunk.length + 1) * MUTATIONS_PER_CLAIM > MAX_MUTATIONS)
-    ) {
+    const ids = checksFor(c).map(checkId);
+    const fresh = ids.filter((id) => !seen.has(id)).length;
+    if (chunk.length && seen.size + fresh > MAX_CHECKS - 1) {
       chunks.push(chunk);
       chunk = [];
       seen = new Set();
     }
-    for (const k of checksFor(c)) seen.add(checkId(k));
+    for (const id of ids) seen.add(id);
     chunk.push(c);
   }
   if (chunk.length) chunks.push(chunk);
+  return chunks;
+}
 
+/**
+ * Claims one group: a new one from due rows, or a waiting one with all its
+ * open members. Returns the sealed group, or null when nothing is held (every
+ * row was finalized or taken by another sweep, or a waiting group could not
+ * be held whole and was handed back unsent).
+ */
+export async function claimGroup(
+  kv: Deno.Kv,
+  plan: GroupPlan,
+  o: ClaimOptions,
+): Promise<HeldGroup | null> {
+  const claimId = newId();
+  const leaseUntil = o.now + o.leaseMs;
+  let group: Deno.KvEntry<NoticeGroup> | null = null;
+  if (plan.group) {
+    const next = retaken(plan.group.value, claimId, leaseUntil, o.now);
+    const res = await commitRetrying(() =>
+      putGroup(kv.atomic().check(plan.group!), plan.group!.value, next)
+    ).catch(() => null);
+    // Another sweep took it first.
+    if (!res?.ok) {
+      recordClaimsLost(plan.rows.length);
+      return null;
+    }
+    group = {
+      key: plan.group.key,
+      value: next,
+      versionstamp: res.versionstamp,
+    };
+  }
+  const groupId = plan.group?.value.id ?? newId();
   const claimed: ClaimedRow[] = [];
-  const lost: ClaimCandidate[] = [];
-  for (const part of chunks) {
-    const rows = part.map((c) => asClaimed(c.entry.value, claimedAtMs));
-    // A commit that keeps failing ("database is locked" past its retries) is a lost claim: nothing moved.
-    const res = await commitRetrying(() => {
-      const op = kv.atomic();
-      const checked = new Set<string>();
-      for (const c of part) {
-        for (const k of checksFor(c)) {
-          if (checked.has(checkId(k))) continue;
-          checked.add(checkId(k));
-          op.check(k);
+  let rows = plan.rows;
+  // A new group is sealed by its last claim commit when nothing was lost on
+  // the way (one commit fewer); otherwise by a commit of its own below.
+  let sealedInline = false;
+  for (let round = 0; round < CLAIM_ROUNDS && rows.length; round++) {
+    const candidates = await judge(kv, rows, o);
+    const lost: ClaimCandidate[] = [];
+    const chunks = chunkClaims(candidates);
+    for (const [n, part] of chunks.entries()) {
+      const taken = part.map((c) =>
+        asSending(c.entry.value, { groupId, claimId }, o.now)
+      );
+      const base = group?.value ??
+        newGroup(groupId, plan.channel, claimId, leaseUntil, o.now);
+      const sealNow: boolean = !plan.group && !sealedInline && !lost.length &&
+        round === 0 && n === chunks.length - 1;
+      const nextGroup: NoticeGroup = plan.group ? base : {
+        ...base,
+        members: [...base.members, ...taken.map((r) => r.id)],
+        ...(sealNow ? { state: "sealed" as const, sends: base.sends + 1 } : {}),
+      };
+      // A commit that keeps failing ("database is locked" past its retries) is a lost claim: nothing moved.
+      const res = await commitRetrying(() => {
+        const op = kv.atomic();
+        const checked = new Set<string>();
+        for (const c of part) {
+          for (const k of checksFor(c)) {
+            if (!checked.has(checkId(k))) op.check(k);
+            checked.add(checkId(k));
+          }
         }
+        op.check(
+          group ?? { key: keys.noticeGroup(groupId), versionstamp: null },
+        );
+        part.forEach((c, i) => putRow(op, c.entry.value, taken[i]));
+        if (!plan.group) putGroup(op, group?.value ?? null, nextGroup);
+        return op;
+      }).catch(() => null);
+      if (!res?.ok) {
+        recordClaimsLost(part.length);
+        lost.push(...part);
+        o.tally.claimsLost += part.length;
+        continue;
       }
-      part.forEach((c, i) => {
-        const row = rows[i];
-        op.set(keys.notification(row.id), row)
-          .delete(keys.notificationDue(c.entry.value.dueAt, row.id))
-          .set(keys.notificationSending(claimedAtMs, row.id), null);
-      });
-      return op;
-    }).catch(() => null);
-    if (res?.ok) {
+      if (!plan.group) {
+        group = {
+          key: keys.noticeGroup(groupId),
+          value: nextGroup,
+          versionstamp: res.versionstamp,
+        };
+        sealedInline ||= sealNow;
+      }
       part.forEach((c, i) =>
         claimed.push({
           entry: {
             key: c.entry.key,
-            value: rows[i],
+            value: taken[i],
             versionstamp: res.versionstamp,
           },
           parents: c.parents,
         })
       );
-    } else {
-      lost.push(...part);
+    }
+    if (!lost.length) break;
+    // Re-read what was lost: rows another sweep took are no longer pending and drop out.
+    rows = await pendingRows(kv, lost.map((c) => c.entry.value.id), groupId);
+  }
+  if (!group) return null;
+
+  if (plan.group) {
+    // Every send carries all open members (groups.ts, rule 2): a member
+    // still open but not held means the group goes back, unsent.
+    const members = await getManyChunked<Notification>(
+      kv,
+      group.value.members.map((id) => keys.notification(id)),
+    );
+    const open = members.filter((m) =>
+      m.value && openIn(group!.value, m.value)
+    );
+    if (open.some((m) => !heldBy(group!.value, m.value!))) {
+      await handBack(kv, group, { uncertain: false, now: o.now });
+      return null;
+    }
+    if (!claimed.length) {
+      // Nothing open is left: the group is done.
+      await commitRetrying(() =>
+        putGroup(kv.atomic().check(group!), group!.value, null)
+      );
+      return null;
     }
   }
-  return { claimed, lost };
+
+  if (sealedInline) return { group, rows: claimed };
+  const sealed: NoticeGroup = {
+    ...group.value,
+    state: "sealed",
+    sends: group.value.sends + 1,
+    updatedAt: new Date(o.now).toISOString(),
+  };
+  const res = await commitRetrying(() =>
+    putGroup(kv.atomic().check(group!), group!.value, sealed)
+  ).catch(() => null);
+  // Not sealed: nothing is sent; recovery hands the rows back when the lease ends.
+  if (!res?.ok) return null;
+  return {
+    group: { key: group.key, value: sealed, versionstamp: res.versionstamp },
+    rows: claimed,
+  };
 }
 
 /**
- * Moves pending rows straight to failed (stale parents, orphans, bad rows),
- * each checked by versionstamp. Returns how many were finalized; a row
- * changed meanwhile is left for the next sweep to judge.
+ * Judges rows against their parents: finalizes those that must not go out,
+ * counts those left for later, returns those to claim.
  */
-export async function commitFinalFailures(
+async function judge(
   kv: Deno.Kv,
-  failures: { entry: Deno.KvEntry<Notification>; error: string }[],
-  now: number,
-): Promise<number> {
-  const at = new Date(now).toISOString();
-  let done = 0;
-  for (let i = 0; i < failures.length; i += MAX_CHECKS) {
-    const part = failures.slice(i, i + MAX_CHECKS);
-    const res = await commitRetrying(() => {
-      const op = kv.atomic();
-      for (const { entry, error } of part) {
-        op.check(entry)
-          .set(
-            entry.key,
-            {
-              ...entry.value,
-              status: "failed",
-              error,
-              updatedAt: at,
-            } satisfies Notification,
-          )
-          .delete(keys.notificationDue(entry.value.dueAt, entry.value.id));
-      }
-      return op;
-    });
-    if (res.ok) {
-      done += part.length;
-    } else if (part.length > 1) {
-      // One changed row must not keep the others pending: retry them one by one.
-      for (const f of part) done += await commitFinalFailures(kv, [f], now);
-    }
+  rows: Deno.KvEntry<Notification>[],
+  o: ClaimOptions,
+): Promise<ClaimCandidate[]> {
+  const parents = await readParents(kv, rows.map((r) => r.value));
+  const candidates: ClaimCandidate[] = [];
+  const voided: FinalFailure[] = [];
+  const orphaned: Deno.KvEntry<Notification>[] = [];
+  for (const entry of rows) {
+    const p = parents.get(entry.value.id)!;
+    const verdict = verdictFor(entry.value, p, o.now);
+    if (verdict.kind === "claim") candidates.push({ entry, parents: p });
+    else if (verdict.kind === "void") {
+      voided.push({ entry, error: verdict.error, followUp: verdict.followUp });
+    } else if (verdict.kind === "orphan") orphaned.push(entry);
+    else o.tally.deferred++;
   }
-  return done;
+  const voidedNow = await commitFinalFailures(kv, voided, o.now);
+  o.tally.voidedStale += voidedNow;
+  const abandoned = await abandonedOrphans(kv, orphaned, o.now);
+  o.tally.deferred += orphaned.length - abandoned.length;
+  const orphans = await commitFinalFailures(kv, abandoned, o.now);
+  // One claim is one channel's rows.
+  const channel = rows[0]?.value.channel;
+  if (channel) {
+    recordNoticeRows(channel, "voided", voidedNow);
+    recordNoticeRows(channel, "failed", orphans);
+  }
+  o.tally.failed += orphans;
+  o.tally.processed += orphans;
+  return candidates;
+}
+
+/** Orphan candidates whose schedule write the scheduler counts as abandoned. */
+async function abandonedOrphans(
+  kv: Deno.Kv,
+  orphans: Deno.KvEntry<Notification>[],
+  now: number,
+): Promise<FinalFailure[]> {
+  const states = new Map<string, string>();
+  for (const actionId of new Set(orphans.map((o) => o.value.actionId))) {
+    states.set(actionId, await actionWriteState(kv, actionId, now));
+  }
+  return orphans.filter((o) => states.get(o.value.actionId) === "abandoned")
+    .map((entry) => ({
+      entry,
+      error:
+        `action ${entry.value.actionId} was never fully written (orphaned row)`,
+      followUp: false,
+    }));
+}
+
+/** Rows still pending, and free to join this group (no other group, or this one). */
+async function pendingRows(
+  kv: Deno.Kv,
+  ids: string[],
+  groupId: string,
+): Promise<Deno.KvEntry<Notification>[]> {
+  const got = await getManyChunked<Notification>(
+    kv,
+    ids.map((id) => keys.notification(id)),
+  );
+  return got.filter((e): e is Deno.KvEntry<Notification> =>
+    e.value?.status === "pending" &&
+    (e.value.groupId === null || e.value.groupId === groupId)
+  );
 }

@@ -1,209 +1,214 @@
 /**
- * Recording what a dispatch did: sent, failed, or back to pending for a
- * retry with backoff. A notice marked sent after its action or target was
- * cancelled queues its `cancelled` row in the same commit (DESIGN rule 4).
+ * Recording what a group's send did: each held row sent, failed, or back to
+ * pending for a retry with backoff; then the group closes (or waits, for an
+ * email group whose rows retry under the same key). A notice that may have
+ * reached the user, marked after its action or target was cancelled, queues
+ * its `cancelled` row in the same commit (DESIGN rule 4).
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { addNewRow, cancelledRowFor } from "./rows.ts";
 import { parentCancelled } from "./parents.ts";
 import { getManyById, getManyChunked } from "../kv/read.ts";
-import type { DispatchOutcome } from "../channels/types.ts";
-import type { ClaimedRow } from "./claim.ts";
-import type { Notification, ScheduledAction, Target } from "../types.ts";
+import { afterOutcome, putRow } from "./row_moves.ts";
+import { heldBy, keepsMembers, openIn, putGroup, released } from "./groups.ts";
+import { recordSettled } from "../telemetry.ts";
+import type {
+  DispatchOutcome,
+  NoticeGroup,
+  Notification,
+  ScheduledAction,
+  Target,
+} from "../types.ts";
 
-export const MAX_ATTEMPTS = 5;
-export const RETRY_BASE_MS = 30_000;
-export const RETRY_MAX_MS = 3_600_000;
-const MAX_ERROR_CHARS = 1_000;
-/** 25 rows × (row + target + cancelled index + action) stays within 100 checks. */
-const MARK_CHUNK = 25;
+export {
+  MAX_ATTEMPTS,
+  RETRY_BASE_MS,
+  RETRY_MAX_MS,
+  retryDelayMs,
+} from "./row_moves.ts";
+
+/** 48 rows × (row + target) + action + group stays within 100 checks. */
+const MARK_CHUNK = 48;
 const MARK_ROUNDS = 5;
-
-/**
- * Exponential backoff with jitter (`jitter` in [0, 1) spreads the wait over
- * its upper half), never sooner than the upstream's Retry-After.
- */
-export function retryDelayMs(
-  attempts: number,
-  jitter: number,
-  retryAfterMs?: number,
-): number {
-  const ceiling = Math.min(
-    RETRY_MAX_MS,
-    RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1),
-  );
-  return Math.max(Math.round(ceiling * (0.5 + jitter / 2)), retryAfterMs ?? 0);
-}
-
-export interface Mark {
-  claimed: ClaimedRow;
-  outcome: DispatchOutcome;
-  /** Shared by a dispatch group so its rows come due again together. */
-  jitter: number;
-}
 
 export interface MarkCounts {
   sent: number;
   failed: number;
   retried: number;
-  /** Rows left in `sending` (marking kept failing); recovery returns them to pending. */
+  /** Rows whose outcome could not be recorded; recovery finishes them from the stored answer. */
   unmarked: number;
 }
 
-const clip = (s: string) =>
-  s.length > MAX_ERROR_CHARS ? `${s.slice(0, MAX_ERROR_CHARS - 1)}…` : s;
-
-function nextRow(
-  row: Notification,
-  outcome: DispatchOutcome,
-  jitter: number,
-  now: number,
-): Notification {
-  const at = new Date(now).toISOString();
-  if (outcome.status === "sent") {
-    return { ...row, status: "sent", sentAt: at, error: null, updatedAt: at };
-  }
-  if (outcome.status === "failed") {
-    return {
-      ...row,
-      status: "failed",
-      error: clip(outcome.error),
-      updatedAt: at,
-    };
-  }
-  if (row.attempts >= MAX_ATTEMPTS) {
-    return {
-      ...row,
-      status: "failed",
-      error: clip(`gave up after ${row.attempts} attempts: ${outcome.error}`),
-      updatedAt: at,
-    };
-  }
-  return {
-    ...row,
-    status: "pending",
-    deliveryUncertain: row.deliveryUncertain || outcome.uncertain === true,
-    dueAt: now + retryDelayMs(row.attempts, jitter, outcome.retryAfterMs),
-    error: clip(outcome.error),
-    updatedAt: at,
+/** A row the sweep (or recovery) holds, and what its send did. */
+export interface Mark {
+  entry: Deno.KvEntry<Notification>;
+  outcome: DispatchOutcome;
+  /** The parents as the claim read them: the first try checks these instead of reading again. */
+  parents?: {
+    target: Deno.KvEntryMaybe<Target>;
+    action: Deno.KvEntryMaybe<ScheduledAction>;
   };
 }
 
-/** Marks every row, in chunks; a chunk that fails is re-read and tried again. */
-export async function commitMarks(
+const mayHaveReached = (row: Notification) =>
+  row.kind === "notice" &&
+  (row.status === "sent" ||
+    (row.status === "failed" && row.deliveryUncertain === true));
+
+/**
+ * Marks the rows of one group, in chunks, then closes the group. Rows share
+ * one jitter so an email group's retries come due together.
+ */
+export async function settleGroup(
   kv: Deno.Kv,
+  group: Deno.KvEntry<NoticeGroup>,
   marks: Mark[],
   now: number,
   log?: (message: string, data?: Record<string, unknown>) => void,
 ): Promise<MarkCounts> {
   const counts: MarkCounts = { sent: 0, failed: 0, retried: 0, unmarked: 0 };
-  const tally = (done: Notification[]) => {
-    for (const row of done) {
-      if (row.status === "sent") counts.sent++;
-      else if (row.status === "failed") counts.failed++;
-      else counts.retried++;
-    }
-  };
+  const jitter = Math.random();
+  const g = group.value;
+  const keepGroup = keepsMembers(g.channel);
+  // When these marks are the whole group, the last chunk closes it too.
+  const marked = new Set(marks.map((m) => m.entry.value.id));
+  const whole = g.members.length === marks.length &&
+    g.members.every((id) => marked.has(id));
+  let closed = false;
   for (let i = 0; i < marks.length; i += MARK_CHUNK) {
     const part = marks.slice(i, i + MARK_CHUNK);
+    const last = i + MARK_CHUNK >= marks.length;
+    const closing = whole && last && counts.unmarked === 0
+      ? (next: Notification[]) => {
+        const stillOpen = counts.retried > 0 ||
+          next.some((r) => r.status === "pending");
+        return keepGroup && stillOpen ? released(g, now) : null;
+      }
+      : undefined;
     try {
-      const done = await markChunk(kv, part, now);
-      tally(done);
-      counts.unmarked += part.length - done.length;
-      continue;
+      const done = await markChunk(kv, part, now, jitter, keepGroup, {
+        group,
+        closing,
+      });
+      for (const row of done.rows) {
+        if (row.status === "sent") counts.sent++;
+        else if (row.status === "failed") counts.failed++;
+        else counts.retried++;
+      }
+      counts.unmarked += part.length - done.rows.length;
+      closed ||= done.closed;
     } catch (err) {
-      log?.("notice marking failed; marking rows one by one", {
+      // Left in `sending`; recovery finishes them from the stored answer.
+      counts.unmarked += part.length;
+      log?.("notice marking failed", {
+        group: g.id,
         error: err instanceof Error ? err.message : String(err),
       });
     }
-    // One row that cannot be written must not leave its siblings in `sending`.
-    for (const mark of part) {
-      try {
-        const done = await markChunk(kv, [mark], now);
-        tally(done);
-        counts.unmarked += 1 - done.length;
-      } catch (err) {
-        // Left in `sending`; recovery brings it back after its threshold.
-        counts.unmarked++;
-        log?.("notice marking failed", {
-          id: mark.claimed.entry.value.id,
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
-    }
   }
+  if (counts.unmarked === 0 && !closed) await closeGroup(kv, group, now);
+  recordSettled(group.value.channel, counts);
   return counts;
+}
+
+/** Once no member is held: the group waits for its open members' retry, or is gone. */
+export async function closeGroup(
+  kv: Deno.Kv,
+  group: Deno.KvEntry<NoticeGroup>,
+  now: number,
+): Promise<void> {
+  const g = group.value;
+  const members = await getManyChunked<Notification>(
+    kv,
+    g.members.map((id) => keys.notification(id)),
+  );
+  const rows = members.flatMap((m) => m.value ? [m.value] : []);
+  if (rows.some((r) => heldBy(g, r))) return;
+  const after = rows.some((r) => openIn(g, r)) ? released(g, now) : null;
+  await commitRetrying(() => putGroup(kv.atomic().check(group), g, after));
 }
 
 async function markChunk(
   kv: Deno.Kv,
   marks: Mark[],
   now: number,
-): Promise<Notification[]> {
-  let pending = marks.map((m) => ({ ...m, entry: m.claimed.entry }));
-  const done: Notification[] = [];
+  jitter: number,
+  keepGroup: boolean,
+  o: {
+    group: Deno.KvEntry<NoticeGroup>;
+    /** Given the chunk's new rows, what the group becomes in the same commit. */
+    closing?: (next: Notification[]) => NoticeGroup | null;
+  },
+): Promise<{ rows: Notification[]; closed: boolean }> {
+  let pending = marks;
   for (let round = 0; round < MARK_ROUNDS && pending.length; round++) {
-    const sentNotices = pending.filter((m) =>
-      m.outcome.status === "sent" && m.entry.value.kind === "notice"
-    ).map((m) => m.entry.value);
-    const [targets, actions, cancelledIdx] = await Promise.all([
-      getManyById<Target>(kv, sentNotices.map((r) => r.targetId), keys.target),
-      getManyById<ScheduledAction>(
-        kv,
-        sentNotices.map((r) => r.actionId),
-        keys.action,
-      ),
-      getManyChunked<string>(
-        kv,
-        sentNotices.map((r) =>
-          keys.notificationByTarget(r.targetId, "cancelled", r.channel)
-        ),
-      ),
-    ]);
-    const followUpExists = new Map(
-      sentNotices.map((r, i) => [r.id, cancelledIdx[i]]),
-    );
     const next = pending.map((m) =>
-      nextRow(m.entry.value, m.outcome, m.jitter, now)
+      afterOutcome(m.entry.value, m.outcome, { jitter, keepGroup }, now)
     );
+    const reached = next.filter(mayHaveReached);
+    // First try: the parents the claim read (the commit checks them, so
+    // anything newer fails it and is read on the next try).
+    const fromClaim = round === 0 && pending.every((m) => m.parents);
+    const [targets, actions, existing] = fromClaim
+      ? [
+        new Map(
+          pending.map((m) => [m.entry.value.targetId, m.parents!.target]),
+        ),
+        new Map(
+          pending.map((m) => [m.entry.value.actionId, m.parents!.action]),
+        ),
+        // No cancellation row assumed; addNewRow checks that it is so.
+        [] as Deno.KvEntryMaybe<string>[],
+      ]
+      : await Promise.all([
+        getManyById<Target>(kv, reached.map((r) => r.targetId), keys.target),
+        getManyById<ScheduledAction>(
+          kv,
+          reached.map((r) => r.actionId),
+          keys.action,
+        ),
+        getManyChunked<string>(
+          kv,
+          reached.map((r) =>
+            keys.notificationByTarget(r.targetId, "cancelled", r.channel)
+          ),
+        ),
+      ]);
+    const followUpExists = new Set(
+      reached.filter((_, i) => existing[i]?.value).map((r) => r.id),
+    );
+    // Only a chunk marked whole on its first try closes the group with it.
+    const closeTo = round === 0 && o.closing ? o.closing(next) : undefined;
     const res = await commitRetrying(() => {
       const op = kv.atomic();
       const checked = new Set<string>();
       const checkOnce = (e: Deno.AtomicCheck) => {
-        const id = JSON.stringify(e.key);
+        const id = e.key.join("\u0000");
         if (!checked.has(id)) op.check(e);
         checked.add(id);
       };
       pending.forEach((m, i) => {
-        const row = m.entry.value;
         checkOnce(m.entry);
-        op.set(keys.notification(row.id), next[i])
-          .delete(
-            keys.notificationSending(Date.parse(row.claimedAt!), row.id),
-          );
-        if (next[i].status === "pending") {
-          op.set(keys.notificationDue(next[i].dueAt, row.id), null);
-        }
-        if (m.outcome.status !== "sent" || row.kind !== "notice") return;
+        putRow(op, m.entry.value, next[i]);
+        if (!mayHaveReached(next[i])) return;
         // Checking the parents makes a cancel that lands between this read and
         // the commit fail the commit, so the follow-up is never missed.
-        const target = targets.get(row.targetId)!;
-        const action = actions.get(row.actionId)!;
-        const idx = followUpExists.get(row.id)!;
+        const target = targets.get(next[i].targetId)!;
+        const action = actions.get(next[i].actionId)!;
         checkOnce(target);
         checkOnce(action);
-        checkOnce(idx);
-        if (parentCancelled(action.value, target.value) && !idx.value) {
-          addNewRow(op, cancelledRowFor(next[i], now));
-        }
+        if (
+          parentCancelled(action.value, target.value) &&
+          !followUpExists.has(next[i].id)
+        ) addNewRow(op, cancelledRowFor(next[i], now));
       });
+      if (closeTo !== undefined) {
+        putGroup(op.check(o.group), o.group.value, closeTo);
+      }
       return op;
     });
-    if (res.ok) {
-      done.push(...next);
-      return done;
-    }
+    if (res.ok) return { rows: next, closed: closeTo !== undefined };
     // Something moved: keep only rows still in our claim, with fresh versionstamps.
     const fresh = await getManyChunked<Notification>(
       kv,
@@ -212,9 +217,9 @@ async function markChunk(
     pending = pending.flatMap((m, i) => {
       const cur = fresh[i];
       const ours = cur.value?.status === "sending" &&
-        cur.value.claimedAt === m.entry.value.claimedAt;
+        cur.value.claimId === m.entry.value.claimId;
       return ours ? [{ ...m, entry: cur as Deno.KvEntry<Notification> }] : [];
     });
   }
-  return done;
+  return { rows: [], closed: false };
 }

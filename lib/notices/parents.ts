@@ -4,11 +4,38 @@
  */
 import { keys } from "../kv/keys.ts";
 import { getManyById } from "../kv/read.ts";
+import { isActionVisible } from "../kv/actions.ts";
 export { actionWriteState, isActionVisible } from "../kv/actions.ts";
-import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
+import {
+  CANCELLED_AFTER_UNCERTAIN_DELIVERY,
+  CANCELLED_BEFORE_DISPATCH,
+} from "./rows.ts";
+import type {
+  ActionType,
+  Notification,
+  ScheduledAction,
+  Stage,
+  Target,
+} from "../types.ts";
 
 export const PARENT_CHANGED =
   "parent state changed before notice was dispatched";
+
+/** DESIGN rule 9: a warning is never sent once its action's time has come. */
+export function tooLate(actionType: ActionType): string {
+  const what = actionType === "version_change" ? "version change" : "restart";
+  return `too late: the ${what} time passed before the notice could be sent`;
+}
+
+/** Has the action time of this notice come? (Cancellations have none.) */
+export function isTooLate(
+  row: Pick<Notification, "kind">,
+  stage: Pick<Stage, "scheduledAt"> | null,
+  now: number,
+): boolean {
+  return row.kind === "notice" && stage !== null &&
+    Date.parse(stage.scheduledAt) <= now;
+}
 
 /**
  * A row older than this whose action never became visible, and whose write
@@ -35,6 +62,53 @@ export function parentCancelled(
 ): boolean {
   return action?.status === "cancelled" ||
     (target?.status === "skipped" && target.skipReason === "cancelled");
+}
+
+export type Verdict =
+  | { kind: "claim" }
+  | { kind: "defer" }
+  /** Fail the row now; `followUp` queues its cancellation (it may have reached the user). */
+  | { kind: "void"; error: string; followUp: boolean }
+  | { kind: "orphan" };
+
+/** What the sweep does with a due pending row, given its parents (DESIGN rules 1, 4, 9). */
+export function verdictFor(
+  row: Notification,
+  parents: ParentEntries,
+  now: number,
+): Verdict {
+  const { action, stage, target } = parents;
+  if (!isActionVisible(action)) {
+    return now - Date.parse(row.createdAt) > ORPHAN_AFTER_MS
+      ? { kind: "orphan" }
+      : { kind: "defer" };
+  }
+  // A cancellation announces itself whatever its parents became (rule 1).
+  if (row.kind === "cancelled") return { kind: "claim" };
+  if (parentCancelled(action.value, target.value)) {
+    // An earlier attempt may have reached the user: its cancellation follows.
+    return row.deliveryUncertain
+      ? {
+        kind: "void",
+        error: CANCELLED_AFTER_UNCERTAIN_DELIVERY,
+        followUp: true,
+      }
+      : { kind: "void", error: CANCELLED_BEFORE_DISPATCH, followUp: false };
+  }
+  if (isTooLate(row, stage.value, now)) {
+    return {
+      kind: "void",
+      error: tooLate(action.value.actionType),
+      followUp: false,
+    };
+  }
+  if (
+    !stage.value || !target.value ||
+    !noticeMayFire(action.value, stage.value, target.value)
+  ) {
+    return { kind: "void", error: PARENT_CHANGED, followUp: false };
+  }
+  return { kind: "claim" };
 }
 
 export interface ParentEntries {

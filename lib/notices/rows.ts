@@ -7,6 +7,7 @@ import { keys } from "../kv/keys.ts";
 import { getManyChunked } from "../kv/read.ts";
 import { newId } from "../ids.ts";
 import { CHANNELS } from "../types.ts";
+import { asFailed, putRow } from "./row_moves.ts";
 import type {
   Channel,
   Notification,
@@ -56,7 +57,8 @@ function newRow(
     status: "pending",
     dueAt,
     attempts: 0,
-    batchId: null,
+    groupId: null,
+    claimId: null,
     claimedAt: null,
     sentAt: null,
     error: null,
@@ -91,11 +93,8 @@ export function addNewRow(
   row: Notification,
 ): Deno.AtomicOperation {
   const unique = keys.notificationByTarget(row.targetId, row.kind, row.channel);
-  return op
-    .check({ key: unique, versionstamp: null })
-    .set(keys.notification(row.id), row)
-    .set(unique, row.id)
-    .set(keys.notificationDue(row.dueAt, row.id), null);
+  op.check({ key: unique, versionstamp: null }).set(unique, row.id);
+  return putRow(op, null, row);
 }
 
 /** Reads a target's notification rows (at most one per kind and channel, so at most six). */
@@ -182,19 +181,17 @@ export function addCancelMutations(
       // A row waiting to retry after an attempt with no clear answer (a
       // timeout, a crash) may have reached the user: its cancellation follows.
       const mayHaveArrived = row.deliveryUncertain === true;
-      op.check(e)
-        .set(
-          keys.notification(row.id),
-          {
-            ...row,
-            status: "failed",
-            error: mayHaveArrived
-              ? CANCELLED_AFTER_UNCERTAIN_DELIVERY
-              : CANCELLED_BEFORE_DISPATCH,
-            updatedAt: at,
-          } satisfies Notification,
-        )
-        .delete(keys.notificationDue(row.dueAt, row.id));
+      putRow(
+        op.check(e),
+        row,
+        asFailed(
+          row,
+          mayHaveArrived
+            ? CANCELLED_AFTER_UNCERTAIN_DELIVERY
+            : CANCELLED_BEFORE_DISPATCH,
+          now,
+        ),
+      );
       if (mayHaveArrived && !existingCancelled.has(row.channel)) {
         addNewRow(op, cancelledRowFor(row, now));
       }

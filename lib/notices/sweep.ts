@@ -1,39 +1,28 @@
 /**
  * The notice sweep, run every minute by `Deno.cron` and on demand by the
- * admin button. One pass: recover rows stuck in `sending`, then walk the due
- * index oldest first, page by page — finalize rows whose parents moved on,
- * claim the rest, dispatch them, mark them. Its cost follows the rows due,
- * never the rows stored (DESIGN rule 8).
+ * admin button. One pass: recover groups whose lease ended, then walk the
+ * due index oldest first, page by page, gathering rows into dispatch groups;
+ * each group is claimed (rows whose parents moved on are finalized), sent and
+ * marked on its own. Its cost follows the rows due, never the rows stored
+ * (DESIGN rule 8).
  *
  * Overlapping sweeps (the cron and the button, or two processes on one KV)
  * are safe: a row is dispatched only by the sweep whose claim committed.
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { CANCELLED_BEFORE_DISPATCH, rowProblem } from "./rows.ts";
-import { recoverStuckRows } from "./recover.ts";
-import {
-  type ClaimCandidate,
-  commitClaims,
-  commitFinalFailures,
-} from "./claim.ts";
-import {
-  actionWriteState,
-  isActionVisible,
-  noticeMayFire,
-  ORPHAN_AFTER_MS,
-  PARENT_CHANGED,
-  parentCancelled,
-  readParents,
-} from "./parents.ts";
-import { fixEmailBatches } from "./batches.ts";
+import { rowProblem } from "./rows.ts";
+import { recoverGroups } from "./recover.ts";
+import { claimGroup, type GroupPlan } from "./claim.ts";
 import { buildItems } from "./items.ts";
-import { type DispatchGroup, runDispatches } from "./dispatch.ts";
-import { commitMarks, type Mark } from "./mark.ts";
-import { getManyChunked } from "../kv/read.ts";
-import { newId } from "../ids.ts";
+import { sendGroup } from "./dispatch.ts";
+import { commitPool } from "../scheduler/commits.ts";
+import { settleGroup } from "./mark.ts";
+import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
+import { getManyById, getManyChunked } from "../kv/read.ts";
 import type { Dispatchers, NoticeItem } from "../channels/types.ts";
-import type { Notification, SweepRun } from "../types.ts";
+import type { Channel, NoticeGroup, Notification, SweepRun } from "../types.ts";
+import { recordNoticeRows } from "../telemetry.ts";
 
 export type SweepLog = (
   message: string,
@@ -48,32 +37,35 @@ export interface SweepDeps {
 }
 
 export interface SweepOptions {
-  /** Per dispatch group; a slow upstream cannot stall the tick (default 10 s). */
+  /** Per dispatch group; a slow upstream cannot stall the tick (default 10 s, at most half the lease). */
   dispatchTimeoutMs?: number;
-  /** Dispatch groups in flight at once (default 10). */
+  /** Groups claimed, sent and marked at once (default 10). */
   concurrency?: number;
   /** Due-index keys read per page (default 500). */
   pageSize?: number;
-  /** How long a row may stay in `sending` before recovery (default 5 min). */
-  recoveryMs?: number;
+  /** How long a claim holds its rows before recovery may take them (default 60 s). */
+  leaseMs?: number;
   /** Stop starting new pages after this long; the next tick goes on (default 45 s). */
   budgetMs?: number;
+  /** Read at most this many pages of due rows in one sweep (default: as many as the budget allows). */
+  maxPages?: number;
 }
 
 export interface SweepReport extends SweepRun {
   /** Rows that failed transiently and went back to pending with backoff. */
   retried: number;
-  /** Due rows left alone because their schedule write is still in progress. */
+  /** Due rows left alone (their schedule write is still in progress, or another sweep holds their group). */
   deferred: number;
-  /** Rows whose outcome could not be recorded; recovery returns them to pending. */
+  /** Rows whose outcome could not be recorded; recovery finishes them after the lease. */
   unmarked: number;
-  /** Pages abandoned on an unexpected error (logged); their rows wait for the next tick. */
+  /** Pages or groups abandoned on an unexpected error (logged); their rows wait for the next tick or their lease. */
   errors: number;
+  /** Rows whose claim was lost to another sweep, a cancel or the apply (then judged again). */
+  claimsLost: number;
 }
 
-const CLAIM_ROUNDS = 3;
-
 interface Tally {
+  claimsLost: number;
   processed: number;
   sent: number;
   failed: number;
@@ -83,6 +75,8 @@ interface Tally {
   unmarked: number;
   errors: number;
 }
+
+export const DEFAULT_LEASE_MS = 60_000;
 
 export async function sweep(
   deps: SweepDeps,
@@ -94,14 +88,11 @@ export async function sweep(
   const startedAtMs = deps.now();
   const clock = performance.now();
 
-  const recovery = await recoverStuckRows(
-    kv,
-    startedAtMs,
-    opts.recoveryMs ?? 300_000,
-  );
+  const recovery = await recoverGroups(kv, startedAtMs);
   const tally: Tally = {
-    processed: 0,
-    sent: 0,
+    claimsLost: 0,
+    processed: recovery.sent + recovery.failed,
+    sent: recovery.sent,
     failed: recovery.failed,
     retried: 0,
     voidedStale: 0,
@@ -116,18 +107,57 @@ export async function sweep(
     prefix: keys.notificationsDue(),
     end: [...keys.notificationsDue(), startedAtMs + 1],
   };
+  // Groups, not pages, are the unit of work: rows are read page by page and
+  // gathered per channel into full groups, each claimed, sent and marked on
+  // its own while the next are gathered, so the provider's rate is the only
+  // limit. The pool's width holds the reading back to what is being sent.
+  const pool = commitPool(Math.max(1, opts.concurrency ?? 10));
+  const run = (plan: GroupPlan) =>
+    pool.add(() =>
+      processGroup(deps, opts, plan, tally).catch((err) => {
+        // Whatever this group holds is recovered after its lease; the rest of
+        // the tick goes on (DESIGN rule 7).
+        tally.errors++;
+        deps.log?.("notice group failed", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      })
+    );
+  const gathering = new Map<Channel, Deno.KvEntry<Notification>[]>();
+  const sizeOf = (c: Channel) =>
+    Math.max(1, Math.min(MAX_GROUP_SIZE, deps.dispatchers[c].maxGroupSize));
   let cursor: string | undefined;
-  while (performance.now() - clock < budgetMs) {
+  let pages = 0;
+  while (
+    performance.now() - clock < budgetMs &&
+    pages++ < (opts.maxPages ?? Infinity)
+  ) {
     const iter = kv.list(selector, { limit: pageSize, cursor });
     const dueKeys: Deno.KvKey[] = [];
     for await (const e of iter) dueKeys.push(e.key);
     if (!dueKeys.length) break;
     cursor = iter.cursor;
     try {
-      await sweepPage(deps, opts, dueKeys, startedAtMs, tally);
+      const rows = await readDueRows(
+        kv,
+        dueKeys,
+        startedAtMs,
+        tally,
+        deps.now(),
+      );
+      const { retakes, fresh } = await planGroups(kv, rows, tally);
+      for (const plan of retakes) await run(plan);
+      for (const row of fresh) {
+        const channel = row.value.channel;
+        const list = gathering.get(channel) ?? [];
+        list.push(row);
+        gathering.set(channel, list);
+        if (list.length >= sizeOf(channel)) {
+          await run({ channel, group: null, rows: list.splice(0) });
+        }
+      }
     } catch (err) {
-      // Whatever this page claimed stays in `sending` and is recovered later;
-      // the next page still gets its turn (DESIGN rule 7).
+      // A page that cannot be read is left for the next tick (DESIGN rule 7).
       tally.errors++;
       deps.log?.("notice sweep page failed", {
         error: err instanceof Error ? err.message : String(err),
@@ -135,6 +165,10 @@ export async function sweep(
     }
     if (dueKeys.length < pageSize) break;
   }
+  for (const [channel, list] of gathering) {
+    if (list.length) await run({ channel, group: null, rows: list });
+  }
+  await pool.drain();
 
   const durationMs = Math.round(performance.now() - clock);
   const report: SweepReport = {
@@ -147,6 +181,7 @@ export async function sweep(
     deferred: tally.deferred,
     unmarked: tally.unmarked,
     errors: tally.errors,
+    claimsLost: tally.claimsLost,
     startedAt: new Date(startedAtMs).toISOString(),
     finishedAt: new Date(startedAtMs + durationMs).toISOString(),
     durationMs,
@@ -167,79 +202,115 @@ export async function getLastSweepRun(
   return (await kv.get<SweepReport>(keys.sweepLastRun())).value;
 }
 
-type Verdict =
-  | { kind: "claim" }
-  | { kind: "defer" }
-  | { kind: "void"; error: string }
-  | { kind: "orphan" };
-
-function judge(c: ClaimCandidate, tickAt: number): Verdict {
-  const row = c.entry.value;
-  const { action, stage, target } = c.parents;
-  if (!isActionVisible(action)) {
-    return tickAt - Date.parse(row.createdAt) > ORPHAN_AFTER_MS
-      ? { kind: "orphan" }
-      : { kind: "defer" };
+/** One group: claim it, send it, mark it. */
+async function processGroup(
+  deps: SweepDeps,
+  opts: SweepOptions,
+  plan: GroupPlan,
+  tally: Tally,
+): Promise<void> {
+  const { kv } = deps;
+  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const held = await claimGroup(kv, plan, { now: deps.now(), leaseMs, tally });
+  if (!held) return;
+  tally.processed += held.rows.length;
+  const { items, failures } = await buildItems(kv, held.rows);
+  const itemOf = new Map<string, NoticeItem | { error: string }>([
+    ...items.map((i) => [i.notification.id, i] as const),
+    ...failures.map((f) => [f.id, { error: f.error }] as const),
+  ]);
+  const { outcomes } = await sendGroup(kv, deps.dispatchers, held, itemOf, {
+    timeoutMs: Math.min(opts.dispatchTimeoutMs ?? 10_000, leaseMs / 2),
+    leaseMs,
+    now: deps.now,
+  });
+  if (!outcomes) {
+    tally.unmarked += held.rows.length;
+    return;
   }
-  // A cancellation announces itself whatever its parents became (DESIGN rule 1).
-  if (row.kind === "cancelled") return { kind: "claim" };
-  // A whole cancel marks the action first and skips its targets after; a
-  // notice met in between reads as the cancel it is.
-  if (parentCancelled(action.value, target.value)) {
-    // A row that may have arrived already: the cancel path fails it and
-    // queues its cancellation (addCancelMutations), so leave it to that path.
-    if (row.deliveryUncertain) return { kind: "defer" };
-    return { kind: "void", error: CANCELLED_BEFORE_DISPATCH };
-  }
-  if (
-    !stage.value || !target.value ||
-    !noticeMayFire(action.value, stage.value, target.value)
-  ) {
-    return { kind: "void", error: PARENT_CHANGED };
-  }
-  return { kind: "claim" };
-}
-
-/** Orphan candidates whose schedule write the scheduler counts as abandoned. */
-async function abandonedOrphans(
-  kv: Deno.Kv,
-  orphans: Deno.KvEntry<Notification>[],
-  now: number,
-): Promise<{ entry: Deno.KvEntry<Notification>; error: string }[]> {
-  const states = new Map<string, string>();
-  for (const actionId of new Set(orphans.map((o) => o.value.actionId))) {
-    states.set(actionId, await actionWriteState(kv, actionId, now));
-  }
-  return orphans.filter((o) => states.get(o.value.actionId) === "abandoned")
-    .map((entry) => ({
-      entry,
-      error:
-        `action ${entry.value.actionId} was never fully written (orphaned row)`,
-    }));
+  const counts = await settleGroup(
+    kv,
+    held.group,
+    held.rows.map((r) => ({
+      entry: r.entry,
+      outcome: outcomes.get(r.entry.value.id)!,
+      parents: { target: r.parents.target, action: r.parents.action },
+    })),
+    deps.now(),
+    deps.log,
+  );
+  tally.sent += counts.sent;
+  tally.failed += counts.failed;
+  tally.retried += counts.retried;
+  tally.unmarked += counts.unmarked;
 }
 
 /**
- * Reads rows by id and keeps those pending and due. A row that cannot be
- * parsed is failed on its own (DESIGN rule 7). With `dueKeys`, each row must
- * also match the due key it was found by; keys that match nothing are
- * debris, removed under a check of the row they point at.
+ * Rows due now: a row waiting in an email group brings the whole group (all
+ * its open members, under the same key); the rest are fresh, to be gathered
+ * into new groups.
  */
-async function readCandidates(
+async function planGroups(
   kv: Deno.Kv,
-  ids: string[],
+  rows: Deno.KvEntry<Notification>[],
+  tally: Tally,
+): Promise<{ retakes: GroupPlan[]; fresh: Deno.KvEntry<Notification>[] }> {
+  const groups = await getManyById<NoticeGroup>(
+    kv,
+    rows.flatMap((r) => r.value.groupId ? [r.value.groupId] : []),
+    keys.noticeGroup,
+  );
+  const retakes: GroupPlan[] = [];
+  const fresh: Deno.KvEntry<Notification>[] = [];
+  const taken = new Set<string>();
+  for (const r of rows) {
+    const g = r.value.groupId ? groups.get(r.value.groupId) : undefined;
+    if (!g?.value || !openIn(g.value, r.value)) {
+      fresh.push(r);
+      continue;
+    }
+    if (g.value.state !== "waiting") {
+      // Held by another sweep, or its lease ended and recovery will hand it back.
+      tally.deferred++;
+      continue;
+    }
+    if (taken.has(g.value.id)) continue;
+    taken.add(g.value.id);
+    const members = await getManyChunked<Notification>(
+      kv,
+      g.value.members.map((id) => keys.notification(id)),
+    );
+    retakes.push({
+      channel: g.value.channel,
+      group: g as Deno.KvEntry<NoticeGroup>,
+      rows: members.filter((m): m is Deno.KvEntry<Notification> =>
+        m.value?.status === "pending" && m.value.groupId === g.value!.id
+      ),
+    });
+  }
+  return { retakes, fresh };
+}
+
+/**
+ * Reads the rows behind due keys and keeps those pending and due. A row that
+ * cannot be parsed is failed on its own (DESIGN rule 7); keys that match no
+ * pending row are debris, removed under a check of the row they point at.
+ */
+async function readDueRows(
+  kv: Deno.Kv,
+  dueKeys: Deno.KvKey[],
   tickAt: number,
   tally: Tally,
   now: number,
-  dueKeys?: Deno.KvKey[],
 ): Promise<Deno.KvEntry<Notification>[]> {
   const entries = await getManyChunked<Notification>(
     kv,
-    ids.map((id) => keys.notification(id)),
+    dueKeys.map((k) => keys.notification(k[2] as string)),
   );
   const out: Deno.KvEntry<Notification>[] = [];
   const debris: { key: Deno.KvKey; row: Deno.AtomicCheck }[] = [];
   for (const [i, e] of entries.entries()) {
-    const dueKey = dueKeys?.[i];
+    const dueKey = dueKeys[i];
     if (e.value !== null) {
       const problem = rowProblem(e.value);
       // A damaged row already failed is only debris now (its due key goes below).
@@ -248,24 +319,20 @@ async function readCandidates(
         if (await failDamagedRow(kv, e, problem, now, dueKey)) tally.failed++;
         continue;
       }
-      if (problem) {
-        if (dueKey) debris.push({ key: dueKey, row: e });
-        continue;
-      }
       const row = e.value;
       if (
-        row.status === "pending" && row.dueAt <= tickAt &&
-        (!dueKey || dueKey[1] === row.dueAt)
+        !problem && row.status === "pending" && row.dueAt <= tickAt &&
+        dueKey[1] === row.dueAt
       ) {
         out.push(e as Deno.KvEntry<Notification>);
         continue;
       }
     }
-    if (dueKey) debris.push({ key: dueKey, row: e });
+    debris.push({ key: dueKey, row: e });
   }
   for (let i = 0; i < debris.length; i += 100) {
     const part = debris.slice(i, i + 100);
-    // Checked so a key recovery just re-added for a live row is never dropped.
+    // Checked so a key just re-added for a live row is never dropped.
     await commitRetrying(() => {
       const op = kv.atomic();
       for (const d of part) op.check(d.row).delete(d.key);
@@ -282,7 +349,7 @@ async function failDamagedRow(
   problem: string,
   now: number,
   /** The due key the row was found by: the damage may be in `dueAt` itself. */
-  dueKey?: Deno.KvKey,
+  dueKey: Deno.KvKey,
 ): Promise<boolean> {
   const id = entry.key[1] as string;
   const raw = entry.value as unknown;
@@ -297,163 +364,15 @@ async function failDamagedRow(
       updatedAt: new Date(now).toISOString(),
     });
     if (typeof dueAt === "number") op.delete(keys.notificationDue(dueAt, id));
-    if (dueKey) op.delete(dueKey);
+    op.delete(dueKey);
     return op;
   });
+  if (res.ok) recordNoticeRows(damagedChannel(raw), "failed", 1);
   return res.ok;
 }
 
-async function sweepPage(
-  deps: SweepDeps,
-  opts: SweepOptions,
-  dueKeys: Deno.KvKey[],
-  tickAt: number,
-  tally: Tally,
-): Promise<void> {
-  const { kv } = deps;
-  const now = deps.now();
-  let rows = await readCandidates(
-    kv,
-    dueKeys.map((k) => k[2] as string),
-    tickAt,
-    tally,
-    now,
-    dueKeys,
-  );
-  rows = [...rows, ...await batchMates(kv, rows, tally, now)];
-
-  const claimed = [];
-  const claimedAt = now;
-  for (let round = 0; round < CLAIM_ROUNDS && rows.length; round++) {
-    const parents = await readParents(kv, rows.map((r) => r.value));
-    const toClaim: ClaimCandidate[] = [];
-    const voided: { entry: Deno.KvEntry<Notification>; error: string }[] = [];
-    const orphaned: Deno.KvEntry<Notification>[] = [];
-    for (const entry of rows) {
-      const c = { entry, parents: parents.get(entry.value.id)! };
-      const verdict = judge(c, tickAt);
-      if (verdict.kind === "claim") toClaim.push(c);
-      else if (verdict.kind === "void") {
-        voided.push({ entry, error: verdict.error });
-      } else if (verdict.kind === "orphan") orphaned.push(entry);
-      else if (round === 0) tally.deferred++;
-    }
-    tally.voidedStale += await commitFinalFailures(kv, voided, now);
-    const abandoned = await abandonedOrphans(kv, orphaned, now);
-    if (round === 0) tally.deferred += orphaned.length - abandoned.length;
-    const orphans = await commitFinalFailures(kv, abandoned, now);
-    tally.failed += orphans;
-    tally.processed += orphans;
-
-    const result = await commitClaims(kv, toClaim, claimedAt);
-    claimed.push(...result.claimed);
-    if (!result.lost.length) break;
-    // Re-read what was lost: rows another sweep took are no longer pending and drop out.
-    rows = await readCandidates(
-      kv,
-      result.lost.map((c) => c.entry.value.id),
-      tickAt,
-      tally,
-      now,
-    );
-  }
-  if (!claimed.length) return;
-
-  const batched = await fixEmailBatches(
-    kv,
-    claimed,
-    deps.dispatchers.email.maxGroupSize,
-  );
-  tally.unmarked += claimed.length - batched.ready.length;
-  const ready = batched.ready;
-  tally.processed += ready.length;
-
-  const { items, failures } = await buildItems(kv, ready);
-  const groups: DispatchGroup[] = [];
-  for (const [groupKey, members] of groupByDispatch(items, batched.groupOf)) {
-    const channel = members[0].notification.channel;
-    const size = Math.max(1, deps.dispatchers[channel].maxGroupSize);
-    for (let i = 0; i < members.length; i += size) {
-      groups.push({
-        channel,
-        groupId: channel === "email" ? groupKey : newId(),
-        items: members.slice(i, i + size),
-      });
-    }
-  }
-  const outcomes = await runDispatches(deps.dispatchers, groups, {
-    timeoutMs: opts.dispatchTimeoutMs ?? 10_000,
-    concurrency: opts.concurrency ?? 10,
-  });
-  for (const f of failures) {
-    outcomes.set(f.id, { status: "failed", error: f.error });
-  }
-
-  const jitterOf = new Map<string, number>();
-  for (const g of groups) {
-    const jitter = Math.random();
-    for (const item of g.items) jitterOf.set(item.notification.id, jitter);
-  }
-  const marks: Mark[] = ready.map((claimedRow) => ({
-    claimed: claimedRow,
-    outcome: outcomes.get(claimedRow.entry.value.id) ??
-      { status: "retry", error: "row was not dispatched" },
-    jitter: jitterOf.get(claimedRow.entry.value.id) ?? Math.random(),
-  }));
-  const counts = await commitMarks(kv, marks, deps.now(), deps.log);
-  tally.sent += counts.sent;
-  tally.failed += counts.failed;
-  tally.retried += counts.retried;
-  tally.unmarked += counts.unmarked;
-}
-
-/** Email rows go out in their fixed batch; other channels group by channel. */
-function groupByDispatch(
-  items: NoticeItem[],
-  groupOf: Map<string, string>,
-): Map<string, NoticeItem[]> {
-  const groups = new Map<string, NoticeItem[]>();
-  for (const item of items) {
-    const n = item.notification;
-    const key = n.channel === "email" ? groupOf.get(n.id)! : n.channel;
-    const list = groups.get(key) ?? [];
-    list.push(item);
-    groups.set(key, list);
-  }
-  return groups;
-}
-
-/**
- * Members of a retried email batch that the page boundary left out. A batch
- * goes out again whole so the provider can replay it under the same key.
- */
-async function batchMates(
-  kv: Deno.Kv,
-  rows: Deno.KvEntry<Notification>[],
-  tally: Tally,
-  now: number,
-): Promise<Deno.KvEntry<Notification>[]> {
-  const inPage = new Set(rows.map((r) => r.value.id));
-  const batchIds = [
-    ...new Set(rows.flatMap((r) => r.value.batchId ? [r.value.batchId] : [])),
-  ];
-  if (!batchIds.length) return [];
-  const batches = await getManyChunked<string[]>(
-    kv,
-    batchIds.map((id) => keys.emailBatch(id)),
-  );
-  const missing = batches.flatMap((b) =>
-    (b.value ?? []).filter((id) => !inPage.has(id))
-  );
-  if (!missing.length) return [];
-  // Mates go out with the batch even before their own backoff ends: members
-  // with different attempt counts back off differently, and a batch split by
-  // that would go out under a new idempotency key (DESIGN rule 5).
-  return await readCandidates(
-    kv,
-    [...new Set(missing)],
-    Number.POSITIVE_INFINITY,
-    tally,
-    now,
-  );
+/** A damaged row's channel, when it still names one. */
+function damagedChannel(raw: unknown): string {
+  const c = (raw as { channel?: unknown } | null)?.channel;
+  return c === "email" || c === "webapp" || c === "mobile_push" ? c : "unknown";
 }

@@ -27,6 +27,7 @@ import type {
   User,
 } from "../types.ts";
 import { CHANNELS } from "../types.ts";
+import { API_TOKEN_ACTOR_ID } from "../ids.ts";
 import type {
   ActionView,
   ChannelCount,
@@ -42,7 +43,9 @@ export const COUNTED_TARGETS = 1000;
 const OPEN: ActionStatus[] = ["scheduled", "running"];
 
 function userLabel(u: User | null | undefined, id: string): string {
-  if (!u) return id === "api-token" ? "the admin API token" : `user ${id}`;
+  // The API token's id is reserved: a stray user record with it is never its author.
+  if (id === API_TOKEN_ACTOR_ID) return "the admin API token";
+  if (!u) return `user ${id}`;
   return u.name ? `${u.name} <${u.email}>` : u.email;
 }
 

@@ -2,23 +2,22 @@
 import { z } from "zod";
 import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
 import { isTimeZone } from "../format.ts";
+import { IdSchema } from "../ids.ts";
+import { textField } from "../text.ts";
+import { MAX_ACTION_PAGE } from "./read.ts";
 
-const id = z.string().trim().min(1).max(128).regex(
-  /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
-  "letters, digits, '.', '_', ':' and '-' only",
-);
 const imageTag = z.string().trim().min(1).max(128).regex(
   IMAGE_TAG_PATTERN,
   "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
 );
 
-export const PathIdSchema = id;
 export const PathImageTagSchema = imageTag;
 
-export const UserPutSchema = z.object({
+export const UserPutSchema = z.strictObject({
   email: z.email("must be an email address").max(254),
-  name: z.string().trim().max(120).nullish(),
-  timeZone: z.string().trim().refine(
+  // A blank name is no name; leaving the field out keeps the one stored.
+  name: textField({ max: 120 }).nullish().transform((v) => v === "" ? null : v),
+  timeZone: z.string().trim().max(64).refine(
     isTimeZone,
     "must be an IANA time zone, e.g. Europe/Berlin",
   )
@@ -26,14 +25,14 @@ export const UserPutSchema = z.object({
   admin: z.boolean().optional(),
 });
 
-export const CatalogPutSchema = z.object({
-  openclawVersion: z.string().trim().min(1).max(64),
+export const CatalogPutSchema = z.strictObject({
+  openclawVersion: textField({ min: 1, max: 64 }),
   available: z.boolean().optional(),
 });
 
-export const InstancePutSchema = z.object({
-  name: z.string().trim().min(1).max(120),
-  ownerId: id,
+export const InstancePutSchema = z.strictObject({
+  name: textField({ min: 1, max: 120 }),
+  ownerId: IdSchema,
   imageTag,
   pinnedImageTag: imageTag.nullish(),
   status: z.enum(["running", "destroyed"]).optional(),
@@ -41,5 +40,5 @@ export const InstancePutSchema = z.object({
 
 export const PageQuerySchema = z.object({
   cursor: z.string().max(1000).optional(),
-  limit: z.coerce.number().int().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_ACTION_PAGE).optional(),
 });

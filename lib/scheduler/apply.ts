@@ -16,6 +16,8 @@ import {
 } from "../kv/actions.ts";
 import type {
   ActionCounters,
+  NoticeGroup,
+  Notification,
   ScheduledAction,
   SkipReason,
   Stage,
@@ -25,6 +27,8 @@ import type { ControllerResult, InstanceController } from "./controller.ts";
 import { purgeAbandonedWrites } from "./action_write.ts";
 import { finishCancel } from "./cancel.ts";
 import { readTargetRows } from "../notices/rows.ts";
+import { heldBy } from "../notices/groups.ts";
+import { getManyById } from "../kv/read.ts";
 import { isPinnedAway } from "./schedule.ts";
 import { forEachLimited } from "./commits.ts";
 
@@ -34,7 +38,12 @@ export interface ApplyDeps {
   now: () => number;
   /** Targets changed at once (default 8). */
   concurrency?: number;
+  /** Waits for a notice's lease to end (default: a timer). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** The longest an apply waits in one tick for a notice in flight: the longest lease. */
+const MAX_NOTICE_WAIT_MS = 3_600_000;
 
 export interface ApplyResult {
   stages: number;
@@ -49,7 +58,13 @@ export const STUCK_RUNNING_MS = 10 * 60_000;
 /** Claims per target before a transient failure (or a lost applier) becomes final. */
 export const MAX_APPLY_ATTEMPTS = 3;
 
-type Outcome = "applied" | "skipped" | "failed" | "retry" | "lost";
+type Outcome =
+  | "applied"
+  | "skipped"
+  | "failed"
+  | "retry"
+  | "lost"
+  | { wait: number };
 
 export async function applyDue(deps: ApplyDeps): Promise<ApplyResult> {
   const { kv } = deps;
@@ -137,20 +152,34 @@ async function applyStage(
     ({ action, stage } = await readParents(kv, actionId, index));
   }
   const counts = { applied: 0, skipped: 0, failed: 0 };
+  const waiting: { id: string; until: number }[] = [];
+  const tally = async (id: string) => {
+    const outcome = await applyTarget(deps, id);
+    if (typeof outcome === "object") waiting.push({ id, until: outcome.wait });
+    else if (
+      outcome === "applied" || outcome === "skipped" || outcome === "failed"
+    ) counts[outcome]++;
+  };
   const ids = await allTargetIdsOfAction(kv, actionId);
   for (let i = 0; i < ids.length; i += 200) {
     const pending = (await getTargetEntries(kv, ids.slice(i, i + 200)))
       .filter((e) =>
         e.value.status === "pending" && e.value.stageIndex === index
       );
-    await forEachLimited(pending, deps.concurrency ?? 8, async (e) => {
-      const outcome = await applyTarget(deps, e.value.id);
-      if (
-        outcome === "applied" || outcome === "skipped" || outcome === "failed"
-      ) {
-        counts[outcome]++;
-      }
-    });
+    await forEachLimited(
+      pending,
+      deps.concurrency ?? 8,
+      (e) => tally(e.value.id),
+    );
+  }
+  if (waiting.length) {
+    // A notice in flight goes out before the change, never after: wait for
+    // its lease (at most one), then try those targets once more.
+    const until = Math.max(...waiting.map((w) => w.until));
+    const ms = Math.min(until - deps.now(), MAX_NOTICE_WAIT_MS) + 50;
+    await (deps.sleep ?? ((t) => new Promise((r) => setTimeout(r, t))))(ms);
+    const again = waiting.splice(0);
+    await forEachLimited(again, deps.concurrency ?? 8, (w) => tally(w.id));
   }
   await finishStage(deps, actionId, index);
   return counts;
@@ -163,7 +192,8 @@ async function applyTarget(
 ): Promise<Outcome> {
   const { kv } = deps;
   const claimed = await claimTarget(deps, targetId);
-  if (!claimed || claimed === "wait") return "lost";
+  if (!claimed) return "lost";
+  if (claimed.wait !== undefined) return { wait: claimed.wait };
   const { target, action } = claimed;
   let decision: { status: "applied" } | {
     status: "skipped";
@@ -182,11 +212,24 @@ async function applyTarget(
   ) {
     decision = { status: "skipped", reason: "pinned" };
   } else {
+    const overridePin = action.actionType === "version_change" &&
+      action.overridePins;
     const opts = {
       actionId: action.id,
       targetId,
       ...(respectPin
         ? { expectedPinnedImageTag: instance.pinnedImageTag }
+        : {}),
+      // Overriding pins removes the pin, only if it is the one seen when
+      // the action was scheduled (else pin_changed_in_flight).
+      ...(overridePin
+        ? {
+          removePin: true,
+          expectedPinnedImageTag:
+            target.value.sourcePinnedImageTag === undefined
+              ? instance.pinnedImageTag
+              : target.value.sourcePinnedImageTag,
+        }
         : {}),
     };
     let res: ControllerResult;
@@ -255,11 +298,13 @@ async function claimTarget(deps: ApplyDeps, targetId: string) {
     const a = await kv.get<ScheduledAction>(keys.action(t.value.actionId));
     if (a.value?.status !== "running") return null;
     // A notice being delivered right now goes out before the change, never
-    // after it: wait for it (next tick). The rows are checked in the claim, so
-    // a sweep claiming one at the same moment makes one side lose cleanly.
+    // after it: wait while its group's lease lasts. The rows are checked in
+    // the claim, so a sweep claiming one at the same moment makes one side
+    // lose cleanly; a lease that ended means no send is in flight.
     const notices = (await readTargetRows(kv, targetId))
       .filter((e) => e.value.kind === "notice");
-    if (notices.some((e) => e.value.status === "sending")) return "wait";
+    const leaseEnd = await noticeLeaseEnd(kv, notices.map((e) => e.value));
+    if (leaseEnd > deps.now()) return { wait: leaseEnd };
     const now = deps.now();
     const at = new Date(now).toISOString();
     const running: Target = {
@@ -286,6 +331,24 @@ async function claimTarget(deps: ApplyDeps, targetId: string) {
     }
   }
   return null;
+}
+
+/** When the last lease holding one of these rows in `sending` ends (0: none is held). */
+async function noticeLeaseEnd(
+  kv: Deno.Kv,
+  rows: Notification[],
+): Promise<number> {
+  const groups = await getManyById<NoticeGroup>(
+    kv,
+    rows.flatMap((r) => r.status === "sending" && r.groupId ? [r.groupId] : []),
+    keys.noticeGroup,
+  );
+  let end = 0;
+  for (const r of rows) {
+    const g = r.groupId ? groups.get(r.groupId)?.value : null;
+    if (g && heldBy(g, r)) end = Math.max(end, g.leaseUntil ?? 0);
+  }
+  return end;
 }
 
 /**

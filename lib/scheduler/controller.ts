@@ -27,6 +27,11 @@ export interface ControllerCallOptions {
    * change lands means it changed in flight.
    */
   expectedPinnedImageTag?: string | null;
+  /**
+   * A version change that overrides pins: the pin is removed with the tag
+   * change, in the same write — only if it is still `expectedPinnedImageTag`.
+   */
+  removePin?: boolean;
 }
 
 export interface InstanceController {

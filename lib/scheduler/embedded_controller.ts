@@ -1,8 +1,9 @@
 /**
  * The default controller: the instance record in KV is the instance. A
  * restart stamps `lastRestartAt`; a version change moves the image tag (and
- * its index). Checked against the record it read, so a destroy or a pin
- * change landing meanwhile is seen, not overwritten.
+ * its index, and the pin when it overrides pins). Checked against the record
+ * it read, so a destroy or a pin change landing meanwhile is seen, not
+ * overwritten.
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
@@ -73,6 +74,7 @@ export function embeddedController(
       change(instance.id, opts, (i, at) => ({
         ...i,
         imageTag,
+        pinnedImageTag: opts.removePin ? null : i.pinnedImageTag,
         updatedAt: at,
       })),
   };

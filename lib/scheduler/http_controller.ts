@@ -7,6 +7,10 @@
  * timestamps. `Idempotency-Key` is the target id, the same on every retry, so
  * a fleet can drop a repeat of a change it already made.
  *
+ * A version change may carry `expectedPinnedImageTag` (the change goes ahead
+ * only while the pin is that) and `removePin: true` (overriding pins: the pin
+ * goes with the tag change).
+ *
  * Answers: 2xx done; 409 `{reason: "destroyed" | "pin_changed_in_flight"}` a
  * skip; 408, 425, 429, 5xx, timeouts and network errors are retried with
  * backoff (honouring Retry-After) and reported transient if they persist;
@@ -179,6 +183,7 @@ export function httpController(
         ...(o.expectedPinnedImageTag !== undefined
           ? { expectedPinnedImageTag: o.expectedPinnedImageTag }
           : {}),
+        ...(o.removePin ? { removePin: true } : {}),
       }, o),
   };
 }

@@ -27,6 +27,10 @@ export interface ActionSummary {
   stages: Stage[];
 }
 
+/** The most actions, and targets of one action, a page may hold. */
+export const MAX_ACTION_PAGE = 200;
+export const MAX_TARGET_PAGE = 500;
+
 export interface Page<T> {
   items: T[];
   /** Pass back to get the next page; null on the last one. */
@@ -49,7 +53,7 @@ export async function listActions(
   kv: Deno.Kv,
   opts: { cursor?: string | null; limit?: number } = {},
 ): Promise<Page<ActionSummary>> {
-  const limit = opts.limit ?? 20;
+  const limit = Math.min(Math.max(1, opts.limit ?? 20), MAX_ACTION_PAGE);
   const iter = kv.list<ScheduledAction>({ prefix: keys.actions() }, {
     reverse: true,
     limit,
@@ -88,7 +92,7 @@ export async function getActionDetail(
   if (!action) throw new NotFoundError(`scheduled action ${id} not found`);
   const page = await listTargetIdsOfAction(kv, id, {
     cursor: listCursor(opts.targetCursor),
-    limit: opts.targetLimit ?? 50,
+    limit: Math.min(Math.max(1, opts.targetLimit ?? 50), MAX_TARGET_PAGE),
   });
   const targets = (await getTargetEntries(kv, page.ids)).map((e) => e.value);
   return {

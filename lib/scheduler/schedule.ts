@@ -101,13 +101,18 @@ export interface TargetSelection {
   live: Instance[];
 }
 
+/** An action is scheduled at most this far ahead. */
+export const MAX_AHEAD_MS = 365 * 24 * 3_600_000;
+
 /** How many ids an error message lists before it says "and N more". */
 const NAMED_IN_MESSAGE = 20;
 
 function nameSome(ids: string[]): string {
   const shown = ids.slice(0, NAMED_IN_MESSAGE).join(", ");
   return ids.length > NAMED_IN_MESSAGE
-    ? `${shown} and ${ids.length - NAMED_IN_MESSAGE} more`
+    ? `${shown} and ${
+      (ids.length - NAMED_IN_MESSAGE).toLocaleString("en-US")
+    } more`
     : shown;
 }
 
@@ -117,6 +122,11 @@ export function checkScheduledAt(
   minAheadSeconds: number,
 ): number {
   const at = Date.parse(scheduledAt);
+  if (!Number.isFinite(at)) {
+    throw new BadRequestError(`scheduledAt is not a date`, [
+      { path: "scheduledAt", message: "is not a date" },
+    ]);
+  }
   if (at <= now) {
     throw new BadRequestError(`scheduledAt ${scheduledAt} is in the past`, [
       { path: "scheduledAt", message: "is in the past" },
@@ -124,6 +134,14 @@ export function checkScheduledAt(
   }
   if (at < now + minAheadSeconds * 1000) {
     const message = `must be at least ${minAheadSeconds} seconds from now`;
+    throw new BadRequestError(`scheduledAt ${message}`, [
+      { path: "scheduledAt", message },
+    ]);
+  }
+  if (at > now + MAX_AHEAD_MS) {
+    const message = `must be at most a year from now (by ${
+      new Date(now + MAX_AHEAD_MS).toISOString()
+    })`;
     throw new BadRequestError(`scheduledAt ${message}`, [
       { path: "scheduledAt", message },
     ]);
@@ -344,6 +362,7 @@ function buildPlan(
     userId: i.ownerId,
     sourceImageTag: i.imageTag,
     targetImageTag: imageTag ?? i.imageTag,
+    sourcePinnedImageTag: i.pinnedImageTag,
     status: "pending",
     skipReason: null,
     error: null,

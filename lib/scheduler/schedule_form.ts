@@ -6,7 +6,8 @@
  * in plain words.
  */
 import type { Issue } from "../errors.ts";
-import { listMatchingInstances } from "../kv/instances.ts";
+import { matchingInstanceIds } from "../kv/instances.ts";
+import { isId } from "../ids.ts";
 import {
   defaultScheduleTime,
   fromZonedInput,
@@ -150,7 +151,6 @@ export async function checkScheduleForm(
   ctx: {
     now: number;
     minAheadSeconds: number;
-    ownerLabel: (id: string) => string;
   },
 ): Promise<FormCheck> {
   const errors: FormError[] = [];
@@ -181,21 +181,23 @@ export async function checkScheduleForm(
     }
     body.selector = { imageTag: v.selectorTag };
   } else {
-    const ids = v.targets === "match"
-      ? await matchingIds(kv, v.match, ctx.ownerLabel)
+    const chosen = v.targets === "match"
+      ? await matchingIds(kv, v.match)
       : [...new Set([...v.instanceIds, ...pastedIds(v.instanceIdsText)])];
-    if (ids.length === 0) {
+    const ids = Array.isArray(chosen) ? chosen : chosen.ids;
+    const count = Array.isArray(chosen) ? chosen.length : chosen.total;
+    if (count === 0) {
       errors.push({
         field: FIELD.targets,
         message: v.targets === "match"
           ? `No instance matches ${describeMatch(v.match)} any more.`
           : "Choose at least one instance: tick them in the instances list, or add their ids.",
       });
-    } else if (ids.length > MAX_TARGETS) {
+    } else if (count > MAX_TARGETS) {
       errors.push({
         field: FIELD.targets,
         message:
-          `${ids.length} instances are chosen; one action takes at most ${MAX_TARGETS}.`,
+          `${count} instances are chosen; one action takes at most ${MAX_TARGETS}.`,
       });
     }
     body.instanceIds = ids;
@@ -275,17 +277,17 @@ export async function checkScheduleForm(
   };
 }
 
+/** The instances "all N matching" stands for: one more than an action takes at most, and the count. */
 async function matchingIds(
   kv: Deno.Kv,
   m: MatchFilter,
-  ownerLabel: (id: string) => string,
-): Promise<string[]> {
-  const found = await listMatchingInstances(kv, {
+): Promise<{ ids: string[]; total: number }> {
+  // An owner that is no id owns nothing (and never reaches a KV key).
+  if (m.owner && !isId(m.owner)) return { ids: [], total: 0 };
+  return await matchingInstanceIds(kv, {
     query: m.q,
     tag: m.tag,
-    ownerId: m.owner,
+    ownerId: m.owner || undefined,
     status: m.status === "running" || m.status === "destroyed" ? m.status : "",
-    ownerLabel,
-  });
-  return found.map((i) => i.id);
+  }, MAX_TARGETS + 1);
 }

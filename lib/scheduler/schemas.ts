@@ -3,6 +3,8 @@ import { z } from "zod";
 import { CHANNELS } from "../types.ts";
 import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
 import { parseOrThrow, readJson } from "../errors.ts";
+import { IdSchema } from "../ids.ts";
+import { textField } from "../text.ts";
 
 export const MAX_TARGETS = 10_000;
 
@@ -11,36 +13,47 @@ const imageTag = z.string().trim().min(1, "required").max(128).regex(
   "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
 );
 
+/** "2026-02-30" passes the ISO pattern and Date.parse quietly moves it to March: refuse it. */
+function isCalendarDate(iso: string): boolean {
+  const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 &&
+    day.getUTCDate() === d;
+}
+
 const common = {
-  instanceIds: z.array(z.string().trim().min(1, "must not be empty").max(128))
+  instanceIds: z.array(IdSchema)
     .min(1, "choose at least one instance")
     .max(MAX_TARGETS, `at most ${MAX_TARGETS} instances in one action`)
     .optional(),
-  selector: z.object({ imageTag }).optional(),
+  selector: z.strictObject({ imageTag }).optional(),
   overridePins: z.boolean().default(false),
   scheduledAt: z.iso.datetime({
     offset: true,
-    message: "must be an ISO 8601 date and time, e.g. 2030-01-31T09:00:00Z",
-  }),
-  reason: z.string().trim().max(256).nullish().transform((v) => v || null),
+    // A missing or non-string value keeps zod's own words ("required", "must be a string").
+    error: (issue) =>
+      issue.code === "invalid_type"
+        ? undefined
+        : "must be an ISO 8601 date and time, e.g. 2030-01-31T09:00:00Z",
+  }).refine(isCalendarDate, "is not a date on the calendar"),
+  reason: textField({ max: 256 }).nullish().transform((v) => v || null),
   notify: z.boolean().default(true),
   noticeLeadHours: z.number().int("must be a whole number of hours").min(0)
     .max(168).default(24),
-  noticeSubject: z.string().trim().max(120)
-    // deno-lint-ignore no-control-regex
-    .regex(/^[^\x00-\x1f\x7f]*$/, "must be a single line of text")
-    .nullish().transform((v) => v || null),
-  noticeBody: z.string().trim().max(2000).nullish().transform((v) => v || null),
+  noticeSubject: textField({ max: 120 }).nullish().transform((v) => v || null),
+  noticeBody: textField({ max: 2000, multiline: true }).nullish().transform((
+    v,
+  ) => v || null),
   noticeChannels: z.array(z.enum(CHANNELS as [string, ...string[]]))
     .min(1, "choose at least one channel")
     .default([...CHANNELS])
     .transform((list) => [...new Set(list)] as (typeof CHANNELS)[number][]),
 };
 
-export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
-  z.object({ actionType: z.literal("scheduled_restart"), ...common }),
-  z.object({ actionType: z.literal("version_change"), imageTag, ...common }),
-]).superRefine((v, ctx) => {
+function eitherIdsOrSelector(
+  v: { instanceIds?: unknown; selector?: unknown },
+  ctx: z.RefinementCtx,
+) {
   if ((v.instanceIds === undefined) === (v.selector === undefined)) {
     ctx.addIssue({
       code: "custom",
@@ -48,23 +61,62 @@ export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
       message: "give either instanceIds or a selector, not both or neither",
     });
   }
-});
+}
+
+export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({ actionType: z.literal("scheduled_restart"), ...common }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+  }),
+]).superRefine(eitherIdsOrSelector);
 
 export type ScheduleInput = z.output<typeof ScheduleInputSchema>;
 
 /**
- * Options beside the schedule body (same JSON object): `skipPending` leaves
- * out instances another action holds instead of answering 409; the preview
- * also takes whose view to render.
+ * Beside the schedule, in the same strict body: `skipPending` leaves out
+ * instances another action holds instead of answering 409.
  */
-export const ScheduleOptionsSchema = z.object({
-  skipPending: z.boolean().default(false),
-  sampleOwnerId: z.string().trim().max(128).nullish(),
-});
+const scheduleOptions = { skipPending: z.boolean().default(false) };
+
+/** `POST /api/admin/scheduled-actions`. */
+export const ScheduleRequestSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({
+    actionType: z.literal("scheduled_restart"),
+    ...common,
+    ...scheduleOptions,
+  }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+    ...scheduleOptions,
+  }),
+]).superRefine(eitherIdsOrSelector);
+
+/** The dry run: the same body, and whose view to render. */
+const previewOptions = {
+  ...scheduleOptions,
+  sampleOwnerId: IdSchema.nullish().transform((v) => v ?? null),
+};
+export const PreviewRequestSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({
+    actionType: z.literal("scheduled_restart"),
+    ...common,
+    ...previewOptions,
+  }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+    ...previewOptions,
+  }),
+]).superRefine(eitherIdsOrSelector);
 
 /** The optional body of the cancel endpoints: `{reason?}`. */
-export const CancelBodySchema = z.object({
-  reason: z.string().trim().max(256).nullish().transform((v) => v || null),
+export const CancelBodySchema = z.strictObject({
+  reason: textField({ max: 256 }).nullish().transform((v) => v || null),
 });
 
 /** A cancel may come with no body at all (the reason is optional). */

@@ -4,12 +4,12 @@ import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../../lib/context.ts";
 import { listCatalog, putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { listRunningInstanceIdsByTag } from "../../lib/kv/instances.ts";
+import { countRunningInstancesByTag } from "../../lib/kv/instances.ts";
 import {
   CatalogPutSchema,
   PathImageTagSchema,
 } from "../../lib/scheduler/admin_schemas.ts";
-import { zodIssues } from "../../lib/errors.ts";
+import { readForm, zodIssues } from "../../lib/errors.ts";
 import type { State } from "../../lib/state.ts";
 import type { CatalogEntry } from "../../lib/types.ts";
 import { CsrfField } from "../../components/CsrfField.tsx";
@@ -33,7 +33,7 @@ async function load(kv: Deno.Kv) {
   return await Promise.all(
     catalog.map(async (entry) => ({
       entry,
-      running: (await listRunningInstanceIdsByTag(kv, entry.imageTag)).length,
+      running: await countRunningInstancesByTag(kv, entry.imageTag),
     })),
   );
 }
@@ -50,7 +50,7 @@ export const handler: Handlers<Data, State> = {
   },
   async POST(req, ctx) {
     const { kv, now } = appContext();
-    const form = await req.formData();
+    const form = await readForm(req);
     const raw = {
       imageTag: String(form.get("imageTag") ?? ""),
       openclawVersion: String(form.get("openclawVersion") ?? ""),

@@ -3,11 +3,17 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../lib/context.ts";
 import { type InstancePage, searchInstances } from "../../lib/kv/instances.ts";
-import { listUsers } from "../../lib/kv/users.ts";
+import {
+  getUsers,
+  listUsersPage,
+  MAX_USER_PAGE_SIZE,
+} from "../../lib/kv/users.ts";
 import { listCatalog } from "../../lib/kv/catalog.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import { getManyById, getManyChunked } from "../../lib/kv/read.ts";
 import type { PendingTargetLock } from "../../lib/kv/actions.ts";
+import { parseId } from "../../lib/ids.ts";
+import { searchWords } from "../../lib/search.ts";
 import type { State } from "../../lib/state.ts";
 import type { ScheduledAction, Stage } from "../../lib/types.ts";
 import { actionLabel } from "../../components/ActionLabel.tsx";
@@ -56,32 +62,48 @@ export const handler: Handlers<Data, State> = {
     const { kv } = appContext();
     const p = ctx.url.searchParams;
     const status = p.get("status");
+    const owner = p.get("owner") ?? "";
     const filter = {
-      q: p.get("q") ?? "",
-      tag: p.get("tag") ?? "",
-      owner: p.get("owner") ?? "",
+      q: searchWords(p.get("q")),
+      tag: searchWords(p.get("tag")),
+      owner: owner ? parseId(owner, "owner") : "",
       status: status === "running" || status === "destroyed" ? status : "",
     };
     const page = Number(p.get("page") ?? "1") || 1;
-    const [users, catalog] = await Promise.all([
-      listUsers(kv),
+    const [result, catalog, someUsers] = await Promise.all([
+      searchInstances(kv, {
+        query: filter.q,
+        tag: filter.tag,
+        ownerId: filter.owner || undefined,
+        status: filter.status as "" | "running" | "destroyed",
+        page,
+        // A page of ticks: "select all on this page" picks 50.
+        pageSize: 50,
+      }),
       listCatalog(kv),
+      // The owner filter offers a page of users; the one chosen is always among them.
+      listUsersPage(kv, { limit: MAX_USER_PAGE_SIZE }),
     ]);
+    const users = await getUsers(kv, [
+      ...result.items.map((i) => i.ownerId),
+      ...(filter.owner ? [filter.owner] : []),
+    ]);
+    for (const u of someUsers.items) users.set(u.id, u);
     const label = Object.fromEntries(
-      users.map((u) => [u.id, u.name ? `${u.name} <${u.email}>` : u.email]),
+      [...users.values()].map((
+        u,
+      ) => [u.id, u.name ? `${u.name} <${u.email}>` : u.email]),
     );
+    const owners = [
+      ...someUsers.items.map((u) => u.id),
+      ...(filter.owner && !someUsers.items.some((u) => u.id === filter.owner) &&
+          label[filter.owner]
+        ? [filter.owner]
+        : []),
+    ];
     const versions = new Map(
       catalog.map((c) => [c.imageTag, c.openclawVersion]),
     );
-    const result = await searchInstances(kv, {
-      query: filter.q,
-      tag: filter.tag,
-      ownerId: filter.owner,
-      status: filter.status as "" | "running" | "destroyed",
-      page,
-      pageSize: 50,
-      ownerLabel: (id) => label[id] ?? "",
-    });
     const pending = await pendingOf(kv, result.items.map((i) => i.id));
     return ctx.render({
       result,
@@ -97,7 +119,7 @@ export const handler: Handlers<Data, State> = {
       })),
       filter,
       tags: catalog.map((c) => c.imageTag).sort().reverse(),
-      owners: users.map((u) => ({ id: u.id, label: label[u.id] }))
+      owners: owners.map((id) => ({ id, label: label[id] }))
         .sort((a, b) => a.label.localeCompare(b.label)),
       timeZone: ctx.state.user?.timeZone ?? null,
     });

@@ -1,11 +1,13 @@
-/** Admin: every user, with their role, time zone, devices and instances. */
+/** Admin: users in email order, a page at a time, with their role, time zone, devices and instances. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../lib/context.ts";
-import { effectiveRole, listUsers } from "../../lib/kv/users.ts";
-import { keys } from "../../lib/kv/keys.ts";
+import { effectiveRole, listUsersPage } from "../../lib/kv/users.ts";
+import { countInstancesOfOwner } from "../../lib/kv/instances.ts";
+import { listCursor } from "../../lib/kv/cursor.ts";
 import type { State } from "../../lib/state.ts";
 import type { Role, User } from "../../lib/types.ts";
+import { CursorPager } from "../../components/Pager.tsx";
 
 interface Row {
   user: User;
@@ -13,24 +15,30 @@ interface Row {
   instances: number;
 }
 
-export const handler: Handlers<Row[], State> = {
+interface Data {
+  rows: Row[];
+  cursor: string | null;
+}
+
+/** An owner of more instances than this shows as "1,000+". */
+const COUNT_CAP = 1_000;
+
+export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv, config } = appContext();
-    const users = (await listUsers(kv)).sort((a, b) =>
-      a.email.localeCompare(b.email)
-    );
-    const rows = await Promise.all(users.map(async (user) => {
-      let instances = 0;
-      for await (
-        const _ of kv.list({ prefix: keys.instancesByOwner(user.id) })
-      ) instances++;
-      return { user, role: effectiveRole(user, config.adminEmails), instances };
-    }));
-    return ctx.render(rows);
+    const page = await listUsersPage(kv, {
+      cursor: listCursor(ctx.url.searchParams.get("cursor")),
+    });
+    const rows = await Promise.all(page.items.map(async (user) => ({
+      user,
+      role: effectiveRole(user, config.adminEmails),
+      instances: await countInstancesOfOwner(kv, user.id, COUNT_CAP),
+    })));
+    return ctx.render({ rows, cursor: page.cursor });
   },
 };
 
-export default function Users({ data }: PageProps<Row[]>) {
+export default function Users({ data, url }: PageProps<Data>) {
   return (
     <>
       <Head>
@@ -38,7 +46,11 @@ export default function Users({ data }: PageProps<Row[]>) {
       </Head>
       <h1>Users</h1>
       <p class="muted small">
-        {data.length} user{data.length === 1 ? "" : "s"}
+        {data.rows.length === 0
+          ? "No users."
+          : `${data.rows.length} user${
+            data.rows.length === 1 ? "" : "s"
+          } on this page, by email`}
       </p>
       <div class="table-wrap">
         <table class="responsive">
@@ -52,7 +64,7 @@ export default function Users({ data }: PageProps<Row[]>) {
             </tr>
           </thead>
           <tbody>
-            {data.map(({ user, role, instances }) => (
+            {data.rows.map(({ user, role, instances }) => (
               <tr>
                 <td data-label="User">
                   <div>
@@ -69,7 +81,9 @@ export default function Users({ data }: PageProps<Row[]>) {
                   {instances > 0
                     ? (
                       <a href={`/admin?owner=${encodeURIComponent(user.id)}`}>
-                        {instances}
+                        {instances > COUNT_CAP
+                          ? `${COUNT_CAP.toLocaleString("en-US")}+`
+                          : instances}
                       </a>
                     )
                     : 0}
@@ -79,6 +93,7 @@ export default function Users({ data }: PageProps<Row[]>) {
           </tbody>
         </table>
       </div>
+      <CursorPager url={url} cursor={data.cursor} />
     </>
   );
 }

@@ -1,15 +1,28 @@
-/** User-facing JSON endpoints need a signed-in user; admin and internal routes have their own gates. */
+/**
+ * User-facing JSON endpoints need a signed-in user; admin routes have their
+ * own gate, internal routes check their secret. Bodies are JSON only.
+ */
 import type { FreshContext } from "$fresh/server.ts";
 import { UnauthorizedError } from "../../lib/errors.ts";
+import { refuseNonJson } from "../../lib/auth/json_only.ts";
+import { requireInternalSecret } from "../../lib/auth/internal.ts";
+import { appContext } from "../../lib/context.ts";
 import type { State } from "../../lib/state.ts";
 
-export function handler(_req: Request, ctx: FreshContext<State>) {
+const ADMIN = /^\/api\/admin(\/|$)/;
+const INTERNAL = /^\/api\/internal(\/|$)/;
+
+export async function handler(req: Request, ctx: FreshContext<State>) {
   const path = ctx.url.pathname;
-  if (
-    !path.startsWith("/api/admin/") && !path.startsWith("/api/internal/") &&
-    !ctx.state.user
-  ) {
-    throw new UnauthorizedError();
+  if (ADMIN.test(path)) return await ctx.next();
+  if (INTERNAL.test(path)) {
+    // The route checks the secret itself; a path no route serves asks for it here.
+    if (ctx.destination !== "route") {
+      await requireInternalSecret(req, appContext().config.internalApiSecret);
+    }
+    return await ctx.next();
   }
-  return ctx.next();
+  if (!ctx.state.user) throw new UnauthorizedError();
+  refuseNonJson(req);
+  return await ctx.next();
 }

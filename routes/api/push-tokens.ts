@@ -7,7 +7,7 @@ import { appContext } from "../../lib/context.ts";
 import { addPushToken, removePushTokens } from "../../lib/kv/users.ts";
 import { EXPO_PUSH_TOKEN } from "../../lib/channels/expo.ts";
 
-const TokenBody = z.object({
+const TokenBody = z.strictObject({
   token: z.string().trim().regex(
     EXPO_PUSH_TOKEN,
     'expected an Expo push token such as "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"',

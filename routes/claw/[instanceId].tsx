@@ -5,6 +5,7 @@ import { appContext } from "../../lib/context.ts";
 import { getInstance } from "../../lib/kv/instances.ts";
 import { getCatalogEntry } from "../../lib/kv/catalog.ts";
 import { NotFoundError } from "../../lib/errors.ts";
+import { parseId } from "../../lib/ids.ts";
 import { assertSignedIn, type State } from "../../lib/state.ts";
 import type { Instance } from "../../lib/types.ts";
 import {
@@ -27,7 +28,10 @@ export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     assertSignedIn(ctx.state);
     const { kv, now } = appContext();
-    const instance = await getInstance(kv, ctx.params.instanceId);
+    const instance = await getInstance(
+      kv,
+      parseId(ctx.params.instanceId, "instance id"),
+    );
     // Someone else's instance is indistinguishable from a missing one.
     if (!instance || instance.ownerId !== ctx.state.user.id) {
       throw new NotFoundError("instance not found");

@@ -1,10 +1,13 @@
 /** NoticeItems for channel tests: random ids, every field a template may read. */
 import { newId } from "../../lib/ids.ts";
+import { keys } from "../../lib/kv/keys.ts";
+import { newGroup, putGroup } from "../../lib/notices/groups.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import type { NoticeItem } from "../../lib/channels/types.ts";
 import type {
   ActionType,
   Instance,
+  NoticeGroup,
   NotificationKind,
   ScheduledAction,
   User,
@@ -75,7 +78,8 @@ export function noticeItem(o: ItemOptions = {}): NoticeItem {
       status: "sending",
       dueAt: Date.parse(scheduledAt) - 24 * 3_600_000,
       attempts: 1,
-      batchId: null,
+      groupId: null,
+      claimId: null,
       claimedAt: at,
       sentAt: null,
       error: null,
@@ -95,4 +99,49 @@ export function noticeItem(o: ItemOptions = {}): NoticeItem {
       ? (o.openclawVersion === undefined ? "1.8.2" : o.openclawVersion)
       : null,
   };
+}
+
+/** "Now" for route tests: before the fixtures' action time (2026-03-05 14:30 UTC). */
+export const ITEM_NOW = Date.parse("2026-03-04T12:00:00.000Z");
+
+/**
+ * Stores an item's row and parents the way a sweep that claimed it leaves
+ * them: the row `sending` in a sealed group whose lease this claim holds.
+ */
+export async function storeHeldItem(
+  kv: Deno.Kv,
+  item: NoticeItem,
+  o: { now?: number; leaseMs?: number } = {},
+): Promise<{ claimId: string; groupId: string }> {
+  const now = o.now ?? ITEM_NOW;
+  const claimId = newId();
+  const groupId = newId();
+  item.notification = {
+    ...item.notification,
+    status: "sending",
+    groupId,
+    claimId,
+  };
+  const group: NoticeGroup = {
+    ...newGroup(
+      groupId,
+      item.notification.channel,
+      claimId,
+      now + (o.leaseMs ?? 60_000),
+      now,
+    ),
+    state: "sealed",
+    sends: 1,
+    members: [item.notification.id],
+  };
+  const op = kv.atomic()
+    .set(keys.user(item.user.id), item.user)
+    .set(keys.action(item.action.id), item.action)
+    .set(keys.stage(item.action.id, 0), item.stage)
+    .set(keys.target(item.target.id), item.target)
+    .set(keys.notification(item.notification.id), item.notification);
+  if (item.instance) op.set(keys.instance(item.instance.id), item.instance);
+  const res = await putGroup(op, null, group).commit();
+  if (!res.ok) throw new Error("storing the held item failed");
+  return { claimId, groupId };
 }

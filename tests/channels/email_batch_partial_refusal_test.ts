@@ -28,6 +28,8 @@ Deno.test("email batch: an address the provider refuses fails alone; the rest of
     const send = () =>
       dispatcher.dispatch(items, {
         groupId,
+        claimId: newId(),
+        resend: false,
         signal: AbortSignal.timeout(10_000),
       });
 

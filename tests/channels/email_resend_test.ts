@@ -24,6 +24,8 @@ async function setup() {
   const dispatch = (items = [noticeItem()], groupId = newId()) =>
     dispatcher.dispatch(items, {
       groupId,
+      claimId: newId(),
+      resend: false,
       signal: AbortSignal.timeout(10_000),
     });
   return { fake, dispatch };

@@ -125,6 +125,8 @@ Deno.test("push: one message per device, shaped as DESIGN says; no device means 
     const dispatcher = createPushDispatcher({ kv, transport, now: Date.now });
     const outcomes = await dispatcher.dispatch([two, none], {
       groupId: newId(),
+      claimId: newId(),
+      resend: false,
       signal: AbortSignal.timeout(10_000),
     });
     assert.deepEqual(outcomes.map((o) => o.status), ["sent", "sent"]);
@@ -153,6 +155,8 @@ Deno.test("push: tokens Expo reports DeviceNotRegistered are removed, at send ti
     const dispatcher = createPushDispatcher({ kv, transport, now: () => now });
     const [outcome] = await dispatcher.dispatch([item], {
       groupId: newId(),
+      claimId: newId(),
+      resend: false,
       signal: AbortSignal.timeout(10_000),
     });
     assert.equal(outcome.status, "sent");
@@ -188,6 +192,8 @@ Deno.test("push: a user whose only device is stale is done, not retried", async 
     const [o] = await createPushDispatcher({ kv, transport, now: Date.now })
       .dispatch([item], {
         groupId: newId(),
+        claimId: newId(),
+        resend: false,
         signal: AbortSignal.timeout(10_000),
       });
     assert.equal(o.status, "sent");
@@ -202,6 +208,8 @@ Deno.test("push: Expo failing the request is retried later", async () => {
     const [o] = await createPushDispatcher({ kv, transport, now: Date.now })
       .dispatch([item], {
         groupId: newId(),
+        claimId: newId(),
+        resend: false,
         signal: AbortSignal.timeout(10_000),
       });
     assert.equal(o.status, "retry");
@@ -222,6 +230,8 @@ Deno.test("push: without EXPO_ACCESS_TOKEN or EXPO_BASE_URL it lands in the outb
     const signal = AbortSignal.timeout(10_000);
     const [o] = await dispatchers.mobile_push.dispatch([item], {
       groupId: newId(),
+      claimId: newId(),
+      resend: false,
       signal,
     });
     assert.equal(o.status, "sent");
@@ -233,7 +243,12 @@ Deno.test("push: without EXPO_ACCESS_TOKEN or EXPO_BASE_URL it lands in the outb
       "Research bot: restart cancelled",
     );
     assert.deepEqual(
-      (await dispatchers.webapp.dispatch([item], { groupId: newId(), signal }))
+      (await dispatchers.webapp.dispatch([item], {
+        groupId: newId(),
+        claimId: newId(),
+        resend: false,
+        signal,
+      }))
         .map((x) => x.status),
       ["sent"],
     );
@@ -252,6 +267,8 @@ Deno.test("push: a receipt Expo does not have yet is looked for again later", as
       item,
     ], {
       groupId: newId(),
+      claimId: newId(),
+      resend: false,
       signal: AbortSignal.timeout(10_000),
     });
     fake.receiptsNotReady.add(fake.messages[0].ticketId!);

@@ -10,23 +10,10 @@ import { createSideEffectsEmailDispatcher } from "../../lib/channels/side_effect
 import { keys } from "../../lib/kv/keys.ts";
 import { getUser } from "../../lib/kv/users.ts";
 import { newId } from "../../lib/ids.ts";
-import { noticeItem } from "./_fixtures.ts";
-import type { NoticeItem } from "../../lib/channels/types.ts";
+import { ITEM_NOW, noticeItem, storeHeldItem } from "./_fixtures.ts";
+import type { NoticeGroup, Notification } from "../../lib/types.ts";
 
 const ROUTE = "/api/internal/scheduled-action-side-effects";
-
-/** Stores a row and its parents the way the scheduler leaves them. */
-async function storeItem(kv: Deno.Kv, item: NoticeItem): Promise<void> {
-  const res = await kv.atomic()
-    .set(keys.user(item.user.id), item.user)
-    .set(keys.instance(item.instance!.id), item.instance)
-    .set(keys.action(item.action.id), item.action)
-    .set(keys.stage(item.action.id, 0), item.stage)
-    .set(keys.target(item.target.id), item.target)
-    .set(keys.notification(item.notification.id), item.notification)
-    .commit();
-  assert.ok(res.ok);
-}
 
 async function setup() {
   const fake = await startResendFake();
@@ -34,7 +21,8 @@ async function setup() {
     new ResendEmailSender(fake.apiKey, "KiloClaw <n@example.com>", fake.url),
     new RateBudget(1000),
   );
-  const app = await createTestApp({ context: { email } });
+  let now = ITEM_NOW;
+  const app = await createTestApp({ context: { email, now: () => now } });
   const post = (body: unknown, secret: string | null = TEST_INTERNAL_SECRET) =>
     app.request(ROUTE, {
       method: "POST",
@@ -44,10 +32,22 @@ async function setup() {
       },
       body: JSON.stringify(body),
     });
+  /** A row this caller's sweep holds, and the request body that names its claim. */
+  const held = async (item = noticeItem()) => {
+    const { claimId } = await storeHeldItem(app.kv, item);
+    return {
+      item,
+      body: { notificationId: item.notification.id, channel: "email", claimId },
+    };
+  };
   return {
     fake,
     app,
     post,
+    held,
+    setNow: (t: number) => {
+      now = t;
+    },
     async close() {
       await app.close();
       await fake.close();
@@ -55,12 +55,17 @@ async function setup() {
   };
 }
 
+/** Rewrites a stored row (a status another path left it in). */
+async function setRow(kv: Deno.Kv, row: Notification) {
+  await kv.set(keys.notification(row.id), row);
+}
+
 Deno.test("internal route: every status", async (t) => {
-  const { fake, app, post, close } = await setup();
+  const { fake, app, post, held, setNow, close } = await setup();
   try {
-    const item = noticeItem({ actionType: "version_change" });
-    await storeItem(app.kv, item);
-    const body = { notificationId: item.notification.id, channel: "email" };
+    const { item, body } = await held(
+      noticeItem({ actionType: "version_change" }),
+    );
 
     await t.step(
       "401 without the secret or with a wrong one; nothing sent",
@@ -81,13 +86,13 @@ Deno.test("internal route: every status", async (t) => {
       },
     );
     await t.step("400 for an invalid body, naming the field", async () => {
-      const res = await post({
-        notificationId: "not-a-uuid",
-        channel: "email",
-      });
+      const res = await post({ ...body, notificationId: "not-a-uuid" });
       assert.equal(res.status, 400);
       const json = await res.json();
       assert.equal(json.issues[0].path, "notificationId");
+      const noClaim = await post({ notificationId: newId(), channel: "email" });
+      assert.equal(noClaim.status, 400);
+      assert.equal((await noClaim.json()).issues[0].path, "claimId");
     });
     await t.step("400 for a channel other than email, naming it", async () => {
       const res = await post({ ...body, channel: "mobile_push" });
@@ -95,13 +100,14 @@ Deno.test("internal route: every status", async (t) => {
       assert.match((await res.json()).error, /"mobile_push"/);
     });
     await t.step(
-      "200 {sent:true}; a second call for the same row reaches the provider's inbox once",
+      "200 {sent:true}; a repeated call for the same claim gets the first answer, with no second request",
       async () => {
-        for (let i = 0; i < 2; i++) {
+        for (let i = 0; i < 3; i++) {
           const res = await post(body);
           assert.equal(res.status, 200);
           assert.deepEqual(await res.json(), { sent: true });
         }
+        assert.equal(fake.requests.length, 1);
         assert.equal(fake.delivered.length, 1);
         assert.equal(
           fake.delivered[0].subject,
@@ -110,49 +116,119 @@ Deno.test("internal route: every status", async (t) => {
         assert.deepEqual(fake.delivered[0].to, [item.user.email]);
       },
     );
+    await t.step(
+      "409 for a row in any status but held by the caller, with the reason; nothing sent",
+      async () => {
+        const before = fake.requests.length;
+        const cases: [string, (n: Notification) => Notification, RegExp][] = [
+          [
+            "pending",
+            (n) => ({ ...n, status: "pending", claimId: null }),
+            /is pending/,
+          ],
+          ["sent", (n) => ({ ...n, status: "sent", claimId: null }), /is sent/],
+          [
+            "failed (cancelled before dispatch)",
+            (n) => ({
+              ...n,
+              status: "failed",
+              claimId: null,
+              error: "action cancelled before notice was dispatched",
+            }),
+            /is failed \(action cancelled before notice was dispatched\)/,
+          ],
+          [
+            "held by another claim",
+            (n) => ({ ...n, claimId: newId() }),
+            /another claim/,
+          ],
+        ];
+        for (const [name, change, why] of cases) {
+          const { item: other, body: otherBody } = await held();
+          await setRow(app.kv, change(other.notification));
+          const res = await post(otherBody);
+          assert.equal(res.status, 409, name);
+          assert.match((await res.json()).error, why, name);
+        }
+        assert.equal(fake.requests.length, before);
+      },
+    );
+    await t.step("409 once the caller's lease has ended", async () => {
+      const before = fake.requests.length;
+      const { body: late } = await held();
+      setNow(ITEM_NOW + 60_000);
+      const res = await post(late);
+      setNow(ITEM_NOW);
+      assert.equal(res.status, 409);
+      assert.match((await res.json()).error, /claim .* has ended/);
+      assert.equal(fake.requests.length, before);
+    });
+    await t.step(
+      "409 for a notice whose action was cancelled meanwhile",
+      async () => {
+        const before = fake.requests.length;
+        const other = noticeItem();
+        other.action = { ...other.action, status: "cancelled" };
+        const { body: cancelled } = await held(other);
+        const res = await post(cancelled);
+        assert.equal(res.status, 409);
+        assert.match((await res.json()).error, /cancelled action/);
+        assert.equal(fake.requests.length, before);
+      },
+    );
+    await t.step("409 for a notice whose action time has come", async () => {
+      const before = fake.requests.length;
+      const other = noticeItem();
+      const { body: tooLate } = await storeHeldItem(app.kv, other, {
+        now: Date.parse(other.stage.scheduledAt) - 1_000,
+      }).then(({ claimId }) => ({
+        body: {
+          notificationId: other.notification.id,
+          channel: "email",
+          claimId,
+        },
+      }));
+      setNow(Date.parse(other.stage.scheduledAt));
+      const res = await post(tooLate);
+      setNow(ITEM_NOW);
+      assert.equal(res.status, 409);
+      assert.match((await res.json()).error, /too late/);
+      assert.equal(fake.requests.length, before);
+    });
     await t.step("422 when the user has no email address", async () => {
-      const noAddress = noticeItem();
-      noAddress.user.email = "";
-      await storeItem(app.kv, noAddress);
-      const res = await post({
-        notificationId: noAddress.notification.id,
-        channel: "email",
-      });
+      const { body: noAddress } = await held(
+        noticeItem({ user: { email: "" } }),
+      );
+      const res = await post(noAddress);
       assert.equal(res.status, 422);
       assert.match((await res.json()).error, /no email address/);
     });
     await t.step("422 when the provider refuses, with its words", async () => {
       const refused = noticeItem();
       fake.rejectAddresses.add(refused.user.email);
-      await storeItem(app.kv, refused);
-      const res = await post({
-        notificationId: refused.notification.id,
-        channel: "email",
-      });
+      const { body: refusedBody } = await held(refused);
+      const res = await post(refusedBody);
       assert.equal(res.status, 422);
       assert.match((await res.json()).error, /not allowed/);
     });
     await t.step("422 for a row that does not exist", async () => {
-      const res = await post({ notificationId: newId(), channel: "email" });
+      const res = await post({ ...body, notificationId: newId() });
       assert.equal(res.status, 422);
     });
     await t.step(
-      "502 when the provider fails, with its delay when it gave one",
+      "502 when the provider fails, with its delay when it gave one; a later call under the same claim tries again",
       async () => {
-        const other = noticeItem();
-        await storeItem(app.kv, other);
+        const { body: other } = await held();
         fake.failNext({ status: 500 });
-        let res = await post({
-          notificationId: other.notification.id,
-          channel: "email",
-        });
+        let res = await post(other);
         assert.equal(res.status, 502);
         assert.match((await res.json()).error, /500/);
+        res = await post(other);
+        assert.equal(res.status, 200);
+        await res.body?.cancel();
+        const { body: slowed } = await held();
         fake.failNext({ status: 429, headers: { "retry-after": "120" } });
-        res = await post({
-          notificationId: other.notification.id,
-          channel: "email",
-        });
+        res = await post(slowed);
         assert.equal(res.status, 502);
         assert.equal(res.headers.get("retry-after"), "120");
         await res.body?.cancel();
@@ -169,7 +245,21 @@ Deno.test("internal route: the sweep's email channel with SIDE_EFFECTS_URL sends
     const ok = noticeItem();
     const noAddress = noticeItem({ user: { email: "" } });
     const failing = noticeItem();
-    for (const i of [ok, noAddress, failing]) await storeItem(app.kv, i);
+    const claimId = newId();
+    for (const i of [ok, noAddress, failing]) {
+      await storeHeldItem(app.kv, i);
+    }
+    // One claim holds all three, as one sweep's group would.
+    for (const i of [ok, noAddress, failing]) {
+      const g = (await app.kv.get<NoticeGroup>(
+        keys.noticeGroup(i.notification.groupId!),
+      )).value!;
+      i.notification = { ...i.notification, claimId };
+      await app.kv.atomic()
+        .set(keys.notification(i.notification.id), i.notification)
+        .set(keys.noticeGroup(g.id), { ...g, claimId })
+        .commit();
+    }
     const dispatcher = createSideEffectsEmailDispatcher({
       url: "https://other-deployment.example.com",
       secret: TEST_INTERNAL_SECRET,
@@ -180,6 +270,8 @@ Deno.test("internal route: the sweep's email channel with SIDE_EFFECTS_URL sends
     fake.rejectAddresses.add(failing.user.email);
     const outcomes = await dispatcher.dispatch([ok, noAddress, failing], {
       groupId: newId(),
+      claimId,
+      resend: false,
       signal: AbortSignal.timeout(10_000),
     });
     assert.deepEqual(outcomes.map((o) => o.status), [

@@ -6,8 +6,7 @@ import {
   ResendEmailSender,
 } from "../../lib/channels/resend.ts";
 import { RateBudget } from "../../lib/channels/rate_budget.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { noticeItem } from "./_fixtures.ts";
+import { ITEM_NOW, noticeItem, storeHeldItem } from "./_fixtures.ts";
 import type { Channel } from "../../lib/types.ts";
 
 // The route emails a row only when the row itself is an email row: a user
@@ -17,6 +16,7 @@ Deno.test("internal route: a push or banner row is never emailed (400 naming the
   const fake = await startResendFake();
   const app = await createTestApp({
     context: {
+      now: () => ITEM_NOW,
       email: new RateLimitedEmailSender(
         new ResendEmailSender(
           fake.apiKey,
@@ -31,15 +31,7 @@ Deno.test("internal route: a push or banner row is never emailed (400 naming the
     for (const channel of ["mobile_push", "webapp"] as Channel[]) {
       const item = noticeItem();
       item.notification.channel = channel;
-      const res0 = await app.kv.atomic()
-        .set(keys.user(item.user.id), item.user)
-        .set(keys.instance(item.instance!.id), item.instance)
-        .set(keys.action(item.action.id), item.action)
-        .set(keys.stage(item.action.id, 0), item.stage)
-        .set(keys.target(item.target.id), item.target)
-        .set(keys.notification(item.notification.id), item.notification)
-        .commit();
-      assert.ok(res0.ok);
+      const { claimId } = await storeHeldItem(app.kv, item);
       const res = await app.request(
         "/api/internal/scheduled-action-side-effects",
         {
@@ -51,6 +43,7 @@ Deno.test("internal route: a push or banner row is never emailed (400 naming the
           body: JSON.stringify({
             notificationId: item.notification.id,
             channel: "email",
+            claimId,
           }),
         },
       );

@@ -63,7 +63,7 @@ Deno.test({
       for (
         const message of [
           "Enter the hours of notice: a whole number from 0 to 168.",
-          "The email subject must be a single line of text.",
+          "The email subject must not contain control characters (found U+0007).",
         ]
       ) {
         assert.equal(text.split(message).length - 1, 1, `"${message}" once`);

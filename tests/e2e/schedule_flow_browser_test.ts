@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { launchBrowser, withServer } from "../helpers/browser.ts";
+import { launchBrowser } from "../helpers/browser.ts";
 import { afterReview, hydrated, reviewReady } from "../helpers/e2e.ts";
 import { putInstance } from "../../lib/kv/instances.ts";
 import { putCatalogEntry } from "../../lib/kv/catalog.ts";
@@ -33,7 +33,7 @@ Deno.test({
       imageTag: "2026.11.1",
     });
 
-    await withServer(app.handler, async (origin) => {
+    await app.serve(async (origin) => {
       const browser = await launchBrowser();
       const errors: string[] = [];
       try {

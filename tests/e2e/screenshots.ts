@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { createTestApp } from "../helpers/app.ts";
-import { launchBrowser, withServer } from "../helpers/browser.ts";
+import { launchBrowser } from "../helpers/browser.ts";
 import { afterReview, hydrated, reviewReady } from "../helpers/e2e.ts";
 import { seedDemoData } from "../../lib/demo_seed.ts";
 import { listActions } from "../../lib/scheduler/read.ts";
@@ -52,7 +52,7 @@ async function shot(page: Page, name: string, fullPage = true) {
   console.log(`docs/${name}`);
 }
 
-await withServer(app.handler, async (origin) => {
+await app.serve(async (origin) => {
   const browser = await launchBrowser();
   try {
     const admin = await as(browser, origin, seeded.adminEmail, {

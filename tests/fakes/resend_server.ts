@@ -7,6 +7,8 @@
  */
 
 export interface ResendRequest {
+  /** Arrival time (epoch ms). */
+  at: number;
   method: string;
   path: string;
   idempotencyKey: string | null;
@@ -16,6 +18,9 @@ export interface ResendRequest {
 
 export interface DeliveredEmail {
   id: string;
+  /** Delivery time (epoch ms). */
+  at: number;
+  idempotencyKey: string | null;
   from: string;
   to: string[];
   subject: string;
@@ -41,6 +46,26 @@ export interface ResendFake {
   failNext(...failures: CannedFailure[]): void;
   /** Addresses the fake refuses with a 422 validation error. */
   rejectAddresses: Set<string>;
+  /** Waits this long before answering every request (default 0). */
+  latencyMs: number;
+  /** Overrides `latencyMs` per request, by its arrival time. */
+  latencyFor: ((arrivedAt: number) => number) | null;
+  /**
+   * An outage: every request answered with this status and nothing
+   * delivered; "hang" answers nothing at all; "slow" delivers (and keeps the
+   * key) but answers only after `slowMs`. null: working.
+   */
+  outage: number | "hang" | "slow" | null;
+  slowMs: number;
+  /**
+   * Requests allowed per fixed one-second window (counted on arrival, as
+   * Resend does), with `ratelimit-limit`, `ratelimit-remaining` and
+   * `ratelimit-reset` on every answer and a 429 with `retry-after` past it.
+   * null: no limit.
+   */
+  rateLimit: number | null;
+  /** Requests refused with 429 by `rateLimit`. */
+  rejected429: number;
   close(): Promise<void>;
 }
 
@@ -81,10 +106,15 @@ export function startResendFake(
   /** Idempotency key → the request body it was first used with and the answer given. */
   const seen = new Map<string, { body: string; answer: unknown }>();
 
-  const deliver = (e: Record<string, unknown>): { id: string } => {
+  const deliver = (
+    e: Record<string, unknown>,
+    key: string | null,
+  ): { id: string } => {
     const id = crypto.randomUUID();
     delivered.push({
       id,
+      at: Date.now(),
+      idempotencyKey: key,
       from: e.from as string,
       to: (Array.isArray(e.to) ? e.to : [e.to]) as string[],
       subject: e.subject as string,
@@ -95,7 +125,63 @@ export function startResendFake(
     return { id };
   };
 
+  /** Idempotency keys of requests still being answered. */
+  const inFlight = new Set<string>();
+  const windows = new Map<number, number>();
   const handler = async (req: Request): Promise<Response> => {
+    if (fake.rateLimit === null) return await idempotent(req);
+    const now = Date.now();
+    const window = Math.floor(now / 1000);
+    const used = (windows.get(window) ?? 0) + 1;
+    windows.set(window, used);
+    windows.delete(window - 5);
+    const resetS = Math.max(1, Math.ceil(((window + 1) * 1000 - now) / 1000));
+    const headers = {
+      "ratelimit-limit": String(fake.rateLimit),
+      "ratelimit-remaining": String(Math.max(0, fake.rateLimit - used)),
+      "ratelimit-reset": String(resetS),
+    };
+    if (used > fake.rateLimit) {
+      fake.rejected429++;
+      await req.body?.cancel();
+      return Response.json({
+        statusCode: 429,
+        name: "rate_limit_exceeded",
+        message:
+          `Too many requests. You can only make ${fake.rateLimit} requests per second.`,
+      }, {
+        status: 429,
+        headers: { ...headers, "retry-after": String(resetS) },
+      });
+    }
+    const res = await idempotent(req);
+    const merged = new Headers(res.headers);
+    for (const [k, v] of Object.entries(headers)) merged.set(k, v);
+    return new Response(res.body, { status: res.status, headers: merged });
+  };
+  const idempotent = async (req: Request): Promise<Response> => {
+    const key = req.headers.get("idempotency-key");
+    const flightKey = `${new URL(req.url).pathname} ${key}`;
+    if (key && inFlight.has(flightKey)) {
+      // Resend: the same key while the first request is still in progress.
+      return Response.json({
+        statusCode: 409,
+        name: "concurrent_idempotent_requests",
+        message:
+          "Same idempotency key used while original request is still in progress.",
+      }, { status: 409 });
+    }
+    if (key) inFlight.add(flightKey);
+    try {
+      return await respond(req, key);
+    } finally {
+      if (key) inFlight.delete(flightKey);
+    }
+  };
+  const respond = async (
+    req: Request,
+    key: string | null,
+  ): Promise<Response> => {
     const url = new URL(req.url);
     const raw = await req.text();
     let body: unknown = null;
@@ -104,14 +190,28 @@ export function startResendFake(
     } catch {
       // recorded as null; answered below
     }
-    const key = req.headers.get("idempotency-key");
     requests.push({
+      at: Date.now(),
       method: req.method,
       path: url.pathname,
       idempotencyKey: key,
       authorization: req.headers.get("authorization"),
       body,
     });
+    const wait = fake.latencyFor?.(Date.now()) ?? fake.latencyMs;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (fake.outage === "hang") {
+      return await new Promise<Response>((resolve) => {
+        hanging.push(() => resolve(new Response(null, { status: 503 })));
+      });
+    }
+    if (typeof fake.outage === "number") {
+      return Response.json({
+        statusCode: fake.outage,
+        name: "internal_server_error",
+        message: `outage ${fake.outage}`,
+      }, { status: fake.outage });
+    }
     const canned = failures.shift();
     if (canned) {
       return Response.json(
@@ -168,7 +268,7 @@ export function startResendFake(
         rejectAddresses,
       );
       if (problem) return validationError(problem);
-      answer = deliver(body as Record<string, unknown>);
+      answer = deliver(body as Record<string, unknown>, key);
     } else {
       if (!Array.isArray(body) || body.length === 0 || body.length > 100) {
         return validationError("The batch must hold 1 to 100 emails.");
@@ -178,7 +278,7 @@ export function startResendFake(
         // Resend's permissive mode: the valid emails go out, the others come
         // back by index; `data` lists the sent ones only, in order.
         answer = {
-          data: body.flatMap((e, i) => problems[i] ? [] : [deliver(e)]),
+          data: body.flatMap((e, i) => problems[i] ? [] : [deliver(e, key)]),
           errors: problems.flatMap((message, index) =>
             message ? [{ index, message }] : []
           ),
@@ -186,27 +286,50 @@ export function startResendFake(
       } else {
         const i = problems.findIndex((p) => p !== null);
         if (i >= 0) return validationError(`emails[${i}]: ${problems[i]}`);
-        answer = { data: body.map((e) => deliver(e)) };
+        answer = { data: body.map((e) => deliver(e, key)) };
       }
     }
     if (key) seen.set(`${url.pathname} ${key}`, { body: raw, answer });
+    if (fake.outage === "slow") {
+      await new Promise((r) => setTimeout(r, fake.slowMs));
+    }
     return Response.json(answer);
   };
+  const hanging: (() => void)[] = [];
+  const fake = {
+    latencyMs: 0,
+    latencyFor: null,
+    outage: null,
+    slowMs: 0,
+    rateLimit: null,
+    rejected429: 0,
+  } as Pick<
+    ResendFake,
+    | "latencyMs"
+    | "latencyFor"
+    | "outage"
+    | "slowMs"
+    | "rateLimit"
+    | "rejected429"
+  >;
 
   return new Promise((resolve) => {
     const server = Deno.serve({
       port: 0,
       hostname: "127.0.0.1",
       onListen: ({ port }) =>
-        resolve({
+        resolve(Object.assign(fake, {
           url: `http://127.0.0.1:${port}`,
           apiKey,
           requests,
           delivered,
-          failNext: (...f) => failures.push(...f),
+          failNext: (...f: CannedFailure[]) => failures.push(...f),
           rejectAddresses,
-          close: () => server.shutdown(),
-        }),
+          close: async () => {
+            for (const answer of hanging.splice(0)) answer();
+            await server.shutdown();
+          },
+        })),
     }, handler);
   });
 }

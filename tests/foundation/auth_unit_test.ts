@@ -15,6 +15,7 @@ import {
 import { allowAttempt } from "../../lib/auth/rate_limit.ts";
 import { secretsEqual } from "../../lib/auth/compare.ts";
 import { keys } from "../../lib/kv/keys.ts";
+import { putUser } from "../../lib/kv/users.ts";
 
 Deno.test("login link: works once, stores only a hash, expires after 15 minutes", async (t) => {
   const kv = await Deno.openKv(":memory:");
@@ -65,7 +66,8 @@ Deno.test("login link: works once, stores only a hash, expires after 15 minutes"
 Deno.test("session: readable until deleted or expired", async () => {
   const kv = await Deno.openKv(":memory:");
   const now = Date.now();
-  const { id, session } = await createSession(kv, "u1", now);
+  const user = await putUser(kv, "u1", { email: "u1@example.com" }, now);
+  const { id, session } = await createSession(kv, user.id, now);
   assert.equal((await getSession(kv, id, now))?.userId, "u1");
   assert.equal(session.csrfToken.length >= 20, true);
   assert.equal(await getSession(kv, id, now + SESSION_TTL_MS + 1), null);
@@ -79,17 +81,18 @@ Deno.test("rate limit: counts per subject and window", async () => {
   const limit = { max: 3, windowMs: 60_000 };
   const now = 1_000_000_000_000;
   const results = [];
+  const one = (subject: string) => [{ scope: "s", subject, limit }];
   for (let i = 0; i < 5; i++) {
-    results.push(await allowAttempt(kv, "s", "a@x", limit, now));
+    results.push(await allowAttempt(kv, one("a@x"), now));
   }
   assert.deepEqual(results, [true, true, true, false, false]);
   assert.equal(
-    await allowAttempt(kv, "s", "b@x", limit, now),
+    await allowAttempt(kv, one("b@x"), now),
     true,
     "another subject has its own count",
   );
   assert.equal(
-    await allowAttempt(kv, "s", "a@x", limit, now + 60_000),
+    await allowAttempt(kv, one("a@x"), now + 60_000),
     true,
     "a new window starts over",
   );

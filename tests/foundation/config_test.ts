@@ -12,6 +12,7 @@ Deno.test("config: nothing set gives working local defaults", () => {
   assert.equal(c.pushViaExpo, false);
   assert.equal(c.scheduleMinAheadSeconds, 60);
   assert.equal(c.emailRatePerSecond, 5);
+  assert.equal(c.noticeLeaseSeconds, 60);
   assert.deepEqual(c.adminEmails, []);
 });
 
@@ -31,8 +32,10 @@ Deno.test("config: values are parsed", () => {
     EXPO_BASE_URL: "http://127.0.0.1:9999",
     DEMO_SEED: "false",
     SCHEDULE_MIN_AHEAD_SECONDS: "0",
+    NOTICE_LEASE_SECONDS: "120",
   });
   assert.equal(c.port, 9001);
+  assert.equal(c.noticeLeaseSeconds, 120);
   assert.equal(c.kvPath, ":memory:");
   assert.equal(c.publicUrl, "https://claw.example.com");
   assert.equal(c.secureCookies, true);
@@ -52,6 +55,7 @@ Deno.test("config: one error names every bad value", () => {
       ADMIN_EMAILS: "not-an-email",
       ADMIN_API_TOKEN: "short",
       SCHEDULE_MIN_AHEAD_SECONDS: "-5",
+      NOTICE_LEASE_SECONDS: "0",
     });
   } catch (e) {
     err = e;
@@ -65,11 +69,33 @@ Deno.test("config: one error names every bad value", () => {
       "ADMIN_EMAILS",
       "ADMIN_API_TOKEN",
       "SCHEDULE_MIN_AHEAD_SECONDS",
+      "NOTICE_LEASE_SECONDS",
     ]
   ) {
     assert.match(text, new RegExp(name), `message names ${name}: ${text}`);
   }
-  assert.equal(err.problems.length, 5);
+  assert.equal(err.problems.length, 6);
+});
+
+Deno.test("config: health limits have defaults and bounds", () => {
+  const d = parseConfig({});
+  assert.equal(d.healthMaxSweepLagSeconds, 300);
+  assert.equal(d.healthMaxSweepAgeSeconds, 180);
+  const c = parseConfig({
+    HEALTH_MAX_SWEEP_LAG_SECONDS: "900",
+    HEALTH_MAX_SWEEP_AGE_SECONDS: "600",
+  });
+  assert.equal(c.healthMaxSweepLagSeconds, 900);
+  assert.equal(c.healthMaxSweepAgeSeconds, 600);
+  // Below one cron period, a healthy app would fail between two sweeps.
+  assert.throws(
+    () => parseConfig({ HEALTH_MAX_SWEEP_AGE_SECONDS: "30" }),
+    /HEALTH_MAX_SWEEP_AGE_SECONDS: expected a whole number from 60/,
+  );
+  assert.throws(
+    () => parseConfig({ HEALTH_MAX_SWEEP_LAG_SECONDS: "soon" }),
+    /HEALTH_MAX_SWEEP_LAG_SECONDS/,
+  );
 });
 
 Deno.test("config: dependent settings are required together", () => {

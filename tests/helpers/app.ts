@@ -6,14 +6,16 @@ import manifest from "../../fresh.gen.ts";
 import { createHandler } from "$fresh/server.ts";
 import { type Config, testConfig } from "../../lib/config.ts";
 import { createAppContext } from "../../lib/app_context.ts";
+import { createDispatchers } from "../../lib/channels/mod.ts";
 import { type AppContext, setAppContext } from "../../lib/context.ts";
 import { installSecurity } from "../../lib/security.ts";
 import { createSession, SESSION_COOKIE } from "../../lib/auth/sessions.ts";
 import { putUser } from "../../lib/kv/users.ts";
 import { newId } from "../../lib/ids.ts";
 import { setQuietLogs } from "../../lib/log.ts";
-import { listenForJobs, whenQueueIdle } from "../../lib/queue.ts";
+import { whenSignInEmailsSent } from "../../lib/auth/sign_in_emails.ts";
 import type { User } from "../../lib/types.ts";
+import { withServer } from "./server.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 export const TEST_INTERNAL_SECRET = "test-internal-secret-0123456789abcdef";
@@ -37,7 +39,12 @@ export interface TestApp {
   ): Promise<
     { user: User; cookie: string; csrfToken: string }
   >;
-  /** Resolves once the jobs the app queued (sign-in emails) are handled. */
+  /**
+   * Serves the app on a free local port for a browser, with PUBLIC_URL set
+   * to that origin for the duration (the origin every change must come from).
+   */
+  serve<T>(fn: (origin: string) => Promise<T>): Promise<T>;
+  /** Resolves once the sign-in emails the app's requests started sending are sent. */
   queueIdle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,7 +65,6 @@ export async function createTestApp(
     ...opts.context,
   };
   setAppContext(ctx);
-  const listening = listenForJobs(ctx);
   const handler = await createHandler(manifest, { setup: installSecurity });
   const info = {
     remoteAddr: {
@@ -101,12 +107,32 @@ export async function createTestApp(
         csrfToken: session.csrfToken,
       };
     },
-    queueIdle: () => whenQueueIdle(),
+    serve: (fn) =>
+      withServer(handler, async (origin) => {
+        const before = { config: ctx.config, dispatchers: ctx.dispatchers };
+        ctx.config = { ...before.config, publicUrl: origin };
+        // The email dispatcher links to PUBLIC_URL too: the emails the sweep sends
+        // meanwhile link where the browser is (unless the test brought its own).
+        if (!opts.context?.dispatchers) {
+          ctx.dispatchers = createDispatchers({
+            config: ctx.config,
+            kv,
+            email: ctx.email,
+            now: ctx.now,
+          });
+        }
+        try {
+          return await fn(origin);
+        } finally {
+          ctx.config = before.config;
+          ctx.dispatchers = before.dispatchers;
+        }
+      }),
+    queueIdle: () => whenSignInEmailsSent(),
     async close() {
-      await whenQueueIdle();
+      await whenSignInEmailsSent();
       setAppContext(null);
       kv.close();
-      await listening;
     },
   };
 }

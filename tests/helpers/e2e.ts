@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import axe from "axe-core";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createTestApp, type TestApp } from "./app.ts";
-import { launchBrowser, withServer } from "./browser.ts";
+import { launchBrowser } from "./browser.ts";
 import { SESSION_COOKIE } from "../../lib/auth/sessions.ts";
 import { putCatalogEntry } from "../../lib/kv/catalog.ts";
 import { putInstance } from "../../lib/kv/instances.ts";
@@ -161,7 +161,7 @@ export async function withBrowser(
   fn: (origin: string, browser: Browser) => Promise<void>,
 ): Promise<void> {
   try {
-    await withServer(app.handler, async (origin) => {
+    await app.serve(async (origin) => {
       const browser = await launchBrowser();
       try {
         await fn(origin, browser);

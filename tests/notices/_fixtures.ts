@@ -1,19 +1,18 @@
 /**
  * Test fixtures for the notice engine: users, instances and actions written
- * straight into a real in-memory KV with the domain types, plus stand-ins for
- * the scheduler's cancel and apply paths (same KV effects, fewer rules).
+ * into a real in-memory KV by the scheduler's own write path, and the
+ * scheduler's own cancel and apply, called with a chosen clock.
  */
 import { keys } from "../../lib/kv/keys.ts";
 import { commitRetrying } from "../../lib/kv/db.ts";
 import { putUser } from "../../lib/kv/users.ts";
 import { putInstance } from "../../lib/kv/instances.ts";
 import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import {
-  addCancelMutations,
-  addNewRow,
-  buildNoticeRows,
-  readTargetRows,
-} from "../../lib/notices/rows.ts";
+import { addNewRow, buildNoticeRows } from "../../lib/notices/rows.ts";
+import { writeAction } from "../../lib/scheduler/action_write.ts";
+import { cancelAction, cancelTarget } from "../../lib/scheduler/cancel.ts";
+import { applyDue } from "../../lib/scheduler/apply.ts";
+import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import { newId } from "../../lib/ids.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import type {
@@ -92,31 +91,35 @@ export async function seedAction(
     targets.push(target);
     rows.push(...buildNoticeRows(action, stage, target, o.now));
   }
-  for (let i = 0; i < targets.length; i += 50) {
-    await commitRetrying(() => {
-      const op = kv.atomic();
-      for (const t of targets.slice(i, i + 50)) {
-        op.set(keys.target(t.id), t)
-          .set(keys.instancePendingTarget(t.instanceId), {
-            actionId: action.id,
-            targetId: t.id,
-          })
-          .set(keys.targetByAction(action.id, t.id), null);
-      }
-      return op;
-    });
-  }
-  for (let i = 0; i < rows.length; i += 90) {
-    const res = await commitRetrying(() => {
-      const op = kv.atomic();
-      for (const r of rows.slice(i, i + 90)) addNewRow(op, r);
-      return op;
-    });
-    if (!res.ok) throw new Error("seeding rows failed");
-  }
   if (o.visible ?? true) {
-    await kv.atomic().set(keys.action(action.id), action)
-      .set(keys.stage(action.id, 0), stage).commit();
+    const sorted = [...targets].sort((a, b) =>
+      a.instanceId.localeCompare(b.instanceId)
+    );
+    await writeAction(kv, { action, stage, targets: sorted, rows }, o.now);
+  } else {
+    // A schedule write still in progress: targets and rows, no action record yet.
+    for (let i = 0; i < targets.length; i += 50) {
+      await commitRetrying(() => {
+        const op = kv.atomic();
+        for (const t of targets.slice(i, i + 50)) {
+          op.set(keys.target(t.id), t)
+            .set(keys.instancePendingTarget(t.instanceId), {
+              actionId: action.id,
+              targetId: t.id,
+            })
+            .set(keys.targetByAction(action.id, t.id), null);
+        }
+        return op;
+      });
+    }
+    for (let i = 0; i < rows.length; i += 90) {
+      const res = await commitRetrying(() => {
+        const op = kv.atomic();
+        for (const r of rows.slice(i, i + 90)) addNewRow(op, r);
+        return op;
+      });
+      if (!res.ok) throw new Error("seeding rows failed");
+    }
   }
   return { action, stage, targets, rows, userIds };
 }
@@ -134,83 +137,32 @@ export async function getRows(
   return await Promise.all(ids.map((id) => getRow(kv, id)));
 }
 
-async function updateRecord<T>(
+/** The scheduler's per-target cancel, at `now`. */
+export async function cancelTargetAt(
   kv: Deno.Kv,
-  key: Deno.KvKey,
-  change: (v: T) => T,
-): Promise<T> {
-  for (;;) {
-    const cur = await kv.get<T>(key);
-    if (cur.value === null) throw new Error(`missing ${String(key)}`);
-    const next = change(cur.value);
-    const res = await kv.atomic().check(cur).set(key, next).commit();
-    if (res.ok) return next;
-  }
-}
-
-/** The scheduler's per-target cancel, as it touches KV: target skipped, rows cancelled. */
-export async function cancelTargetLike(
-  kv: Deno.Kv,
+  seeded: Seeded,
   targetId: string,
   now: number,
 ): Promise<void> {
-  for (;;) {
-    const target = await kv.get<Target>(keys.target(targetId));
-    const rows = await readTargetRows(kv, targetId);
-    const op = kv.atomic().check(target).set(
-      keys.target(targetId),
-      {
-        ...target.value!,
-        status: "skipped",
-        skipReason: "cancelled",
-        updatedAt: new Date(now).toISOString(),
-      } satisfies Target,
-    ).delete(keys.instancePendingTarget(target.value!.instanceId));
-    addCancelMutations(op, rows, now);
-    if ((await op.commit()).ok) return;
-  }
+  await cancelTarget({ kv, now: () => now }, seeded.action.id, targetId);
 }
 
-/** The scheduler's whole cancel: action cancelled, then every target's rows. */
-export async function cancelActionLike(
+/** The scheduler's whole cancel, at `now`. */
+export async function cancelActionAt(
   kv: Deno.Kv,
   seeded: Seeded,
   now: number,
 ): Promise<void> {
-  await updateRecord<ScheduledAction>(
-    kv,
-    keys.action(seeded.action.id),
-    (a) => ({
-      ...a,
-      status: "cancelled",
-      cancelledAt: new Date(now).toISOString(),
-    }),
-  );
-  for (const t of seeded.targets) await cancelTargetLike(kv, t.id, now);
+  await cancelAction({ kv, now: () => now }, seeded.action.id);
 }
 
-/** The apply path taking a target (pending → running). */
-export async function applyTargetLike(
-  kv: Deno.Kv,
-  targetId: string,
-  status: Target["status"] = "running",
-): Promise<void> {
-  await updateRecord<Target>(
+/** The scheduler's minute apply at `now`, with the embedded controller. */
+export function applyAt(kv: Deno.Kv, now: number) {
+  return applyDue({
     kv,
-    keys.target(targetId),
-    (t) => ({ ...t, status }),
-  );
-}
-
-export async function setActionStatus(
-  kv: Deno.Kv,
-  actionId: string,
-  status: ScheduledAction["status"],
-): Promise<void> {
-  await updateRecord<ScheduledAction>(kv, keys.action(actionId), (a) => ({
-    ...a,
-    status,
-  }));
+    controller: embeddedController(kv, () => now),
+    now: () => now,
+  });
 }
 
 /** Counts keys under a prefix (test-sized data only). */

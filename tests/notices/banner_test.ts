@@ -5,9 +5,9 @@ import { getBannerStatus } from "../../lib/notices/banner.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
-  applyTargetLike,
-  cancelActionLike,
-  cancelTargetLike,
+  applyAt,
+  cancelActionAt,
+  cancelTargetAt,
   HOUR,
   MINUTE,
   seedAction,
@@ -76,8 +76,11 @@ Deno.test("banner: gone once the target is applied", () =>
     const s = await seedAction(kv, { now: T0, scheduledAt: T0 + HOUR });
     const id = s.targets[0].instanceId;
     assert.notEqual((await getBannerStatus(kv, id, T0)).scheduledAction, null);
-    await applyTargetLike(kv, s.targets[0].id, "running");
-    assert.equal((await getBannerStatus(kv, id, T0)).scheduledAction, null);
+    assert.equal((await applyAt(kv, T0 + HOUR)).applied, 1);
+    assert.equal(
+      (await getBannerStatus(kv, id, T0 + HOUR)).scheduledAction,
+      null,
+    );
   }));
 
 Deno.test("banner: a shown notice then cancelled says so until the original time", () =>
@@ -90,7 +93,7 @@ Deno.test("banner: a shown notice then cancelled says so until the original time
     });
     const id = s.targets[0].instanceId;
     await sweep({ kv, dispatchers: recordingDispatchers(), now: () => T0 });
-    await cancelActionLike(kv, s, T0 + MINUTE);
+    await cancelActionAt(kv, s, T0 + MINUTE);
     const after = await getBannerStatus(kv, id, T0 + 2 * MINUTE);
     assert.equal(after.scheduledAction, null);
     assert.equal(after.cancelledAction?.scheduledActionId, s.action.id);
@@ -115,7 +118,7 @@ Deno.test("banner: cancelled before the window opened leaves nothing to call off
       scheduledAt: T0 + 3 * HOUR,
       leadHours: 1,
     });
-    await cancelTargetLike(kv, s.targets[0].id, T0);
+    await cancelTargetAt(kv, s, s.targets[0].id, T0);
     const status = await getBannerStatus(
       kv,
       s.targets[0].instanceId,

@@ -2,9 +2,7 @@
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
-import { commitClaims } from "../../lib/notices/claim.ts";
-import { fixEmailBatches } from "../../lib/notices/batches.ts";
-import { readParents } from "../../lib/notices/parents.ts";
+import { claimGroup } from "../../lib/notices/claim.ts";
 import { MAX_ATTEMPTS, RETRY_BASE_MS } from "../../lib/notices/mark.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import {
@@ -12,8 +10,8 @@ import {
   recordingDispatchers,
 } from "../helpers/dispatchers.ts";
 import {
-  cancelActionLike,
-  cancelTargetLike,
+  cancelActionAt,
+  cancelTargetAt,
   countKeys,
   getRow,
   getRows,
@@ -47,7 +45,7 @@ Deno.test("per-target cancel while the notice is in flight: marking it sent queu
     });
     const cancelled = seeded.targets[0];
     const d = recordingDispatchers();
-    d.email.beforeAnswer = () => cancelTargetLike(kv, cancelled.id, T0);
+    d.email.beforeAnswer = () => cancelTargetAt(kv, seeded, cancelled.id, T0);
     await sweep({ kv, dispatchers: d, now: () => T0 });
     d.email.beforeAnswer = null;
 
@@ -71,7 +69,7 @@ Deno.test("whole cancel while notices are in flight: each sent channel gets one 
       channels: ["email", "mobile_push"],
     });
     const d = recordingDispatchers();
-    d.email.beforeAnswer = () => cancelActionLike(kv, seeded, T0);
+    d.email.beforeAnswer = () => cancelActionAt(kv, seeded, T0);
     await sweep({ kv, dispatchers: d, now: () => T0 });
     const queued = await followUps(kv, seeded.targets[0].id);
     assert.deepEqual(queued.map((r) => r.channel).sort(), [
@@ -79,7 +77,7 @@ Deno.test("whole cancel while notices are in flight: each sent channel gets one 
       "mobile_push",
     ]);
     // Cancelling again (or a retried cancel) never queues a second follow-up.
-    await cancelTargetLike(kv, seeded.targets[0].id, T0 + MINUTE);
+    await cancelTargetAt(kv, seeded, seeded.targets[0].id, T0 + MINUTE);
     assert.equal((await followUps(kv, seeded.targets[0].id)).length, 2);
   }));
 
@@ -90,7 +88,7 @@ Deno.test("cancel before the window: pending notices fail and nothing is ever se
       scheduledAt: T0 + 3 * HOUR,
       leadHours: 1,
     });
-    await cancelActionLike(kv, seeded, T0);
+    await cancelActionAt(kv, seeded, T0);
     for (const r of await getRows(kv, seeded.rows.map((r) => r.id))) {
       assert.equal(r.status, "failed");
       assert.equal(r.error, "action cancelled before notice was dispatched");
@@ -105,7 +103,8 @@ Deno.test("transient failures back off (honouring Retry-After) and give up after
   withKv(async (kv) => {
     const seeded = await seedAction(kv, {
       now: T0,
-      scheduledAt: T0 + 10 * MINUTE,
+      scheduledAt: T0 + 2 * HOUR,
+      leadHours: 2,
       channels: ["email"],
     });
     const id = seeded.rows[0].id;
@@ -167,7 +166,7 @@ Deno.test("a hanging dispatcher times out and the row is retried, not lost", () 
     assert.match(push.error!, /timed out/);
   }));
 
-Deno.test("recovery after a crash between claim and mark: back to pending after 5 minutes, sent once more in the same batch", () =>
+Deno.test("recovery after a crash between claim and mark: back to pending when the lease ends, sent once more in the same group", () =>
   withKv(async (kv) => {
     const seeded = await seedAction(kv, {
       now: T0,
@@ -175,43 +174,44 @@ Deno.test("recovery after a crash between claim and mark: back to pending after 
       instances: 3,
       channels: ["email"],
     });
-    // A sweep that claimed and fixed its batch, then died.
+    // A sweep that claimed and sealed its group, then died.
     const entries = (await Promise.all(
       seeded.rows.map((r) => kv.get<Notification>(keys.notification(r.id))),
     )) as Deno.KvEntry<Notification>[];
-    const parents = await readParents(kv, entries.map((e) => e.value));
-    const { claimed } = await commitClaims(
+    const tally = {
+      claimsLost: 0,
+      processed: 0,
+      failed: 0,
+      voidedStale: 0,
+      deferred: 0,
+    };
+    const held = await claimGroup(
       kv,
-      entries.map((entry) => ({
-        entry,
-        parents: parents.get(entry.value.id)!,
-      })),
-      T0,
+      { channel: "email", group: null, rows: entries },
+      { now: T0, leaseMs: MINUTE, tally },
     );
-    const { groupOf } = await fixEmailBatches(kv, claimed, 100);
-    const batchId = groupOf.get(seeded.rows[0].id)!;
+    assert.equal(held!.rows.length, 3);
+    const groupId = held!.group.value.id;
 
     const d = recordingDispatchers();
     const early = await sweep({
       kv,
       dispatchers: d,
-      now: () => T0 + 5 * MINUTE,
+      now: () => T0 + MINUTE - 1,
     });
     assert.equal(early.recovered, 0);
     assert.deepEqual(allDispatchedIds(d), []);
 
-    const run = await sweep({
-      kv,
-      dispatchers: d,
-      now: () => T0 + 5 * MINUTE + 1,
-    });
+    const run = await sweep({ kv, dispatchers: d, now: () => T0 + MINUTE });
     assert.equal(run.recovered, 3);
     assert.equal(run.sent, 3);
-    assert.deepEqual(d.email.calls.map((c) => c.groupId), [batchId]);
+    assert.deepEqual(d.email.calls.map((c) => c.groupId), [groupId]);
     for (const r of await getRows(kv, seeded.rows.map((r) => r.id))) {
       assert.equal(r.status, "sent");
+      assert.equal(r.deliveryUncertain, true);
     }
-    assert.equal(await countKeys(kv, keys.notificationsSending()), 0);
+    assert.equal(await countKeys(kv, keys.noticeGroupLeases()), 0);
+    assert.equal(await countKeys(kv, ["notice_groups"]), 0);
   }));
 
 Deno.test("two sweeps started together over 1,000 rows dispatch each row once", () =>
@@ -245,7 +245,7 @@ Deno.test("two sweeps started together over 1,000 rows dispatch each row once", 
     const rows = await getRows(kv, seeded.rows.map((r) => r.id));
     assert.equal(rows.filter((r) => r.status === "sent").length, 1002);
     assert.equal(await countKeys(kv, keys.notificationsDue()), 0);
-    assert.equal(await countKeys(kv, keys.notificationsSending()), 0);
+    assert.equal(await countKeys(kv, keys.noticeGroupLeases()), 0);
   }));
 
 Deno.test("lead window boundary: not due one millisecond before, due at the moment", () =>
@@ -345,7 +345,7 @@ Deno.test("a cancel landing between the mark's read and its commit still gets it
         (value as Notification | null)?.status === "sent",
       {
         times: 1,
-        before: () => cancelTargetLike(kv, seeded.targets[0].id, T0),
+        before: () => cancelTargetAt(kv, seeded, seeded.targets[0].id, T0),
       },
     );
     const run = await sweep({ kv: racing.kv, dispatchers: d, now: () => T0 });

@@ -31,6 +31,10 @@ async function world(): Promise<World> {
   });
   const owner = await app.signIn();
   const instanceId = `i-${crypto.randomUUID()}`;
+  const tag = await app.api("PUT", "/api/admin/catalog/v1", {
+    openclawVersion: "1.0.0",
+  });
+  assert.equal(tag.status, 200, await tag.clone().text());
   const res = await app.api("PUT", `/api/admin/instances/${instanceId}`, {
     name: "my claw",
     ownerId: owner.user.id,

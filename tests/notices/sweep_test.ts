@@ -7,8 +7,8 @@ import { deleteUser } from "../../lib/kv/users.ts";
 import { PARENT_CHANGED } from "../../lib/notices/parents.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
-  applyTargetLike,
-  cancelTargetLike,
+  applyAt,
+  cancelTargetAt,
   countKeys,
   getRow,
   getRows,
@@ -80,7 +80,7 @@ Deno.test("happy path: every channel's notice is dispatched once and marked sent
       assert.equal(r.attempts, 1);
     }
     assert.equal(await countKeys(kv, keys.notificationsDue()), 0);
-    assert.equal(await countKeys(kv, keys.notificationsSending()), 0);
+    assert.equal(await countKeys(kv, keys.noticeGroupLeases()), 0);
     // A second sweep finds nothing to do.
     const again = await sweep({ kv, dispatchers: d, now: () => T0 + MINUTE });
     assert.equal(again.processed, 0);
@@ -121,9 +121,16 @@ Deno.test("the apply path winning the race: no dispatch, the notice is voided", 
     const d = recordingDispatchers();
     const racing = interceptCommits(kv, rowTo("sending"), {
       times: 1,
-      before: () => applyTargetLike(kv, seeded.targets[0].id),
+      // The apply, on a clock already at the action time, takes the target
+      // between the sweep's read and its claim.
+      before: async () => {
+        assert.equal((await applyAt(kv, T0 + 10 * MINUTE)).applied, 1);
+      },
     });
-    const run = await sweep({ kv: racing.kv, dispatchers: d, now: () => T0 });
+    // One group at a time: the apply lands before the first claim commits.
+    const run = await sweep({ kv: racing.kv, dispatchers: d, now: () => T0 }, {
+      concurrency: 1,
+    });
     assert.equal(d.email.calls.length + d.mobile_push.calls.length, 0);
     assert.equal(run.sent, 0);
     assert.equal(run.voidedStale, 2);
@@ -147,7 +154,7 @@ Deno.test("a cancelled row fires while its notice sibling is blocked", () =>
       error: "503 from expo",
     });
     await sweep({ kv, dispatchers: d, now: () => T0 });
-    await cancelTargetLike(kv, seeded.targets[0].id, T0 + MINUTE);
+    await cancelTargetAt(kv, seeded, seeded.targets[0].id, T0 + MINUTE);
     const [email, push] = await getRows(kv, seeded.rows.map((r) => r.id));
     assert.equal(email.status, "sent");
     assert.equal(push.status, "failed");
@@ -187,7 +194,7 @@ Deno.test("dispatch failure: a permanent failure fails at once with the upstream
     assert.equal(d.email.items.length, 1);
   }));
 
-Deno.test("marking that throws: siblings are marked, the row waits for recovery", () =>
+Deno.test("marking that throws: siblings are marked, the row is finished from the stored answer once the lease ends", () =>
   withKv(async (kv) => {
     const seeded = await seedAction(kv, {
       now: T0,
@@ -202,21 +209,20 @@ Deno.test("marking that throws: siblings are marked, the row waits for recovery"
     assert.equal(run.sent, 2);
     assert.equal(run.unmarked, 1);
     assert.equal((await getRow(kv, email.id)).status, "sending");
-    const firstGroup = d.email.calls[0].groupId;
 
-    // Still within the recovery threshold: left alone.
-    await sweep({ kv, dispatchers: d, now: () => T0 + 4 * MINUTE });
-    assert.equal(d.email.items.length, 1);
+    // Still within the lease: left alone.
+    await sweep({ kv, dispatchers: d, now: () => T0 + 30_000 });
+    assert.equal((await getRow(kv, email.id)).status, "sending");
     const later = await sweep({
       kv,
       dispatchers: d,
-      now: () => T0 + 6 * MINUTE,
+      now: () => T0 + MINUTE,
     });
-    assert.equal(later.recovered, 1);
+    // The provider's answer was stored before marking: no second send.
     assert.equal(later.sent, 1);
-    // Same batch, same idempotency key: the provider replays, nobody gets two emails.
-    assert.equal(d.email.calls[1].groupId, firstGroup);
+    assert.equal(d.email.items.length, 1);
     assert.equal((await getRow(kv, email.id)).status, "sent");
+    assert.equal(await countKeys(kv, keys.noticeGroupLeases()), 0);
   }));
 
 Deno.test("one failing row among siblings: only that row fails", () =>
@@ -257,11 +263,18 @@ Deno.test("counts are propagated to the result and the stored last run", () =>
     const a = await seedAction(kv, {
       now: T0,
       scheduledAt: T0 + 10 * MINUTE,
-      instances: 4,
+      instances: 3,
       channels: ["email"],
     });
-    // Target 3's notice gets voided (applied); target 2 retries; target 1 fails.
-    await applyTargetLike(kv, a.targets[3].id, "applied");
+    // Another action's notice gets voided (its target was applied already);
+    // target 2 retries; target 1 fails.
+    await seedAction(kv, {
+      now: T0 - HOUR,
+      scheduledAt: T0 - MINUTE,
+      leadHours: 0,
+      channels: ["email"],
+    });
+    assert.equal((await applyAt(kv, T0 - MINUTE)).applied, 1);
     const d = recordingDispatchers();
     d.email.behaviour = (item) =>
       item.notification.targetId === a.targets[1].id

@@ -1,7 +1,8 @@
 /**
- * With a zero lead, the notice and the change fall due together. A notice
- * being delivered when the apply comes round goes out first; the change waits
- * for it, so no user is told about something that already happened.
+ * A notice being delivered when the apply comes round goes out first: the
+ * change waits for the notice's lease (at most one), so no user is told
+ * about something that already happened. A notice whose action time has
+ * come is never sent, and the apply does not wait for it.
  */
 import assert from "node:assert/strict";
 
@@ -14,7 +15,65 @@ import { sweep } from "../../lib/notices/sweep.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import { HOUR, scheduleForOwners } from "./helpers.ts";
 
-Deno.test("apply waits for a notice that is being delivered, then changes the instance", async () => {
+Deno.test("apply waits for the lease of a notice being delivered, then changes the instance", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { c, instances: [instance], actionId } = await scheduleForOwners(
+      kv,
+      1,
+      { noticeLeadHours: 1, noticeChannels: ["email"] },
+    );
+    c.advance(HOUR - 1); // the notice went due an hour ago... just before the change
+    const controller = embeddedController(kv, c.now);
+    const events: string[] = [];
+    const d = recordingDispatchers();
+    let sweepDone!: () => void;
+    const sweepFinished = new Promise<void>((r) => sweepDone = r);
+    let waitedMs = 0;
+    let applying: ReturnType<typeof applyDue> | null = null;
+    d.email.beforeAnswer = async () => {
+      // The change's time comes while the email is on its way.
+      c.advance(1);
+      applying = applyDue({
+        kv,
+        controller,
+        now: c.now,
+        sleep: async (ms) => {
+          waitedMs = ms;
+          events.push(
+            `apply waits: imageTag ${
+              (await getInstance(kv, instance.id))!.imageTag
+            }`,
+          );
+          await sweepFinished;
+          c.advance(ms);
+        },
+      });
+      await new Promise((r) => setTimeout(r, 20));
+    };
+    await sweep({ kv, dispatchers: d, now: c.now }, { leaseMs: 60_000 });
+    events.push("notice sent");
+    sweepDone();
+    const result = await applying!;
+    events.push(
+      `applied: imageTag ${(await getInstance(kv, instance.id))!.imageTag}`,
+    );
+    assert.equal(result.applied, 1);
+    assert.ok(waitedMs > 0 && waitedMs <= 60_000 + 50, `waited ${waitedMs} ms`);
+    assert.deepEqual(events, [
+      "apply waits: imageTag v1",
+      "notice sent",
+      "applied: imageTag v2",
+    ]);
+    const detail = await getActionDetail(kv, actionId);
+    assert.equal(detail.targets.items[0].notifications[0].status, "sent");
+    assert.equal(detail.action.status, "completed");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a notice due at its action time (lead 0) is too late: never sent, and the apply does not wait", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     const { c, instances: [instance], actionId } = await scheduleForOwners(
@@ -23,40 +82,24 @@ Deno.test("apply waits for a notice that is being delivered, then changes the in
       { noticeLeadHours: 0, noticeChannels: ["email"] },
     );
     c.advance(HOUR); // the notice and the change are both due now
-    const controller = embeddedController(kv, c.now);
-    const events: string[] = [];
     const d = recordingDispatchers();
-    let duringDispatch: Awaited<ReturnType<typeof applyDue>> | null = null;
-    d.email.beforeAnswer = async () => {
-      // The minute's apply runs while the email is on its way.
-      duringDispatch = await applyDue({ kv, controller, now: c.now });
-      events.push(
-        `apply during dispatch: imageTag ${
-          (await getInstance(kv, instance.id))!.imageTag
-        }`,
-      );
-    };
-    await sweep({ kv, dispatchers: d, now: c.now });
-    events.push("notice sent");
-    assert.equal(duringDispatch!.applied, 0, "the change waited");
+    const run = await sweep({ kv, dispatchers: d, now: c.now });
+    assert.equal(d.email.items.length, 0);
+    assert.equal(run.voidedStale, 1);
     const [target] = (await getActionDetail(kv, actionId)).targets.items;
-    assert.equal(target.target.status, "pending");
-    assert.equal(target.notifications[0].status, "sent");
-
-    const next = await applyDue({ kv, controller, now: c.now });
-    events.push(
-      `next apply: imageTag ${(await getInstance(kv, instance.id))!.imageTag}`,
-    );
-    assert.equal(next.applied, 1);
-    assert.deepEqual(events, [
-      "apply during dispatch: imageTag v1",
-      "notice sent",
-      "next apply: imageTag v2",
-    ]);
+    assert.equal(target.notifications[0].status, "failed");
     assert.equal(
-      (await getActionDetail(kv, actionId)).action.status,
-      "completed",
+      target.notifications[0].error,
+      "too late: the version change time passed before the notice could be sent",
     );
+    const applied = await applyDue({
+      kv,
+      controller: embeddedController(kv, c.now),
+      now: c.now,
+      sleep: () => Promise.reject(new Error("the apply must not wait")),
+    });
+    assert.equal(applied.applied, 1);
+    assert.equal((await getInstance(kv, instance.id))!.imageTag, "v2");
   } finally {
     kv.close();
   }

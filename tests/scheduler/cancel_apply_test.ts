@@ -307,6 +307,55 @@ Deno.test("apply: instances pinned after scheduling are skipped unless overrideP
   }
 });
 
+Deno.test("apply: overridePins moves a pinned instance and removes its pin in the same write", async () => {
+  const { kv, c } = await setup(1);
+  try {
+    const [pinned] = await seedInstances(kv, 1, { pinnedImageTag: "v1" });
+    const r = await scheduleAction(
+      deps(kv, c.now),
+      input([pinned.id], c.now(), { overridePins: true }),
+      admin,
+    );
+    c.advance(HOUR);
+    await apply(kv, c);
+    const [t] = await targets(kv, r.id);
+    assert.equal(t.status, "applied");
+    const after = (await getInstance(kv, pinned.id))!;
+    assert.equal(after.imageTag, "v2");
+    assert.equal(after.pinnedImageTag, null, "pinned to v1 while running v2");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("apply: overridePins skips an instance whose pin changed since scheduling (pin_changed_in_flight), leaving it as it is", async () => {
+  const { kv, c } = await setup(1);
+  try {
+    const [pinned] = await seedInstances(kv, 1, { pinnedImageTag: "v1" });
+    const r = await scheduleAction(
+      deps(kv, c.now),
+      input([pinned.id], c.now(), { overridePins: true }),
+      admin,
+    );
+    // Someone pins it elsewhere after the action was scheduled.
+    await updateInstance(
+      kv,
+      pinned.id,
+      (i) => ({ ...i, pinnedImageTag: "v3-retired" }),
+    );
+    c.advance(HOUR);
+    await apply(kv, c);
+    const [t] = await targets(kv, r.id);
+    assert.equal(t.status, "skipped");
+    assert.equal(t.skipReason, "pin_changed_in_flight");
+    const after = (await getInstance(kv, pinned.id))!;
+    assert.equal(after.imageTag, "v1");
+    assert.equal(after.pinnedImageTag, "v3-retired");
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("apply: a pin set while the change is in flight is a skip, not an overwrite", async () => {
   const { kv, c, inst, actionId } = await setup(1);
   try {

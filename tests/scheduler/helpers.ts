@@ -83,13 +83,21 @@ export function body(
   now: number,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
+  const out: Record<string, unknown> = {
     actionType: "version_change",
     imageTag: "v2",
     instanceIds: ids,
     scheduledAt: new Date(now + HOUR).toISOString(),
     ...extra,
   };
+  // A restart takes no image tag (the schema is strict: not even an undefined one).
+  if (
+    out.actionType === "scheduled_restart" &&
+    (!("imageTag" in extra) || extra.imageTag === undefined)
+  ) {
+    delete out.imageTag;
+  }
+  return out;
 }
 
 export function input(

@@ -57,6 +57,25 @@ Deno.test("http controller: signed requests to the restart and version-change pa
   });
 });
 
+Deno.test("http controller: overriding pins asks the fleet to remove the pin it expects", async () => {
+  await withFake(async (fake) => {
+    const ctl = httpController({ baseUrl: fake.url, secret: SECRET });
+    await ctl.changeVersion(instance, "v2", {
+      ...opts,
+      expectedPinnedImageTag: "v1",
+      removePin: true,
+    });
+    assert.deepEqual(fake.requests[0].body, {
+      instanceId: "inst-1",
+      actionId: "a1",
+      targetId: "t1",
+      imageTag: "v2",
+      expectedPinnedImageTag: "v1",
+      removePin: true,
+    });
+  });
+});
+
 Deno.test("http controller: a wrong secret produces a signature the fleet rejects", async () => {
   await withFake(async (fake) => {
     await httpController({

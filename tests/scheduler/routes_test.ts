@@ -115,8 +115,8 @@ Deno.test("API: request errors answer 400/409 with {error, issues}", async (t) =
           headers: { "content-type": "text/plain" },
         }),
       );
-      assert.equal(r.status, 400);
-      assert.match(r.body.error, /Content-Type/);
+      assert.equal(r.status, 415);
+      assert.match(r.body.error, /Content-Type: application\/json/);
     });
     await t.step("10,001 ids", async () => {
       const r = await json(

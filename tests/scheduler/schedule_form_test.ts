@@ -38,7 +38,6 @@ const check = (kv: Deno.Kv, f: FormData) =>
   checkScheduleForm(kv, readScheduleForm(f), {
     now: NOW,
     minAheadSeconds: 60,
-    ownerLabel: () => "",
   });
 
 Deno.test("schedule form: the time means what the field shows, in the zone named beside it", async () => {
@@ -86,12 +85,12 @@ Deno.test("schedule form: problems are pinned to their fields, in plain words", 
       [
         { noticeSubject: "a\nb" },
         FIELD.subject,
-        /^The email subject must be a single line of text\.$/,
+        /^The email subject must be a single line \(no line breaks\)\.$/,
       ],
       [
         { reason: "x".repeat(300) },
         FIELD.reason,
-        /^The reason must be at most 256 characters\.$/,
+        /^The reason must be at most 256 characters \(got 300\)\.$/,
       ],
     ];
     for (const [fields, field, message] of cases) {

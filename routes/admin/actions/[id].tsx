@@ -11,7 +11,9 @@ import {
   cancelActionBy,
   cancelTargetBy,
 } from "../../../lib/scheduler/cancellations.ts";
-import { BadRequestError } from "../../../lib/errors.ts";
+import { BadRequestError, readForm } from "../../../lib/errors.ts";
+import { IdSchema, parseId } from "../../../lib/ids.ts";
+import { textField } from "../../../lib/text.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import ActionLive from "../../../islands/ActionLive.tsx";
 
@@ -26,8 +28,8 @@ interface Data {
 
 const CancelForm = z.object({
   intent: z.enum(["cancel", "cancel-target"]),
-  targetId: z.string().max(128).optional(),
-  reason: z.string().trim().max(256).optional(),
+  targetId: IdSchema.optional(),
+  reason: textField({ max: 256 }).optional(),
 });
 
 /** What the schedule form tells this page right after scheduling (see routes/admin/actions/new.tsx). */
@@ -57,7 +59,7 @@ export const handler: Handlers<Data, State> = {
     const { kv, config, now } = appContext();
     const cursor = ctx.url.searchParams.get("targets");
     const targetCursor = cursor && cursor.length <= 1000 ? cursor : null;
-    const view = await getActionView(kv, ctx.params.id, {
+    const view = await getActionView(kv, parseId(ctx.params.id, "action id"), {
       targetCursor,
       pushViaOutbox: !config.pushViaExpo,
     });
@@ -73,7 +75,8 @@ export const handler: Handlers<Data, State> = {
   /** The cancel controls without JavaScript post here. */
   async POST(req, ctx) {
     assertSignedIn(ctx.state);
-    const form = Object.fromEntries(await req.formData());
+    const id = parseId(ctx.params.id, "action id");
+    const form = Object.fromEntries(await readForm(req));
     const parsed = CancelForm.safeParse(form);
     if (!parsed.success) {
       throw new BadRequestError("That cancel request was not understood.");
@@ -84,20 +87,20 @@ export const handler: Handlers<Data, State> = {
     if (intent === "cancel-target" && targetId) {
       await cancelTargetBy(
         app,
-        ctx.params.id,
+        id,
         targetId,
         ctx.state.user,
         reason || null,
       );
       said = "Cancelled for this instance.";
     } else {
-      await cancelActionBy(app, ctx.params.id, ctx.state.user, reason || null);
+      await cancelActionBy(app, id, ctx.state.user, reason || null);
     }
     return new Response(null, {
       status: 303,
       headers: {
         location: `/admin/actions/${
-          encodeURIComponent(ctx.params.id)
+          encodeURIComponent(id)
         }?${new URLSearchParams({ cancelled: said })}`,
       },
     });

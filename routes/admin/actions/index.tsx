@@ -17,6 +17,7 @@ import {
 } from "../../../components/ActionLabel.tsx";
 import SweepButton from "../../../islands/SweepButton.tsx";
 import LocalTime from "../../../islands/LocalTime.tsx";
+import SweepLag from "../../../islands/SweepLag.tsx";
 
 interface Data {
   page: Page<ActionSummary>;
@@ -55,6 +56,7 @@ export default function Actions({ data }: PageProps<Data>) {
         <a class="button" href="/admin/actions/new">Schedule an action</a>
       </div>
       <SweepButton lastRun={data.lastRun} />
+      <SweepLag />
       {data.page.items.length === 0
         ? <p>Nothing has been scheduled yet.</p>
         : (

@@ -10,13 +10,13 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../../lib/context.ts";
 import { listCatalog } from "../../../lib/kv/catalog.ts";
-import {
-  getInstances,
-  listMatchingInstances,
-} from "../../../lib/kv/instances.ts";
-import { listUsers } from "../../../lib/kv/users.ts";
+import { getInstances, searchInstances } from "../../../lib/kv/instances.ts";
+import { getUsers } from "../../../lib/kv/users.ts";
+import { isId } from "../../../lib/ids.ts";
+import { searchWords } from "../../../lib/search.ts";
+import { MAX_TARGETS } from "../../../lib/scheduler/schemas.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
-import { AppError } from "../../../lib/errors.ts";
+import { AppError, readForm } from "../../../lib/errors.ts";
 import type { CatalogEntry, User } from "../../../lib/types.ts";
 import {
   checkScheduleForm,
@@ -63,33 +63,25 @@ interface Data {
   notice: string | null;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
 function label(u: User | undefined, id: string): string {
   if (!u) return `missing user ${id}`;
   return u.name ? `${u.name} <${u.email}>` : u.email;
-}
-
-async function owners(kv: Deno.Kv) {
-  const users = await listUsers(kv);
-  const byId = new Map(users.map((u) => [u.id, u]));
-  return { byId, label: (id: string) => label(byId.get(id), id) };
 }
 
 /** The chosen instances by name (unknown ids too, so the review can say so). */
 async function chosenOf(
   kv: Deno.Kv,
   ids: string[],
-  ownerLabel: (id: string) => string,
 ): Promise<InstanceChoice[]> {
   const found = await getInstances(kv, ids);
+  const users = await getUsers(kv, [...found.values()].map((i) => i.ownerId));
   return ids.map((id) => {
     const i = found.get(id);
     return i
       ? {
         id,
         name: i.name,
-        owner: ownerLabel(i.ownerId),
+        owner: label(users.get(i.ownerId), i.ownerId),
         imageTag: i.imageTag,
         pinnedImageTag: i.pinnedImageTag,
         status: i.status,
@@ -105,23 +97,30 @@ async function chosenOf(
   });
 }
 
+/** "All N matching": how many, described, and the first few by name. */
 async function matchOf(
   kv: Deno.Kv,
   m: MatchFilter,
-  o: Awaited<ReturnType<typeof owners>>,
 ): Promise<MatchSummary | null> {
   if (!m.q && !m.tag && !m.owner && !m.status) return null;
-  const found = await listMatchingInstances(kv, {
-    query: m.q,
-    tag: m.tag,
-    ownerId: m.owner,
-    status: m.status === "running" || m.status === "destroyed" ? m.status : "",
-    ownerLabel: o.label,
-  });
+  const owner = m.owner && isId(m.owner)
+    ? (await getUsers(kv, [m.owner])).get(m.owner)
+    : undefined;
+  const found = m.owner && !isId(m.owner)
+    ? { total: 0, items: [] }
+    : await searchInstances(kv, {
+      query: m.q,
+      tag: m.tag,
+      ownerId: m.owner || undefined,
+      status: m.status === "running" || m.status === "destroyed"
+        ? m.status
+        : "",
+      pageSize: 8,
+    });
   return {
-    count: found.length,
-    description: describeMatch(m, o.byId.get(m.owner)?.name ?? undefined),
-    names: found.slice(0, 8).map((i) => i.name),
+    count: found.total,
+    description: describeMatch(m, owner?.name ?? undefined),
+    names: found.items.map((i) => i.name),
   };
 }
 
@@ -148,17 +147,20 @@ export const handler: Handlers<Data, State> = {
     assertSignedIn(ctx.state);
     const { kv, config, now } = appContext();
     const p = ctx.url.searchParams;
-    const [catalog, o] = await Promise.all([listCatalog(kv), owners(kv)]);
-    const ids = [...new Set(p.getAll("instanceId").filter((s) => ID.test(s)))];
+    const catalog = await listCatalog(kv);
+    const ids = [...new Set(p.getAll("instanceId").filter(isId))].slice(
+      0,
+      MAX_TARGETS,
+    );
     const match: MatchFilter = p.has("match")
       ? {
-        q: p.get("q") ?? "",
-        tag: p.get("tag") ?? "",
+        q: searchWords(p.get("q")),
+        tag: searchWords(p.get("tag")),
         owner: p.get("owner") ?? "",
         status: p.get("status") ?? "",
       }
       : { ...EMPTY_MATCH };
-    const chosen = await chosenOf(kv, ids, o.label);
+    const chosen = await chosenOf(kv, ids);
     const sorted = sortedCatalog(catalog);
     // The newest available tag (for a single instance: one it does not run already).
     const newest = sorted.find((c) =>
@@ -181,7 +183,7 @@ export const handler: Handlers<Data, State> = {
       preview: null,
       catalog: sorted,
       chosen,
-      match: await matchOf(kv, match, o),
+      match: await matchOf(kv, match),
       minAheadSeconds: config.scheduleMinAheadSeconds,
       csrfToken: ctx.state.csrfToken,
       now: t,
@@ -196,17 +198,15 @@ export const handler: Handlers<Data, State> = {
     const app = appContext();
     const { kv, config } = app;
     const json = /application\/json/.test(req.headers.get("accept") ?? "");
-    const form = await req.formData();
+    const form = await readForm(req);
     const values = readScheduleForm(form);
     const intent = String(form.get("intent") ?? "review");
     if (intent === "skip-pending") values.skipPending = true;
     if (intent === "keep-pending") values.skipPending = false;
-    const o = await owners(kv);
     const t = app.now();
     const check = await checkScheduleForm(kv, values, {
       now: t,
       minAheadSeconds: config.scheduleMinAheadSeconds,
-      ownerLabel: o.label,
     });
     // Pasted ids join the chosen ones, listed by name from now on.
     values.instanceIds = [
@@ -283,14 +283,14 @@ export const handler: Handlers<Data, State> = {
     if (json) return Response.json({ errors, preview, testResult });
     const [catalog, match] = await Promise.all([
       listCatalog(kv),
-      matchOf(kv, values.match, o),
+      matchOf(kv, values.match),
     ]);
     return ctx.render({
       values,
       errors,
       preview,
       catalog: sortedCatalog(catalog),
-      chosen: await chosenOf(kv, values.instanceIds, o.label),
+      chosen: await chosenOf(kv, values.instanceIds),
       match,
       minAheadSeconds: config.scheduleMinAheadSeconds,
       csrfToken: ctx.state.csrfToken,

@@ -7,6 +7,7 @@ import {
   type InstanceDetail,
 } from "../../../lib/scheduler/read.ts";
 import { getUser } from "../../../lib/kv/users.ts";
+import { parseId } from "../../../lib/ids.ts";
 import { listCatalog } from "../../../lib/kv/catalog.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import type { CatalogEntry, User } from "../../../lib/types.ts";
@@ -38,7 +39,10 @@ export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     assertSignedIn(ctx.state);
     const { kv, config, now } = appContext();
-    const detail = await getInstanceDetail(kv, ctx.params.id);
+    const detail = await getInstanceDetail(
+      kv,
+      parseId(ctx.params.id, "instance id"),
+    );
     const [owner, catalog] = await Promise.all([
       getUser(kv, detail.instance.ownerId),
       listCatalog(kv),

@@ -7,6 +7,7 @@ import {
   type OutboxMessage,
 } from "../../../lib/channels/outbox.ts";
 import { NotFoundError } from "../../../lib/errors.ts";
+import { parseId } from "../../../lib/ids.ts";
 import type { State } from "../../../lib/state.ts";
 import LocalTime from "../../../islands/LocalTime.tsx";
 
@@ -19,7 +20,7 @@ interface Data {
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv, now } = appContext();
-    const m = await getOutboxMessage(kv, ctx.params.id);
+    const m = await getOutboxMessage(kv, parseId(ctx.params.id, "message id"));
     if (!m) throw new NotFoundError("no such outbox message");
     return ctx.render({
       m,

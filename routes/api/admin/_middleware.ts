@@ -2,6 +2,7 @@
 import type { FreshContext } from "$fresh/server.ts";
 import { appContext } from "../../../lib/context.ts";
 import { secretsEqual } from "../../../lib/auth/compare.ts";
+import { refuseNonJson } from "../../../lib/auth/json_only.ts";
 import { ForbiddenError, UnauthorizedError } from "../../../lib/errors.ts";
 import { API_TOKEN_USER, type State } from "../../../lib/state.ts";
 
@@ -15,9 +16,10 @@ export async function handler(req: Request, ctx: FreshContext<State>) {
     }
     ctx.state.user = API_TOKEN_USER;
     ctx.state.role = "admin";
-    return ctx.next();
+  } else {
+    if (!ctx.state.user) throw new UnauthorizedError();
+    if (ctx.state.role !== "admin") throw new ForbiddenError();
   }
-  if (!ctx.state.user) throw new UnauthorizedError();
-  if (ctx.state.role !== "admin") throw new ForbiddenError();
-  return ctx.next();
+  refuseNonJson(req);
+  return await ctx.next();
 }

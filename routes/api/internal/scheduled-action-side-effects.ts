@@ -1,12 +1,15 @@
 /**
  * Sends one notification's email for another deployment's sweep. A thin
  * adapter over the sender the sweep uses in-process: same rendering, same
- * idempotency key per row, so a retried call never sends twice.
+ * idempotency key per row. It sends only a row the caller's claim holds
+ * (409 otherwise, with the reason), and a repeated call for the same claim
+ * gets the first answer without a second send.
  */
 import type { Handlers } from "$fresh/server.ts";
 import {
   AppError,
   BadRequestError,
+  ConflictError,
   parseOrThrow,
   readJson,
   UnauthorizedError,
@@ -21,7 +24,7 @@ import {
 
 export const handler: Handlers = {
   async POST(req) {
-    const { config, kv, email } = appContext();
+    const { config, kv, email, now } = appContext();
     const given = req.headers.get("x-internal-secret");
     if (
       !config.internalApiSecret || !given ||
@@ -36,11 +39,13 @@ export const handler: Handlers = {
       );
     }
     const result = await sendNotificationEmail(
-      { kv, email, publicUrl: config.publicUrl },
+      { kv, email, publicUrl: config.publicUrl, now },
       body.notificationId,
+      body.claimId,
       req.signal,
     );
     if (result.status === "sent") return Response.json({ sent: true });
+    if (result.status === "not_held") throw new ConflictError(result.error);
     if (result.status === "wrong_channel") {
       throw new BadRequestError(result.error);
     }

@@ -3,10 +3,14 @@ import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
 import { getOutboxMessage } from "../../../../lib/channels/outbox.ts";
 import { NotFoundError } from "../../../../lib/errors.ts";
+import { parseId } from "../../../../lib/ids.ts";
 
 export const handler: Handlers = {
   async GET(_req, ctx) {
-    const m = await getOutboxMessage(appContext().kv, ctx.params.id);
+    const m = await getOutboxMessage(
+      appContext().kv,
+      parseId(ctx.params.id, "message id"),
+    );
     if (!m || m.kind !== "email") throw new NotFoundError("no such email");
     return new Response(m.html, {
       headers: { "content-type": "text/html; charset=utf-8" },

@@ -5,22 +5,20 @@ import {
   readJson,
   UnprocessableError,
 } from "../../../../lib/errors.ts";
+import { parseId } from "../../../../lib/ids.ts";
 import { getInstance, putInstance } from "../../../../lib/kv/instances.ts";
+import { requireCatalogTags } from "../../../../lib/kv/catalog.ts";
 import { getUser } from "../../../../lib/kv/users.ts";
-import {
-  InstancePutSchema,
-  PathIdSchema,
-} from "../../../../lib/scheduler/admin_schemas.ts";
+import { InstancePutSchema } from "../../../../lib/scheduler/admin_schemas.ts";
 import { getInstanceDetail } from "../../../../lib/scheduler/read.ts";
 
 export const handler: Handlers = {
   async GET(_req, ctx) {
-    return Response.json(
-      await getInstanceDetail(appContext().kv, ctx.params.id),
-    );
+    const id = parseId(ctx.params.id, "instance id");
+    return Response.json(await getInstanceDetail(appContext().kv, id));
   },
   async PUT(req, ctx) {
-    const id = parseOrThrow(PathIdSchema, ctx.params.id, "instance id");
+    const id = parseId(ctx.params.id, "instance id");
     const input = parseOrThrow(InstancePutSchema, await readJson(req));
     const { kv, now } = appContext();
     // A new owner must exist; an instance already orphaned may still be edited.
@@ -35,6 +33,10 @@ export const handler: Handlers = {
         ],
       );
     }
+    await requireCatalogTags(kv, {
+      imageTag: input.imageTag,
+      pinnedImageTag: input.pinnedImageTag ?? null,
+    });
     return Response.json(await putInstance(kv, id, input, now()));
   },
 };

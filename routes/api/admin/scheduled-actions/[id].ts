@@ -2,22 +2,25 @@ import type { Handlers } from "$fresh/server.ts";
 import { z } from "zod";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow } from "../../../../lib/errors.ts";
-import { getActionDetail } from "../../../../lib/scheduler/read.ts";
+import { parseId } from "../../../../lib/ids.ts";
+import {
+  getActionDetail,
+  MAX_TARGET_PAGE,
+} from "../../../../lib/scheduler/read.ts";
 
 const Query = z.object({
   targetCursor: z.string().max(1000).optional(),
-  targetLimit: z.coerce.number().int().min(1).max(500).optional(),
+  targetLimit: z.coerce.number().int().min(1).max(MAX_TARGET_PAGE).optional(),
 });
 
 export const handler: Handlers = {
   async GET(req, ctx) {
+    const id = parseId(ctx.params.id, "action id");
     const q = parseOrThrow(
       Query,
       Object.fromEntries(new URL(req.url).searchParams),
       "query",
     );
-    return Response.json(
-      await getActionDetail(appContext().kv, ctx.params.id, q),
-    );
+    return Response.json(await getActionDetail(appContext().kv, id, q));
   },
 };

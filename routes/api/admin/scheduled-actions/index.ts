@@ -2,10 +2,7 @@ import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
 import type { State } from "../../../../lib/state.ts";
-import {
-  ScheduleInputSchema,
-  ScheduleOptionsSchema,
-} from "../../../../lib/scheduler/schemas.ts";
+import { ScheduleRequestSchema } from "../../../../lib/scheduler/schemas.ts";
 import { PageQuerySchema } from "../../../../lib/scheduler/admin_schemas.ts";
 import { scheduleAction } from "../../../../lib/scheduler/schedule.ts";
 import { listActions } from "../../../../lib/scheduler/read.ts";
@@ -21,9 +18,10 @@ export const handler: Handlers<unknown, State> = {
     return Response.json(await listActions(appContext().kv, q));
   },
   async POST(req, ctx) {
-    const body = await readJson(req);
-    const input = parseOrThrow(ScheduleInputSchema, body);
-    const { skipPending } = parseOrThrow(ScheduleOptionsSchema, body);
+    const { skipPending, ...input } = parseOrThrow(
+      ScheduleRequestSchema,
+      await readJson(req),
+    );
     const result = await scheduleAction(appContext(), input, ctx.state.user!, {
       skipPending,
     });

@@ -3,22 +3,20 @@ import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
 import type { State } from "../../../../lib/state.ts";
-import {
-  ScheduleInputSchema,
-  ScheduleOptionsSchema,
-} from "../../../../lib/scheduler/schemas.ts";
+import { PreviewRequestSchema } from "../../../../lib/scheduler/schemas.ts";
 import { previewSchedule } from "../../../../lib/scheduler/preview.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(req) {
-    const body = await readJson(req);
-    const input = parseOrThrow(ScheduleInputSchema, body);
-    const opts = parseOrThrow(ScheduleOptionsSchema, body);
+    const { skipPending, sampleOwnerId, ...input } = parseOrThrow(
+      PreviewRequestSchema,
+      await readJson(req),
+    );
     const ctx = appContext();
     return Response.json(
       await previewSchedule(ctx, input, {
-        skipPending: opts.skipPending,
-        sampleOwnerId: opts.sampleOwnerId,
+        skipPending,
+        sampleOwnerId,
         publicUrl: ctx.config.publicUrl,
       }),
     );

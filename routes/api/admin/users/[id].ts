@@ -5,23 +5,23 @@ import {
   parseOrThrow,
   readJson,
 } from "../../../../lib/errors.ts";
+import { parseId, UserIdSchema } from "../../../../lib/ids.ts";
 import { deleteUser, putUser } from "../../../../lib/kv/users.ts";
-import {
-  PathIdSchema,
-  UserPutSchema,
-} from "../../../../lib/scheduler/admin_schemas.ts";
+import { UserPutSchema } from "../../../../lib/scheduler/admin_schemas.ts";
 
 export const handler: Handlers = {
   async PUT(req, ctx) {
-    const id = parseOrThrow(PathIdSchema, ctx.params.id, "user id");
+    const id = parseId(ctx.params.id, "user id", UserIdSchema);
     const input = parseOrThrow(UserPutSchema, await readJson(req));
     const { kv, now } = appContext();
     return Response.json(await putUser(kv, id, input, now()));
   },
+  /** Deletes the user and ends every session they had. */
   async DELETE(_req, ctx) {
-    if (!(await deleteUser(appContext().kv, ctx.params.id))) {
-      throw new NotFoundError(`user ${ctx.params.id} not found`);
+    const id = parseId(ctx.params.id, "user id");
+    if (!(await deleteUser(appContext().kv, id))) {
+      throw new NotFoundError(`user ${id} not found`);
     }
-    return Response.json({ deleted: true, id: ctx.params.id });
+    return Response.json({ deleted: true, id });
   },
 };

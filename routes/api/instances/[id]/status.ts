@@ -2,6 +2,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
 import { NotFoundError } from "../../../../lib/errors.ts";
+import { parseId } from "../../../../lib/ids.ts";
 import { assertSignedIn, type State } from "../../../../lib/state.ts";
 import { getInstance } from "../../../../lib/kv/instances.ts";
 import { getBannerStatus } from "../../../../lib/notices/banner.ts";
@@ -10,10 +11,11 @@ export const handler: Handlers<unknown, State> = {
   async GET(_req, ctx) {
     assertSignedIn(ctx.state);
     const { kv, now } = appContext();
-    const instance = await getInstance(kv, ctx.params.id);
+    const id = parseId(ctx.params.id, "instance id");
+    const instance = await getInstance(kv, id);
     // Someone else's instance answers exactly like a missing one.
     if (!instance || instance.ownerId !== ctx.state.user.id) {
-      throw new NotFoundError(`instance ${ctx.params.id} not found`);
+      throw new NotFoundError(`instance ${id} not found`);
     }
     const banner = await getBannerStatus(kv, instance.id, now());
     return Response.json({

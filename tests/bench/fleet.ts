@@ -1,0 +1,133 @@
+/**
+ * A fleet for the benchmarks: owners with one running instance each (an
+ * email address and a device), scheduled through the scheduler's own code,
+ * and the app's own channels pointed at local stand-ins of Resend and Expo.
+ */
+import { keys } from "../../lib/kv/keys.ts";
+import { testConfig } from "../../lib/config.ts";
+import {
+  createDispatchers,
+  createEmailSender,
+} from "../../lib/channels/mod.ts";
+import { scheduleAction } from "../../lib/scheduler/schedule.ts";
+import { ScheduleInputSchema } from "../../lib/scheduler/schemas.ts";
+import { putCatalogEntry } from "../../lib/kv/catalog.ts";
+import type { Dispatchers } from "../../lib/channels/types.ts";
+import type { Instance, User } from "../../lib/types.ts";
+import type { ResendFake } from "../fakes/resend_server.ts";
+import type { ExpoFake } from "../fakes/expo_server.ts";
+
+export const TAG = "2026.11.1";
+
+/**
+ * Writes `count` owners (each with an address and a device) and their
+ * instances, many per commit (the write path of one user at a time would
+ * dominate the set-up, not the figures).
+ */
+export async function seedFleet(
+  kv: Deno.Kv,
+  count: number,
+  opts: { ownersPer?: number; prefix?: string } = {},
+): Promise<string[]> {
+  await putCatalogEntry(kv, TAG, { openclawVersion: "1.8.2" });
+  const prefix = opts.prefix ?? "fleet";
+  const ownersPer = opts.ownersPer ?? 1;
+  const at = new Date().toISOString();
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 100) {
+    const op = kv.atomic();
+    for (let j = i; j < Math.min(count, i + 100); j++) {
+      const ownerIndex = Math.floor(j / ownersPer);
+      const ownerId = `${prefix}-owner-${String(ownerIndex).padStart(6, "0")}`;
+      if (j % ownersPer === 0) {
+        const email = `${ownerId}@example.test`;
+        const user: User = {
+          id: ownerId,
+          email,
+          name: `Owner ${ownerIndex}`,
+          timeZone: null,
+          role: "user",
+          pushTokens: [`ExponentPushToken[${ownerId}]`],
+          createdAt: at,
+          updatedAt: at,
+        };
+        op.set(keys.user(ownerId), user)
+          .set(keys.userByEmail(email), ownerId)
+          .set(keys.pushTokenOwner(user.pushTokens[0]), ownerId);
+      }
+      const id = `${prefix}-${String(j).padStart(6, "0")}`;
+      const instance: Instance = {
+        id,
+        name: `claw ${j}`,
+        ownerId,
+        imageTag: TAG,
+        pinnedImageTag: null,
+        status: "running",
+        lastRestartAt: null,
+        createdAt: at,
+        updatedAt: at,
+      };
+      op.set(keys.instance(id), instance)
+        .set(keys.instanceByOwner(ownerId, id), null)
+        .set(keys.instanceByTag(TAG, id), null);
+      ids.push(id);
+    }
+    const res = await op.commit();
+    if (!res.ok) throw new Error("seeding the fleet failed");
+  }
+  return ids;
+}
+
+/** Schedules a restart of `ids` at `scheduledAt`, notified on every channel; returns the action id and the seconds it took. */
+export async function scheduleFleet(
+  kv: Deno.Kv,
+  ids: string[],
+  o: { now: number; scheduledAt: number; leadHours: number; notify?: boolean },
+): Promise<{ actionId: string; seconds: number }> {
+  const input = ScheduleInputSchema.parse({
+    actionType: "scheduled_restart",
+    instanceIds: ids,
+    scheduledAt: new Date(o.scheduledAt).toISOString(),
+    notify: o.notify ?? true,
+    noticeLeadHours: o.leadHours,
+    noticeChannels: ["email", "webapp", "mobile_push"],
+  });
+  const started = performance.now();
+  const res = await scheduleAction(
+    { kv, config: { scheduleMinAheadSeconds: 0 }, now: () => o.now },
+    input,
+    { id: "bench" },
+  );
+  return {
+    actionId: res.id,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The app's own dispatchers (Resend SDK, Expo SDK), pointed at the stand-ins. */
+export function fleetDispatchers(
+  kv: Deno.Kv,
+  resend: ResendFake,
+  expo: ExpoFake,
+  emailRatePerSecond: number,
+  now: () => number = Date.now,
+): Dispatchers {
+  const config = testConfig({
+    resendApiKey: resend.apiKey,
+    resendBaseUrl: resend.url,
+    expoBaseUrl: expo.url,
+    expoAccessToken: "expo-bench",
+    pushViaExpo: true,
+    emailRatePerSecond,
+  });
+  const email = createEmailSender(config, kv, now);
+  return createDispatchers({ config, kv, email, now });
+}
+
+/** Rows not final yet (pending or sending). */
+export async function openRows(kv: Deno.Kv): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix: keys.notificationsDue() })) n++;
+  for await (const _ of kv.list({ prefix: keys.noticeGroupLeases() })) n++;
+  return n;
+}
