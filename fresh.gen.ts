@@ -16,31 +16,38 @@ import * as $10 from "./routes/admin/instances/[id].tsx";
 import * as $11 from "./routes/admin/outbox/[id].tsx";
 import * as $12 from "./routes/admin/outbox/[id]/html.ts";
 import * as $13 from "./routes/admin/outbox/index.tsx";
-import * as $14 from "./routes/admin/users.tsx";
-import * as $15 from "./routes/api/_middleware.ts";
-import * as $16 from "./routes/api/admin/_middleware.ts";
-import * as $17 from "./routes/api/admin/catalog/[imageTag].ts";
-import * as $18 from "./routes/api/admin/instances/[id].ts";
-import * as $19 from "./routes/api/admin/notices/last-run.ts";
-import * as $20 from "./routes/api/admin/notices/sweep.ts";
-import * as $21 from "./routes/api/admin/scheduled-actions/[id].ts";
-import * as $22 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
-import * as $23 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $24 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $25 from "./routes/api/admin/users/[id].ts";
-import * as $26 from "./routes/api/instances/[id]/status.ts";
-import * as $27 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $28 from "./routes/api/push-tokens.ts";
-import * as $29 from "./routes/claw/[instanceId].tsx";
-import * as $30 from "./routes/healthz.ts";
-import * as $31 from "./routes/index.tsx";
-import * as $32 from "./routes/login.tsx";
-import * as $33 from "./routes/login/[token].ts";
-import * as $34 from "./routes/logout.ts";
-import * as $35 from "./islands/CancelButton.tsx";
-import * as $36 from "./islands/ScheduleForm.tsx";
-import * as $37 from "./islands/SweepButton.tsx";
-import * as $38 from "./islands/SweepLag.tsx";
+import * as $14 from "./routes/admin/previews/[hash].ts";
+import * as $15 from "./routes/admin/users.tsx";
+import * as $16 from "./routes/api/_middleware.ts";
+import * as $17 from "./routes/api/admin/_middleware.ts";
+import * as $18 from "./routes/api/admin/catalog/[imageTag].ts";
+import * as $19 from "./routes/api/admin/instances/[id].ts";
+import * as $20 from "./routes/api/admin/notices/last-run.ts";
+import * as $21 from "./routes/api/admin/notices/sweep.ts";
+import * as $22 from "./routes/api/admin/scheduled-actions/[id].ts";
+import * as $23 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
+import * as $24 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
+import * as $25 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $26 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $27 from "./routes/api/admin/scheduled-actions/preview.ts";
+import * as $28 from "./routes/api/admin/users/[id].ts";
+import * as $29 from "./routes/api/instances/[id]/status.ts";
+import * as $30 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $31 from "./routes/api/push-tokens.ts";
+import * as $32 from "./routes/claw/[instanceId].tsx";
+import * as $33 from "./routes/healthz.ts";
+import * as $34 from "./routes/index.tsx";
+import * as $35 from "./routes/login.tsx";
+import * as $36 from "./routes/login/[token].ts";
+import * as $37 from "./routes/logout.ts";
+import * as $38 from "./islands/ActionLive.tsx";
+import * as $39 from "./islands/InstancePicker.tsx";
+import * as $40 from "./islands/LocalTime.tsx";
+import * as $41 from "./islands/ScheduleDialog.tsx";
+import * as $42 from "./islands/ScheduleForm.tsx";
+import * as $43 from "./islands/SweepButton.tsx";
+import * as $44 from "./islands/SweepLag.tsx";
+import * as $45 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -59,34 +66,41 @@ const manifest = {
     "./routes/admin/outbox/[id].tsx": $11,
     "./routes/admin/outbox/[id]/html.ts": $12,
     "./routes/admin/outbox/index.tsx": $13,
-    "./routes/admin/users.tsx": $14,
-    "./routes/api/_middleware.ts": $15,
-    "./routes/api/admin/_middleware.ts": $16,
-    "./routes/api/admin/catalog/[imageTag].ts": $17,
-    "./routes/api/admin/instances/[id].ts": $18,
-    "./routes/api/admin/notices/last-run.ts": $19,
-    "./routes/api/admin/notices/sweep.ts": $20,
-    "./routes/api/admin/scheduled-actions/[id].ts": $21,
-    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $22,
+    "./routes/admin/previews/[hash].ts": $14,
+    "./routes/admin/users.tsx": $15,
+    "./routes/api/_middleware.ts": $16,
+    "./routes/api/admin/_middleware.ts": $17,
+    "./routes/api/admin/catalog/[imageTag].ts": $18,
+    "./routes/api/admin/instances/[id].ts": $19,
+    "./routes/api/admin/notices/last-run.ts": $20,
+    "./routes/api/admin/notices/sweep.ts": $21,
+    "./routes/api/admin/scheduled-actions/[id].ts": $22,
+    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $23,
+    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $24,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $23,
-    "./routes/api/admin/scheduled-actions/index.ts": $24,
-    "./routes/api/admin/users/[id].ts": $25,
-    "./routes/api/instances/[id]/status.ts": $26,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $27,
-    "./routes/api/push-tokens.ts": $28,
-    "./routes/claw/[instanceId].tsx": $29,
-    "./routes/healthz.ts": $30,
-    "./routes/index.tsx": $31,
-    "./routes/login.tsx": $32,
-    "./routes/login/[token].ts": $33,
-    "./routes/logout.ts": $34,
+      $25,
+    "./routes/api/admin/scheduled-actions/index.ts": $26,
+    "./routes/api/admin/scheduled-actions/preview.ts": $27,
+    "./routes/api/admin/users/[id].ts": $28,
+    "./routes/api/instances/[id]/status.ts": $29,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $30,
+    "./routes/api/push-tokens.ts": $31,
+    "./routes/claw/[instanceId].tsx": $32,
+    "./routes/healthz.ts": $33,
+    "./routes/index.tsx": $34,
+    "./routes/login.tsx": $35,
+    "./routes/login/[token].ts": $36,
+    "./routes/logout.ts": $37,
   },
   islands: {
-    "./islands/CancelButton.tsx": $35,
-    "./islands/ScheduleForm.tsx": $36,
-    "./islands/SweepButton.tsx": $37,
-    "./islands/SweepLag.tsx": $38,
+    "./islands/ActionLive.tsx": $38,
+    "./islands/InstancePicker.tsx": $39,
+    "./islands/LocalTime.tsx": $40,
+    "./islands/ScheduleDialog.tsx": $41,
+    "./islands/ScheduleForm.tsx": $42,
+    "./islands/SweepButton.tsx": $43,
+    "./islands/SweepLag.tsx": $44,
+    "./islands/WorkspaceBanner.tsx": $45,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -231,6 +231,17 @@ export interface BannerAction {
   targetOpenclawVersion: string | null;
 }
 
+/** A banner that was showing for an action since called off, until its original time. */
+export interface CancelledBannerAction extends BannerAction {
+  cancelledAt: string;
+}
+
+/** What the workspace shows about an instance's next action (the status endpoint's banner part). */
+export interface BannerStatus {
+  scheduledAction: BannerAction | null;
+  cancelledAction?: CancelledBannerAction;
+}
+
 export interface SweepResult {
   processed: number;
   sent: number;

@@ -8,10 +8,9 @@ export function RestartCancelledEmail(p: ScheduledActionEmailProps) {
     <EmailLayout title="Restart cancelled" workspaceUrl={p.workspaceUrl}>
       <p>Hi {p.greetingName},</p>
       <p>
-        The restart of your KiloClaw instance <strong>{p.instanceName}</strong>
-        {" "}
-        planned for <strong>{p.whenUtc}</strong>
-        {p.whenLocal ? ` (${p.whenLocal})` : null}{" "}
+        The restart of your KiloClaw bot <strong>{p.instanceName}</strong>{" "}
+        planned for <strong>{p.when}</strong>
+        {p.whenUtc ? ` (${p.whenUtc})` : null}{" "}
         has been cancelled. Nothing changes for you.
       </p>
     </EmailLayout>
@@ -22,7 +21,7 @@ export function restartCancelledText(p: ScheduledActionEmailProps): string {
   return [
     `Hi ${p.greetingName},`,
     "",
-    `The restart of your KiloClaw instance ${p.instanceName} planned for ${
+    `The restart of your KiloClaw bot ${p.instanceName} planned for ${
       whenLabel(p)
     } has been cancelled. Nothing changes for you.`,
     "",

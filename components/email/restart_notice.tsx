@@ -8,11 +8,10 @@ export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
     <EmailLayout title="Restart scheduled" workspaceUrl={p.workspaceUrl}>
       <p>Hi {p.greetingName},</p>
       <p>
-        Your KiloClaw instance <strong>{p.instanceName}</strong> will restart on
-        {" "}
-        <strong>{p.whenUtc}</strong>
-        {p.whenLocal ? ` (${p.whenLocal})` : null}. Your chat may be unavailable
-        for a few minutes while it comes back up.
+        Your KiloClaw bot <strong>{p.instanceName}</strong> will restart on{" "}
+        <strong>{p.when}</strong>
+        {p.whenUtc ? ` (${p.whenUtc})` : null}. Your chat may be unavailable for
+        a few minutes while it comes back up.
       </p>
       <AdminMessage text={p.adminMessage} />
     </EmailLayout>
@@ -23,7 +22,7 @@ export function restartNoticeText(p: ScheduledActionEmailProps): string {
   return [
     `Hi ${p.greetingName},`,
     "",
-    `Your KiloClaw instance ${p.instanceName} will restart on ${
+    `Your KiloClaw bot ${p.instanceName} will restart on ${
       whenLabel(p)
     }. Your chat may be unavailable for a few minutes while it comes back up.`,
     ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),

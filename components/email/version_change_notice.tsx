@@ -1,7 +1,7 @@
 import { AdminMessage, EmailLayout } from "./layout.tsx";
 import {
+  changeLabel,
   type ScheduledActionEmailProps,
-  versionLabel,
   whenLabel,
 } from "./props.ts";
 
@@ -13,13 +13,17 @@ export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
     <EmailLayout title="Version change scheduled" workspaceUrl={p.workspaceUrl}>
       <p>Hi {p.greetingName},</p>
       <p>
-        Your KiloClaw instance <strong>{p.instanceName}</strong> will move to
-        {" "}
-        <strong>{versionLabel(p)}</strong> on <strong>{p.whenUtc}</strong>
-        {p.whenLocal ? ` (${p.whenLocal})` : null}. It restarts as part of the
+        Your KiloClaw bot <strong>{p.instanceName}</strong> will move{" "}
+        <strong>{changeLabel(p)}</strong> on <strong>{p.when}</strong>
+        {p.whenUtc ? ` (${p.whenUtc})` : null}. It restarts as part of the
         change, so your chat may be unavailable for a few minutes.
       </p>
       <AdminMessage text={p.adminMessage} />
+      {p.targetImageTag && (
+        <p style={{ fontSize: "12px", color: "#57534e" }}>
+          New image tag: {p.targetImageTag}
+        </p>
+      )}
     </EmailLayout>
   );
 }
@@ -28,12 +32,11 @@ export function versionChangeNoticeText(p: ScheduledActionEmailProps): string {
   return [
     `Hi ${p.greetingName},`,
     "",
-    `Your KiloClaw instance ${p.instanceName} will move to ${
-      versionLabel(p)
-    } on ${
+    `Your KiloClaw bot ${p.instanceName} will move ${changeLabel(p)} on ${
       whenLabel(p)
     }. It restarts as part of the change, so your chat may be unavailable for a few minutes.`,
     ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),
+    ...(p.targetImageTag ? ["", `New image tag: ${p.targetImageTag}`] : []),
     "",
     `Open your workspace: ${p.workspaceUrl}`,
   ].join("\n");

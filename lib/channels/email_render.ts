@@ -2,7 +2,13 @@
 import { renderToString } from "preact-render-to-string";
 import { h } from "preact";
 import type { EmailMessage, NoticeItem } from "./types.ts";
-import { formatInZone, formatUtc, greetingName } from "../format.ts";
+import {
+  formatDateTime,
+  formatTime,
+  greetingName,
+  isUtcZone,
+  zoneOrUtc,
+} from "../format.ts";
 import type { ScheduledActionEmailProps } from "../../components/email/props.ts";
 import {
   RESTART_NOTICE_SUBJECT,
@@ -78,21 +84,31 @@ export function emailProps(
 ): ScheduledActionEmailProps {
   const { notification, user, instance, action, stage, target } = item;
   const isVersion = action.actionType === "version_change";
+  const zone = zoneOrUtc(user.timeZone);
   const line = (v: string | null | undefined) => v ? oneLine(v) || null : null;
   const message = notification.kind === "notice" && action.noticeBody
     ? plainLines(action.noticeBody) || null
     : null;
+  const sourceVersion = line(item.sourceOpenclawVersion);
+  const sourceTag = line(target.sourceImageTag);
   return {
     greetingName: greetingName(user.name),
     instanceName: line(instance?.name) || oneLine(notification.instanceId),
-    whenUtc: formatUtc(stage.scheduledAt),
-    whenLocal: formatInZone(stage.scheduledAt, user.timeZone),
+    when: formatDateTime(stage.scheduledAt, zone),
+    whenUtc: isUtcZone(zone) ? null : formatTime(stage.scheduledAt, "UTC"),
     workspaceUrl: workspaceUrl(publicUrl, notification.instanceId),
     adminMessage: message,
     targetImageTag: isVersion
       ? line(target.targetImageTag) ?? line(action.imageTag)
       : null,
     openclawVersion: isVersion ? line(item.targetOpenclawVersion) : null,
+    fromVersion: !isVersion
+      ? null
+      : sourceVersion
+      ? `OpenClaw ${sourceVersion}`
+      : sourceTag
+      ? `image tag ${sourceTag}`
+      : null,
   };
 }
 

@@ -2,6 +2,7 @@
 import type { NoticeItem } from "./types.ts";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { PUSH_BODY_MAX, type PushEvent } from "./push_payload.ts";
+import { formatShortDateTime } from "../format.ts";
 import { oneLine } from "../text.ts";
 
 export function pushEvent(
@@ -13,19 +14,6 @@ export function pushEvent(
       ? "scheduled_version_change"
       : "scheduled_restart"
   }_${kind}`;
-}
-
-/** "Jan 5, 14:00 UTC": the date a phone's lock screen has room for. */
-const shortUtcFormat = new Intl.DateTimeFormat("en-US", {
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  hourCycle: "h23",
-  timeZone: "UTC",
-});
-function shortUtc(iso: string): string {
-  return `${shortUtcFormat.format(new Date(iso))} UTC`;
 }
 
 function clip(text: string, max = PUSH_BODY_MAX): string {
@@ -49,7 +37,8 @@ function present(v: string | null | undefined): string | null {
 
 export function pushTexts(item: NoticeItem): { title: string; body: string } {
   const name = present(item.instance?.name) ?? "KiloClaw";
-  const when = shortUtc(item.stage.scheduledAt);
+  // "Mar 5, 15:30 CET": the owner's own zone when known, UTC otherwise.
+  const when = formatShortDateTime(item.stage.scheduledAt, item.user.timeZone);
   const version = present(item.targetOpenclawVersion);
   const tag = present(item.target.targetImageTag) ??
     present(item.action.imageTag);

@@ -101,6 +101,8 @@ export interface NoticeItem {
   target: Target;
   /** OpenClaw version of the target tag (version changes), when the catalog knows it. */
   targetOpenclawVersion: string | null;
+  /** OpenClaw version the instance runs before a version change, when the catalog knows it. */
+  sourceOpenclawVersion?: string | null;
 }
 
 export type { DispatchOutcome };

@@ -12,6 +12,8 @@ import { noticeDueAt } from "./rows.ts";
 import type { CancelledBanner } from "./rows.ts";
 import type {
   BannerAction,
+  BannerStatus,
+  CancelledBannerAction,
   CatalogEntry,
   Notification,
   ScheduledAction,
@@ -19,15 +21,7 @@ import type {
   Target,
 } from "../types.ts";
 
-export interface CancelledBannerAction extends BannerAction {
-  cancelledAt: string;
-}
-
-export interface BannerStatus {
-  scheduledAction: BannerAction | null;
-  /** A banner that was showing for an action since called off, until its original time. */
-  cancelledAction?: CancelledBannerAction;
-}
+export type { BannerStatus, CancelledBannerAction };
 
 interface Parents {
   action: ScheduledAction;

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { CHANNELS } from "../types.ts";
 import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
+import { parseOrThrow, readJson } from "../errors.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
 
@@ -49,14 +50,10 @@ const common = {
     .transform((list) => [...new Set(list)] as (typeof CHANNELS)[number][]),
 };
 
-export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
-  z.strictObject({ actionType: z.literal("scheduled_restart"), ...common }),
-  z.strictObject({
-    actionType: z.literal("version_change"),
-    imageTag,
-    ...common,
-  }),
-]).superRefine((v, ctx) => {
+function eitherIdsOrSelector(
+  v: { instanceIds?: unknown; selector?: unknown },
+  ctx: z.RefinementCtx,
+) {
   if ((v.instanceIds === undefined) === (v.selector === undefined)) {
     ctx.addIssue({
       code: "custom",
@@ -64,6 +61,69 @@ export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
       message: "give either instanceIds or a selector, not both or neither",
     });
   }
-});
+}
+
+export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({ actionType: z.literal("scheduled_restart"), ...common }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+  }),
+]).superRefine(eitherIdsOrSelector);
 
 export type ScheduleInput = z.output<typeof ScheduleInputSchema>;
+
+/**
+ * Beside the schedule, in the same strict body: `skipPending` leaves out
+ * instances another action holds instead of answering 409.
+ */
+const scheduleOptions = { skipPending: z.boolean().default(false) };
+
+/** `POST /api/admin/scheduled-actions`. */
+export const ScheduleRequestSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({
+    actionType: z.literal("scheduled_restart"),
+    ...common,
+    ...scheduleOptions,
+  }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+    ...scheduleOptions,
+  }),
+]).superRefine(eitherIdsOrSelector);
+
+/** The dry run: the same body, and whose view to render. */
+const previewOptions = {
+  ...scheduleOptions,
+  sampleOwnerId: IdSchema.nullish().transform((v) => v ?? null),
+};
+export const PreviewRequestSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({
+    actionType: z.literal("scheduled_restart"),
+    ...common,
+    ...previewOptions,
+  }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+    ...previewOptions,
+  }),
+]).superRefine(eitherIdsOrSelector);
+
+/** The optional body of the cancel endpoints: `{reason?}`. */
+export const CancelBodySchema = z.strictObject({
+  reason: textField({ max: 256 }).nullish().transform((v) => v || null),
+});
+
+/** A cancel may come with no body at all (the reason is optional). */
+export async function readCancelReason(req: Request): Promise<string | null> {
+  if (!req.body || !req.headers.get("content-type")) {
+    await req.body?.cancel();
+    return null;
+  }
+  return parseOrThrow(CancelBodySchema, await readJson(req)).reason;
+}

@@ -1,12 +1,23 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../../../../lib/context.ts";
+import type { State } from "../../../../../../../lib/state.ts";
 import { parseId } from "../../../../../../../lib/ids.ts";
-import { cancelTarget } from "../../../../../../../lib/scheduler/cancel.ts";
+import { cancelTargetBy } from "../../../../../../../lib/scheduler/cancellations.ts";
+import { readCancelReason } from "../../../../../../../lib/scheduler/schemas.ts";
 
-export const handler: Handlers = {
-  async POST(_req, ctx) {
+export const handler: Handlers<unknown, State> = {
+  async POST(req, ctx) {
     const id = parseId(ctx.params.id, "action id");
     const targetId = parseId(ctx.params.targetId, "target id");
-    return Response.json(await cancelTarget(appContext(), id, targetId));
+    const reason = await readCancelReason(req);
+    return Response.json(
+      await cancelTargetBy(
+        appContext(),
+        id,
+        targetId,
+        ctx.state.user!,
+        reason,
+      ),
+    );
   },
 };
