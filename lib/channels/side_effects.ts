@@ -68,11 +68,16 @@ export async function loadNoticeItem(
   if (!action.value || !stage.value || !target.value) {
     return { ok: false, error: `the action of notification ${row.id} is gone` };
   }
-  const version = action.value.actionType === "version_change"
-    ? (await getCatalogEntry(kv, target.value.targetImageTag))
-      ?.openclawVersion ??
-      null
-    : null;
+  const isVersion = action.value.actionType === "version_change";
+  const [version, sourceVersion] = isVersion
+    ? await Promise.all([
+      getCatalogEntry(kv, target.value.targetImageTag),
+      getCatalogEntry(kv, target.value.sourceImageTag),
+    ]).then(([t, s]) => [
+      t?.openclawVersion ?? null,
+      s?.openclawVersion ?? null,
+    ])
+    : [null, null];
   return {
     ok: true,
     item: {
@@ -83,6 +88,7 @@ export async function loadNoticeItem(
       stage: stage.value,
       target: target.value,
       targetOpenclawVersion: version,
+      sourceOpenclawVersion: sourceVersion,
     },
   };
 }

@@ -8,6 +8,7 @@ import {
 import { RateBudget } from "../../lib/channels/rate_budget.ts";
 import { createSideEffectsEmailDispatcher } from "../../lib/channels/side_effects.ts";
 import { keys } from "../../lib/kv/keys.ts";
+import { putCatalogEntry } from "../../lib/kv/catalog.ts";
 import { getUser } from "../../lib/kv/users.ts";
 import { newId } from "../../lib/ids.ts";
 import { ITEM_NOW, noticeItem, storeHeldItem } from "./_fixtures.ts";
@@ -63,6 +64,8 @@ async function setRow(kv: Deno.Kv, row: Notification) {
 Deno.test("internal route: every status", async (t) => {
   const { fake, app, post, held, setNow, close } = await setup();
   try {
+    await putCatalogEntry(app.kv, "2026.02.1", { openclawVersion: "1.7.0" });
+    await putCatalogEntry(app.kv, "2026.03.1", { openclawVersion: "1.8.2" });
     const { item, body } = await held(
       noticeItem({ actionType: "version_change" }),
     );
@@ -114,6 +117,9 @@ Deno.test("internal route: every status", async (t) => {
           "KiloClaw: Version Change Scheduled",
         );
         assert.deepEqual(fake.delivered[0].to, [item.user.email]);
+        // The catalog's versions, from and to, as the sweep's own email says.
+        assert.match(fake.delivered[0].text, /OpenClaw 1\.7\.0/);
+        assert.match(fake.delivered[0].text, /OpenClaw 1\.8\.2/);
       },
     );
     await t.step(
