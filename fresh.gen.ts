@@ -10,37 +10,39 @@ import * as $4 from "./routes/admin/_middleware.ts";
 import * as $5 from "./routes/admin/actions/[id].tsx";
 import * as $6 from "./routes/admin/actions/index.tsx";
 import * as $7 from "./routes/admin/actions/new.tsx";
-import * as $8 from "./routes/admin/catalog.tsx";
-import * as $9 from "./routes/admin/index.tsx";
-import * as $10 from "./routes/admin/instances/[id].tsx";
-import * as $11 from "./routes/admin/outbox/[id].tsx";
-import * as $12 from "./routes/admin/outbox/[id]/html.ts";
-import * as $13 from "./routes/admin/outbox/index.tsx";
-import * as $14 from "./routes/admin/users.tsx";
-import * as $15 from "./routes/api/_middleware.ts";
-import * as $16 from "./routes/api/admin/_middleware.ts";
-import * as $17 from "./routes/api/admin/catalog/[imageTag].ts";
-import * as $18 from "./routes/api/admin/instances/[id].ts";
-import * as $19 from "./routes/api/admin/notices/last-run.ts";
-import * as $20 from "./routes/api/admin/notices/sweep.ts";
-import * as $21 from "./routes/api/admin/scheduled-actions/[id].ts";
-import * as $22 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
-import * as $23 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $24 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $25 from "./routes/api/admin/users/[id].ts";
-import * as $26 from "./routes/api/instances/[id]/status.ts";
-import * as $27 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $28 from "./routes/api/push-tokens.ts";
-import * as $29 from "./routes/claw/[instanceId].tsx";
-import * as $30 from "./routes/healthz.ts";
-import * as $31 from "./routes/index.tsx";
-import * as $32 from "./routes/login.tsx";
-import * as $33 from "./routes/login/[token].ts";
-import * as $34 from "./routes/logout.ts";
-import * as $35 from "./islands/CancelButton.tsx";
-import * as $36 from "./islands/ScheduleForm.tsx";
-import * as $37 from "./islands/SweepButton.tsx";
-import * as $38 from "./islands/SweepLag.tsx";
+import * as $8 from "./routes/admin/audit.tsx";
+import * as $9 from "./routes/admin/catalog.tsx";
+import * as $10 from "./routes/admin/index.tsx";
+import * as $11 from "./routes/admin/instances/[id].tsx";
+import * as $12 from "./routes/admin/outbox/[id].tsx";
+import * as $13 from "./routes/admin/outbox/[id]/html.ts";
+import * as $14 from "./routes/admin/outbox/index.tsx";
+import * as $15 from "./routes/admin/users.tsx";
+import * as $16 from "./routes/api/_middleware.ts";
+import * as $17 from "./routes/api/admin/_middleware.ts";
+import * as $18 from "./routes/api/admin/audit/index.ts";
+import * as $19 from "./routes/api/admin/catalog/[imageTag].ts";
+import * as $20 from "./routes/api/admin/instances/[id].ts";
+import * as $21 from "./routes/api/admin/notices/last-run.ts";
+import * as $22 from "./routes/api/admin/notices/sweep.ts";
+import * as $23 from "./routes/api/admin/scheduled-actions/[id].ts";
+import * as $24 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
+import * as $25 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $26 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $27 from "./routes/api/admin/users/[id].ts";
+import * as $28 from "./routes/api/instances/[id]/status.ts";
+import * as $29 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $30 from "./routes/api/push-tokens.ts";
+import * as $31 from "./routes/claw/[instanceId].tsx";
+import * as $32 from "./routes/healthz.ts";
+import * as $33 from "./routes/index.tsx";
+import * as $34 from "./routes/login.tsx";
+import * as $35 from "./routes/login/[token].ts";
+import * as $36 from "./routes/logout.ts";
+import * as $37 from "./islands/CancelButton.tsx";
+import * as $38 from "./islands/ScheduleForm.tsx";
+import * as $39 from "./islands/SweepButton.tsx";
+import * as $40 from "./islands/SweepLag.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -53,40 +55,42 @@ const manifest = {
     "./routes/admin/actions/[id].tsx": $5,
     "./routes/admin/actions/index.tsx": $6,
     "./routes/admin/actions/new.tsx": $7,
-    "./routes/admin/catalog.tsx": $8,
-    "./routes/admin/index.tsx": $9,
-    "./routes/admin/instances/[id].tsx": $10,
-    "./routes/admin/outbox/[id].tsx": $11,
-    "./routes/admin/outbox/[id]/html.ts": $12,
-    "./routes/admin/outbox/index.tsx": $13,
-    "./routes/admin/users.tsx": $14,
-    "./routes/api/_middleware.ts": $15,
-    "./routes/api/admin/_middleware.ts": $16,
-    "./routes/api/admin/catalog/[imageTag].ts": $17,
-    "./routes/api/admin/instances/[id].ts": $18,
-    "./routes/api/admin/notices/last-run.ts": $19,
-    "./routes/api/admin/notices/sweep.ts": $20,
-    "./routes/api/admin/scheduled-actions/[id].ts": $21,
-    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $22,
+    "./routes/admin/audit.tsx": $8,
+    "./routes/admin/catalog.tsx": $9,
+    "./routes/admin/index.tsx": $10,
+    "./routes/admin/instances/[id].tsx": $11,
+    "./routes/admin/outbox/[id].tsx": $12,
+    "./routes/admin/outbox/[id]/html.ts": $13,
+    "./routes/admin/outbox/index.tsx": $14,
+    "./routes/admin/users.tsx": $15,
+    "./routes/api/_middleware.ts": $16,
+    "./routes/api/admin/_middleware.ts": $17,
+    "./routes/api/admin/audit/index.ts": $18,
+    "./routes/api/admin/catalog/[imageTag].ts": $19,
+    "./routes/api/admin/instances/[id].ts": $20,
+    "./routes/api/admin/notices/last-run.ts": $21,
+    "./routes/api/admin/notices/sweep.ts": $22,
+    "./routes/api/admin/scheduled-actions/[id].ts": $23,
+    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $24,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $23,
-    "./routes/api/admin/scheduled-actions/index.ts": $24,
-    "./routes/api/admin/users/[id].ts": $25,
-    "./routes/api/instances/[id]/status.ts": $26,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $27,
-    "./routes/api/push-tokens.ts": $28,
-    "./routes/claw/[instanceId].tsx": $29,
-    "./routes/healthz.ts": $30,
-    "./routes/index.tsx": $31,
-    "./routes/login.tsx": $32,
-    "./routes/login/[token].ts": $33,
-    "./routes/logout.ts": $34,
+      $25,
+    "./routes/api/admin/scheduled-actions/index.ts": $26,
+    "./routes/api/admin/users/[id].ts": $27,
+    "./routes/api/instances/[id]/status.ts": $28,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $29,
+    "./routes/api/push-tokens.ts": $30,
+    "./routes/claw/[instanceId].tsx": $31,
+    "./routes/healthz.ts": $32,
+    "./routes/index.tsx": $33,
+    "./routes/login.tsx": $34,
+    "./routes/login/[token].ts": $35,
+    "./routes/logout.ts": $36,
   },
   islands: {
-    "./islands/CancelButton.tsx": $35,
-    "./islands/ScheduleForm.tsx": $36,
-    "./islands/SweepButton.tsx": $37,
-    "./islands/SweepLag.tsx": $38,
+    "./islands/CancelButton.tsx": $37,
+    "./islands/ScheduleForm.tsx": $38,
+    "./islands/SweepButton.tsx": $39,
+    "./islands/SweepLag.tsx": $40,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -232,3 +232,48 @@ export interface SweepRun extends SweepResult {
   finishedAt: string;
   durationMs: number;
 }
+
+/** Where an admin change came from. */
+export type AuditVia = "session" | "api_token";
+
+/** Every kind of admin change the audit records. */
+export const AUDIT_CHANGES = [
+  "action.schedule",
+  "action.cancel",
+  "target.cancel",
+  "action.reschedule",
+  "catalog.put",
+  "user.put",
+  "user.delete",
+  "instance.put",
+] as const;
+export type AuditChange = (typeof AUDIT_CHANGES)[number];
+
+export const AUDIT_SUBJECT_TYPES = [
+  "action",
+  "instance",
+  "user",
+  "catalog",
+] as const;
+export type AuditSubjectType = (typeof AUDIT_SUBJECT_TYPES)[number];
+
+export interface AuditSubject {
+  type: AuditSubjectType;
+  id: string;
+}
+
+/** One admin change: who, when, from where, what changed, why. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  /** The admin's user id (or `api-token`) and their address at the time. */
+  actor: { id: string; email: string | null };
+  via: AuditVia;
+  change: AuditChange;
+  subject: AuditSubject;
+  /** Other records the change touched (a cancelled target's instance), also listed under them. */
+  related: AuditSubject[];
+  /** What changed: fields as `[before, after]`, or the change's own figures. */
+  details: Record<string, unknown>;
+  reason?: string;
+}

@@ -27,6 +27,7 @@ export default function App({ Component, state }: PageProps<unknown, State>) {
                     <a href="/admin/catalog">Catalog</a>
                     <a href="/admin/users">Users</a>
                     <a href="/admin/outbox">Outbox</a>
+                    <a href="/admin/audit">Audit</a>
                   </>
                 )}
                 <span class="spacer" />

@@ -136,6 +136,20 @@ export const keys = {
     ["push_receipts", checkAfterMs, ticketId] as const,
   pushReceipts: () => ["push_receipts"] as const,
 
+  // audit (ids are UUIDv7: key order is time order)
+  auditEntry: (id: string) => ["audit", id] as const,
+  auditEntries: () => ["audit"] as const,
+  auditBySubject: (type: string, subjectId: string, id: string) =>
+    ["audit_by_subject", type, subjectId, id] as const,
+  auditsBySubject: (type: string, subjectId: string) =>
+    ["audit_by_subject", type, subjectId] as const,
+  auditByActor: (actorId: string, id: string) =>
+    ["audit_by_actor", actorId, id] as const,
+  auditsByActor: (actorId: string) => ["audit_by_actor", actorId] as const,
+  auditByChange: (change: string, id: string) =>
+    ["audit_by_change", change, id] as const,
+  auditsByChange: (change: string) => ["audit_by_change", change] as const,
+
   // bookkeeping
   meta: (name: string) => ["meta", name] as const,
 };

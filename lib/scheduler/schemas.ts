@@ -67,3 +67,8 @@ export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
 });
 
 export type ScheduleInput = z.output<typeof ScheduleInputSchema>;
+
+/** The optional body of the cancel endpoints. */
+export const CancelInputSchema = z.strictObject({
+  reason: textField({ max: 256 }).nullish().transform((v) => v || null),
+});

@@ -85,6 +85,14 @@ const RULES: Record<string, Rule> = {
     path: (w) => `/admin/actions/${w.actionId}`,
     expect: ADMIN_PAGE,
   },
+  "GET ./routes/admin/audit.tsx": {
+    path: () => "/admin/audit",
+    expect: ADMIN_PAGE,
+  },
+  "GET ./routes/api/admin/audit/index.ts": {
+    path: () => "/api/admin/audit",
+    expect: ADMIN_API,
+  },
   "GET ./routes/admin/catalog.tsx": {
     path: () => "/admin/catalog",
     expect: ADMIN_PAGE,

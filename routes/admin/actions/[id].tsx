@@ -21,6 +21,9 @@ import { getInstances } from "../../../lib/kv/instances.ts";
 import { getUser } from "../../../lib/kv/users.ts";
 import type { SweepRun } from "../../../lib/types.ts";
 import { API_TOKEN_ACTOR_ID, parseId } from "../../../lib/ids.ts";
+import { listAudit } from "../../../lib/kv/audit.ts";
+import type { AuditEntry } from "../../../lib/types.ts";
+import { AuditList } from "../../../components/AuditList.tsx";
 
 interface Data {
   detail: ActionDetail;
@@ -31,17 +34,20 @@ interface Data {
   creator: string;
   /** Set right after scheduling from the form: how many instances were left out and why. */
   justScheduled: { destroyed: number; pinned: number } | null;
+  audit: { items: AuditEntry[]; more: boolean };
 }
 
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv } = appContext();
-    const [detail, lastRun] = await Promise.all([
-      getActionDetail(kv, parseId(ctx.params.id, "action id"), {
+    const actionId = parseId(ctx.params.id, "action id");
+    const [detail, lastRun, audit] = await Promise.all([
+      getActionDetail(kv, actionId, {
         targetCursor: ctx.url.searchParams.get("targets"),
         targetLimit: 50,
       }),
       getLastSweepRun(kv),
+      listAudit(kv, { subject: { type: "action", id: actionId }, limit: 20 }),
     ]);
     const instances = await getInstances(
       kv,
@@ -62,6 +68,7 @@ export const handler: Handlers<Data, State> = {
       lastRun,
       names: Object.fromEntries([...instances].map(([id, i]) => [id, i.name])),
       owners,
+      audit: { items: audit.items, more: audit.cursor !== null },
       creator: detail.action.createdBy === API_TOKEN_ACTOR_ID
         ? "the admin API token"
         : owners[detail.action.createdBy] ?? detail.action.createdBy,
@@ -220,6 +227,17 @@ export default function ActionPage({ data }: PageProps<Data>) {
             }`}
           >
             More targets →
+          </a>
+        </p>
+      )}
+      <h2>Changes</h2>
+      <AuditList entries={data.audit.items} showSubject={false} />
+      {data.audit.more && (
+        <p>
+          <a
+            href={`/admin/audit?subjectType=action&subjectId=${action.id}`}
+          >
+            Every change to this action →
           </a>
         </p>
       )}

@@ -18,11 +18,15 @@ import {
   NoticeSummary,
 } from "../../../components/ActionLabel.tsx";
 import { NotificationList } from "../../../components/NotificationList.tsx";
+import { listAudit } from "../../../lib/kv/audit.ts";
+import type { AuditEntry } from "../../../lib/types.ts";
+import { AuditList } from "../../../components/AuditList.tsx";
 
 interface Data {
   detail: InstanceDetail;
   owner: User | null;
   openclawVersion: string | null;
+  audit: { items: AuditEntry[]; more: boolean };
 }
 
 export const handler: Handlers<Data, State> = {
@@ -32,14 +36,19 @@ export const handler: Handlers<Data, State> = {
       kv,
       parseId(ctx.params.id, "instance id"),
     );
-    const [owner, entry] = await Promise.all([
+    const [owner, entry, audit] = await Promise.all([
       getUser(kv, detail.instance.ownerId),
       getCatalogEntry(kv, detail.instance.imageTag),
+      listAudit(kv, {
+        subject: { type: "instance", id: detail.instance.id },
+        limit: 20,
+      }),
     ]);
     return ctx.render({
       detail,
       owner,
       openclawVersion: entry?.openclawVersion ?? null,
+      audit: { items: audit.items, more: audit.cursor !== null },
     });
   },
 };
@@ -158,6 +167,17 @@ export default function AdminInstance({ data }: PageProps<Data>) {
             </table>
           </div>
         )}
+      <h2>Changes</h2>
+      <AuditList entries={data.audit.items} showSubject={false} />
+      {data.audit.more && (
+        <p>
+          <a
+            href={`/admin/audit?subjectType=instance&subjectId=${instance.id}`}
+          >
+            Every change to this instance →
+          </a>
+        </p>
+      )}
     </>
   );
 }
