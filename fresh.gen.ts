@@ -27,22 +27,23 @@ import * as $21 from "./routes/api/admin/notices/last-run.ts";
 import * as $22 from "./routes/api/admin/notices/sweep.ts";
 import * as $23 from "./routes/api/admin/scheduled-actions/[id].ts";
 import * as $24 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
-import * as $25 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $26 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $27 from "./routes/api/admin/users/[id].ts";
-import * as $28 from "./routes/api/instances/[id]/status.ts";
-import * as $29 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $30 from "./routes/api/push-tokens.ts";
-import * as $31 from "./routes/claw/[instanceId].tsx";
-import * as $32 from "./routes/healthz.ts";
-import * as $33 from "./routes/index.tsx";
-import * as $34 from "./routes/login.tsx";
-import * as $35 from "./routes/login/[token].ts";
-import * as $36 from "./routes/logout.ts";
-import * as $37 from "./islands/CancelButton.tsx";
-import * as $38 from "./islands/ScheduleForm.tsx";
-import * as $39 from "./islands/SweepButton.tsx";
-import * as $40 from "./islands/SweepLag.tsx";
+import * as $25 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
+import * as $26 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $27 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $28 from "./routes/api/admin/users/[id].ts";
+import * as $29 from "./routes/api/instances/[id]/status.ts";
+import * as $30 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $31 from "./routes/api/push-tokens.ts";
+import * as $32 from "./routes/claw/[instanceId].tsx";
+import * as $33 from "./routes/healthz.ts";
+import * as $34 from "./routes/index.tsx";
+import * as $35 from "./routes/login.tsx";
+import * as $36 from "./routes/login/[token].ts";
+import * as $37 from "./routes/logout.ts";
+import * as $38 from "./islands/CancelButton.tsx";
+import * as $39 from "./islands/ScheduleForm.tsx";
+import * as $40 from "./islands/SweepButton.tsx";
+import * as $41 from "./islands/SweepLag.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -72,25 +73,26 @@ const manifest = {
     "./routes/api/admin/notices/sweep.ts": $22,
     "./routes/api/admin/scheduled-actions/[id].ts": $23,
     "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $24,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $25,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $25,
-    "./routes/api/admin/scheduled-actions/index.ts": $26,
-    "./routes/api/admin/users/[id].ts": $27,
-    "./routes/api/instances/[id]/status.ts": $28,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $29,
-    "./routes/api/push-tokens.ts": $30,
-    "./routes/claw/[instanceId].tsx": $31,
-    "./routes/healthz.ts": $32,
-    "./routes/index.tsx": $33,
-    "./routes/login.tsx": $34,
-    "./routes/login/[token].ts": $35,
-    "./routes/logout.ts": $36,
+      $26,
+    "./routes/api/admin/scheduled-actions/index.ts": $27,
+    "./routes/api/admin/users/[id].ts": $28,
+    "./routes/api/instances/[id]/status.ts": $29,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $30,
+    "./routes/api/push-tokens.ts": $31,
+    "./routes/claw/[instanceId].tsx": $32,
+    "./routes/healthz.ts": $33,
+    "./routes/index.tsx": $34,
+    "./routes/login.tsx": $35,
+    "./routes/login/[token].ts": $36,
+    "./routes/logout.ts": $37,
   },
   islands: {
-    "./islands/CancelButton.tsx": $37,
-    "./islands/ScheduleForm.tsx": $38,
-    "./islands/SweepButton.tsx": $39,
-    "./islands/SweepLag.tsx": $40,
+    "./islands/CancelButton.tsx": $38,
+    "./islands/ScheduleForm.tsx": $39,
+    "./islands/SweepButton.tsx": $40,
+    "./islands/SweepLag.tsx": $41,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -135,7 +135,16 @@ export interface Target {
   attempts?: number;
 }
 
-export type NotificationKind = "notice" | "cancelled";
+export type NotificationKind = "notice" | "cancelled" | "rescheduled";
+
+/**
+ * Kinds that announce a change still to come: sent only while their target
+ * is pending and its time has not come, checked against their parents when
+ * claimed, waited for by the apply. A cancellation is not one.
+ */
+export function isWarning(kind: NotificationKind): boolean {
+  return kind === "notice" || kind === "rescheduled";
+}
 export type NotificationStatus = "pending" | "sending" | "sent" | "failed";
 
 export interface Notification {
@@ -167,6 +176,9 @@ export interface Notification {
    * met a server error). Cancelling such a row queues its cancellation.
    */
   deliveryUncertain?: boolean;
+  /** Rescheduled rows: the time the user was last told, and the time it moved to. */
+  movedFrom?: string;
+  movedTo?: string;
   createdAt: string;
   updatedAt: string;
 }

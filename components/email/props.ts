@@ -14,6 +14,9 @@ export interface ScheduledActionEmailProps {
   targetImageTag: string | null;
   /** Version changes: the OpenClaw version of that tag, when the catalog knows it. */
   openclawVersion: string | null;
+  /** Rescheduled notices: the time the user was told before, in UTC and in their zone. */
+  movedFromUtc?: string | null;
+  movedFromLocal?: string | null;
 }
 
 /** "OpenClaw 1.2.3 (image tag 2026.01.1)", or just the tag when the version is unknown. */
@@ -22,6 +25,11 @@ export function versionLabel(p: ScheduledActionEmailProps): string {
   return p.openclawVersion
     ? `OpenClaw ${p.openclawVersion} (image tag ${tag})`
     : `image tag ${tag}`;
+}
+
+export function movedFromLabel(p: ScheduledActionEmailProps): string {
+  const utc = p.movedFromUtc ?? "the time announced before";
+  return p.movedFromLocal ? `${utc} (${p.movedFromLocal})` : utc;
 }
 
 export function whenLabel(p: ScheduledActionEmailProps): string {

@@ -24,6 +24,14 @@ import {
   VersionChangeCancelledEmail,
   versionChangeCancelledText,
 } from "../../components/email/version_change_cancelled.tsx";
+import {
+  RESTART_RESCHEDULED_SUBJECT,
+  RestartRescheduledEmail,
+  restartRescheduledText,
+  VERSION_CHANGE_RESCHEDULED_SUBJECT,
+  VersionChangeRescheduledEmail,
+  versionChangeRescheduledText,
+} from "../../components/email/rescheduled.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
@@ -46,6 +54,11 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       html: RestartCancelledEmail,
       text: restartCancelledText,
     },
+    rescheduled: {
+      subject: RESTART_RESCHEDULED_SUBJECT,
+      html: RestartRescheduledEmail,
+      text: restartRescheduledText,
+    },
   },
   version_change: {
     notice: {
@@ -57,6 +70,11 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       subject: VERSION_CHANGE_CANCELLED_SUBJECT,
       html: VersionChangeCancelledEmail,
       text: versionChangeCancelledText,
+    },
+    rescheduled: {
+      subject: VERSION_CHANGE_RESCHEDULED_SUBJECT,
+      html: VersionChangeRescheduledEmail,
+      text: versionChangeRescheduledText,
     },
   },
 };
@@ -93,6 +111,12 @@ export function emailProps(
       ? line(target.targetImageTag) ?? line(action.imageTag)
       : null,
     openclawVersion: isVersion ? line(item.targetOpenclawVersion) : null,
+    ...(notification.movedFrom
+      ? {
+        movedFromUtc: formatUtc(notification.movedFrom),
+        movedFromLocal: formatInZone(notification.movedFrom, user.timeZone),
+      }
+      : {}),
   };
 }
 

@@ -9,6 +9,8 @@ export const PUSH_EVENTS = [
   "scheduled_restart_cancelled",
   "scheduled_version_change_notice",
   "scheduled_version_change_cancelled",
+  "scheduled_restart_rescheduled",
+  "scheduled_version_change_rescheduled",
 ] as const;
 export type PushEvent = typeof PUSH_EVENTS[number];
 

@@ -56,6 +56,15 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
   const to = version ? `OpenClaw ${version}` : tag ? `image ${tag}` : null;
   const isVersion = item.action.actionType === "version_change";
   const cancelled = item.notification.kind === "cancelled";
+  if (item.notification.kind === "rescheduled") {
+    const from = item.notification.movedFrom
+      ? ` (was ${shortUtc(item.notification.movedFrom)})`
+      : "";
+    return {
+      title: title(name, isVersion ? ": upgrade moved" : ": restart moved"),
+      body: clip(`Now ${when}${from}. Nothing happens at the old time.`),
+    };
+  }
   if (!isVersion && !cancelled) {
     return {
       title: title(name, " will restart soon"),

@@ -91,6 +91,10 @@ export const keys = {
   actionCancelling: (actionId: string) =>
     ["actions_cancelling", actionId] as const,
   actionsCancelling: () => ["actions_cancelling"] as const,
+  /** A move whose pending targets' notices are not all re-timed yet; the apply tick finishes it. */
+  actionRescheduling: (actionId: string) =>
+    ["actions_rescheduling", actionId] as const,
+  actionsRescheduling: () => ["actions_rescheduling"] as const,
 
   // notifications
   notification: (id: string) => ["notifications", id] as const,

@@ -91,7 +91,9 @@ export async function getBannerStatus(
     live && stage.value &&
     (stage.value.status === "pending" || stage.value.status === "running") &&
     row.value !== null && row.value.status !== "failed" &&
-    now >= noticeDueAt(action.value!, stage.value)
+    // Once shown, it stays (with the new time) when the action moves later.
+    (row.value.status === "sent" ||
+      now >= noticeDueAt(action.value!, stage.value))
   ) {
     scheduledAction = bannerAction(
       { action: action.value!, stage: stage.value, target: target.value! },

@@ -9,7 +9,9 @@ export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {
   CANCELLED_AFTER_UNCERTAIN_DELIVERY,
   CANCELLED_BEFORE_DISPATCH,
+  noticeDueAt,
 } from "./rows.ts";
+import { isWarning } from "../types.ts";
 import type {
   ActionType,
   Notification,
@@ -33,7 +35,7 @@ export function isTooLate(
   stage: Pick<Stage, "scheduledAt"> | null,
   now: number,
 ): boolean {
-  return row.kind === "notice" && stage !== null &&
+  return isWarning(row.kind) && stage !== null &&
     Date.parse(stage.scheduledAt) <= now;
 }
 
@@ -83,6 +85,9 @@ export function verdictFor(
       ? { kind: "orphan" }
       : { kind: "defer" };
   }
+  // Re-timed since the sweep read it (a move): not due yet. Rows of a
+  // waiting email group come due together and are judged as a group.
+  if (row.groupId === null && row.dueAt > now) return { kind: "defer" };
   // A cancellation announces itself whatever its parents became (rule 1).
   if (row.kind === "cancelled") return { kind: "claim" };
   if (parentCancelled(action.value, target.value)) {
@@ -107,6 +112,13 @@ export function verdictFor(
     !noticeMayFire(action.value, stage.value, target.value)
   ) {
     return { kind: "void", error: PARENT_CHANGED, followUp: false };
+  }
+  // The action moved later and the move has not re-timed this row yet
+  // (reschedule.ts does, or the apply tick): not due at the new time.
+  if (
+    row.kind === "notice" && row.dueAt < noticeDueAt(action.value, stage.value)
+  ) {
+    return { kind: "defer" };
   }
   return { kind: "claim" };
 }

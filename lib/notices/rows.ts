@@ -6,7 +6,7 @@
 import { keys } from "../kv/keys.ts";
 import { getManyChunked } from "../kv/read.ts";
 import { newId } from "../ids.ts";
-import { CHANNELS } from "../types.ts";
+import { CHANNELS, isWarning } from "../types.ts";
 import { asFailed, putRow } from "./row_moves.ts";
 import type {
   Channel,
@@ -118,15 +118,18 @@ export async function readTargetRows(
 /** How long a cancelled banner may matter: the longest lead window, plus slack. */
 const CANCELLED_BANNER_TTL_MS = 169 * HOUR_MS;
 
+/** Warning rows a target may have per channel: its notice and a rescheduled notice. */
+const WARNINGS_PER_CHANNEL = 2;
+
 /**
- * Upper bounds of what `addCancelMutations` adds for one target: each notice
- * row costs at most two checks (itself and its follow-up's uniqueness index)
- * and its own update plus a new row's mutations, plus the cancelled-banner key.
+ * Upper bounds of what `addCancelMutations` adds for one target: each warning
+ * row costs at most one check and two writes (its update, its due key), and
+ * each channel at most one follow-up row, plus the cancelled-banner key.
  */
 export const MAX_CANCEL_CHECKS_PER_TARGET = CHANNELS.length *
-  (1 + CHECKS_PER_NEW_ROW);
+  (WARNINGS_PER_CHANNEL + CHECKS_PER_NEW_ROW);
 export const MAX_CANCEL_MUTATIONS_PER_TARGET =
-  CHANNELS.length * (2 + MUTATIONS_PER_NEW_ROW) + 1;
+  CHANNELS.length * (2 * WARNINGS_PER_CHANNEL + MUTATIONS_PER_NEW_ROW) + 1;
 
 /** What the banner needs to say an action was called off; the rest is read from the records. */
 export interface CancelledBanner {
@@ -158,8 +161,8 @@ export function addCancelMutations(
   );
   for (const e of entries) {
     const row = e.value;
-    if (row.kind !== "notice") continue;
-    const bannerShown = row.channel === "webapp" &&
+    if (!isWarning(row.kind)) continue;
+    const bannerShown = row.kind === "notice" && row.channel === "webapp" &&
       (row.status === "sent" ||
         ((row.status === "pending" || row.status === "sending") &&
           row.dueAt <= now));
@@ -194,9 +197,16 @@ export function addCancelMutations(
       );
       if (mayHaveArrived && !existingCancelled.has(row.channel)) {
         addNewRow(op, cancelledRowFor(row, now));
+        existingCancelled.add(row.channel);
       }
-    } else if (row.status === "sent" && !existingCancelled.has(row.channel)) {
+    } else if (
+      (row.status === "sent" ||
+        (row.status === "failed" && row.deliveryUncertain === true)) &&
+      !existingCancelled.has(row.channel)
+    ) {
+      // A notice and its rescheduled follow-up on one channel get one cancellation.
       addNewRow(op, cancelledRowFor(row, now));
+      existingCancelled.add(row.channel);
     }
   }
   return op;
@@ -211,7 +221,7 @@ export function cancelledRowFor(
 }
 
 const STATUSES = new Set(["pending", "sending", "sent", "failed"]);
-const KINDS = new Set(["notice", "cancelled"]);
+const KINDS = new Set(["notice", "cancelled", "rescheduled"]);
 const CHANNEL_SET = new Set<unknown>(CHANNELS);
 
 /**

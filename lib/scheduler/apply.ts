@@ -14,6 +14,7 @@ import {
   getActionCounters,
   getTargetEntries,
 } from "../kv/actions.ts";
+import { isWarning } from "../types.ts";
 import type {
   ActionCounters,
   NoticeGroup,
@@ -26,6 +27,7 @@ import type {
 import type { ControllerResult, InstanceController } from "./controller.ts";
 import { purgeAbandonedWrites } from "./action_write.ts";
 import { finishCancel } from "./cancel.ts";
+import { finishReschedule } from "./reschedule.ts";
 import { readTargetRows } from "../notices/rows.ts";
 import { heldBy } from "../notices/groups.ts";
 import { getManyById } from "../kv/read.ts";
@@ -79,6 +81,9 @@ export async function applyDue(deps: ApplyDeps): Promise<ApplyResult> {
   for await (const e of kv.list<number>({ prefix: keys.actionsCancelling() })) {
     await finishCancel(deps, e.key[1] as string);
   }
+  for await (const e of kv.list({ prefix: keys.actionsRescheduling() })) {
+    await finishReschedule(deps, e.key[1] as string);
+  }
   result.recovered = await recoverStuckTargets(deps);
   const due: [string, number][] = [];
   for await (
@@ -124,6 +129,8 @@ async function applyStage(
     );
     return null;
   }
+  // Moved later after the due list was read: its time has not come.
+  if (Date.parse(stage.value.scheduledAt) > deps.now()) return null;
   if (stage.value.status === "pending") {
     const at = new Date(deps.now()).toISOString();
     const a = action.value;
@@ -302,7 +309,7 @@ async function claimTarget(deps: ApplyDeps, targetId: string) {
     // the claim, so a sweep claiming one at the same moment makes one side
     // lose cleanly; a lease that ended means no send is in flight.
     const notices = (await readTargetRows(kv, targetId))
-      .filter((e) => e.value.kind === "notice");
+      .filter((e) => isWarning(e.value.kind));
     const leaseEnd = await noticeLeaseEnd(kv, notices.map((e) => e.value));
     if (leaseEnd > deps.now()) return { wait: leaseEnd };
     const now = deps.now();

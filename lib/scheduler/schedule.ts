@@ -74,7 +74,7 @@ function nameSome(ids: string[]): string {
     : shown;
 }
 
-function checkScheduledAt(
+export function checkScheduledAt(
   scheduledAt: string,
   now: number,
   minAheadSeconds: number,

@@ -20,6 +20,18 @@ function isCalendarDate(iso: string): boolean {
     day.getUTCDate() === d;
 }
 
+const scheduledAt = z.iso.datetime({
+  offset: true,
+  // A missing or non-string value keeps zod's own words ("required", "must be a string").
+  error: (issue) =>
+    issue.code === "invalid_type"
+      ? undefined
+      : "must be an ISO 8601 date and time, e.g. 2030-01-31T09:00:00Z",
+}).refine(isCalendarDate, "is not a date on the calendar");
+
+const noticeLeadHours = z.number().int("must be a whole number of hours")
+  .min(0).max(168);
+
 const common = {
   instanceIds: z.array(IdSchema)
     .min(1, "choose at least one instance")
@@ -27,18 +39,10 @@ const common = {
     .optional(),
   selector: z.strictObject({ imageTag }).optional(),
   overridePins: z.boolean().default(false),
-  scheduledAt: z.iso.datetime({
-    offset: true,
-    // A missing or non-string value keeps zod's own words ("required", "must be a string").
-    error: (issue) =>
-      issue.code === "invalid_type"
-        ? undefined
-        : "must be an ISO 8601 date and time, e.g. 2030-01-31T09:00:00Z",
-  }).refine(isCalendarDate, "is not a date on the calendar"),
+  scheduledAt,
   reason: textField({ max: 256 }).nullish().transform((v) => v || null),
   notify: z.boolean().default(true),
-  noticeLeadHours: z.number().int("must be a whole number of hours").min(0)
-    .max(168).default(24),
+  noticeLeadHours: noticeLeadHours.default(24),
   noticeSubject: textField({ max: 120 }).nullish().transform((v) => v || null),
   noticeBody: textField({ max: 2000, multiline: true }).nullish().transform((
     v,
@@ -72,3 +76,11 @@ export type ScheduleInput = z.output<typeof ScheduleInputSchema>;
 export const CancelInputSchema = z.strictObject({
   reason: textField({ max: 256 }).nullish().transform((v) => v || null),
 });
+
+/** The body of `POST /api/admin/scheduled-actions/:id/reschedule`. */
+export const RescheduleInputSchema = z.strictObject({
+  scheduledAt,
+  noticeLeadHours: noticeLeadHours.optional(),
+  reason: textField({ max: 256 }).nullish().transform((v) => v || null),
+});
+export type RescheduleInput = z.output<typeof RescheduleInputSchema>;

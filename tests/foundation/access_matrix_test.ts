@@ -170,6 +170,14 @@ const RULES: Record<string, Rule> = {
     send: () => ({ method: "POST" }),
     expect: [401, 403, 403, 404, 404, 401],
   },
+  "POST ./routes/api/admin/scheduled-actions/[id]/reschedule.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/reschedule`,
+    send: () => ({
+      method: "POST",
+      json: { scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+    }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
   "POST ./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
     {
       path: (w) =>
