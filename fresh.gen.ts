@@ -41,9 +41,10 @@ import * as $35 from "./routes/login.tsx";
 import * as $36 from "./routes/login/[token].ts";
 import * as $37 from "./routes/logout.ts";
 import * as $38 from "./islands/CancelButton.tsx";
-import * as $39 from "./islands/ScheduleForm.tsx";
-import * as $40 from "./islands/SweepButton.tsx";
-import * as $41 from "./islands/SweepLag.tsx";
+import * as $39 from "./islands/MoveAction.tsx";
+import * as $40 from "./islands/ScheduleForm.tsx";
+import * as $41 from "./islands/SweepButton.tsx";
+import * as $42 from "./islands/SweepLag.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -90,9 +91,10 @@ const manifest = {
   },
   islands: {
     "./islands/CancelButton.tsx": $38,
-    "./islands/ScheduleForm.tsx": $39,
-    "./islands/SweepButton.tsx": $40,
-    "./islands/SweepLag.tsx": $41,
+    "./islands/MoveAction.tsx": $39,
+    "./islands/ScheduleForm.tsx": $40,
+    "./islands/SweepButton.tsx": $41,
+    "./islands/SweepLag.tsx": $42,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

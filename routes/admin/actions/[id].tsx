@@ -15,6 +15,7 @@ import {
 } from "../../../components/ActionLabel.tsx";
 import { NotificationList } from "../../../components/NotificationList.tsx";
 import CancelButton from "../../../islands/CancelButton.tsx";
+import MoveAction from "../../../islands/MoveAction.tsx";
 import SweepButton from "../../../islands/SweepButton.tsx";
 import { getLastSweepRun } from "../../../lib/notices/sweep.ts";
 import { getInstances } from "../../../lib/kv/instances.ts";
@@ -97,6 +98,14 @@ export default function ActionPage({ data }: PageProps<Data>) {
         <h1>
           {actionLabel(action)} <StatusPill status={action.status} />
         </h1>
+        {action.status === "scheduled" && stages[0]?.status === "pending" && (
+          <MoveAction
+            actionId={action.id}
+            scheduledAt={stages[0].scheduledAt}
+            noticeLeadHours={action.noticeLeadHours}
+            notify={action.notify}
+          />
+        )}
         {open && (
           <CancelButton
             url={`/api/admin/scheduled-actions/${action.id}/cancel`}
