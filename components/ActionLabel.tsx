@@ -21,6 +21,9 @@ export function NoticeSummary({ action }: { action: ScheduledAction }) {
     <span>
       {action.noticeLeadHours} h ahead by{" "}
       {action.noticeChannels.map((c) => CHANNEL_NAMES[c]).join(", ")}
+      {action.reminderLeadHours?.length
+        ? `; reminders ${action.reminderLeadHours.join(" h and ")} h ahead`
+        : ""}
     </span>
   );
 }

@@ -48,6 +48,7 @@ export default function ScheduleForm(props: Props) {
   const reason = useSignal("");
   const notify = useSignal(true);
   const lead = useSignal(24);
+  const reminders = useSignal("");
   const subject = useSignal("");
   const body = useSignal("");
   const channels = useSignal<Channel[]>(["email", "webapp", "mobile_push"]);
@@ -84,6 +85,8 @@ export default function ScheduleForm(props: Props) {
       overridePins: overridePins.value,
       notify: notify.value,
       noticeLeadHours: lead.value,
+      reminderLeadHours: reminders.value.split(/[\s,]+/).filter(Boolean)
+        .map(Number),
       noticeChannels: channels.value,
     };
     if (targetMode.value === "ids") {
@@ -283,6 +286,16 @@ export default function ScheduleForm(props: Props) {
               />
             </label>
             <FieldError field="noticeLeadHours" />
+            <label>
+              Reminders by email and push (hours before, up to two, e.g. "24,
+              1")
+              <input
+                name="reminderLeadHours"
+                value={reminders.value}
+                onInput={(e) => reminders.value = e.currentTarget.value}
+              />
+            </label>
+            <FieldError field="reminderLeadHours" />
             <div class="row">
               {(Object.keys(CHANNEL_LABELS) as Channel[]).map((c) => (
                 <label class="check">

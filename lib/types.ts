@@ -56,6 +56,8 @@ export interface NotifySettings {
   noticeSubject: string | null;
   noticeBody: string | null;
   noticeChannels: Channel[];
+  /** Up to two reminders after the notice, hours before the time, largest first (absent on older actions). */
+  reminderLeadHours?: number[];
 }
 
 export interface ScheduledAction extends NotifySettings {
@@ -135,7 +137,11 @@ export interface Target {
   attempts?: number;
 }
 
-export type NotificationKind = "notice" | "cancelled" | "rescheduled";
+export type NotificationKind =
+  | "notice"
+  | "reminder"
+  | "cancelled"
+  | "rescheduled";
 
 /**
  * Kinds that announce a change still to come: sent only while their target
@@ -143,7 +149,7 @@ export type NotificationKind = "notice" | "cancelled" | "rescheduled";
  * claimed, waited for by the apply. A cancellation is not one.
  */
 export function isWarning(kind: NotificationKind): boolean {
-  return kind === "notice" || kind === "rescheduled";
+  return kind === "notice" || kind === "reminder" || kind === "rescheduled";
 }
 export type NotificationStatus = "pending" | "sending" | "sent" | "failed";
 
@@ -176,6 +182,8 @@ export interface Notification {
    * met a server error). Cancelling such a row queues its cancellation.
    */
   deliveryUncertain?: boolean;
+  /** Reminder rows: how many hours before the action time this reminder is due. */
+  reminderLeadHours?: number;
   /** Rescheduled rows: the time the user was last told, and the time it moved to. */
   movedFrom?: string;
   movedTo?: string;

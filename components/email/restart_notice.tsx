@@ -6,6 +6,11 @@ export const RESTART_NOTICE_SUBJECT = "KiloClaw: Restart Scheduled";
 export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
   return (
     <EmailLayout title="Restart scheduled" workspaceUrl={p.workspaceUrl}>
+      {p.reminderLabel && (
+        <p>
+          <strong>{p.reminderLabel}</strong>
+        </p>
+      )}
       <p>Hi {p.greetingName},</p>
       <p>
         Your KiloClaw instance <strong>{p.instanceName}</strong> will restart on
@@ -21,6 +26,7 @@ export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
 
 export function restartNoticeText(p: ScheduledActionEmailProps): string {
   return [
+    ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
     `Hi ${p.greetingName},`,
     "",
     `Your KiloClaw instance ${p.instanceName} will restart on ${

@@ -11,6 +11,11 @@ export const VERSION_CHANGE_NOTICE_SUBJECT =
 export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
   return (
     <EmailLayout title="Version change scheduled" workspaceUrl={p.workspaceUrl}>
+      {p.reminderLabel && (
+        <p>
+          <strong>{p.reminderLabel}</strong>
+        </p>
+      )}
       <p>Hi {p.greetingName},</p>
       <p>
         Your KiloClaw instance <strong>{p.instanceName}</strong> will move to
@@ -26,6 +31,7 @@ export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
 
 export function versionChangeNoticeText(p: ScheduledActionEmailProps): string {
   return [
+    ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
     `Hi ${p.greetingName},`,
     "",
     `Your KiloClaw instance ${p.instanceName} will move to ${

@@ -54,6 +54,11 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       html: RestartCancelledEmail,
       text: restartCancelledText,
     },
+    reminder: {
+      subject: RESTART_NOTICE_SUBJECT,
+      html: RestartNoticeEmail,
+      text: restartNoticeText,
+    },
     rescheduled: {
       subject: RESTART_RESCHEDULED_SUBJECT,
       html: RestartRescheduledEmail,
@@ -70,6 +75,11 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       subject: VERSION_CHANGE_CANCELLED_SUBJECT,
       html: VersionChangeCancelledEmail,
       text: versionChangeCancelledText,
+    },
+    reminder: {
+      subject: VERSION_CHANGE_NOTICE_SUBJECT,
+      html: VersionChangeNoticeEmail,
+      text: versionChangeNoticeText,
     },
     rescheduled: {
       subject: VERSION_CHANGE_RESCHEDULED_SUBJECT,
@@ -97,7 +107,9 @@ export function emailProps(
   const { notification, user, instance, action, stage, target } = item;
   const isVersion = action.actionType === "version_change";
   const line = (v: string | null | undefined) => v ? oneLine(v) || null : null;
-  const message = notification.kind === "notice" && action.noticeBody
+  const announces = notification.kind === "notice" ||
+    notification.kind === "reminder";
+  const message = announces && action.noticeBody
     ? plainLines(action.noticeBody) || null
     : null;
   return {
@@ -111,6 +123,7 @@ export function emailProps(
       ? line(target.targetImageTag) ?? line(action.imageTag)
       : null,
     openclawVersion: isVersion ? line(item.targetOpenclawVersion) : null,
+    reminderLabel: reminderLabel(item),
     ...(notification.movedFrom
       ? {
         movedFromUtc: formatUtc(notification.movedFrom),
@@ -118,6 +131,19 @@ export function emailProps(
       }
       : {}),
   };
+}
+
+/** "Reminder 1 of 2 (24 hours before)", for a reminder row; null otherwise. */
+export function reminderLabel(item: NoticeItem): string | null {
+  const { notification, action } = item;
+  if (notification.kind !== "reminder") return null;
+  const hours = notification.reminderLeadHours ?? 0;
+  const all = [...(action.reminderLeadHours ?? [])].sort((a, b) => b - a);
+  const n = all.indexOf(hours) + 1;
+  const before = `${hours} hour${hours === 1 ? "" : "s"} before`;
+  return n > 0
+    ? `Reminder ${n} of ${all.length} (${before})`
+    : `Reminder (${before})`;
 }
 
 /**
@@ -132,6 +158,11 @@ export function headerText(s: string): string {
  * The email for one row. The admin's subject replaces the default for
  * notices only: a cancellation always says what it is.
  */
+function withReminder(item: NoticeItem, subject: string): string {
+  const label = reminderLabel(item);
+  return label ? `${label.replace(/ \(.*\)$/, "")}: ${subject}` : subject;
+}
+
 export function renderNoticeEmail(
   item: NoticeItem,
   publicUrl: string,
@@ -142,9 +173,13 @@ export function renderNoticeEmail(
   const custom = headerText(action.noticeSubject ?? "");
   return {
     to: item.user.email,
-    subject: notification.kind === "notice" && custom
-      ? custom
-      : template.subject,
+    subject: withReminder(
+      item,
+      (notification.kind === "notice" || notification.kind === "reminder") &&
+        custom
+        ? custom
+        : template.subject,
+    ),
     html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
     text: template.text(props),
     tags: {

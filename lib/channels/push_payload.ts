@@ -11,6 +11,8 @@ export const PUSH_EVENTS = [
   "scheduled_version_change_cancelled",
   "scheduled_restart_rescheduled",
   "scheduled_version_change_rescheduled",
+  "scheduled_restart_reminder",
+  "scheduled_version_change_reminder",
 ] as const;
 export type PushEvent = typeof PUSH_EVENTS[number];
 

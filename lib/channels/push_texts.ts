@@ -65,6 +65,19 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
       body: clip(`Now ${when}${from}. Nothing happens at the old time.`),
     };
   }
+  const reminder = item.notification.kind === "reminder";
+  if (reminder) {
+    const hours = item.notification.reminderLeadHours ?? 0;
+    const soon = hours === 1 ? "in an hour" : `in ${hours} hours`;
+    return {
+      title: title(name, isVersion ? ` upgrades ${soon}` : ` restarts ${soon}`),
+      body: clip(
+        isVersion
+          ? `Reminder: upgrading${to ? ` to ${to}` : ""} ${when}.`
+          : `Reminder: restarting ${when}. Chat may be briefly unavailable.`,
+      ),
+    };
+  }
   if (!isVersion && !cancelled) {
     return {
       title: title(name, " will restart soon"),

@@ -99,11 +99,22 @@ export const keys = {
   // notifications
   notification: (id: string) => ["notifications", id] as const,
   notifications: () => ["notifications"] as const,
+  /** One row per (target, kind, channel), and per lead time for reminders. */
   notificationByTarget: (
     targetId: string,
     kind: NotificationKind,
     channel: Channel,
-  ) => ["notifications_by_target", targetId, kind, channel] as const,
+    reminderLeadHours?: number,
+  ) =>
+    reminderLeadHours === undefined
+      ? ["notifications_by_target", targetId, kind, channel] as const
+      : [
+        "notifications_by_target",
+        targetId,
+        kind,
+        channel,
+        reminderLeadHours,
+      ] as const,
   notificationsByTarget: (targetId: string) =>
     ["notifications_by_target", targetId] as const,
   /** Pending rows only, ordered by the time they become due. */

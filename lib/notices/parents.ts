@@ -9,7 +9,8 @@ export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {
   CANCELLED_AFTER_UNCERTAIN_DELIVERY,
   CANCELLED_BEFORE_DISPATCH,
-  noticeDueAt,
+  reminderDueAt,
+  warningDueAt,
 } from "./rows.ts";
 import { isWarning } from "../types.ts";
 import type {
@@ -66,6 +67,22 @@ export function parentCancelled(
     (target?.status === "skipped" && target.skipReason === "cancelled");
 }
 
+export const REMINDER_SUPERSEDED =
+  "skipped: a later reminder was already due when this one could be sent";
+
+/** A reminder whose next (closer) reminder is due too is skipped: one reminder, never two at once. */
+function laterReminderDue(
+  row: Notification,
+  action: ScheduledAction,
+  stage: Stage,
+  now: number,
+): boolean {
+  const own = row.reminderLeadHours ?? 0;
+  return (action.reminderLeadHours ?? []).some((h) =>
+    h < own && reminderDueAt(h, stage) <= now
+  );
+}
+
 export type Verdict =
   | { kind: "claim" }
   | { kind: "defer" }
@@ -116,10 +133,13 @@ export function verdictFor(
   // The action moved later and the move has not re-timed this row yet
   // (reschedule.ts does, or the apply tick): not due at the new time.
   if (
-    row.kind === "notice" && row.dueAt < noticeDueAt(action.value, stage.value)
+    row.kind === "reminder" &&
+    laterReminderDue(row, action.value, stage.value, now)
   ) {
-    return { kind: "defer" };
+    return { kind: "void", error: REMINDER_SUPERSEDED, followUp: false };
   }
+  const expected = warningDueAt(row, action.value, stage.value);
+  if (expected !== null && row.dueAt < expected) return { kind: "defer" };
   return { kind: "claim" };
 }
 

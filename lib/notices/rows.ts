@@ -24,6 +24,30 @@ export const CANCELLED_BEFORE_DISPATCH =
 export const CANCELLED_AFTER_UNCERTAIN_DELIVERY =
   "action cancelled after a delivery attempt whose outcome is unknown; a cancellation follows";
 
+/** Channels that send reminders: the banner stays up from the notice on, so it needs none. */
+export const REMINDER_CHANNELS: readonly Channel[] = ["email", "mobile_push"];
+
+/** When a reminder (`leadHours` before the time) for this stage becomes due. */
+export function reminderDueAt(
+  leadHours: number,
+  stage: Pick<Stage, "scheduledAt">,
+): number {
+  return Date.parse(stage.scheduledAt) - leadHours * HOUR_MS;
+}
+
+/** The due time a notice or reminder row has at its stage's current time and lead. */
+export function warningDueAt(
+  row: Pick<Notification, "kind" | "reminderLeadHours">,
+  action: Pick<ScheduledAction, "noticeLeadHours">,
+  stage: Pick<Stage, "scheduledAt">,
+): number | null {
+  if (row.kind === "notice") return noticeDueAt(action, stage);
+  if (row.kind === "reminder" && row.reminderLeadHours !== undefined) {
+    return reminderDueAt(row.reminderLeadHours, stage);
+  }
+  return null;
+}
+
 /** When a notice for this stage becomes due: scheduledAt − lead window. */
 export function noticeDueAt(
   action: Pick<ScheduledAction, "noticeLeadHours">,
@@ -67,7 +91,12 @@ function newRow(
   };
 }
 
-/** The pending notice rows a newly scheduled target gets: one per chosen channel, none with notify off. */
+/**
+ * The pending rows a newly scheduled target gets: a notice per chosen
+ * channel, and a row per reminder on the email and push channels among
+ * them; none with notify off. A reminder whose time has already come while
+ * the action is being scheduled is skipped (the notice goes out now anyway).
+ */
 export function buildNoticeRows(
   action: ScheduledAction,
   stage: Stage,
@@ -77,9 +106,21 @@ export function buildNoticeRows(
   if (!action.notify) return [];
   const dueAt = noticeDueAt(action, stage);
   const owner = { ...target, targetId: target.id };
-  return action.noticeChannels.map((channel) =>
+  const rows = action.noticeChannels.map((channel) =>
     newRow(owner, "notice", channel, dueAt, now)
   );
+  for (const lead of action.reminderLeadHours ?? []) {
+    const due = reminderDueAt(lead, stage);
+    if (due <= now) continue;
+    for (const channel of action.noticeChannels) {
+      if (!REMINDER_CHANNELS.includes(channel)) continue;
+      rows.push({
+        ...newRow(owner, "reminder", channel, due, now),
+        reminderLeadHours: lead,
+      });
+    }
+  }
+  return rows;
 }
 
 /** KV writes per row created with `addNewRow` (row, uniqueness index, due index). */
@@ -92,7 +133,12 @@ export function addNewRow(
   op: Deno.AtomicOperation,
   row: Notification,
 ): Deno.AtomicOperation {
-  const unique = keys.notificationByTarget(row.targetId, row.kind, row.channel);
+  const unique = keys.notificationByTarget(
+    row.targetId,
+    row.kind,
+    row.channel,
+    row.kind === "reminder" ? row.reminderLeadHours : undefined,
+  );
   op.check({ key: unique, versionstamp: null }).set(unique, row.id);
   return putRow(op, null, row);
 }
@@ -118,8 +164,8 @@ export async function readTargetRows(
 /** How long a cancelled banner may matter: the longest lead window, plus slack. */
 const CANCELLED_BANNER_TTL_MS = 169 * HOUR_MS;
 
-/** Warning rows a target may have per channel: its notice and a rescheduled notice. */
-const WARNINGS_PER_CHANNEL = 2;
+/** Warning rows a target may have per channel: its notice, two reminders and a rescheduled notice. */
+const WARNINGS_PER_CHANNEL = 4;
 
 /**
  * Upper bounds of what `addCancelMutations` adds for one target: each warning
@@ -221,7 +267,7 @@ export function cancelledRowFor(
 }
 
 const STATUSES = new Set(["pending", "sending", "sent", "failed"]);
-const KINDS = new Set(["notice", "cancelled", "rescheduled"]);
+const KINDS = new Set(["notice", "reminder", "cancelled", "rescheduled"]);
 const CHANNEL_SET = new Set<unknown>(CHANNELS);
 
 /**

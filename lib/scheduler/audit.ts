@@ -42,6 +42,7 @@ export function auditSchedule(
       notify: a.notify,
       noticeLeadHours: a.noticeLeadHours,
       noticeChannels: a.noticeChannels,
+      reminderLeadHours: a.reminderLeadHours ?? [],
     },
     reason: a.reason,
   }, deps.now());

@@ -13,9 +13,15 @@ import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { allTargetIdsOfAction, getTargetEntries } from "../kv/actions.ts";
 import { isActionVisible } from "../kv/actions.ts";
-import { addNewRow, noticeDueAt, readTargetRows } from "../notices/rows.ts";
+import {
+  addNewRow,
+  noticeDueAt,
+  readTargetRows,
+  warningDueAt,
+} from "../notices/rows.ts";
 import { asFailed, putRow } from "../notices/row_moves.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
+import { reminderProblem } from "./schemas.ts";
 import { newId } from "../ids.ts";
 import { checkScheduledAt } from "./schedule.ts";
 import { forEachLimited } from "./commits.ts";
@@ -67,6 +73,8 @@ export interface RescheduleReport {
 export const MOVED_AFTER_UNCERTAIN_DELIVERY =
   "action moved after a delivery attempt whose outcome is unknown; a rescheduled notice follows";
 export const MOVED_BACK = "action moved back to the time announced before";
+export const REMINDER_WINDOW_PASSED =
+  "skipped: the reminder's time had already passed at the new time";
 
 const ATTEMPTS = 10;
 /** Targets listed by name in a report; the rest are counted. */
@@ -112,6 +120,12 @@ export async function rescheduleAction(
     );
     const to = new Date(at).toISOString();
     const lead = input.noticeLeadHours ?? a.noticeLeadHours;
+    const reminders = reminderProblem(a.reminderLeadHours ?? [], lead);
+    if (reminders) {
+      throw new BadRequestError(`noticeLeadHours: ${reminders}`, [
+        { path: "noticeLeadHours", message: reminders },
+      ]);
+    }
     const stamp = new Date(now).toISOString();
     const nextAction: ScheduledAction = {
       ...a,
@@ -235,6 +249,8 @@ async function moveTarget(
     const move = {
       now,
       noticeDue: Math.max(now, noticeDueAt(action.value, stage.value)),
+      action: action.value,
+      stage: stage.value,
       to: stage.value.scheduledAt,
       told: toldTime,
     };
@@ -257,34 +273,51 @@ async function moveTarget(
 export function addMoveMutations(
   op: Deno.AtomicOperation,
   rows: Deno.KvEntry<Notification>[],
-  o: { now: number; noticeDue: number; to: string; told: string },
+  o: {
+    now: number;
+    noticeDue: number;
+    action: ScheduledAction;
+    stage: Stage;
+    to: string;
+    told: string;
+  },
 ): Deno.AtomicOperation {
   const at = new Date(o.now).toISOString();
   const rescheduled = new Map<Channel, Deno.KvEntry<Notification>>();
   for (const e of rows) {
     if (e.value.kind === "rescheduled") rescheduled.set(e.value.channel, e);
   }
-  const warned: Notification[] = [];
+  // One rescheduled notice per channel that warned the owner.
+  const warnedOn = new Map<Channel, Notification>();
+  const warned = (row: Notification) => {
+    if (!warnedOn.has(row.channel)) warnedOn.set(row.channel, row);
+  };
   for (const e of rows) {
     const row = e.value;
-    if (row.kind !== "notice") continue;
+    if (row.kind !== "notice" && row.kind !== "reminder") continue;
     if (row.status === "pending") {
+      const due = row.kind === "notice"
+        ? o.noticeDue
+        : warningDueAt(row, o.action, o.stage)!;
       if (row.groupId !== null || row.deliveryUncertain) {
         putRow(
           op.check(e),
           row,
           asFailed(row, MOVED_AFTER_UNCERTAIN_DELIVERY, o.now),
         );
-        warned.push(row);
-      } else if (row.dueAt !== o.noticeDue) {
-        putRow(op.check(e), row, { ...row, dueAt: o.noticeDue, updatedAt: at });
+        warned(row);
+      } else if (row.kind === "reminder" && due <= o.now) {
+        // Its window at the new time has passed: skipped, never sent late.
+        putRow(op.check(e), row, asFailed(row, REMINDER_WINDOW_PASSED, o.now));
+      } else if (row.dueAt !== due) {
+        putRow(op.check(e), row, { ...row, dueAt: due, updatedAt: at });
       }
     } else if (
       row.status === "sent" ||
       (row.status === "failed" && row.deliveryUncertain)
-    ) warned.push(row);
+    ) warned(row);
   }
-  for (const notice of warned) {
+  for (const notice of warnedOn.values()) {
     const prev = rescheduled.get(notice.channel);
     if (!prev) {
       if (o.told !== o.to) {

@@ -163,6 +163,7 @@ function buildPlan(
     reason: input.reason,
     notify: input.notify,
     noticeLeadHours: input.noticeLeadHours,
+    reminderLeadHours: input.reminderLeadHours,
     noticeSubject: input.noticeSubject,
     noticeBody: input.noticeBody,
     noticeChannels: input.noticeChannels,

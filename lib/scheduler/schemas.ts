@@ -32,6 +32,25 @@ const scheduledAt = z.iso.datetime({
 const noticeLeadHours = z.number().int("must be a whole number of hours")
   .min(0).max(168);
 
+export const MAX_REMINDERS = 2;
+
+/** Whole hours before the time, up to two, distinct; kept largest first. */
+const reminderLeadHours = z.array(
+  z.number().int("must be a whole number of hours").min(1).max(167),
+).max(MAX_REMINDERS, `at most ${MAX_REMINDERS} reminders`)
+  .refine((l) => new Set(l).size === l.length, "give each reminder once")
+  .transform((l) => [...l].sort((a, b) => b - a));
+
+/** The problem with reminders for this lead time, or null. */
+export function reminderProblem(
+  reminders: number[],
+  noticeLeadHours: number,
+): string | null {
+  return reminders.some((h) => h >= noticeLeadHours)
+    ? `each reminder must come after the notice: fewer hours than noticeLeadHours (${noticeLeadHours})`
+    : null;
+}
+
 const common = {
   instanceIds: z.array(IdSchema)
     .min(1, "choose at least one instance")
@@ -43,6 +62,7 @@ const common = {
   reason: textField({ max: 256 }).nullish().transform((v) => v || null),
   notify: z.boolean().default(true),
   noticeLeadHours: noticeLeadHours.default(24),
+  reminderLeadHours: reminderLeadHours.default([]),
   noticeSubject: textField({ max: 120 }).nullish().transform((v) => v || null),
   noticeBody: textField({ max: 2000, multiline: true }).nullish().transform((
     v,
@@ -61,6 +81,14 @@ export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
     ...common,
   }),
 ]).superRefine((v, ctx) => {
+  const reminders = reminderProblem(v.reminderLeadHours, v.noticeLeadHours);
+  if (reminders) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["reminderLeadHours"],
+      message: reminders,
+    });
+  }
   if ((v.instanceIds === undefined) === (v.selector === undefined)) {
     ctx.addIssue({
       code: "custom",
