@@ -24,6 +24,11 @@ export function NoticeSummary({ action }: { action: ScheduledAction }) {
       {action.reminderLeadHours?.length
         ? `; reminders ${action.reminderLeadHours.join(" h and ")} h ahead`
         : ""}
+      {action.doneChannels?.length
+        ? `; done notice by ${
+          action.doneChannels.map((c) => CHANNEL_NAMES[c]).join(", ")
+        }`
+        : ""}
     </span>
   );
 }

@@ -49,6 +49,7 @@ export default function ScheduleForm(props: Props) {
   const notify = useSignal(true);
   const lead = useSignal(24);
   const reminders = useSignal("");
+  const done = useSignal<Channel[]>([]);
   const subject = useSignal("");
   const body = useSignal("");
   const channels = useSignal<Channel[]>(["email", "webapp", "mobile_push"]);
@@ -88,6 +89,7 @@ export default function ScheduleForm(props: Props) {
       reminderLeadHours: reminders.value.split(/[\s,]+/).filter(Boolean)
         .map(Number),
       noticeChannels: channels.value,
+      doneChannels: done.value,
     };
     if (targetMode.value === "ids") {
       payload.instanceIds = ids.value.split(/[\s,]+/).map((s) => s.trim())
@@ -296,6 +298,24 @@ export default function ScheduleForm(props: Props) {
               />
             </label>
             <FieldError field="reminderLeadHours" />
+            <fieldset class="row">
+              <legend>Tell owners how it went, after the change</legend>
+              {(["email", "mobile_push"] as Channel[]).map((c) => (
+                <label class="check">
+                  <input
+                    type="checkbox"
+                    name="doneChannels"
+                    checked={done.value.includes(c)}
+                    onChange={(e) =>
+                      done.value = e.currentTarget.checked
+                        ? [...new Set([...done.value, c])]
+                        : done.value.filter((x) => x !== c)}
+                  />
+                  {CHANNEL_LABELS[c]}
+                </label>
+              ))}
+            </fieldset>
+            <FieldError field="doneChannels" />
             <div class="row">
               {(Object.keys(CHANNEL_LABELS) as Channel[]).map((c) => (
                 <label class="check">

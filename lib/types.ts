@@ -58,6 +58,8 @@ export interface NotifySettings {
   noticeChannels: Channel[];
   /** Up to two reminders after the notice, hours before the time, largest first (absent on older actions). */
   reminderLeadHours?: number[];
+  /** Channels that tell owners how it went after the apply (absent or empty: none). */
+  doneChannels?: Channel[];
 }
 
 export interface ScheduledAction extends NotifySettings {
@@ -141,7 +143,8 @@ export type NotificationKind =
   | "notice"
   | "reminder"
   | "cancelled"
-  | "rescheduled";
+  | "rescheduled"
+  | "done";
 
 /**
  * Kinds that announce a change still to come: sent only while their target

@@ -32,6 +32,11 @@ import {
   VersionChangeRescheduledEmail,
   versionChangeRescheduledText,
 } from "../../components/email/rescheduled.tsx";
+import {
+  DoneEmail,
+  doneSubject,
+  doneText,
+} from "../../components/email/done.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
@@ -54,6 +59,7 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       html: RestartCancelledEmail,
       text: restartCancelledText,
     },
+    done: { subject: "", html: DoneEmail, text: doneText },
     reminder: {
       subject: RESTART_NOTICE_SUBJECT,
       html: RestartNoticeEmail,
@@ -76,6 +82,7 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       html: VersionChangeCancelledEmail,
       text: versionChangeCancelledText,
     },
+    done: { subject: "", html: DoneEmail, text: doneText },
     reminder: {
       subject: VERSION_CHANGE_NOTICE_SUBJECT,
       html: VersionChangeNoticeEmail,
@@ -124,6 +131,20 @@ export function emailProps(
       : null,
     openclawVersion: isVersion ? line(item.targetOpenclawVersion) : null,
     reminderLabel: reminderLabel(item),
+    ...(notification.kind === "done"
+      ? {
+        done: {
+          actionType: action.actionType,
+          status: target.status,
+          skipReason: target.skipReason,
+        },
+        whenUtc: formatUtc(target.finishedAt ?? stage.scheduledAt),
+        whenLocal: formatInZone(
+          target.finishedAt ?? stage.scheduledAt,
+          user.timeZone,
+        ),
+      }
+      : {}),
     ...(notification.movedFrom
       ? {
         movedFromUtc: formatUtc(notification.movedFrom),
@@ -171,6 +192,19 @@ export function renderNoticeEmail(
   const template = TEMPLATES[action.actionType][notification.kind];
   const props = emailProps(item, publicUrl);
   const custom = headerText(action.noticeSubject ?? "");
+  if (notification.kind === "done") {
+    return {
+      to: item.user.email,
+      subject: doneSubject(props.done!),
+      html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
+      text: template.text(props),
+      tags: {
+        notification: notification.id,
+        action: action.id,
+        kind: notification.kind,
+      },
+    };
+  }
   return {
     to: item.user.email,
     subject: withReminder(

@@ -13,6 +13,8 @@ export const PUSH_EVENTS = [
   "scheduled_version_change_rescheduled",
   "scheduled_restart_reminder",
   "scheduled_version_change_reminder",
+  "scheduled_restart_done",
+  "scheduled_version_change_done",
 ] as const;
 export type PushEvent = typeof PUSH_EVENTS[number];
 

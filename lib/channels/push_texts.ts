@@ -3,6 +3,7 @@ import type { NoticeItem } from "./types.ts";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { PUSH_BODY_MAX, type PushEvent } from "./push_payload.ts";
 import { oneLine } from "../text.ts";
+import { doneSentence } from "../../components/email/done.tsx";
 
 export function pushEvent(
   actionType: ActionType,
@@ -63,6 +64,27 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
     return {
       title: title(name, isVersion ? ": upgrade moved" : ": restart moved"),
       body: clip(`Now ${when}${from}. Nothing happens at the old time.`),
+    };
+  }
+  if (item.notification.kind === "done") {
+    const sentence = doneSentence(
+      {
+        actionType: item.action.actionType,
+        status: item.target.status,
+        skipReason: item.target.skipReason,
+      },
+      name,
+      to ?? "the new version",
+    );
+    const ok = item.target.status === "applied";
+    return {
+      title: title(
+        name,
+        ok
+          ? (isVersion ? " was upgraded" : " was restarted")
+          : (isVersion ? ": upgrade not done" : ": restart not done"),
+      ),
+      body: clip(`${sentence}.`),
     };
   }
   const reminder = item.notification.kind === "reminder";

@@ -105,8 +105,9 @@ export function verdictFor(
   // Re-timed since the sweep read it (a move): not due yet. Rows of a
   // waiting email group come due together and are judged as a group.
   if (row.groupId === null && row.dueAt > now) return { kind: "defer" };
-  // A cancellation announces itself whatever its parents became (rule 1).
-  if (row.kind === "cancelled") return { kind: "claim" };
+  // A cancellation announces itself whatever its parents became (rule 1);
+  // so does a done notice, written with the target's final status.
+  if (row.kind === "cancelled" || row.kind === "done") return { kind: "claim" };
   if (parentCancelled(action.value, target.value)) {
     // An earlier attempt may have reached the user: its cancellation follows.
     return row.deliveryUncertain

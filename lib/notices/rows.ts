@@ -123,6 +123,24 @@ export function buildNoticeRows(
   return rows;
 }
 
+/**
+ * The rows telling the owner how the apply went, on the action's done
+ * channels, due at once; none for a cancelled target (it was not done).
+ */
+export function buildDoneRows(
+  action: ScheduledAction,
+  target: Target,
+  now: number,
+): Notification[] {
+  if (target.status === "skipped" && target.skipReason === "cancelled") {
+    return [];
+  }
+  const owner = { ...target, targetId: target.id };
+  return (action.doneChannels ?? []).map((channel) =>
+    newRow(owner, "done", channel, now, now)
+  );
+}
+
 /** KV writes per row created with `addNewRow` (row, uniqueness index, due index). */
 export const MUTATIONS_PER_NEW_ROW = 3;
 /** KV checks per row created with `addNewRow` (the uniqueness index). */
@@ -267,7 +285,13 @@ export function cancelledRowFor(
 }
 
 const STATUSES = new Set(["pending", "sending", "sent", "failed"]);
-const KINDS = new Set(["notice", "reminder", "cancelled", "rescheduled"]);
+const KINDS = new Set([
+  "notice",
+  "reminder",
+  "cancelled",
+  "rescheduled",
+  "done",
+]);
 const CHANNEL_SET = new Set<unknown>(CHANNELS);
 
 /**

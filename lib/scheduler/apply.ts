@@ -28,7 +28,7 @@ import type { ControllerResult, InstanceController } from "./controller.ts";
 import { purgeAbandonedWrites } from "./action_write.ts";
 import { finishCancel } from "./cancel.ts";
 import { finishReschedule } from "./reschedule.ts";
-import { readTargetRows } from "../notices/rows.ts";
+import { addNewRow, buildDoneRows, readTargetRows } from "../notices/rows.ts";
 import { heldBy } from "../notices/groups.ts";
 import { getManyById } from "../kv/read.ts";
 import { isPinnedAway } from "./schedule.ts";
@@ -289,6 +289,9 @@ async function applyTarget(
     if (decision.status !== "retry") {
       op.delete(keys.instancePendingTarget(t.instanceId));
       addToCounter(op, t.actionId, decision.status);
+      for (const row of buildDoneRows(action, next, deps.now())) {
+        addNewRow(op, row);
+      }
     }
     return op;
   });
@@ -416,23 +419,30 @@ async function recoverStuckTargets(deps: ApplyDeps): Promise<number> {
     const t = await kv.get<Target>(keys.target(targetId));
     const cur = t.value;
     const at = new Date(now).toISOString();
+    const owner = cur
+      ? (await kv.get<ScheduledAction>(keys.action(cur.actionId))).value
+      : null;
     const res = await commitRetrying(() => {
       const op = kv.atomic().check(t).delete(e.key);
       if (
         cur?.status !== "running" || Date.parse(cur.claimedAt!) !== e.key[1]
       ) return op;
       if ((cur.attempts ?? 1) >= MAX_APPLY_ATTEMPTS) {
-        op.set(
-          keys.target(targetId),
-          {
-            ...cur,
-            status: "failed",
-            error: `the apply did not finish after ${cur.attempts} attempts`,
-            finishedAt: at,
-            updatedAt: at,
-          } satisfies Target,
-        ).delete(keys.instancePendingTarget(cur.instanceId));
+        const failed: Target = {
+          ...cur,
+          status: "failed",
+          error: `the apply did not finish after ${cur.attempts} attempts`,
+          finishedAt: at,
+          updatedAt: at,
+        };
+        op.set(keys.target(targetId), failed)
+          .delete(keys.instancePendingTarget(cur.instanceId));
         addToCounter(op, cur.actionId, "failed");
+        if (owner) {
+          for (const row of buildDoneRows(owner, failed, now)) {
+            addNewRow(op, row);
+          }
+        }
       } else {
         op.set(
           keys.target(targetId),

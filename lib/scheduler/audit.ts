@@ -43,6 +43,7 @@ export function auditSchedule(
       noticeLeadHours: a.noticeLeadHours,
       noticeChannels: a.noticeChannels,
       reminderLeadHours: a.reminderLeadHours ?? [],
+      doneChannels: a.doneChannels ?? [],
     },
     reason: a.reason,
   }, deps.now());

@@ -164,6 +164,7 @@ function buildPlan(
     notify: input.notify,
     noticeLeadHours: input.noticeLeadHours,
     reminderLeadHours: input.reminderLeadHours,
+    doneChannels: input.doneChannels,
     noticeSubject: input.noticeSubject,
     noticeBody: input.noticeBody,
     noticeChannels: input.noticeChannels,

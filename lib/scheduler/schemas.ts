@@ -63,6 +63,9 @@ const common = {
   notify: z.boolean().default(true),
   noticeLeadHours: noticeLeadHours.default(24),
   reminderLeadHours: reminderLeadHours.default([]),
+  doneChannels: z.array(z.enum(["email", "mobile_push"], {
+    error: "must be email or mobile_push (the banner has no done notice)",
+  })).default([]).transform((list) => [...new Set(list)]),
   noticeSubject: textField({ max: 120 }).nullish().transform((v) => v || null),
   noticeBody: textField({ max: 2000, multiline: true }).nullish().transform((
     v,
