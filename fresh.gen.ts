@@ -34,17 +34,18 @@ import * as $28 from "./routes/api/admin/users/[id].ts";
 import * as $29 from "./routes/api/instances/[id]/status.ts";
 import * as $30 from "./routes/api/internal/scheduled-action-side-effects.ts";
 import * as $31 from "./routes/api/push-tokens.ts";
-import * as $32 from "./routes/claw/[instanceId].tsx";
-import * as $33 from "./routes/healthz.ts";
-import * as $34 from "./routes/index.tsx";
-import * as $35 from "./routes/login.tsx";
-import * as $36 from "./routes/login/[token].ts";
-import * as $37 from "./routes/logout.ts";
-import * as $38 from "./islands/CancelButton.tsx";
-import * as $39 from "./islands/MoveAction.tsx";
-import * as $40 from "./islands/ScheduleForm.tsx";
-import * as $41 from "./islands/SweepButton.tsx";
-import * as $42 from "./islands/SweepLag.tsx";
+import * as $32 from "./routes/calendar/[targetId]/[file].ts";
+import * as $33 from "./routes/claw/[instanceId].tsx";
+import * as $34 from "./routes/healthz.ts";
+import * as $35 from "./routes/index.tsx";
+import * as $36 from "./routes/login.tsx";
+import * as $37 from "./routes/login/[token].ts";
+import * as $38 from "./routes/logout.ts";
+import * as $39 from "./islands/CancelButton.tsx";
+import * as $40 from "./islands/MoveAction.tsx";
+import * as $41 from "./islands/ScheduleForm.tsx";
+import * as $42 from "./islands/SweepButton.tsx";
+import * as $43 from "./islands/SweepLag.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -82,19 +83,20 @@ const manifest = {
     "./routes/api/instances/[id]/status.ts": $29,
     "./routes/api/internal/scheduled-action-side-effects.ts": $30,
     "./routes/api/push-tokens.ts": $31,
-    "./routes/claw/[instanceId].tsx": $32,
-    "./routes/healthz.ts": $33,
-    "./routes/index.tsx": $34,
-    "./routes/login.tsx": $35,
-    "./routes/login/[token].ts": $36,
-    "./routes/logout.ts": $37,
+    "./routes/calendar/[targetId]/[file].ts": $32,
+    "./routes/claw/[instanceId].tsx": $33,
+    "./routes/healthz.ts": $34,
+    "./routes/index.tsx": $35,
+    "./routes/login.tsx": $36,
+    "./routes/login/[token].ts": $37,
+    "./routes/logout.ts": $38,
   },
   islands: {
-    "./islands/CancelButton.tsx": $38,
-    "./islands/MoveAction.tsx": $39,
-    "./islands/ScheduleForm.tsx": $40,
-    "./islands/SweepButton.tsx": $41,
-    "./islands/SweepLag.tsx": $42,
+    "./islands/CancelButton.tsx": $39,
+    "./islands/MoveAction.tsx": $40,
+    "./islands/ScheduleForm.tsx": $41,
+    "./islands/SweepButton.tsx": $42,
+    "./islands/SweepLag.tsx": $43,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

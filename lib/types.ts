@@ -70,6 +70,8 @@ export interface ScheduledAction extends NotifySettings {
   overridePins: boolean;
   reason: string | null;
   status: ActionStatus;
+  /** Raised by each move, so calendars replace the event (absent: never moved). */
+  calendarSequence?: number;
   createdBy: string;
   createdAt: string;
   updatedAt: string;

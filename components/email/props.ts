@@ -14,6 +14,8 @@ export interface ScheduledActionEmailProps {
   targetImageTag: string | null;
   /** Version changes: the OpenClaw version of that tag, when the catalog knows it. */
   openclawVersion: string | null;
+  /** "Add to calendar" (notices, reminders, moves). */
+  calendarUrl?: string | null;
   /** Done notices: how it went. */
   done?: import("./done.tsx").DoneOutcome;
   /** Reminders: which one this is ("Reminder 1 of 2 (24 hours before)"). */

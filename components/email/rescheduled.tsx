@@ -21,6 +21,7 @@ function RescheduledEmail(
     <EmailLayout
       title={p.isVersion ? "Version change moved" : "Restart moved"}
       workspaceUrl={p.workspaceUrl}
+      calendarUrl={p.calendarUrl}
     >
       <p>Hi {p.greetingName},</p>
       <p>

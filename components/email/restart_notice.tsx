@@ -5,7 +5,11 @@ export const RESTART_NOTICE_SUBJECT = "KiloClaw: Restart Scheduled";
 
 export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
   return (
-    <EmailLayout title="Restart scheduled" workspaceUrl={p.workspaceUrl}>
+    <EmailLayout
+      title="Restart scheduled"
+      workspaceUrl={p.workspaceUrl}
+      calendarUrl={p.calendarUrl}
+    >
       {p.reminderLabel && (
         <p>
           <strong>{p.reminderLabel}</strong>

@@ -10,7 +10,11 @@ export const VERSION_CHANGE_NOTICE_SUBJECT =
 
 export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
   return (
-    <EmailLayout title="Version change scheduled" workspaceUrl={p.workspaceUrl}>
+    <EmailLayout
+      title="Version change scheduled"
+      workspaceUrl={p.workspaceUrl}
+      calendarUrl={p.calendarUrl}
+    >
       {p.reminderLabel && (
         <p>
           <strong>{p.reminderLabel}</strong>

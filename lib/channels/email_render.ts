@@ -38,6 +38,7 @@ import {
   doneText,
 } from "../../components/email/done.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
+import { calendarUrl } from "../calendar.ts";
 import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
 
@@ -131,6 +132,9 @@ export function emailProps(
       : null,
     openclawVersion: isVersion ? line(item.targetOpenclawVersion) : null,
     reminderLabel: reminderLabel(item),
+    calendarUrl: item.calendarToken
+      ? calendarUrl(publicUrl, item.target.id, item.calendarToken)
+      : null,
     ...(notification.kind === "done"
       ? {
         done: {
@@ -215,7 +219,8 @@ export function renderNoticeEmail(
         : template.subject,
     ),
     html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
-    text: template.text(props),
+    text: template.text(props) +
+      (props.calendarUrl ? `\nAdd to calendar: ${props.calendarUrl}` : ""),
     tags: {
       notification: notification.id,
       action: action.id,

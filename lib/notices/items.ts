@@ -3,7 +3,13 @@ import { keys } from "../kv/keys.ts";
 import { getManyById } from "../kv/read.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import type { ClaimedRow } from "./claim.ts";
-import type { CatalogEntry, Instance, User } from "../types.ts";
+import {
+  type CatalogEntry,
+  type Instance,
+  isWarning,
+  type User,
+} from "../types.ts";
+import { calendarToken } from "../calendar.ts";
 
 export interface PreDispatchFailure {
   id: string;
@@ -56,6 +62,14 @@ export async function buildItems(
           : null,
       });
     }
+  }
+  // Warnings carry an "Add to calendar" link (one token per target).
+  const tokens = new Map<string, string>();
+  for (const item of items) {
+    if (!isWarning(item.notification.kind)) continue;
+    const id = item.target.id;
+    if (!tokens.has(id)) tokens.set(id, await calendarToken(kv, id));
+    item.calendarToken = tokens.get(id);
   }
   return { items, failures };
 }

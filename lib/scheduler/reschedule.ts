@@ -130,6 +130,7 @@ export async function rescheduleAction(
     const nextAction: ScheduledAction = {
       ...a,
       noticeLeadHours: lead,
+      calendarSequence: (a.calendarSequence ?? 0) + 1,
       updatedAt: stamp,
     };
     const nextStage: Stage = { ...s, scheduledAt: to };

@@ -67,6 +67,11 @@ const RULES: Record<string, Rule> = {
     expect: [303, 303, 303, 303, 303, 303],
     ownSession: true,
   },
+  "GET ./routes/calendar/[targetId]/[file].ts": {
+    path: () => `/calendar/${newId()}/not-a-valid-signature.ics`,
+    // Signed links need no sign-in; without the right signature nothing is there.
+    expect: [404, 404, 404, 404, 404, 404],
+  },
   "GET ./routes/claw/[instanceId].tsx": {
     path: (w) => `/claw/${w.instanceId}`,
     // Someone else's instance, admins' included, is a 404 like a missing one.
