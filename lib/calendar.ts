@@ -7,6 +7,7 @@
  * stops answering a day after the time (or once the action is gone).
  */
 import { keys } from "./kv/keys.ts";
+import { commitRetrying } from "./kv/db.ts";
 import { secretsEqual } from "./auth/compare.ts";
 import { formatUtc } from "./format.ts";
 import { oneLine } from "./text.ts";
@@ -27,8 +28,9 @@ async function signingKey(kv: Deno.Kv): Promise<CryptoKey> {
   let raw = (await kv.get<Uint8Array>(key)).value;
   if (!raw) {
     const fresh = crypto.getRandomValues(new Uint8Array(32));
-    const res = await kv.atomic().check({ key, versionstamp: null })
-      .set(key, fresh).commit();
+    const res = await commitRetrying(() =>
+      kv.atomic().check({ key, versionstamp: null }).set(key, fresh)
+    );
     raw = res.ok ? fresh : (await kv.get<Uint8Array>(key)).value!;
   }
   return await crypto.subtle.importKey(

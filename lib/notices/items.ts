@@ -68,8 +68,12 @@ export async function buildItems(
   for (const item of items) {
     if (!isWarning(item.notification.kind)) continue;
     const id = item.target.id;
-    if (!tokens.has(id)) tokens.set(id, await calendarToken(kv, id));
-    item.calendarToken = tokens.get(id);
+    // A link that cannot be made (KV busy past its retries) leaves it out;
+    // it never holds the notice back.
+    if (!tokens.has(id)) {
+      tokens.set(id, await calendarToken(kv, id).catch(() => ""));
+    }
+    item.calendarToken = tokens.get(id) || undefined;
   }
   return { items, failures };
 }
