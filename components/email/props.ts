@@ -16,6 +16,8 @@ export interface ScheduledActionEmailProps {
   openclawVersion: string | null;
   /** "Add to calendar" (notices, reminders, moves). */
   calendarUrl?: string | null;
+  /** How many of the owner's bots this one email is about (absent: one). */
+  botCount?: number;
   /** Done notices: how it went. */
   done?: import("./done.tsx").DoneOutcome;
   /** Reminders: which one this is ("Reminder 1 of 2 (24 hours before)"). */
@@ -36,6 +38,13 @@ export function versionLabel(p: ScheduledActionEmailProps): string {
 export function movedFromLabel(p: ScheduledActionEmailProps): string {
   const utc = p.movedFromUtc ?? "the time announced before";
   return p.movedFromLocal ? `${utc} (${p.movedFromLocal})` : utc;
+}
+
+/** "KiloClaw instance", or "3 KiloClaw bots" when one email covers several. */
+export function instanceWords(p: ScheduledActionEmailProps): string {
+  return (p.botCount ?? 1) > 1
+    ? `${p.botCount} KiloClaw bots`
+    : "KiloClaw instance";
 }
 
 export function whenLabel(p: ScheduledActionEmailProps): string {

@@ -1,5 +1,6 @@
 import { EmailLayout } from "./layout.tsx";
 import {
+  instanceWords,
   movedFromLabel,
   type ScheduledActionEmailProps,
   versionLabel,
@@ -25,7 +26,7 @@ function RescheduledEmail(
     >
       <p>Hi {p.greetingName},</p>
       <p>
-        The {what(p, p.isVersion)} of your KiloClaw instance{" "}
+        The {what(p, p.isVersion)} of your {instanceWords(p)}{" "}
         <strong>{p.instanceName}</strong> has moved from{" "}
         <strong>{movedFromLabel(p)}</strong> to{" "}
         <strong>{whenLabel(p)}</strong>. Nothing happens at the old time.
@@ -41,11 +42,11 @@ function rescheduledText(
   return [
     `Hi ${p.greetingName},`,
     "",
-    `The ${
-      what(p, isVersion)
-    } of your KiloClaw instance ${p.instanceName} has moved from ${
-      movedFromLabel(p)
-    } to ${whenLabel(p)}. Nothing happens at the old time.`,
+    `The ${what(p, isVersion)} of your ${
+      instanceWords(p)
+    } ${p.instanceName} has moved from ${movedFromLabel(p)} to ${
+      whenLabel(p)
+    }. Nothing happens at the old time.`,
     "",
     `Open your workspace: ${p.workspaceUrl}`,
   ].join("\n");

@@ -1,5 +1,9 @@
 import { AdminMessage, EmailLayout } from "./layout.tsx";
-import { type ScheduledActionEmailProps, whenLabel } from "./props.ts";
+import {
+  instanceWords,
+  type ScheduledActionEmailProps,
+  whenLabel,
+} from "./props.ts";
 
 export const RESTART_NOTICE_SUBJECT = "KiloClaw: Restart Scheduled";
 
@@ -17,9 +21,8 @@ export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
       )}
       <p>Hi {p.greetingName},</p>
       <p>
-        Your KiloClaw instance <strong>{p.instanceName}</strong> will restart on
-        {" "}
-        <strong>{p.whenUtc}</strong>
+        Your {instanceWords(p)} <strong>{p.instanceName}</strong>{" "}
+        will restart on <strong>{p.whenUtc}</strong>
         {p.whenLocal ? ` (${p.whenLocal})` : null}. Your chat may be unavailable
         for a few minutes while it comes back up.
       </p>
@@ -33,7 +36,7 @@ export function restartNoticeText(p: ScheduledActionEmailProps): string {
     ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
     `Hi ${p.greetingName},`,
     "",
-    `Your KiloClaw instance ${p.instanceName} will restart on ${
+    `Your ${instanceWords(p)} ${p.instanceName} will restart on ${
       whenLabel(p)
     }. Your chat may be unavailable for a few minutes while it comes back up.`,
     ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),

@@ -1,5 +1,6 @@
 import { EmailLayout } from "./layout.tsx";
 import {
+  instanceWords,
   type ScheduledActionEmailProps,
   versionLabel,
   whenLabel,
@@ -13,7 +14,7 @@ export function VersionChangeCancelledEmail(p: ScheduledActionEmailProps) {
     <EmailLayout title="Version change cancelled" workspaceUrl={p.workspaceUrl}>
       <p>Hi {p.greetingName},</p>
       <p>
-        The move of your KiloClaw instance <strong>{p.instanceName}</strong> to
+        The move of your {instanceWords(p)} <strong>{p.instanceName}</strong> to
         {" "}
         <strong>{versionLabel(p)}</strong> planned for{" "}
         <strong>{p.whenUtc}</strong>
@@ -30,7 +31,7 @@ export function versionChangeCancelledText(
   return [
     `Hi ${p.greetingName},`,
     "",
-    `The move of your KiloClaw instance ${p.instanceName} to ${
+    `The move of your ${instanceWords(p)} ${p.instanceName} to ${
       versionLabel(p)
     } planned for ${
       whenLabel(p)

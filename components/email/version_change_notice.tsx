@@ -1,5 +1,6 @@
 import { AdminMessage, EmailLayout } from "./layout.tsx";
 import {
+  instanceWords,
   type ScheduledActionEmailProps,
   versionLabel,
   whenLabel,
@@ -22,7 +23,7 @@ export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
       )}
       <p>Hi {p.greetingName},</p>
       <p>
-        Your KiloClaw instance <strong>{p.instanceName}</strong> will move to
+        Your {instanceWords(p)} <strong>{p.instanceName}</strong> will move to
         {" "}
         <strong>{versionLabel(p)}</strong> on <strong>{p.whenUtc}</strong>
         {p.whenLocal ? ` (${p.whenLocal})` : null}. It restarts as part of the
@@ -38,7 +39,7 @@ export function versionChangeNoticeText(p: ScheduledActionEmailProps): string {
     ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
     `Hi ${p.greetingName},`,
     "",
-    `Your KiloClaw instance ${p.instanceName} will move to ${
+    `Your ${instanceWords(p)} ${p.instanceName} will move to ${
       versionLabel(p)
     } on ${
       whenLabel(p)

@@ -39,6 +39,7 @@ import {
 } from "../../components/email/done.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { calendarUrl } from "../calendar.ts";
+import { joinNames } from "./bundle.ts";
 import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
 
@@ -183,6 +184,38 @@ export function headerText(s: string): string {
  * The email for one row. The admin's subject replaces the default for
  * notices only: a cancellation always says what it is.
  */
+/**
+ * One email for several rows of one owner (bundle.ts): the first row's
+ * message, about every bot listed; it links the owner's instance list.
+ */
+export function renderBundleEmail(
+  items: NoticeItem[],
+  publicUrl: string,
+): EmailMessage {
+  if (items.length === 1) return renderNoticeEmail(items[0], publicUrl);
+  const [first] = items;
+  const names = items.map((i) =>
+    oneLine(i.instance?.name ?? "") || oneLine(i.notification.instanceId)
+  );
+  const base = renderNoticeEmail(first, publicUrl);
+  const { notification, action } = first;
+  const template = TEMPLATES[action.actionType][notification.kind];
+  const props: ScheduledActionEmailProps = {
+    ...emailProps(first, publicUrl),
+    instanceName: joinNames(names),
+    botCount: items.length,
+    workspaceUrl: `${publicUrl.replace(/\/+$/, "")}/`,
+    // Each bot has its own event; the list has none.
+    calendarUrl: null,
+  };
+  return {
+    ...base,
+    html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
+    text: template.text(props),
+    tags: { ...base.tags, rows: String(items.length) },
+  };
+}
+
 function withReminder(item: NoticeItem, subject: string): string {
   const label = reminderLabel(item);
   return label ? `${label.replace(/ \(.*\)$/, "")}: ${subject}` : subject;

@@ -168,6 +168,51 @@ async function referenceRowsPerSecond(): Promise<number> {
   }
 }
 
+// One message per owner: 3,000 instances whose owners hold 1 to 5 each.
+if (wanted("ownerBundles")) {
+  const kv = await Deno.openKv(":memory:");
+  const s = await standIns({
+    rateLimit: PROVIDER_RATE,
+    latencyMs: PROVIDER_LATENCY_MS,
+  });
+  try {
+    const ids = await seedFleet(kv, 3_000, {
+      prefix: "bundles",
+      upToPerOwner: 5,
+    });
+    // Sizes 1..5 in turn: 15 instances per 5 owners.
+    const owners = ids.length / 3;
+    const now = Date.now();
+    await scheduleFleet(kv, ids, {
+      now,
+      scheduledAt: now + 3 * HOUR,
+      leadHours: 4,
+    });
+    const { seconds, sweeps } = await drain(
+      kv,
+      dispatchersFor(kv, s, PROVIDER_RATE),
+    );
+    const stats = await s.stats();
+    figures.ownerBundles = {
+      instances: ids.length,
+      owners,
+      emails: stats.delivered,
+      seconds: round(seconds),
+      sweeps,
+    };
+    row(
+      "ownerBundles",
+      `${stats.delivered} emails for ${ids.length} instances of ${owners} owners (1–5 each), drained in ${
+        round(seconds)
+      } s, ${sweeps} sweep(s)`,
+      "one email per owner",
+    );
+  } finally {
+    await s.close();
+    kv.close();
+  }
+}
+
 if (wanted("fleetDrain") || wanted("schedule10k")) {
   const { kv, scheduleSeconds } = await fleet();
   figures.schedule10k = { seconds: round(scheduleSeconds) };
