@@ -23,9 +23,14 @@ import type {
 export const CALENDAR_GRACE_MS = 24 * 3_600_000;
 const EVENT_MINUTES = 15;
 
-async function signingKey(kv: Deno.Kv): Promise<CryptoKey> {
+/** The signing key; made on first use by a sender, never by a visitor (`create: false`). */
+async function signingKey(
+  kv: Deno.Kv,
+  create = true,
+): Promise<CryptoKey | null> {
   const key = keys.meta("calendar_signing_key");
   let raw = (await kv.get<Uint8Array>(key)).value;
+  if (!raw && !create) return null;
   if (!raw) {
     const fresh = crypto.getRandomValues(new Uint8Array(32));
     const res = await commitRetrying(() =>
@@ -47,9 +52,13 @@ export async function calendarToken(
   kv: Deno.Kv,
   targetId: string,
 ): Promise<string> {
+  return sign((await signingKey(kv))!, targetId);
+}
+
+async function sign(key: CryptoKey, targetId: string): Promise<string> {
   const sig = await crypto.subtle.sign(
     "HMAC",
-    await signingKey(kv),
+    key,
     new TextEncoder().encode(`calendar:${targetId}`),
   );
   return btoa(String.fromCharCode(...new Uint8Array(sig)))
@@ -160,7 +169,9 @@ export async function readCalendar(
   token: string,
   o: { now: number; workspaceUrl: (instanceId: string) => string },
 ): Promise<CalendarAnswer> {
-  if (!(await secretsEqual(token, await calendarToken(kv, targetId)))) {
+  // No link was ever sent before the key exists: nothing to find, nothing written.
+  const key = await signingKey(kv, false);
+  if (!key || !(await secretsEqual(token, await sign(key, targetId)))) {
     return { status: 404 };
   }
   const target = (await kv.get<Target>(keys.target(targetId))).value;
