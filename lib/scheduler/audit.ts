@@ -7,8 +7,9 @@ import {
   auditActorOf,
   changedFields,
   newAuditEntry,
-  recordAudit,
+  recordAudit as recordAuditEntry,
 } from "../kv/audit.ts";
+import { log } from "../log.ts";
 import type { State } from "../state.ts";
 import type {
   AuditEntry,
@@ -20,6 +21,28 @@ import type {
 } from "../types.ts";
 import type { ScheduleResult } from "./schedule.ts";
 
+/**
+ * The change itself is done when this runs: an audit write that fails past
+ * its retries is logged with the whole entry, and the admin still gets the
+ * change's answer rather than an error for something that happened.
+ */
+async function recordAudit(
+  ...args: Parameters<typeof recordAuditEntry>
+): Promise<AuditEntry | null> {
+  try {
+    return await recordAuditEntry(...args);
+  } catch (err) {
+    log.error("audit entry not written", {
+      error: String(err),
+      change: args[2].change,
+      subject: `${args[2].subject.type}:${args[2].subject.id}`,
+      actor: args[1].actor.id,
+      details: JSON.stringify(args[2].details),
+    });
+    return null;
+  }
+}
+
 interface Deps {
   kv: Deno.Kv;
   now: () => number;
@@ -29,7 +52,7 @@ export function auditSchedule(
   deps: Deps,
   state: State,
   result: ScheduleResult,
-): Promise<AuditEntry> {
+): Promise<AuditEntry | null> {
   const a = result.action;
   return recordAudit(deps.kv, auditActorOf(state), {
     change: "action.schedule",
@@ -55,7 +78,7 @@ export function auditCancelAction(
   before: ScheduledAction["status"] | null,
   action: ScheduledAction,
   reason: string | null,
-): Promise<AuditEntry> {
+): Promise<AuditEntry | null> {
   return recordAudit(deps.kv, auditActorOf(state), {
     change: "action.cancel",
     subject: { type: "action", id: action.id },
@@ -69,7 +92,7 @@ export function auditCancelTarget(
   state: State,
   target: Target,
   reason: string | null,
-): Promise<AuditEntry> {
+): Promise<AuditEntry | null> {
   return recordAudit(deps.kv, auditActorOf(state), {
     change: "target.cancel",
     subject: { type: "action", id: target.actionId },
@@ -89,7 +112,7 @@ export function auditReschedule(
   actionId: string,
   details: Record<string, unknown>,
   reason: string | null,
-): Promise<AuditEntry> {
+): Promise<AuditEntry | null> {
   return recordAudit(deps.kv, who, {
     change: "action.reschedule",
     subject: { type: "action", id: actionId },

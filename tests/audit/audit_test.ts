@@ -5,9 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
-import { HOUR, seedCatalog } from "../scheduler/helpers.ts";
+import { faultyKv, HOUR, seedCatalog } from "../scheduler/helpers.ts";
+import { auditCancelAction } from "../../lib/scheduler/audit.ts";
+import { API_TOKEN_USER } from "../../lib/state.ts";
 import { AUDIT_RETENTION_DAYS } from "../../lib/kv/audit.ts";
-import type { AuditEntry } from "../../lib/types.ts";
+import type { AuditEntry, ScheduledAction } from "../../lib/types.ts";
 
 async function withApp(fn: (app: TestApp) => Promise<void>) {
   const app = await createTestApp();
@@ -255,4 +257,26 @@ Deno.test("changes made in an admin session are recorded as the admin, and shown
     assert.match(list, /data-change="catalog.put"/);
     assert.doesNotMatch(list, /data-change="action.schedule"/);
   });
+});
+
+Deno.test("an audit write that fails after the change is logged, not turned into an error for a change that happened", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const broken = faultyKv(kv, 1, true);
+    const entry = await auditCancelAction(
+      { kv: broken, now: Date.now },
+      {
+        user: API_TOKEN_USER,
+        role: "admin",
+        sessionId: null,
+        csrfToken: null,
+      },
+      "scheduled",
+      { id: "a-1", status: "cancelled" } as ScheduledAction,
+      null,
+    );
+    assert.equal(entry, null);
+  } finally {
+    kv.close();
+  }
 });

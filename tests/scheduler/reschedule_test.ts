@@ -15,6 +15,7 @@ import {
   type RescheduleReport,
 } from "../../lib/scheduler/reschedule.ts";
 import { getBannerStatus } from "../../lib/notices/banner.ts";
+import { faultyKv } from "./helpers.ts";
 import {
   applyAt,
   cancelActionAt,
@@ -362,4 +363,33 @@ Deno.test("a cancel after a move covers the rescheduled notices: unsent ones fai
     assert.equal(byKind("rescheduled", "email")[0].status, "failed");
     assert.equal(byKind("cancelled", "email").length, 1);
     assert.equal(byKind("cancelled", "mobile_push").length, 1);
+  }));
+
+Deno.test("a move cut short after its first step (a crash) is finished by the next apply tick", () =>
+  withKv(async (kv) => {
+    const seeded = await seedAction(kv, {
+      now: T0,
+      scheduledAt: T0 + 30 * MINUTE,
+      leadHours: 1,
+      instances: 2,
+      channels: ["email"],
+    });
+    const d = recordingDispatchers();
+    await sweep({ kv, dispatchers: d, now: () => T0 });
+    const to = T0 + 24 * HOUR;
+    // The process dies after the action and stage moved: no row followed yet.
+    const dying = faultyKv(kv, 2, true);
+    await assert.rejects(() => move(dying, seeded, to, T0 + MINUTE));
+    assert.ok((await kv.get(keys.actionRescheduling(seeded.action.id))).value);
+    // Nothing goes out for the old time meanwhile, and the tick finishes the move.
+    await applyAt(kv, T0 + 2 * MINUTE);
+    for (const t of seeded.targets) {
+      const r = (await rowsOf(kv, t.id)).find((r) => r.kind === "rescheduled");
+      assert.equal(r?.movedFrom, iso(T0 + 30 * MINUTE));
+      assert.equal(r?.movedTo, iso(to));
+    }
+    assert.equal(
+      (await kv.get(keys.actionRescheduling(seeded.action.id))).value,
+      null,
+    );
   }));
