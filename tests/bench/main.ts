@@ -10,6 +10,7 @@
 import { sweep, type SweepOptions } from "../../lib/notices/sweep.ts";
 import { getBannerStatus } from "../../lib/notices/banner.ts";
 import { applyDue } from "../../lib/scheduler/apply.ts";
+import { rescheduleAction } from "../../lib/scheduler/reschedule.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import { addNewRow } from "../../lib/notices/rows.ts";
 import { keys } from "../../lib/kv/keys.ts";
@@ -164,6 +165,35 @@ async function referenceRowsPerSecond(): Promise<number> {
     return rows / seconds;
   } finally {
     await s.close();
+    kv.close();
+  }
+}
+
+// Moving an action of 10,000 targets: the stage, then every pending notice re-timed.
+if (wanted("reschedule10k")) {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const ids = await seedFleet(kv, FLEET, { prefix: "move" });
+    const now = Date.now();
+    const { actionId } = await scheduleFleet(kv, ids, {
+      now,
+      scheduledAt: now + 3 * HOUR,
+      leadHours: 1,
+    });
+    const started = performance.now();
+    const report = await rescheduleAction(
+      { kv, now: Date.now, config: { scheduleMinAheadSeconds: 0 } },
+      actionId,
+      { scheduledAt: new Date(now + 30 * HOUR).toISOString(), reason: null },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    figures.reschedule10k = { targets: report.moved, seconds: round(seconds) };
+    row(
+      "reschedule10k",
+      `${report.moved} targets moved in ${round(seconds)} s`,
+      "one request",
+    );
+  } finally {
     kv.close();
   }
 }
