@@ -43,10 +43,10 @@ try {
 const kv = await openKv(config);
 const ctx = createAppContext(config, kv);
 setAppContext(ctx);
-resolveReady!(ctx);
 
+// The demo plays its actions on clocks of its own: the minute jobs wait until it is done.
 if (config.demoSeed) {
-  const seeded = await seedDemoData(kv, config.publicUrl);
+  const seeded = await seedDemoData(kv, config.publicUrl, Date.now(), ctx);
   if (seeded) {
     console.log(
       [
@@ -60,6 +60,8 @@ if (config.demoSeed) {
     );
   }
 }
+
+resolveReady!(ctx);
 
 log.info("starting", {
   port: config.port,

@@ -49,7 +49,8 @@ export function AuditList(
     return <p class="muted">No changes recorded.</p>;
   }
   return (
-    <div class="table-wrap">
+    // Scrolls sideways on a phone: focusable so the keyboard can scroll it too.
+    <div class="table-wrap" tabIndex={0} role="region" aria-label="Changes">
       <table class="audit">
         <thead>
           <tr>

@@ -1,8 +1,15 @@
 /** "Run notice sweep now": runs the sweep and shows its counts, like the minute job does. */
 import { useSignal } from "@preact/signals";
 import type { SweepRun } from "../lib/types.ts";
+import { formatDateTime, localTimeZone } from "../lib/format.ts";
 
-export default function SweepButton({ lastRun }: { lastRun: SweepRun | null }) {
+export default function SweepButton(
+  { lastRun, onDone }: {
+    lastRun: SweepRun | null;
+    /** Inside another island: what to do once the sweep has run (refresh the page's data). */
+    onDone?: () => void;
+  },
+) {
   const run = useSignal<SweepRun | null>(lastRun);
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
@@ -17,6 +24,7 @@ export default function SweepButton({ lastRun }: { lastRun: SweepRun | null }) {
       run.value = await fetch("/api/admin/notices/last-run").then((r) =>
         r.json()
       );
+      onDone?.();
     } catch (err) {
       error.value = `Sweep failed: ${(err as Error).message}`;
     } finally {
@@ -38,7 +46,7 @@ export default function SweepButton({ lastRun }: { lastRun: SweepRun | null }) {
       <span class="muted small" data-testid="last-run">
         {r
           ? `Last run ${
-            new Date(r.finishedAt).toLocaleString()
+            formatDateTime(r.finishedAt, localTimeZone())
           }: processed ${r.processed}, sent ${r.sent}, failed ${r.failed}, recovered ${r.recovered}, voided ${r.voidedStale} (${r.durationMs} ms)`
           : "No sweep has run yet."}
       </span>

@@ -5,16 +5,13 @@
 import { z } from "zod";
 
 const bool = (fallback: boolean) =>
-  z.string().trim().toLowerCase().optional().transform((v, ctx) => {
-    if (v === undefined || v === "") return fallback;
-    if (["1", "true", "yes", "on"].includes(v)) return true;
-    if (["0", "false", "no", "off"].includes(v)) return false;
-    ctx.addIssue({
-      code: "custom",
-      message: `expected true or false, got "${v}"`,
-    });
-    return z.NEVER;
-  });
+  z.preprocess(
+    (v) => typeof v === "string" && v.trim() === "" ? undefined : v,
+    z.stringbool({
+      truthy: ["1", "true", "yes", "on"],
+      falsy: ["0", "false", "no", "off"],
+    }).optional(),
+  ).transform((v) => v ?? fallback);
 
 const optionalString = z.string().trim().optional().transform((v) =>
   v ? v : null

@@ -1,13 +1,26 @@
 /**
  * Demo data for a first local start: an admin, three users, two image tags,
  * eight instances, and sign-in links printed for the admin and one user.
+ * Given the app's context it also plays three actions through the real
+ * scheduler, sweep and apply path: one applied two days ago, one called off
+ * after its notices went out, and one whose notice window is open, so the
+ * demo user's banner shows on first sign-in.
  */
 import { keys } from "./kv/keys.ts";
-import { hasAnyUser, putUser } from "./kv/users.ts";
+import { addPushToken, hasAnyUser, putUser } from "./kv/users.ts";
 import { putCatalogEntry } from "./kv/catalog.ts";
 import { putInstance } from "./kv/instances.ts";
 import { createLoginLink } from "./auth/login_links.ts";
 import { newId } from "./ids.ts";
+import type { AppContext } from "./context.ts";
+import type { User } from "./types.ts";
+import { scheduleAction } from "./scheduler/schedule.ts";
+import { ScheduleInputSchema } from "./scheduler/schemas.ts";
+import { cancelActionBy } from "./scheduler/cancellations.ts";
+import { applyDue } from "./scheduler/apply.ts";
+import { sweep } from "./notices/sweep.ts";
+
+const HOUR = 3_600_000;
 
 export const DEMO_TAGS = [
   { imageTag: "2026.11.1", openclawVersion: "1.8.2" },
@@ -26,6 +39,7 @@ export async function seedDemoData(
   kv: Deno.Kv,
   publicUrl: string,
   now = Date.now(),
+  app?: Pick<AppContext, "config" | "dispatchers" | "controller">,
 ): Promise<SeedResult | null> {
   const marker = await kv.get(keys.meta("demo_seeded"));
   if (marker.value || (await hasAnyUser(kv))) return null;
@@ -69,14 +83,18 @@ export async function seedDemoData(
     ["Sam's sandbox", sam.id, newer, null],
     ["Ops canary", admin.id, newer, null],
   ];
+  const ids: Record<string, string> = {};
   for (const [name, ownerId, imageTag, pinnedImageTag] of instances) {
+    ids[name] = newId();
     await putInstance(
       kv,
-      newId(),
+      ids[name],
       { name, ownerId, imageTag, pinnedImageTag },
       now,
     );
   }
+  await addPushToken(kv, tom.id, "ExponentPushToken[demo-tom-phone]");
+  if (app) await seedDemoActions(kv, app, admin, ids, now);
 
   return {
     adminEmail: admin.email,
@@ -84,4 +102,73 @@ export async function seedDemoData(
     adminLink: await createLoginLink(kv, admin.id, publicUrl, now),
     userLink: await createLoginLink(kv, maya.id, publicUrl, now),
   };
+}
+
+/** Three actions played through the real scheduler, sweep and apply path (see the top). */
+async function seedDemoActions(
+  kv: Deno.Kv,
+  app: Pick<AppContext, "config" | "dispatchers" | "controller">,
+  admin: User,
+  ids: Record<string, string>,
+  now: number,
+): Promise<void> {
+  const at = (t: number) => () => t;
+  const schedule = (t: number, body: Record<string, unknown>) =>
+    scheduleAction(
+      { kv, config: app.config, now: at(t) },
+      ScheduleInputSchema.parse(body),
+      admin,
+      { skipPending: true },
+    );
+  const sweepAt = (t: number) =>
+    sweep({ kv, dispatchers: app.dispatchers, now: at(t) });
+
+  // Applied two days ago: a restart, its notices sent an hour ahead.
+  const past = now - 2 * 24 * HOUR;
+  await schedule(past - 3 * HOUR, {
+    actionType: "scheduled_restart",
+    instanceIds: [ids["Sam's sandbox"], ids["Ops canary"]],
+    scheduledAt: new Date(past).toISOString(),
+    noticeLeadHours: 1,
+    noticeChannels: ["email", "webapp"],
+    reason: "Memory leak fix rollout",
+  });
+  await sweepAt(past - 59 * 60_000);
+  await applyDue({ kv, controller: app.controller, now: at(past + 60_000) });
+
+  // Called off after its notices went out: the owner got the follow-up.
+  const cancelled = await schedule(now - HOUR, {
+    actionType: "scheduled_restart",
+    instanceIds: [ids["Tom's sales bot"], ids["Tom's on-call helper"]],
+    scheduledAt: new Date(now + 30 * HOUR).toISOString(),
+    noticeLeadHours: 48,
+    reason: "Host maintenance",
+  });
+  await sweepAt(now - HOUR + 60_000);
+  await cancelActionBy(
+    { kv, now: at(now - 30 * 60_000) },
+    cancelled.id,
+    admin,
+    "The host maintenance moved to next week",
+  );
+  await sweepAt(now - 29 * 60_000);
+
+  // The notice window is open: Maya's banner shows on first sign-in.
+  await schedule(now - 10 * 60_000, {
+    actionType: "version_change",
+    imageTag: DEMO_TAGS[1].imageTag,
+    instanceIds: [
+      ids["Maya's support bot"],
+      ids["Maya's research assistant"],
+      ids["Maya's pinned bot"],
+      ids["Sam's bot"],
+    ],
+    scheduledAt: new Date(now + 3 * HOUR).toISOString(),
+    noticeLeadHours: 24,
+    noticeBody: "OpenClaw 1.9.0 brings faster replies and the new tools menu.",
+    reason: "Security fix in OpenClaw 1.9.0",
+  });
+  await sweepAt(now - 9 * 60_000);
+  // The last sweep is now's, as the minute job's would be: health is good from the start.
+  await sweepAt(now);
 }

@@ -30,8 +30,9 @@ const requestId: MiddlewareHandler = async (c, next) => {
   });
 };
 
-/** The route that serves a stored email's HTML into the outbox page's frame. */
-export const EMAIL_FRAME_PATH = /^\/admin\/outbox\/[^/]+\/html$/;
+/** The routes that serve an email's HTML into a frame: a stored one (outbox), a schedule review's. */
+export const EMAIL_FRAME_PATH =
+  /^\/admin\/(outbox\/[^/]+\/html|previews\/[0-9a-f]{32})$/;
 
 export function installSecurity(app: Hono): void {
   app.use(requestId);

@@ -80,6 +80,16 @@ export interface ScheduledAction extends NotifySettings {
   cancelledAt: string | null;
 }
 
+/** The action can still run: scheduled, or running now. */
+export function isActionOpen(a: Pick<ScheduledAction, "status">): boolean {
+  return a.status === "scheduled" || a.status === "running";
+}
+
+/** The stage can still run: pending, or running now. */
+export function isStageLive(s: Pick<Stage, "status">): boolean {
+  return s.status === "pending" || s.status === "running";
+}
+
 /** Counters live in their own KV `sum` keys, never in the action record. */
 export interface ActionCounters {
   total: number;
@@ -182,6 +192,8 @@ export interface Notification {
   claimedAt: string | null;
   sentAt: string | null;
   error: string | null;
+  /** What the channel said of a sent row (e.g. "no registered devices: 0 deliveries"). */
+  detail?: string | null;
   /**
    * An earlier attempt may have reached the user (it timed out, crashed or
    * met a server error). Cancelling such a row queues its cancellation.
@@ -242,6 +254,17 @@ export interface BannerAction {
   scheduledAt: string;
   targetImageTag: string | null;
   targetOpenclawVersion: string | null;
+}
+
+/** A banner that was showing for an action since called off, until its original time. */
+export interface CancelledBannerAction extends BannerAction {
+  cancelledAt: string;
+}
+
+/** What the workspace shows about an instance's next action (the status endpoint's banner part). */
+export interface BannerStatus {
+  scheduledAction: BannerAction | null;
+  cancelledAction?: CancelledBannerAction;
 }
 
 export interface SweepResult {

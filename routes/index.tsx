@@ -8,7 +8,7 @@ import { assertSignedIn, type State } from "../lib/state.ts";
 import type { Instance } from "../lib/types.ts";
 import { StatusPill } from "../components/StatusPill.tsx";
 import { type BannerStatus, getBannerStatus } from "../lib/notices/banner.ts";
-import { formatWhen } from "../lib/format.ts";
+import LocalTime from "../islands/LocalTime.tsx";
 import { Pager } from "../components/Pager.tsx";
 
 interface Data {
@@ -21,6 +21,7 @@ interface Data {
   versions: Record<string, string>;
   isAdmin: boolean;
   name: string | null;
+  now: number;
 }
 
 export const handler: Handlers<Data, State> = {
@@ -55,6 +56,7 @@ export const handler: Handlers<Data, State> = {
       ),
       isAdmin: ctx.state.role === "admin",
       name: ctx.state.user.name,
+      now: now(),
     });
   },
 };
@@ -83,7 +85,11 @@ export default function Home({ data, url }: PageProps<Data>) {
                     : ""}
                 </div>
                 <StatusPill status={i.status} />
-                <Coming status={data.coming[i.id]} timeZone={data.timeZone} />
+                <Coming
+                  status={data.coming[i.id]}
+                  timeZone={data.timeZone}
+                  now={data.now}
+                />
               </li>
             ))}
           </ul>
@@ -95,7 +101,11 @@ export default function Home({ data, url }: PageProps<Data>) {
 
 /** One line on the card for what the workspace banner says. */
 function Coming(
-  { status, timeZone }: { status?: BannerStatus; timeZone: string | null },
+  { status, timeZone, now }: {
+    status?: BannerStatus;
+    timeZone: string | null;
+    now: number;
+  },
 ) {
   const s = status?.scheduledAction;
   if (s) {
@@ -108,7 +118,13 @@ function Coming(
       : "Restart";
     return (
       <p class="card-note warn small">
-        {what} at {formatWhen(s.scheduledAt, timeZone)}
+        {what} at{" "}
+        <LocalTime
+          at={s.scheduledAt}
+          timeZone={timeZone}
+          now={now}
+          format="when"
+        />
       </p>
     );
   }
@@ -117,7 +133,8 @@ function Coming(
     const what = c.actionType === "version_change" ? "upgrade" : "restart";
     return (
       <p class="card-note small">
-        The {what} planned for {formatWhen(c.scheduledAt, timeZone)}{" "}
+        The {what} planned for{" "}
+        <LocalTime at={c.scheduledAt} timeZone={timeZone} now={now} />{" "}
         was called off
       </p>
     );

@@ -4,9 +4,10 @@ export interface ScheduledActionEmailProps {
   greetingName: string;
   /** Instance name, or its id when the name is unknown. */
   instanceName: string;
-  whenUtc: string;
-  /** The time in the user's zone, when they have one. */
-  whenLocal: string | null;
+  /** The time in the owner's zone, or in UTC when they have none: "Thu, Mar 5, 2026, 15:30 CET". */
+  when: string;
+  /** The same moment in UTC when `when` is in another zone: "14:30 UTC". */
+  whenUtc: string | null;
   workspaceUrl: string;
   /** The admin's message, as typed (notices only). */
   adminMessage: string | null;
@@ -14,6 +15,8 @@ export interface ScheduledActionEmailProps {
   targetImageTag: string | null;
   /** Version changes: the OpenClaw version of that tag, when the catalog knows it. */
   openclawVersion: string | null;
+  /** Version changes: what the instance runs now, "OpenClaw 1.8.2" or "image tag 2026.02.1". */
+  fromVersion: string | null;
   /** "Add to calendar" (notices, reminders, moves). */
   calendarUrl?: string | null;
   /** How many of the owner's bots this one email is about (absent: one). */
@@ -22,31 +25,38 @@ export interface ScheduledActionEmailProps {
   done?: import("./done.tsx").DoneOutcome;
   /** Reminders: which one this is ("Reminder 1 of 2 (24 hours before)"). */
   reminderLabel?: string | null;
-  /** Rescheduled notices: the time the user was told before, in UTC and in their zone. */
+  /** Rescheduled notices: the time the user was told before, in their zone (like `when`). */
+  movedFrom?: string | null;
+  /** The same moment in UTC when `movedFrom` is in another zone (like `whenUtc`). */
   movedFromUtc?: string | null;
-  movedFromLocal?: string | null;
 }
 
-/** "OpenClaw 1.2.3 (image tag 2026.01.1)", or just the tag when the version is unknown. */
+/** "OpenClaw 1.9.0", or the image tag when the catalog does not know its version. */
 export function versionLabel(p: ScheduledActionEmailProps): string {
-  const tag = p.targetImageTag ?? "an unknown image tag";
   return p.openclawVersion
-    ? `OpenClaw ${p.openclawVersion} (image tag ${tag})`
-    : `image tag ${tag}`;
+    ? `OpenClaw ${p.openclawVersion}`
+    : `image tag ${p.targetImageTag ?? "unknown"}`;
 }
 
+/** The time announced before a move, worded like `whenLabel`. */
 export function movedFromLabel(p: ScheduledActionEmailProps): string {
-  const utc = p.movedFromUtc ?? "the time announced before";
-  return p.movedFromLocal ? `${utc} (${p.movedFromLocal})` : utc;
+  if (!p.movedFrom) return "the time announced before";
+  return p.movedFromUtc ? `${p.movedFrom} (${p.movedFromUtc})` : p.movedFrom;
 }
 
-/** "KiloClaw instance", or "3 KiloClaw bots" when one email covers several. */
+/** "KiloClaw bot", or "3 KiloClaw bots" when one email covers several. */
 export function instanceWords(p: ScheduledActionEmailProps): string {
-  return (p.botCount ?? 1) > 1
-    ? `${p.botCount} KiloClaw bots`
-    : "KiloClaw instance";
+  return (p.botCount ?? 1) > 1 ? `${p.botCount} KiloClaw bots` : "KiloClaw bot";
 }
 
+/** "from OpenClaw 1.8.2 to OpenClaw 1.9.0", or "to OpenClaw 1.9.0" when the current one is unknown. */
+export function changeLabel(p: ScheduledActionEmailProps): string {
+  return p.fromVersion
+    ? `from ${p.fromVersion} to ${versionLabel(p)}`
+    : `to ${versionLabel(p)}`;
+}
+
+/** "Thu, Mar 5, 2026, 15:30 CET (14:30 UTC)" */
 export function whenLabel(p: ScheduledActionEmailProps): string {
-  return p.whenLocal ? `${p.whenUtc} (${p.whenLocal})` : p.whenUtc;
+  return p.whenUtc ? `${p.when} (${p.whenUtc})` : p.when;
 }

@@ -14,8 +14,8 @@ export function RestartCancelledEmail(p: ScheduledActionEmailProps) {
       <p>
         The restart of your {instanceWords(p)} <strong>{p.instanceName}</strong>
         {" "}
-        planned for <strong>{p.whenUtc}</strong>
-        {p.whenLocal ? ` (${p.whenLocal})` : null}{" "}
+        planned for <strong>{p.when}</strong>
+        {p.whenUtc ? ` (${p.whenUtc})` : null}{" "}
         has been cancelled. Nothing changes for you.
       </p>
     </EmailLayout>

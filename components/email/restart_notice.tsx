@@ -22,9 +22,9 @@ export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
       <p>Hi {p.greetingName},</p>
       <p>
         Your {instanceWords(p)} <strong>{p.instanceName}</strong>{" "}
-        will restart on <strong>{p.whenUtc}</strong>
-        {p.whenLocal ? ` (${p.whenLocal})` : null}. Your chat may be unavailable
-        for a few minutes while it comes back up.
+        will restart on <strong>{p.when}</strong>
+        {p.whenUtc ? ` (${p.whenUtc})` : null}. Your chat may be unavailable for
+        a few minutes while it comes back up.
       </p>
       <AdminMessage text={p.adminMessage} />
     </EmailLayout>

@@ -1,25 +1,29 @@
 import { EmailLayout } from "./layout.tsx";
 import {
+  changeLabel,
   instanceWords,
   type ScheduledActionEmailProps,
-  versionLabel,
   whenLabel,
 } from "./props.ts";
 
 export const VERSION_CHANGE_CANCELLED_SUBJECT =
   "KiloClaw: Version Change Cancelled";
 
+function staysOn(p: ScheduledActionEmailProps): string {
+  return p.fromVersion
+    ? `It stays on ${p.fromVersion}.`
+    : "It stays on its current version.";
+}
+
 export function VersionChangeCancelledEmail(p: ScheduledActionEmailProps) {
   return (
     <EmailLayout title="Version change cancelled" workspaceUrl={p.workspaceUrl}>
       <p>Hi {p.greetingName},</p>
       <p>
-        The move of your {instanceWords(p)} <strong>{p.instanceName}</strong> to
+        The move of your {instanceWords(p)} <strong>{p.instanceName}</strong>
         {" "}
-        <strong>{versionLabel(p)}</strong> planned for{" "}
-        <strong>{p.whenUtc}</strong>
-        {p.whenLocal ? ` (${p.whenLocal})` : null}{" "}
-        has been cancelled. It stays on its current version.
+        <strong>{changeLabel(p)}</strong> planned for <strong>{p.when}</strong>
+        {p.whenUtc ? ` (${p.whenUtc})` : null} has been cancelled. {staysOn(p)}
       </p>
     </EmailLayout>
   );
@@ -31,11 +35,9 @@ export function versionChangeCancelledText(
   return [
     `Hi ${p.greetingName},`,
     "",
-    `The move of your ${instanceWords(p)} ${p.instanceName} to ${
-      versionLabel(p)
-    } planned for ${
-      whenLabel(p)
-    } has been cancelled. It stays on its current version.`,
+    `The move of your ${instanceWords(p)} ${p.instanceName} ${
+      changeLabel(p)
+    } planned for ${whenLabel(p)} has been cancelled. ${staysOn(p)}`,
     "",
     `Open your workspace: ${p.workspaceUrl}`,
   ].join("\n");

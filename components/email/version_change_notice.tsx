@@ -1,8 +1,8 @@
 import { AdminMessage, EmailLayout } from "./layout.tsx";
 import {
+  changeLabel,
   instanceWords,
   type ScheduledActionEmailProps,
-  versionLabel,
   whenLabel,
 } from "./props.ts";
 
@@ -23,13 +23,17 @@ export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
       )}
       <p>Hi {p.greetingName},</p>
       <p>
-        Your {instanceWords(p)} <strong>{p.instanceName}</strong> will move to
-        {" "}
-        <strong>{versionLabel(p)}</strong> on <strong>{p.whenUtc}</strong>
-        {p.whenLocal ? ` (${p.whenLocal})` : null}. It restarts as part of the
+        Your {instanceWords(p)} <strong>{p.instanceName}</strong> will move{" "}
+        <strong>{changeLabel(p)}</strong> on <strong>{p.when}</strong>
+        {p.whenUtc ? ` (${p.whenUtc})` : null}. It restarts as part of the
         change, so your chat may be unavailable for a few minutes.
       </p>
       <AdminMessage text={p.adminMessage} />
+      {p.targetImageTag && (
+        <p style={{ fontSize: "12px", color: "#57534e" }}>
+          New image tag: {p.targetImageTag}
+        </p>
+      )}
     </EmailLayout>
   );
 }
@@ -39,12 +43,13 @@ export function versionChangeNoticeText(p: ScheduledActionEmailProps): string {
     ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
     `Hi ${p.greetingName},`,
     "",
-    `Your ${instanceWords(p)} ${p.instanceName} will move to ${
-      versionLabel(p)
+    `Your ${instanceWords(p)} ${p.instanceName} will move ${
+      changeLabel(p)
     } on ${
       whenLabel(p)
     }. It restarts as part of the change, so your chat may be unavailable for a few minutes.`,
     ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),
+    ...(p.targetImageTag ? ["", `New image tag: ${p.targetImageTag}`] : []),
     "",
     `Open your workspace: ${p.workspaceUrl}`,
   ].join("\n");

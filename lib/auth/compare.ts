@@ -39,8 +39,4 @@ export function randomToken(bytes = 32): string {
 }
 
 /** Hex SHA-256 of a string: what KV stores in place of a sign-in token. */
-export async function sha256Hex(s: string): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", encoder.encode(s));
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
-}
+export { sha256Hex } from "../hex.ts";

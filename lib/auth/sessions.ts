@@ -1,4 +1,5 @@
 /** Cookie sessions stored in KV with an expiry; sign-out deletes them, and so does deleting the user. */
+import { parse, serialize } from "hono/utils/cookie";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
@@ -126,36 +127,26 @@ export async function deleteSessionsOfUser(
 }
 
 export function sessionCookie(id: string, secure: boolean): string {
-  return [
-    `${sessionCookieName(secure)}=${id}`,
-    "Path=/",
-    "HttpOnly",
-    "SameSite=Lax",
-    `Max-Age=${Math.floor(SESSION_TTL_MS / 1000)}`,
-    ...(secure ? ["Secure"] : []),
-  ].join("; ");
+  return serialize(sessionCookieName(secure), id, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Lax",
+    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+    secure,
+  });
 }
 
 export function clearSessionCookie(secure: boolean): string {
-  return [
-    `${sessionCookieName(secure)}=`,
-    "Path=/",
-    "HttpOnly",
-    "SameSite=Lax",
-    "Max-Age=0",
-    ...(secure ? ["Secure"] : []),
-  ]
-    .join("; ");
+  return serialize(sessionCookieName(secure), "", {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Lax",
+    maxAge: 0,
+    secure,
+  });
 }
 
 export function readCookie(req: Request, name: string): string | null {
   const header = req.headers.get("cookie");
-  if (!header) return null;
-  for (const part of header.split(";")) {
-    const i = part.indexOf("=");
-    if (i > 0 && part.slice(0, i).trim() === name) {
-      return part.slice(i + 1).trim();
-    }
-  }
-  return null;
+  return header ? parse(header, name)[name] ?? null : null;
 }

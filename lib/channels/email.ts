@@ -73,7 +73,10 @@ export function createEmailDispatcher(
   return {
     channel: "email",
     maxGroupSize: EMAIL_BATCH_MAX,
-    async dispatch(items, { groupId, resend, signal }) {
+    async dispatch(items, { groupId, resend, signal, timeLeftMs }) {
+      const notAfter = timeLeftMs === undefined
+        ? undefined
+        : Date.now() + timeLeftMs;
       const outcomes: DispatchOutcome[] = new Array(items.length);
       // One email per owner and message (bundle.ts); `index` is the bundle's.
       const bundles = bundleItems(items);
@@ -97,10 +100,15 @@ export function createEmailDispatcher(
         let res: SendResult;
         try {
           res = part.length === 1
-            ? await deps.email.send(part[0].message, { idempotencyKey, signal })
+            ? await deps.email.send(part[0].message, {
+              idempotencyKey,
+              signal,
+              notAfter,
+            })
             : await deps.email.sendBatch(part.map((p) => p.message), {
               idempotencyKey,
               signal,
+              notAfter,
             });
         } catch (err) {
           res = {

@@ -2,7 +2,13 @@
 import { renderToString } from "preact-render-to-string";
 import { h } from "preact";
 import type { EmailMessage, NoticeItem } from "./types.ts";
-import { formatInZone, formatUtc, greetingName } from "../format.ts";
+import {
+  formatDateTime,
+  formatTime,
+  greetingName,
+  isUtcZone,
+  zoneOrUtc,
+} from "../format.ts";
 import type { ScheduledActionEmailProps } from "../../components/email/props.ts";
 import {
   RESTART_NOTICE_SUBJECT,
@@ -115,23 +121,33 @@ export function emailProps(
 ): ScheduledActionEmailProps {
   const { notification, user, instance, action, stage, target } = item;
   const isVersion = action.actionType === "version_change";
+  const zone = zoneOrUtc(user.timeZone);
   const line = (v: string | null | undefined) => v ? oneLine(v) || null : null;
   const announces = notification.kind === "notice" ||
     notification.kind === "reminder";
   const message = announces && action.noticeBody
     ? plainLines(action.noticeBody) || null
     : null;
+  const sourceVersion = line(item.sourceOpenclawVersion);
+  const sourceTag = line(target.sourceImageTag);
   return {
     greetingName: greetingName(user.name),
     instanceName: line(instance?.name) || oneLine(notification.instanceId),
-    whenUtc: formatUtc(stage.scheduledAt),
-    whenLocal: formatInZone(stage.scheduledAt, user.timeZone),
+    when: formatDateTime(stage.scheduledAt, zone),
+    whenUtc: isUtcZone(zone) ? null : formatTime(stage.scheduledAt, "UTC"),
     workspaceUrl: workspaceUrl(publicUrl, notification.instanceId),
     adminMessage: message,
     targetImageTag: isVersion
       ? line(target.targetImageTag) ?? line(action.imageTag)
       : null,
     openclawVersion: isVersion ? line(item.targetOpenclawVersion) : null,
+    fromVersion: !isVersion
+      ? null
+      : sourceVersion
+      ? `OpenClaw ${sourceVersion}`
+      : sourceTag
+      ? `image tag ${sourceTag}`
+      : null,
     reminderLabel: reminderLabel(item),
     calendarUrl: item.calendarToken
       ? calendarUrl(publicUrl, item.target.id, item.calendarToken)
@@ -143,17 +159,18 @@ export function emailProps(
           status: target.status,
           skipReason: target.skipReason,
         },
-        whenUtc: formatUtc(target.finishedAt ?? stage.scheduledAt),
-        whenLocal: formatInZone(
-          target.finishedAt ?? stage.scheduledAt,
-          user.timeZone,
-        ),
+        when: formatDateTime(target.finishedAt ?? stage.scheduledAt, zone),
+        whenUtc: isUtcZone(zone)
+          ? null
+          : formatTime(target.finishedAt ?? stage.scheduledAt, "UTC"),
       }
       : {}),
     ...(notification.movedFrom
       ? {
-        movedFromUtc: formatUtc(notification.movedFrom),
-        movedFromLocal: formatInZone(notification.movedFrom, user.timeZone),
+        movedFrom: formatDateTime(notification.movedFrom, zone),
+        movedFromUtc: isUtcZone(zone)
+          ? null
+          : formatTime(notification.movedFrom, "UTC"),
       }
       : {}),
   };
@@ -200,8 +217,14 @@ export function renderBundleEmail(
   const base = renderNoticeEmail(first, publicUrl);
   const { notification, action } = first;
   const template = TEMPLATES[action.actionType][notification.kind];
+  const own = emailProps(first, publicUrl);
+  // Bots that run different versions now: say only where they go.
+  const sameSource = items.every((i) =>
+    emailProps(i, publicUrl).fromVersion === own.fromVersion
+  );
   const props: ScheduledActionEmailProps = {
-    ...emailProps(first, publicUrl),
+    ...own,
+    fromVersion: sameSource ? own.fromVersion : null,
     instanceName: joinNames(names),
     botCount: items.length,
     workspaceUrl: `${publicUrl.replace(/\/+$/, "")}/`,

@@ -51,6 +51,29 @@ const MAX_COMMIT_BYTES = 600_000;
 const encoder = new TextEncoder();
 const sizeOf = (v: unknown) => encoder.encode(JSON.stringify(v)).length;
 
+/** The index keys that lead from a notification row (email) or an instance (push) to its messages. */
+function indexKeys(m: OutboxMessage): Deno.KvKey[] {
+  if (m.kind === "email") {
+    return m.tags.notification
+      ? [keys.outboxByNotification(m.tags.notification, m.id)]
+      : [];
+  }
+  const instanceId = m.data.instanceId;
+  return typeof instanceId === "string"
+    ? [keys.outboxPushByInstance(
+      instanceId,
+      Date.parse(m.createdAt),
+      String(m.data.event ?? ""),
+      m.id,
+    )]
+    : [];
+}
+
+function addMessage(op: Deno.AtomicOperation, m: OutboxMessage) {
+  op.set(keys.outboxMessage(m.id), m, { expireIn: OUTBOX_TTL_MS });
+  for (const k of indexKeys(m)) op.set(k, m.id, { expireIn: OUTBOX_TTL_MS });
+}
+
 /**
  * Stores messages, or returns the ids stored earlier under the same
  * idempotency key. The key is written with the last chunk, so a batch split
@@ -82,17 +105,13 @@ async function store(
     for (const chunk of chunks.slice(0, -1)) {
       await commitRetrying(() => {
         const op = kv.atomic();
-        for (const m of chunk) {
-          op.set(keys.outboxMessage(m.id), m, { expireIn: OUTBOX_TTL_MS });
-        }
+        for (const m of chunk) addMessage(op, m);
         return op;
       });
     }
     const res = await commitRetrying(() => {
       const op = kv.atomic();
-      for (const m of chunks.at(-1)!) {
-        op.set(keys.outboxMessage(m.id), m, { expireIn: OUTBOX_TTL_MS });
-      }
+      for (const m of chunks.at(-1)!) addMessage(op, m);
       if (idemKey && prev) {
         op.check(prev).set(idemKey, ids, { expireIn: IDEMPOTENCY_TTL_MS });
       }
@@ -102,7 +121,10 @@ async function store(
     // Another call with the same key won the race: drop our copies, answer with its ids.
     await commitRetrying(() => {
       const op = kv.atomic();
-      for (const m of messages) op.delete(keys.outboxMessage(m.id));
+      for (const m of messages) {
+        op.delete(keys.outboxMessage(m.id));
+        for (const k of indexKeys(m)) op.delete(k);
+      }
       return op;
     });
   }
@@ -216,4 +238,37 @@ export async function getOutboxMessage(
   id: string,
 ): Promise<OutboxMessage | null> {
   return (await kv.get<OutboxMessage>(keys.outboxMessage(id))).value;
+}
+
+/** The outbox emails sent for a notification row (one, or none when it went through a provider). */
+export async function outboxIdsOfNotification(
+  kv: Deno.Kv,
+  notificationId: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for await (
+    const e of kv.list<string>({
+      prefix: keys.outboxOfNotification(notificationId),
+    })
+  ) ids.push(e.value);
+  return ids;
+}
+
+/** Outbox push messages about an instance for `event`, stored within [fromMs, toMs]. */
+export async function outboxPushIds(
+  kv: Deno.Kv,
+  instanceId: string,
+  event: string,
+  fromMs: number,
+  toMs: number,
+): Promise<string[]> {
+  const prefix = keys.outboxPushOfInstance(instanceId);
+  const ids: string[] = [];
+  for await (
+    const e of kv.list<string>({
+      start: [...prefix, fromMs],
+      end: [...prefix, toMs + 1],
+    })
+  ) if (e.key[3] === event) ids.push(e.value);
+  return ids;
 }

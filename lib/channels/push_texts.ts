@@ -2,6 +2,7 @@
 import type { NoticeItem } from "./types.ts";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { PUSH_BODY_MAX, type PushEvent } from "./push_payload.ts";
+import { formatShortDateTime } from "../format.ts";
 import { oneLine } from "../text.ts";
 import { doneSentence } from "../../components/email/done.tsx";
 
@@ -14,19 +15,6 @@ export function pushEvent(
       ? "scheduled_version_change"
       : "scheduled_restart"
   }_${kind}`;
-}
-
-/** "Jan 5, 14:00 UTC": the date a phone's lock screen has room for. */
-const shortUtcFormat = new Intl.DateTimeFormat("en-US", {
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  hourCycle: "h23",
-  timeZone: "UTC",
-});
-function shortUtc(iso: string): string {
-  return `${shortUtcFormat.format(new Date(iso))} UTC`;
 }
 
 function clip(text: string, max = PUSH_BODY_MAX): string {
@@ -50,7 +38,8 @@ function present(v: string | null | undefined): string | null {
 
 export function pushTexts(item: NoticeItem): { title: string; body: string } {
   const name = present(item.instance?.name) ?? "KiloClaw";
-  const when = shortUtc(item.stage.scheduledAt);
+  // "Mar 5, 15:30 CET": the owner's own zone when known, UTC otherwise.
+  const when = formatShortDateTime(item.stage.scheduledAt, item.user.timeZone);
   const version = present(item.targetOpenclawVersion);
   const tag = present(item.target.targetImageTag) ??
     present(item.action.imageTag);
@@ -59,7 +48,9 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
   const cancelled = item.notification.kind === "cancelled";
   if (item.notification.kind === "rescheduled") {
     const from = item.notification.movedFrom
-      ? ` (was ${shortUtc(item.notification.movedFrom)})`
+      ? ` (was ${
+        formatShortDateTime(item.notification.movedFrom, item.user.timeZone)
+      })`
       : "";
     return {
       title: title(name, isVersion ? ": upgrade moved" : ": restart moved"),

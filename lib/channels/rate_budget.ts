@@ -65,6 +65,8 @@ export function rateLimitInfo(
 interface BudgetState {
   /** When the last call was let go (epoch ms). */
   lastAt: number;
+  /** The next slot free to reserve (epoch ms): callers queue in order of reservation. */
+  nextAt?: number;
   /** Nobody sends before this (a 429's Retry-After, an exhausted quota). */
   pausedUntil: number;
   /** The provider's own limit per second, once it said. */
@@ -148,6 +150,33 @@ export class KvRateBudget implements SendBudget {
   }
 
   async take(signal?: AbortSignal): Promise<void> {
+    // First a place in the queue: a slot, reserved in order, so no caller
+    // waits behind others for ever.
+    for (;;) {
+      signal?.throwIfAborted();
+      const entry = await this.kv.get<BudgetState>(this.key);
+      const state = entry.value ?? EMPTY;
+      const now = this.now();
+      const slot = Math.max(
+        now,
+        state.nextAt ?? 0,
+        nextFree(state, this.perSecond),
+      );
+      const res = await this.kv.atomic().check(entry)
+        .set(
+          this.key,
+          {
+            ...state,
+            nextAt: slot + spacingMs(this.limitOf(state)),
+          } satisfies BudgetState,
+        )
+        .commit().catch(() => null);
+      if (!res?.ok) continue;
+      if (slot > now) await sleep(slot - now, signal);
+      break;
+    }
+    // Then the send itself, spaced from the last one actually let go (a
+    // caller that woke late must not crowd the next).
     for (;;) {
       signal?.throwIfAborted();
       const entry = await this.kv.get<BudgetState>(this.key);
@@ -155,8 +184,7 @@ export class KvRateBudget implements SendBudget {
       const now = this.now();
       const free = nextFree(state, this.perSecond);
       if (now < free) {
-        // A little spread so waiters do not all commit at the same instant.
-        await sleep(free - now + Math.random() * 3, signal);
+        await sleep(free - now, signal);
         continue;
       }
       const res = await this.kv.atomic().check(entry)
@@ -164,6 +192,10 @@ export class KvRateBudget implements SendBudget {
         .commit().catch(() => null);
       if (res?.ok) return;
     }
+  }
+
+  private limitOf(s: BudgetState): number {
+    return Math.min(this.perSecond, s.providerLimit ?? Infinity);
   }
 
   async delayMs(): Promise<number> {

@@ -7,33 +7,16 @@ import type {
   EmailMessage,
   EmailSender,
   SendFailure,
+  SendOptions,
   SendResult,
 } from "./types.ts";
 import { rateLimitInfo, type SendBudget } from "./rate_budget.ts";
+import { retryAfterMs } from "../http.ts";
 
 export interface ResendError {
   name?: string;
   message?: string;
   statusCode?: number | null;
-}
-
-/** Reads `retry-after` (seconds or an HTTP date), else `ratelimit-reset` (seconds), as milliseconds. */
-export function retryAfterMs(
-  headers: Record<string, string> | null | undefined,
-  now = Date.now(),
-): number | undefined {
-  const retryAfter = headers?.["retry-after"];
-  if (retryAfter) {
-    const s = Number(retryAfter);
-    if (Number.isFinite(s) && s >= 0) return Math.ceil(s * 1000);
-    const at = Date.parse(retryAfter);
-    if (Number.isFinite(at)) return Math.max(0, at - now);
-  }
-  const reset = Number(headers?.["ratelimit-reset"]);
-  if (headers?.["ratelimit-reset"] && Number.isFinite(reset) && reset >= 0) {
-    return Math.ceil(reset * 1000);
-  }
-  return undefined;
 }
 
 /**
@@ -102,7 +85,7 @@ export class ResendEmailSender implements EmailSender {
 
   async send(
     message: EmailMessage,
-    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    opts: SendOptions = {},
   ): Promise<SendResult> {
     const { data, error, headers } = await this.client.emails.send(
       this.payload(message),
@@ -118,7 +101,7 @@ export class ResendEmailSender implements EmailSender {
 
   async sendBatch(
     messages: EmailMessage[],
-    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    opts: SendOptions = {},
   ): Promise<SendResult> {
     // Permissive: one email Resend refuses (an address it will not send to)
     // comes back by index instead of refusing the whole batch (DESIGN rule 7).
@@ -175,22 +158,26 @@ export class RateLimitedEmailSender implements EmailSender {
 
   send(
     message: EmailMessage,
-    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    opts: SendOptions = {},
   ): Promise<SendResult> {
-    return this.paced(() => this.inner.send(message, opts), opts.signal);
+    return this.paced(() => this.inner.send(message, opts), opts);
   }
 
   sendBatch(
     messages: EmailMessage[],
-    opts: { idempotencyKey?: string; signal?: AbortSignal } = {},
+    opts: SendOptions = {},
   ): Promise<SendResult> {
-    return this.paced(() => this.inner.sendBatch(messages, opts), opts.signal);
+    return this.paced(
+      () => this.inner.sendBatch(messages, opts),
+      opts,
+    );
   }
 
   private async paced(
     call: () => Promise<SendResult>,
-    signal?: AbortSignal,
+    opts: SendOptions,
   ): Promise<SendResult> {
+    const signal = opts.signal;
     const maxWait = this.opts.maxInlineWaitMs ?? 5_000;
     const maxRetries = this.opts.maxInlineRetries ?? 2;
     for (let attempt = 0;; attempt++) {
@@ -208,6 +195,16 @@ export class RateLimitedEmailSender implements EmailSender {
         };
       }
       await this.budget.take(signal);
+      if (opts.notAfter !== undefined && Date.now() >= opts.notAfter) {
+        // Waited past the action time: not sent, certainly (the sweep then
+        // finalizes the notice as too late).
+        return {
+          ok: false,
+          transient: true,
+          error:
+            "the action time came while waiting for the provider's rate; not sent",
+        };
+      }
       const res = await call();
       if (res.rateLimit) await this.budget.observe(res.rateLimit);
       if (res.ok || !res.transient || res.retryAfterMs === undefined) {

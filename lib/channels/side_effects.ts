@@ -25,6 +25,8 @@ import type {
   NoticeItem,
 } from "./types.ts";
 import { NO_EMAIL_ADDRESS, prepareEmail } from "./email.ts";
+import { retryAfterMs, upstreamErrorText } from "../http.ts";
+import { forEachLimited } from "../scheduler/commits.ts";
 
 export const SIDE_EFFECTS_PATH = "/api/internal/scheduled-action-side-effects";
 
@@ -234,17 +236,6 @@ function routeUrl(base: string): string {
   return u.endsWith(SIDE_EFFECTS_PATH) ? u : u + SIDE_EFFECTS_PATH;
 }
 
-async function errorText(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    const body = JSON.parse(text);
-    if (typeof body?.error === "string") return body.error;
-  } catch {
-    // not JSON: the text itself is the best description
-  }
-  return text.slice(0, 300) || res.statusText;
-}
-
 /**
  * The email channel when another deployment sends: one request per row, a
  * few at a time. 4xx answers fail the row (the route refused it for good);
@@ -302,13 +293,13 @@ export function createSideEffectsEmailDispatcher(
       await res.body?.cancel();
       return { status: "sent" };
     }
-    const error = `side-effects route ${res.status}: ${await errorText(res)}`;
+    const error = `side-effects route ${res.status}: ${await upstreamErrorText(
+      res,
+    )}`;
     if (res.status === 408 || res.status === 429 || res.status >= 500) {
       const retry: DispatchOutcome = { status: "retry", error };
-      const after = Number(res.headers.get("retry-after"));
-      if (Number.isFinite(after) && after > 0) {
-        retry.retryAfterMs = after * 1000;
-      }
+      const after = retryAfterMs(res.headers);
+      if (after !== undefined && after > 0) retry.retryAfterMs = after;
       if (res.status !== 429) retry.uncertain = true;
       return retry;
     }
@@ -319,18 +310,13 @@ export function createSideEffectsEmailDispatcher(
     maxGroupSize: 100,
     async dispatch(items, { claimId, signal }) {
       const outcomes: DispatchOutcome[] = new Array(items.length);
-      let next = 0;
-      const worker = async () => {
-        while (next < items.length) {
-          const i = next++;
-          outcomes[i] = await one(items[i], claimId, signal);
-        }
-      };
-      await Promise.all(
-        Array.from(
-          { length: Math.min(deps.concurrency ?? 4, items.length) },
-          worker,
-        ),
+      // one() never throws: every failure is an outcome.
+      await forEachLimited(
+        items.map((item, i) => ({ item, i })),
+        deps.concurrency ?? 4,
+        async ({ item, i }) => {
+          outcomes[i] = await one(item, claimId, signal);
+        },
       );
       return outcomes;
     },

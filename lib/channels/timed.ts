@@ -10,6 +10,7 @@ import type {
   PushMessage,
   PushTicket,
   PushTransport,
+  SendOptions,
   SendResult,
 } from "./types.ts";
 import { REQUEST_FAILED } from "./expo.ts";
@@ -47,7 +48,7 @@ export class TimedEmailSender implements EmailSender {
 
   send(
     message: EmailMessage,
-    opts?: { idempotencyKey?: string; signal?: AbortSignal },
+    opts?: SendOptions,
   ): Promise<SendResult> {
     return timed(
       this.name,
@@ -58,7 +59,7 @@ export class TimedEmailSender implements EmailSender {
 
   sendBatch(
     messages: EmailMessage[],
-    opts?: { idempotencyKey?: string; signal?: AbortSignal },
+    opts?: SendOptions,
   ): Promise<SendResult> {
     return timed(
       this.name,

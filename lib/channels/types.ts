@@ -59,6 +59,17 @@ export type SendResult =
   }
   | SendFailure;
 
+export interface SendOptions {
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+  /**
+   * Real-clock time (epoch ms) after which the call must not start: a notice
+   * is never sent once its action time has come, however long the call
+   * waited for the provider's rate.
+   */
+  notAfter?: number;
+}
+
 /**
  * Sends email. `idempotencyKey` makes a repeat of the same call a no-op at the
  * provider (Resend keeps keys for 24 hours).
@@ -67,7 +78,7 @@ export interface EmailSender {
   readonly name: string;
   send(
     message: EmailMessage,
-    opts?: { idempotencyKey?: string; signal?: AbortSignal },
+    opts?: SendOptions,
   ): Promise<SendResult>;
   /**
    * Up to 100 messages in one call; one result for the whole batch, except
@@ -75,7 +86,7 @@ export interface EmailSender {
    */
   sendBatch(
     messages: EmailMessage[],
-    opts?: { idempotencyKey?: string; signal?: AbortSignal },
+    opts?: SendOptions,
   ): Promise<SendResult>;
 }
 
@@ -92,6 +103,8 @@ export interface NoticeItem {
   targetOpenclawVersion: string | null;
   /** The token of the target's "Add to calendar" link (lib/calendar.ts), when known. */
   calendarToken?: string;
+  /** OpenClaw version the instance runs before a version change, when the catalog knows it. */
+  sourceOpenclawVersion?: string | null;
 }
 
 export type { DispatchOutcome };
@@ -101,6 +114,11 @@ export interface DispatchOptions {
   groupId: string;
   /** The claim holding the rows (the internal route sends only a row its caller holds). */
   claimId: string;
+  /**
+   * How long until the earliest action time among the group's notices (the
+   * sweep's clock); a send must start before then. Absent: no deadline.
+   */
+  timeLeftMs?: number;
   /**
    * The group was sealed for sending before. Its members only ever shrink, so
    * a provider that holds an earlier request under this key with another

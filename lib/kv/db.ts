@@ -1,5 +1,9 @@
 import { type Config, isKvConnectUrl } from "../config.ts";
 
+/** Deno KV's limits on one atomic operation. */
+export const MAX_CHECKS = 100;
+export const MAX_MUTATIONS = 1000;
+
 /**
  * Opens KV from the configured path: a local file (its folder created),
  * ":memory:", or a KV Connect URL (Deno reads DENO_KV_ACCESS_TOKEN itself).

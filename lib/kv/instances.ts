@@ -221,9 +221,46 @@ const byName = (a: SortKey, b: SortKey) =>
   collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
- * The admin table, and a user's own list: every instance (or every one of
- * `ownerId`) whose name, id, tag, owner id, or owner's email or name contains
- * `query`, sorted by name, one page at a time.
+ * The admin list's filters: `query` is text in the name, id, tag, owner id,
+ * or owner's email or name; `tag` the current or pinned image tag; `ownerId`
+ * and `status` exact.
+ */
+export interface InstanceFilter {
+  query?: string;
+  tag?: string;
+  ownerId?: string;
+  status?: InstanceStatus | "";
+}
+
+/** The instances the filter lets through, a chunk at a time. */
+async function* matchingChunks(
+  kv: Deno.Kv,
+  f: InstanceFilter,
+): AsyncGenerator<Instance[]> {
+  const q = (f.query ?? "").trim().toLowerCase();
+  const of = f.ownerId !== undefined ? { ownerId: f.ownerId } : null;
+  for await (const chunk of instanceChunks(kv, of)) {
+    const owners = q ? await ownerLabels(kv, chunk) : null;
+    yield chunk.filter((i) =>
+      (!f.tag || i.imageTag === f.tag || i.pinnedImageTag === f.tag) &&
+      (!f.status || i.status === f.status) &&
+      (!q ||
+        [
+          i.name,
+          i.id,
+          i.imageTag,
+          i.pinnedImageTag ?? "",
+          i.ownerId,
+          owners!.get(i.ownerId) ?? "",
+        ].some((s) => s.toLowerCase().includes(q)))
+    );
+  }
+}
+
+/**
+ * The admin table, and a user's own list: every instance the filter lets
+ * through (a user's list is the filter `ownerId`), sorted by name, one page
+ * at a time.
  *
  * Memory follows the page asked for, not the instances stored: the scan goes
  * a chunk at a time and keeps only the sort keys of the best
@@ -231,14 +268,8 @@ const byName = (a: SortKey, b: SortKey) =>
  */
 export async function searchInstances(
   kv: Deno.Kv,
-  opts: {
-    query?: string;
-    page?: number;
-    pageSize?: number;
-    ownerId?: string;
-  },
+  opts: InstanceFilter & { page?: number; pageSize?: number },
 ): Promise<InstancePage> {
-  const q = (opts.query ?? "").trim().toLowerCase();
   const pageSize = Math.min(
     Math.max(1, Math.floor(opts.pageSize ?? INSTANCE_PAGE_SIZE)),
     MAX_INSTANCE_PAGE_SIZE,
@@ -247,21 +278,8 @@ export async function searchInstances(
   const keep = wanted * pageSize;
   let best: SortKey[] = [];
   let total = 0;
-  const of = opts.ownerId !== undefined ? { ownerId: opts.ownerId } : null;
-  for await (const chunk of instanceChunks(kv, of)) {
-    const owners = q ? await ownerLabels(kv, chunk) : null;
+  for await (const chunk of matchingChunks(kv, opts)) {
     for (const i of chunk) {
-      if (
-        q &&
-        ![
-          i.name,
-          i.id,
-          i.imageTag,
-          i.pinnedImageTag ?? "",
-          i.ownerId,
-          owners!.get(i.ownerId) ?? "",
-        ].some((s) => s.toLowerCase().includes(q))
-      ) continue;
       total++;
       best.push({ name: i.name, id: i.id });
       if (best.length >= 2 * keep + SCAN_CHUNK) {
@@ -283,6 +301,26 @@ export async function searchInstances(
     pageSize,
     pages,
   };
+}
+
+/**
+ * The ids of the instances the filter lets through ("select all N
+ * matching"): at most `limit` of them, and how many matched in all.
+ */
+export async function matchingInstanceIds(
+  kv: Deno.Kv,
+  filter: InstanceFilter,
+  limit: number,
+): Promise<{ ids: string[]; total: number }> {
+  const ids: string[] = [];
+  let total = 0;
+  for await (const chunk of matchingChunks(kv, filter)) {
+    for (const i of chunk) {
+      if (ids.length < limit) ids.push(i.id);
+      total++;
+    }
+  }
+  return { ids, total };
 }
 
 /** "name <email>" of each owner of a chunk, read together (at most one chunk's worth in memory). */

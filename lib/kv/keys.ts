@@ -48,8 +48,32 @@ export const keys = {
   // embedded outbox (email and push when no provider is configured)
   outboxMessage: (id: string) => ["outbox", id] as const,
   outbox: () => ["outbox"] as const,
+  /** The outbox email sent for a notification row (its `notification` tag). */
+  outboxByNotification: (notificationId: string, messageId: string) =>
+    ["outbox_by_notification", notificationId, messageId] as const,
+  outboxOfNotification: (notificationId: string) =>
+    ["outbox_by_notification", notificationId] as const,
+  /** Outbox push messages about an instance, by the time they were stored. */
+  outboxPushByInstance: (
+    instanceId: string,
+    createdAtMs: number,
+    event: string,
+    messageId: string,
+  ) =>
+    [
+      "outbox_push_by_instance",
+      instanceId,
+      createdAtMs,
+      event,
+      messageId,
+    ] as const,
+  outboxPushOfInstance: (instanceId: string) =>
+    ["outbox_push_by_instance", instanceId] as const,
   /** Remembers an idempotency key's message ids for 24 hours, like Resend. */
   outboxIdempotency: (key: string) => ["outbox_idempotency", key] as const,
+
+  /** A schedule review's email, by its content hash, for the review's sandboxed frame. */
+  emailPreview: (hash: string) => ["email_previews", hash] as const,
 
   // scheduled actions (ids are UUIDv7, so key order is creation order)
   action: (id: string) => ["actions", id] as const,
@@ -95,6 +119,10 @@ export const keys = {
   actionRescheduling: (actionId: string) =>
     ["actions_rescheduling", actionId] as const,
   actionsRescheduling: () => ["actions_rescheduling"] as const,
+  /** Who cancelled an action ("" for the whole action) or one of its targets, when and why. */
+  cancellation: (actionId: string, targetId: string | null) =>
+    ["cancellations", actionId, targetId ?? ""] as const,
+  cancellations: (actionId: string) => ["cancellations", actionId] as const,
 
   // notifications
   notification: (id: string) => ["notifications", id] as const,

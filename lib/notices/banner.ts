@@ -7,10 +7,13 @@
  */
 import { keys } from "../kv/keys.ts";
 import { isActionVisible, type PendingTargetLock } from "../kv/actions.ts";
+import { isActionOpen, isStageLive } from "../types.ts";
 import { noticeDueAt } from "./rows.ts";
 import type { CancelledBanner } from "./rows.ts";
 import type {
   BannerAction,
+  BannerStatus,
+  CancelledBannerAction,
   CatalogEntry,
   Notification,
   ScheduledAction,
@@ -18,15 +21,7 @@ import type {
   Target,
 } from "../types.ts";
 
-export interface CancelledBannerAction extends BannerAction {
-  cancelledAt: string;
-}
-
-export interface BannerStatus {
-  scheduledAction: BannerAction | null;
-  /** A banner that was showing for an action since called off, until its original time. */
-  cancelledAction?: CancelledBannerAction;
-}
+export type { BannerStatus, CancelledBannerAction };
 
 interface Parents {
   action: ScheduledAction;
@@ -70,9 +65,7 @@ export async function getBannerStatus(
     keys.action(c?.actionId ?? "-"),
     keys.target(c?.targetId ?? "-"),
   ]);
-  const live = isActionVisible(action) &&
-    (action.value.status === "scheduled" ||
-      action.value.status === "running") &&
+  const live = isActionVisible(action) && isActionOpen(action.value) &&
     target.value?.status === "pending" &&
     target.value.instanceId === instanceId && webapp.value !== null;
 
@@ -89,7 +82,7 @@ export async function getBannerStatus(
   let scheduledAction: BannerAction | null = null;
   if (
     live && stage.value &&
-    (stage.value.status === "pending" || stage.value.status === "running") &&
+    isStageLive(stage.value) &&
     row.value !== null && row.value.status !== "failed" &&
     // Once shown, it stays (with the new time) when the action moves later.
     (row.value.status === "sent" ||

@@ -6,7 +6,7 @@
  * Rows that must not go out are finalized on the way (`verdictFor`).
  */
 import { keys } from "../kv/keys.ts";
-import { commitRetrying } from "../kv/db.ts";
+import { commitRetrying, MAX_CHECKS } from "../kv/db.ts";
 import { getManyChunked } from "../kv/read.ts";
 import { newId } from "../ids.ts";
 import {
@@ -23,7 +23,6 @@ import { isWarning } from "../types.ts";
 import type { Channel, NoticeGroup, Notification } from "../types.ts";
 import { recordClaimsLost, recordNoticeRows } from "../telemetry.ts";
 
-const MAX_CHECKS = 100;
 const CLAIM_ROUNDS = 3;
 
 export interface ClaimCandidate {

@@ -47,6 +47,7 @@ async function callDispatcher(
   items: NoticeItem[],
   group: NoticeGroup,
   timeoutMs: number,
+  timeLeftMs: number | undefined,
 ): Promise<DispatchOutcome[]> {
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -64,6 +65,7 @@ async function callDispatcher(
         claimId: group.claimId!,
         resend: group.sends > 1,
         signal: abort.signal,
+        ...(timeLeftMs === undefined ? {} : { timeLeftMs }),
       }),
       timedOut,
     ]);
@@ -151,11 +153,15 @@ export async function sendGroup(
     } else items.push(item);
   }
   if (items.length) {
+    // The earliest action time among the notices sent: no send starts after it.
+    const times = items.filter((i) => i.notification.kind === "notice")
+      .map((i) => Date.parse(i.stage.scheduledAt) - now);
     const results = await callDispatcher(
       dispatchers[group.value.channel],
       items,
       group.value,
       o.timeoutMs,
+      times.length ? Math.min(...times) : undefined,
     );
     items.forEach((item, i) =>
       outcomes.set(item.notification.id, clipped(results[i]))

@@ -21,10 +21,14 @@ export async function buildItems(
   claimed: ClaimedRow[],
 ): Promise<{ items: NoticeItem[]; failures: PreDispatchFailure[] }> {
   const rows = claimed.map((c) => c.entry.value);
+  // A version change's email names both ends: "from OpenClaw 1.8.2 to 1.9.0".
   const versionTags = claimed.flatMap((c) =>
     c.parents.action.value?.actionType === "version_change" &&
       c.parents.target.value
-      ? [c.parents.target.value.targetImageTag]
+      ? [
+        c.parents.target.value.targetImageTag,
+        c.parents.target.value.sourceImageTag,
+      ]
       : []
   );
   const [users, instances, catalog] = await Promise.all([
@@ -58,6 +62,10 @@ export async function buildItems(
         target: target.value,
         targetOpenclawVersion: action.value.actionType === "version_change"
           ? catalog.get(target.value.targetImageTag)?.value?.openclawVersion ??
+            null
+          : null,
+        sourceOpenclawVersion: action.value.actionType === "version_change"
+          ? catalog.get(target.value.sourceImageTag)?.value?.openclawVersion ??
             null
           : null,
       });

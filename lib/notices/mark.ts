@@ -29,8 +29,8 @@ export {
   retryDelayMs,
 } from "./row_moves.ts";
 
-/** 32 rows × (row + target + cancelled index) + action + group stays within 100 checks. */
-const MARK_CHUNK = 32;
+/** 48 rows × (row + target) + action + group stays within 100 checks. */
+const MARK_CHUNK = 48;
 const MARK_ROUNDS = 5;
 
 export interface MarkCounts {
@@ -148,10 +148,10 @@ async function markChunk(
       afterOutcome(m.entry.value, m.outcome, { jitter, keepGroup }, now)
     );
     const reached = next.filter(mayHaveReached);
-    // First try: the parents the claim read, and no cancellation row yet
-    // (the commit checks both, so anything newer fails it and is read).
+    // First try: the parents the claim read (the commit checks them, so
+    // anything newer fails it and is read on the next try).
     const fromClaim = round === 0 && pending.every((m) => m.parents);
-    const [targets, actions, cancelledIdx] = fromClaim
+    const [targets, actions, existing] = fromClaim
       ? [
         new Map(
           pending.map((m) => [m.entry.value.targetId, m.parents!.target]),
@@ -159,11 +159,8 @@ async function markChunk(
         new Map(
           pending.map((m) => [m.entry.value.actionId, m.parents!.action]),
         ),
-        reached.map((r): Deno.KvEntryMaybe<string> => ({
-          key: keys.notificationByTarget(r.targetId, "cancelled", r.channel),
-          value: null,
-          versionstamp: null,
-        })),
+        // No cancellation row assumed; addNewRow checks that it is so.
+        [] as Deno.KvEntryMaybe<string>[],
       ]
       : await Promise.all([
         getManyById<Target>(kv, reached.map((r) => r.targetId), keys.target),
@@ -179,7 +176,9 @@ async function markChunk(
           ),
         ),
       ]);
-    const followUpIdx = new Map(reached.map((r, i) => [r.id, cancelledIdx[i]]));
+    const followUpExists = new Set(
+      reached.filter((_, i) => existing[i]?.value).map((r) => r.id),
+    );
     // Only a chunk marked whole on its first try closes the group with it.
     const closeTo = round === 0 && o.closing ? o.closing(next) : undefined;
     const res = await commitRetrying(() => {
@@ -198,13 +197,12 @@ async function markChunk(
         // the commit fail the commit, so the follow-up is never missed.
         const target = targets.get(next[i].targetId)!;
         const action = actions.get(next[i].actionId)!;
-        const idx = followUpIdx.get(next[i].id)!;
         checkOnce(target);
         checkOnce(action);
-        checkOnce(idx);
-        if (parentCancelled(action.value, target.value) && !idx.value) {
-          addNewRow(op, cancelledRowFor(next[i], now));
-        }
+        if (
+          parentCancelled(action.value, target.value) &&
+          !followUpExists.has(next[i].id)
+        ) addNewRow(op, cancelledRowFor(next[i], now));
       });
       if (closeTo !== undefined) {
         putGroup(op.check(o.group), o.group.value, closeTo);

@@ -12,7 +12,7 @@ import {
   reminderDueAt,
   warningDueAt,
 } from "./rows.ts";
-import { isWarning } from "../types.ts";
+import { isActionOpen, isStageLive, isWarning } from "../types.ts";
 import type {
   ActionType,
   Notification,
@@ -53,8 +53,7 @@ export function noticeMayFire(
   stage: Stage,
   target: Target,
 ): boolean {
-  return (action.status === "scheduled" || action.status === "running") &&
-    (stage.status === "pending" || stage.status === "running") &&
+  return isActionOpen(action) && isStageLive(stage) &&
     target.status === "pending";
 }
 

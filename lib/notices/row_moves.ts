@@ -79,13 +79,18 @@ export function asPending(
   };
 }
 
-export function asSent(row: Notification, at: number): Notification {
+export function asSent(
+  row: Notification,
+  at: number,
+  detail?: string,
+): Notification {
   return {
     ...row,
     status: "sent",
     claimId: null,
     sentAt: iso(at),
     error: null,
+    detail: detail ? clipError(detail) : null,
     updatedAt: iso(at),
   };
 }
@@ -131,7 +136,7 @@ export function afterOutcome(
   o: { jitter: number; keepGroup: boolean },
   now: number,
 ): Notification {
-  if (outcome.status === "sent") return asSent(row, now);
+  if (outcome.status === "sent") return asSent(row, now, outcome.detail);
   if (outcome.status === "failed") return asFailed(row, outcome.error, now);
   if (row.attempts >= MAX_ATTEMPTS) {
     return {

@@ -14,7 +14,7 @@ import {
   getActionCounters,
   getTargetEntries,
 } from "../kv/actions.ts";
-import { isWarning } from "../types.ts";
+import { isActionOpen, isStageLive, isWarning } from "../types.ts";
 import type {
   ActionCounters,
   NoticeGroup,
@@ -120,9 +120,7 @@ async function applyStage(
   const { kv } = deps;
   let { action, stage } = await readParents(kv, actionId, index);
   if (!action.value || !stage.value) return null;
-  const live = (action.value.status === "scheduled" ||
-    action.value.status === "running") &&
-    (stage.value.status === "pending" || stage.value.status === "running");
+  const live = isActionOpen(action.value) && isStageLive(stage.value);
   if (!live) {
     await kv.delete(
       keys.stageDue(Date.parse(stage.value.scheduledAt), actionId, index),

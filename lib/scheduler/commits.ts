@@ -1,8 +1,7 @@
 /** Packing many writes into as few KV commits as its limits allow. */
 
-/** KV's per-commit limits (checks, mutations). */
-export const MAX_CHECKS = 100;
-export const MAX_MUTATIONS = 1000;
+import { MAX_CHECKS, MAX_MUTATIONS } from "../kv/db.ts";
+export { MAX_CHECKS, MAX_MUTATIONS };
 
 export interface CommitCost {
   checks: number;

@@ -17,6 +17,8 @@
  * any other status fails at once with the fleet's `error` text.
  */
 import type { Instance } from "../types.ts";
+import { encodeHex } from "../hex.ts";
+import { retryAfterMs, upstreamErrorText } from "../http.ts";
 import type {
   ControllerCallOptions,
   ControllerResult,
@@ -57,31 +59,10 @@ export async function signControllerRequest(
     key,
     encoder.encode(`${timestamp}.${method}.${path}.${body}`),
   );
-  return "v1=" +
-    [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join(
-      "",
-    );
+  return "v1=" + encodeHex(mac);
 }
 
 const TRANSIENT = new Set([408, 425, 429]);
-
-function retryAfterMs(res: Response): number | null {
-  const h = res.headers.get("retry-after");
-  if (!h) return null;
-  const s = Number(h);
-  if (Number.isFinite(s)) return s * 1000;
-  const at = Date.parse(h);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : null;
-}
-
-async function errorText(res: Response): Promise<string> {
-  const text = await res.text().catch(() => "");
-  try {
-    const j = JSON.parse(text);
-    if (j && typeof j.error === "string") return j.error;
-  } catch { /* not JSON: the text itself says it */ }
-  return text.slice(0, 300) || res.statusText;
-}
 
 export function httpController(
   opts: HttpControllerOptions,
@@ -156,14 +137,15 @@ export function httpController(
             error: `controller answered 409: ${text}`,
           };
         }
-        const error = `controller answered ${res.status}: ${await errorText(
-          res,
-        )}`;
+        const error =
+          `controller answered ${res.status}: ${await upstreamErrorText(
+            res,
+          )}`;
         if (!TRANSIENT.has(res.status) && res.status < 500) {
           return { ok: false, transient: false, error };
         }
         last = error;
-        wait = Math.min(retryAfterMs(res) ?? wait, maxRetryAfterMs);
+        wait = Math.min(retryAfterMs(res.headers) ?? wait, maxRetryAfterMs);
       } catch (err) {
         last = err instanceof DOMException && err.name === "TimeoutError"
           ? `controller did not answer within ${timeoutMs} ms`

@@ -24,8 +24,12 @@
 import { BadRequestError, ConflictError, type Issue } from "../errors.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
 import { getInstances, listRunningInstanceIdsByTag } from "../kv/instances.ts";
+import { keys } from "../kv/keys.ts";
+import { getManyById, getManyChunked } from "../kv/read.ts";
+import type { PendingTargetLock } from "../kv/actions.ts";
 import { newId } from "../ids.ts";
-import { buildNoticeRows } from "../notices/rows.ts";
+import { buildNoticeRows, HOUR_MS } from "../notices/rows.ts";
+import { formatDuration } from "../format.ts";
 import type { Config } from "../config.ts";
 import type {
   ActionCounters,
@@ -45,6 +49,17 @@ export interface ScheduleDeps {
   now: () => number;
 }
 
+export interface ScheduleOptions {
+  /**
+   * Leave out instances that already have a pending action (they are listed
+   * in `excluded.pending`) instead of answering 409.
+   */
+  skipPending?: boolean;
+}
+
+import type { ScheduleWarning } from "./preview_model.ts";
+export type { ScheduleWarning };
+
 export interface ScheduleResult {
   id: string;
   action: ScheduledAction;
@@ -52,11 +67,38 @@ export interface ScheduleResult {
   counters: ActionCounters;
   targets: { total: number };
   /**
-   * Left out and why: destroyed instances, and for a version change without
-   * `overridePins`, instances pinned to another tag (their owners are not
-   * warned about a change that would skip them).
+   * Left out and why: destroyed instances; for a version change, instances
+   * already on the target tag and (without `overridePins`) those pinned to
+   * another tag (their owners are not warned about a change that would skip
+   * them); with `skipPending`, instances another action already holds.
    */
-  excluded: { destroyed: string[]; pinned: string[] };
+  excluded: {
+    destroyed: string[];
+    pinned: string[];
+    alreadyOnTag: string[];
+    pending: string[];
+  };
+  warnings: ScheduleWarning[];
+}
+
+/** An instance another visible action holds with a pending (or running) target. */
+export interface HeldInstance {
+  instanceId: string;
+  actionId: string;
+}
+
+/** Who a schedule would reach, and who it leaves out and why. */
+export interface TargetSelection {
+  /** The ids asked for (duplicates folded) or that the selector names. */
+  ids: string[];
+  instances: Map<string, Instance>;
+  destroyed: string[];
+  pinned: string[];
+  alreadyOnTag: string[];
+  /** Held by another action; targeted only if that action lets go first. */
+  pending: HeldInstance[];
+  /** Everyone else, sorted by id: the targets (less `pending` when skipping). */
+  live: Instance[];
 }
 
 /** An action is scheduled at most this far ahead. */
@@ -107,7 +149,10 @@ export function checkScheduledAt(
   return at;
 }
 
-async function checkImageTag(kv: Deno.Kv, imageTag: string): Promise<void> {
+export async function checkImageTag(
+  kv: Deno.Kv,
+  imageTag: string,
+): Promise<void> {
   const entry = await getCatalogEntry(kv, imageTag);
   const problem = !entry
     ? `image tag ${imageTag} is not in the catalog`
@@ -132,16 +177,143 @@ async function resolveInstanceIds(
   const ids = await listRunningInstanceIdsByTag(kv, tag);
   if (ids.length === 0) {
     throw new BadRequestError(`no running instance is on image tag ${tag}`, [
-      { path: "selector.imageTag", message: "matches no running instance" },
+      {
+        path: "selector.imageTag",
+        message: `No running instance is on image tag ${tag}.`,
+      },
     ]);
   }
   if (ids.length > MAX_TARGETS) {
     throw new BadRequestError(
       `${ids.length} instances are on image tag ${tag}; at most ${MAX_TARGETS} in one action`,
-      [{ path: "selector.imageTag", message: "matches too many instances" }],
+      [{
+        path: "selector.imageTag",
+        message:
+          `${ids.length} instances are on image tag ${tag}; one action takes at most ${MAX_TARGETS}.`,
+      }],
     );
   }
   return ids;
+}
+
+/** Instances whose pending-target lock another visible, still open action holds. */
+async function heldByOthers(
+  kv: Deno.Kv,
+  ids: string[],
+): Promise<HeldInstance[]> {
+  const locks = await getManyChunked<PendingTargetLock>(
+    kv,
+    ids.map((id) => keys.instancePendingTarget(id)),
+  );
+  const held = ids.flatMap((instanceId, i) => {
+    const lock = locks[i].value;
+    return lock ? [{ instanceId, actionId: lock.actionId }] : [];
+  });
+  // A lock of a write in progress (or abandoned) is the write's own business:
+  // it wins or is purged when this schedule's write meets it.
+  const actions = await getManyById<ScheduledAction>(
+    kv,
+    held.map((h) => h.actionId),
+    keys.action,
+  );
+  return held.filter((h) => {
+    const status = actions.get(h.actionId)?.value?.status;
+    return status === "scheduled" || status === "running";
+  });
+}
+
+/**
+ * Resolves who a schedule reaches. Throws BadRequestError when an id is
+ * unknown or the selector matches nothing; leaves deciding what an empty
+ * `live` means to the caller.
+ */
+export async function selectTargets(
+  kv: Deno.Kv,
+  input: ScheduleInput,
+): Promise<TargetSelection> {
+  const ids = await resolveInstanceIds(kv, input);
+  const instances = await getInstances(kv, ids);
+  const unknown = ids.filter((id) => !instances.has(id));
+  if (unknown.length) {
+    throw new BadRequestError(`unknown instances: ${nameSome(unknown)}`, [
+      {
+        path: "instanceIds",
+        message: `${unknown.length} chosen instance${
+          unknown.length === 1 ? " does" : "s do"
+        } not exist: ${nameSome(unknown)}.`,
+      },
+    ]);
+  }
+  const isVersion = input.actionType === "version_change";
+  const destroyed = ids.filter((id) =>
+    instances.get(id)!.status === "destroyed"
+  );
+  const gone = new Set(destroyed);
+  const alreadyOnTag = isVersion
+    ? ids.filter((id) =>
+      !gone.has(id) && instances.get(id)!.imageTag === input.imageTag
+    )
+    : [];
+  alreadyOnTag.forEach((id) => gone.add(id));
+  const pinned = isVersion && !input.overridePins
+    ? ids.filter((id) =>
+      !gone.has(id) && isPinnedAway(instances.get(id)!, input.imageTag)
+    )
+    : [];
+  pinned.forEach((id) => gone.add(id));
+  const rest = ids.filter((id) => !gone.has(id)).sort();
+  return {
+    ids,
+    instances,
+    destroyed,
+    pinned,
+    alreadyOnTag,
+    pending: await heldByOthers(kv, rest),
+    live: rest.map((id) => instances.get(id)!),
+  };
+}
+
+/** Why nothing is left to schedule, in the words an admin reads. */
+function nothingLeft(sel: TargetSelection, skipPending: boolean): string {
+  const why: string[] = [];
+  if (sel.destroyed.length) why.push("destroyed");
+  if (sel.alreadyOnTag.length) why.push("already on that tag");
+  if (sel.pinned.length) why.push("pinned to another tag");
+  if (skipPending && sel.pending.length) {
+    why.push("already has a pending action");
+  }
+  const list = why.length > 1
+    ? `${why.slice(0, -1).join(", ")} or ${why.at(-1)}`
+    : why[0] ?? "left out";
+  return `Every instance chosen is ${list}; nothing to schedule.`;
+}
+
+/** The time between now and the action, against the notice lead: what the admin should know. */
+export function scheduleWarnings(
+  input: Pick<ScheduleInput, "notify" | "noticeLeadHours">,
+  scheduledAtMs: number,
+  now: number,
+): ScheduleWarning[] {
+  if (!input.notify) return [];
+  const left = scheduledAtMs - now;
+  const lead = input.noticeLeadHours * HOUR_MS;
+  if (lead === 0) {
+    return [{
+      code: "notice_never",
+      message:
+        "A lead of 0 hours makes notices due at the moment of the action, when it is too late to send them: owners hear nothing. Give at least 1 hour, or turn notices off.",
+    }];
+  }
+  if (lead > left) {
+    return [{
+      code: "notice_at_once",
+      message:
+        `The lead (${input.noticeLeadHours} h) is longer than the time left (${
+          formatDuration(left)
+        }): notices go out at once, only ${formatDuration(left)} ahead.`,
+    }];
+  }
+  return [];
 }
 
 function buildPlan(
@@ -212,12 +384,13 @@ function buildPlan(
 /**
  * Schedules a restart or version change. Throws BadRequestError (invalid
  * time, tag, unknown instances, nothing left to target) or ConflictError (an
- * instance already has a pending target).
+ * instance already has a pending target, unless `skipPending`).
  */
 export async function scheduleAction(
   deps: ScheduleDeps,
   input: ScheduleInput,
   actor: Pick<User, "id">,
+  opts: ScheduleOptions = {},
 ): Promise<ScheduleResult> {
   const { kv } = deps;
   const now = deps.now();
@@ -229,47 +402,58 @@ export async function scheduleAction(
   if (input.actionType === "version_change") {
     await checkImageTag(kv, input.imageTag);
   }
-  const ids = await resolveInstanceIds(kv, input);
-  const found = await getInstances(kv, ids);
-  const unknown = ids.filter((id) => !found.has(id));
-  if (unknown.length) {
-    throw new BadRequestError(`unknown instances: ${nameSome(unknown)}`, [
-      { path: "instanceIds", message: `unknown: ${nameSome(unknown)}` },
-    ]);
+  const sel = await selectTargets(kv, input);
+  if (sel.pending.length && !opts.skipPending) {
+    throw pendingConflict(sel.pending.map((h) => [h.instanceId, h]));
   }
-  const destroyed = ids.filter((id) => found.get(id)!.status === "destroyed");
-  const pinned = input.actionType === "version_change" && !input.overridePins
-    ? ids.filter((id) => isPinnedAway(found.get(id)!, input.imageTag))
-    : [];
-  const left = new Set([...destroyed, ...pinned]);
-  const live = ids.filter((id) => !left.has(id)).sort()
-    .map((id) => found.get(id)!);
+  const skipped = new Set(sel.pending.map((h) => h.instanceId));
+  let live = sel.live.filter((i) => !skipped.has(i.id));
   if (live.length === 0) {
-    const why = pinned.length
-      ? destroyed.length
-        ? "destroyed or pinned to another tag (set overridePins to change pinned ones)"
-        : "pinned to another tag (set overridePins to change them)"
-      : "destroyed";
+    const message = nothingLeft(sel, opts.skipPending === true);
+    const hint = sel.pinned.length
+      ? " (set overridePins to change pinned ones)"
+      : "";
     throw new BadRequestError(
-      `every instance chosen is ${why}; nothing to schedule`,
-      [{ path: "instanceIds", message: `every instance is ${why}` }],
+      message.replace(/^Every/, "every").replace(/;/, `${hint};`)
+        .replace(/\.$/, ""),
+      [{ path: "instanceIds", message }],
     );
   }
-  const plan = buildPlan(input, live, scheduledAtMs, actor, now);
-  try {
-    await writeAction(kv, plan, now);
-  } catch (err) {
-    if (err instanceof InstanceLockedError) throw lockedConflict(err);
-    throw err;
+  // A schedule that took an instance since we looked wins it: with
+  // skipPending that instance is left out too, and the write tried again.
+  for (let attempt = 0;; attempt++) {
+    const plan = buildPlan(input, live, scheduledAtMs, actor, now);
+    try {
+      await writeAction(kv, plan, now);
+      return {
+        id: plan.action.id,
+        action: plan.action,
+        stage: plan.stage,
+        counters: { total: live.length, applied: 0, skipped: 0, failed: 0 },
+        targets: { total: live.length },
+        excluded: {
+          destroyed: sel.destroyed,
+          pinned: sel.pinned,
+          alreadyOnTag: sel.alreadyOnTag,
+          pending: [...skipped],
+        },
+        warnings: scheduleWarnings(input, scheduledAtMs, now),
+      };
+    } catch (err) {
+      if (!(err instanceof InstanceLockedError)) throw err;
+      const held = [...err.held].filter(([, lock]) => lock !== null);
+      if (!opts.skipPending || attempt >= 2 || held.length === 0) {
+        throw lockedConflict(err);
+      }
+      for (const [id] of held) skipped.add(id);
+      live = live.filter((i) => !skipped.has(i.id));
+      if (live.length === 0) {
+        throw new ConflictError(
+          "every instance chosen was taken by another action meanwhile; nothing was scheduled",
+        );
+      }
+    }
   }
-  return {
-    id: plan.action.id,
-    action: plan.action,
-    stage: plan.stage,
-    counters: { total: live.length, applied: 0, skipped: 0, failed: 0 },
-    targets: { total: live.length },
-    excluded: { destroyed, pinned },
-  };
 }
 
 /** Pinned to a tag other than the one a version change moves to: apply would skip it. */
@@ -278,9 +462,11 @@ export function isPinnedAway(instance: Instance, imageTag: string): boolean {
     instance.pinnedImageTag !== imageTag;
 }
 
-function lockedConflict(err: InstanceLockedError): ConflictError {
-  const ids = [...err.held.keys()];
-  const issues: Issue[] = [...err.held].map(([instanceId, lock]) => ({
+function pendingConflict(
+  held: [string, PendingTargetLock | HeldInstance | null][],
+): ConflictError {
+  const ids = held.map(([id]) => id);
+  const issues: Issue[] = held.map(([instanceId, lock]) => ({
     path: "instanceIds",
     message: lock
       ? `instance ${instanceId} already has a pending target in action ${lock.actionId}`
@@ -292,4 +478,8 @@ function lockedConflict(err: InstanceLockedError): ConflictError {
       : "another request is scheduling these instances; try again",
     issues,
   );
+}
+
+function lockedConflict(err: InstanceLockedError): ConflictError {
+  return pendingConflict([...err.held]);
 }

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { CHANNELS } from "../types.ts";
 import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
+import { parseOrThrow, readOptionalJson } from "../errors.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
 
@@ -76,14 +77,29 @@ const common = {
     .transform((list) => [...new Set(list)] as (typeof CHANNELS)[number][]),
 };
 
-export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
-  z.strictObject({ actionType: z.literal("scheduled_restart"), ...common }),
-  z.strictObject({
-    actionType: z.literal("version_change"),
-    imageTag,
-    ...common,
-  }),
-]).superRefine((v, ctx) => {
+function eitherIdsOrSelector(
+  v: { instanceIds?: unknown; selector?: unknown },
+  ctx: z.RefinementCtx,
+) {
+  if ((v.instanceIds === undefined) === (v.selector === undefined)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["instanceIds"],
+      message: "give either instanceIds or a selector, not both or neither",
+    });
+  }
+}
+
+/** Either instanceIds or a selector, and reminders that come after the notice. */
+function scheduleRefine(
+  v: {
+    instanceIds?: unknown;
+    selector?: unknown;
+    reminderLeadHours: number[];
+    noticeLeadHours: number;
+  },
+  ctx: z.RefinementCtx,
+) {
   const reminders = reminderProblem(v.reminderLeadHours, v.noticeLeadHours);
   if (reminders) {
     ctx.addIssue({
@@ -92,21 +108,72 @@ export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
       message: reminders,
     });
   }
-  if ((v.instanceIds === undefined) === (v.selector === undefined)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["instanceIds"],
-      message: "give either instanceIds or a selector, not both or neither",
-    });
-  }
-});
+  eitherIdsOrSelector(v, ctx);
+}
+
+export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({ actionType: z.literal("scheduled_restart"), ...common }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+  }),
+]).superRefine(scheduleRefine);
 
 export type ScheduleInput = z.output<typeof ScheduleInputSchema>;
 
-/** The optional body of the cancel endpoints. */
-export const CancelInputSchema = z.strictObject({
+/**
+ * Beside the schedule, in the same strict body: `skipPending` leaves out
+ * instances another action holds instead of answering 409.
+ */
+const scheduleOptions = { skipPending: z.boolean().default(false) };
+
+/** `POST /api/admin/scheduled-actions`. */
+export const ScheduleRequestSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({
+    actionType: z.literal("scheduled_restart"),
+    ...common,
+    ...scheduleOptions,
+  }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+    ...scheduleOptions,
+  }),
+]).superRefine(scheduleRefine);
+
+/** The dry run: the same body, and whose view to render. */
+const previewOptions = {
+  ...scheduleOptions,
+  sampleOwnerId: IdSchema.nullish().transform((v) => v ?? null),
+};
+export const PreviewRequestSchema = z.discriminatedUnion("actionType", [
+  z.strictObject({
+    actionType: z.literal("scheduled_restart"),
+    ...common,
+    ...previewOptions,
+  }),
+  z.strictObject({
+    actionType: z.literal("version_change"),
+    imageTag,
+    ...common,
+    ...previewOptions,
+  }),
+]).superRefine(scheduleRefine);
+
+/** The optional body of the cancel endpoints: `{reason?}`. */
+export const CancelBodySchema = z.strictObject({
   reason: textField({ max: 256 }).nullish().transform((v) => v || null),
 });
+
+/** A cancel may come with no body at all (the reason is optional). */
+export async function readCancelReason(req: Request): Promise<string | null> {
+  return parseOrThrow(CancelBodySchema, await readOptionalJson(req)).reason;
+}
+
+/** The same body under the name the audit-recording routes used. */
+export const CancelInputSchema = CancelBodySchema;
 
 /** The body of `POST /api/admin/scheduled-actions/:id/reschedule`. */
 export const RescheduleInputSchema = z.strictObject({

@@ -100,29 +100,34 @@ export default function Catalog({ data }: PageProps<Data>) {
         <p class="flash flash-ok" role="status">Saved {data.saved}.</p>
       )}
       <div class="table-wrap">
-        <table>
+        <table class="responsive">
           <thead>
             <tr>
-              <th>Image tag</th>
-              <th>OpenClaw</th>
-              <th>Version changes</th>
-              <th>Running instances</th>
+              <th scope="col">Image tag</th>
+              <th scope="col">OpenClaw</th>
+              <th scope="col">Version changes</th>
+              <th scope="col">Running instances</th>
             </tr>
           </thead>
           <tbody>
             {data.entries.map(({ entry, running }) => (
               <tr>
-                <td>
+                <td data-label="Image tag">
                   <code>{entry.imageTag}</code>
                 </td>
-                <td>{entry.openclawVersion}</td>
-                <td>
+                <td data-label="OpenClaw">{entry.openclawVersion}</td>
+                <td data-label="Version changes">
                   {entry.available
                     ? "may target it"
                     : <span class="muted">not available</span>}
                 </td>
-                <td>
-                  <a href={`/admin?q=${encodeURIComponent(entry.imageTag)}`}>
+                <td data-label="Running">
+                  <a
+                    href={`/admin?${new URLSearchParams({
+                      tag: entry.imageTag,
+                      status: "running",
+                    })}`}
+                  >
                     {running}
                   </a>
                 </td>

@@ -53,30 +53,34 @@ export default function Users({ data, url }: PageProps<Data>) {
           } on this page, by email`}
       </p>
       <div class="table-wrap">
-        <table>
+        <table class="responsive">
           <thead>
             <tr>
-              <th>User</th>
-              <th>Role</th>
-              <th>Time zone</th>
-              <th>Devices</th>
-              <th>Instances</th>
+              <th scope="col">User</th>
+              <th scope="col">Role</th>
+              <th scope="col">Time zone</th>
+              <th scope="col">Devices</th>
+              <th scope="col">Instances</th>
             </tr>
           </thead>
           <tbody>
             {data.rows.map(({ user, role, instances }) => (
               <tr>
-                <td>
-                  {user.name ?? <span class="muted">no name</span>}
-                  <div class="muted small">{user.email}</div>
+                <td data-label="User">
+                  <div>
+                    {user.name ?? <span class="muted">no name</span>}
+                    <div class="muted small">{user.email}</div>
+                  </div>
                 </td>
-                <td>{role}</td>
-                <td>{user.timeZone ?? <span class="muted">UTC</span>}</td>
-                <td>{user.pushTokens.length}</td>
-                <td>
+                <td data-label="Role">{role}</td>
+                <td data-label="Time zone">
+                  {user.timeZone ?? <span class="muted">UTC</span>}
+                </td>
+                <td data-label="Devices">{user.pushTokens.length}</td>
+                <td data-label="Instances">
                   {instances > 0
                     ? (
-                      <a href={`/admin?q=${encodeURIComponent(user.email)}`}>
+                      <a href={`/admin?owner=${encodeURIComponent(user.id)}`}>
                         {instances > COUNT_CAP
                           ? `${COUNT_CAP.toLocaleString("en-US")}+`
                           : instances}

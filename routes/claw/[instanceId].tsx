@@ -12,14 +12,16 @@ import {
   type BannerStatus,
   getBannerStatus,
 } from "../../lib/notices/banner.ts";
-import { Banner } from "../../components/Banner.tsx";
+import WorkspaceBanner from "../../islands/WorkspaceBanner.tsx";
 import { StatusPill } from "../../components/StatusPill.tsx";
+import LocalTime from "../../islands/LocalTime.tsx";
 
 interface Data {
   instance: Instance;
   openclawVersion: string | null;
   status: BannerStatus;
   timeZone: string | null;
+  now: number;
 }
 
 export const handler: Handlers<Data, State> = {
@@ -43,6 +45,7 @@ export const handler: Handlers<Data, State> = {
       openclawVersion: entry?.openclawVersion ?? null,
       status,
       timeZone: ctx.state.user.timeZone,
+      now: now(),
     });
   },
 };
@@ -54,10 +57,12 @@ export default function Workspace({ data }: PageProps<Data>) {
       <Head>
         <title>{`${instance.name} · KiloClaw`}</title>
       </Head>
-      <Banner
-        scheduled={data.status.scheduledAction}
-        cancelled={data.status.cancelledAction ?? null}
+      <WorkspaceBanner
+        instanceId={instance.id}
+        name={instance.name}
+        status={data.status}
         timeZone={data.timeZone}
+        now={data.now}
       />
       <div class="page-head">
         <h1>{instance.name}</h1>
@@ -80,7 +85,13 @@ export default function Workspace({ data }: PageProps<Data>) {
         <dt>Last restart</dt>
         <dd>
           {instance.lastRestartAt
-            ? new Date(instance.lastRestartAt).toUTCString()
+            ? (
+              <LocalTime
+                at={instance.lastRestartAt}
+                timeZone={data.timeZone}
+                now={data.now}
+              />
+            )
             : "Never"}
         </dd>
       </dl>

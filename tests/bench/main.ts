@@ -25,6 +25,8 @@ import {
   seedFleet,
 } from "./fleet.ts";
 import type { Dispatchers } from "../../lib/channels/types.ts";
+import { createEmailSender } from "../../lib/channels/mod.ts";
+import { testConfig } from "../../lib/config.ts";
 import type { Notification } from "../../lib/types.ts";
 
 setQuietLogs(true);
@@ -101,7 +103,10 @@ function dispatchersFor(kv: Deno.Kv, s: StandIns, rate: number) {
   );
 }
 
-/** Sweeps until every row is final; returns the seconds and the sweeps it took. */
+/**
+ * Sweeps until every row is final, waiting for retries to come due; returns
+ * the seconds, the sweeps that did something, and the rows retried.
+ */
 async function drain(
   kv: Deno.Kv,
   dispatchers: Dispatchers,
@@ -109,11 +114,26 @@ async function drain(
 ) {
   const started = performance.now();
   let sweeps = 0;
-  while ((await openRows(kv)) > 0 && sweeps < 20) {
-    await sweep({ kv, dispatchers, now: Date.now }, opts);
-    sweeps++;
+  let retried = 0;
+  for (let i = 0; i < 50 && (await openRows(kv)) > 0; i++) {
+    const run = await sweep({ kv, dispatchers, now: Date.now }, opts);
+    retried += run.retried;
+    if (run.processed > 0) {
+      sweeps++;
+      continue;
+    }
+    // Nothing due now: wait for the earliest retry (or a lease) to come round.
+    let next = Date.now() + 1_000;
+    for await (
+      const e of kv.list({ prefix: keys.notificationsDue() }, { limit: 1 })
+    ) {
+      next = Math.max(Date.now(), e.key[1] as number);
+    }
+    await new Promise((r) =>
+      setTimeout(r, Math.min(next - Date.now() + 10, 70_000))
+    );
   }
-  return { seconds: (performance.now() - started) / 1000, sweeps };
+  return { seconds: (performance.now() - started) / 1000, sweeps, retried };
 }
 
 /** A fleet of `FLEET` owners scheduled with a notice on every channel, its window open now. */
@@ -253,10 +273,32 @@ if (wanted("fleetDrain") || wanted("schedule10k")) {
       latencyMs: PROVIDER_LATENCY_MS,
     });
     try {
-      const { seconds, sweeps } = await drain(
+      // A sign-in email asked for 5 s into the drain, through the same budget.
+      const signIn = (async () => {
+        await new Promise((r) => setTimeout(r, 5_000));
+        const sender = createEmailSender(
+          testConfig({
+            resendApiKey: s.apiKey,
+            resendBaseUrl: s.resendUrl,
+            emailRatePerSecond: PROVIDER_RATE,
+          }),
+          kv,
+        );
+        const t = performance.now();
+        const res = await sender.send({
+          to: "someone@example.test",
+          subject: "Your sign-in link",
+          html: "<p>sign in</p>",
+          text: "sign in",
+        }, { idempotencyKey: `sign-in-${crypto.randomUUID()}` });
+        if (!res.ok) throw new Error(`the sign-in email failed: ${res.error}`);
+        return (performance.now() - t) / 1000;
+      })();
+      const { seconds, sweeps, retried } = await drain(
         kv,
         dispatchersFor(kv, s, PROVIDER_RATE),
       );
+      const signInSeconds = await signIn;
       const stats = await s.stats();
       const rows = FLEET * 3;
       const floorSeconds = FLEET / 100 / PROVIDER_RATE;
@@ -270,8 +312,10 @@ if (wanted("fleetDrain") || wanted("schedule10k")) {
         ratio: round(ratio, 0),
         rejected429: stats.rejected429,
         sweeps,
+        retried,
         emailsPerSecond: round(stats.delivered / seconds, 1),
         providerRequests: stats.requests,
+        signInDuringDrainSeconds: round(signInSeconds),
         referenceRowsPerSecond: round(reference, 2),
       };
       row(
@@ -282,6 +326,11 @@ if (wanted("fleetDrain") || wanted("schedule10k")) {
           round(ratio, 0)
         }× the reference`,
         "≤ 1.25× floor, 0 × 429, ≤ 3 sweeps, ≥ 50×",
+      );
+      row(
+        "signInDuringDrain",
+        `${round(signInSeconds)} s from asking to the provider's answer`,
+        "a few seconds",
       );
     } finally {
       await s.close();

@@ -16,19 +16,19 @@ Deno.test("email: each action type and kind gets its own template and default su
       "version_change",
       "notice",
       "KiloClaw: Version Change Scheduled",
-      /will move to/,
+      /will move from image tag 2026\.02\.1 to OpenClaw 1\.8\.2 on/,
     ],
     [
       "scheduled_restart",
       "cancelled",
       "KiloClaw: Restart Cancelled",
-      /restart of your KiloClaw instance .* has been cancelled/s,
+      /restart of your KiloClaw bot .* has been cancelled/s,
     ],
     [
       "version_change",
       "cancelled",
       "KiloClaw: Version Change Cancelled",
-      /has been cancelled\. It stays on its current version/,
+      /has been cancelled\. It stays on image tag 2026\.02\.1/,
     ],
   ] as const;
   for (const [actionType, kind, subject, wording] of cases) {
@@ -77,22 +77,19 @@ Deno.test("email: greeting, instance name, times and workspace link", async (t) 
     assert.match(email.text, /^Hi there,/);
     assert.ok(
       email.text.includes(
-        `instance ${item.notification.instanceId} will restart`,
+        `bot ${item.notification.instanceId} will restart`,
       ),
     );
   });
-  await t.step("a user with a time zone also sees the time there", () => {
+  await t.step("a user with a time zone reads it there, UTC beside it", () => {
     const email = renderNoticeEmail(
       noticeItem({ user: { timeZone: "Europe/Berlin" } }),
       PUBLIC_URL,
     );
-    assert.match(
-      email.text,
-      /14:30 UTC \(Thu, Mar 5, 2026, 15:30 Europe\/Berlin\)/,
-    );
+    assert.match(email.text, /Thu, Mar 5, 2026, 15:30 CET \(14:30 UTC\)/);
     assert.match(
       email.html,
-      /14:30 UTC<\/strong> \(Thu, Mar 5, 2026, 15:30 Europe\/Berlin\)/,
+      /Thu, Mar 5, 2026, 15:30 CET<\/strong> \(14:30 UTC\)/,
     );
   });
   await t.step(
@@ -107,17 +104,24 @@ Deno.test("email: greeting, instance name, times and workspace link", async (t) 
   );
 });
 
-Deno.test("email: version emails name the target tag and the OpenClaw version", () => {
+Deno.test("email: version emails say from which OpenClaw version to which", () => {
   const email = renderNoticeEmail(
-    noticeItem({
-      actionType: "version_change",
-      targetImageTag: "2026.04.2",
-      openclawVersion: "1.9.0",
-    }),
+    {
+      ...noticeItem({
+        actionType: "version_change",
+        targetImageTag: "2026.04.2",
+        openclawVersion: "1.9.0",
+      }),
+      sourceOpenclawVersion: "1.8.2",
+    },
     PUBLIC_URL,
   );
-  for (const part of [email.text, email.html]) {
-    assert.match(part, /OpenClaw 1\.9\.0 \(image tag 2026\.04\.2\)/);
+  for (const part of [email.text, email.html.replace(/<[^>]+>/g, "")]) {
+    assert.match(
+      part,
+      /will move from OpenClaw 1\.8\.2 to OpenClaw 1\.9\.0 on/,
+    );
+    assert.match(part, /New image tag: 2026\.04\.2/);
   }
   const unknown = renderNoticeEmail(
     noticeItem({
@@ -128,7 +132,10 @@ Deno.test("email: version emails name the target tag and the OpenClaw version", 
     }),
     PUBLIC_URL,
   );
-  assert.match(unknown.text, /to image tag 2026\.04\.3 planned/);
+  assert.match(
+    unknown.text,
+    /from image tag 2026\.02\.1 to image tag 2026\.04\.3 planned/,
+  );
   assert.doesNotMatch(unknown.text + unknown.html, /null|undefined/);
 });
 

@@ -11,6 +11,7 @@ import { putCatalogEntry } from "../../lib/kv/catalog.ts";
 import { listOutbox } from "../../lib/channels/outbox.ts";
 import { newId } from "../../lib/ids.ts";
 import { SESSION_COOKIE } from "../../lib/auth/sessions.ts";
+import { formatDateTime } from "../../lib/format.ts";
 
 Deno.test({
   name:
@@ -88,7 +89,8 @@ Deno.test({
         assert.match(await page.content(), /launch week/);
         assert.match(
           await page.locator("dl.facts").innerText(),
-          new RegExp(to.toUTCString().slice(0, 16)),
+          // The page writes times as lib/format.ts does: "Sat, Nov 28, 2026, 14:59 UTC".
+          new RegExp(formatDateTime(to.getTime(), "UTC").slice(0, 16)),
         );
 
         await ownerPage.reload();

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser } from "../helpers/browser.ts";
+import { afterReview, hydrated, reviewReady } from "../helpers/e2e.ts";
 import { putInstance } from "../../lib/kv/instances.ts";
 import { putCatalogEntry } from "../../lib/kv/catalog.ts";
 import { listOutbox } from "../../lib/channels/outbox.ts";
@@ -49,10 +50,8 @@ Deno.test({
         page.on("pageerror", (e) => errors.push(e.message));
 
         await page.goto(`${origin}/admin/actions/new?instanceId=${instanceId}`);
-        // The island is hydrated once choosing "Change version" reveals the tag picker.
-        await page.getByLabel("Change version").check();
-        await page.getByLabel("New image tag").waitFor();
-        await page.getByLabel("Restart").check();
+        await hydrated(page);
+        await reviewReady(page);
         const when = new Date(Date.now() + 2 * 3600_000);
         const pad = (n: number) => String(n).padStart(2, "0");
         await page.locator('input[name="scheduledAt"]').fill(
@@ -67,13 +66,19 @@ Deno.test({
 
         // A bad lead time is refused with the field's message, and nothing is scheduled.
         await page.getByLabel("Hours of notice").fill("500");
-        await page.getByRole("button", { name: "Schedule" }).click();
-        await page.getByText(/noticeLeadHours|168/).first().waitFor();
+        await page.getByRole("button", { name: "Review", exact: true }).click();
+        await page.locator("#error-summary").getByText(/from 0 to 168/)
+          .waitFor();
         assert.match(page.url(), /\/admin\/actions\/new/);
 
         await page.getByLabel("Hours of notice").fill("24");
-        await page.getByRole("button", { name: "Schedule" }).click();
-        await page.waitForURL(/\/admin\/actions\/[0-9a-f-]{36}\?scheduled=1$/);
+        await afterReview(
+          page,
+          () =>
+            page.getByRole("button", { name: "Review", exact: true }).click(),
+        );
+        await page.getByTestId("schedule").click();
+        await page.waitForURL(/\/admin\/actions\/[0-9a-f-]{36}\?scheduled=1/);
         assert.match(await page.locator("h1").innerText(), /Restart/);
         assert.match(
           await page.locator(".flash").innerText(),
@@ -84,6 +89,7 @@ Deno.test({
           /Maya&#39;s support bot|Maya's support bot/,
         );
 
+        await hydrated(page, ".action-live[data-enhanced]");
         await page.getByRole("button", { name: "Run notice sweep now" })
           .click();
         await page.getByText(/processed 3, sent 3/).waitFor();
@@ -110,17 +116,18 @@ Deno.test({
         const banner = ownerPage.locator(".banner");
         assert.match(
           await banner.innerText(),
-          /will restart at .* UTC \(.*Europe\/Stockholm\)/,
+          /Your bot Maya's support bot will restart at .* \(in .*\)/,
         );
         await ownerPage.goto(`${origin}/`);
         assert.match(
           await ownerPage.locator(".card-note").innerText(),
-          /^Restart at .* UTC/,
+          /^Restart at .*\(in .*\)/,
         );
         await ownerPage.goto(`${origin}/claw/${instanceId}`);
 
-        page.on("dialog", (d) => d.accept());
         await page.getByRole("button", { name: "Cancel action" }).click();
+        const confirm = page.getByRole("dialog", { name: "Cancel action" });
+        await confirm.getByRole("button", { name: "Cancel action" }).click();
         await page.locator("h1 .pill-cancelled").waitFor();
         await page.getByRole("button", { name: "Run notice sweep now" })
           .click();

@@ -145,15 +145,16 @@ Deno.test("the apply racing the sweep over 300 targets: no warning after the app
         scheduledAt,
         leadHours: 1,
       });
-      // A batch arriving in the last 300 ms before the action time is
+      // A batch arriving in the last 800 ms before the action time is
       // answered only well after it: in flight when the apply comes round.
       fake.latencyFor = (at) =>
-        at >= scheduledAt - 300 ? scheduledAt + 600 - at : 200;
+        at >= scheduledAt - 800 ? scheduledAt + 600 - at : 200;
       const dispatchers = emailDispatchers(kv, fake);
+      // A lease (and dispatch timeout, half of it) long enough for the held batch.
       const sweeping = drain(kv, dispatchers, {
         pageSize: 20,
         concurrency: 1,
-        leaseMs: 2_000,
+        leaseMs: 4_000,
       });
       await new Promise((r) => setTimeout(r, scheduledAt - Date.now()));
       // Every target at once, so an in-flight notice's target is reached

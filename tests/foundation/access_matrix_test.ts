@@ -86,6 +86,12 @@ const RULES: Record<string, Rule> = {
     path: () => "/admin/actions/new",
     expect: ADMIN_PAGE,
   },
+  "POST ./routes/admin/actions/new.tsx": {
+    path: () => "/admin/actions/new",
+    send: () => ({ method: "POST", form: { intent: "review" } }),
+    // Past the gate, a form that chose nothing is shown again with its errors.
+    expect: ["login", 403, 403, 400, "login", "login"],
+  },
   "GET ./routes/admin/actions/[id].tsx": {
     path: (w) => `/admin/actions/${w.actionId}`,
     expect: ADMIN_PAGE,
@@ -97,6 +103,16 @@ const RULES: Record<string, Rule> = {
   "GET ./routes/api/admin/audit/index.ts": {
     path: () => "/api/admin/audit",
     expect: ADMIN_API,
+  },
+  "POST ./routes/admin/actions/[id].tsx": {
+    path: () => `/admin/actions/${newId()}`,
+    send: () => ({ method: "POST", form: { intent: "cancel" } }),
+    expect: ["login", 403, 403, 404, "login", "login"],
+  },
+  "GET ./routes/admin/previews/[hash].ts": {
+    path: () => `/admin/previews/${"0".repeat(32)}`,
+    // An expired (or never made) preview is a 404 once past the gate.
+    expect: ["login", 403, 403, 404, "login", "login"],
   },
   "GET ./routes/admin/catalog.tsx": {
     path: () => "/admin/catalog",
@@ -169,6 +185,16 @@ const RULES: Record<string, Rule> = {
   "GET ./routes/api/admin/scheduled-actions/[id].ts": {
     path: (w) => `/api/admin/scheduled-actions/${w.actionId}`,
     expect: ADMIN_API,
+  },
+  "GET ./routes/api/admin/scheduled-actions/[id]/progress.ts": {
+    path: (w) => `/api/admin/scheduled-actions/${w.actionId}/progress`,
+    expect: ADMIN_API,
+  },
+  "POST ./routes/api/admin/scheduled-actions/preview.ts": {
+    path: () => "/api/admin/scheduled-actions/preview",
+    send: () => ({ method: "POST", json: {} }),
+    // Past the gate, an empty body is the caller's mistake.
+    expect: [401, 403, 403, 400, 400, 401],
   },
   "POST ./routes/api/admin/scheduled-actions/[id]/cancel.ts": {
     path: () => `/api/admin/scheduled-actions/${newId()}/cancel`,

@@ -6,6 +6,7 @@ import manifest from "../../fresh.gen.ts";
 import { createHandler } from "$fresh/server.ts";
 import { type Config, testConfig } from "../../lib/config.ts";
 import { createAppContext } from "../../lib/app_context.ts";
+import { createDispatchers } from "../../lib/channels/mod.ts";
 import { type AppContext, setAppContext } from "../../lib/context.ts";
 import { installSecurity } from "../../lib/security.ts";
 import { createSession, SESSION_COOKIE } from "../../lib/auth/sessions.ts";
@@ -108,12 +109,23 @@ export async function createTestApp(
     },
     serve: (fn) =>
       withServer(handler, async (origin) => {
-        const before = ctx.config;
-        ctx.config = { ...before, publicUrl: origin };
+        const before = { config: ctx.config, dispatchers: ctx.dispatchers };
+        ctx.config = { ...before.config, publicUrl: origin };
+        // The email dispatcher links to PUBLIC_URL too: the emails the sweep sends
+        // meanwhile link where the browser is (unless the test brought its own).
+        if (!opts.context?.dispatchers) {
+          ctx.dispatchers = createDispatchers({
+            config: ctx.config,
+            kv,
+            email: ctx.email,
+            now: ctx.now,
+          });
+        }
         try {
           return await fn(origin);
         } finally {
-          ctx.config = before;
+          ctx.config = before.config;
+          ctx.dispatchers = before.dispatchers;
         }
       }),
     queueIdle: () => whenSignInEmailsSent(),

@@ -121,3 +121,34 @@ Deno.test("push: Expo's answer is stored before marking; after a crash the group
       await fake.close();
     }
   }));
+
+Deno.test("a push to an owner with no device is marked sent and says so on the row", () =>
+  withKv(async (kv) => {
+    const fake = await startExpoFake();
+    try {
+      const T0 = Date.parse("2026-11-25T12:00:00Z");
+      const seeded = await seedAction(kv, {
+        now: T0,
+        scheduledAt: T0 + 10 * MINUTE,
+        channels: ["mobile_push"],
+      });
+      const transport = new ExpoPushTransport({
+        accessToken: "expo-test",
+        baseUrl: fake.url,
+      });
+      await sweep({
+        kv,
+        dispatchers: {
+          ...recordingDispatchers(),
+          mobile_push: createPushDispatcher({ kv, transport, now: () => T0 }),
+        },
+        now: () => T0,
+      });
+      const [row] = await getRows(kv, [seeded.rows[0].id]);
+      assert.equal(row.status, "sent");
+      assert.match(row.detail ?? "", /no registered devices/);
+      assert.equal(fake.messages.length, 0);
+    } finally {
+      await fake.close();
+    }
+  }));

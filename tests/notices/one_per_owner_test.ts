@@ -83,7 +83,7 @@ Deno.test("owners with 1–5 bots each get one email and one push per notice, li
       if (n === 1) {
         assert.match(
           mine[0].text,
-          /Your KiloClaw instance Bot \d+\.0 will restart/,
+          /Your KiloClaw bot Bot \d+\.0 will restart/,
         );
       } else {
         assert.match(

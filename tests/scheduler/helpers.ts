@@ -90,8 +90,11 @@ export function body(
     scheduledAt: new Date(now + HOUR).toISOString(),
     ...extra,
   };
-  // A restart takes no image tag.
-  if (out.actionType === "scheduled_restart" && !("imageTag" in extra)) {
+  // A restart takes no image tag (the schema is strict: not even an undefined one).
+  if (
+    out.actionType === "scheduled_restart" &&
+    (!("imageTag" in extra) || extra.imageTag === undefined)
+  ) {
     delete out.imageTag;
   }
   return out;

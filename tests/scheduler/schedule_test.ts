@@ -318,7 +318,7 @@ Deno.test("schedule: a version change leaves out instances pinned to another tag
     await assert.rejects(
       () =>
         scheduleAction(deps(kv, c.now), input([alone[0].id], c.now()), admin),
-      /every instance chosen is pinned to another tag \(set overridePins to change them\)/,
+      /every instance chosen is pinned to another tag \(set overridePins to change pinned ones\)/,
     );
     const forced = await scheduleAction(
       deps(kv, c.now),

@@ -1,244 +1,174 @@
-/** Admin: one action — its stage, counters, notice settings, targets and their notifications. */
+/** Admin: one action — progress, notices, every instance and its notices, live; cancelling with a reason. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
+import { z } from "zod";
 import { appContext } from "../../../lib/context.ts";
 import {
-  type ActionDetail,
-  getActionDetail,
-} from "../../../lib/scheduler/read.ts";
-import type { State } from "../../../lib/state.ts";
-import { StatusPill } from "../../../components/StatusPill.tsx";
-import { TargetStatus } from "../../../components/TargetStatus.tsx";
+  type ActionView,
+  getActionView,
+} from "../../../lib/scheduler/action_view.ts";
 import {
-  actionLabel,
-  NoticeSummary,
-} from "../../../components/ActionLabel.tsx";
-import { NotificationList } from "../../../components/NotificationList.tsx";
-import CancelButton from "../../../islands/CancelButton.tsx";
+  cancelActionBy,
+  cancelTargetBy,
+} from "../../../lib/scheduler/cancellations.ts";
+import { BadRequestError, readForm } from "../../../lib/errors.ts";
+import { IdSchema, parseId } from "../../../lib/ids.ts";
+import { textField } from "../../../lib/text.ts";
+import { assertSignedIn, type State } from "../../../lib/state.ts";
+import ActionLive from "../../../islands/ActionLive.tsx";
 import MoveAction from "../../../islands/MoveAction.tsx";
-import SweepButton from "../../../islands/SweepButton.tsx";
-import { getLastSweepRun } from "../../../lib/notices/sweep.ts";
-import { getInstances } from "../../../lib/kv/instances.ts";
-import { getUser } from "../../../lib/kv/users.ts";
-import type { SweepRun } from "../../../lib/types.ts";
-import { API_TOKEN_ACTOR_ID, parseId } from "../../../lib/ids.ts";
+import { getAction } from "../../../lib/kv/actions.ts";
 import { listAudit } from "../../../lib/kv/audit.ts";
 import type { AuditEntry } from "../../../lib/types.ts";
 import { AuditList } from "../../../components/AuditList.tsx";
+import {
+  auditCancelAction,
+  auditCancelTarget,
+} from "../../../lib/scheduler/audit.ts";
 
 interface Data {
-  detail: ActionDetail;
-  lastRun: SweepRun | null;
-  /** Instance names and owner emails of the targets on this page. */
-  names: Record<string, string>;
-  owners: Record<string, string>;
-  creator: string;
-  /** Set right after scheduling from the form: how many instances were left out and why. */
-  justScheduled: { destroyed: number; pinned: number } | null;
+  view: ActionView;
+  csrfToken: string | null;
+  timeZone: string | null;
+  now: number;
+  targetCursor: string | null;
+  flash: string[];
   audit: { items: AuditEntry[]; more: boolean };
+}
+
+const CancelForm = z.object({
+  intent: z.enum(["cancel", "cancel-target"]),
+  targetId: IdSchema.optional(),
+  reason: textField({ max: 256 }).optional(),
+});
+
+/** What the schedule form tells this page right after scheduling (see routes/admin/actions/new.tsx). */
+function scheduledFlash(p: URLSearchParams, total: number): string[] {
+  if (!p.has("scheduled")) {
+    return p.has("cancelled") ? [p.get("cancelled") ?? "Cancelled."] : [];
+  }
+  const left = [
+    ["pending", "already had a pending action"],
+    ["alreadyOnTag", "already on that tag"],
+    ["pinned", "pinned to another tag"],
+    ["destroyed", "destroyed"],
+  ].flatMap(([key, why]) => {
+    const n = Number(p.get(key)) || 0;
+    return n > 0 ? [`${n} ${why}`] : [];
+  });
+  return [
+    `Scheduled for ${total} instance${total === 1 ? "" : "s"}.${
+      left.length ? ` Left out: ${left.join(", ")}.` : ""
+    }`,
+    ...p.getAll("warning").slice(0, 3),
+  ];
 }
 
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
-    const { kv } = appContext();
+    const { kv, config, now } = appContext();
+    const cursor = ctx.url.searchParams.get("targets");
+    const targetCursor = cursor && cursor.length <= 1000 ? cursor : null;
     const actionId = parseId(ctx.params.id, "action id");
-    const [detail, lastRun, audit] = await Promise.all([
-      getActionDetail(kv, actionId, {
-        targetCursor: ctx.url.searchParams.get("targets"),
-        targetLimit: 50,
+    const [view, audit] = await Promise.all([
+      getActionView(kv, actionId, {
+        targetCursor,
+        pushViaOutbox: !config.pushViaExpo,
       }),
-      getLastSweepRun(kv),
       listAudit(kv, { subject: { type: "action", id: actionId }, limit: 20 }),
     ]);
-    const instances = await getInstances(
-      kv,
-      detail.targets.items.map((t) => t.target.instanceId),
-    );
-    const userIds = [
-      ...new Set([
-        ...detail.targets.items.map((t) => t.target.userId),
-        detail.action.createdBy,
-      ]),
-    ];
-    const users = await Promise.all(userIds.map((id) => getUser(kv, id)));
-    const owners = Object.fromEntries(
-      users.filter((u) => u !== null).map((u) => [u.id, u.email]),
-    );
     return ctx.render({
-      detail,
-      lastRun,
-      names: Object.fromEntries([...instances].map(([id, i]) => [id, i.name])),
-      owners,
+      view,
+      csrfToken: ctx.state.csrfToken,
+      timeZone: ctx.state.user?.timeZone ?? null,
+      now: now(),
+      targetCursor,
+      flash: scheduledFlash(ctx.url.searchParams, view.counters.total),
       audit: { items: audit.items, more: audit.cursor !== null },
-      creator: detail.action.createdBy === API_TOKEN_ACTOR_ID
-        ? "the admin API token"
-        : owners[detail.action.createdBy] ?? detail.action.createdBy,
-      justScheduled: ctx.url.searchParams.has("scheduled")
-        ? {
-          destroyed: Number(ctx.url.searchParams.get("destroyed")) || 0,
-          pinned: Number(ctx.url.searchParams.get("pinned")) || 0,
-        }
-        : null,
+    });
+  },
+  /** The cancel controls without JavaScript post here. */
+  async POST(req, ctx) {
+    assertSignedIn(ctx.state);
+    const id = parseId(ctx.params.id, "action id");
+    const form = Object.fromEntries(await readForm(req));
+    const parsed = CancelForm.safeParse(form);
+    if (!parsed.success) {
+      throw new BadRequestError("That cancel request was not understood.");
+    }
+    const { intent, targetId, reason } = parsed.data;
+    const app = appContext();
+    let said = "Action cancelled.";
+    if (intent === "cancel-target" && targetId) {
+      const result = await cancelTargetBy(
+        app,
+        id,
+        targetId,
+        ctx.state.user,
+        reason || null,
+      );
+      await auditCancelTarget(app, ctx.state, result.target, reason || null);
+      said = "Cancelled for this instance.";
+    } else {
+      const before = (await getAction(app.kv, id))?.status ?? null;
+      const result = await cancelActionBy(
+        app,
+        id,
+        ctx.state.user,
+        reason || null,
+      );
+      await auditCancelAction(
+        app,
+        ctx.state,
+        before,
+        result.action,
+        reason || null,
+      );
+    }
+    return new Response(null, {
+      status: 303,
+      headers: {
+        location: `/admin/actions/${
+          encodeURIComponent(id)
+        }?${new URLSearchParams({ cancelled: said })}`,
+      },
     });
   },
 };
 
 export default function ActionPage({ data }: PageProps<Data>) {
-  const { action, counters, stages, targets } = data.detail;
-  const open = action.status === "scheduled" || action.status === "running";
+  const action = data.view.action;
   return (
     <>
       <Head>
-        <title>{`${actionLabel(action)} · Admin · KiloClaw`}</title>
+        <title>{`${data.view.action.label} · Admin · KiloClaw`}</title>
       </Head>
       <p>
         <a href="/admin/actions">← Scheduled actions</a>
       </p>
-      <div class="page-head">
-        <h1>
-          {actionLabel(action)} <StatusPill status={action.status} />
-        </h1>
-        {action.status === "scheduled" && stages[0]?.status === "pending" && (
+      {data.flash.length > 0 && (
+        <div class="flash flash-ok" role="status">
+          {data.flash.map((line) => <p key={line}>{line}</p>)}
+        </div>
+      )}
+      {action.status === "scheduled" && data.view.stageStatus === "pending" &&
+        data.view.scheduledAt && (
+        <div class="page-actions">
           <MoveAction
             actionId={action.id}
-            scheduledAt={stages[0].scheduledAt}
+            scheduledAt={data.view.scheduledAt}
             noticeLeadHours={action.noticeLeadHours}
             notify={action.notify}
           />
-        )}
-        {open && (
-          <CancelButton
-            url={`/api/admin/scheduled-actions/${action.id}/cancel`}
-            label="Cancel action"
-            confirmText="Cancel this action for every instance that has not been changed yet? Users who were warned will be told."
-          />
-        )}
-      </div>
-      {data.justScheduled && (
-        <p class="flash flash-ok" role="status">
-          Scheduled for {counters.total}{" "}
-          instance{counters.total === 1 ? "" : "s"}.
-          {data.justScheduled.pinned > 0 &&
-            ` Left out ${data.justScheduled.pinned} pinned to another tag.`}
-          {data.justScheduled.destroyed > 0 &&
-            ` Left out ${data.justScheduled.destroyed} destroyed.`}
-        </p>
+        </div>
       )}
-      <dl class="facts">
-        <dt>Scheduled for</dt>
-        <dd>
-          {stages.map((s) =>
-            `${new Date(s.scheduledAt).toUTCString()} (stage ${
-              s.index + 1
-            }: ${s.status})`
-          ).join("; ")}
-        </dd>
-        <dt>Targets</dt>
-        <dd>
-          {counters.total} in all · {counters.applied} applied ·{" "}
-          {counters.skipped} skipped · {counters.failed} failed
-        </dd>
-        <dt>Notice</dt>
-        <dd>
-          <NoticeSummary action={action} />
-        </dd>
-        {action.noticeSubject && (
-          <>
-            <dt>Subject</dt>
-            <dd>{action.noticeSubject}</dd>
-          </>
-        )}
-        {action.noticeBody && (
-          <>
-            <dt>Message</dt>
-            <dd class="prewrap">{action.noticeBody}</dd>
-          </>
-        )}
-        {action.actionType === "version_change" && (
-          <>
-            <dt>Pinned instances</dt>
-            <dd>{action.overridePins ? "changed too" : "skipped"}</dd>
-          </>
-        )}
-        {action.reason && (
-          <>
-            <dt>Reason</dt>
-            <dd>{action.reason}</dd>
-          </>
-        )}
-        <dt>Created</dt>
-        <dd>
-          {new Date(action.createdAt).toUTCString()} by {data.creator}
-        </dd>
-        <dt>Id</dt>
-        <dd>
-          <code>{action.id}</code>
-        </dd>
-      </dl>
-      <h2>Notices</h2>
-      <SweepButton lastRun={data.lastRun} />
-      <h2>Targets</h2>
-      <div class="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Instance</th>
-              <th>Change</th>
-              <th>Status</th>
-              <th>Notifications</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            {targets.items.map(({ target, notifications }) => (
-              <tr>
-                <td>
-                  <a href={`/admin/instances/${target.instanceId}`}>
-                    {data.names[target.instanceId] ?? (
-                      <code>{target.instanceId}</code>
-                    )}
-                  </a>
-                  <div class="muted small">
-                    {data.owners[target.userId] ??
-                      `missing user ${target.userId}`}
-                  </div>
-                </td>
-                <td class="nowrap">
-                  {target.sourceImageTag}
-                  {target.targetImageTag !== target.sourceImageTag &&
-                    ` → ${target.targetImageTag}`}
-                </td>
-                <td>
-                  <TargetStatus target={target} />
-                </td>
-                <td>
-                  <NotificationList rows={notifications} />
-                </td>
-                <td>
-                  {open && target.status === "pending" && (
-                    <CancelButton
-                      url={`/api/admin/scheduled-actions/${action.id}/targets/${target.id}/cancel`}
-                      label="Cancel"
-                      confirmText="Leave this instance out of the action? Its owner will be told if they were warned."
-                    />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      {targets.cursor && (
-        <p>
-          <a
-            href={`/admin/actions/${action.id}?targets=${
-              encodeURIComponent(targets.cursor)
-            }`}
-          >
-            More targets →
-          </a>
-        </p>
-      )}
+      <ActionLive
+        view={data.view}
+        csrfToken={data.csrfToken}
+        timeZone={data.timeZone}
+        now={data.now}
+        targetCursor={data.targetCursor}
+      />
       <h2>Changes</h2>
       <AuditList entries={data.audit.items} showSubject={false} />
       {data.audit.more && (

@@ -16,16 +16,19 @@ import {
   NoticeSummary,
 } from "../../../components/ActionLabel.tsx";
 import SweepButton from "../../../islands/SweepButton.tsx";
+import LocalTime from "../../../islands/LocalTime.tsx";
 import SweepLag from "../../../islands/SweepLag.tsx";
 
 interface Data {
   page: Page<ActionSummary>;
   lastRun: SweepRun | null;
+  timeZone: string | null;
+  now: number;
 }
 
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
-    const { kv } = appContext();
+    const { kv, now } = appContext();
     const [page, lastRun] = await Promise.all([
       listActions(kv, {
         cursor: ctx.url.searchParams.get("cursor"),
@@ -33,7 +36,12 @@ export const handler: Handlers<Data, State> = {
       }),
       getLastSweepRun(kv),
     ]);
-    return ctx.render({ page, lastRun });
+    return ctx.render({
+      page,
+      lastRun,
+      timeZone: ctx.state.user?.timeZone ?? null,
+      now: now(),
+    });
   },
 };
 
@@ -53,39 +61,49 @@ export default function Actions({ data }: PageProps<Data>) {
         ? <p>Nothing has been scheduled yet.</p>
         : (
           <div class="table-wrap">
-            <table>
+            <table class="responsive">
               <thead>
                 <tr>
-                  <th>Action</th>
-                  <th>When (UTC)</th>
-                  <th>Status</th>
-                  <th>Targets</th>
-                  <th>Notice</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">When</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Instances</th>
+                  <th scope="col">Notice</th>
                 </tr>
               </thead>
               <tbody>
                 {data.page.items.map(({ action, counters, stages }) => (
                   <tr>
-                    <td>
-                      <a href={`/admin/actions/${action.id}`}>
-                        {actionLabel(action)}
-                      </a>
-                      {action.reason && (
-                        <div class="muted small">{action.reason}</div>
-                      )}
+                    <td data-label="Action">
+                      <div>
+                        <a href={`/admin/actions/${action.id}`}>
+                          {actionLabel(action)}
+                        </a>
+                        {action.reason && (
+                          <div class="muted small">{action.reason}</div>
+                        )}
+                      </div>
                     </td>
-                    <td class="nowrap">
-                      {stages[0]?.scheduledAt.replace("T", " ").slice(0, 16) ??
-                        "—"}
+                    <td data-label="When">
+                      {stages[0]
+                        ? (
+                          <LocalTime
+                            at={stages[0].scheduledAt}
+                            timeZone={data.timeZone}
+                            now={data.now}
+                            format="when"
+                          />
+                        )
+                        : "—"}
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <StatusPill status={action.status} />
                     </td>
-                    <td class="nowrap">
+                    <td data-label="Instances">
                       {counters.total} · {counters.applied} applied ·{" "}
                       {counters.skipped} skipped · {counters.failed} failed
                     </td>
-                    <td>
+                    <td data-label="Notice">
                       <NoticeSummary action={action} />
                     </td>
                   </tr>

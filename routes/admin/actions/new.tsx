@@ -1,35 +1,306 @@
-/** Admin: the schedule form (an island posting to the admin API). */
+/**
+ * Admin: schedule an action. The form posts here and is checked with the
+ * API's schema (lib/scheduler/schedule_form.ts). "Review" renders the dry run
+ * under the form; "Schedule" commits exactly what was reviewed (the review's
+ * fingerprint must still match) and goes to the action's page. The island
+ * asks the same questions with `Accept: application/json` while the admin
+ * types.
+ */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../../lib/context.ts";
 import { listCatalog } from "../../../lib/kv/catalog.ts";
-import type { State } from "../../../lib/state.ts";
+import { getInstances, searchInstances } from "../../../lib/kv/instances.ts";
+import { getUsers } from "../../../lib/kv/users.ts";
 import { isId } from "../../../lib/ids.ts";
+import { searchWords } from "../../../lib/search.ts";
 import { MAX_TARGETS } from "../../../lib/scheduler/schemas.ts";
-import type { ActionType, CatalogEntry } from "../../../lib/types.ts";
+import { assertSignedIn, type State } from "../../../lib/state.ts";
+import { AppError, readForm } from "../../../lib/errors.ts";
+import type { CatalogEntry, User } from "../../../lib/types.ts";
+import {
+  checkScheduleForm,
+  formErrorOf,
+  freshScheduleForm,
+  pastedIds,
+  readScheduleForm,
+} from "../../../lib/scheduler/schedule_form.ts";
+import {
+  describeMatch,
+  EMPTY_MATCH,
+  FIELD,
+  type FormError,
+  type MatchFilter,
+  type ScheduleFormValues,
+} from "../../../lib/scheduler/form_model.ts";
+import {
+  previewSchedule,
+  type SchedulePreview,
+} from "../../../lib/scheduler/preview.ts";
+import { scheduleAction } from "../../../lib/scheduler/schedule.ts";
+import { auditSchedule } from "../../../lib/scheduler/audit.ts";
+import { sendTestToAdmin } from "../../../lib/scheduler/test_send.ts";
+import { withEmailFrame } from "../../../lib/scheduler/email_preview.ts";
+import { sweep } from "../../../lib/notices/sweep.ts";
+import { log } from "../../../lib/log.ts";
+import type {
+  InstanceChoice,
+  MatchSummary,
+} from "../../../components/schedule/ScheduleFields.tsx";
 import ScheduleForm from "../../../islands/ScheduleForm.tsx";
 
 interface Data {
+  values: ScheduleFormValues;
+  errors: FormError[];
+  preview: SchedulePreview | null;
   catalog: CatalogEntry[];
-  instanceIds: string[];
-  actionType: ActionType;
+  chosen: InstanceChoice[];
+  match: MatchSummary | null;
   minAheadSeconds: number;
+  csrfToken: string | null;
+  now: number;
+  viewerZone: string | null;
+  testResult: string | null;
+  notice: string | null;
+}
+
+function label(u: User | undefined, id: string): string {
+  if (!u) return `missing user ${id}`;
+  return u.name ? `${u.name} <${u.email}>` : u.email;
+}
+
+/** The chosen instances by name (unknown ids too, so the review can say so). */
+async function chosenOf(
+  kv: Deno.Kv,
+  ids: string[],
+): Promise<InstanceChoice[]> {
+  const found = await getInstances(kv, ids);
+  const users = await getUsers(kv, [...found.values()].map((i) => i.ownerId));
+  return ids.map((id) => {
+    const i = found.get(id);
+    return i
+      ? {
+        id,
+        name: i.name,
+        owner: label(users.get(i.ownerId), i.ownerId),
+        imageTag: i.imageTag,
+        pinnedImageTag: i.pinnedImageTag,
+        status: i.status,
+      }
+      : {
+        id,
+        name: id,
+        owner: "no such instance",
+        imageTag: "—",
+        pinnedImageTag: null,
+        status: "unknown",
+      };
+  });
+}
+
+/** "All N matching": how many, described, and the first few by name. */
+async function matchOf(
+  kv: Deno.Kv,
+  m: MatchFilter,
+): Promise<MatchSummary | null> {
+  if (!m.q && !m.tag && !m.owner && !m.status) return null;
+  const owner = m.owner && isId(m.owner)
+    ? (await getUsers(kv, [m.owner])).get(m.owner)
+    : undefined;
+  const found = m.owner && !isId(m.owner)
+    ? { total: 0, items: [] }
+    : await searchInstances(kv, {
+      query: m.q,
+      tag: m.tag,
+      ownerId: m.owner || undefined,
+      status: m.status === "running" || m.status === "destroyed"
+        ? m.status
+        : "",
+      pageSize: 8,
+    });
+  return {
+    count: found.total,
+    description: describeMatch(m, owner?.name ?? undefined),
+    names: found.items.map((i) => i.name),
+  };
+}
+
+function sortedCatalog(entries: CatalogEntry[]): CatalogEntry[] {
+  return entries.sort((a, b) => b.imageTag.localeCompare(a.imageTag));
+}
+
+/** Where to go after scheduling: the action, told what was left out and what to watch. */
+function actionUrl(
+  id: string,
+  excluded: Record<string, string[]>,
+  warnings: { message: string }[],
+): string {
+  const q = new URLSearchParams({ scheduled: "1" });
+  for (const [why, ids] of Object.entries(excluded)) {
+    if (ids.length) q.set(why, String(ids.length));
+  }
+  for (const w of warnings) q.append("warning", w.message);
+  return `/admin/actions/${encodeURIComponent(id)}?${q}`;
 }
 
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
-    const { kv, config } = appContext();
+    assertSignedIn(ctx.state);
+    const { kv, config, now } = appContext();
     const p = ctx.url.searchParams;
+    const catalog = await listCatalog(kv);
+    const ids = [...new Set(p.getAll("instanceId").filter(isId))].slice(
+      0,
+      MAX_TARGETS,
+    );
+    const match: MatchFilter = p.has("match")
+      ? {
+        q: searchWords(p.get("q")),
+        tag: searchWords(p.get("tag")),
+        owner: p.get("owner") ?? "",
+        status: p.get("status") ?? "",
+      }
+      : { ...EMPTY_MATCH };
+    const chosen = await chosenOf(kv, ids);
+    const sorted = sortedCatalog(catalog);
+    // The newest available tag (for a single instance: one it does not run already).
+    const newest = sorted.find((c) =>
+      c.available &&
+      !(chosen.length === 1 && c.imageTag === chosen[0].imageTag)
+    ) ?? sorted.find((c) => c.available);
+    const t = now();
     return ctx.render({
-      catalog: (await listCatalog(kv)).sort((a, b) =>
-        a.imageTag.localeCompare(b.imageTag)
-      ),
-      instanceIds: p.getAll("instanceId").filter(isId).slice(0, MAX_TARGETS),
-      actionType: p.get("type") === "version_change"
-        ? "version_change"
-        : "scheduled_restart",
+      values: freshScheduleForm(t, ctx.state.user.timeZone, {
+        actionType: p.get("type") === "version_change"
+          ? "version_change"
+          : "scheduled_restart",
+        imageTag: newest?.imageTag ?? "",
+        targets: p.has("match") ? "match" : "ids",
+        instanceIds: ids,
+        selectorTag: sorted[0]?.imageTag ?? "",
+        match,
+      }),
+      errors: [],
+      preview: null,
+      catalog: sorted,
+      chosen,
+      match: await matchOf(kv, match),
+      minAheadSeconds: config.scheduleMinAheadSeconds,
+      csrfToken: ctx.state.csrfToken,
+      now: t,
+      viewerZone: ctx.state.user.timeZone,
+      testResult: null,
+      notice: null,
+    });
+  },
+
+  async POST(req, ctx) {
+    assertSignedIn(ctx.state);
+    const app = appContext();
+    const { kv, config } = app;
+    const json = /application\/json/.test(req.headers.get("accept") ?? "");
+    const form = await readForm(req);
+    const values = readScheduleForm(form);
+    const intent = String(form.get("intent") ?? "review");
+    if (intent === "skip-pending") values.skipPending = true;
+    if (intent === "keep-pending") values.skipPending = false;
+    const t = app.now();
+    const check = await checkScheduleForm(kv, values, {
+      now: t,
       minAheadSeconds: config.scheduleMinAheadSeconds,
     });
+    // Pasted ids join the chosen ones, listed by name from now on.
+    values.instanceIds = [
+      ...new Set([...values.instanceIds, ...pastedIds(values.instanceIdsText)]),
+    ];
+    values.instanceIdsText = "";
+    let errors = check.errors;
+    let preview: SchedulePreview | null = null;
+    let testResult: string | null = null;
+    let notice: string | null = null;
+    if (check.input) {
+      preview = await withEmailFrame(
+        kv,
+        await previewSchedule(app, check.input, {
+          skipPending: values.skipPending,
+          sampleOwnerId: values.sampleOwner || null,
+          publicUrl: config.publicUrl,
+          fingerprintTime: values.when === "now" ? "now" : undefined,
+        }),
+      );
+      // Instances held by another action are the review's own question ("skip those"),
+      // an error only when the admin tries to schedule without answering it.
+      errors = preview.problems
+        .filter((i) => intent === "schedule" || i.path !== "skipPending")
+        .map(formErrorOf);
+    }
+
+    if (intent === "test" && preview && errors.length === 0) {
+      testResult = await sendTestToAdmin(app, ctx.state.user, preview);
+    }
+
+    if (intent === "schedule" && check.input && preview && !errors.length) {
+      if (values.reviewed !== preview.fingerprint) {
+        notice =
+          "The form changed after its review, or so did the instances it reaches. Check the review again, then schedule.";
+      } else {
+        try {
+          const result = await scheduleAction(
+            app,
+            check.input,
+            ctx.state.user,
+            { skipPending: values.skipPending },
+          );
+          await auditSchedule(app, ctx.state, result);
+          if (values.when === "now") {
+            // "Apply now": owners are told at once rather than at the next minute's sweep.
+            await sweep({ ...app, log: log.info }, { budgetMs: 10_000 })
+              .catch((err) =>
+                log.error("sweep after apply-now failed", {
+                  error: String(err),
+                })
+              );
+          }
+          return new Response(null, {
+            status: 303,
+            headers: {
+              location: actionUrl(result.id, result.excluded, result.warnings),
+            },
+          });
+        } catch (err) {
+          if (!(err instanceof AppError) || err.status >= 500) throw err;
+          errors = err.status === 409
+            ? [{
+              field: FIELD.pending,
+              message:
+                "Another schedule took some of these instances a moment ago. Review again to see them, then skip them or cancel that action.",
+            }]
+            : (err.issues ?? [{ path: "(body)", message: err.message }]).map(
+              formErrorOf,
+            );
+        }
+      }
+    }
+
+    if (json) return Response.json({ errors, preview, testResult });
+    const [catalog, match] = await Promise.all([
+      listCatalog(kv),
+      matchOf(kv, values.match),
+    ]);
+    return ctx.render({
+      values,
+      errors,
+      preview,
+      catalog: sortedCatalog(catalog),
+      chosen: await chosenOf(kv, values.instanceIds),
+      match,
+      minAheadSeconds: config.scheduleMinAheadSeconds,
+      csrfToken: ctx.state.csrfToken,
+      now: t,
+      viewerZone: ctx.state.user.timeZone,
+      testResult,
+      notice,
+    }, { status: errors.length ? 400 : 200 });
   },
 };
 
@@ -37,17 +308,30 @@ export default function NewAction({ data }: PageProps<Data>) {
   return (
     <>
       <Head>
-        <title>Schedule an action · Admin · KiloClaw</title>
+        <title>
+          {data.errors.length
+            ? "Fix the form · Schedule an action · KiloClaw"
+            : "Schedule an action · Admin · KiloClaw"}
+        </title>
       </Head>
       <p>
         <a href="/admin/actions">← Scheduled actions</a>
       </p>
       <h1>Schedule an action</h1>
       <ScheduleForm
+        action="/admin/actions/new"
+        values={data.values}
+        errors={data.errors}
+        preview={data.preview}
         catalog={data.catalog}
-        instanceIds={data.instanceIds}
-        defaultActionType={data.actionType}
+        chosen={data.chosen}
+        match={data.match}
         minAheadSeconds={data.minAheadSeconds}
+        csrfToken={data.csrfToken}
+        now={data.now}
+        viewerZone={data.viewerZone}
+        testResult={data.testResult}
+        notice={data.notice}
       />
     </>
   );

@@ -8,9 +8,13 @@ import {
 } from "../../../lib/scheduler/read.ts";
 import { getUser } from "../../../lib/kv/users.ts";
 import { parseId } from "../../../lib/ids.ts";
-import { getCatalogEntry } from "../../../lib/kv/catalog.ts";
-import type { State } from "../../../lib/state.ts";
-import type { User } from "../../../lib/types.ts";
+import { listCatalog } from "../../../lib/kv/catalog.ts";
+import { assertSignedIn, type State } from "../../../lib/state.ts";
+import type { CatalogEntry, User } from "../../../lib/types.ts";
+import { freshScheduleForm } from "../../../lib/scheduler/schedule_form.ts";
+import type { ScheduleFormValues } from "../../../lib/scheduler/form_model.ts";
+import LocalTime from "../../../islands/LocalTime.tsx";
+import ScheduleDialog from "../../../islands/ScheduleDialog.tsx";
 import { StatusPill } from "../../../components/StatusPill.tsx";
 import { TargetStatus } from "../../../components/TargetStatus.tsx";
 import {
@@ -27,27 +31,50 @@ interface Data {
   owner: User | null;
   openclawVersion: string | null;
   audit: { items: AuditEntry[]; more: boolean };
+  catalog: CatalogEntry[];
+  form: ScheduleFormValues;
+  minAheadSeconds: number;
+  csrfToken: string | null;
+  now: number;
+  timeZone: string | null;
 }
 
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
-    const { kv } = appContext();
+    assertSignedIn(ctx.state);
+    const { kv, config, now } = appContext();
     const detail = await getInstanceDetail(
       kv,
       parseId(ctx.params.id, "instance id"),
     );
-    const [owner, entry, audit] = await Promise.all([
+    const [owner, catalog, audit] = await Promise.all([
       getUser(kv, detail.instance.ownerId),
-      getCatalogEntry(kv, detail.instance.imageTag),
+      listCatalog(kv),
       listAudit(kv, {
         subject: { type: "instance", id: detail.instance.id },
         limit: 20,
       }),
     ]);
+    catalog.sort((a, b) => b.imageTag.localeCompare(a.imageTag));
+    const t = now();
+    const newest = catalog.find((c) =>
+      c.available && c.imageTag !== detail.instance.imageTag
+    );
     return ctx.render({
       detail,
       owner,
-      openclawVersion: entry?.openclawVersion ?? null,
+      openclawVersion: catalog.find((c) =>
+        c.imageTag === detail.instance.imageTag
+      )?.openclawVersion ?? null,
+      catalog,
+      form: freshScheduleForm(t, ctx.state.user.timeZone, {
+        imageTag: newest?.imageTag ?? "",
+        instanceIds: [detail.instance.id],
+      }),
+      minAheadSeconds: config.scheduleMinAheadSeconds,
+      csrfToken: ctx.state.csrfToken,
+      now: t,
+      timeZone: ctx.state.user.timeZone,
       audit: { items: audit.items, more: audit.cursor !== null },
     });
   },
@@ -69,20 +96,31 @@ export default function AdminInstance({ data }: PageProps<Data>) {
           {instance.name} <StatusPill status={instance.status} />
         </h1>
         {running && !pendingAction && (
-          <span class="row-inline">
-            <a
-              class="button secondary"
-              href={`/admin/actions/new?instanceId=${instance.id}`}
-            >
-              Schedule restart
-            </a>{" "}
-            <a
-              class="button secondary"
-              href={`/admin/actions/new?type=version_change&instanceId=${instance.id}`}
-            >
-              Change version
-            </a>
-          </span>
+          <ScheduleDialog
+            action="/admin/actions/new"
+            instance={{
+              id: instance.id,
+              name: instance.name,
+              owner: data.owner
+                ? (data.owner.name
+                  ? `${data.owner.name} <${data.owner.email}>`
+                  : data.owner.email)
+                : `missing user ${instance.ownerId}`,
+              imageTag: instance.imageTag,
+              pinnedImageTag: instance.pinnedImageTag,
+              status: instance.status,
+            }}
+            values={data.form}
+            errors={[]}
+            preview={null}
+            catalog={data.catalog}
+            minAheadSeconds={data.minAheadSeconds}
+            csrfToken={data.csrfToken}
+            now={data.now}
+            viewerZone={data.timeZone}
+            testResult={null}
+            notice={null}
+          />
         )}
       </div>
       <dl class="facts">
@@ -110,7 +148,13 @@ export default function AdminInstance({ data }: PageProps<Data>) {
         <dt>Last restart</dt>
         <dd>
           {instance.lastRestartAt
-            ? new Date(instance.lastRestartAt).toUTCString()
+            ? (
+              <LocalTime
+                at={instance.lastRestartAt}
+                timeZone={data.timeZone}
+                now={data.now}
+              />
+            )
             : "never"}
         </dd>
         <dt>Id</dt>
@@ -125,8 +169,14 @@ export default function AdminInstance({ data }: PageProps<Data>) {
             <a href={`/admin/actions/${pendingAction.action.id}`}>
               {actionLabel(pendingAction.action)}
             </a>{" "}
-            at {new Date(pendingAction.stage.scheduledAt).toUTCString()} ·{" "}
-            <NoticeSummary action={pendingAction.action} />
+            at{" "}
+            <LocalTime
+              at={pendingAction.stage.scheduledAt}
+              timeZone={data.timeZone}
+              now={data.now}
+              format="when"
+            />{" "}
+            · <NoticeSummary action={pendingAction.action} />
           </p>
         )
         : <p class="muted">Nothing is scheduled for this instance.</p>}
@@ -135,30 +185,32 @@ export default function AdminInstance({ data }: PageProps<Data>) {
         ? <p class="muted">No actions have targeted this instance.</p>
         : (
           <div class="table-wrap">
-            <table>
+            <table class="responsive">
               <thead>
                 <tr>
-                  <th>Action</th>
-                  <th>Action status</th>
-                  <th>This instance</th>
-                  <th>Notifications</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Action status</th>
+                  <th scope="col">This instance</th>
+                  <th scope="col">Notifications</th>
                 </tr>
               </thead>
               <tbody>
                 {history.map(({ action, target, notifications }) => (
                   <tr>
-                    <td>
+                    <td data-label="Action">
                       <a href={`/admin/actions/${action.id}`}>
                         {actionLabel(action)}
                       </a>
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <StatusPill status={action.status} />
                     </td>
-                    <td>
-                      <TargetStatus target={target} />
+                    <td data-label="This instance">
+                      <div>
+                        <TargetStatus target={target} />
+                      </div>
                     </td>
-                    <td>
+                    <td data-label="Notices">
                       <NotificationList rows={notifications} />
                     </td>
                   </tr>

@@ -9,21 +9,29 @@ import {
 import { NotFoundError } from "../../../lib/errors.ts";
 import { parseId } from "../../../lib/ids.ts";
 import type { State } from "../../../lib/state.ts";
+import LocalTime from "../../../islands/LocalTime.tsx";
 
-export const handler: Handlers<OutboxMessage, State> = {
+interface Data {
+  m: OutboxMessage;
+  timeZone: string | null;
+  now: number;
+}
+
+export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
-    const m = await getOutboxMessage(
-      appContext().kv,
-      parseId(ctx.params.id, "message id"),
-    );
+    const { kv, now } = appContext();
+    const m = await getOutboxMessage(kv, parseId(ctx.params.id, "message id"));
     if (!m) throw new NotFoundError("no such outbox message");
-    return ctx.render(m);
+    return ctx.render({
+      m,
+      timeZone: ctx.state.user?.timeZone ?? null,
+      now: now(),
+    });
   },
 };
 
-export default function OutboxMessagePage(
-  { data: m }: PageProps<OutboxMessage>,
-) {
+export default function OutboxMessagePage({ data }: PageProps<Data>) {
+  const { m } = data;
   return (
     <>
       <Head>
@@ -41,7 +49,14 @@ export default function OutboxMessagePage(
         <dt>To</dt>
         <dd>{m.to}</dd>
         <dt>When</dt>
-        <dd>{new Date(m.createdAt).toUTCString()}</dd>
+        <dd>
+          <LocalTime
+            at={m.createdAt}
+            timeZone={data.timeZone}
+            now={data.now}
+            format="when"
+          />
+        </dd>
         {Object.entries(m.tags).map(([k, v]) => (
           <>
             <dt>{k}</dt>

@@ -8,21 +8,30 @@ import {
 } from "../../../lib/channels/outbox.ts";
 import { listCursor } from "../../../lib/kv/cursor.ts";
 import type { State } from "../../../lib/state.ts";
+import LocalTime from "../../../islands/LocalTime.tsx";
 
 interface Data {
   items: OutboxMessage[];
   cursor: string | null;
   emailVia: string;
+  timeZone: string | null;
+  now: number;
 }
 
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
-    const { kv, email } = appContext();
+    const { kv, email, now } = appContext();
     const { items, cursor } = await listOutbox(kv, {
       limit: 50,
       cursor: listCursor(ctx.url.searchParams.get("cursor")),
     });
-    return ctx.render({ items, cursor, emailVia: email.name });
+    return ctx.render({
+      items,
+      cursor,
+      emailVia: email.name,
+      timeZone: ctx.state.user?.timeZone ?? null,
+      now: now(),
+    });
   },
 };
 
@@ -44,25 +53,29 @@ export default function Outbox({ data }: PageProps<Data>) {
         ? <p>The outbox is empty.</p>
         : (
           <div class="table-wrap">
-            <table>
+            <table class="responsive">
               <thead>
                 <tr>
-                  <th>When</th>
-                  <th>Kind</th>
-                  <th>To</th>
-                  <th>Subject / title</th>
+                  <th scope="col">When</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">To</th>
+                  <th scope="col">Subject / title</th>
                 </tr>
               </thead>
               <tbody>
                 {data.items.map((m) => (
                   <tr>
-                    <td class="nowrap">
-                      {new Date(m.createdAt).toISOString().replace("T", " ")
-                        .slice(0, 19)}
+                    <td data-label="When">
+                      <LocalTime
+                        at={m.createdAt}
+                        timeZone={data.timeZone}
+                        now={data.now}
+                        format="short"
+                      />
                     </td>
-                    <td>{m.kind}</td>
-                    <td>{m.to}</td>
-                    <td>
+                    <td data-label="Kind">{m.kind}</td>
+                    <td data-label="To">{m.to}</td>
+                    <td data-label="Subject">
                       <a href={`/admin/outbox/${m.id}`}>
                         {m.kind === "email" ? m.subject : m.title}
                       </a>

@@ -2,7 +2,7 @@ import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
 import type { State } from "../../../../lib/state.ts";
-import { ScheduleInputSchema } from "../../../../lib/scheduler/schemas.ts";
+import { ScheduleRequestSchema } from "../../../../lib/scheduler/schemas.ts";
 import { PageQuerySchema } from "../../../../lib/scheduler/admin_schemas.ts";
 import { scheduleAction } from "../../../../lib/scheduler/schedule.ts";
 import { listActions } from "../../../../lib/scheduler/read.ts";
@@ -19,8 +19,13 @@ export const handler: Handlers<unknown, State> = {
     return Response.json(await listActions(appContext().kv, q));
   },
   async POST(req, ctx) {
-    const input = parseOrThrow(ScheduleInputSchema, await readJson(req));
-    const result = await scheduleAction(appContext(), input, ctx.state.user!);
+    const { skipPending, ...input } = parseOrThrow(
+      ScheduleRequestSchema,
+      await readJson(req),
+    );
+    const result = await scheduleAction(appContext(), input, ctx.state.user!, {
+      skipPending,
+    });
     await auditSchedule(appContext(), ctx.state, result);
     return Response.json(result, { status: 201 });
   },

@@ -1,0 +1,539 @@
+/**
+ * The action page, live: progress, notices per channel, every instance with
+ * its notices, and the cancel controls. While anything is pending or running
+ * it asks `/api/admin/scheduled-actions/:id/progress` again every few
+ * seconds (only while the page is visible), and at once after a sweep or a
+ * cancel, so nothing reads "pending" after it went out.
+ */
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import type {
+  ActionView,
+  NoticeView,
+  TargetView,
+} from "../lib/scheduler/action_view_model.ts";
+import {
+  formatDateTime,
+  formatRelative,
+  formatShortDateTime,
+  formatUtc,
+  localTimeZone,
+} from "../lib/format.ts";
+import { StatusPill } from "../components/StatusPill.tsx";
+import { CancelControl } from "../components/CancelControl.tsx";
+import SweepButton from "./SweepButton.tsx";
+
+interface Props {
+  view: ActionView;
+  csrfToken: string | null;
+  /** The zone the server rendered in; the browser's own after start-up. */
+  timeZone: string | null;
+  now: number;
+  /** Which page of targets this is (passed back when refreshing). */
+  targetCursor: string | null;
+  pollSeconds?: number;
+}
+
+const CHANNEL_NAMES = {
+  email: "Email",
+  webapp: "Banner",
+  mobile_push: "Push",
+} as const;
+
+const SKIP_REASONS: Record<string, string> = {
+  cancelled: "cancelled",
+  pinned: "pinned to another tag",
+  pin_changed_in_flight: "its pin changed while it was applied",
+  destroyed: "destroyed",
+};
+
+export default function ActionLive(props: Props) {
+  const view = useSignal<ActionView>(props.view);
+  const zone = useSignal<string | null>(props.timeZone);
+  const now = useSignal(props.now);
+  const message = useSignal<string | null>(null);
+  const enhanced = useSignal(false);
+  const refreshing = useRef<Promise<void> | null>(null);
+
+  function refresh(): Promise<void> {
+    if (refreshing.current) return refreshing.current;
+    refreshing.current = (async () => {
+      try {
+        const q = props.targetCursor
+          ? `?targets=${encodeURIComponent(props.targetCursor)}`
+          : "";
+        const res = await fetch(
+          `/api/admin/scheduled-actions/${props.view.action.id}/progress${q}`,
+        );
+        if (res.ok) view.value = await res.json();
+      } catch {
+        // Offline for a moment: the next round tries again.
+      } finally {
+        now.value = Date.now();
+        refreshing.current = null;
+      }
+    })();
+    return refreshing.current;
+  }
+
+  useEffect(() => {
+    enhanced.value = true;
+    zone.value = localTimeZone();
+    now.value = Date.now();
+    const often = (props.pollSeconds ?? 5) * 1000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    // Every few seconds while something is about to happen (a notice due, the
+    // action's time, an apply under way); every half minute otherwise.
+    const every = () => {
+      const v = view.value;
+      const soon = Date.now() + 5 * 60_000;
+      const due = [v.notices.nextDueAt, v.scheduledAt]
+        .filter((t): t is string => t !== null)
+        .some((t) => Date.parse(t) <= soon);
+      return v.action.status === "running" || due ? often : 30_000;
+    };
+    const next = () => {
+      clearTimeout(timer);
+      if (stopped || document.visibilityState !== "visible") return;
+      timer = setTimeout(async () => {
+        // A finished action only needs its clock to move on.
+        if (view.value.live) await refresh();
+        else now.value = Date.now();
+        next();
+      }, every());
+    };
+    const onVisibility = () => {
+      if (document.visibilityState === "visible") refresh().then(next);
+      else clearTimeout(timer);
+    };
+    document.addEventListener("visibilitychange", onVisibility);
+    next();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisibility);
+    };
+  }, []);
+
+  const v = view.value;
+  const a = v.action;
+  const open = a.status === "scheduled" || a.status === "running";
+  const tz = zone.value;
+  const t = now.value;
+  const pageUrl = `/admin/actions/${a.id}`;
+  const done = v.counters.applied + v.counters.skipped + v.counters.failed;
+  const when = (iso: string) => (
+    <time dateTime={iso} title={formatUtc(iso)}>
+      {formatDateTime(iso, tz)} ({formatRelative(iso, t)})
+    </time>
+  );
+  const onDone = (text: string) => {
+    message.value = text;
+    refresh();
+  };
+
+  return (
+    <div class="action-live" data-enhanced={enhanced.value ? "" : undefined}>
+      <div class="page-head">
+        <h1>
+          {a.label} <StatusPill status={a.status} />
+        </h1>
+        {open && (
+          <CancelControl
+            id="action"
+            label="Cancel action"
+            question="Cancel this action for every instance that has not been changed yet? Owners who were warned are told it is called off."
+            apiUrl={`/api/admin/scheduled-actions/${a.id}/cancel`}
+            pageUrl={pageUrl}
+            csrfToken={props.csrfToken}
+            onDone={onDone}
+          />
+        )}
+      </div>
+      <p class="sr-status" role="status">{message.value ?? ""}</p>
+      {message.value && <p class="flash flash-ok">{message.value}</p>}
+
+      <section class="progress-box" aria-labelledby="progress-title">
+        <h2 id="progress-title">Progress</h2>
+        <p class="progress-line" data-testid="progress">
+          <strong>{done} of {v.counters.total}</strong> done ·{" "}
+          {v.counters.applied} applied · {v.counters.skipped} skipped ·{" "}
+          {v.counters.failed} failed
+        </p>
+        <ProgressBar counters={v.counters} />
+        {a.notify
+          ? (
+            <table class="counts" data-testid="notice-counts">
+              <caption class="visually-hidden">Notices per channel</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Notices</th>
+                  <th scope="col">Sent</th>
+                  <th scope="col">Pending</th>
+                  <th scope="col">Failed</th>
+                </tr>
+              </thead>
+              <tbody>
+                {v.notices.channels.map((c) => (
+                  <tr data-channel={c.channel}>
+                    <th scope="row">{CHANNEL_NAMES[c.channel]}</th>
+                    <td>
+                      {c.sent}
+                      {c.noDevice > 0 && (
+                        <span class="muted small">
+                          &nbsp;({c.noDevice} no device)
+                        </span>
+                      )}
+                    </td>
+                    <td>{c.pending}</td>
+                    <td>{c.failed}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+          : <p class="muted">Owners are not notified for this action.</p>}
+        {v.notices.counted < v.counters.total && (
+          <p class="muted small">
+            Notice counts cover the first {v.notices.counted} of{" "}
+            {v.counters.total} instances.
+          </p>
+        )}
+        <div class="progress-foot">
+          <SweepButton
+            lastRun={v.lastRun}
+            onDone={() =>
+              refresh()}
+          />
+          <p class="muted small">
+            {v.live
+              ? "This page refreshes on its own while anything is still to happen."
+              : "Nothing is left to happen."}
+          </p>
+        </div>
+      </section>
+
+      <dl class="facts">
+        <dt>Scheduled for</dt>
+        <dd>
+          {v.scheduledAt
+            ? (
+              <>
+                {when(v.scheduledAt)}
+                <div class="muted small">{formatUtc(v.scheduledAt)}</div>
+              </>
+            )
+            : "—"}
+        </dd>
+        <dt>Notice</dt>
+        <dd>
+          {a.notify
+            ? (
+              <>
+                {a.noticeLeadHours} h ahead by {a.noticeChannels.map((c) =>
+                  CHANNEL_NAMES[c].toLowerCase()
+                )
+                  .join(", ")}
+                {a.reminderLeadHours?.length
+                  ? `; reminders ${a.reminderLeadHours.join(" h and ")} h ahead`
+                  : ""}
+                {a.doneChannels?.length
+                  ? `; done notice by ${
+                    a.doneChannels.map((c) => CHANNEL_NAMES[c].toLowerCase())
+                      .join(", ")
+                  }`
+                  : ""}
+                {v.scheduledAt && (
+                  <div class="muted small">
+                    due {formatShortDateTime(
+                      Date.parse(v.scheduledAt) - a.noticeLeadHours * 3_600_000,
+                      tz,
+                    )}
+                  </div>
+                )}
+              </>
+            )
+            : "none"}
+        </dd>
+        {a.noticeSubject && (
+          <>
+            <dt>Subject</dt>
+            <dd>{a.noticeSubject}</dd>
+          </>
+        )}
+        {a.noticeBody && (
+          <>
+            <dt>Message</dt>
+            <dd class="prewrap">{a.noticeBody}</dd>
+          </>
+        )}
+        {a.actionType === "version_change" && (
+          <>
+            <dt>Pinned instances</dt>
+            <dd>{a.overridePins ? "changed too" : "left out"}</dd>
+          </>
+        )}
+        {a.reason && (
+          <>
+            <dt>Reason</dt>
+            <dd>{a.reason}</dd>
+          </>
+        )}
+        <dt>Created</dt>
+        <dd>
+          {when(a.createdAt)} by {a.creator}
+        </dd>
+        {v.cancellation && (
+          <>
+            <dt>Cancelled</dt>
+            <dd data-testid="cancelled-by">
+              {when(v.cancellation.at)} by {v.cancellation.byLabel}
+              {v.cancellation.reason && (
+                <div class="muted">“{v.cancellation.reason}”</div>
+              )}
+            </dd>
+          </>
+        )}
+        <dt>Id</dt>
+        <dd>
+          <code>{a.id}</code>
+        </dd>
+      </dl>
+
+      <h2>Instances</h2>
+      <div class="table-wrap">
+        <table class="responsive targets">
+          <thead>
+            <tr>
+              <th scope="col">Instance</th>
+              <th scope="col">Change</th>
+              <th scope="col">Status</th>
+              <th scope="col">Notices</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {v.targets.map((target) => (
+              <TargetRow
+                target={target}
+                open={open}
+                tz={tz}
+                now={t}
+                actionId={a.id}
+                pageUrl={pageUrl}
+                csrfToken={props.csrfToken}
+                onDone={onDone}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {v.cursor && (
+        <p>
+          <a href={`${pageUrl}?targets=${encodeURIComponent(v.cursor)}`}>
+            More instances →
+          </a>
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** Applied, skipped and failed as one bar (SVG: the page's CSP allows no inline styles). */
+function ProgressBar({ counters: c }: { counters: ActionView["counters"] }) {
+  const total = Math.max(c.total, 1);
+  let x = 0;
+  const part = (n: number, cls: string) => {
+    const w = (100 * n) / total;
+    const rect = <rect class={cls} x={x} y={0} width={w} height={1} />;
+    x += w;
+    return rect;
+  };
+  return (
+    <svg
+      class="bar"
+      viewBox="0 0 100 1"
+      preserveAspectRatio="none"
+      role="img"
+      aria-label={`${
+        c.applied + c.skipped + c.failed
+      } of ${c.total} instances done`}
+    >
+      {part(c.applied, "bar-applied")}
+      {part(c.skipped, "bar-skipped")}
+      {part(c.failed, "bar-failed")}
+    </svg>
+  );
+}
+
+function TargetRow(
+  { target, open, tz, now, actionId, pageUrl, csrfToken, onDone }: {
+    target: TargetView;
+    open: boolean;
+    tz: string | null;
+    now: number;
+    actionId: string;
+    pageUrl: string;
+    csrfToken: string | null;
+    onDone: (message: string) => void;
+  },
+) {
+  const name = target.instanceName ?? target.instanceId;
+  return (
+    <tr data-target={target.id}>
+      <td data-label="Instance">
+        <div>
+          <a href={`/admin/instances/${target.instanceId}`}>{name}</a>
+          <div class="muted small">{target.owner}</div>
+        </div>
+      </td>
+      <td data-label="Change">
+        <span>
+          <code>{target.from}</code>
+          {target.to !== target.from && (
+            <>
+              {" → "}
+              <code>{target.to}</code>
+            </>
+          )}
+        </span>
+      </td>
+      <td data-label="Status">
+        <div>
+          <StatusPill status={target.status} />
+          {target.skipReason && (
+            <div class="muted small">
+              {SKIP_REASONS[target.skipReason] ?? target.skipReason}
+            </div>
+          )}
+          {target.error && <div class="error small">{target.error}</div>}
+          {target.cancellation && (
+            <div class="muted small">
+              by {target.cancellation.byLabel},{" "}
+              {formatShortDateTime(target.cancellation.at, tz)}
+              {target.cancellation.reason &&
+                ` — “${target.cancellation.reason}”`}
+            </div>
+          )}
+        </div>
+      </td>
+      <td data-label="Notices">
+        {target.notices.length === 0
+          ? <span class="muted small">none</span>
+          : (
+            <ul class="plain notices">
+              {target.notices.map((n) => (
+                <NoticeLine notice={n} tz={tz} now={now} />
+              ))}
+            </ul>
+          )}
+      </td>
+      <td data-label="" class="row-actions">
+        {open && target.status === "pending" && (
+          <CancelControl
+            id={target.id}
+            label="Cancel for this instance"
+            question={`Leave ${name} out of this action? Its owner is told if they were warned.`}
+            apiUrl={`/api/admin/scheduled-actions/${actionId}/targets/${target.id}/cancel`}
+            pageUrl={pageUrl}
+            targetId={target.id}
+            csrfToken={csrfToken}
+            onDone={onDone}
+          />
+        )}
+      </td>
+    </tr>
+  );
+}
+
+const NOTICE_NAMES = { email: "Email", webapp: "Banner", mobile_push: "Push" };
+
+/** What kind of notice a line is, after its channel. */
+function kindLabel(n: NoticeView): string {
+  switch (n.kind) {
+    case "cancelled":
+      return " (called off)";
+    case "reminder":
+      return n.reminderLeadHours !== null
+        ? ` (reminder, ${n.reminderLeadHours} h ahead)`
+        : " (reminder)";
+    case "rescheduled":
+      return " (moved)";
+    case "done":
+      return " (done)";
+    default:
+      return "";
+  }
+}
+
+function NoticeLine(
+  { notice: n, tz, now }: {
+    notice: NoticeView;
+    tz: string | null;
+    now: number;
+  },
+) {
+  const when = (iso: string) => (
+    <time dateTime={iso} title={formatUtc(iso)}>
+      {formatShortDateTime(iso, tz)} ({formatRelative(iso, now)})
+    </time>
+  );
+  return (
+    <li class="notice-line" data-channel={n.channel} data-kind={n.kind}>
+      <span class="notice-what">
+        {NOTICE_NAMES[n.channel]}
+        {kindLabel(n)}
+      </span>{" "}
+      {n.noDevice
+        ? <span class="pill pill-no-device">no device</span>
+        : <StatusPill status={n.status} />}
+      <div class="muted small">
+        {n.noDevice
+          ? "no device registered: nothing delivered"
+          : n.channel === "webapp"
+          ? ""
+          : `to ${n.recipient}`}
+        {n.status === "sent" && n.sentAt && (
+          <>
+            {n.channel === "webapp"
+              ? "shown since "
+              : n.noDevice
+              ? ", checked "
+              : ", sent "}
+            {when(n.sentAt)}
+          </>
+        )}
+        {n.status === "pending" && n.dueAt && (
+          <>
+            {n.channel === "webapp" ? "" : ", "}
+            {n.retry ? "next attempt " : "due "}
+            {when(n.dueAt)}
+          </>
+        )}
+        {n.attempts > 0 && (
+          <>
+            {" "}· {n.attempts} attempt{n.attempts === 1 ? "" : "s"}
+          </>
+        )}
+        {n.outboxId && (
+          <>
+            {" "}·{" "}
+            <a href={`/admin/outbox/${n.outboxId}`}>
+              View {n.channel === "email" ? "email" : "push"}
+              <span class="visually-hidden">sent to {n.recipient}</span>
+            </a>
+          </>
+        )}
+      </div>
+      {n.error && (
+        <div class={n.status === "failed" ? "error small" : "muted small"}>
+          {n.status === "failed" ? "" : "last error: "}
+          {n.error}
+        </div>
+      )}
+    </li>
+  );
+}

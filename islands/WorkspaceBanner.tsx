@@ -1,0 +1,99 @@
+/**
+ * The workspace banner, live: first drawn by the server in the owner's stored
+ * zone (or UTC), then in the browser's own zone, and kept current without a
+ * reload. While the page is visible it asks `/api/instances/:id/status` every
+ * `pollSeconds`, and again as soon as the page comes back into view, so the
+ * banner appears, turns "called off" or goes away on its own.
+ */
+import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import { Banner } from "../components/Banner.tsx";
+import { localTimeZone } from "../lib/format.ts";
+import type { BannerStatus } from "../lib/types.ts";
+
+interface Props {
+  instanceId: string;
+  name: string;
+  status: BannerStatus;
+  /** The zone the server rendered in: the owner's stored zone, or null for UTC. */
+  timeZone: string | null;
+  /** The server's clock when it rendered, so the first paint matches. */
+  now: number;
+  pollSeconds?: number;
+}
+
+export default function WorkspaceBanner(props: Props) {
+  const status = useSignal<BannerStatus>(props.status);
+  const name = useSignal(props.name);
+  const zone = useSignal<string | null>(props.timeZone);
+  const now = useSignal(props.now);
+  const enhanced = useSignal(false);
+
+  useEffect(() => {
+    enhanced.value = true;
+    zone.value = localTimeZone();
+    now.value = Date.now();
+    const every = (props.pollSeconds ?? 30) * 1000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+
+    async function refresh() {
+      try {
+        const res = await fetch(
+          `/api/instances/${encodeURIComponent(props.instanceId)}/status`,
+          { headers: { accept: "application/json" } },
+        );
+        // Signed out, or the instance is gone: nothing more to follow.
+        if (res.status === 401 || res.status === 404) stopped = true;
+        if (res.ok) {
+          const body = await res.json();
+          name.value = body.name ?? name.value;
+          status.value = {
+            scheduledAction: body.scheduledAction ?? null,
+            ...(body.cancelledAction
+              ? { cancelledAction: body.cancelledAction }
+              : {}),
+          };
+        }
+      } catch {
+        // Offline for a moment: the next round tries again.
+      }
+      now.value = Date.now();
+    }
+
+    function next() {
+      clearTimeout(timer);
+      if (stopped || document.visibilityState !== "visible") return;
+      timer = setTimeout(() => refresh().then(next), every);
+    }
+
+    function onVisibility() {
+      if (document.visibilityState === "visible") refresh().then(next);
+      else clearTimeout(timer);
+    }
+
+    document.addEventListener("visibilitychange", onVisibility);
+    next();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisibility);
+    };
+  }, []);
+
+  return (
+    <div
+      class="banner-slot"
+      role="status"
+      data-testid="workspace-banner"
+      data-enhanced={enhanced.value ? "" : undefined}
+    >
+      <Banner
+        name={name.value}
+        status={status.value}
+        timeZone={zone.value}
+        now={now.value}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * The action page's data (see action_view.ts): plain JSON, shared with the
+ * page's island, so no imports that reach KV.
+ */
+import type {
+  ActionCounters,
+  Channel,
+  NotificationKind,
+  NotificationStatus,
+  ScheduledAction,
+  SweepRun,
+  Target,
+} from "../types.ts";
+
+/** Who cancelled an action or one of its instances, when and why. */
+export interface Cancellation {
+  actionId: string;
+  /** null: the whole action. */
+  targetId: string | null;
+  byUserId: string;
+  /** "Ada Admin <ada@…>", kept so the page reads well after the user is gone. */
+  byLabel: string;
+  at: string;
+  reason: string | null;
+}
+
+export interface NoticeView {
+  id: string;
+  kind: NotificationKind;
+  /** Which reminder a `reminder` row is: its hours before the time. */
+  reminderLeadHours: number | null;
+  channel: Channel;
+  status: NotificationStatus;
+  /** A push that was "sent" to nobody: the owner had no device. */
+  noDevice: boolean;
+  /** The address, the devices, or the banner. */
+  recipient: string;
+  attempts: number;
+  error: string | null;
+  /** When it becomes due (not tried yet) or is tried again (after a failed attempt). */
+  dueAt: string | null;
+  retry: boolean;
+  sentAt: string | null;
+  /** The message in the embedded outbox, when it went there. */
+  outboxId: string | null;
+}
+
+export interface TargetView {
+  id: string;
+  instanceId: string;
+  instanceName: string | null;
+  owner: string;
+  from: string;
+  to: string;
+  status: Target["status"];
+  skipReason: Target["skipReason"];
+  error: string | null;
+  finishedAt: string | null;
+  cancellation: Cancellation | null;
+  notices: NoticeView[];
+}
+
+export interface ChannelCount {
+  channel: Channel;
+  sent: number;
+  pending: number;
+  failed: number;
+  noDevice: number;
+}
+
+export interface ActionView {
+  action: ScheduledAction & { label: string; creator: string };
+  scheduledAt: string | null;
+  stageStatus: string | null;
+  counters: ActionCounters;
+  notices: {
+    channels: ChannelCount[];
+    /** Targets whose notices were counted (all of them up to COUNTED_TARGETS). */
+    counted: number;
+    /** When the next pending row (notice or follow-up) is due, if any. */
+    nextDueAt: string | null;
+  };
+  cancellation: Cancellation | null;
+  targets: TargetView[];
+  /** Next page of targets, or null. */
+  cursor: string | null;
+  lastRun: SweepRun | null;
+  /** Something is still to happen: the page keeps refreshing. */
+  live: boolean;
+}

@@ -1,0 +1,108 @@
+/**
+ * Cancelling with a record of who, when and why. The cancel itself is
+ * cancel.ts's; this keeps the admin's optional reason and name beside the
+ * action (one record for the whole action, one per instance cancelled on its
+ * own), written the first time only, so a repeated cancel changes nothing.
+ */
+import { keys } from "../kv/keys.ts";
+import { getAction, getTarget } from "../kv/actions.ts";
+import type { User } from "../types.ts";
+import type { Cancellation } from "./action_view_model.ts";
+
+export type { Cancellation };
+import {
+  cancelAction,
+  type CancelActionResult,
+  type CancelDeps,
+  cancelTarget,
+  type CancelTargetResult,
+} from "./cancel.ts";
+
+/** When every instance was cancelled one by one, the action is called off with this reason. */
+export const ALL_TARGETS_CANCELLED = "every instance was cancelled one by one";
+
+type Actor = Pick<User, "id" | "email" | "name">;
+
+function label(actor: Actor): string {
+  return actor.name ? `${actor.name} <${actor.email}>` : actor.email;
+}
+
+async function record(
+  kv: Deno.Kv,
+  c: Cancellation,
+): Promise<void> {
+  const key = keys.cancellation(c.actionId, c.targetId);
+  // First writer wins: a repeated or racing cancel keeps the original record.
+  await kv.atomic().check({ key, versionstamp: null }).set(key, c).commit();
+}
+
+/** Cancels the whole action and records who did it, when and why. */
+export async function cancelActionBy(
+  deps: CancelDeps,
+  actionId: string,
+  actor: Actor,
+  reason: string | null,
+): Promise<CancelActionResult> {
+  const before = await getAction(deps.kv, actionId);
+  const result = await cancelAction(deps, actionId);
+  if (before && before.status !== "cancelled") {
+    await record(deps.kv, {
+      actionId,
+      targetId: null,
+      byUserId: actor.id,
+      byLabel: label(actor),
+      at: result.action.cancelledAt ?? new Date(deps.now()).toISOString(),
+      reason,
+    });
+  }
+  return result;
+}
+
+/** Cancels one instance of an action and records who did it, when and why. */
+export async function cancelTargetBy(
+  deps: CancelDeps,
+  actionId: string,
+  targetId: string,
+  actor: Actor,
+  reason: string | null,
+): Promise<CancelTargetResult> {
+  const [action, target] = await Promise.all([
+    getAction(deps.kv, actionId),
+    getTarget(deps.kv, targetId),
+  ]);
+  const result = await cancelTarget(deps, actionId, targetId);
+  const at = result.target.finishedAt ?? new Date(deps.now()).toISOString();
+  if (target?.status === "pending") {
+    await record(deps.kv, {
+      actionId,
+      targetId,
+      byUserId: actor.id,
+      byLabel: label(actor),
+      at,
+      reason,
+    });
+  }
+  if (action?.status !== "cancelled" && result.action.status === "cancelled") {
+    await record(deps.kv, {
+      actionId,
+      targetId: null,
+      byUserId: actor.id,
+      byLabel: label(actor),
+      at: result.action.cancelledAt ?? at,
+      reason: ALL_TARGETS_CANCELLED,
+    });
+  }
+  return result;
+}
+
+/** The action's cancellation records: the whole action first (if any), then instances. */
+export async function listCancellations(
+  kv: Deno.Kv,
+  actionId: string,
+): Promise<Cancellation[]> {
+  const out: Cancellation[] = [];
+  for await (
+    const e of kv.list<Cancellation>({ prefix: keys.cancellations(actionId) })
+  ) out.push(e.value);
+  return out;
+}

@@ -1,0 +1,163 @@
+/**
+ * The schedule form's values as the admin sees them (strings, ticks, a wall
+ * clock time and its zone), the ids of its fields and the errors pinned to
+ * them. Shared by the server (which reads and checks the posted form) and
+ * the islands (which draw it), so no imports that reach KV.
+ */
+import type { ActionType, Channel } from "../types.ts";
+
+/** The channels a done notice can take (the banner has none). */
+export type DoneChannel = "email" | "mobile_push";
+export const DONE_CHANNELS: DoneChannel[] = ["email", "mobile_push"];
+import { CHANNELS } from "../types.ts";
+import {
+  formatDateTime,
+  formatRelative,
+  fromZonedInput,
+  UTC,
+  zoneAbbreviation,
+} from "../format.ts";
+
+/** "All N matching": the instances list's filters, carried to the form. */
+export interface MatchFilter {
+  q: string;
+  tag: string;
+  owner: string;
+  status: string;
+}
+
+export interface ScheduleFormValues {
+  actionType: ActionType;
+  /** The tag a version change moves to. */
+  imageTag: string;
+  overridePins: boolean;
+  /** Chosen instances, every running one on a tag, or all matching a search. */
+  targets: "ids" | "tag" | "match";
+  instanceIds: string[];
+  /** Pasted ids, one per line or comma separated, added to the chosen ones. */
+  instanceIdsText: string;
+  selectorTag: string;
+  match: MatchFilter;
+  /** "now": as soon as allowed (the minimum lead of SCHEDULE_MIN_AHEAD_SECONDS). */
+  when: "at" | "now";
+  /** `<input type="datetime-local">`'s value, in `timeZone`. */
+  scheduledAt: string;
+  timeZone: string;
+  reason: string;
+  notify: boolean;
+  noticeLeadHours: string;
+  /** Reminders, hours before the time: "24, 1" (up to two). */
+  reminderLeadHours: string;
+  noticeChannels: Channel[];
+  /** Channels that tell owners how it went, after the change. */
+  doneChannels: DoneChannel[];
+  noticeSubject: string;
+  noticeBody: string;
+  /** Leave out instances another action holds (the review's "skip those"). */
+  skipPending: boolean;
+  /** Whose view the review renders. */
+  sampleOwner: string;
+  /** The fingerprint of the review the admin saw; scheduling checks it. */
+  reviewed: string;
+}
+
+/** An error pinned to a field (by the field's element id), in plain words. */
+export interface FormError {
+  field: string;
+  message: string;
+}
+
+/** Element ids of the fields, which error links and `aria-describedby` point at. */
+export const FIELD = {
+  actionType: "f-action-restart",
+  imageTag: "f-image-tag",
+  targets: "f-targets",
+  selectorTag: "f-selector-tag",
+  scheduledAt: "f-scheduled-at",
+  reason: "f-reason",
+  lead: "f-lead",
+  reminders: "f-reminders",
+  done: "f-done-email",
+  channels: "f-channel-email",
+  subject: "f-subject",
+  body: "f-body",
+  pending: "review-pending",
+  form: "schedule-form",
+} as const;
+
+export const CHANNEL_LABELS: Record<Channel, string> = {
+  email: "Email",
+  webapp: "Workspace banner",
+  mobile_push: "Mobile push",
+};
+
+export const EMPTY_MATCH: MatchFilter = {
+  q: "",
+  tag: "",
+  owner: "",
+  status: "",
+};
+
+/** What a fresh form holds. */
+export function defaultFormValues(
+  over: Partial<ScheduleFormValues> = {},
+): ScheduleFormValues {
+  return {
+    actionType: "scheduled_restart",
+    imageTag: "",
+    overridePins: false,
+    targets: "ids",
+    instanceIds: [],
+    instanceIdsText: "",
+    selectorTag: "",
+    match: { ...EMPTY_MATCH },
+    when: "at",
+    scheduledAt: "",
+    timeZone: "UTC",
+    reason: "",
+    notify: true,
+    noticeLeadHours: "24",
+    reminderLeadHours: "",
+    noticeChannels: [...CHANNELS],
+    doneChannels: [],
+    noticeSubject: "",
+    noticeBody: "",
+    skipPending: false,
+    sampleOwner: "",
+    reviewed: "",
+    ...over,
+  };
+}
+
+/** Words for the filters of an "all matching" selection: "tag 2026.11.1, running, “maya”". */
+export function describeMatch(m: MatchFilter, ownerName?: string): string {
+  const parts = [
+    m.q && `“${m.q}”`,
+    m.tag && `tag ${m.tag}`,
+    m.owner && `owner ${ownerName ?? m.owner}`,
+    m.status && m.status,
+  ].filter(Boolean);
+  return parts.length ? parts.join(", ") : "every instance";
+}
+
+/** "America/New_York (EST)", or "UTC": the zone named beside the time field. */
+export function zoneLabel(zone: string, now: number): string {
+  return zone === UTC ? UTC : `${zone} (${zoneAbbreviation(now, zone)})`;
+}
+
+/** What the time field means, under it: "= Tue, Dec 1, 2026, 14:15 UTC · in 2 h 13 min". */
+export function timeHint(wall: string, zone: string, now: number): string {
+  if (!wall) return "";
+  const at = fromZonedInput(wall, zone);
+  if (!at.ok) {
+    return at.reason === "skipped"
+      ? "That time does not exist here: the clocks go forward then."
+      : "";
+  }
+  const twice = at.ambiguous
+    ? " · this time happens twice (the clocks go back); the first one is meant"
+    : "";
+  return `= ${formatDateTime(at.ms, UTC)} · ${
+    formatRelative(at.ms, now)
+  }${twice}`;
+}

@@ -1,0 +1,24 @@
+/** The dry run of `POST /api/admin/scheduled-actions`: the same body, nothing written. */
+import type { Handlers } from "$fresh/server.ts";
+import { appContext } from "../../../../lib/context.ts";
+import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
+import type { State } from "../../../../lib/state.ts";
+import { PreviewRequestSchema } from "../../../../lib/scheduler/schemas.ts";
+import { previewSchedule } from "../../../../lib/scheduler/preview.ts";
+
+export const handler: Handlers<unknown, State> = {
+  async POST(req) {
+    const { skipPending, sampleOwnerId, ...input } = parseOrThrow(
+      PreviewRequestSchema,
+      await readJson(req),
+    );
+    const ctx = appContext();
+    return Response.json(
+      await previewSchedule(ctx, input, {
+        skipPending,
+        sampleOwnerId,
+        publicUrl: ctx.config.publicUrl,
+      }),
+    );
+  },
+};

@@ -1,0 +1,180 @@
+/**
+ * Every page of the demo, as it starts: axe-core finds nothing at 1280 px
+ * and at 375 px, no page scrolls sideways on a phone, the navigation marks
+ * the current page on at most two lines, and the skip link leads to the
+ * content. The demo itself shows the product at once: the demo user's banner
+ * is up on first sign-in, and the admin sees a completed, a cancelled and a
+ * scheduled action.
+ */
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { createTestApp } from "../helpers/app.ts";
+import { expectAccessible, watch, withBrowser } from "../helpers/e2e.ts";
+import { seedDemoData } from "../../lib/demo_seed.ts";
+import { getUserByEmail } from "../../lib/kv/users.ts";
+import { createLoginLink } from "../../lib/auth/login_links.ts";
+import { listActions } from "../../lib/scheduler/read.ts";
+import { listOutbox } from "../../lib/channels/outbox.ts";
+
+async function signInWith(
+  browser: Browser,
+  origin: string,
+  link: string,
+  width: number,
+): Promise<Page> {
+  const ctx = await browser.newContext({
+    viewport: { width, height: 900 },
+    timezoneId: "America/New_York",
+  });
+  const page = await ctx.newPage();
+  await page.goto(link.replace(/^https?:\/\/[^/]+/, origin));
+  return page;
+}
+
+/** The nav's links sit on at most two lines, and the current one is marked. */
+async function checkNav(page: Page, current: string | null) {
+  const tops = await page.locator("header").evaluate((h) =>
+    new Set(
+      [...h.querySelectorAll("a, button")].map((e) =>
+        Math.round(e.getBoundingClientRect().top / 8)
+      ),
+    ).size
+  );
+  assert.ok(tops <= 2, `${page.url()}: the header takes ${tops} lines`);
+  const marked = await page.locator('nav a[aria-current="page"]')
+    .allInnerTexts();
+  assert.deepEqual(marked, current ? [current] : []);
+}
+
+Deno.test({
+  name:
+    "browser: every page passes axe at 1280 and 375 px; nav, skip link; the demo shows its three actions and the banner",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const app = await createTestApp();
+    const seeded = await seedDemoData(
+      app.kv,
+      app.ctx.config.publicUrl,
+      Date.now(),
+      app.ctx,
+    );
+    assert.ok(seeded);
+    const statuses = (await listActions(app.kv)).items.map((a) =>
+      a.action.status
+    );
+    assert.deepEqual(statuses, ["scheduled", "cancelled", "completed"]);
+    const firstEmail = (await listOutbox(app.kv)).items.find((m) =>
+      m.kind === "email"
+    );
+    assert.ok(firstEmail, "the demo's notices went out");
+
+    await withBrowser(app, async (origin, browser) => {
+      // The demo user: the banner is up at once.
+      for (const width of [1280, 375]) {
+        const link = width === 1280
+          ? seeded.userLink
+          : (await seedLink(app, seeded.userEmail));
+        const page = await signInWith(browser, origin, link, width);
+        const errors = watch(page);
+        await checkNav(page, "Your instances");
+        await page.locator(".card-note").first().waitFor();
+        await expectAccessible(page, `home at ${width}`);
+        await page.getByRole("link", { name: "Maya's support bot" }).click();
+        await page.locator('[data-testid="workspace-banner"][data-enhanced]')
+          .waitFor();
+        assert.match(
+          await page.locator(".banner").innerText(),
+          /Your bot Maya's support bot will upgrade to OpenClaw 1\.9\.0 at .* E[SD]T \(in (2|3) h/,
+        );
+        await expectAccessible(page, `workspace at ${width}`);
+        await noSidewaysScroll(page);
+        assert.deepEqual(errors, []);
+        await page.context().close();
+      }
+
+      const actionIds = (await listActions(app.kv)).items.map((a) =>
+        a.action.id
+      );
+      const outboxId = firstEmail.id;
+      for (const width of [1280, 375]) {
+        const link = width === 1280
+          ? seeded.adminLink
+          : await seedLink(app, seeded.adminEmail);
+        const page = await signInWith(browser, origin, link, width);
+        const errors = watch(page);
+        await page.goto(`${origin}/admin`);
+        const instance = await page.getByRole("link", { name: "Sam's bot" })
+          .getAttribute("href");
+        const pages: [string, string | null, string][] = [
+          ["/admin", "Instances", "instances"],
+          ["/admin/actions", "Scheduled actions", "actions"],
+          ["/admin/actions/new", "Scheduled actions", "schedule form"],
+          ...actionIds.map((id, i) =>
+            [
+              `/admin/actions/${id}`,
+              "Scheduled actions",
+              `action ${i}`,
+            ] as [string, string, string]
+          ),
+          [instance!, "Instances", "instance"],
+          ["/admin/catalog", "Catalog", "catalog"],
+          ["/admin/users", "Users", "users"],
+          ["/admin/outbox", "Outbox", "outbox"],
+          [`/admin/outbox/${outboxId}`, "Outbox", "outbox email"],
+          ["/no/such/page", null, "not found"],
+        ];
+        for (const [path, current, what] of pages) {
+          const res = await page.goto(`${origin}${path}`);
+          if (what === "not found") {
+            assert.equal(res?.status(), 404);
+            // The browser logs the 404 of the page itself: that is the point here.
+            const at = errors.findIndex((e) => /status of 404/.test(e));
+            if (at >= 0) errors.splice(at, 1);
+          }
+          await page.waitForLoadState("networkidle");
+          await checkNav(page, current);
+          await expectAccessible(page, `${what} at ${width}`);
+          await noSidewaysScroll(page);
+        }
+        // The skip link is the first stop and leads to the content.
+        await page.goto(`${origin}/admin/actions`);
+        await page.keyboard.press("Tab");
+        assert.equal(
+          await page.evaluate(() => document.activeElement?.textContent),
+          "Skip to content",
+        );
+        await page.keyboard.press("Enter");
+        assert.equal(
+          await page.evaluate(() => document.activeElement?.id),
+          "main",
+        );
+        assert.deepEqual(errors, []);
+        await page.context().close();
+      }
+
+      const out = await browser.newPage();
+      await out.goto(`${origin}/login`);
+      await expectAccessible(out, "sign-in");
+      await out.close();
+    });
+  },
+});
+
+async function noSidewaysScroll(page: Page) {
+  assert.ok(
+    await page.evaluate(() =>
+      document.documentElement.scrollWidth <= globalThis.innerWidth
+    ),
+    `${page.url()} scrolls sideways`,
+  );
+}
+
+/** A fresh one-time sign-in link for the demo user with this address. */
+async function seedLink(
+  app: Awaited<ReturnType<typeof createTestApp>>,
+  email: string,
+): Promise<string> {
+  const user = await getUserByEmail(app.kv, email);
+  return await createLoginLink(app.kv, user!.id, app.ctx.config.publicUrl);
+}
