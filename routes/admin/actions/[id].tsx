@@ -8,8 +8,8 @@ import {
   getActionView,
 } from "../../../lib/scheduler/action_view.ts";
 import {
-  cancelActionBy,
-  cancelTargetBy,
+  cancelActionAsAdmin,
+  cancelTargetAsAdmin,
 } from "../../../lib/scheduler/cancellations.ts";
 import { BadRequestError, readForm } from "../../../lib/errors.ts";
 import { IdSchema, parseId } from "../../../lib/ids.ts";
@@ -17,14 +17,9 @@ import { textField } from "../../../lib/text.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import ActionLive from "../../../islands/ActionLive.tsx";
 import MoveAction from "../../../islands/MoveAction.tsx";
-import { getAction } from "../../../lib/kv/actions.ts";
 import { listAudit } from "../../../lib/kv/audit.ts";
 import type { AuditEntry } from "../../../lib/types.ts";
 import { AuditList } from "../../../components/AuditList.tsx";
-import {
-  auditCancelAction,
-  auditCancelTarget,
-} from "../../../lib/scheduler/audit.ts";
 
 interface Data {
   view: ActionView;
@@ -100,30 +95,10 @@ export const handler: Handlers<Data, State> = {
     const app = appContext();
     let said = "Action cancelled.";
     if (intent === "cancel-target" && targetId) {
-      const result = await cancelTargetBy(
-        app,
-        id,
-        targetId,
-        ctx.state.user,
-        reason || null,
-      );
-      await auditCancelTarget(app, ctx.state, result.target, reason || null);
+      await cancelTargetAsAdmin(app, ctx.state, id, targetId, reason || null);
       said = "Cancelled for this instance.";
     } else {
-      const before = (await getAction(app.kv, id))?.status ?? null;
-      const result = await cancelActionBy(
-        app,
-        id,
-        ctx.state.user,
-        reason || null,
-      );
-      await auditCancelAction(
-        app,
-        ctx.state,
-        before,
-        result.action,
-        reason || null,
-      );
+      await cancelActionAsAdmin(app, ctx.state, id, reason || null);
     }
     return new Response(null, {
       status: 303,
