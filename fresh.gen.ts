@@ -10,44 +10,49 @@ import * as $4 from "./routes/admin/_middleware.ts";
 import * as $5 from "./routes/admin/actions/[id].tsx";
 import * as $6 from "./routes/admin/actions/index.tsx";
 import * as $7 from "./routes/admin/actions/new.tsx";
-import * as $8 from "./routes/admin/catalog.tsx";
-import * as $9 from "./routes/admin/index.tsx";
-import * as $10 from "./routes/admin/instances/[id].tsx";
-import * as $11 from "./routes/admin/outbox/[id].tsx";
-import * as $12 from "./routes/admin/outbox/[id]/html.ts";
-import * as $13 from "./routes/admin/outbox/index.tsx";
-import * as $14 from "./routes/admin/previews/[hash].ts";
-import * as $15 from "./routes/admin/users.tsx";
-import * as $16 from "./routes/api/_middleware.ts";
-import * as $17 from "./routes/api/admin/_middleware.ts";
-import * as $18 from "./routes/api/admin/catalog/[imageTag].ts";
-import * as $19 from "./routes/api/admin/instances/[id].ts";
-import * as $20 from "./routes/api/admin/notices/last-run.ts";
-import * as $21 from "./routes/api/admin/notices/sweep.ts";
-import * as $22 from "./routes/api/admin/scheduled-actions/[id].ts";
-import * as $23 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
-import * as $24 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
-import * as $25 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $26 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $27 from "./routes/api/admin/scheduled-actions/preview.ts";
-import * as $28 from "./routes/api/admin/users/[id].ts";
-import * as $29 from "./routes/api/instances/[id]/status.ts";
-import * as $30 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $31 from "./routes/api/push-tokens.ts";
-import * as $32 from "./routes/claw/[instanceId].tsx";
-import * as $33 from "./routes/healthz.ts";
-import * as $34 from "./routes/index.tsx";
-import * as $35 from "./routes/login.tsx";
-import * as $36 from "./routes/login/[token].ts";
-import * as $37 from "./routes/logout.ts";
-import * as $38 from "./islands/ActionLive.tsx";
-import * as $39 from "./islands/InstancePicker.tsx";
-import * as $40 from "./islands/LocalTime.tsx";
-import * as $41 from "./islands/ScheduleDialog.tsx";
-import * as $42 from "./islands/ScheduleForm.tsx";
-import * as $43 from "./islands/SweepButton.tsx";
-import * as $44 from "./islands/SweepLag.tsx";
-import * as $45 from "./islands/WorkspaceBanner.tsx";
+import * as $8 from "./routes/admin/audit.tsx";
+import * as $9 from "./routes/admin/catalog.tsx";
+import * as $10 from "./routes/admin/index.tsx";
+import * as $11 from "./routes/admin/instances/[id].tsx";
+import * as $12 from "./routes/admin/outbox/[id].tsx";
+import * as $13 from "./routes/admin/outbox/[id]/html.ts";
+import * as $14 from "./routes/admin/outbox/index.tsx";
+import * as $15 from "./routes/admin/previews/[hash].ts";
+import * as $16 from "./routes/admin/users.tsx";
+import * as $17 from "./routes/api/_middleware.ts";
+import * as $18 from "./routes/api/admin/_middleware.ts";
+import * as $19 from "./routes/api/admin/audit/index.ts";
+import * as $20 from "./routes/api/admin/catalog/[imageTag].ts";
+import * as $21 from "./routes/api/admin/instances/[id].ts";
+import * as $22 from "./routes/api/admin/notices/last-run.ts";
+import * as $23 from "./routes/api/admin/notices/sweep.ts";
+import * as $24 from "./routes/api/admin/scheduled-actions/[id].ts";
+import * as $25 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
+import * as $26 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
+import * as $27 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
+import * as $28 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $29 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $30 from "./routes/api/admin/scheduled-actions/preview.ts";
+import * as $31 from "./routes/api/admin/users/[id].ts";
+import * as $32 from "./routes/api/instances/[id]/status.ts";
+import * as $33 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $34 from "./routes/api/push-tokens.ts";
+import * as $35 from "./routes/calendar/[targetId]/[file].ts";
+import * as $36 from "./routes/claw/[instanceId].tsx";
+import * as $37 from "./routes/healthz.ts";
+import * as $38 from "./routes/index.tsx";
+import * as $39 from "./routes/login.tsx";
+import * as $40 from "./routes/login/[token].ts";
+import * as $41 from "./routes/logout.ts";
+import * as $42 from "./islands/ActionLive.tsx";
+import * as $43 from "./islands/InstancePicker.tsx";
+import * as $44 from "./islands/LocalTime.tsx";
+import * as $45 from "./islands/MoveAction.tsx";
+import * as $46 from "./islands/ScheduleDialog.tsx";
+import * as $47 from "./islands/ScheduleForm.tsx";
+import * as $48 from "./islands/SweepButton.tsx";
+import * as $49 from "./islands/SweepLag.tsx";
+import * as $50 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -60,47 +65,52 @@ const manifest = {
     "./routes/admin/actions/[id].tsx": $5,
     "./routes/admin/actions/index.tsx": $6,
     "./routes/admin/actions/new.tsx": $7,
-    "./routes/admin/catalog.tsx": $8,
-    "./routes/admin/index.tsx": $9,
-    "./routes/admin/instances/[id].tsx": $10,
-    "./routes/admin/outbox/[id].tsx": $11,
-    "./routes/admin/outbox/[id]/html.ts": $12,
-    "./routes/admin/outbox/index.tsx": $13,
-    "./routes/admin/previews/[hash].ts": $14,
-    "./routes/admin/users.tsx": $15,
-    "./routes/api/_middleware.ts": $16,
-    "./routes/api/admin/_middleware.ts": $17,
-    "./routes/api/admin/catalog/[imageTag].ts": $18,
-    "./routes/api/admin/instances/[id].ts": $19,
-    "./routes/api/admin/notices/last-run.ts": $20,
-    "./routes/api/admin/notices/sweep.ts": $21,
-    "./routes/api/admin/scheduled-actions/[id].ts": $22,
-    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $23,
-    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $24,
+    "./routes/admin/audit.tsx": $8,
+    "./routes/admin/catalog.tsx": $9,
+    "./routes/admin/index.tsx": $10,
+    "./routes/admin/instances/[id].tsx": $11,
+    "./routes/admin/outbox/[id].tsx": $12,
+    "./routes/admin/outbox/[id]/html.ts": $13,
+    "./routes/admin/outbox/index.tsx": $14,
+    "./routes/admin/previews/[hash].ts": $15,
+    "./routes/admin/users.tsx": $16,
+    "./routes/api/_middleware.ts": $17,
+    "./routes/api/admin/_middleware.ts": $18,
+    "./routes/api/admin/audit/index.ts": $19,
+    "./routes/api/admin/catalog/[imageTag].ts": $20,
+    "./routes/api/admin/instances/[id].ts": $21,
+    "./routes/api/admin/notices/last-run.ts": $22,
+    "./routes/api/admin/notices/sweep.ts": $23,
+    "./routes/api/admin/scheduled-actions/[id].ts": $24,
+    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $25,
+    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $26,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $27,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $25,
-    "./routes/api/admin/scheduled-actions/index.ts": $26,
-    "./routes/api/admin/scheduled-actions/preview.ts": $27,
-    "./routes/api/admin/users/[id].ts": $28,
-    "./routes/api/instances/[id]/status.ts": $29,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $30,
-    "./routes/api/push-tokens.ts": $31,
-    "./routes/claw/[instanceId].tsx": $32,
-    "./routes/healthz.ts": $33,
-    "./routes/index.tsx": $34,
-    "./routes/login.tsx": $35,
-    "./routes/login/[token].ts": $36,
-    "./routes/logout.ts": $37,
+      $28,
+    "./routes/api/admin/scheduled-actions/index.ts": $29,
+    "./routes/api/admin/scheduled-actions/preview.ts": $30,
+    "./routes/api/admin/users/[id].ts": $31,
+    "./routes/api/instances/[id]/status.ts": $32,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $33,
+    "./routes/api/push-tokens.ts": $34,
+    "./routes/calendar/[targetId]/[file].ts": $35,
+    "./routes/claw/[instanceId].tsx": $36,
+    "./routes/healthz.ts": $37,
+    "./routes/index.tsx": $38,
+    "./routes/login.tsx": $39,
+    "./routes/login/[token].ts": $40,
+    "./routes/logout.ts": $41,
   },
   islands: {
-    "./islands/ActionLive.tsx": $38,
-    "./islands/InstancePicker.tsx": $39,
-    "./islands/LocalTime.tsx": $40,
-    "./islands/ScheduleDialog.tsx": $41,
-    "./islands/ScheduleForm.tsx": $42,
-    "./islands/SweepButton.tsx": $43,
-    "./islands/SweepLag.tsx": $44,
-    "./islands/WorkspaceBanner.tsx": $45,
+    "./islands/ActionLive.tsx": $42,
+    "./islands/InstancePicker.tsx": $43,
+    "./islands/LocalTime.tsx": $44,
+    "./islands/MoveAction.tsx": $45,
+    "./islands/ScheduleDialog.tsx": $46,
+    "./islands/ScheduleForm.tsx": $47,
+    "./islands/SweepButton.tsx": $48,
+    "./islands/SweepLag.tsx": $49,
+    "./islands/WorkspaceBanner.tsx": $50,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -21,6 +21,14 @@ export function NoticeSummary({ action }: { action: ScheduledAction }) {
     <span>
       {action.noticeLeadHours} h ahead by{" "}
       {action.noticeChannels.map((c) => CHANNEL_NAMES[c]).join(", ")}
+      {action.reminderLeadHours?.length
+        ? `; reminders ${action.reminderLeadHours.join(" h and ")} h ahead`
+        : ""}
+      {action.doneChannels?.length
+        ? `; done notice by ${
+          action.doneChannels.map((c) => CHANNEL_NAMES[c]).join(", ")
+        }`
+        : ""}
     </span>
   );
 }

@@ -8,7 +8,10 @@ export function NotificationList({ rows }: { rows: Notification[] }) {
     <ul class="plain small">
       {rows.map((n) => (
         <li title={n.error ?? undefined}>
-          {n.kind} · {n.channel} <StatusPill status={n.status} />
+          {n.kind}
+          {n.reminderLeadHours !== undefined && ` ${n.reminderLeadHours} h`} ·
+          {" "}
+          {n.channel} <StatusPill status={n.status} />
           {n.attempts > 1 && <span class="muted">{n.attempts} attempts</span>}
           {n.error && <div class="muted">{n.error}</div>}
         </li>

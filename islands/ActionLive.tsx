@@ -235,6 +235,15 @@ export default function ActionLive(props: Props) {
                   CHANNEL_NAMES[c].toLowerCase()
                 )
                   .join(", ")}
+                {a.reminderLeadHours?.length
+                  ? `; reminders ${a.reminderLeadHours.join(" h and ")} h ahead`
+                  : ""}
+                {a.doneChannels?.length
+                  ? `; done notice by ${
+                    a.doneChannels.map((c) => CHANNEL_NAMES[c].toLowerCase())
+                      .join(", ")
+                  }`
+                  : ""}
                 {v.scheduledAt && (
                   <div class="muted small">
                     due {formatShortDateTime(
@@ -442,6 +451,24 @@ function TargetRow(
 
 const NOTICE_NAMES = { email: "Email", webapp: "Banner", mobile_push: "Push" };
 
+/** What kind of notice a line is, after its channel. */
+function kindLabel(n: NoticeView): string {
+  switch (n.kind) {
+    case "cancelled":
+      return " (called off)";
+    case "reminder":
+      return n.reminderLeadHours !== null
+        ? ` (reminder, ${n.reminderLeadHours} h ahead)`
+        : " (reminder)";
+    case "rescheduled":
+      return " (moved)";
+    case "done":
+      return " (done)";
+    default:
+      return "";
+  }
+}
+
 function NoticeLine(
   { notice: n, tz, now }: {
     notice: NoticeView;
@@ -458,7 +485,7 @@ function NoticeLine(
     <li class="notice-line" data-channel={n.channel} data-kind={n.kind}>
       <span class="notice-what">
         {NOTICE_NAMES[n.channel]}
-        {n.kind === "cancelled" ? " (called off)" : ""}
+        {kindLabel(n)}
       </span>{" "}
       {n.noDevice
         ? <span class="pill pill-no-device">no device</span>

@@ -224,6 +224,17 @@ export async function readJson(req: Request): Promise<unknown> {
   }
 }
 
+/** Like `readJson`, for endpoints whose body is optional: no body at all reads as `{}`. */
+export async function readOptionalJson(req: Request): Promise<unknown> {
+  if (!req.body || req.headers.get("content-length") === "0") return {};
+  if (!req.headers.has("content-type")) {
+    const text = await req.text();
+    if (!text.trim()) return {};
+    throw sendJsonError(req);
+  }
+  return await readJson(req);
+}
+
 /** Reads a form body: 415 for another content type, 400 when it cannot be decoded. */
 export async function readForm(req: Request): Promise<FormData> {
   if (!isFormRequest(req)) throw sendFormError(req);

@@ -56,6 +56,10 @@ export interface NotifySettings {
   noticeSubject: string | null;
   noticeBody: string | null;
   noticeChannels: Channel[];
+  /** Up to two reminders after the notice, hours before the time, largest first (absent on older actions). */
+  reminderLeadHours?: number[];
+  /** Channels that tell owners how it went after the apply (absent or empty: none). */
+  doneChannels?: Channel[];
 }
 
 export interface ScheduledAction extends NotifySettings {
@@ -66,6 +70,8 @@ export interface ScheduledAction extends NotifySettings {
   overridePins: boolean;
   reason: string | null;
   status: ActionStatus;
+  /** Raised by each move, so calendars replace the event (absent: never moved). */
+  calendarSequence?: number;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -145,7 +151,21 @@ export interface Target {
   attempts?: number;
 }
 
-export type NotificationKind = "notice" | "cancelled";
+export type NotificationKind =
+  | "notice"
+  | "reminder"
+  | "cancelled"
+  | "rescheduled"
+  | "done";
+
+/**
+ * Kinds that announce a change still to come: sent only while their target
+ * is pending and its time has not come, checked against their parents when
+ * claimed, waited for by the apply. A cancellation is not one.
+ */
+export function isWarning(kind: NotificationKind): boolean {
+  return kind === "notice" || kind === "reminder" || kind === "rescheduled";
+}
 export type NotificationStatus = "pending" | "sending" | "sent" | "failed";
 
 export interface Notification {
@@ -179,6 +199,11 @@ export interface Notification {
    * met a server error). Cancelling such a row queues its cancellation.
    */
   deliveryUncertain?: boolean;
+  /** Reminder rows: how many hours before the action time this reminder is due. */
+  reminderLeadHours?: number;
+  /** Rescheduled rows: the time the user was last told, and the time it moved to. */
+  movedFrom?: string;
+  movedTo?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -254,4 +279,49 @@ export interface SweepRun extends SweepResult {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+}
+
+/** Where an admin change came from. */
+export type AuditVia = "session" | "api_token";
+
+/** Every kind of admin change the audit records. */
+export const AUDIT_CHANGES = [
+  "action.schedule",
+  "action.cancel",
+  "target.cancel",
+  "action.reschedule",
+  "catalog.put",
+  "user.put",
+  "user.delete",
+  "instance.put",
+] as const;
+export type AuditChange = (typeof AUDIT_CHANGES)[number];
+
+export const AUDIT_SUBJECT_TYPES = [
+  "action",
+  "instance",
+  "user",
+  "catalog",
+] as const;
+export type AuditSubjectType = (typeof AUDIT_SUBJECT_TYPES)[number];
+
+export interface AuditSubject {
+  type: AuditSubjectType;
+  id: string;
+}
+
+/** One admin change: who, when, from where, what changed, why. */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  /** The admin's user id (or `api-token`) and their address at the time. */
+  actor: { id: string; email: string | null };
+  via: AuditVia;
+  change: AuditChange;
+  subject: AuditSubject;
+  /** Other records the change touched (a cancelled target's instance), also listed under them. */
+  related: AuditSubject[];
+  /** What changed: fields as `[before, after]`, or the change's own figures. */
+  details: Record<string, unknown>;
+  reason?: string;
 }

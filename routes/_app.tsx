@@ -43,6 +43,11 @@ const ADMIN_LINKS: NavLink[] = [
     label: "Outbox",
     current: (p) => p.startsWith("/admin/outbox"),
   },
+  {
+    href: "/admin/audit",
+    label: "Audit",
+    current: (p) => p.startsWith("/admin/audit"),
+  },
 ];
 
 export default function App(

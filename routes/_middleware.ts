@@ -19,7 +19,8 @@ import { renderErrorPage } from "../components/ErrorPage.tsx";
 import { log } from "../lib/log.ts";
 import type { State } from "../lib/state.ts";
 
-const PUBLIC_PAGES = /^\/(login(\/.*)?|healthz)$/;
+// Calendar links are signed and need no sign-in (lib/calendar.ts).
+const PUBLIC_PAGES = /^\/(login(\/.*)?|healthz|calendar\/.*)$/;
 const API = /^\/api(\/|$)/;
 
 export async function handler(req: Request, ctx: FreshContext<State>) {

@@ -32,6 +32,8 @@ export function EmailLayout(
   props: {
     title: string;
     workspaceUrl: string;
+    /** A signed link to the maintenance's calendar event (.ics). */
+    calendarUrl?: string | null;
     children: ComponentChildren;
   },
 ) {
@@ -53,6 +55,11 @@ export function EmailLayout(
               Open your workspace
             </a>
           </p>
+          {props.calendarUrl && (
+            <p style={{ margin: "8px 0" }}>
+              <a href={props.calendarUrl}>Add to calendar</a>
+            </p>
+          )}
           <p style={{ fontSize: "12px", color: "#78716c" }}>
             Or paste this link into your browser: {props.workspaceUrl}
           </p>

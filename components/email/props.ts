@@ -17,6 +17,18 @@ export interface ScheduledActionEmailProps {
   openclawVersion: string | null;
   /** Version changes: what the instance runs now, "OpenClaw 1.8.2" or "image tag 2026.02.1". */
   fromVersion: string | null;
+  /** "Add to calendar" (notices, reminders, moves). */
+  calendarUrl?: string | null;
+  /** How many of the owner's bots this one email is about (absent: one). */
+  botCount?: number;
+  /** Done notices: how it went. */
+  done?: import("./done.tsx").DoneOutcome;
+  /** Reminders: which one this is ("Reminder 1 of 2 (24 hours before)"). */
+  reminderLabel?: string | null;
+  /** Rescheduled notices: the time the user was told before, in their zone (like `when`). */
+  movedFrom?: string | null;
+  /** The same moment in UTC when `movedFrom` is in another zone (like `whenUtc`). */
+  movedFromUtc?: string | null;
 }
 
 /** "OpenClaw 1.9.0", or the image tag when the catalog does not know its version. */
@@ -24,6 +36,17 @@ export function versionLabel(p: ScheduledActionEmailProps): string {
   return p.openclawVersion
     ? `OpenClaw ${p.openclawVersion}`
     : `image tag ${p.targetImageTag ?? "unknown"}`;
+}
+
+/** The time announced before a move, worded like `whenLabel`. */
+export function movedFromLabel(p: ScheduledActionEmailProps): string {
+  if (!p.movedFrom) return "the time announced before";
+  return p.movedFromUtc ? `${p.movedFrom} (${p.movedFromUtc})` : p.movedFrom;
+}
+
+/** "KiloClaw bot", or "3 KiloClaw bots" when one email covers several. */
+export function instanceWords(p: ScheduledActionEmailProps): string {
+  return (p.botCount ?? 1) > 1 ? `${p.botCount} KiloClaw bots` : "KiloClaw bot";
 }
 
 /** "from OpenClaw 1.8.2 to OpenClaw 1.9.0", or "to OpenClaw 1.9.0" when the current one is unknown. */

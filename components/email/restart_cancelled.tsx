@@ -1,5 +1,9 @@
 import { EmailLayout } from "./layout.tsx";
-import { type ScheduledActionEmailProps, whenLabel } from "./props.ts";
+import {
+  instanceWords,
+  type ScheduledActionEmailProps,
+  whenLabel,
+} from "./props.ts";
 
 export const RESTART_CANCELLED_SUBJECT = "KiloClaw: Restart Cancelled";
 
@@ -8,7 +12,8 @@ export function RestartCancelledEmail(p: ScheduledActionEmailProps) {
     <EmailLayout title="Restart cancelled" workspaceUrl={p.workspaceUrl}>
       <p>Hi {p.greetingName},</p>
       <p>
-        The restart of your KiloClaw bot <strong>{p.instanceName}</strong>{" "}
+        The restart of your {instanceWords(p)} <strong>{p.instanceName}</strong>
+        {" "}
         planned for <strong>{p.when}</strong>
         {p.whenUtc ? ` (${p.whenUtc})` : null}{" "}
         has been cancelled. Nothing changes for you.
@@ -21,7 +26,7 @@ export function restartCancelledText(p: ScheduledActionEmailProps): string {
   return [
     `Hi ${p.greetingName},`,
     "",
-    `The restart of your KiloClaw bot ${p.instanceName} planned for ${
+    `The restart of your ${instanceWords(p)} ${p.instanceName} planned for ${
       whenLabel(p)
     } has been cancelled. Nothing changes for you.`,
     "",

@@ -1,15 +1,28 @@
 import { AdminMessage, EmailLayout } from "./layout.tsx";
-import { type ScheduledActionEmailProps, whenLabel } from "./props.ts";
+import {
+  instanceWords,
+  type ScheduledActionEmailProps,
+  whenLabel,
+} from "./props.ts";
 
 export const RESTART_NOTICE_SUBJECT = "KiloClaw: Restart Scheduled";
 
 export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
   return (
-    <EmailLayout title="Restart scheduled" workspaceUrl={p.workspaceUrl}>
+    <EmailLayout
+      title="Restart scheduled"
+      workspaceUrl={p.workspaceUrl}
+      calendarUrl={p.calendarUrl}
+    >
+      {p.reminderLabel && (
+        <p>
+          <strong>{p.reminderLabel}</strong>
+        </p>
+      )}
       <p>Hi {p.greetingName},</p>
       <p>
-        Your KiloClaw bot <strong>{p.instanceName}</strong> will restart on{" "}
-        <strong>{p.when}</strong>
+        Your {instanceWords(p)} <strong>{p.instanceName}</strong>{" "}
+        will restart on <strong>{p.when}</strong>
         {p.whenUtc ? ` (${p.whenUtc})` : null}. Your chat may be unavailable for
         a few minutes while it comes back up.
       </p>
@@ -20,9 +33,10 @@ export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
 
 export function restartNoticeText(p: ScheduledActionEmailProps): string {
   return [
+    ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
     `Hi ${p.greetingName},`,
     "",
-    `Your KiloClaw bot ${p.instanceName} will restart on ${
+    `Your ${instanceWords(p)} ${p.instanceName} will restart on ${
       whenLabel(p)
     }. Your chat may be unavailable for a few minutes while it comes back up.`,
     ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),

@@ -1,6 +1,7 @@
 import { EmailLayout } from "./layout.tsx";
 import {
   changeLabel,
+  instanceWords,
   type ScheduledActionEmailProps,
   whenLabel,
 } from "./props.ts";
@@ -19,7 +20,8 @@ export function VersionChangeCancelledEmail(p: ScheduledActionEmailProps) {
     <EmailLayout title="Version change cancelled" workspaceUrl={p.workspaceUrl}>
       <p>Hi {p.greetingName},</p>
       <p>
-        The move of your KiloClaw bot <strong>{p.instanceName}</strong>{" "}
+        The move of your {instanceWords(p)} <strong>{p.instanceName}</strong>
+        {" "}
         <strong>{changeLabel(p)}</strong> planned for <strong>{p.when}</strong>
         {p.whenUtc ? ` (${p.whenUtc})` : null} has been cancelled. {staysOn(p)}
       </p>
@@ -33,7 +35,7 @@ export function versionChangeCancelledText(
   return [
     `Hi ${p.greetingName},`,
     "",
-    `The move of your KiloClaw bot ${p.instanceName} ${
+    `The move of your ${instanceWords(p)} ${p.instanceName} ${
       changeLabel(p)
     } planned for ${whenLabel(p)} has been cancelled. ${staysOn(p)}`,
     "",

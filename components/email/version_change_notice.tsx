@@ -1,6 +1,7 @@
 import { AdminMessage, EmailLayout } from "./layout.tsx";
 import {
   changeLabel,
+  instanceWords,
   type ScheduledActionEmailProps,
   whenLabel,
 } from "./props.ts";
@@ -10,10 +11,19 @@ export const VERSION_CHANGE_NOTICE_SUBJECT =
 
 export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
   return (
-    <EmailLayout title="Version change scheduled" workspaceUrl={p.workspaceUrl}>
+    <EmailLayout
+      title="Version change scheduled"
+      workspaceUrl={p.workspaceUrl}
+      calendarUrl={p.calendarUrl}
+    >
+      {p.reminderLabel && (
+        <p>
+          <strong>{p.reminderLabel}</strong>
+        </p>
+      )}
       <p>Hi {p.greetingName},</p>
       <p>
-        Your KiloClaw bot <strong>{p.instanceName}</strong> will move{" "}
+        Your {instanceWords(p)} <strong>{p.instanceName}</strong> will move{" "}
         <strong>{changeLabel(p)}</strong> on <strong>{p.when}</strong>
         {p.whenUtc ? ` (${p.whenUtc})` : null}. It restarts as part of the
         change, so your chat may be unavailable for a few minutes.
@@ -30,9 +40,12 @@ export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
 
 export function versionChangeNoticeText(p: ScheduledActionEmailProps): string {
   return [
+    ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
     `Hi ${p.greetingName},`,
     "",
-    `Your KiloClaw bot ${p.instanceName} will move ${changeLabel(p)} on ${
+    `Your ${instanceWords(p)} ${p.instanceName} will move ${
+      changeLabel(p)
+    } on ${
       whenLabel(p)
     }. It restarts as part of the change, so your chat may be unavailable for a few minutes.`,
     ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),

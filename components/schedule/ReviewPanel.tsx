@@ -130,6 +130,23 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
             )
           : "Owners are not told ahead."}
       </p>
+      {r.notice && r.notice.reminders.length > 0 && (
+        <p data-testid="review-reminders">
+          Reminders by email and push go out at{" "}
+          {r.notice.reminders.map((m, i) => (
+            <>
+              {i > 0 && " and "}
+              {when(m.at)} ({m.leadHours} h ahead)
+            </>
+          ))}.
+        </p>
+      )}
+      {r.doneChannels.length > 0 && (
+        <p data-testid="review-done">
+          After the change, owners are told how it went by{" "}
+          {list(r.doneChannels.map((c) => CHANNEL_WORDS[c]))}.
+        </p>
+      )}
 
       {r.warnings.length > 0 && (
         <ul class="warnings" data-testid="review-warnings">

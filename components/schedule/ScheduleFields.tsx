@@ -10,6 +10,7 @@ import type { CatalogEntry, Channel } from "../../lib/types.ts";
 import { CHANNELS } from "../../lib/types.ts";
 import {
   CHANNEL_LABELS,
+  DONE_CHANNELS,
   FIELD,
   type ScheduleFormValues,
 } from "../../lib/scheduler/form_model.ts";
@@ -222,6 +223,24 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
               {...invalidProps(p.fields, FIELD.lead)}
             />
           </label>
+          <label>
+            <span>
+              Reminders by email and push{" "}
+              <span class="hint">
+                (optional: hours before, up to two, e.g. “24, 1”)
+              </span>
+            </span>
+            <input
+              type="text"
+              name="reminderLeadHours"
+              id={FIELD.reminders}
+              inputMode="numeric"
+              maxLength={20}
+              defaultValue={v.reminderLeadHours}
+              class="short"
+              {...invalidProps(p.fields, FIELD.reminders)}
+            />
+          </label>
           <fieldset class="plain-fieldset">
             <legend>Channels</legend>
             <div class="row-inline">
@@ -274,6 +293,24 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
             />
           </label>
         </div>
+        <fieldset class="plain-fieldset">
+          <legend>Tell the owners how it went, after the change</legend>
+          <div class="row-inline">
+            {DONE_CHANNELS.map((c) => (
+              <label class="check">
+                <input
+                  type="checkbox"
+                  name="doneChannels"
+                  value={c}
+                  id={`f-done-${c}`}
+                  defaultChecked={v.doneChannels.includes(c)}
+                  {...(c === "email" ? invalidProps(p.fields, FIELD.done) : {})}
+                />
+                <span>{CHANNEL_LABELS[c]}</span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
       </fieldset>
     </>
   );

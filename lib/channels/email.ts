@@ -11,7 +11,8 @@ import type {
   NoticeItem,
   SendResult,
 } from "./types.ts";
-import { renderNoticeEmail } from "./email_render.ts";
+import { renderBundleEmail } from "./email_render.ts";
+import { bundleItems } from "./bundle.ts";
 
 export const EMAIL_BATCH_MAX = 100;
 export const NO_EMAIL_ADDRESS = "user has no email address";
@@ -22,6 +23,8 @@ const emailAddress = z.email();
 export function prepareEmail(
   item: NoticeItem,
   publicUrl: string,
+  /** Several rows of this item's owner, told in one email. */
+  bundle: NoticeItem[] = [item],
 ): { ok: true; message: EmailMessage } | { ok: false; error: string } {
   const to = item.user.email?.trim();
   if (!to) return { ok: false, error: NO_EMAIL_ADDRESS };
@@ -29,7 +32,7 @@ export function prepareEmail(
     return { ok: false, error: `"${to}" is not a valid email address` };
   }
   try {
-    return { ok: true, message: renderNoticeEmail(item, publicUrl) };
+    return { ok: true, message: renderBundleEmail(bundle, publicUrl) };
   } catch (err) {
     return {
       ok: false,
@@ -75,12 +78,19 @@ export function createEmailDispatcher(
         ? undefined
         : Date.now() + timeLeftMs;
       const outcomes: DispatchOutcome[] = new Array(items.length);
+      // One email per owner and message (bundle.ts); `index` is the bundle's.
+      const bundles = bundleItems(items);
       const ready: { index: number; message: EmailMessage }[] = [];
-      items.forEach((item, index) => {
-        const p = prepareEmail(item, deps.publicUrl);
+      bundles.forEach((b, index) => {
+        const p = prepareEmail(b.items[0], deps.publicUrl, b.items);
         if (p.ok) ready.push({ index, message: p.message });
-        else outcomes[index] = { status: "failed", error: p.error };
+        else {
+          for (const i of b.indexes) {
+            outcomes[i] = { status: "failed", error: p.error };
+          }
+        }
       });
+      const perBundle: DispatchOutcome[] = new Array(bundles.length);
       const parts: typeof ready[] = [];
       for (let i = 0; i < ready.length; i += EMAIL_BATCH_MAX) {
         parts.push(ready.slice(i, i + EMAIL_BATCH_MAX));
@@ -113,7 +123,7 @@ export function createEmailDispatcher(
           // A group only loses members between sends, so the earlier request
           // holding this key carried every email of this one: delivered then.
           for (const p of part) {
-            outcomes[p.index] = {
+            perBundle[p.index] = {
               status: "sent",
               detail: "delivered by an earlier send under the same key",
             };
@@ -125,13 +135,18 @@ export function createEmailDispatcher(
         );
         part.forEach((p, i) => {
           const error = refused.get(i);
-          outcomes[p.index] = error !== undefined
+          perBundle[p.index] = error !== undefined
             ? { status: "failed", error }
             : res.ok
             ? { status: "sent", detail: res.ids?.[i] ?? res.id ?? undefined }
             : outcomeOfSend(res);
         });
       }
+      bundles.forEach((b, n) => {
+        if (perBundle[n]) {
+          for (const i of b.indexes) outcomes[i] = perBundle[n];
+        }
+      });
       return outcomes;
     },
   };

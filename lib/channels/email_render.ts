@@ -30,7 +30,22 @@ import {
   VersionChangeCancelledEmail,
   versionChangeCancelledText,
 } from "../../components/email/version_change_cancelled.tsx";
+import {
+  RESTART_RESCHEDULED_SUBJECT,
+  RestartRescheduledEmail,
+  restartRescheduledText,
+  VERSION_CHANGE_RESCHEDULED_SUBJECT,
+  VersionChangeRescheduledEmail,
+  versionChangeRescheduledText,
+} from "../../components/email/rescheduled.tsx";
+import {
+  DoneEmail,
+  doneSubject,
+  doneText,
+} from "../../components/email/done.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
+import { calendarUrl } from "../calendar.ts";
+import { joinNames } from "./bundle.ts";
 import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
 
@@ -52,6 +67,17 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       html: RestartCancelledEmail,
       text: restartCancelledText,
     },
+    done: { subject: "", html: DoneEmail, text: doneText },
+    reminder: {
+      subject: RESTART_NOTICE_SUBJECT,
+      html: RestartNoticeEmail,
+      text: restartNoticeText,
+    },
+    rescheduled: {
+      subject: RESTART_RESCHEDULED_SUBJECT,
+      html: RestartRescheduledEmail,
+      text: restartRescheduledText,
+    },
   },
   version_change: {
     notice: {
@@ -63,6 +89,17 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       subject: VERSION_CHANGE_CANCELLED_SUBJECT,
       html: VersionChangeCancelledEmail,
       text: versionChangeCancelledText,
+    },
+    done: { subject: "", html: DoneEmail, text: doneText },
+    reminder: {
+      subject: VERSION_CHANGE_NOTICE_SUBJECT,
+      html: VersionChangeNoticeEmail,
+      text: versionChangeNoticeText,
+    },
+    rescheduled: {
+      subject: VERSION_CHANGE_RESCHEDULED_SUBJECT,
+      html: VersionChangeRescheduledEmail,
+      text: versionChangeRescheduledText,
     },
   },
 };
@@ -86,7 +123,9 @@ export function emailProps(
   const isVersion = action.actionType === "version_change";
   const zone = zoneOrUtc(user.timeZone);
   const line = (v: string | null | undefined) => v ? oneLine(v) || null : null;
-  const message = notification.kind === "notice" && action.noticeBody
+  const announces = notification.kind === "notice" ||
+    notification.kind === "reminder";
+  const message = announces && action.noticeBody
     ? plainLines(action.noticeBody) || null
     : null;
   const sourceVersion = line(item.sourceOpenclawVersion);
@@ -109,7 +148,45 @@ export function emailProps(
       : sourceTag
       ? `image tag ${sourceTag}`
       : null,
+    reminderLabel: reminderLabel(item),
+    calendarUrl: item.calendarToken
+      ? calendarUrl(publicUrl, item.target.id, item.calendarToken)
+      : null,
+    ...(notification.kind === "done"
+      ? {
+        done: {
+          actionType: action.actionType,
+          status: target.status,
+          skipReason: target.skipReason,
+        },
+        when: formatDateTime(target.finishedAt ?? stage.scheduledAt, zone),
+        whenUtc: isUtcZone(zone)
+          ? null
+          : formatTime(target.finishedAt ?? stage.scheduledAt, "UTC"),
+      }
+      : {}),
+    ...(notification.movedFrom
+      ? {
+        movedFrom: formatDateTime(notification.movedFrom, zone),
+        movedFromUtc: isUtcZone(zone)
+          ? null
+          : formatTime(notification.movedFrom, "UTC"),
+      }
+      : {}),
   };
+}
+
+/** "Reminder 1 of 2 (24 hours before)", for a reminder row; null otherwise. */
+export function reminderLabel(item: NoticeItem): string | null {
+  const { notification, action } = item;
+  if (notification.kind !== "reminder") return null;
+  const hours = notification.reminderLeadHours ?? 0;
+  const all = [...(action.reminderLeadHours ?? [])].sort((a, b) => b - a);
+  const n = all.indexOf(hours) + 1;
+  const before = `${hours} hour${hours === 1 ? "" : "s"} before`;
+  return n > 0
+    ? `Reminder ${n} of ${all.length} (${before})`
+    : `Reminder (${before})`;
 }
 
 /**
@@ -124,6 +201,49 @@ export function headerText(s: string): string {
  * The email for one row. The admin's subject replaces the default for
  * notices only: a cancellation always says what it is.
  */
+/**
+ * One email for several rows of one owner (bundle.ts): the first row's
+ * message, about every bot listed; it links the owner's instance list.
+ */
+export function renderBundleEmail(
+  items: NoticeItem[],
+  publicUrl: string,
+): EmailMessage {
+  if (items.length === 1) return renderNoticeEmail(items[0], publicUrl);
+  const [first] = items;
+  const names = items.map((i) =>
+    oneLine(i.instance?.name ?? "") || oneLine(i.notification.instanceId)
+  );
+  const base = renderNoticeEmail(first, publicUrl);
+  const { notification, action } = first;
+  const template = TEMPLATES[action.actionType][notification.kind];
+  const own = emailProps(first, publicUrl);
+  // Bots that run different versions now: say only where they go.
+  const sameSource = items.every((i) =>
+    emailProps(i, publicUrl).fromVersion === own.fromVersion
+  );
+  const props: ScheduledActionEmailProps = {
+    ...own,
+    fromVersion: sameSource ? own.fromVersion : null,
+    instanceName: joinNames(names),
+    botCount: items.length,
+    workspaceUrl: `${publicUrl.replace(/\/+$/, "")}/`,
+    // Each bot has its own event; the list has none.
+    calendarUrl: null,
+  };
+  return {
+    ...base,
+    html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
+    text: template.text(props),
+    tags: { ...base.tags, rows: String(items.length) },
+  };
+}
+
+function withReminder(item: NoticeItem, subject: string): string {
+  const label = reminderLabel(item);
+  return label ? `${label.replace(/ \(.*\)$/, "")}: ${subject}` : subject;
+}
+
 export function renderNoticeEmail(
   item: NoticeItem,
   publicUrl: string,
@@ -132,13 +252,31 @@ export function renderNoticeEmail(
   const template = TEMPLATES[action.actionType][notification.kind];
   const props = emailProps(item, publicUrl);
   const custom = headerText(action.noticeSubject ?? "");
+  if (notification.kind === "done") {
+    return {
+      to: item.user.email,
+      subject: doneSubject(props.done!),
+      html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
+      text: template.text(props),
+      tags: {
+        notification: notification.id,
+        action: action.id,
+        kind: notification.kind,
+      },
+    };
+  }
   return {
     to: item.user.email,
-    subject: notification.kind === "notice" && custom
-      ? custom
-      : template.subject,
+    subject: withReminder(
+      item,
+      (notification.kind === "notice" || notification.kind === "reminder") &&
+        custom
+        ? custom
+        : template.subject,
+    ),
     html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
-    text: template.text(props),
+    text: template.text(props) +
+      (props.calendarUrl ? `\nAdd to calendar: ${props.calendarUrl}` : ""),
     tags: {
       notification: notification.id,
       action: action.id,

@@ -19,6 +19,7 @@ import type {
 } from "./types.ts";
 import { pushEvent, pushTexts } from "./push_texts.ts";
 import { REQUEST_FAILED } from "./expo.ts";
+import { bundleItems } from "./bundle.ts";
 
 export const RECEIPT_DELAY_MS = 15 * 60_000;
 /** Expo keeps receipts for about a day; a receipt key lives as long. */
@@ -52,6 +53,28 @@ export function pushMessagesFor(item: NoticeItem): PushMessage[] {
   }));
 }
 
+/** One push about several of an owner's bots: "3 of your bots will restart soon". */
+export function pushMessagesForBundle(items: NoticeItem[]): PushMessage[] {
+  if (items.length === 1) return pushMessagesFor(items[0]);
+  const [first] = items;
+  return pushMessagesFor({
+    ...first,
+    instance: {
+      ...(first.instance ?? {
+        id: first.notification.instanceId,
+        ownerId: first.user.id,
+        imageTag: first.target.sourceImageTag,
+        pinnedImageTag: null,
+        status: "running",
+        lastRestartAt: null,
+        createdAt: first.target.updatedAt,
+        updatedAt: first.target.updatedAt,
+      }),
+      name: `${items.length} of your bots`,
+    },
+  });
+}
+
 function outcomeOf(tickets: PushTicket[]): DispatchOutcome {
   const ok = tickets.filter((t) => t.status === "ok").length;
   if (ok > 0) {
@@ -82,7 +105,15 @@ export function createPushDispatcher(
     channel: "mobile_push",
     maxGroupSize: 100,
     async dispatch(items) {
-      const perItem = items.map(pushMessagesFor);
+      // One push per owner and message (bundle.ts): the first row of a
+      // bundle carries it, the others share its outcome.
+      const bundles = bundleItems(items);
+      const leaderOf = new Map<number, number>();
+      const perItem: PushMessage[][] = items.map(() => []);
+      for (const b of bundles) {
+        for (const i of b.indexes) leaderOf.set(i, b.indexes[0]);
+        perItem[b.indexes[0]] = pushMessagesForBundle(b.items);
+      }
       const messages = perItem.flat();
       const tickets = messages.length
         ? await deps.transport.send(messages)
@@ -116,6 +147,9 @@ export function createPushDispatcher(
         });
         return outcomeOf(mine);
       });
+      for (const [i, leader] of leaderOf) {
+        if (i !== leader) outcomes[i] = outcomes[leader];
+      }
       await Promise.all([
         ...[...stale].map(([userId, tokens]) =>
           removePushTokens(deps.kv, userId, tokens)

@@ -9,6 +9,12 @@ export const PUSH_EVENTS = [
   "scheduled_restart_cancelled",
   "scheduled_version_change_notice",
   "scheduled_version_change_cancelled",
+  "scheduled_restart_rescheduled",
+  "scheduled_version_change_rescheduled",
+  "scheduled_restart_reminder",
+  "scheduled_version_change_reminder",
+  "scheduled_restart_done",
+  "scheduled_version_change_done",
 ] as const;
 export type PushEvent = typeof PUSH_EVENTS[number];
 

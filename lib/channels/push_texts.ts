@@ -4,6 +4,7 @@ import type { ActionType, NotificationKind } from "../types.ts";
 import { PUSH_BODY_MAX, type PushEvent } from "./push_payload.ts";
 import { formatShortDateTime } from "../format.ts";
 import { oneLine } from "../text.ts";
+import { doneSentence } from "../../components/email/done.tsx";
 
 export function pushEvent(
   actionType: ActionType,
@@ -45,6 +46,51 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
   const to = version ? `OpenClaw ${version}` : tag ? `image ${tag}` : null;
   const isVersion = item.action.actionType === "version_change";
   const cancelled = item.notification.kind === "cancelled";
+  if (item.notification.kind === "rescheduled") {
+    const from = item.notification.movedFrom
+      ? ` (was ${
+        formatShortDateTime(item.notification.movedFrom, item.user.timeZone)
+      })`
+      : "";
+    return {
+      title: title(name, isVersion ? ": upgrade moved" : ": restart moved"),
+      body: clip(`Now ${when}${from}. Nothing happens at the old time.`),
+    };
+  }
+  if (item.notification.kind === "done") {
+    const sentence = doneSentence(
+      {
+        actionType: item.action.actionType,
+        status: item.target.status,
+        skipReason: item.target.skipReason,
+      },
+      name,
+      to ?? "the new version",
+    );
+    const ok = item.target.status === "applied";
+    return {
+      title: title(
+        name,
+        ok
+          ? (isVersion ? " was upgraded" : " was restarted")
+          : (isVersion ? ": upgrade not done" : ": restart not done"),
+      ),
+      body: clip(`${sentence}.`),
+    };
+  }
+  const reminder = item.notification.kind === "reminder";
+  if (reminder) {
+    const hours = item.notification.reminderLeadHours ?? 0;
+    const soon = hours === 1 ? "in an hour" : `in ${hours} hours`;
+    return {
+      title: title(name, isVersion ? ` upgrades ${soon}` : ` restarts ${soon}`),
+      body: clip(
+        isVersion
+          ? `Reminder: upgrading${to ? ` to ${to}` : ""} ${when}.`
+          : `Reminder: restarting ${when}. Chat may be briefly unavailable.`,
+      ),
+    };
+  }
   if (!isVersion && !cancelled) {
     return {
       title: title(name, " will restart soon"),

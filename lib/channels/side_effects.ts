@@ -8,6 +8,7 @@ import { z } from "zod";
 import { keys } from "../kv/keys.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
 import { isTooLate, parentCancelled, tooLate } from "../notices/parents.ts";
+import { isWarning } from "../types.ts";
 import type {
   Instance,
   NoticeGroup,
@@ -135,7 +136,7 @@ function notHeldReason(
     return `the claim on notification ${id} has ended; its group is recovered by the next sweep`;
   }
   if (
-    row.kind === "notice" && parentCancelled(item.action, item.target)
+    isWarning(row.kind) && parentCancelled(item.action, item.target)
   ) return `notification ${id} belongs to a cancelled action`;
   if (isTooLate(row, item.stage, now)) return tooLate(item.action.actionType);
   return null;

@@ -101,6 +101,8 @@ export interface NoticeItem {
   target: Target;
   /** OpenClaw version of the target tag (version changes), when the catalog knows it. */
   targetOpenclawVersion: string | null;
+  /** The token of the target's "Add to calendar" link (lib/calendar.ts), when known. */
+  calendarToken?: string;
   /** OpenClaw version the instance runs before a version change, when the catalog knows it. */
   sourceOpenclawVersion?: string | null;
 }

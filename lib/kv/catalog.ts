@@ -1,7 +1,9 @@
 /** The image catalog: image tag → OpenClaw version, available or not. */
 import { keys } from "./keys.ts";
-import { UnprocessableError } from "../errors.ts";
-import type { CatalogEntry } from "../types.ts";
+import { commitRetrying } from "./db.ts";
+import { addAuditWrite } from "./audit.ts";
+import { ConflictError, UnprocessableError } from "../errors.ts";
+import type { AuditEntry, CatalogEntry } from "../types.ts";
 
 export const IMAGE_TAG_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 
@@ -25,16 +27,28 @@ export async function putCatalogEntry(
   imageTag: string,
   input: { openclawVersion: string; available?: boolean },
   now = Date.now(),
+  /** The audit entry of this change, written in the same atomic operation. */
+  audit?: (prev: CatalogEntry | null, next: CatalogEntry) => AuditEntry,
 ): Promise<CatalogEntry> {
-  const prev = await getCatalogEntry(kv, imageTag);
-  const entry: CatalogEntry = {
-    imageTag,
-    openclawVersion: input.openclawVersion,
-    available: input.available ?? prev?.available ?? true,
-    updatedAt: new Date(now).toISOString(),
-  };
-  await kv.set(keys.catalogEntry(imageTag), entry);
-  return entry;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const cur = await kv.get<CatalogEntry>(keys.catalogEntry(imageTag));
+    const prev = cur.value;
+    const entry: CatalogEntry = {
+      imageTag,
+      openclawVersion: input.openclawVersion,
+      available: input.available ?? prev?.available ?? true,
+      updatedAt: new Date(now).toISOString(),
+    };
+    const res = await commitRetrying(() => {
+      const op = kv.atomic().check(cur).set(keys.catalogEntry(imageTag), entry);
+      if (audit) addAuditWrite(op, audit(prev, entry));
+      return op;
+    });
+    if (res.ok) return entry;
+  }
+  throw new ConflictError(
+    `catalog entry ${imageTag} is being changed by another request; try again`,
+  );
 }
 
 /**

@@ -3,7 +3,8 @@ import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
 import { getManyById, getManyChunked } from "./read.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import type { Instance, InstanceStatus } from "../types.ts";
+import { addAuditWrite } from "./audit.ts";
+import type { AuditEntry, Instance, InstanceStatus } from "../types.ts";
 
 export async function getInstance(
   kv: Deno.Kv,
@@ -55,6 +56,8 @@ export async function putInstance(
   id: string,
   input: InstanceInput,
   now = Date.now(),
+  /** The audit entry of this change, written in the same atomic operation. */
+  audit?: (prev: Instance | null, next: Instance) => AuditEntry,
 ): Promise<Instance> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const cur = await kv.get<Instance>(keys.instance(id));
@@ -76,6 +79,7 @@ export async function putInstance(
     const res = await commitRetrying(() => {
       const op = kv.atomic().check(cur).set(keys.instance(id), next);
       indexWrites(op, prev, next);
+      if (audit) addAuditWrite(op, audit(prev, next));
       return op;
     });
     if (res.ok) return next;

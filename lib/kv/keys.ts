@@ -115,6 +115,10 @@ export const keys = {
   actionCancelling: (actionId: string) =>
     ["actions_cancelling", actionId] as const,
   actionsCancelling: () => ["actions_cancelling"] as const,
+  /** A move whose pending targets' notices are not all re-timed yet; the apply tick finishes it. */
+  actionRescheduling: (actionId: string) =>
+    ["actions_rescheduling", actionId] as const,
+  actionsRescheduling: () => ["actions_rescheduling"] as const,
   /** Who cancelled an action ("" for the whole action) or one of its targets, when and why. */
   cancellation: (actionId: string, targetId: string | null) =>
     ["cancellations", actionId, targetId ?? ""] as const,
@@ -123,11 +127,22 @@ export const keys = {
   // notifications
   notification: (id: string) => ["notifications", id] as const,
   notifications: () => ["notifications"] as const,
+  /** One row per (target, kind, channel), and per lead time for reminders. */
   notificationByTarget: (
     targetId: string,
     kind: NotificationKind,
     channel: Channel,
-  ) => ["notifications_by_target", targetId, kind, channel] as const,
+    reminderLeadHours?: number,
+  ) =>
+    reminderLeadHours === undefined
+      ? ["notifications_by_target", targetId, kind, channel] as const
+      : [
+        "notifications_by_target",
+        targetId,
+        kind,
+        channel,
+        reminderLeadHours,
+      ] as const,
   notificationsByTarget: (targetId: string) =>
     ["notifications_by_target", targetId] as const,
   /** Pending rows only, ordered by the time they become due. */
@@ -163,6 +178,20 @@ export const keys = {
   pushReceipt: (checkAfterMs: number, ticketId: string) =>
     ["push_receipts", checkAfterMs, ticketId] as const,
   pushReceipts: () => ["push_receipts"] as const,
+
+  // audit (ids are UUIDv7: key order is time order)
+  auditEntry: (id: string) => ["audit", id] as const,
+  auditEntries: () => ["audit"] as const,
+  auditBySubject: (type: string, subjectId: string, id: string) =>
+    ["audit_by_subject", type, subjectId, id] as const,
+  auditsBySubject: (type: string, subjectId: string) =>
+    ["audit_by_subject", type, subjectId] as const,
+  auditByActor: (actorId: string, id: string) =>
+    ["audit_by_actor", actorId, id] as const,
+  auditsByActor: (actorId: string) => ["audit_by_actor", actorId] as const,
+  auditByChange: (change: string, id: string) =>
+    ["audit_by_change", change, id] as const,
+  auditsByChange: (change: string) => ["audit_by_change", change] as const,
 
   // bookkeeping
   meta: (name: string) => ["meta", name] as const,

@@ -4,7 +4,8 @@ import { commitRetrying } from "./db.ts";
 import { getManyById, getManyChunked } from "./read.ts";
 import { deleteSessionsOfUser } from "../auth/sessions.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import type { Role, User } from "../types.ts";
+import { addAuditWrite } from "./audit.ts";
+import type { AuditEntry, Role, User } from "../types.ts";
 
 export async function getUser(kv: Deno.Kv, id: string): Promise<User | null> {
   return (await kv.get<User>(keys.user(id))).value;
@@ -84,6 +85,8 @@ export async function putUser(
   id: string,
   input: UserInput,
   now = Date.now(),
+  /** The audit entry of this change, written in the same atomic operation. */
+  audit?: (prev: User | null, next: User) => AuditEntry,
 ): Promise<User> {
   const email = input.email.trim().toLowerCase();
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -117,6 +120,7 @@ export async function putUser(
         .set(keys.user(id), user)
         .set(keys.userByEmail(email), id);
       if (prev && prev.email !== email) op.delete(keys.userByEmail(prev.email));
+      if (audit) addAuditWrite(op, audit(prev, user));
       return op;
     });
     if (res.ok) return user;
@@ -130,7 +134,12 @@ export async function putUser(
  * Hard delete: the record, its email index and the devices it held, then
  * every session it had. Instances keep their owner id (the orphaned-user path).
  */
-export async function deleteUser(kv: Deno.Kv, id: string): Promise<boolean> {
+export async function deleteUser(
+  kv: Deno.Kv,
+  id: string,
+  /** The audit entry of this change, written in the same atomic operation. */
+  audit?: (prev: User) => AuditEntry,
+): Promise<boolean> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const cur = await kv.get<User>(keys.user(id));
     if (!cur.value) return false;
@@ -146,6 +155,7 @@ export async function deleteUser(kv: Deno.Kv, id: string): Promise<boolean> {
       for (const owner of owners) {
         if (owner.value === id) op.check(owner).delete(owner.key);
       }
+      if (audit) addAuditWrite(op, audit(user));
       return op;
     });
     if (res.ok) {

@@ -84,7 +84,9 @@ export async function getBannerStatus(
     live && stage.value &&
     isStageLive(stage.value) &&
     row.value !== null && row.value.status !== "failed" &&
-    now >= noticeDueAt(action.value!, stage.value)
+    // Once shown, it stays (with the new time) when the action moves later.
+    (row.value.status === "sent" ||
+      now >= noticeDueAt(action.value!, stage.value))
   ) {
     scheduledAction = bannerAction(
       { action: action.value!, stage: stage.value, target: target.value! },

@@ -19,6 +19,7 @@ import { asSending, putRow } from "./row_moves.ts";
 import { commitFinalFailures, type FinalFailure } from "./finalize.ts";
 import { handBack } from "./hand_back.ts";
 import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
+import { isWarning } from "../types.ts";
 import type { Channel, NoticeGroup, Notification } from "../types.ts";
 import { recordClaimsLost, recordNoticeRows } from "../telemetry.ts";
 
@@ -66,7 +67,7 @@ export interface ClaimOptions {
 /** The versioned keys a claim must check: the row, and for notices its target, stage and action (DESIGN rule 2). */
 function checksFor(c: ClaimCandidate): Deno.AtomicCheck[] {
   const checks: Deno.AtomicCheck[] = [c.entry];
-  if (c.entry.value.kind === "notice") {
+  if (isWarning(c.entry.value.kind)) {
     checks.push(c.parents.target, c.parents.stage, c.parents.action);
   }
   return checks;

@@ -3,7 +3,13 @@ import { keys } from "../kv/keys.ts";
 import { getManyById } from "../kv/read.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import type { ClaimedRow } from "./claim.ts";
-import type { CatalogEntry, Instance, User } from "../types.ts";
+import {
+  type CatalogEntry,
+  type Instance,
+  isWarning,
+  type User,
+} from "../types.ts";
+import { calendarToken } from "../calendar.ts";
 
 export interface PreDispatchFailure {
   id: string;
@@ -64,6 +70,18 @@ export async function buildItems(
           : null,
       });
     }
+  }
+  // Warnings carry an "Add to calendar" link (one token per target).
+  const tokens = new Map<string, string>();
+  for (const item of items) {
+    if (!isWarning(item.notification.kind)) continue;
+    const id = item.target.id;
+    // A link that cannot be made (KV busy past its retries) leaves it out;
+    // it never holds the notice back.
+    if (!tokens.has(id)) {
+      tokens.set(id, await calendarToken(kv, id).catch(() => ""));
+    }
+    item.calendarToken = tokens.get(id) || undefined;
   }
   return { items, failures };
 }

@@ -13,6 +13,7 @@ import { getManyById, getManyChunked } from "../kv/read.ts";
 import { afterOutcome, putRow } from "./row_moves.ts";
 import { heldBy, keepsMembers, openIn, putGroup, released } from "./groups.ts";
 import { recordSettled } from "../telemetry.ts";
+import { isWarning } from "../types.ts";
 import type {
   DispatchOutcome,
   NoticeGroup,
@@ -52,7 +53,7 @@ export interface Mark {
 }
 
 const mayHaveReached = (row: Notification) =>
-  row.kind === "notice" &&
+  isWarning(row.kind) &&
   (row.status === "sent" ||
     (row.status === "failed" && row.deliveryUncertain === true));
 

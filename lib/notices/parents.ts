@@ -9,8 +9,10 @@ export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {
   CANCELLED_AFTER_UNCERTAIN_DELIVERY,
   CANCELLED_BEFORE_DISPATCH,
+  reminderDueAt,
+  warningDueAt,
 } from "./rows.ts";
-import { isActionOpen, isStageLive } from "../types.ts";
+import { isActionOpen, isStageLive, isWarning } from "../types.ts";
 import type {
   ActionType,
   Notification,
@@ -34,7 +36,7 @@ export function isTooLate(
   stage: Pick<Stage, "scheduledAt"> | null,
   now: number,
 ): boolean {
-  return row.kind === "notice" && stage !== null &&
+  return isWarning(row.kind) && stage !== null &&
     Date.parse(stage.scheduledAt) <= now;
 }
 
@@ -64,6 +66,22 @@ export function parentCancelled(
     (target?.status === "skipped" && target.skipReason === "cancelled");
 }
 
+export const REMINDER_SUPERSEDED =
+  "skipped: a later reminder was already due when this one could be sent";
+
+/** A reminder whose next (closer) reminder is due too is skipped: one reminder, never two at once. */
+function laterReminderDue(
+  row: Notification,
+  action: ScheduledAction,
+  stage: Stage,
+  now: number,
+): boolean {
+  const own = row.reminderLeadHours ?? 0;
+  return (action.reminderLeadHours ?? []).some((h) =>
+    h < own && reminderDueAt(h, stage) <= now
+  );
+}
+
 export type Verdict =
   | { kind: "claim" }
   | { kind: "defer" }
@@ -83,8 +101,12 @@ export function verdictFor(
       ? { kind: "orphan" }
       : { kind: "defer" };
   }
-  // A cancellation announces itself whatever its parents became (rule 1).
-  if (row.kind === "cancelled") return { kind: "claim" };
+  // Re-timed since the sweep read it (a move): not due yet. Rows of a
+  // waiting email group come due together and are judged as a group.
+  if (row.groupId === null && row.dueAt > now) return { kind: "defer" };
+  // A cancellation announces itself whatever its parents became (rule 1);
+  // so does a done notice, written with the target's final status.
+  if (row.kind === "cancelled" || row.kind === "done") return { kind: "claim" };
   if (parentCancelled(action.value, target.value)) {
     // An earlier attempt may have reached the user: its cancellation follows.
     return row.deliveryUncertain
@@ -108,6 +130,16 @@ export function verdictFor(
   ) {
     return { kind: "void", error: PARENT_CHANGED, followUp: false };
   }
+  // The action moved later and the move has not re-timed this row yet
+  // (reschedule.ts does, or the apply tick): not due at the new time.
+  if (
+    row.kind === "reminder" &&
+    laterReminderDue(row, action.value, stage.value, now)
+  ) {
+    return { kind: "void", error: REMINDER_SUPERSEDED, followUp: false };
+  }
+  const expected = warningDueAt(row, action.value, stage.value);
+  if (expected !== null && row.dueAt < expected) return { kind: "defer" };
   return { kind: "claim" };
 }
 

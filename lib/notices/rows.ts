@@ -6,7 +6,7 @@
 import { keys } from "../kv/keys.ts";
 import { getManyChunked } from "../kv/read.ts";
 import { newId } from "../ids.ts";
-import { CHANNELS } from "../types.ts";
+import { CHANNELS, isWarning } from "../types.ts";
 import { asFailed, putRow } from "./row_moves.ts";
 import type {
   Channel,
@@ -23,6 +23,30 @@ export const CANCELLED_BEFORE_DISPATCH =
 /** A cancelled notice whose earlier attempt may have been delivered (a timeout, a crash): a cancellation follows it. */
 export const CANCELLED_AFTER_UNCERTAIN_DELIVERY =
   "action cancelled after a delivery attempt whose outcome is unknown; a cancellation follows";
+
+/** Channels that send reminders: the banner stays up from the notice on, so it needs none. */
+export const REMINDER_CHANNELS: readonly Channel[] = ["email", "mobile_push"];
+
+/** When a reminder (`leadHours` before the time) for this stage becomes due. */
+export function reminderDueAt(
+  leadHours: number,
+  stage: Pick<Stage, "scheduledAt">,
+): number {
+  return Date.parse(stage.scheduledAt) - leadHours * HOUR_MS;
+}
+
+/** The due time a notice or reminder row has at its stage's current time and lead. */
+export function warningDueAt(
+  row: Pick<Notification, "kind" | "reminderLeadHours">,
+  action: Pick<ScheduledAction, "noticeLeadHours">,
+  stage: Pick<Stage, "scheduledAt">,
+): number | null {
+  if (row.kind === "notice") return noticeDueAt(action, stage);
+  if (row.kind === "reminder" && row.reminderLeadHours !== undefined) {
+    return reminderDueAt(row.reminderLeadHours, stage);
+  }
+  return null;
+}
 
 /** When a notice for this stage becomes due: scheduledAt − lead window. */
 export function noticeDueAt(
@@ -67,7 +91,12 @@ function newRow(
   };
 }
 
-/** The pending notice rows a newly scheduled target gets: one per chosen channel, none with notify off. */
+/**
+ * The pending rows a newly scheduled target gets: a notice per chosen
+ * channel, and a row per reminder on the email and push channels among
+ * them; none with notify off. A reminder whose time has already come while
+ * the action is being scheduled is skipped (the notice goes out now anyway).
+ */
 export function buildNoticeRows(
   action: ScheduledAction,
   stage: Stage,
@@ -77,8 +106,38 @@ export function buildNoticeRows(
   if (!action.notify) return [];
   const dueAt = noticeDueAt(action, stage);
   const owner = { ...target, targetId: target.id };
-  return action.noticeChannels.map((channel) =>
+  const rows = action.noticeChannels.map((channel) =>
     newRow(owner, "notice", channel, dueAt, now)
+  );
+  for (const lead of action.reminderLeadHours ?? []) {
+    const due = reminderDueAt(lead, stage);
+    if (due <= now) continue;
+    for (const channel of action.noticeChannels) {
+      if (!REMINDER_CHANNELS.includes(channel)) continue;
+      rows.push({
+        ...newRow(owner, "reminder", channel, due, now),
+        reminderLeadHours: lead,
+      });
+    }
+  }
+  return rows;
+}
+
+/**
+ * The rows telling the owner how the apply went, on the action's done
+ * channels, due at once; none for a cancelled target (it was not done).
+ */
+export function buildDoneRows(
+  action: ScheduledAction,
+  target: Target,
+  now: number,
+): Notification[] {
+  if (target.status === "skipped" && target.skipReason === "cancelled") {
+    return [];
+  }
+  const owner = { ...target, targetId: target.id };
+  return (action.doneChannels ?? []).map((channel) =>
+    newRow(owner, "done", channel, now, now)
   );
 }
 
@@ -92,7 +151,12 @@ export function addNewRow(
   op: Deno.AtomicOperation,
   row: Notification,
 ): Deno.AtomicOperation {
-  const unique = keys.notificationByTarget(row.targetId, row.kind, row.channel);
+  const unique = keys.notificationByTarget(
+    row.targetId,
+    row.kind,
+    row.channel,
+    row.kind === "reminder" ? row.reminderLeadHours : undefined,
+  );
   op.check({ key: unique, versionstamp: null }).set(unique, row.id);
   return putRow(op, null, row);
 }
@@ -118,15 +182,18 @@ export async function readTargetRows(
 /** How long a cancelled banner may matter: the longest lead window, plus slack. */
 const CANCELLED_BANNER_TTL_MS = 169 * HOUR_MS;
 
+/** Warning rows a target may have per channel: its notice, two reminders and a rescheduled notice. */
+const WARNINGS_PER_CHANNEL = 4;
+
 /**
- * Upper bounds of what `addCancelMutations` adds for one target: each notice
- * row costs at most two checks (itself and its follow-up's uniqueness index)
- * and its own update plus a new row's mutations, plus the cancelled-banner key.
+ * Upper bounds of what `addCancelMutations` adds for one target: each warning
+ * row costs at most one check and two writes (its update, its due key), and
+ * each channel at most one follow-up row, plus the cancelled-banner key.
  */
 export const MAX_CANCEL_CHECKS_PER_TARGET = CHANNELS.length *
-  (1 + CHECKS_PER_NEW_ROW);
+  (WARNINGS_PER_CHANNEL + CHECKS_PER_NEW_ROW);
 export const MAX_CANCEL_MUTATIONS_PER_TARGET =
-  CHANNELS.length * (2 + MUTATIONS_PER_NEW_ROW) + 1;
+  CHANNELS.length * (2 * WARNINGS_PER_CHANNEL + MUTATIONS_PER_NEW_ROW) + 1;
 
 /** What the banner needs to say an action was called off; the rest is read from the records. */
 export interface CancelledBanner {
@@ -158,8 +225,8 @@ export function addCancelMutations(
   );
   for (const e of entries) {
     const row = e.value;
-    if (row.kind !== "notice") continue;
-    const bannerShown = row.channel === "webapp" &&
+    if (!isWarning(row.kind)) continue;
+    const bannerShown = row.kind === "notice" && row.channel === "webapp" &&
       (row.status === "sent" ||
         ((row.status === "pending" || row.status === "sending") &&
           row.dueAt <= now));
@@ -194,9 +261,16 @@ export function addCancelMutations(
       );
       if (mayHaveArrived && !existingCancelled.has(row.channel)) {
         addNewRow(op, cancelledRowFor(row, now));
+        existingCancelled.add(row.channel);
       }
-    } else if (row.status === "sent" && !existingCancelled.has(row.channel)) {
+    } else if (
+      (row.status === "sent" ||
+        (row.status === "failed" && row.deliveryUncertain === true)) &&
+      !existingCancelled.has(row.channel)
+    ) {
+      // A notice and its rescheduled follow-up on one channel get one cancellation.
       addNewRow(op, cancelledRowFor(row, now));
+      existingCancelled.add(row.channel);
     }
   }
   return op;
@@ -211,7 +285,13 @@ export function cancelledRowFor(
 }
 
 const STATUSES = new Set(["pending", "sending", "sent", "failed"]);
-const KINDS = new Set(["notice", "cancelled"]);
+const KINDS = new Set([
+  "notice",
+  "reminder",
+  "cancelled",
+  "rescheduled",
+  "done",
+]);
 const CHANNEL_SET = new Set<unknown>(CHANNELS);
 
 /**

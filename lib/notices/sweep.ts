@@ -9,6 +9,7 @@
  * Overlapping sweeps (the cron and the button, or two processes on one KV)
  * are safe: a row is dispatched only by the sweep whose claim committed.
  */
+import { bundleCut } from "../channels/bundle.ts";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { rowProblem } from "./rows.ts";
@@ -153,7 +154,9 @@ export async function sweep(
         list.push(row);
         gathering.set(channel, list);
         if (list.length >= sizeOf(channel)) {
-          await run({ channel, group: null, rows: list.splice(0) });
+          // An owner's rows stay in one group: one message per owner (bundle.ts).
+          const cut = bundleCut(list.map((r) => r.value), sizeOf(channel));
+          await run({ channel, group: null, rows: list.splice(0, cut) });
         }
       }
     } catch (err) {

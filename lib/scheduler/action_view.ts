@@ -129,12 +129,16 @@ export async function getActionView(
 
 const KIND_ORDER: Record<NotificationKind, number> = {
   notice: 0,
-  cancelled: 1,
+  reminder: 1,
+  rescheduled: 2,
+  cancelled: 3,
+  done: 4,
 };
 
 function sortRows(rows: Notification[]): Notification[] {
   return [...rows].sort((a, b) =>
     KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+    (b.reminderLeadHours ?? 0) - (a.reminderLeadHours ?? 0) ||
     CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel)
   );
 }
@@ -187,6 +191,7 @@ async function noticeView(
   return {
     id: n.id,
     kind: n.kind,
+    reminderLeadHours: n.reminderLeadHours ?? null,
     channel: n.channel,
     status: n.status,
     noDevice,

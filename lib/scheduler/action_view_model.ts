@@ -27,6 +27,8 @@ export interface Cancellation {
 export interface NoticeView {
   id: string;
   kind: NotificationKind;
+  /** Which reminder a `reminder` row is: its hours before the time. */
+  reminderLeadHours: number | null;
   channel: Channel;
   status: NotificationStatus;
   /** A push that was "sent" to nobody: the owner had no device. */

@@ -5,6 +5,8 @@ import { isTimeZone } from "../format.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
 import { MAX_ACTION_PAGE } from "./read.ts";
+import { MAX_AUDIT_PAGE_SIZE } from "../kv/audit.ts";
+import { AUDIT_CHANGES, AUDIT_SUBJECT_TYPES } from "../types.ts";
 
 const imageTag = z.string().trim().min(1).max(128).regex(
   IMAGE_TAG_PATTERN,
@@ -42,3 +44,21 @@ export const PageQuerySchema = z.object({
   cursor: z.string().max(1000).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_ACTION_PAGE).optional(),
 });
+
+/** `GET /api/admin/audit` and `/admin/audit`: filters and paging. */
+export const AuditQuerySchema = z.strictObject({
+  cursor: z.string().max(2048).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE_SIZE).optional(),
+  actor: IdSchema.optional(),
+  change: z.enum(AUDIT_CHANGES).optional(),
+  subjectType: z.enum(AUDIT_SUBJECT_TYPES).optional(),
+  subjectId: IdSchema.optional(),
+}).refine(
+  (q) => (q.subjectType === undefined) === (q.subjectId === undefined),
+  { message: "give subjectType and subjectId together", path: ["subjectId"] },
+).transform(({ subjectType, subjectId, ...rest }) => ({
+  ...rest,
+  subject: subjectType && subjectId
+    ? { type: subjectType, id: subjectId }
+    : undefined,
+}));

@@ -14,7 +14,7 @@ import {
   getActionCounters,
   getTargetEntries,
 } from "../kv/actions.ts";
-import { isActionOpen, isStageLive } from "../types.ts";
+import { isActionOpen, isStageLive, isWarning } from "../types.ts";
 import type {
   ActionCounters,
   NoticeGroup,
@@ -27,7 +27,8 @@ import type {
 import type { ControllerResult, InstanceController } from "./controller.ts";
 import { purgeAbandonedWrites } from "./action_write.ts";
 import { finishCancel } from "./cancel.ts";
-import { readTargetRows } from "../notices/rows.ts";
+import { finishReschedule } from "./reschedule.ts";
+import { addNewRow, buildDoneRows, readTargetRows } from "../notices/rows.ts";
 import { heldBy } from "../notices/groups.ts";
 import { getManyById } from "../kv/read.ts";
 import { isPinnedAway } from "./schedule.ts";
@@ -80,6 +81,9 @@ export async function applyDue(deps: ApplyDeps): Promise<ApplyResult> {
   for await (const e of kv.list<number>({ prefix: keys.actionsCancelling() })) {
     await finishCancel(deps, e.key[1] as string);
   }
+  for await (const e of kv.list({ prefix: keys.actionsRescheduling() })) {
+    await finishReschedule(deps, e.key[1] as string);
+  }
   result.recovered = await recoverStuckTargets(deps);
   const due: [string, number][] = [];
   for await (
@@ -123,6 +127,8 @@ async function applyStage(
     );
     return null;
   }
+  // Moved later after the due list was read: its time has not come.
+  if (Date.parse(stage.value.scheduledAt) > deps.now()) return null;
   if (stage.value.status === "pending") {
     const at = new Date(deps.now()).toISOString();
     const a = action.value;
@@ -281,6 +287,9 @@ async function applyTarget(
     if (decision.status !== "retry") {
       op.delete(keys.instancePendingTarget(t.instanceId));
       addToCounter(op, t.actionId, decision.status);
+      for (const row of buildDoneRows(action, next, deps.now())) {
+        addNewRow(op, row);
+      }
     }
     return op;
   });
@@ -301,7 +310,7 @@ async function claimTarget(deps: ApplyDeps, targetId: string) {
     // the claim, so a sweep claiming one at the same moment makes one side
     // lose cleanly; a lease that ended means no send is in flight.
     const notices = (await readTargetRows(kv, targetId))
-      .filter((e) => e.value.kind === "notice");
+      .filter((e) => isWarning(e.value.kind));
     const leaseEnd = await noticeLeaseEnd(kv, notices.map((e) => e.value));
     if (leaseEnd > deps.now()) return { wait: leaseEnd };
     const now = deps.now();
@@ -408,23 +417,30 @@ async function recoverStuckTargets(deps: ApplyDeps): Promise<number> {
     const t = await kv.get<Target>(keys.target(targetId));
     const cur = t.value;
     const at = new Date(now).toISOString();
+    const owner = cur
+      ? (await kv.get<ScheduledAction>(keys.action(cur.actionId))).value
+      : null;
     const res = await commitRetrying(() => {
       const op = kv.atomic().check(t).delete(e.key);
       if (
         cur?.status !== "running" || Date.parse(cur.claimedAt!) !== e.key[1]
       ) return op;
       if ((cur.attempts ?? 1) >= MAX_APPLY_ATTEMPTS) {
-        op.set(
-          keys.target(targetId),
-          {
-            ...cur,
-            status: "failed",
-            error: `the apply did not finish after ${cur.attempts} attempts`,
-            finishedAt: at,
-            updatedAt: at,
-          } satisfies Target,
-        ).delete(keys.instancePendingTarget(cur.instanceId));
+        const failed: Target = {
+          ...cur,
+          status: "failed",
+          error: `the apply did not finish after ${cur.attempts} attempts`,
+          finishedAt: at,
+          updatedAt: at,
+        };
+        op.set(keys.target(targetId), failed)
+          .delete(keys.instancePendingTarget(cur.instanceId));
         addToCounter(op, cur.actionId, "failed");
+        if (owner) {
+          for (const row of buildDoneRows(owner, failed, now)) {
+            addNewRow(op, row);
+          }
+        }
       } else {
         op.set(
           keys.target(targetId),

@@ -7,6 +7,8 @@
 import { keys } from "../kv/keys.ts";
 import { getAction, getTarget } from "../kv/actions.ts";
 import type { User } from "../types.ts";
+import type { SignedInState } from "../state.ts";
+import { auditCancelAction, auditCancelTarget } from "./audit.ts";
 import type { Cancellation } from "./action_view_model.ts";
 
 export type { Cancellation };
@@ -92,6 +94,41 @@ export async function cancelTargetBy(
       reason: ALL_TARGETS_CANCELLED,
     });
   }
+  return result;
+}
+
+/**
+ * An admin cancels the whole action: the record the action page shows, and
+ * the entry in the audit log.
+ */
+export async function cancelActionAsAdmin(
+  deps: CancelDeps,
+  state: SignedInState,
+  actionId: string,
+  reason: string | null,
+): Promise<CancelActionResult> {
+  const before = (await getAction(deps.kv, actionId))?.status ?? null;
+  const result = await cancelActionBy(deps, actionId, state.user, reason);
+  await auditCancelAction(deps, state, before, result.action, reason);
+  return result;
+}
+
+/** An admin cancels one instance of an action: its record, and the audit entry. */
+export async function cancelTargetAsAdmin(
+  deps: CancelDeps,
+  state: SignedInState,
+  actionId: string,
+  targetId: string,
+  reason: string | null,
+): Promise<CancelTargetResult> {
+  const result = await cancelTargetBy(
+    deps,
+    actionId,
+    targetId,
+    state.user,
+    reason,
+  );
+  await auditCancelTarget(deps, state, result.target, reason);
   return result;
 }
 

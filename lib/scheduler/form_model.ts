@@ -5,6 +5,10 @@
  * the islands (which draw it), so no imports that reach KV.
  */
 import type { ActionType, Channel } from "../types.ts";
+
+/** The channels a done notice can take (the banner has none). */
+export type DoneChannel = "email" | "mobile_push";
+export const DONE_CHANNELS: DoneChannel[] = ["email", "mobile_push"];
 import { CHANNELS } from "../types.ts";
 import {
   formatDateTime,
@@ -42,7 +46,11 @@ export interface ScheduleFormValues {
   reason: string;
   notify: boolean;
   noticeLeadHours: string;
+  /** Reminders, hours before the time: "24, 1" (up to two). */
+  reminderLeadHours: string;
   noticeChannels: Channel[];
+  /** Channels that tell owners how it went, after the change. */
+  doneChannels: DoneChannel[];
   noticeSubject: string;
   noticeBody: string;
   /** Leave out instances another action holds (the review's "skip those"). */
@@ -68,6 +76,8 @@ export const FIELD = {
   scheduledAt: "f-scheduled-at",
   reason: "f-reason",
   lead: "f-lead",
+  reminders: "f-reminders",
+  done: "f-done-email",
   channels: "f-channel-email",
   subject: "f-subject",
   body: "f-body",
@@ -107,7 +117,9 @@ export function defaultFormValues(
     reason: "",
     notify: true,
     noticeLeadHours: "24",
+    reminderLeadHours: "",
     noticeChannels: [...CHANNELS],
+    doneChannels: [],
     noticeSubject: "",
     noticeBody: "",
     skipPending: false,

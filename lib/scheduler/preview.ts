@@ -232,8 +232,18 @@ export async function previewSchedule(
         leadHours: input.noticeLeadHours,
         at: new Date(Math.max(noticeAt, now)).toISOString(),
         atOnce: noticeAt <= now,
+        reminders: input.noticeChannels.some((c) => c !== "webapp")
+          ? input.reminderLeadHours
+            .map((h) => ({ leadHours: h, ms: atMs - h * HOUR_MS }))
+            .filter((r) => r.ms > now)
+            .map((r) => ({
+              leadHours: r.leadHours,
+              at: new Date(r.ms).toISOString(),
+            }))
+          : [],
       }
       : null,
+    doneChannels: input.doneChannels,
     requested: sel?.ids.length ?? 0,
     affected: { instances: live.length, owners: owners.length },
     leftOut: sel
@@ -325,6 +335,8 @@ function renderSample(p: {
     noticeSubject: input.noticeSubject,
     noticeBody: input.noticeBody,
     noticeChannels: input.noticeChannels,
+    reminderLeadHours: input.reminderLeadHours,
+    doneChannels: input.doneChannels,
     status: "scheduled",
     createdBy: "preview",
     createdAt: at,

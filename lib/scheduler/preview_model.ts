@@ -70,7 +70,11 @@ export interface SchedulePreview {
     at: string;
     /** The lead is longer than the time left: they go out with the next sweep. */
     atOnce: boolean;
+    /** Reminders by email and push, largest lead first; those already past are left out. */
+    reminders: { leadHours: number; at: string }[];
   } | null;
+  /** Channels of the notice after the change, telling owners how it went. */
+  doneChannels: ("email" | "mobile_push")[];
   /** Instances asked for (or named by the selector). */
   requested: number;
   affected: { instances: number; owners: number };

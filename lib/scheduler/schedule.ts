@@ -335,6 +335,8 @@ function buildPlan(
     reason: input.reason,
     notify: input.notify,
     noticeLeadHours: input.noticeLeadHours,
+    reminderLeadHours: input.reminderLeadHours,
+    doneChannels: input.doneChannels,
     noticeSubject: input.noticeSubject,
     noticeBody: input.noticeBody,
     noticeChannels: input.noticeChannels,
@@ -371,9 +373,11 @@ function buildPlan(
     updatedAt: at,
     attempts: 0,
   }));
-  const rows: Notification[] = targets.flatMap((t) =>
-    buildNoticeRows(action, stage, t, now)
-  );
+  // Row ids follow creation order, so an owner's rows lie together in the
+  // due index and reach one dispatch group: one message per owner.
+  const rows: Notification[] = [...targets].sort((a, b) =>
+    a.userId.localeCompare(b.userId) || a.instanceId.localeCompare(b.instanceId)
+  ).flatMap((t) => buildNoticeRows(action, stage, t, now));
   return { action, stage, targets, rows };
 }
 

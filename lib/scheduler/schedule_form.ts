@@ -24,6 +24,8 @@ import {
 import {
   defaultFormValues,
   describeMatch,
+  DONE_CHANNELS,
+  type DoneChannel,
   FIELD,
   type FormError,
   type MatchFilter,
@@ -67,7 +69,10 @@ export function readScheduleForm(form: FormData): ScheduleFormValues {
     reason: str(form, "reason"),
     notify: form.has("notify"),
     noticeLeadHours: str(form, "noticeLeadHours").trim(),
+    reminderLeadHours: str(form, "reminderLeadHours").trim(),
     noticeChannels: channels,
+    doneChannels: form.getAll("doneChannels").map(String)
+      .filter((c): c is DoneChannel => (DONE_CHANNELS as string[]).includes(c)),
     noticeSubject: str(form, "noticeSubject"),
     noticeBody: str(form, "noticeBody"),
     skipPending: form.has("skipPending"),
@@ -104,6 +109,8 @@ const FIELDS: Record<string, [field: string, label: string]> = {
   scheduledAt: [FIELD.scheduledAt, "The time"],
   reason: [FIELD.reason, "The reason"],
   noticeLeadHours: [FIELD.lead, "The hours of notice"],
+  reminderLeadHours: [FIELD.reminders, "The reminders"],
+  doneChannels: [FIELD.done, "The done notice"],
   noticeSubject: [FIELD.subject, "The email subject"],
   noticeBody: [FIELD.body, "The message"],
   noticeChannels: [FIELD.channels, "The channels"],
@@ -261,6 +268,19 @@ export async function checkScheduleForm(
   body.noticeChannels = v.notify && v.noticeChannels.length
     ? v.noticeChannels
     : [...CHANNELS];
+  body.doneChannels = v.doneChannels;
+  if (v.notify) {
+    const reminders = pastedIds(v.reminderLeadHours);
+    if (reminders.some((h) => !/^\d{1,3}$/.test(h))) {
+      errors.push({
+        field: FIELD.reminders,
+        message:
+          "Give each reminder as whole hours before the time, like “24, 1”.",
+      });
+    }
+    body.reminderLeadHours = reminders.filter((h) => /^\d{1,3}$/.test(h))
+      .map(Number);
+  }
 
   const parsed = ScheduleInputSchema.safeParse(body);
   if (!parsed.success) {

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { CHANNELS } from "../types.ts";
 import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
-import { parseOrThrow, readJson } from "../errors.ts";
+import { parseOrThrow, readOptionalJson } from "../errors.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
 
@@ -21,6 +21,37 @@ function isCalendarDate(iso: string): boolean {
     day.getUTCDate() === d;
 }
 
+const scheduledAt = z.iso.datetime({
+  offset: true,
+  // A missing or non-string value keeps zod's own words ("required", "must be a string").
+  error: (issue) =>
+    issue.code === "invalid_type"
+      ? undefined
+      : "must be an ISO 8601 date and time, e.g. 2030-01-31T09:00:00Z",
+}).refine(isCalendarDate, "is not a date on the calendar");
+
+const noticeLeadHours = z.number().int("must be a whole number of hours")
+  .min(0).max(168);
+
+export const MAX_REMINDERS = 2;
+
+/** Whole hours before the time, up to two, distinct; kept largest first. */
+const reminderLeadHours = z.array(
+  z.number().int("must be a whole number of hours").min(1).max(167),
+).max(MAX_REMINDERS, `at most ${MAX_REMINDERS} reminders`)
+  .refine((l) => new Set(l).size === l.length, "give each reminder once")
+  .transform((l) => [...l].sort((a, b) => b - a));
+
+/** The problem with reminders for this lead time, or null. */
+export function reminderProblem(
+  reminders: number[],
+  noticeLeadHours: number,
+): string | null {
+  return reminders.some((h) => h >= noticeLeadHours)
+    ? `each reminder must come after the notice: fewer hours than noticeLeadHours (${noticeLeadHours})`
+    : null;
+}
+
 const common = {
   instanceIds: z.array(IdSchema)
     .min(1, "choose at least one instance")
@@ -28,18 +59,14 @@ const common = {
     .optional(),
   selector: z.strictObject({ imageTag }).optional(),
   overridePins: z.boolean().default(false),
-  scheduledAt: z.iso.datetime({
-    offset: true,
-    // A missing or non-string value keeps zod's own words ("required", "must be a string").
-    error: (issue) =>
-      issue.code === "invalid_type"
-        ? undefined
-        : "must be an ISO 8601 date and time, e.g. 2030-01-31T09:00:00Z",
-  }).refine(isCalendarDate, "is not a date on the calendar"),
+  scheduledAt,
   reason: textField({ max: 256 }).nullish().transform((v) => v || null),
   notify: z.boolean().default(true),
-  noticeLeadHours: z.number().int("must be a whole number of hours").min(0)
-    .max(168).default(24),
+  noticeLeadHours: noticeLeadHours.default(24),
+  reminderLeadHours: reminderLeadHours.default([]),
+  doneChannels: z.array(z.enum(["email", "mobile_push"], {
+    error: "must be email or mobile_push (the banner has no done notice)",
+  })).default([]).transform((list) => [...new Set(list)]),
   noticeSubject: textField({ max: 120 }).nullish().transform((v) => v || null),
   noticeBody: textField({ max: 2000, multiline: true }).nullish().transform((
     v,
@@ -63,6 +90,27 @@ function eitherIdsOrSelector(
   }
 }
 
+/** Either instanceIds or a selector, and reminders that come after the notice. */
+function scheduleRefine(
+  v: {
+    instanceIds?: unknown;
+    selector?: unknown;
+    reminderLeadHours: number[];
+    noticeLeadHours: number;
+  },
+  ctx: z.RefinementCtx,
+) {
+  const reminders = reminderProblem(v.reminderLeadHours, v.noticeLeadHours);
+  if (reminders) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["reminderLeadHours"],
+      message: reminders,
+    });
+  }
+  eitherIdsOrSelector(v, ctx);
+}
+
 export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
   z.strictObject({ actionType: z.literal("scheduled_restart"), ...common }),
   z.strictObject({
@@ -70,7 +118,7 @@ export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
     imageTag,
     ...common,
   }),
-]).superRefine(eitherIdsOrSelector);
+]).superRefine(scheduleRefine);
 
 export type ScheduleInput = z.output<typeof ScheduleInputSchema>;
 
@@ -93,7 +141,7 @@ export const ScheduleRequestSchema = z.discriminatedUnion("actionType", [
     ...common,
     ...scheduleOptions,
   }),
-]).superRefine(eitherIdsOrSelector);
+]).superRefine(scheduleRefine);
 
 /** The dry run: the same body, and whose view to render. */
 const previewOptions = {
@@ -112,7 +160,7 @@ export const PreviewRequestSchema = z.discriminatedUnion("actionType", [
     ...common,
     ...previewOptions,
   }),
-]).superRefine(eitherIdsOrSelector);
+]).superRefine(scheduleRefine);
 
 /** The optional body of the cancel endpoints: `{reason?}`. */
 export const CancelBodySchema = z.strictObject({
@@ -121,9 +169,16 @@ export const CancelBodySchema = z.strictObject({
 
 /** A cancel may come with no body at all (the reason is optional). */
 export async function readCancelReason(req: Request): Promise<string | null> {
-  if (!req.body || !req.headers.get("content-type")) {
-    await req.body?.cancel();
-    return null;
-  }
-  return parseOrThrow(CancelBodySchema, await readJson(req)).reason;
+  return parseOrThrow(CancelBodySchema, await readOptionalJson(req)).reason;
 }
+
+/** The same body under the name the audit-recording routes used. */
+export const CancelInputSchema = CancelBodySchema;
+
+/** The body of `POST /api/admin/scheduled-actions/:id/reschedule`. */
+export const RescheduleInputSchema = z.strictObject({
+  scheduledAt,
+  noticeLeadHours: noticeLeadHours.optional(),
+  reason: textField({ max: 256 }).nullish().transform((v) => v || null),
+});
+export type RescheduleInput = z.output<typeof RescheduleInputSchema>;

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { appContext } from "../../lib/context.ts";
 import { listCatalog, putCatalogEntry } from "../../lib/kv/catalog.ts";
 import { countRunningInstancesByTag } from "../../lib/kv/instances.ts";
+import { catalogAudit } from "../../lib/scheduler/audit.ts";
 import {
   CatalogPutSchema,
   PathImageTagSchema,
@@ -72,7 +73,13 @@ export const handler: Handlers<Data, State> = {
       });
     }
     const { imageTag, ...input } = parsed.data;
-    await putCatalogEntry(kv, imageTag, input, now());
+    await putCatalogEntry(
+      kv,
+      imageTag,
+      input,
+      now(),
+      catalogAudit(ctx.state, now()),
+    );
     return new Response(null, {
       status: 303,
       headers: {

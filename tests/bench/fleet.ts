@@ -27,19 +27,34 @@ export const TAG = "2026.11.1";
 export async function seedFleet(
   kv: Deno.Kv,
   count: number,
-  opts: { ownersPer?: number; prefix?: string } = {},
+  opts: {
+    ownersPer?: number;
+    prefix?: string;
+    /** Owners hold 1, 2, … up to this many instances in turn (instead of `ownersPer` each). */
+    upToPerOwner?: number;
+  } = {},
 ): Promise<string[]> {
   await putCatalogEntry(kv, TAG, { openclawVersion: "1.8.2" });
   const prefix = opts.prefix ?? "fleet";
   const ownersPer = opts.ownersPer ?? 1;
+  // Owner of each instance, and whether it is the owner's first.
+  const ownerOf: number[] = [];
+  const firstOf: boolean[] = [];
+  for (let owner = 0; ownerOf.length < count; owner++) {
+    const n = opts.upToPerOwner ? (owner % opts.upToPerOwner) + 1 : ownersPer;
+    for (let k = 0; k < n && ownerOf.length < count; k++) {
+      ownerOf.push(owner);
+      firstOf.push(k === 0);
+    }
+  }
   const at = new Date().toISOString();
   const ids: string[] = [];
   for (let i = 0; i < count; i += 100) {
     const op = kv.atomic();
     for (let j = i; j < Math.min(count, i + 100); j++) {
-      const ownerIndex = Math.floor(j / ownersPer);
+      const ownerIndex = ownerOf[j];
       const ownerId = `${prefix}-owner-${String(ownerIndex).padStart(6, "0")}`;
-      if (j % ownersPer === 0) {
+      if (firstOf[j]) {
         const email = `${ownerId}@example.test`;
         const user: User = {
           id: ownerId,

@@ -10,6 +10,7 @@
 import { sweep, type SweepOptions } from "../../lib/notices/sweep.ts";
 import { getBannerStatus } from "../../lib/notices/banner.ts";
 import { applyDue } from "../../lib/scheduler/apply.ts";
+import { rescheduleAction } from "../../lib/scheduler/reschedule.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import { addNewRow } from "../../lib/notices/rows.ts";
 import { keys } from "../../lib/kv/keys.ts";
@@ -182,6 +183,80 @@ async function referenceRowsPerSecond(): Promise<number> {
       seconds += Math.max(60, (performance.now() - started) / 1000);
     }
     return rows / seconds;
+  } finally {
+    await s.close();
+    kv.close();
+  }
+}
+
+// Moving an action of 10,000 targets: the stage, then every pending notice re-timed.
+if (wanted("reschedule10k")) {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const ids = await seedFleet(kv, FLEET, { prefix: "move" });
+    const now = Date.now();
+    const { actionId } = await scheduleFleet(kv, ids, {
+      now,
+      scheduledAt: now + 3 * HOUR,
+      leadHours: 1,
+    });
+    const started = performance.now();
+    const report = await rescheduleAction(
+      { kv, now: Date.now, config: { scheduleMinAheadSeconds: 0 } },
+      actionId,
+      { scheduledAt: new Date(now + 30 * HOUR).toISOString(), reason: null },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    figures.reschedule10k = { targets: report.moved, seconds: round(seconds) };
+    row(
+      "reschedule10k",
+      `${report.moved} targets moved in ${round(seconds)} s`,
+      "one request",
+    );
+  } finally {
+    kv.close();
+  }
+}
+
+// One message per owner: 3,000 instances whose owners hold 1 to 5 each.
+if (wanted("ownerBundles")) {
+  const kv = await Deno.openKv(":memory:");
+  const s = await standIns({
+    rateLimit: PROVIDER_RATE,
+    latencyMs: PROVIDER_LATENCY_MS,
+  });
+  try {
+    const ids = await seedFleet(kv, 3_000, {
+      prefix: "bundles",
+      upToPerOwner: 5,
+    });
+    // Sizes 1..5 in turn: 15 instances per 5 owners.
+    const owners = ids.length / 3;
+    const now = Date.now();
+    await scheduleFleet(kv, ids, {
+      now,
+      scheduledAt: now + 3 * HOUR,
+      leadHours: 4,
+    });
+    const { seconds, sweeps } = await drain(
+      kv,
+      dispatchersFor(kv, s, PROVIDER_RATE),
+    );
+    const stats = await s.stats();
+    figures.ownerBundles = {
+      instances: ids.length,
+      owners,
+      emails: stats.delivered,
+      seconds: round(seconds),
+      sweeps,
+    };
+    row(
+      "ownerBundles",
+      `${stats.delivered} emails for ${ids.length} instances of ${owners} owners (1–5 each), drained in ${
+        round(seconds)
+      } s, ${sweeps} sweep(s)`,
+      "one email per owner",
+    );
   } finally {
     await s.close();
     kv.close();

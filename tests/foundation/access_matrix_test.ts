@@ -67,6 +67,11 @@ const RULES: Record<string, Rule> = {
     expect: [303, 303, 303, 303, 303, 303],
     ownSession: true,
   },
+  "GET ./routes/calendar/[targetId]/[file].ts": {
+    path: () => `/calendar/${newId()}/not-a-valid-signature.ics`,
+    // Signed links need no sign-in; without the right signature nothing is there.
+    expect: [404, 404, 404, 404, 404, 404],
+  },
   "GET ./routes/claw/[instanceId].tsx": {
     path: (w) => `/claw/${w.instanceId}`,
     // Someone else's instance, admins' included, is a 404 like a missing one.
@@ -90,6 +95,14 @@ const RULES: Record<string, Rule> = {
   "GET ./routes/admin/actions/[id].tsx": {
     path: (w) => `/admin/actions/${w.actionId}`,
     expect: ADMIN_PAGE,
+  },
+  "GET ./routes/admin/audit.tsx": {
+    path: () => "/admin/audit",
+    expect: ADMIN_PAGE,
+  },
+  "GET ./routes/api/admin/audit/index.ts": {
+    path: () => "/api/admin/audit",
+    expect: ADMIN_API,
   },
   "POST ./routes/admin/actions/[id].tsx": {
     path: () => `/admin/actions/${newId()}`,
@@ -186,6 +199,14 @@ const RULES: Record<string, Rule> = {
   "POST ./routes/api/admin/scheduled-actions/[id]/cancel.ts": {
     path: () => `/api/admin/scheduled-actions/${newId()}/cancel`,
     send: () => ({ method: "POST" }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
+  "POST ./routes/api/admin/scheduled-actions/[id]/reschedule.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/reschedule`,
+    send: () => ({
+      method: "POST",
+      json: { scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+    }),
     expect: [401, 403, 403, 404, 404, 401],
   },
   "POST ./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":

@@ -915,6 +915,118 @@ const CASES: Case[] = [
     says: /scheduled action .* not found/,
   },
 
+  {
+    name: "cancel with a reason of 300 characters",
+    as: "token",
+    method: "POST",
+    path: (w) => `${SA}/${w.actionId}/cancel`,
+    json: { reason: "x".repeat(300) },
+    status: 400,
+    says: /reason/,
+  },
+  {
+    name: "cancel with an unknown field",
+    as: "token",
+    method: "POST",
+    path: (w) => `${SA}/${w.actionId}/cancel`,
+    json: { why: "because" },
+    status: 400,
+    says: /why/,
+  },
+
+  // ---- reschedule
+  {
+    name: "reschedule an action id of 3,000 characters",
+    as: "token",
+    method: "POST",
+    path: `${SA}/${LONG_ID}/reschedule`,
+    json: { scheduledAt: "2030-01-01T00:00:00Z" },
+    status: 400,
+    says: /invalid action id/,
+  },
+  {
+    name: "reschedule an unknown action",
+    as: "token",
+    method: "POST",
+    path: () => `${SA}/${newId()}/reschedule`,
+    json: { scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+    status: 404,
+    says: /not found/,
+  },
+  {
+    name: "reschedule with no body",
+    as: "token",
+    method: "POST",
+    path: (w) => `${SA}/${w.actionId}/reschedule`,
+    headers: { "content-type": "application/json" },
+    status: 400,
+    says: /body is empty/,
+  },
+  {
+    name: "reschedule to February 30",
+    as: "token",
+    method: "POST",
+    path: (w) => `${SA}/${w.actionId}/reschedule`,
+    json: { scheduledAt: "2031-02-30T03:00:00Z" },
+    status: 400,
+    says: /not a date on the calendar/,
+  },
+  {
+    name: "reschedule more than a year ahead",
+    as: "token",
+    method: "POST",
+    path: (w) => `${SA}/${w.actionId}/reschedule`,
+    json: {
+      scheduledAt: new Date(Date.now() + 400 * 86_400_000).toISOString(),
+    },
+    status: 400,
+    says: /at most a year/,
+  },
+  {
+    name: "reschedule with a misspelled field",
+    as: "token",
+    method: "POST",
+    path: (w) => `${SA}/${w.actionId}/reschedule`,
+    json: {
+      scheduledAt: new Date(Date.now() + 86_400_000).toISOString(),
+      noticeLeadHour: 3,
+    },
+    status: 400,
+    says: /noticeLeadHour/,
+  },
+
+  // ---- audit
+  {
+    name: "audit filtered by an unknown change",
+    as: "token",
+    path: "/api/admin/audit?change=everything",
+    status: 400,
+    says: /change/,
+  },
+  {
+    name: "audit with a made-up cursor",
+    as: "token",
+    path: "/api/admin/audit?cursor=%FF",
+    status: 400,
+    says: /invalid cursor/,
+  },
+  {
+    name: "audit with a subject id of 3,000 characters",
+    as: "token",
+    path: `/api/admin/audit?subjectType=action&subjectId=${LONG_ID}`,
+    status: 400,
+    says: /subjectId/,
+  },
+
+  // ---- calendar
+  {
+    name: "a calendar link with a forged signature",
+    as: "anonymous",
+    path: (w) => `/calendar/${w.targetId}/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.ics`,
+    status: 404,
+    says: /Not found/,
+  },
+
   // ---- users
   {
     name: "a user with the API token's id",

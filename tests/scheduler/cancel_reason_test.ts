@@ -1,8 +1,13 @@
-/** Cancelling through the API keeps who did it, when and why; a repeat changes nothing. */
+/**
+ * Cancelling through the API keeps who did it, when and why (shown on the
+ * action page) and writes the same reason to the audit log; a repeat changes
+ * nothing.
+ */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { seedCatalog, seedInstances } from "./helpers.ts";
 import { listCancellations } from "../../lib/scheduler/cancellations.ts";
+import { listAudit } from "../../lib/kv/audit.ts";
 
 Deno.test("API: cancel with a reason, for one instance and for the whole action", async () => {
   const app = await createTestApp();
@@ -61,6 +66,21 @@ Deno.test("API: cancel with a reason, for one instance and for the whole action"
       view.targets.find((t: { id: string }) => t.id === targetId).cancellation
         .reason,
       "owner asked",
+    );
+    const audit = await listAudit(app.kv, {
+      subject: { type: "action", id },
+      limit: 20,
+    });
+    const cancels = audit.items.filter((e) => e.change.endsWith(".cancel"));
+    assert.ok(
+      cancels.some((e) =>
+        e.change === "target.cancel" && e.reason === "owner asked"
+      ),
+      "the instance's cancel is in the audit with its reason",
+    );
+    assert.ok(
+      cancels.some((e) => e.change === "action.cancel"),
+      "the action's cancel is in the audit",
     );
     const bad = await app.api(
       "POST",

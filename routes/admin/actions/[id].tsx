@@ -8,14 +8,18 @@ import {
   getActionView,
 } from "../../../lib/scheduler/action_view.ts";
 import {
-  cancelActionBy,
-  cancelTargetBy,
+  cancelActionAsAdmin,
+  cancelTargetAsAdmin,
 } from "../../../lib/scheduler/cancellations.ts";
 import { BadRequestError, readForm } from "../../../lib/errors.ts";
 import { IdSchema, parseId } from "../../../lib/ids.ts";
 import { textField } from "../../../lib/text.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import ActionLive from "../../../islands/ActionLive.tsx";
+import MoveAction from "../../../islands/MoveAction.tsx";
+import { listAudit } from "../../../lib/kv/audit.ts";
+import type { AuditEntry } from "../../../lib/types.ts";
+import { AuditList } from "../../../components/AuditList.tsx";
 
 interface Data {
   view: ActionView;
@@ -24,6 +28,7 @@ interface Data {
   now: number;
   targetCursor: string | null;
   flash: string[];
+  audit: { items: AuditEntry[]; more: boolean };
 }
 
 const CancelForm = z.object({
@@ -59,10 +64,14 @@ export const handler: Handlers<Data, State> = {
     const { kv, config, now } = appContext();
     const cursor = ctx.url.searchParams.get("targets");
     const targetCursor = cursor && cursor.length <= 1000 ? cursor : null;
-    const view = await getActionView(kv, parseId(ctx.params.id, "action id"), {
-      targetCursor,
-      pushViaOutbox: !config.pushViaExpo,
-    });
+    const actionId = parseId(ctx.params.id, "action id");
+    const [view, audit] = await Promise.all([
+      getActionView(kv, actionId, {
+        targetCursor,
+        pushViaOutbox: !config.pushViaExpo,
+      }),
+      listAudit(kv, { subject: { type: "action", id: actionId }, limit: 20 }),
+    ]);
     return ctx.render({
       view,
       csrfToken: ctx.state.csrfToken,
@@ -70,6 +79,7 @@ export const handler: Handlers<Data, State> = {
       now: now(),
       targetCursor,
       flash: scheduledFlash(ctx.url.searchParams, view.counters.total),
+      audit: { items: audit.items, more: audit.cursor !== null },
     });
   },
   /** The cancel controls without JavaScript post here. */
@@ -85,16 +95,10 @@ export const handler: Handlers<Data, State> = {
     const app = appContext();
     let said = "Action cancelled.";
     if (intent === "cancel-target" && targetId) {
-      await cancelTargetBy(
-        app,
-        id,
-        targetId,
-        ctx.state.user,
-        reason || null,
-      );
+      await cancelTargetAsAdmin(app, ctx.state, id, targetId, reason || null);
       said = "Cancelled for this instance.";
     } else {
-      await cancelActionBy(app, id, ctx.state.user, reason || null);
+      await cancelActionAsAdmin(app, ctx.state, id, reason || null);
     }
     return new Response(null, {
       status: 303,
@@ -108,6 +112,7 @@ export const handler: Handlers<Data, State> = {
 };
 
 export default function ActionPage({ data }: PageProps<Data>) {
+  const action = data.view.action;
   return (
     <>
       <Head>
@@ -121,6 +126,17 @@ export default function ActionPage({ data }: PageProps<Data>) {
           {data.flash.map((line) => <p key={line}>{line}</p>)}
         </div>
       )}
+      {action.status === "scheduled" && data.view.stageStatus === "pending" &&
+        data.view.scheduledAt && (
+        <div class="page-actions">
+          <MoveAction
+            actionId={action.id}
+            scheduledAt={data.view.scheduledAt}
+            noticeLeadHours={action.noticeLeadHours}
+            notify={action.notify}
+          />
+        </div>
+      )}
       <ActionLive
         view={data.view}
         csrfToken={data.csrfToken}
@@ -128,6 +144,17 @@ export default function ActionPage({ data }: PageProps<Data>) {
         now={data.now}
         targetCursor={data.targetCursor}
       />
+      <h2>Changes</h2>
+      <AuditList entries={data.audit.items} showSubject={false} />
+      {data.audit.more && (
+        <p>
+          <a
+            href={`/admin/audit?subjectType=action&subjectId=${action.id}`}
+          >
+            Every change to this action →
+          </a>
+        </p>
+      )}
     </>
   );
 }

@@ -38,6 +38,7 @@ import {
   type SchedulePreview,
 } from "../../../lib/scheduler/preview.ts";
 import { scheduleAction } from "../../../lib/scheduler/schedule.ts";
+import { auditSchedule } from "../../../lib/scheduler/audit.ts";
 import { sendTestToAdmin } from "../../../lib/scheduler/test_send.ts";
 import { withEmailFrame } from "../../../lib/scheduler/email_preview.ts";
 import { sweep } from "../../../lib/notices/sweep.ts";
@@ -250,6 +251,7 @@ export const handler: Handlers<Data, State> = {
             ctx.state.user,
             { skipPending: values.skipPending },
           );
+          await auditSchedule(app, ctx.state, result);
           if (values.when === "now") {
             // "Apply now": owners are told at once rather than at the next minute's sweep.
             await sweep({ ...app, log: log.info }, { budgetMs: 10_000 })

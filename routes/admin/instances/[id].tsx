@@ -22,11 +22,15 @@ import {
   NoticeSummary,
 } from "../../../components/ActionLabel.tsx";
 import { NotificationList } from "../../../components/NotificationList.tsx";
+import { listAudit } from "../../../lib/kv/audit.ts";
+import type { AuditEntry } from "../../../lib/types.ts";
+import { AuditList } from "../../../components/AuditList.tsx";
 
 interface Data {
   detail: InstanceDetail;
   owner: User | null;
   openclawVersion: string | null;
+  audit: { items: AuditEntry[]; more: boolean };
   catalog: CatalogEntry[];
   form: ScheduleFormValues;
   minAheadSeconds: number;
@@ -43,9 +47,13 @@ export const handler: Handlers<Data, State> = {
       kv,
       parseId(ctx.params.id, "instance id"),
     );
-    const [owner, catalog] = await Promise.all([
+    const [owner, catalog, audit] = await Promise.all([
       getUser(kv, detail.instance.ownerId),
       listCatalog(kv),
+      listAudit(kv, {
+        subject: { type: "instance", id: detail.instance.id },
+        limit: 20,
+      }),
     ]);
     catalog.sort((a, b) => b.imageTag.localeCompare(a.imageTag));
     const t = now();
@@ -67,6 +75,7 @@ export const handler: Handlers<Data, State> = {
       csrfToken: ctx.state.csrfToken,
       now: t,
       timeZone: ctx.state.user.timeZone,
+      audit: { items: audit.items, more: audit.cursor !== null },
     });
   },
 };
@@ -210,6 +219,17 @@ export default function AdminInstance({ data }: PageProps<Data>) {
             </table>
           </div>
         )}
+      <h2>Changes</h2>
+      <AuditList entries={data.audit.items} showSubject={false} />
+      {data.audit.more && (
+        <p>
+          <a
+            href={`/admin/audit?subjectType=instance&subjectId=${instance.id}`}
+          >
+            Every change to this instance →
+          </a>
+        </p>
+      )}
     </>
   );
 }

@@ -6,8 +6,10 @@ import {
   CatalogPutSchema,
   PathImageTagSchema,
 } from "../../../../lib/scheduler/admin_schemas.ts";
+import { catalogAudit } from "../../../../lib/scheduler/audit.ts";
+import type { State } from "../../../../lib/state.ts";
 
-export const handler: Handlers = {
+export const handler: Handlers<unknown, State> = {
   async PUT(req, ctx) {
     const tag = parseOrThrow(
       PathImageTagSchema,
@@ -16,6 +18,14 @@ export const handler: Handlers = {
     );
     const input = parseOrThrow(CatalogPutSchema, await readJson(req));
     const { kv, now } = appContext();
-    return Response.json(await putCatalogEntry(kv, tag, input, now()));
+    return Response.json(
+      await putCatalogEntry(
+        kv,
+        tag,
+        input,
+        now(),
+        catalogAudit(ctx.state, now()),
+      ),
+    );
   },
 };

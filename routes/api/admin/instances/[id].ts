@@ -11,8 +11,10 @@ import { requireCatalogTags } from "../../../../lib/kv/catalog.ts";
 import { getUser } from "../../../../lib/kv/users.ts";
 import { InstancePutSchema } from "../../../../lib/scheduler/admin_schemas.ts";
 import { getInstanceDetail } from "../../../../lib/scheduler/read.ts";
+import { instanceAudit } from "../../../../lib/scheduler/audit.ts";
+import type { State } from "../../../../lib/state.ts";
 
-export const handler: Handlers = {
+export const handler: Handlers<unknown, State> = {
   async GET(_req, ctx) {
     const id = parseId(ctx.params.id, "instance id");
     return Response.json(await getInstanceDetail(appContext().kv, id));
@@ -37,6 +39,14 @@ export const handler: Handlers = {
       imageTag: input.imageTag,
       pinnedImageTag: input.pinnedImageTag ?? null,
     });
-    return Response.json(await putInstance(kv, id, input, now()));
+    return Response.json(
+      await putInstance(
+        kv,
+        id,
+        input,
+        now(),
+        instanceAudit(ctx.state, now()),
+      ),
+    );
   },
 };

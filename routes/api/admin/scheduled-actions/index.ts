@@ -6,6 +6,7 @@ import { ScheduleRequestSchema } from "../../../../lib/scheduler/schemas.ts";
 import { PageQuerySchema } from "../../../../lib/scheduler/admin_schemas.ts";
 import { scheduleAction } from "../../../../lib/scheduler/schedule.ts";
 import { listActions } from "../../../../lib/scheduler/read.ts";
+import { auditSchedule } from "../../../../lib/scheduler/audit.ts";
 
 export const handler: Handlers<unknown, State> = {
   async GET(req) {
@@ -25,6 +26,7 @@ export const handler: Handlers<unknown, State> = {
     const result = await scheduleAction(appContext(), input, ctx.state.user!, {
       skipPending,
     });
+    await auditSchedule(appContext(), ctx.state, result);
     return Response.json(result, { status: 201 });
   },
 };

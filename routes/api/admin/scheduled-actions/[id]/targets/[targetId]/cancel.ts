@@ -1,23 +1,18 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../../../../lib/context.ts";
-import type { State } from "../../../../../../../lib/state.ts";
+import { assertSignedIn, type State } from "../../../../../../../lib/state.ts";
 import { parseId } from "../../../../../../../lib/ids.ts";
-import { cancelTargetBy } from "../../../../../../../lib/scheduler/cancellations.ts";
+import { cancelTargetAsAdmin } from "../../../../../../../lib/scheduler/cancellations.ts";
 import { readCancelReason } from "../../../../../../../lib/scheduler/schemas.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(req, ctx) {
+    assertSignedIn(ctx.state);
     const id = parseId(ctx.params.id, "action id");
     const targetId = parseId(ctx.params.targetId, "target id");
     const reason = await readCancelReason(req);
     return Response.json(
-      await cancelTargetBy(
-        appContext(),
-        id,
-        targetId,
-        ctx.state.user!,
-        reason,
-      ),
+      await cancelTargetAsAdmin(appContext(), ctx.state, id, targetId, reason),
     );
   },
 };

@@ -1,0 +1,185 @@
+/**
+ * Moves an action to another time: pick the time (and lead), review what
+ * owners will be told, confirm; then the page reloads with the new time.
+ */
+import { useSignal } from "@preact/signals";
+
+interface Issue {
+  path: string;
+  message: string;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+/** The value a datetime-local input shows for a moment, in the browser's zone. */
+function localInput(iso: string): string {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${
+    pad(d.getHours())
+  }:${pad(d.getMinutes())}`;
+}
+const utc = (d: Date) => d.toUTCString().replace("GMT", "UTC");
+
+export default function MoveAction(
+  { actionId, scheduledAt, noticeLeadHours, notify }: {
+    actionId: string;
+    scheduledAt: string;
+    noticeLeadHours: number;
+    notify: boolean;
+  },
+) {
+  const open = useSignal(false);
+  const reviewing = useSignal(false);
+  const when = useSignal(localInput(scheduledAt));
+  const lead = useSignal(noticeLeadHours);
+  const reason = useSignal("");
+  const busy = useSignal(false);
+  const error = useSignal<string | null>(null);
+  const issues = useSignal<Issue[]>([]);
+
+  const target = new Date(when.value);
+  const valid = !Number.isNaN(target.getTime());
+  const noticeAt = valid
+    ? new Date(target.getTime() - lead.value * 3_600_000)
+    : null;
+
+  async function confirmMove() {
+    busy.value = true;
+    error.value = null;
+    issues.value = [];
+    const body: Record<string, unknown> = {
+      scheduledAt: valid ? target.toISOString() : when.value,
+      noticeLeadHours: lead.value,
+    };
+    if (reason.value.trim()) body.reason = reason.value.trim();
+    try {
+      const res = await fetch(
+        `/api/admin/scheduled-actions/${actionId}/reschedule`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        },
+      );
+      const json = await res.json().catch(() => ({}));
+      if (res.ok) {
+        location.reload();
+        return;
+      }
+      error.value = json.error ?? `The server answered ${res.status}.`;
+      issues.value = Array.isArray(json.issues) ? json.issues : [];
+      reviewing.value = false;
+    } catch (err) {
+      error.value = `Could not reach the server: ${(err as Error).message}`;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  if (!open.value) {
+    return (
+      <button type="button" onClick={() => (open.value = true)}>
+        Move
+      </button>
+    );
+  }
+  return (
+    <div
+      class="move-action stack narrow"
+      role="dialog"
+      aria-label="Move action"
+    >
+      {!reviewing.value
+        ? (
+          <form
+            class="stack"
+            onSubmit={(e) => {
+              e.preventDefault();
+              reviewing.value = true;
+            }}
+          >
+            <label>
+              New time
+              <input
+                type="datetime-local"
+                name="moveTo"
+                value={when.value}
+                required
+                onInput={(e) => (when.value = e.currentTarget.value)}
+              />
+            </label>
+            <label>
+              Hours of notice
+              <input
+                type="number"
+                name="moveLeadHours"
+                min={0}
+                max={168}
+                value={lead.value}
+                onInput={(e) => (lead.value = Number(e.currentTarget.value))}
+              />
+            </label>
+            <label>
+              Reason (for the audit)
+              <input
+                name="moveReason"
+                maxLength={256}
+                value={reason.value}
+                onInput={(e) => (reason.value = e.currentTarget.value)}
+              />
+            </label>
+            <div>
+              <button type="submit" disabled={!valid}>Review move</button>{" "}
+              <button
+                type="button"
+                class="link"
+                onClick={() => (open.value = false)}
+              >
+                Close
+              </button>
+            </div>
+          </form>
+        )
+        : (
+          <div class="stack review">
+            <p>
+              Move from <strong>{utc(new Date(scheduledAt))}</strong> to{" "}
+              <strong>{valid ? utc(target) : when.value}</strong>.
+            </p>
+            {notify && noticeAt && (
+              <p>
+                {noticeAt.getTime() <= Date.now()
+                  ? "The notice window for the new time is already open: owners not yet warned get their notice at once."
+                  : `Owners not yet warned get their notice at ${
+                    utc(noticeAt)
+                  }.`}{" "}
+                Owners already warned are told it moved, on the channels that
+                warned them.
+              </p>
+            )}
+            <div>
+              <button
+                type="button"
+                onClick={confirmMove}
+                disabled={busy.value}
+              >
+                {busy.value ? "Moving…" : "Move action"}
+              </button>{" "}
+              <button
+                type="button"
+                class="link"
+                onClick={() => (reviewing.value = false)}
+              >
+                Back
+              </button>
+            </div>
+          </div>
+        )}
+      {error.value && (
+        <p class="error small" role="alert">
+          {error.value}
+          {issues.value.map((i) => ` ${i.path}: ${i.message}`).join(";")}
+        </p>
+      )}
+    </div>
+  );
+}

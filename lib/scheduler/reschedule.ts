@@ -1,0 +1,393 @@
+/**
+ * Moving an action to another time. First the action and its stage move in
+ * one atomic operation (with a marker naming the time users were told), so
+ * every claim of a notice, every apply claim and every cancel that read the
+ * old records loses from then on. Then each pending target's rows follow, one
+ * atomic operation per target checked by versionstamp: pending notices are
+ * re-timed, and every channel that already warned the owner (or may have)
+ * gets a `rescheduled` notice, due at once. A target with a notice in flight
+ * is left for the apply tick, which finishes the move once that notice is
+ * marked; the marker goes when no pending target is left to move.
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { allTargetIdsOfAction, getTargetEntries } from "../kv/actions.ts";
+import { isActionVisible } from "../kv/actions.ts";
+import {
+  addNewRow,
+  noticeDueAt,
+  readTargetRows,
+  warningDueAt,
+} from "../notices/rows.ts";
+import { asFailed, putRow } from "../notices/row_moves.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
+import { reminderProblem } from "./schemas.ts";
+import { newId } from "../ids.ts";
+import { checkScheduledAt } from "./schedule.ts";
+import { forEachLimited } from "./commits.ts";
+import type { Config } from "../config.ts";
+import type { RescheduleInput } from "./schemas.ts";
+import {
+  type Channel,
+  isWarning,
+  type Notification,
+  type ScheduledAction,
+  type SkipReason,
+  type Stage,
+  type Target,
+  type TargetStatus,
+} from "../types.ts";
+
+export interface RescheduleDeps {
+  kv: Deno.Kv;
+  config: Pick<Config, "scheduleMinAheadSeconds">;
+  now: () => number;
+}
+
+/** What a move in progress remembers: the time owners were last told. */
+export interface ReschedulingMarker {
+  from: string;
+  startedAt: string;
+}
+
+export interface NotMovedTarget {
+  targetId: string;
+  instanceId: string;
+  status: TargetStatus;
+  skipReason: SkipReason | null;
+}
+
+export interface RescheduleReport {
+  from: string;
+  to: string;
+  noticeLeadHours: { from: number; to: number };
+  /** Pending targets whose notices now follow the new time. */
+  moved: number;
+  /** Targets left alone because they are no longer pending (applied, skipped, failed, running). */
+  notMoved: NotMovedTarget[];
+  notMovedCount: number;
+  /** Pending targets with a notice being sent right now: the apply tick finishes them. */
+  inFlight: number;
+}
+
+export const MOVED_AFTER_UNCERTAIN_DELIVERY =
+  "action moved after a delivery attempt whose outcome is unknown; a rescheduled notice follows";
+export const MOVED_BACK = "action moved back to the time announced before";
+export const REMINDER_WINDOW_PASSED =
+  "skipped: the reminder's time had already passed at the new time";
+
+const ATTEMPTS = 10;
+/** Targets listed by name in a report; the rest are counted. */
+const NOT_MOVED_LISTED = 100;
+
+/**
+ * Moves the action and its stage, then its pending targets' notices. 404 for
+ * an unknown action, 409 once it is no longer only scheduled (cancelled,
+ * being applied, finished) or when a racing change keeps winning.
+ */
+export async function rescheduleAction(
+  deps: RescheduleDeps,
+  actionId: string,
+  input: RescheduleInput,
+): Promise<RescheduleReport> {
+  const { kv } = deps;
+  let moved: { from: string; to: string; lead: [number, number] } | null = null;
+  for (let attempt = 0; attempt < ATTEMPTS && !moved; attempt++) {
+    const [action, stage, marker] = await kv.getMany<
+      [ScheduledAction, Stage, ReschedulingMarker]
+    >([
+      keys.action(actionId),
+      keys.stage(actionId, 0),
+      keys.actionRescheduling(actionId),
+    ]);
+    if (!isActionVisible(action) || !stage.value) {
+      throw new NotFoundError(`action ${actionId} not found`);
+    }
+    const a = action.value;
+    const s = stage.value;
+    if (a.status !== "scheduled" || s.status !== "pending") {
+      throw new ConflictError(
+        a.status === "running" || s.status === "running"
+          ? `action ${actionId} is being applied right now and can no longer be moved`
+          : `action ${actionId} is ${a.status} and can no longer be moved`,
+      );
+    }
+    const now = deps.now();
+    const at = checkScheduledAt(
+      input.scheduledAt,
+      now,
+      deps.config.scheduleMinAheadSeconds,
+    );
+    const to = new Date(at).toISOString();
+    const lead = input.noticeLeadHours ?? a.noticeLeadHours;
+    const reminders = reminderProblem(a.reminderLeadHours ?? [], lead);
+    if (reminders) {
+      throw new BadRequestError(`noticeLeadHours: ${reminders}`, [
+        { path: "noticeLeadHours", message: reminders },
+      ]);
+    }
+    const stamp = new Date(now).toISOString();
+    const nextAction: ScheduledAction = {
+      ...a,
+      noticeLeadHours: lead,
+      calendarSequence: (a.calendarSequence ?? 0) + 1,
+      updatedAt: stamp,
+    };
+    const nextStage: Stage = { ...s, scheduledAt: to };
+    // A move on top of an unfinished one keeps the time owners were told.
+    const nextMarker: ReschedulingMarker = marker.value ??
+      { from: s.scheduledAt, startedAt: stamp };
+    const res = await commitRetrying(() =>
+      kv.atomic().check(action, stage, marker)
+        .set(keys.action(actionId), nextAction)
+        .set(keys.stage(actionId, 0), nextStage)
+        .delete(keys.stageDue(Date.parse(s.scheduledAt), actionId, 0))
+        .set(keys.stageDue(at, actionId, 0), null)
+        .set(keys.actionRescheduling(actionId), nextMarker)
+    );
+    if (res.ok) {
+      moved = { from: s.scheduledAt, to, lead: [a.noticeLeadHours, lead] };
+    }
+  }
+  if (!moved) {
+    throw new ConflictError(
+      `action ${actionId} is being changed by another request; try again`,
+    );
+  }
+  const done = await finishReschedule(deps, actionId);
+  return {
+    from: moved.from,
+    to: moved.to,
+    noticeLeadHours: { from: moved.lead[0], to: moved.lead[1] },
+    ...done,
+  };
+}
+
+/**
+ * Brings every pending target's rows to the stage's time. Safe to run again
+ * (the apply tick does, while the marker is there): each step is judged
+ * from what is stored.
+ */
+export async function finishReschedule(
+  deps: Pick<RescheduleDeps, "kv" | "now">,
+  actionId: string,
+): Promise<Omit<RescheduleReport, "from" | "to" | "noticeLeadHours">> {
+  const { kv } = deps;
+  const report = {
+    moved: 0,
+    notMoved: [] as NotMovedTarget[],
+    notMovedCount: 0,
+    inFlight: 0,
+  };
+  const marker = await kv.get<ReschedulingMarker>(
+    keys.actionRescheduling(actionId),
+  );
+  if (!marker.value) return report;
+  const [action, stage] = await kv.getMany<[ScheduledAction, Stage]>([
+    keys.action(actionId),
+    keys.stage(actionId, 0),
+  ]);
+  const live = action.value?.status === "scheduled" &&
+    stage.value?.status === "pending";
+  if (live) {
+    const ids = await allTargetIdsOfAction(kv, actionId);
+    for (let i = 0; i < ids.length; i += 200) {
+      const entries = await getTargetEntries(kv, ids.slice(i, i + 200));
+      for (const e of entries) {
+        if (e.value.status === "pending") continue;
+        report.notMovedCount++;
+        if (report.notMoved.length < NOT_MOVED_LISTED) {
+          report.notMoved.push({
+            targetId: e.value.id,
+            instanceId: e.value.instanceId,
+            status: e.value.status,
+            skipReason: e.value.skipReason,
+          });
+        }
+      }
+      const pending = entries.filter((e) => e.value.status === "pending");
+      await forEachLimited(pending, 8, async (e) => {
+        const outcome = await moveTarget(deps, e.value.id, marker.value!.from);
+        if (outcome === "moved") report.moved++;
+        else if (outcome === "in_flight") report.inFlight++;
+        else report.notMovedCount++;
+      });
+    }
+  }
+  // Done (or nothing left to move: a cancel or the apply took over).
+  if (!live || report.inFlight === 0) {
+    await kv.atomic().check(marker).delete(keys.actionRescheduling(actionId))
+      .commit();
+  }
+  return report;
+}
+
+type MoveOutcome = "moved" | "in_flight" | "left";
+
+/** One pending target's rows, brought to its stage's time in one atomic operation. */
+async function moveTarget(
+  deps: Pick<RescheduleDeps, "kv" | "now">,
+  targetId: string,
+  toldTime: string,
+): Promise<MoveOutcome> {
+  const { kv } = deps;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const t = await kv.get<Target>(keys.target(targetId));
+    if (t.value?.status !== "pending") return "left";
+    const [action, stage] = await kv.getMany<[ScheduledAction, Stage]>([
+      keys.action(t.value.actionId),
+      keys.stage(t.value.actionId, t.value.stageIndex),
+    ]);
+    if (!action.value || !stage.value) return "left";
+    const rows = await readTargetRows(kv, targetId);
+    // A warning being sent right now: its outcome decides what follows.
+    if (
+      rows.some((e) => isWarning(e.value.kind) && e.value.status === "sending")
+    ) {
+      return "in_flight";
+    }
+    const now = deps.now();
+    const move = {
+      now,
+      noticeDue: Math.max(now, noticeDueAt(action.value, stage.value)),
+      action: action.value,
+      stage: stage.value,
+      to: stage.value.scheduledAt,
+      told: toldTime,
+    };
+    const res = await commitRetrying(() =>
+      addMoveMutations(kv.atomic().check(t, action, stage), rows, move)
+    );
+    if (res.ok) return "moved";
+  }
+  throw new ConflictError(
+    `target ${targetId} is being changed by another request; try again`,
+  );
+}
+
+/**
+ * What a move does to one target's rows. Pending notices take the new due
+ * time; a notice that reached the owner (or may have, or sits in an email
+ * group whose key is bound to what it said) is followed by a `rescheduled`
+ * row per channel, due at once, saying where it moved from.
+ */
+export function addMoveMutations(
+  op: Deno.AtomicOperation,
+  rows: Deno.KvEntry<Notification>[],
+  o: {
+    now: number;
+    noticeDue: number;
+    action: ScheduledAction;
+    stage: Stage;
+    to: string;
+    told: string;
+  },
+): Deno.AtomicOperation {
+  const at = new Date(o.now).toISOString();
+  const rescheduled = new Map<Channel, Deno.KvEntry<Notification>>();
+  for (const e of rows) {
+    if (e.value.kind === "rescheduled") rescheduled.set(e.value.channel, e);
+  }
+  // One rescheduled notice per channel that warned the owner.
+  const warnedOn = new Map<Channel, Notification>();
+  const warned = (row: Notification) => {
+    if (!warnedOn.has(row.channel)) warnedOn.set(row.channel, row);
+  };
+  for (const e of rows) {
+    const row = e.value;
+    if (row.kind !== "notice" && row.kind !== "reminder") continue;
+    if (row.status === "pending") {
+      const due = row.kind === "notice"
+        ? o.noticeDue
+        : warningDueAt(row, o.action, o.stage)!;
+      if (row.groupId !== null || row.deliveryUncertain) {
+        putRow(
+          op.check(e),
+          row,
+          asFailed(row, MOVED_AFTER_UNCERTAIN_DELIVERY, o.now),
+        );
+        warned(row);
+      } else if (row.kind === "reminder" && due <= o.now) {
+        // Its window at the new time has passed: skipped, never sent late.
+        putRow(op.check(e), row, asFailed(row, REMINDER_WINDOW_PASSED, o.now));
+      } else if (row.dueAt !== due) {
+        putRow(op.check(e), row, { ...row, dueAt: due, updatedAt: at });
+      }
+    } else if (
+      row.status === "sent" ||
+      (row.status === "failed" && row.deliveryUncertain)
+    ) warned(row);
+  }
+  for (const notice of warnedOn.values()) {
+    const prev = rescheduled.get(notice.channel);
+    if (!prev) {
+      if (o.told !== o.to) {
+        addNewRow(op, rescheduledRow(notice, o.told, o.to, o.now));
+      }
+      continue;
+    }
+    const r = prev.value;
+    if (r.status === "pending") {
+      // Still unsent: it tells the new time when it goes; moved back to what
+      // the owner was told, there is nothing to say.
+      if (r.movedFrom === o.to && r.groupId === null) {
+        putRow(op.check(prev), r, asFailed(r, MOVED_BACK, o.now));
+      } else if (r.movedTo !== o.to && r.groupId === null) {
+        putRow(op.check(prev), r, { ...r, movedTo: o.to, updatedAt: at });
+      }
+    } else if (r.movedTo !== o.to) {
+      // Sent (or tried) before: the owner hears of this move too.
+      const from = r.status === "sent" || r.deliveryUncertain
+        ? r.movedTo ?? o.told
+        : r.movedFrom ?? o.told;
+      if (from === o.to) continue;
+      putRow(op.check(prev), r, {
+        ...r,
+        status: "pending",
+        dueAt: o.now,
+        attempts: 0,
+        groupId: null,
+        claimId: null,
+        claimedAt: null,
+        sentAt: null,
+        error: null,
+        deliveryUncertain: false,
+        movedFrom: from,
+        movedTo: o.to,
+        updatedAt: at,
+      });
+    }
+  }
+  return op;
+}
+
+function rescheduledRow(
+  notice: Notification,
+  from: string,
+  to: string,
+  now: number,
+): Notification {
+  const at = new Date(now).toISOString();
+  return {
+    id: newId(),
+    actionId: notice.actionId,
+    stageIndex: notice.stageIndex,
+    targetId: notice.targetId,
+    instanceId: notice.instanceId,
+    userId: notice.userId,
+    kind: "rescheduled",
+    channel: notice.channel,
+    status: "pending",
+    dueAt: now,
+    attempts: 0,
+    groupId: null,
+    claimId: null,
+    claimedAt: null,
+    sentAt: null,
+    error: null,
+    movedFrom: from,
+    movedTo: to,
+    createdAt: at,
+    updatedAt: at,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * In Chromium: an admin moves a restart from the action page (review, then
+ * confirm) after the owner was warned; the owner's banner moves with it and
+ * the owner is emailed about the move.
+ */
+import assert from "node:assert/strict";
+import { createTestApp } from "../helpers/app.ts";
+import { launchBrowser } from "../helpers/browser.ts";
+import { putInstance } from "../../lib/kv/instances.ts";
+import { putCatalogEntry } from "../../lib/kv/catalog.ts";
+import { listOutbox } from "../../lib/channels/outbox.ts";
+import { newId } from "../../lib/ids.ts";
+import { SESSION_COOKIE } from "../../lib/auth/sessions.ts";
+import { formatDateTime } from "../../lib/format.ts";
+
+Deno.test({
+  name:
+    "browser: move a restart from the action page; the owner's banner moves",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const app = await createTestApp();
+    const admin = await app.signIn({ admin: true, name: "Ada Admin" });
+    const owner = await app.signIn({ name: "Maya Lindqvist" });
+    await putCatalogEntry(app.kv, "2026.11.1", { openclawVersion: "1.8.2" });
+    const instanceId = newId();
+    await putInstance(app.kv, instanceId, {
+      name: "Maya's support bot",
+      ownerId: owner.user.id,
+      imageTag: "2026.11.1",
+    });
+    // Whole minutes, so the form's minute-precision input round-trips.
+    const minute = 60_000;
+    const first = new Date(
+      Math.ceil((Date.now() + 2 * 3600_000) / minute) * minute,
+    );
+    const created = await app.api("POST", "/api/admin/scheduled-actions", {
+      actionType: "scheduled_restart",
+      instanceIds: [instanceId],
+      scheduledAt: first.toISOString(),
+      noticeLeadHours: 24,
+      noticeChannels: ["email", "webapp"],
+    });
+    assert.equal(created.status, 201);
+    const actionId = (await created.json()).id;
+    await (await app.api("POST", "/api/admin/notices/sweep")).body?.cancel();
+
+    await app.serve(async (origin) => {
+      const browser = await launchBrowser();
+      const errors: string[] = [];
+      try {
+        const cookie = (c: string) => ({
+          name: SESSION_COOKIE,
+          value: c.split("=")[1],
+          url: origin,
+          httpOnly: true,
+          sameSite: "Lax" as const,
+        });
+        const ownerCtx = await browser.newContext({
+          viewport: { width: 375, height: 800 },
+        });
+        await ownerCtx.addCookies([cookie(owner.cookie)]);
+        const ownerPage = await ownerCtx.newPage();
+        await ownerPage.goto(`${origin}/claw/${instanceId}`);
+        const before = await ownerPage.locator(".banner").innerText();
+        assert.match(before, /will restart at/);
+
+        const adminCtx = await browser.newContext({ timezoneId: "UTC" });
+        await adminCtx.addCookies([cookie(admin.cookie)]);
+        const page = await adminCtx.newPage();
+        page.on("pageerror", (e) => errors.push(e.message));
+        await page.goto(`${origin}/admin/actions/${actionId}`);
+        await page.getByRole("button", { name: "Move", exact: true }).click();
+        const to = new Date(first.getTime() + 2 * 86_400_000);
+        const pad = (n: number) => String(n).padStart(2, "0");
+        await page.getByLabel("New time").fill(
+          `${to.getUTCFullYear()}-${pad(to.getUTCMonth() + 1)}-${
+            pad(to.getUTCDate())
+          }T${pad(to.getUTCHours())}:${pad(to.getUTCMinutes())}`,
+        );
+        await page.getByLabel("Reason (for the audit)").fill("launch week");
+        await page.getByRole("button", { name: "Review move" }).click();
+        const review = await page.locator(".move-action .review").innerText();
+        assert.match(review, /Move from .* to /);
+        assert.match(review, /already warned are told it moved/);
+        await page.getByRole("button", { name: "Move action" }).click();
+        // The page reloads with the new time and the move in its changes.
+        await page.locator('tr[data-change="action.reschedule"]').waitFor();
+        assert.match(await page.content(), /launch week/);
+        assert.match(
+          await page.locator("dl.facts").innerText(),
+          // The page writes times as lib/format.ts does: "Sat, Nov 28, 2026, 14:59 UTC".
+          new RegExp(formatDateTime(to.getTime(), "UTC").slice(0, 16)),
+        );
+
+        await ownerPage.reload();
+        const after = await ownerPage.locator(".banner").innerText();
+        assert.notEqual(after, before);
+        const day = new Intl.DateTimeFormat("en-US", {
+          month: "short",
+          day: "numeric",
+          timeZone: "UTC",
+        }).format(to);
+        assert.ok(after.includes(day), `banner "${after}" shows ${day}`);
+
+        await (await app.api("POST", "/api/admin/notices/sweep")).body
+          ?.cancel();
+        const { items } = await listOutbox(app.kv, { limit: 10 });
+        assert.ok(
+          items.some((m) =>
+            m.kind === "email" && m.to === owner.user.email &&
+            m.subject === "KiloClaw: Restart Moved"
+          ),
+          "the owner got the moved email",
+        );
+      } finally {
+        await browser.close();
+      }
+      assert.deepEqual(errors, []);
+    });
+    await app.close();
+  },
+});
