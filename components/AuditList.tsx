@@ -1,6 +1,7 @@
 /** A table of audit entries: when, who and how, what changed, why. */
 import type { AuditEntry } from "../lib/types.ts";
 import { API_TOKEN_ACTOR_ID } from "../lib/ids.ts";
+import LocalTime from "../islands/LocalTime.tsx";
 
 const CHANGE_WORDS: Record<AuditEntry["change"], string> = {
   "action.schedule": "Scheduled",
@@ -40,9 +41,12 @@ function describe(details: Record<string, unknown>): string {
 }
 
 export function AuditList(
-  { entries, showSubject = true }: {
+  { entries, showSubject = true, timeZone, now }: {
     entries: AuditEntry[];
     showSubject?: boolean;
+    /** The viewer's stored zone (the browser's own replaces it on the page). */
+    timeZone: string | null;
+    now: number;
   },
 ) {
   if (entries.length === 0) {
@@ -67,7 +71,14 @@ export function AuditList(
             const href = subjectHref(e.subject);
             return (
               <tr data-change={e.change}>
-                <td class="nowrap">{new Date(e.at).toUTCString()}</td>
+                <td class="nowrap">
+                  <LocalTime
+                    at={e.at}
+                    timeZone={timeZone}
+                    now={now}
+                    format="short"
+                  />
+                </td>
                 <td>
                   {who(e)}
                   <div class="muted small">

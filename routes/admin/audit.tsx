@@ -14,6 +14,8 @@ interface Data {
   page: AuditPage;
   query: Record<string, string>;
   url: URL;
+  timeZone: string | null;
+  now: number;
 }
 
 export const handler: Handlers<Data, State> = {
@@ -23,10 +25,13 @@ export const handler: Handlers<Data, State> = {
       [...ctx.url.searchParams].filter(([, v]) => v !== ""),
     );
     const q = parseOrThrow(AuditQuerySchema, raw, "query");
+    const { kv, now } = appContext();
     return ctx.render({
-      page: await listAudit(appContext().kv, q),
+      page: await listAudit(kv, q),
       query: raw,
       url: ctx.url,
+      timeZone: ctx.state.user?.timeZone ?? null,
+      now: now(),
     });
   },
 };
@@ -72,7 +77,11 @@ export default function AuditPageView({ data }: PageProps<Data>) {
         />{" "}
         <button type="submit">Filter</button>
       </form>
-      <AuditList entries={data.page.items} />
+      <AuditList
+        entries={data.page.items}
+        timeZone={data.timeZone}
+        now={data.now}
+      />
       <CursorPager url={data.url} cursor={data.page.cursor} />
     </>
   );

@@ -145,7 +145,12 @@ export default function ActionPage({ data }: PageProps<Data>) {
         targetCursor={data.targetCursor}
       />
       <h2>Changes</h2>
-      <AuditList entries={data.audit.items} showSubject={false} />
+      <AuditList
+        entries={data.audit.items}
+        showSubject={false}
+        timeZone={data.timeZone}
+        now={data.now}
+      />
       {data.audit.more && (
         <p>
           <a

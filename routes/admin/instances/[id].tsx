@@ -220,7 +220,12 @@ export default function AdminInstance({ data }: PageProps<Data>) {
           </div>
         )}
       <h2>Changes</h2>
-      <AuditList entries={data.audit.items} showSubject={false} />
+      <AuditList
+        entries={data.audit.items}
+        showSubject={false}
+        timeZone={data.timeZone}
+        now={data.now}
+      />
       {data.audit.more && (
         <p>
           <a
