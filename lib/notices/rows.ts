@@ -284,6 +284,20 @@ export function cancelledRowFor(
   return newRow(notice, "cancelled", notice.channel, now, now);
 }
 
+/** The follow-up row for a warned owner whose action moved: same target and channel, due now. */
+export function rescheduledRowFor(
+  notice: Notification,
+  movedFrom: string,
+  movedTo: string,
+  now: number,
+): Notification {
+  return {
+    ...newRow(notice, "rescheduled", notice.channel, now, now),
+    movedFrom,
+    movedTo,
+  };
+}
+
 const STATUSES = new Set(["pending", "sending", "sent", "failed"]);
 const KINDS = new Set([
   "notice",

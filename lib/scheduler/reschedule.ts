@@ -17,12 +17,12 @@ import {
   addNewRow,
   noticeDueAt,
   readTargetRows,
+  rescheduledRowFor,
   warningDueAt,
 } from "../notices/rows.ts";
 import { asFailed, putRow } from "../notices/row_moves.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { reminderProblem } from "./schemas.ts";
-import { newId } from "../ids.ts";
 import { checkScheduledAt } from "./schedule.ts";
 import { forEachLimited } from "./commits.ts";
 import type { Config } from "../config.ts";
@@ -322,7 +322,7 @@ export function addMoveMutations(
     const prev = rescheduled.get(notice.channel);
     if (!prev) {
       if (o.told !== o.to) {
-        addNewRow(op, rescheduledRow(notice, o.told, o.to, o.now));
+        addNewRow(op, rescheduledRowFor(notice, o.told, o.to, o.now));
       }
       continue;
     }
@@ -359,35 +359,4 @@ export function addMoveMutations(
     }
   }
   return op;
-}
-
-function rescheduledRow(
-  notice: Notification,
-  from: string,
-  to: string,
-  now: number,
-): Notification {
-  const at = new Date(now).toISOString();
-  return {
-    id: newId(),
-    actionId: notice.actionId,
-    stageIndex: notice.stageIndex,
-    targetId: notice.targetId,
-    instanceId: notice.instanceId,
-    userId: notice.userId,
-    kind: "rescheduled",
-    channel: notice.channel,
-    status: "pending",
-    dueAt: now,
-    attempts: 0,
-    groupId: null,
-    claimId: null,
-    claimedAt: null,
-    sentAt: null,
-    error: null,
-    movedFrom: from,
-    movedTo: to,
-    createdAt: at,
-    updatedAt: at,
-  };
 }
