@@ -10,6 +10,7 @@ import { putInstance } from "../../lib/kv/instances.ts";
 import { putCatalogEntry } from "../../lib/kv/catalog.ts";
 import { addNewRow, buildNoticeRows } from "../../lib/notices/rows.ts";
 import { writeAction } from "../../lib/scheduler/action_write.ts";
+import { claimGroup } from "../../lib/notices/claim.ts";
 import { cancelAction, cancelTarget } from "../../lib/scheduler/cancel.ts";
 import { applyDue } from "../../lib/scheduler/apply.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
@@ -243,3 +244,26 @@ export const rowTo =
     key[0] === "notifications" &&
     (value as Notification | null)?.status === status &&
     (id === undefined || key[1] === id);
+
+/** A sweep's claim of these rows as one new group, through the engine's own claim; null when nothing was held. */
+export async function claimRows(
+  kv: Deno.Kv,
+  channel: Channel,
+  rows: Notification[],
+  o: { now: number; leaseMs: number },
+) {
+  const entries = (await Promise.all(
+    rows.map((r) => kv.get<Notification>(keys.notification(r.id))),
+  )) as Deno.KvEntry<Notification>[];
+  const tally = {
+    claimsLost: 0,
+    processed: 0,
+    failed: 0,
+    voidedStale: 0,
+    deferred: 0,
+  };
+  return await claimGroup(kv, { channel, group: null, rows: entries }, {
+    ...o,
+    tally,
+  });
+}

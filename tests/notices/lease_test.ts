@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
-import { claimGroup } from "../../lib/notices/claim.ts";
 import { sendGroup } from "../../lib/notices/dispatch.ts";
 import { buildItems } from "../../lib/notices/items.ts";
 import { keys } from "../../lib/kv/keys.ts";
@@ -16,8 +15,8 @@ import { createPushDispatcher } from "../../lib/channels/push.ts";
 import { ExpoPushTransport } from "../../lib/channels/expo.ts";
 import { startExpoFake } from "../fakes/expo_server.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import type { Notification } from "../../lib/types.ts";
 import {
+  claimRows,
   countKeys,
   getRows,
   interceptCommits,
@@ -35,21 +34,10 @@ Deno.test("a holder whose lease is too short for a send renews it before sending
       instances: 4,
       channels: ["email"],
     });
-    const rows = (await Promise.all(
-      seeded.rows.map((r) => kv.get<Notification>(keys.notification(r.id))),
-    )) as Deno.KvEntry<Notification>[];
-    const tally = {
-      claimsLost: 0,
-      processed: 0,
-      failed: 0,
-      voidedStale: 0,
-      deferred: 0,
-    };
-    const held = (await claimGroup(
-      kv,
-      { channel: "email", group: null, rows },
-      { now: Date.now(), leaseMs: 600, tally },
-    ))!;
+    const held = (await claimRows(kv, "email", seeded.rows, {
+      now: Date.now(),
+      leaseMs: 600,
+    }))!;
     // The holder was slow to get to the send: 200 ms of lease left, less
     // than one dispatch (250 ms) needs.
     await new Promise((r) => setTimeout(r, 400));

@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
-import { claimGroup } from "../../lib/notices/claim.ts";
 import { MAX_ATTEMPTS, RETRY_BASE_MS } from "../../lib/notices/mark.ts";
 import { keys } from "../../lib/kv/keys.ts";
 import {
@@ -12,6 +11,7 @@ import {
 import {
   cancelActionAt,
   cancelTargetAt,
+  claimRows,
   countKeys,
   getRow,
   getRows,
@@ -175,21 +175,10 @@ Deno.test("recovery after a crash between claim and mark: back to pending when t
       channels: ["email"],
     });
     // A sweep that claimed and sealed its group, then died.
-    const entries = (await Promise.all(
-      seeded.rows.map((r) => kv.get<Notification>(keys.notification(r.id))),
-    )) as Deno.KvEntry<Notification>[];
-    const tally = {
-      claimsLost: 0,
-      processed: 0,
-      failed: 0,
-      voidedStale: 0,
-      deferred: 0,
-    };
-    const held = await claimGroup(
-      kv,
-      { channel: "email", group: null, rows: entries },
-      { now: T0, leaseMs: MINUTE, tally },
-    );
+    const held = await claimRows(kv, "email", seeded.rows, {
+      now: T0,
+      leaseMs: MINUTE,
+    });
     assert.equal(held!.rows.length, 3);
     const groupId = held!.group.value.id;
 
