@@ -4,7 +4,12 @@
  * logs its counts and never throws.
  */
 import type { AppContext } from "./context.ts";
-import { applyDue } from "./scheduler/apply.ts";
+import {
+  type ApplyDeps,
+  applyDue,
+  type ApplyResult,
+} from "./scheduler/apply.ts";
+import { finishInterrupted } from "./scheduler/housekeeping.ts";
 import { sweep, type SweepReport } from "./notices/sweep.ts";
 import { checkPushReceipts } from "./channels/mod.ts";
 import { sweepSignInEmails } from "./auth/sign_in_emails.ts";
@@ -41,11 +46,17 @@ function guarded(
   });
 }
 
+/** The minute apply: finish what a crash interrupted, then apply every due stage. */
+export async function applyTick(deps: ApplyDeps): Promise<ApplyResult> {
+  await finishInterrupted(deps);
+  return await applyDue(deps);
+}
+
 export function runApplyJob(ctx: AppContext): Promise<void> {
   return guarded("apply", async () => {
     const startedAt = ctx.now();
     const clock = performance.now();
-    const result = await applyDue(ctx);
+    const result = await applyTick(ctx);
     const durationMs = Math.round(performance.now() - clock);
     recordApply(result, durationMs);
     await recordApplyRun(ctx.kv, {

@@ -90,6 +90,15 @@ export function isStageLive(s: Pick<Stage, "status">): boolean {
   return s.status === "pending" || s.status === "running";
 }
 
+/** Pinned to another tag: a version change that respects pins leaves the instance where it is. */
+export function isPinnedAway(
+  instance: Pick<Instance, "pinnedImageTag">,
+  imageTag: string,
+): boolean {
+  return instance.pinnedImageTag !== null &&
+    instance.pinnedImageTag !== imageTag;
+}
+
 /** Counters live in their own KV `sum` keys, never in the action record. */
 export interface ActionCounters {
   total: number;

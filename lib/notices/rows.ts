@@ -179,6 +179,35 @@ export async function readTargetRows(
   return got.filter((e): e is Deno.KvEntry<Notification> => e.value !== null);
 }
 
+/** The rows of many targets: their indexes listed side by side, the rows read together. */
+export async function readRowsOfTargets(
+  kv: Deno.Kv,
+  targetIds: string[],
+): Promise<Map<string, Deno.KvEntry<Notification>[]>> {
+  const ids = await Promise.all(targetIds.map(async (targetId) => {
+    const out: string[] = [];
+    for await (
+      const e of kv.list<string>({
+        prefix: keys.notificationsByTarget(targetId),
+      })
+    ) out.push(e.value);
+    return out;
+  }));
+  const got = await getManyChunked<Notification>(
+    kv,
+    ids.flat().map((id) => keys.notification(id)),
+  );
+  const out = new Map<string, Deno.KvEntry<Notification>[]>(
+    targetIds.map((id) => [id, []]),
+  );
+  for (const e of got) {
+    if (e.value) {
+      out.get(e.value.targetId)?.push(e as Deno.KvEntry<Notification>);
+    }
+  }
+  return out;
+}
+
 /** How long a cancelled banner may matter: the longest lead window, plus slack. */
 const CANCELLED_BANNER_TTL_MS = 169 * HOUR_MS;
 

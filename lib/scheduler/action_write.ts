@@ -21,6 +21,7 @@ import {
 import { ConflictError } from "../errors.ts";
 import { log } from "../log.ts";
 import { commitPool, forEachLimited, packCommits } from "./commits.ts";
+import { putTarget } from "./target_moves.ts";
 import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
 
 export interface ActionPlan {
@@ -161,12 +162,11 @@ async function lockChunk(
     const res = await commitRetrying(() => {
       const op = kv.atomic();
       for (const t of chunk) {
-        const lock = keys.instancePendingTarget(t.instanceId);
-        op.check({ key: lock, versionstamp: null })
-          .set(lock, { actionId: action.id, targetId: t.id })
-          .set(keys.target(t.id), t)
-          .set(keys.targetByAction(action.id, t.id), null)
-          .set(keys.targetByInstance(t.instanceId, t.id), null);
+        op.check({
+          key: keys.instancePendingTarget(t.instanceId),
+          versionstamp: null,
+        });
+        putTarget(op, null, t);
       }
       return op;
     });
@@ -275,13 +275,10 @@ export async function discardWrite(
         const res = await commitRetrying(() => {
           const op = kv.atomic();
           chunk.forEach((t, i) => {
-            op.delete(keys.target(t.id))
-              .delete(keys.targetByAction(actionId, t.id))
-              .delete(keys.targetByInstance(t.instanceId, t.id));
             // Only the lock this write took: another action may hold the instance now.
-            if (locks[i].value?.targetId === t.id) {
-              op.check(locks[i]).delete(locks[i].key);
-            }
+            const ownsLock = locks[i].value?.targetId === t.id;
+            if (ownsLock) op.check(locks[i]);
+            putTarget(op, t, null, { ownsLock });
           });
           return op;
         });

@@ -8,7 +8,6 @@
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import {
-  addToCounter,
   allTargetIdsOfAction,
   getActionCounters,
   getStageEntries,
@@ -18,10 +17,12 @@ import {
   addCancelMutations,
   MAX_CANCEL_CHECKS_PER_TARGET,
   MAX_CANCEL_MUTATIONS_PER_TARGET,
+  readRowsOfTargets,
   readTargetRows,
 } from "../notices/rows.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { forEachLimited, MAX_CHECKS, MAX_MUTATIONS } from "./commits.ts";
+import { packCommits } from "./commits.ts";
+import { putTarget } from "./target_moves.ts";
 import type {
   ActionCounters,
   Notification,
@@ -66,11 +67,7 @@ function addTargetCancel(
   rows: Deno.KvEntry<Notification>[],
   now: number,
 ): Deno.AtomicOperation {
-  const t = entry.value;
-  op.check(entry)
-    .set(keys.target(t.id), cancelledTarget(t, now))
-    .delete(keys.instancePendingTarget(t.instanceId));
-  addToCounter(op, t.actionId, "skipped");
+  putTarget(op.check(entry), entry.value, cancelledTarget(entry.value, now));
   return addCancelMutations(op, rows, now);
 }
 
@@ -171,11 +168,20 @@ export async function finishCancel(
     const entries = await getTargetEntries(kv, ids.slice(i, i + 500));
     if (entries.some((e) => e.value.status === "running")) running = true;
     const pending = entries.filter((e) => e.value.status === "pending");
-    const withRows: [Deno.KvEntry<Target>, Deno.KvEntry<Notification>[]][] = [];
-    await forEachLimited(pending, 16, async (e) => {
-      withRows.push([e, await readTargetRows(kv, e.value.id)]);
-    });
-    for (const group of packCancels(withRows)) {
+    const rowsOf = await readRowsOfTargets(kv, pending.map((e) => e.value.id));
+    const withRows = pending.map((e) =>
+      [e, rowsOf.get(e.value.id)!] as [
+        Deno.KvEntry<Target>,
+        Deno.KvEntry<Notification>[],
+      ]
+    );
+    // Per target: its check and writes, plus what the rows' cancel may add
+    // (each row checks itself and, when a follow-up is queued, its index).
+    const groups = packCommits(withRows, ([, rows]) => ({
+      checks: 1 + Math.min(2 * rows.length, MAX_CANCEL_CHECKS_PER_TARGET),
+      mutations: 4 + MAX_CANCEL_MUTATIONS_PER_TARGET,
+    }));
+    for (const group of groups) {
       skipped += await commitCancels(deps, group);
     }
   }
@@ -183,34 +189,6 @@ export async function finishCancel(
   await kv.atomic().check(marker).delete(keys.actionCancelling(actionId))
     .commit();
   return skipped;
-}
-
-/** Per target: its check, 2 writes and a counter, plus what the notice rows' cancel may add. */
-function packCancels(
-  items: [Deno.KvEntry<Target>, Deno.KvEntry<Notification>[]][],
-) {
-  const out: (typeof items)[] = [];
-  let cur: typeof items = [];
-  let checks = 0;
-  let mutations = 0;
-  for (const item of items) {
-    // Each row checks itself and, when a follow-up is queued, its uniqueness index.
-    const c = 1 + Math.min(2 * item[1].length, MAX_CANCEL_CHECKS_PER_TARGET);
-    const m = 3 + MAX_CANCEL_MUTATIONS_PER_TARGET;
-    if (
-      cur.length && (checks + c > MAX_CHECKS || mutations + m > MAX_MUTATIONS)
-    ) {
-      out.push(cur);
-      cur = [];
-      checks = 0;
-      mutations = 0;
-    }
-    cur.push(item);
-    checks += c;
-    mutations += m;
-  }
-  if (cur.length) out.push(cur);
-  return out;
 }
 
 /** Commits a group; when a row or target moved meanwhile, falls back to one target at a time. */

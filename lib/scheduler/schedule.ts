@@ -31,6 +31,7 @@ import { newId } from "../ids.ts";
 import { buildNoticeRows, HOUR_MS } from "../notices/rows.ts";
 import { formatDuration } from "../format.ts";
 import type { Config } from "../config.ts";
+import { isPinnedAway } from "../types.ts";
 import type {
   ActionCounters,
   Instance,
@@ -457,11 +458,6 @@ export async function scheduleAction(
 }
 
 /** Pinned to a tag other than the one a version change moves to: apply would skip it. */
-export function isPinnedAway(instance: Instance, imageTag: string): boolean {
-  return instance.pinnedImageTag !== null &&
-    instance.pinnedImageTag !== imageTag;
-}
-
 function pendingConflict(
   held: [string, PendingTargetLock | HeldInstance | null][],
 ): ConflictError {

@@ -14,7 +14,7 @@ import {
 } from "../../lib/channels/resend.ts";
 import { RateBudget } from "../../lib/channels/rate_budget.ts";
 import { sweep, type SweepOptions } from "../../lib/notices/sweep.ts";
-import { applyDue } from "../../lib/scheduler/apply.ts";
+import { applyTick } from "../../lib/jobs.ts";
 import { cancelAction } from "../../lib/scheduler/cancel.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import { MAX_ATTEMPTS } from "../../lib/notices/mark.ts";
@@ -159,7 +159,7 @@ Deno.test("the apply racing the sweep over 300 targets: no warning after the app
       await new Promise((r) => setTimeout(r, scheduledAt - Date.now()));
       // Every target at once, so an in-flight notice's target is reached
       // while its email is still on the way.
-      const applied = await applyDue({
+      const applied = await applyTick({
         kv,
         controller: embeddedController(kv),
         now: Date.now,

@@ -12,7 +12,7 @@ import { addNewRow, buildNoticeRows } from "../../lib/notices/rows.ts";
 import { writeAction } from "../../lib/scheduler/action_write.ts";
 import { claimGroup } from "../../lib/notices/claim.ts";
 import { cancelAction, cancelTarget } from "../../lib/scheduler/cancel.ts";
-import { applyDue } from "../../lib/scheduler/apply.ts";
+import { applyTick } from "../../lib/jobs.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import { newId } from "../../lib/ids.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
@@ -159,7 +159,7 @@ export async function cancelActionAt(
 
 /** The scheduler's minute apply at `now`, with the embedded controller. */
 export function applyAt(kv: Deno.Kv, now: number) {
-  return applyDue({
+  return applyTick({
     kv,
     controller: embeddedController(kv, () => now),
     now: () => now,

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 
-import { applyDue } from "../../lib/scheduler/apply.ts";
+import { applyTick } from "../../lib/jobs.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import { getActionDetail } from "../../lib/scheduler/read.ts";
 import { getInstance } from "../../lib/kv/instances.ts";
@@ -30,11 +30,13 @@ Deno.test("apply waits for the lease of a notice being delivered, then changes t
     let sweepDone!: () => void;
     const sweepFinished = new Promise<void>((r) => sweepDone = r);
     let waitedMs = 0;
-    let applying: ReturnType<typeof applyDue> | null = null;
+    let applying: ReturnType<typeof applyTick> | null = null;
+    let slept!: () => void;
+    const applyWaits = new Promise<void>((r) => slept = r);
     d.email.beforeAnswer = async () => {
       // The change's time comes while the email is on its way.
       c.advance(1);
-      applying = applyDue({
+      applying = applyTick({
         kv,
         controller,
         now: c.now,
@@ -45,11 +47,13 @@ Deno.test("apply waits for the lease of a notice being delivered, then changes t
               (await getInstance(kv, instance.id))!.imageTag
             }`,
           );
+          slept();
           await sweepFinished;
           c.advance(ms);
         },
       });
-      await new Promise((r) => setTimeout(r, 20));
+      // The answer comes once the apply decided: waiting, or (wrongly) done.
+      await Promise.race([applyWaits, applying]);
     };
     await sweep({ kv, dispatchers: d, now: c.now }, { leaseMs: 60_000 });
     events.push("notice sent");
@@ -92,7 +96,7 @@ Deno.test("a notice due at its action time (lead 0) is too late: never sent, and
       target.notifications[0].error,
       "too late: the version change time passed before the notice could be sent",
     );
-    const applied = await applyDue({
+    const applied = await applyTick({
       kv,
       controller: embeddedController(kv, c.now),
       now: c.now,

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { scheduleAction } from "../../lib/scheduler/schedule.ts";
 import { cancelAction, cancelTarget } from "../../lib/scheduler/cancel.ts";
-import {
-  applyDue,
-  MAX_APPLY_ATTEMPTS,
-  STUCK_RUNNING_MS,
-} from "../../lib/scheduler/apply.ts";
+import { applyTick } from "../../lib/jobs.ts";
+import { MAX_APPLY_ATTEMPTS } from "../../lib/scheduler/apply_decide.ts";
+import { STUCK_RUNNING_MS } from "../../lib/scheduler/apply_recover.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import type {
   ControllerResult,
@@ -60,7 +58,7 @@ function apply(
   c: ReturnType<typeof clock>,
   controller?: InstanceController,
 ) {
-  return applyDue({
+  return applyTick({
     kv,
     now: c.now,
     controller: controller ?? embeddedController(kv, c.now),
@@ -517,7 +515,7 @@ Deno.test("cancel racing apply over many targets: each target ends applied or ca
       },
     };
     const [tick] = await Promise.all([
-      applyDue({ kv, now: c.now, controller: yielding, concurrency: 4 }),
+      applyTick({ kv, now: c.now, controller: yielding, concurrency: 4 }),
       (async () => {
         await new Promise((r) => setTimeout(r, 15));
         for (const id of ids.slice(60)) {
@@ -576,7 +574,7 @@ Deno.test("cancel all racing apply: targets end applied or cancelled and the cou
       },
     };
     await Promise.all([
-      applyDue({ kv, now: c.now, controller: yielding, concurrency: 4 }),
+      applyTick({ kv, now: c.now, controller: yielding, concurrency: 4 }),
       (async () => {
         await new Promise((r) => setTimeout(r, 20));
         await cancelAction({ kv, now: c.now }, actionId);

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { scheduleAction } from "../../lib/scheduler/schedule.ts";
 import { cancelAction } from "../../lib/scheduler/cancel.ts";
-import { applyDue, STUCK_RUNNING_MS } from "../../lib/scheduler/apply.ts";
+import { applyTick } from "../../lib/jobs.ts";
+import { STUCK_RUNNING_MS } from "../../lib/scheduler/apply_recover.ts";
 import type {
   ControllerResult,
   InstanceController,
@@ -60,7 +61,7 @@ Deno.test("cancel-all during an apply that ends in a transient retry leaves no t
         return answer;
       },
     };
-    const tick = applyDue({ kv, now: c.now, controller });
+    const tick = applyTick({ kv, now: c.now, controller });
     await inCall;
     assert.equal((await onlyTarget(kv, actionId)).status, "running");
     await cancelAction({ kv, now: c.now }, actionId);
@@ -70,7 +71,7 @@ Deno.test("cancel-all during an apply that ends in a transient retry leaves no t
     // A few more ticks: whatever the design, the target must settle.
     for (let i = 0; i < 3; i++) {
       c.advance(60_000);
-      await applyDue({ kv, now: c.now, controller });
+      await applyTick({ kv, now: c.now, controller });
     }
     const t = await onlyTarget(kv, actionId);
     assert.notEqual(
@@ -111,7 +112,7 @@ Deno.test("cancel-all while a crashed apply holds a target; recovery must not le
         return new Promise(() => {});
       },
     };
-    void applyDue({ kv, now: c.now, controller: hang });
+    void applyTick({ kv, now: c.now, controller: hang });
     await inCall;
     await cancelAction({ kv, now: c.now }, actionId);
 
@@ -121,9 +122,9 @@ Deno.test("cancel-all while a crashed apply holds a target; recovery must not le
       changeVersion: () => Promise.resolve({ ok: true }),
     };
     c.advance(STUCK_RUNNING_MS + 1);
-    await applyDue({ kv, now: c.now, controller: ok });
+    await applyTick({ kv, now: c.now, controller: ok });
     c.advance(60_000);
-    await applyDue({ kv, now: c.now, controller: ok });
+    await applyTick({ kv, now: c.now, controller: ok });
     const t = await onlyTarget(kv, actionId);
     assert.notEqual(t.status, "pending");
     assert.notEqual(t.status, "running");

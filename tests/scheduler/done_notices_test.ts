@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
 import { sweep } from "../../lib/notices/sweep.ts";
 import { keys } from "../../lib/kv/keys.ts";
-import { applyDue } from "../../lib/scheduler/apply.ts";
+import { applyTick } from "../../lib/jobs.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import { cancelTarget } from "../../lib/scheduler/cancel.ts";
 import { updateInstance } from "../../lib/kv/instances.ts";
@@ -72,7 +72,7 @@ Deno.test("done notices: applied, pinned, failed each say what happened; a cance
           : embedded.changeVersion(i, tag, o),
     };
     const at = c.now() + HOUR;
-    const result = await applyDue({ kv, controller, now: () => at });
+    const result = await applyTick({ kv, controller, now: () => at });
     assert.deepEqual(
       [result.applied, result.skipped, result.failed],
       [1, 1, 1],
@@ -116,7 +116,7 @@ Deno.test("done notices are off unless asked for, and only email and push may be
     const { c, actionId } = await scheduleForOwners(kv, 1, {
       actionType: "scheduled_restart",
     });
-    await applyDue({
+    await applyTick({
       kv,
       controller: embeddedController(kv, c.now),
       now: () => c.now() + HOUR,

@@ -293,11 +293,11 @@ Deno.test("a move racing the apply: the stage claim loses, nothing is applied at
         key[0] === "stages" && (value as Stage | null)?.status === "running",
       { times: 1, before: async () => void await move(kv, seeded, to, at) },
     );
-    const { applyDue } = await import("../../lib/scheduler/apply.ts");
+    const { applyTick } = await import("../../lib/jobs.ts");
     const { embeddedController } = await import(
       "../../lib/scheduler/embedded_controller.ts"
     );
-    const result = await applyDue({
+    const result = await applyTick({
       kv: racing.kv,
       controller: embeddedController(kv, () => at),
       now: () => at,

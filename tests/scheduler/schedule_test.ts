@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { scheduleAction } from "../../lib/scheduler/schedule.ts";
 import { ScheduleInputSchema } from "../../lib/scheduler/schemas.ts";
-import { applyDue } from "../../lib/scheduler/apply.ts";
+import { applyTick } from "../../lib/jobs.ts";
 import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
 import {
   getActionDetail,
@@ -548,7 +548,7 @@ Deno.test("apply tick purges an abandoned write nobody met", async () => {
       /injected/,
     );
     c.advance(ABANDONED_WRITE_MS);
-    await applyDue({
+    await applyTick({
       kv,
       controller: embeddedController(kv, c.now),
       now: c.now,

@@ -1,0 +1,116 @@
+/**
+ * A due stage and its action start running together, and finish together
+ * once every target has ended: completed, or failed when nothing was applied
+ * or skipped. Counters are per action; with one stage per action that is the
+ * stage's count too.
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { getActionCounters } from "../kv/actions.ts";
+import { isActionOpen, isStageLive } from "../types.ts";
+import type { ScheduledAction, Stage } from "../types.ts";
+
+export interface StageEntries {
+  action: Deno.KvEntry<ScheduledAction>;
+  stage: Deno.KvEntry<Stage>;
+}
+
+async function readStage(
+  kv: Deno.Kv,
+  actionId: string,
+  index: number,
+): Promise<Partial<StageEntries>> {
+  const [action, stage] = await kv.getMany<[ScheduledAction, Stage]>([
+    keys.action(actionId),
+    keys.stage(actionId, index),
+  ]);
+  return {
+    action: action.value ? action as Deno.KvEntry<ScheduledAction> : undefined,
+    stage: stage.value ? stage as Deno.KvEntry<Stage> : undefined,
+  };
+}
+
+/**
+ * The stage, running, with its action; null when it is not runnable now
+ * (cancelled, finished, moved later, not visible, or lost to a racing cancel
+ * or tick — the next tick sees where it landed). A stage no longer live
+ * leaves the due list.
+ */
+export async function startStage(
+  kv: Deno.Kv,
+  actionId: string,
+  index: number,
+  now: number,
+): Promise<StageEntries | null> {
+  const { action, stage } = await readStage(kv, actionId, index);
+  if (!action || !stage) return null;
+  if (!isActionOpen(action.value) || !isStageLive(stage.value)) {
+    await kv.delete(
+      keys.stageDue(Date.parse(stage.value.scheduledAt), actionId, index),
+    );
+    return null;
+  }
+  // Moved later after the due list was read: its time has not come.
+  if (Date.parse(stage.value.scheduledAt) > now) return null;
+  if (stage.value.status === "running") return { action, stage };
+  const at = new Date(now).toISOString();
+  const a = action.value;
+  const res = await commitRetrying(() =>
+    kv.atomic().check(action, stage)
+      .set(
+        keys.stage(actionId, index),
+        { ...stage.value, status: "running", startedAt: at } satisfies Stage,
+      )
+      .set(
+        keys.action(actionId),
+        {
+          ...a,
+          status: "running",
+          startedAt: a.startedAt ?? at,
+          updatedAt: at,
+        } satisfies ScheduledAction,
+      )
+  );
+  if (!res.ok) return null;
+  const again = await readStage(kv, actionId, index);
+  return again.action && again.stage
+    ? { action: again.action, stage: again.stage }
+    : null;
+}
+
+/** Finishes the stage and its action once every target has ended. */
+export async function finishStage(
+  kv: Deno.Kv,
+  actionId: string,
+  index: number,
+  now: number,
+): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const c = await getActionCounters(kv, actionId);
+    if (c.applied + c.skipped + c.failed < c.total) return;
+    const { action, stage } = await readStage(kv, actionId, index);
+    if (action?.value.status !== "running") return;
+    if (stage?.value.status !== "running") return;
+    const at = new Date(now).toISOString();
+    const status = c.applied + c.skipped === 0 ? "failed" : "completed";
+    const s = stage.value;
+    const res = await commitRetrying(() =>
+      kv.atomic().check(action, stage)
+        .set(
+          keys.stage(actionId, index),
+          { ...s, status, finishedAt: at } satisfies Stage,
+        )
+        .set(
+          keys.action(actionId),
+          {
+            ...action.value,
+            status,
+            finishedAt: at,
+            updatedAt: at,
+          } satisfies ScheduledAction,
+        )
+        .delete(keys.stageDue(Date.parse(s.scheduledAt), actionId, index))
+    );
+    if (res.ok) return;
+  }
+}

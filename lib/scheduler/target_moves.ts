@@ -1,0 +1,124 @@
+/**
+ * A target's status changes. `putTarget` is the one place that writes a
+ * target, and it moves the target's index keys with it in the same atomic
+ * operation, so no index can outlive or miss its target:
+ *
+ * - `instance_pending_target`: held from creation while the target is pending
+ *   or running (the creator checks the instance is free), let go when it ends;
+ * - `targets_running`: present exactly while it runs, keyed by its claim time;
+ * - `targets_by_action`, `targets_by_instance`: from creation to discard;
+ * - the action's counters: a target counts once, when it ends.
+ */
+import { keys } from "../kv/keys.ts";
+import { addToCounter } from "../kv/actions.ts";
+import type { Target, TargetStatus } from "../types.ts";
+
+const ENDED: ReadonlySet<TargetStatus> = new Set([
+  "applied",
+  "skipped",
+  "failed",
+]);
+
+/** Applied, skipped or failed: nothing will change it any more. */
+export function hasEnded(t: Target): boolean {
+  return ENDED.has(t.status);
+}
+
+const runningKey = (t: Target) =>
+  keys.targetRunning(Date.parse(t.claimedAt!), t.id);
+
+/**
+ * Writes `next` in place of `prev` (null: a new target) or removes `prev`
+ * (`next` null: a write that never became visible is discarded). A discard
+ * lets go of the instance only when `ownsLock` (the caller checked the lock
+ * still names this target).
+ */
+export function putTarget(
+  op: Deno.AtomicOperation,
+  prev: Target | null,
+  next: Target | null,
+  opts: { ownsLock?: boolean } = {},
+): Deno.AtomicOperation {
+  const t = (next ?? prev)!;
+  const lock = keys.instancePendingTarget(t.instanceId);
+  const wasRunning = prev?.status === "running";
+  const isRunning = next?.status === "running";
+  const sameClaim = wasRunning && isRunning &&
+    prev!.claimedAt === next!.claimedAt;
+  if (wasRunning && !sameClaim) op.delete(runningKey(prev!));
+  if (!next) {
+    op.delete(keys.target(t.id))
+      .delete(keys.targetByAction(t.actionId, t.id))
+      .delete(keys.targetByInstance(t.instanceId, t.id));
+    if (opts.ownsLock ?? true) op.delete(lock);
+    return op;
+  }
+  op.set(keys.target(next.id), next);
+  if (!prev) {
+    op.set(keys.targetByAction(next.actionId, next.id), null)
+      .set(keys.targetByInstance(next.instanceId, next.id), null);
+    if (!hasEnded(next)) {
+      op.set(lock, { actionId: next.actionId, targetId: next.id });
+    }
+  }
+  if (isRunning && !sameClaim) op.set(runningKey(next), null);
+  if (hasEnded(next) && prev && !hasEnded(prev)) {
+    op.delete(lock);
+    addToCounter(op, next.actionId, next.status as "applied");
+  }
+  return op;
+}
+
+/**
+ * Removes a `targets_running` key that names no running claim of its target
+ * (left by an older version of the record); recovery calls it.
+ */
+export function dropStaleRunningKey(
+  op: Deno.AtomicOperation,
+  key: Deno.KvKey,
+): Deno.AtomicOperation {
+  return op.delete(key);
+}
+
+const iso = (at: number) => new Date(at).toISOString();
+
+/** pending → running: claimed by an apply at `at`; a claim counts as an attempt. */
+export function asRunning(t: Target, at: number): Target {
+  return {
+    ...t,
+    status: "running",
+    claimedAt: iso(at),
+    attempts: (t.attempts ?? 0) + 1,
+    updatedAt: iso(at),
+  };
+}
+
+/** running → pending, for another try at the stage's next run. */
+export function asPendingAgain(t: Target, error: string, at: number): Target {
+  return {
+    ...t,
+    status: "pending",
+    claimedAt: null,
+    error,
+    updatedAt: iso(at),
+  };
+}
+
+/** The target's end: applied, skipped (with why) or failed (with the error). */
+export function asEnded(
+  t: Target,
+  end:
+    | { status: "applied" }
+    | { status: "skipped"; reason: Target["skipReason"] }
+    | { status: "failed"; error: string },
+  at: number,
+): Target {
+  return {
+    ...t,
+    status: end.status,
+    skipReason: end.status === "skipped" ? end.reason : null,
+    error: end.status === "failed" ? end.error : null,
+    finishedAt: iso(at),
+    updatedAt: iso(at),
+  };
+}
