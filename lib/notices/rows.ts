@@ -61,7 +61,8 @@ type RowOwner = Pick<
   "actionId" | "stageIndex" | "targetId" | "instanceId" | "userId"
 >;
 
-function newRow(
+/** A new pending row of `owner`; `buildNoticeRows` and the review use it. */
+export function newRow(
   owner: RowOwner,
   kind: NotificationKind,
   channel: Channel,

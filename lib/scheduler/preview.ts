@@ -11,13 +11,12 @@ import { listCatalog } from "../kv/catalog.ts";
 import { renderNoticeEmail } from "../channels/email_render.ts";
 import { pushTexts } from "../channels/push_texts.ts";
 import type { NoticeItem } from "../channels/types.ts";
-import { HOUR_MS } from "../notices/rows.ts";
+import { HOUR_MS, newRow, noticeDueAt } from "../notices/rows.ts";
 import type {
   Channel,
   Instance,
   ScheduledAction,
   Stage,
-  Target,
   User,
 } from "../types.ts";
 import { actionLabel } from "../../components/ActionLabel.tsx";
@@ -43,6 +42,7 @@ import {
   checkImageTag,
   checkScheduledAt,
   type HeldInstance,
+  newActionRecords,
   type ScheduleDeps,
   scheduleWarnings,
   selectTargets,
@@ -313,7 +313,6 @@ function renderSample(p: {
   const channels = p.notify ? input.noticeChannels : [];
   const at = new Date(p.now).toISOString();
   const isVersion = input.actionType === "version_change";
-  const targetTag = isVersion ? input.imageTag : instance.imageTag;
   const user: User = p.user ?? {
     id: p.owner.id,
     email: "",
@@ -324,70 +323,27 @@ function renderSample(p: {
     createdAt: at,
     updatedAt: at,
   };
-  const action: ScheduledAction = {
-    id: "preview",
-    actionType: input.actionType,
-    imageTag: isVersion ? input.imageTag : null,
-    overridePins: input.overridePins,
-    reason: input.reason,
-    notify: input.notify,
-    noticeLeadHours: input.noticeLeadHours,
-    noticeSubject: input.noticeSubject,
-    noticeBody: input.noticeBody,
-    noticeChannels: input.noticeChannels,
-    reminderLeadHours: input.reminderLeadHours,
-    doneChannels: input.doneChannels,
-    status: "scheduled",
-    createdBy: "preview",
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
-    cancelledAt: null,
-  };
-  const stage: Stage = {
-    actionId: action.id,
-    index: 0,
-    scheduledAt: p.scheduledAt,
-    status: "pending",
-    startedAt: null,
-    finishedAt: null,
-  };
-  const target: Target = {
-    id: "preview",
-    actionId: action.id,
-    stageIndex: 0,
-    instanceId: instance.id,
-    userId: user.id,
-    sourceImageTag: instance.imageTag,
-    targetImageTag: targetTag,
-    status: "pending",
-    skipReason: null,
-    error: null,
-    claimedAt: null,
-    finishedAt: null,
-    updatedAt: at,
-  };
+  const { action, stage, targets: [target] } = newActionRecords(
+    input,
+    [instance],
+    {
+      id: "preview",
+      createdBy: "preview",
+      scheduledAt: p.scheduledAt,
+      now: p.now,
+      targetId: () => "preview",
+    },
+  );
   const item = (channel: Channel): NoticeItem => ({
     notification: {
+      ...newRow(
+        { ...target, targetId: target.id, userId: user.id },
+        "notice",
+        channel,
+        noticeDueAt(action, stage),
+        p.now,
+      ),
       id: "preview",
-      actionId: action.id,
-      stageIndex: 0,
-      targetId: target.id,
-      instanceId: instance.id,
-      userId: user.id,
-      kind: "notice",
-      channel,
-      status: "pending",
-      dueAt: Date.parse(p.scheduledAt),
-      attempts: 0,
-      groupId: null,
-      claimId: null,
-      claimedAt: null,
-      sentAt: null,
-      error: null,
-      createdAt: at,
-      updatedAt: at,
     },
     user,
     instance,
@@ -418,7 +374,7 @@ function renderSample(p: {
             scheduledActionId: "preview",
             actionType: input.actionType,
             scheduledAt: p.scheduledAt,
-            targetImageTag: isVersion ? targetTag : null,
+            targetImageTag: action.imageTag,
             targetOpenclawVersion: isVersion ? p.targetVersion : null,
           },
         },

@@ -317,19 +317,28 @@ export function scheduleWarnings(
   return [];
 }
 
-function buildPlan(
+/**
+ * The records of a new action over these instances: the action, its one
+ * stage and a pending target per instance (the review builds the same for
+ * its sample, with ids of its own).
+ */
+export function newActionRecords(
   input: ScheduleInput,
   instances: Instance[],
-  scheduledAtMs: number,
-  actor: Pick<User, "id">,
-  now: number,
-) {
-  const at = new Date(now).toISOString();
+  o: {
+    id: string;
+    createdBy: string;
+    scheduledAt: string;
+    now: number;
+    targetId: () => string;
+  },
+): { action: ScheduledAction; stage: Stage; targets: Target[] } {
+  const at = new Date(o.now).toISOString();
   const imageTag = input.actionType === "version_change"
     ? input.imageTag
     : null;
   const action: ScheduledAction = {
-    id: newId(),
+    id: o.id,
     actionType: input.actionType,
     imageTag,
     overridePins: input.overridePins,
@@ -342,7 +351,7 @@ function buildPlan(
     noticeBody: input.noticeBody,
     noticeChannels: input.noticeChannels,
     status: "scheduled",
-    createdBy: actor.id,
+    createdBy: o.createdBy,
     createdAt: at,
     updatedAt: at,
     startedAt: null,
@@ -352,13 +361,13 @@ function buildPlan(
   const stage: Stage = {
     actionId: action.id,
     index: 0,
-    scheduledAt: new Date(scheduledAtMs).toISOString(),
+    scheduledAt: o.scheduledAt,
     status: "pending",
     startedAt: null,
     finishedAt: null,
   };
   const targets: Target[] = instances.map((i) => ({
-    id: newId(),
+    id: o.targetId(),
     actionId: action.id,
     stageIndex: stage.index,
     instanceId: i.id,
@@ -374,6 +383,23 @@ function buildPlan(
     updatedAt: at,
     attempts: 0,
   }));
+  return { action, stage, targets };
+}
+
+function buildPlan(
+  input: ScheduleInput,
+  instances: Instance[],
+  scheduledAtMs: number,
+  actor: Pick<User, "id">,
+  now: number,
+) {
+  const { action, stage, targets } = newActionRecords(input, instances, {
+    id: newId(),
+    createdBy: actor.id,
+    scheduledAt: new Date(scheduledAtMs).toISOString(),
+    now,
+    targetId: newId,
+  });
   // Row ids follow creation order, so an owner's rows lie together in the
   // due index and reach one dispatch group: one message per owner.
   const rows: Notification[] = [...targets].sort((a, b) =>
