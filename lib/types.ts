@@ -90,6 +90,14 @@ export function isStageLive(s: Pick<Stage, "status">): boolean {
   return s.status === "pending" || s.status === "running";
 }
 
+/** Not begun yet: the action is scheduled and its stage pending, so it can still be moved. */
+export function isMovable(
+  a: Pick<ScheduledAction, "status">,
+  s: Pick<Stage, "status">,
+): boolean {
+  return a.status === "scheduled" && s.status === "pending";
+}
+
 /** Pinned to another tag: a version change that respects pins leaves the instance where it is. */
 export function isPinnedAway(
   instance: Pick<Instance, "pinnedImageTag">,

@@ -23,6 +23,7 @@ import {
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { packCommits } from "./commits.ts";
 import { putTarget } from "./target_moves.ts";
+import { isStageLive } from "../types.ts";
 import type {
   ActionCounters,
   Notification,
@@ -117,7 +118,7 @@ export async function cancelAction(
         .set(keys.actionCancelling(actionId), now);
       for (const s of stages) {
         op.check(s);
-        if (s.value.status === "pending" || s.value.status === "running") {
+        if (isStageLive(s.value)) {
           op.set(
             keys.stage(actionId, s.value.index),
             {

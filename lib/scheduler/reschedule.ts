@@ -29,6 +29,7 @@ import type { Config } from "../config.ts";
 import type { RescheduleInput } from "./schemas.ts";
 import {
   type Channel,
+  isMovable,
   isWarning,
   type Notification,
   type ScheduledAction,
@@ -105,7 +106,7 @@ export async function rescheduleAction(
     }
     const a = action.value;
     const s = stage.value;
-    if (a.status !== "scheduled" || s.status !== "pending") {
+    if (!isMovable(a, s)) {
       throw new ConflictError(
         a.status === "running" || s.status === "running"
           ? `action ${actionId} is being applied right now and can no longer be moved`
@@ -187,8 +188,8 @@ export async function finishReschedule(
     keys.action(actionId),
     keys.stage(actionId, 0),
   ]);
-  const live = action.value?.status === "scheduled" &&
-    stage.value?.status === "pending";
+  const live = action.value && stage.value &&
+    isMovable(action.value, stage.value);
   if (live) {
     const ids = await allTargetIdsOfAction(kv, actionId);
     for (let i = 0; i < ids.length; i += 200) {

@@ -31,7 +31,7 @@ import { newId } from "../ids.ts";
 import { buildNoticeRows, HOUR_MS } from "../notices/rows.ts";
 import { formatDuration } from "../format.ts";
 import type { Config } from "../config.ts";
-import { isPinnedAway } from "../types.ts";
+import { isActionOpen, isPinnedAway } from "../types.ts";
 import type {
   ActionCounters,
   Instance,
@@ -218,8 +218,8 @@ async function heldByOthers(
     keys.action,
   );
   return held.filter((h) => {
-    const status = actions.get(h.actionId)?.value?.status;
-    return status === "scheduled" || status === "running";
+    const action = actions.get(h.actionId)?.value;
+    return action ? isActionOpen(action) : false;
   });
 }
 
