@@ -17,15 +17,29 @@ export interface Counter {
   limit: Limit;
 }
 
+/** Attempts counted in this process go one after another: they never contend with each other. */
+let inProcess: Promise<unknown> = Promise.resolve();
+
 /**
  * Counts one attempt against every counter; false (and nothing written) when
- * any of them is at its limit in this window, or when the counters stay too
- * contended to count (an overloaded endpoint refuses rather than waits).
+ * any of them is at its limit in this window, or when other processes keep
+ * the counters too contended to count (an overloaded endpoint refuses rather
+ * than waits long).
  */
-export async function allowAttempt(
+export function allowAttempt(
   kv: Deno.Kv,
   counters: Counter[],
   now = Date.now(),
+): Promise<boolean> {
+  const turn = inProcess.then(() => count(kv, counters, now));
+  inProcess = turn.catch(() => {});
+  return turn;
+}
+
+async function count(
+  kv: Deno.Kv,
+  counters: Counter[],
+  now: number,
 ): Promise<boolean> {
   const keyList = counters.map((c) =>
     keys.rateLimit(c.scope, c.subject, Math.floor(now / c.limit.windowMs))
@@ -42,6 +56,10 @@ export async function allowAttempt(
       });
     });
     if ((await op.commit()).ok) return true;
+    // Another process counted at the same moment: back off a random while.
+    await new Promise((r) =>
+      setTimeout(r, Math.random() * Math.min(2 ** attempt, 100))
+    );
   }
   return false;
 }

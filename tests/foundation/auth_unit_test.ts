@@ -126,3 +126,29 @@ Deno.test("session cookie: HttpOnly, SameSite=Lax; over https Secure and __Host-
   assert.equal(cleared.first, "__Host-kc_session=");
   assert.ok(cleared.attrs.has("Max-Age=0") && cleared.attrs.has("Secure"));
 });
+
+Deno.test("rate limit: 200 sign-ins at once from 200 clients, under every limit, are all counted and allowed", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const now = 1_000_000_000_000;
+    const all = { max: 1_000, windowMs: 60_000 };
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        allowAttempt(kv, [
+          {
+            scope: "client",
+            subject: `10.0.0.${i}`,
+            limit: { max: 5, windowMs: 60_000 },
+          },
+          { scope: "all", subject: "*", limit: all },
+        ], now)),
+    );
+    assert.equal(results.filter((r) => !r).length, 0, "none refused");
+    const counted = await kv.get<number>(
+      keys.rateLimit("all", "*", Math.floor(now / all.windowMs)),
+    );
+    assert.equal(counted.value, 200);
+  } finally {
+    kv.close();
+  }
+});
