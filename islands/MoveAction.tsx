@@ -3,21 +3,19 @@
  * owners will be told, confirm; then the page reloads with the new time.
  */
 import { useSignal } from "@preact/signals";
+import {
+  formatDateTime,
+  formatUtc,
+  fromZonedInput,
+  localTimeZone,
+  toZonedInput,
+} from "../lib/format.ts";
+import { timeHint, zoneLabel } from "../lib/scheduler/form_model.ts";
 
 interface Issue {
   path: string;
   message: string;
 }
-
-const pad = (n: number) => String(n).padStart(2, "0");
-/** The value a datetime-local input shows for a moment, in the browser's zone. */
-function localInput(iso: string): string {
-  const d = new Date(iso);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${
-    pad(d.getHours())
-  }:${pad(d.getMinutes())}`;
-}
-const utc = (d: Date) => d.toUTCString().replace("GMT", "UTC");
 
 export default function MoveAction(
   { actionId, scheduledAt, noticeLeadHours, notify }: {
@@ -27,20 +25,27 @@ export default function MoveAction(
     notify: boolean;
   },
 ) {
+  // The browser's own zone: the time typed is read there, and named.
+  const zone = localTimeZone();
   const open = useSignal(false);
   const reviewing = useSignal(false);
-  const when = useSignal(localInput(scheduledAt));
+  const when = useSignal(toZonedInput(scheduledAt, zone));
   const lead = useSignal(noticeLeadHours);
   const reason = useSignal("");
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
   const issues = useSignal<Issue[]>([]);
 
-  const target = new Date(when.value);
-  const valid = !Number.isNaN(target.getTime());
+  const picked = fromZonedInput(when.value, zone);
+  const valid = picked.ok;
+  const target = new Date(picked.ok ? picked.ms : NaN);
   const noticeAt = valid
     ? new Date(target.getTime() - lead.value * 3_600_000)
     : null;
+  const inZone = (d: Date | string) =>
+    zone === "UTC"
+      ? formatUtc(d)
+      : `${formatDateTime(d, zone)} (${formatUtc(d)})`;
 
   async function confirmMove() {
     busy.value = true;
@@ -98,15 +103,20 @@ export default function MoveAction(
             }}
           >
             <label>
-              New time
+              New time{" "}
+              <span class="zone-name">in {zoneLabel(zone, Date.now())}</span>
               <input
                 type="datetime-local"
                 name="moveTo"
                 value={when.value}
                 required
+                aria-describedby="move-time-hint"
                 onInput={(e) => (when.value = e.currentTarget.value)}
               />
             </label>
+            <p id="move-time-hint" class="hint small" aria-live="polite">
+              {timeHint(when.value, zone, Date.now())}
+            </p>
             <label>
               Hours of notice
               <input
@@ -142,15 +152,15 @@ export default function MoveAction(
         : (
           <div class="stack review">
             <p>
-              Move from <strong>{utc(new Date(scheduledAt))}</strong> to{" "}
-              <strong>{valid ? utc(target) : when.value}</strong>.
+              Move from <strong>{inZone(scheduledAt)}</strong> to{" "}
+              <strong>{valid ? inZone(target) : when.value}</strong>.
             </p>
             {notify && noticeAt && (
               <p>
                 {noticeAt.getTime() <= Date.now()
                   ? "The notice window for the new time is already open: owners not yet warned get their notice at once."
                   : `Owners not yet warned get their notice at ${
-                    utc(noticeAt)
+                    inZone(noticeAt)
                   }.`}{" "}
                 Owners already warned are told it moved, on the channels that
                 warned them.

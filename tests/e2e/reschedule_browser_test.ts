@@ -11,7 +11,7 @@ import { putCatalogEntry } from "../../lib/kv/catalog.ts";
 import { listOutbox } from "../../lib/channels/outbox.ts";
 import { newId } from "../../lib/ids.ts";
 import { SESSION_COOKIE } from "../../lib/auth/sessions.ts";
-import { formatDateTime } from "../../lib/format.ts";
+import { formatDateTime, toZonedInput } from "../../lib/format.ts";
 
 Deno.test({
   name:
@@ -65,23 +65,33 @@ Deno.test({
         const before = await ownerPage.locator(".banner").innerText();
         assert.match(before, /will restart at/);
 
-        const adminCtx = await browser.newContext({ timezoneId: "UTC" });
+        // The admin's browser is in Kolkata (UTC+5:30): the time typed is read there.
+        const adminCtx = await browser.newContext({
+          timezoneId: "Asia/Kolkata",
+        });
         await adminCtx.addCookies([cookie(admin.cookie)]);
         const page = await adminCtx.newPage();
         page.on("pageerror", (e) => errors.push(e.message));
         await page.goto(`${origin}/admin/actions/${actionId}`);
         await page.getByRole("button", { name: "Move", exact: true }).click();
         const to = new Date(first.getTime() + 2 * 86_400_000);
-        const pad = (n: number) => String(n).padStart(2, "0");
+        const dialog = page.locator(".move-action");
+        assert.match(await dialog.innerText(), /in Asia\/Kolkata \(IST\)/);
         await page.getByLabel("New time").fill(
-          `${to.getUTCFullYear()}-${pad(to.getUTCMonth() + 1)}-${
-            pad(to.getUTCDate())
-          }T${pad(to.getUTCHours())}:${pad(to.getUTCMinutes())}`,
+          toZonedInput(to.getTime(), "Asia/Kolkata"),
+        );
+        assert.match(
+          await page.locator("#move-time-hint").innerText(),
+          new RegExp(formatDateTime(to.getTime(), "UTC").slice(0, 16)),
         );
         await page.getByLabel("Reason (for the audit)").fill("launch week");
         await page.getByRole("button", { name: "Review move" }).click();
         const review = await page.locator(".move-action .review").innerText();
         assert.match(review, /Move from .* to /);
+        assert.ok(
+          review.includes(formatDateTime(to.getTime(), "Asia/Kolkata")),
+          `the review names the new time in the admin's zone: ${review}`,
+        );
         assert.match(review, /already warned are told it moved/);
         await page.getByRole("button", { name: "Move action" }).click();
         // The page reloads with the new time and the move in its changes.
