@@ -30,14 +30,7 @@ import type {
   SchedulePreview,
 } from "./preview_model.ts";
 
-export type {
-  InstanceRef,
-  LeftOutGroup,
-  OwnerRef,
-  PendingRef,
-  PreviewSample,
-  SchedulePreview,
-};
+export type { SchedulePreview };
 import {
   checkImageTag,
   checkScheduledAt,
