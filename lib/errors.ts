@@ -1,6 +1,6 @@
 /**
- * Typed errors. One middleware maps them: pages redirect or render an error
- * page, `/api` answers the status with a JSON body `{error, issues?}`.
+ * Typed errors. `lib/http_errors.ts` maps them: pages redirect or render an
+ * error page, `/api` answers the status with a JSON body `{error, issues?}`.
  */
 import type { z } from "zod";
 
