@@ -11,6 +11,7 @@ import {
 import { safeNext } from "../lib/auth/next.ts";
 import { log } from "../lib/log.ts";
 import { readForm } from "../lib/errors.ts";
+import { redirect } from "../lib/http.ts";
 import type { State } from "../lib/state.ts";
 
 interface Data {
@@ -27,7 +28,7 @@ export const handler: Handlers<Data, State> = {
   GET(_req, ctx) {
     const next = safeNext(ctx.url.searchParams.get("next"));
     if (ctx.state.user) {
-      return new Response(null, { status: 303, headers: { location: next } });
+      return redirect(next);
     }
     return ctx.render({
       sent: false,

@@ -11,6 +11,7 @@ import {
   PathImageTagSchema,
 } from "../../lib/scheduler/admin_schemas.ts";
 import { readForm, zodIssues } from "../../lib/errors.ts";
+import { redirect } from "../../lib/http.ts";
 import type { State } from "../../lib/state.ts";
 import type { CatalogEntry } from "../../lib/types.ts";
 import { CsrfField } from "../../components/CsrfField.tsx";
@@ -80,12 +81,7 @@ export const handler: Handlers<Data, State> = {
       now(),
       catalogAudit(ctx.state, now()),
     );
-    return new Response(null, {
-      status: 303,
-      headers: {
-        location: `/admin/catalog?saved=${encodeURIComponent(imageTag)}`,
-      },
-    });
+    return redirect(`/admin/catalog?saved=${encodeURIComponent(imageTag)}`);
   },
 };
 

@@ -14,6 +14,7 @@ import {
 import { BadRequestError, readForm } from "../../../lib/errors.ts";
 import { IdSchema, parseId } from "../../../lib/ids.ts";
 import { textField } from "../../../lib/text.ts";
+import { redirect } from "../../../lib/http.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import ActionLive from "../../../islands/ActionLive.tsx";
 import MoveAction from "../../../islands/MoveAction.tsx";
@@ -100,14 +101,11 @@ export const handler: Handlers<Data, State> = {
     } else {
       await cancelActionAsAdmin(app, ctx.state, id, reason || null);
     }
-    return new Response(null, {
-      status: 303,
-      headers: {
-        location: `/admin/actions/${
-          encodeURIComponent(id)
-        }?${new URLSearchParams({ cancelled: said })}`,
-      },
-    });
+    return redirect(
+      `/admin/actions/${encodeURIComponent(id)}?${new URLSearchParams({
+        cancelled: said,
+      })}`,
+    );
   },
 };
 

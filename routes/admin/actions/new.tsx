@@ -17,6 +17,7 @@ import { searchWords } from "../../../lib/search.ts";
 import { MAX_TARGETS } from "../../../lib/scheduler/schemas.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import { AppError, readForm } from "../../../lib/errors.ts";
+import { redirect } from "../../../lib/http.ts";
 import type { CatalogEntry, User } from "../../../lib/types.ts";
 import {
   checkScheduleForm,
@@ -261,12 +262,9 @@ export const handler: Handlers<Data, State> = {
                 })
               );
           }
-          return new Response(null, {
-            status: 303,
-            headers: {
-              location: actionUrl(result.id, result.excluded, result.warnings),
-            },
-          });
+          return redirect(
+            actionUrl(result.id, result.excluded, result.warnings),
+          );
         } catch (err) {
           if (!(err instanceof AppError) || err.status >= 500) throw err;
           errors = err.status === 409
