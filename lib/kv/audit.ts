@@ -8,7 +8,7 @@ import { commitRetrying } from "./db.ts";
 import { listCursor } from "./cursor.ts";
 import { getManyById } from "./read.ts";
 import { newId } from "../ids.ts";
-import type { State } from "../state.ts";
+import { assertSignedIn, type State } from "../state.ts";
 import type {
   AuditChange,
   AuditEntry,
@@ -33,9 +33,12 @@ export interface AuditActor {
 
 /** Who made a request's change, and how they were signed in. */
 export function auditActorOf(state: State): AuditActor {
-  const user = state.user!;
+  assertSignedIn(state);
   return {
-    actor: { id: user.id, email: state.sessionId ? user.email : null },
+    actor: {
+      id: state.user.id,
+      email: state.sessionId ? state.user.email : null,
+    },
     via: state.sessionId ? "session" : "api_token",
   };
 }
