@@ -149,6 +149,20 @@ function matches(e: AuditEntry, q: AuditQuery): boolean {
   return true;
 }
 
+/** The latest changes a page shows of one subject, and whether there are more. */
+export interface RecentChanges {
+  items: AuditEntry[];
+  more: boolean;
+}
+
+export async function recentChanges(
+  kv: Deno.Kv,
+  subject: AuditSubject,
+): Promise<RecentChanges> {
+  const page = await listAudit(kv, { subject, limit: 20 });
+  return { items: page.items, more: page.cursor !== null };
+}
+
 /**
  * Entries newest first. One filter picks the index that is read (subject,
  * then actor, then change); the others are applied to what it yields, and a

@@ -19,6 +19,12 @@ export async function getUserByEmail(
   return idx.value ? await getUser(kv, idx.value) : null;
 }
 
+/** How pages name a user: "Name <email>", or the email; a missing record by its id. */
+export function userLabel(user: User | null | undefined, id: string): string {
+  if (!user) return `missing user ${id}`;
+  return user.name ? `${user.name} <${user.email}>` : user.email;
+}
+
 /** Users per page of the admin list, and the most a page may hold. */
 export const USER_PAGE_SIZE = 50;
 export const MAX_USER_PAGE_SIZE = 200;

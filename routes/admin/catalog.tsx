@@ -3,8 +3,8 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../../lib/context.ts";
-import { listCatalog, putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { countRunningInstancesByTag } from "../../lib/kv/instances.ts";
+import { putCatalogEntry } from "../../lib/kv/catalog.ts";
+import { listCatalogUsage } from "../../lib/scheduler/read.ts";
 import { catalogAudit } from "../../lib/scheduler/audit.ts";
 import {
   CatalogPutSchema,
@@ -28,22 +28,10 @@ const FormSchema = z.object({ imageTag: PathImageTagSchema }).extend(
   CatalogPutSchema.shape,
 );
 
-async function load(kv: Deno.Kv) {
-  const catalog = (await listCatalog(kv)).sort((a, b) =>
-    b.imageTag.localeCompare(a.imageTag)
-  );
-  return await Promise.all(
-    catalog.map(async (entry) => ({
-      entry,
-      running: await countRunningInstancesByTag(kv, entry.imageTag),
-    })),
-  );
-}
-
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     return ctx.render({
-      entries: await load(appContext().kv),
+      entries: await listCatalogUsage(appContext().kv),
       csrfToken: ctx.state.csrfToken,
       saved: ctx.url.searchParams.get("saved"),
       error: null,
@@ -64,7 +52,7 @@ export const handler: Handlers<Data, State> = {
         `${i.path}: ${i.message}`
       ).join("; ");
       return ctx.render({
-        entries: await load(kv),
+        entries: await listCatalogUsage(kv),
         csrfToken: ctx.state.csrfToken,
         saved: null,
         error,

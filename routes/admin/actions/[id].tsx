@@ -5,7 +5,7 @@ import { z } from "zod";
 import { appContext } from "../../../lib/context.ts";
 import {
   type ActionView,
-  getActionView,
+  getActionPage,
 } from "../../../lib/scheduler/action_view.ts";
 import {
   cancelActionAsAdmin,
@@ -18,8 +18,7 @@ import { redirect } from "../../../lib/http.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import ActionLive from "../../../islands/ActionLive.tsx";
 import MoveAction from "../../../islands/MoveAction.tsx";
-import { listAudit } from "../../../lib/kv/audit.ts";
-import type { AuditEntry } from "../../../lib/types.ts";
+import type { RecentChanges } from "../../../lib/kv/audit.ts";
 import { AuditList } from "../../../components/AuditList.tsx";
 
 interface Data {
@@ -29,7 +28,7 @@ interface Data {
   now: number;
   targetCursor: string | null;
   flash: string[];
-  audit: { items: AuditEntry[]; more: boolean };
+  audit: RecentChanges;
 }
 
 const CancelForm = z.object({
@@ -66,13 +65,10 @@ export const handler: Handlers<Data, State> = {
     const cursor = ctx.url.searchParams.get("targets");
     const targetCursor = cursor && cursor.length <= 1000 ? cursor : null;
     const actionId = parseId(ctx.params.id, "action id");
-    const [view, audit] = await Promise.all([
-      getActionView(kv, actionId, {
-        targetCursor,
-        pushViaOutbox: !config.pushViaExpo,
-      }),
-      listAudit(kv, { subject: { type: "action", id: actionId }, limit: 20 }),
-    ]);
+    const { view, audit } = await getActionPage(kv, actionId, {
+      targetCursor,
+      pushViaOutbox: !config.pushViaExpo,
+    });
     return ctx.render({
       view,
       csrfToken: ctx.state.csrfToken,
@@ -80,7 +76,7 @@ export const handler: Handlers<Data, State> = {
       now: now(),
       targetCursor,
       flash: scheduledFlash(ctx.url.searchParams, view.counters.total),
-      audit: { items: audit.items, more: audit.cursor !== null },
+      audit,
     });
   },
   /** The cancel controls without JavaScript post here. */
