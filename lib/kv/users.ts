@@ -1,11 +1,27 @@
-/** Users: records, the email index, push tokens. */
+/** Users: records, the email index, push tokens; the admin's body for a user. */
+import { z } from "zod";
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
 import { getManyById, getManyChunked } from "./read.ts";
 import { deleteSessionsOfUser } from "../auth/sessions.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";
+import { isTimeZone } from "../format.ts";
+import { textField } from "../text.ts";
 import type { AuditEntry, Role, User } from "../types.ts";
+
+/** `PUT /api/admin/users/:id`. */
+export const UserPutSchema = z.strictObject({
+  email: z.email("must be an email address").max(254),
+  // A blank name is no name; leaving the field out keeps the one stored.
+  name: textField({ max: 120 }).nullish().transform((v) => v === "" ? null : v),
+  timeZone: z.string().trim().max(64).refine(
+    isTimeZone,
+    "must be an IANA time zone, e.g. Europe/Berlin",
+  )
+    .nullish(),
+  admin: z.boolean().optional(),
+});
 
 export async function getUser(kv: Deno.Kv, id: string): Promise<User | null> {
   return (await kv.get<User>(keys.user(id))).value;

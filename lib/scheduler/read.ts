@@ -3,6 +3,7 @@
  * action in detail, an instance's schedule, the instance lists, users,
  * the catalog, the schedule form's choices.
  */
+import { z } from "zod";
 import { keys } from "../kv/keys.ts";
 import {
   getActionCounters,
@@ -67,6 +68,12 @@ export interface ActionSummary {
 /** The most actions, and targets of one action, a page may hold. */
 export const MAX_ACTION_PAGE = 200;
 export const MAX_TARGET_PAGE = 500;
+
+/** `GET /api/admin/scheduled-actions`: a page of actions. */
+export const PageQuerySchema = z.object({
+  cursor: z.string().max(1000).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_ACTION_PAGE).optional(),
+});
 
 export interface Page<T> {
   items: T[];

@@ -3,13 +3,13 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../../lib/context.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { listCatalogUsage } from "../../lib/scheduler/read.ts";
-import { catalogAudit } from "../../lib/scheduler/audit.ts";
 import {
   CatalogPutSchema,
-  PathImageTagSchema,
-} from "../../lib/scheduler/admin_schemas.ts";
+  ImageTagSchema,
+  putCatalogEntry,
+} from "../../lib/kv/catalog.ts";
+import { listCatalogUsage } from "../../lib/scheduler/read.ts";
+import { catalogAudit } from "../../lib/scheduler/audit.ts";
 import { readForm, zodIssues } from "../../lib/errors.ts";
 import { redirect } from "../../lib/http.ts";
 import type { State } from "../../lib/state.ts";
@@ -24,7 +24,7 @@ interface Data {
   form: { imageTag: string; openclawVersion: string; available: boolean };
 }
 
-const FormSchema = z.object({ imageTag: PathImageTagSchema }).extend(
+const FormSchema = z.object({ imageTag: ImageTagSchema }).extend(
   CatalogPutSchema.shape,
 );
 

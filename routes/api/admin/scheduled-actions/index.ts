@@ -3,9 +3,11 @@ import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
 import { assertSignedIn, type State } from "../../../../lib/state.ts";
 import { ScheduleRequestSchema } from "../../../../lib/scheduler/schemas.ts";
-import { PageQuerySchema } from "../../../../lib/scheduler/admin_schemas.ts";
 import { scheduleAction } from "../../../../lib/scheduler/schedule.ts";
-import { listActions } from "../../../../lib/scheduler/read.ts";
+import {
+  listActions,
+  PageQuerySchema,
+} from "../../../../lib/scheduler/read.ts";
 import { auditSchedule } from "../../../../lib/scheduler/audit.ts";
 
 export const handler: Handlers<unknown, State> = {
