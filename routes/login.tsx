@@ -22,7 +22,8 @@ interface Data {
   failed: boolean;
 }
 
-const Email = z.email({ message: "Enter a valid email address." }).max(254);
+const EMAIL_RULE = "Enter a valid email address.";
+const Email = z.email({ message: EMAIL_RULE }).max(254, EMAIL_RULE);
 
 export const handler: Handlers<Data, State> = {
   GET(_req, ctx) {
