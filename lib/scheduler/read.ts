@@ -45,6 +45,7 @@ import type {
   InstanceChoice,
   MatchSummary,
 } from "../../components/schedule/ScheduleFields.tsx";
+import type { PickerRow } from "../../islands/InstancePicker.tsx";
 import type {
   ActionCounters,
   CatalogEntry,
@@ -333,20 +334,6 @@ export async function listCatalogUsage(
   );
 }
 
-/** A row of the admin's instance table. */
-export interface InstanceRow {
-  id: string;
-  name: string;
-  owner: string;
-  imageTag: string;
-  openclawVersion: string | null;
-  pinnedImageTag: string | null;
-  status: string;
-  pending:
-    | { actionId: string; label: string; scheduledAt: string | null }
-    | null;
-}
-
 export interface InstanceListFilter {
   q: string;
   tag: string;
@@ -366,7 +353,7 @@ export async function getInstanceTable(
   page: number,
 ): Promise<{
   result: InstancePage;
-  rows: InstanceRow[];
+  rows: PickerRow[];
   tags: string[];
   owners: { id: string; label: string }[];
 }> {
@@ -433,7 +420,7 @@ async function pendingOf(kv: Deno.Kv, ids: string[]) {
     getManyById<ScheduledAction>(kv, actionIds, keys.action),
     getManyById<Stage>(kv, actionIds, (id) => keys.stage(id, 0)),
   ]);
-  return (id: string): InstanceRow["pending"] => {
+  return (id: string): PickerRow["pending"] => {
     const lock = held.get(id);
     const action = lock && actions.get(lock.actionId)?.value;
     if (!lock || !action) return null;

@@ -8,8 +8,8 @@ import { assertSignedIn, type State } from "../../lib/state.ts";
 import type { Instance } from "../../lib/types.ts";
 import type { BannerStatus } from "../../lib/notices/banner.ts";
 import WorkspaceBanner from "../../islands/WorkspaceBanner.tsx";
+import { LastRestart } from "../../components/LastRestart.tsx";
 import { StatusPill } from "../../components/StatusPill.tsx";
-import LocalTime from "../../islands/LocalTime.tsx";
 
 interface Data {
   instance: Instance;
@@ -69,18 +69,12 @@ export default function Workspace({ data }: PageProps<Data>) {
             <dd>{instance.pinnedImageTag}</dd>
           </>
         )}
-        <dt>Last restart</dt>
-        <dd>
-          {instance.lastRestartAt
-            ? (
-              <LocalTime
-                at={instance.lastRestartAt}
-                timeZone={data.timeZone}
-                now={data.now}
-              />
-            )
-            : "Never"}
-        </dd>
+        <LastRestart
+          at={instance.lastRestartAt}
+          never="Never"
+          timeZone={data.timeZone}
+          now={data.now}
+        />
       </dl>
       <section class="chat-placeholder" aria-label="Chat">
         <p class="muted">Your chat with {instance.name} opens here.</p>

@@ -19,7 +19,7 @@ import { assertSignedIn, type State } from "../../../lib/state.ts";
 import ActionLive from "../../../islands/ActionLive.tsx";
 import MoveAction from "../../../islands/MoveAction.tsx";
 import type { RecentChanges } from "../../../lib/kv/audit.ts";
-import { AuditList } from "../../../components/AuditList.tsx";
+import { RecentChangesSection } from "../../../components/AuditList.tsx";
 
 interface Data {
   view: ActionView;
@@ -138,22 +138,12 @@ export default function ActionPage({ data }: PageProps<Data>) {
         now={data.now}
         targetCursor={data.targetCursor}
       />
-      <h2>Changes</h2>
-      <AuditList
-        entries={data.audit.items}
-        showSubject={false}
+      <RecentChangesSection
+        changes={data.audit}
+        subject={{ type: "action", id: action.id }}
         timeZone={data.timeZone}
         now={data.now}
       />
-      {data.audit.more && (
-        <p>
-          <a
-            href={`/admin/audit?subjectType=action&subjectId=${action.id}`}
-          >
-            Every change to this action →
-          </a>
-        </p>
-      )}
     </>
   );
 }

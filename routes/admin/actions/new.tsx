@@ -16,7 +16,6 @@ import { MAX_TARGETS } from "../../../lib/scheduler/schemas.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import { AppError, readForm } from "../../../lib/errors.ts";
 import { redirect } from "../../../lib/http.ts";
-import type { CatalogEntry } from "../../../lib/types.ts";
 import {
   checkScheduleForm,
   formErrorOf,
@@ -27,9 +26,7 @@ import {
 import {
   EMPTY_MATCH,
   FIELD,
-  type FormError,
   type MatchFilter,
-  type ScheduleFormValues,
 } from "../../../lib/scheduler/form_model.ts";
 import {
   previewSchedule,
@@ -41,26 +38,14 @@ import { sendTestToAdmin } from "../../../lib/scheduler/test_send.ts";
 import { withEmailFrame } from "../../../lib/scheduler/email_preview.ts";
 import { sweep } from "../../../lib/notices/sweep.ts";
 import { log } from "../../../lib/log.ts";
-import type {
-  InstanceChoice,
-  MatchSummary,
-} from "../../../components/schedule/ScheduleFields.tsx";
+import type { ScheduleFormBodyProps } from "../../../components/schedule/ScheduleFormBody.tsx";
 import ScheduleForm from "../../../islands/ScheduleForm.tsx";
 
-interface Data {
-  values: ScheduleFormValues;
-  errors: FormError[];
-  preview: SchedulePreview | null;
-  catalog: CatalogEntry[];
-  chosen: InstanceChoice[];
-  match: MatchSummary | null;
-  minAheadSeconds: number;
-  csrfToken: string | null;
-  now: number;
-  viewerZone: string | null;
-  testResult: string | null;
-  notice: string | null;
-}
+/** What the page hands the form island, but where it posts. */
+type Data = Omit<
+  ScheduleFormBodyProps,
+  "action" | "variant" | "fixedInstance" | "onCancel"
+>;
 
 /** Where to go after scheduling: the action, told what was left out and what to watch. */
 function actionUrl(

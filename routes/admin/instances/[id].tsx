@@ -14,6 +14,7 @@ import { freshScheduleForm } from "../../../lib/scheduler/schedule_form.ts";
 import type { ScheduleFormValues } from "../../../lib/scheduler/form_model.ts";
 import LocalTime from "../../../islands/LocalTime.tsx";
 import ScheduleDialog from "../../../islands/ScheduleDialog.tsx";
+import { LastRestart } from "../../../components/LastRestart.tsx";
 import { StatusPill } from "../../../components/StatusPill.tsx";
 import { TargetStatus } from "../../../components/TargetStatus.tsx";
 import {
@@ -22,7 +23,7 @@ import {
 } from "../../../components/ActionLabel.tsx";
 import { NotificationList } from "../../../components/NotificationList.tsx";
 import type { RecentChanges } from "../../../lib/kv/audit.ts";
-import { AuditList } from "../../../components/AuditList.tsx";
+import { RecentChangesSection } from "../../../components/AuditList.tsx";
 
 interface Data {
   detail: InstanceDetail;
@@ -130,18 +131,12 @@ export default function AdminInstance({ data }: PageProps<Data>) {
             ? <code>{instance.pinnedImageTag}</code>
             : "no"}
         </dd>
-        <dt>Last restart</dt>
-        <dd>
-          {instance.lastRestartAt
-            ? (
-              <LocalTime
-                at={instance.lastRestartAt}
-                timeZone={data.timeZone}
-                now={data.now}
-              />
-            )
-            : "never"}
-        </dd>
+        <LastRestart
+          at={instance.lastRestartAt}
+          never="never"
+          timeZone={data.timeZone}
+          now={data.now}
+        />
         <dt>Id</dt>
         <dd>
           <code>{instance.id}</code>
@@ -204,22 +199,12 @@ export default function AdminInstance({ data }: PageProps<Data>) {
             </table>
           </div>
         )}
-      <h2>Changes</h2>
-      <AuditList
-        entries={data.audit.items}
-        showSubject={false}
+      <RecentChangesSection
+        changes={data.audit}
+        subject={{ type: "instance", id: instance.id }}
         timeZone={data.timeZone}
         now={data.now}
       />
-      {data.audit.more && (
-        <p>
-          <a
-            href={`/admin/audit?subjectType=instance&subjectId=${instance.id}`}
-          >
-            Every change to this instance →
-          </a>
-        </p>
-      )}
     </>
   );
 }
