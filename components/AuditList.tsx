@@ -1,5 +1,5 @@
 /** A table of audit entries: when, who and how, what changed, why. */
-import type { AuditEntry } from "../lib/types.ts";
+import type { AuditEntry, AuditSubject } from "../lib/types.ts";
 import { API_TOKEN_ACTOR_ID } from "../lib/ids.ts";
 import LocalTime from "../islands/LocalTime.tsx";
 
@@ -101,5 +101,36 @@ export function AuditList(
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** A record's page section "Changes": its latest changes, and a link to every one when there are more. */
+export function RecentChangesSection(
+  { changes, subject, timeZone, now }: {
+    changes: { items: AuditEntry[]; more: boolean };
+    subject: AuditSubject;
+    timeZone: string | null;
+    now: number;
+  },
+) {
+  return (
+    <>
+      <h2>Changes</h2>
+      <AuditList
+        entries={changes.items}
+        showSubject={false}
+        timeZone={timeZone}
+        now={now}
+      />
+      {changes.more && (
+        <p>
+          <a
+            href={`/admin/audit?subjectType=${subject.type}&subjectId=${subject.id}`}
+          >
+            Every change to this {subject.type} →
+          </a>
+        </p>
+      )}
+    </>
   );
 }

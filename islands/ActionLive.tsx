@@ -7,6 +7,7 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import { pollWhileVisible } from "../components/poll.ts";
 import type {
   ActionView,
   NoticeView,
@@ -81,8 +82,6 @@ export default function ActionLive(props: Props) {
     zone.value = localTimeZone();
     now.value = Date.now();
     const often = (props.pollSeconds ?? 5) * 1000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
     // Every few seconds while something is about to happen (a notice due, the
     // action's time, an apply under way); every half minute otherwise.
     const every = () => {
@@ -93,27 +92,15 @@ export default function ActionLive(props: Props) {
         .some((t) => Date.parse(t) <= soon);
       return v.action.status === "running" || due ? often : 30_000;
     };
-    const next = () => {
-      clearTimeout(timer);
-      if (stopped || document.visibilityState !== "visible") return;
-      timer = setTimeout(async () => {
+    return pollWhileVisible({
+      every,
+      tick: async () => {
         // A finished action only needs its clock to move on.
         if (view.value.live) await refresh();
         else now.value = Date.now();
-        next();
-      }, every());
-    };
-    const onVisibility = () => {
-      if (document.visibilityState === "visible") refresh().then(next);
-      else clearTimeout(timer);
-    };
-    document.addEventListener("visibilitychange", onVisibility);
-    next();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    };
+      },
+      wake: refresh,
+    });
   }, []);
 
   const v = view.value;

@@ -7,6 +7,7 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
+import { pollWhileVisible } from "../components/poll.ts";
 import { Banner } from "../components/Banner.tsx";
 import { localTimeZone } from "../lib/format.ts";
 import type { BannerStatus } from "../lib/types.ts";
@@ -34,8 +35,7 @@ export default function WorkspaceBanner(props: Props) {
     zone.value = localTimeZone();
     now.value = Date.now();
     const every = (props.pollSeconds ?? 30) * 1000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
+    let gone = false;
 
     async function refresh() {
       try {
@@ -44,7 +44,7 @@ export default function WorkspaceBanner(props: Props) {
           { headers: { accept: "application/json" } },
         );
         // Signed out, or the instance is gone: nothing more to follow.
-        if (res.status === 401 || res.status === 404) stopped = true;
+        if (res.status === 401 || res.status === 404) gone = true;
         if (res.ok) {
           const body = await res.json();
           name.value = body.name ?? name.value;
@@ -61,24 +61,12 @@ export default function WorkspaceBanner(props: Props) {
       now.value = Date.now();
     }
 
-    function next() {
-      clearTimeout(timer);
-      if (stopped || document.visibilityState !== "visible") return;
-      timer = setTimeout(() => refresh().then(next), every);
-    }
-
-    function onVisibility() {
-      if (document.visibilityState === "visible") refresh().then(next);
-      else clearTimeout(timer);
-    }
-
-    document.addEventListener("visibilitychange", onVisibility);
-    next();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    };
+    return pollWhileVisible({
+      every: () => every,
+      tick: refresh,
+      wake: refresh,
+      done: () => gone,
+    });
   }, []);
 
   return (

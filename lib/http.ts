@@ -1,4 +1,36 @@
-/** What an upstream's HTTP answer says: how long it asked us to wait, and its own words for an error. */
+/**
+ * HTTP answers: the redirect every form and gate answers with, the no-store
+ * rule for route answers, and what an upstream's answer says (how long it
+ * asked us to wait, its own words for an error).
+ */
+
+/** A 303 "see other" to `location`, with any extra headers (e.g. `set-cookie`). */
+export function redirect(
+  location: string,
+  extra?: Record<string, string>,
+): Response {
+  const headers = new Headers(extra);
+  headers.set("location", location);
+  return new Response(null, { status: 303, headers });
+}
+
+/**
+ * Route answers are per user (pages carry the user's data and CSRF token): no
+ * browser or proxy may keep them, so Back after sign-out shows nothing. An
+ * answer that already says how to cache keeps its own rule.
+ */
+export function noStore(res: Response): Response {
+  if (res.headers.has("cache-control")) return res;
+  try {
+    res.headers.set("cache-control", "no-store");
+    return res;
+  } catch {
+    // Immutable headers (e.g. a fetched response): answer with a copy.
+    const copy = new Response(res.body, res);
+    copy.headers.set("cache-control", "no-store");
+    return copy;
+  }
+}
 
 type HeaderSource = Headers | Record<string, string> | null | undefined;
 

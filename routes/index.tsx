@@ -2,12 +2,11 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../lib/context.ts";
-import { searchInstances } from "../lib/kv/instances.ts";
-import { listCatalog } from "../lib/kv/catalog.ts";
+import { getOwnInstances } from "../lib/scheduler/read.ts";
 import { assertSignedIn, type State } from "../lib/state.ts";
 import type { Instance } from "../lib/types.ts";
 import { StatusPill } from "../components/StatusPill.tsx";
-import { type BannerStatus, getBannerStatus } from "../lib/notices/banner.ts";
+import type { BannerStatus } from "../lib/notices/banner.ts";
 import LocalTime from "../islands/LocalTime.tsx";
 import { Pager } from "../components/Pager.tsx";
 
@@ -28,32 +27,19 @@ export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     assertSignedIn(ctx.state);
     const { kv, now } = appContext();
-    const [result, catalog] = await Promise.all([
-      searchInstances(kv, {
-        ownerId: ctx.state.user.id,
-        page: Number(ctx.url.searchParams.get("page") ?? "1") || 1,
-        pageSize: 50,
-      }),
-      listCatalog(kv),
-    ]);
-    const instances = result.items;
-    const statuses = await Promise.all(
-      instances.map((i) => getBannerStatus(kv, i.id, now())),
+    const { result, coming, versions } = await getOwnInstances(
+      kv,
+      ctx.state.user.id,
+      Number(ctx.url.searchParams.get("page") ?? "1") || 1,
+      now(),
     );
     return ctx.render({
-      instances,
+      instances: result.items,
       page: result.page,
       pages: result.pages,
-      coming: Object.fromEntries(
-        instances.map((i, n) => [i.id, statuses[n]]).filter(([, b]) =>
-          (b as BannerStatus).scheduledAction ||
-          (b as BannerStatus).cancelledAction
-        ),
-      ),
+      coming,
       timeZone: ctx.state.user.timeZone,
-      versions: Object.fromEntries(
-        catalog.map((c) => [c.imageTag, c.openclawVersion]),
-      ),
+      versions,
       isAdmin: ctx.state.role === "admin",
       name: ctx.state.user.name,
       now: now(),

@@ -11,6 +11,7 @@ import {
 import { safeNext } from "../lib/auth/next.ts";
 import { log } from "../lib/log.ts";
 import { readForm } from "../lib/errors.ts";
+import { redirect } from "../lib/http.ts";
 import type { State } from "../lib/state.ts";
 
 interface Data {
@@ -21,13 +22,14 @@ interface Data {
   failed: boolean;
 }
 
-const Email = z.email({ message: "Enter a valid email address." }).max(254);
+const EMAIL_RULE = "Enter a valid email address.";
+const Email = z.email({ message: EMAIL_RULE }).max(254, EMAIL_RULE);
 
 export const handler: Handlers<Data, State> = {
   GET(_req, ctx) {
     const next = safeNext(ctx.url.searchParams.get("next"));
     if (ctx.state.user) {
-      return new Response(null, { status: 303, headers: { location: next } });
+      return redirect(next);
     }
     return ctx.render({
       sent: false,

@@ -2,14 +2,15 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../lib/context.ts";
 import { clearSessionCookie, deleteSession } from "../lib/auth/sessions.ts";
+import { redirect } from "../lib/http.ts";
 import type { State } from "../lib/state.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(_req, ctx) {
     const { kv, config } = appContext();
     if (ctx.state.sessionId) await deleteSession(kv, ctx.state.sessionId);
-    const headers = new Headers({ location: "/login" });
-    headers.append("set-cookie", clearSessionCookie(config.secureCookies));
-    return new Response(null, { status: 303, headers });
+    return redirect("/login", {
+      "set-cookie": clearSessionCookie(config.secureCookies),
+    });
   },
 };

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import type { ScheduledActionEmailProps } from "./props.ts";
 
 const body = {
   margin: "0",
@@ -86,5 +87,38 @@ export function AdminMessage(props: { text: string | null }) {
     >
       {lines.flatMap((line, i) => i === 0 ? [line] : [<br key={i} />, line])}
     </p>
+  );
+}
+
+/**
+ * A scheduled action's notice: the reminder line when it is one, the
+ * greeting, what will happen (`children`), the admin's message, then
+ * anything the notice adds (`after`).
+ */
+export function NoticeEmail(
+  props: {
+    title: string;
+    notice: ScheduledActionEmailProps;
+    children: ComponentChildren;
+    after?: ComponentChildren;
+  },
+) {
+  const p = props.notice;
+  return (
+    <EmailLayout
+      title={props.title}
+      workspaceUrl={p.workspaceUrl}
+      calendarUrl={p.calendarUrl}
+    >
+      {p.reminderLabel && (
+        <p>
+          <strong>{p.reminderLabel}</strong>
+        </p>
+      )}
+      <p>Hi {p.greetingName},</p>
+      <p>{props.children}</p>
+      <AdminMessage text={p.adminMessage} />
+      {props.after}
+    </EmailLayout>
   );
 }

@@ -60,3 +60,21 @@ export function changeLabel(p: ScheduledActionEmailProps): string {
 export function whenLabel(p: ScheduledActionEmailProps): string {
   return p.whenUtc ? `${p.when} (${p.whenUtc})` : p.when;
 }
+
+/** A notice as plain text, in the order of `NoticeEmail`: reminder, greeting, `sentence`, the admin's message, `extra` lines, the workspace link. */
+export function noticeText(
+  p: ScheduledActionEmailProps,
+  sentence: string,
+  extra: string[] = [],
+): string {
+  return [
+    ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
+    `Hi ${p.greetingName},`,
+    "",
+    sentence,
+    ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),
+    ...extra,
+    "",
+    `Open your workspace: ${p.workspaceUrl}`,
+  ].join("\n");
+}

@@ -1,7 +1,8 @@
-import { AdminMessage, EmailLayout } from "./layout.tsx";
+import { NoticeEmail } from "./layout.tsx";
 import {
   changeLabel,
   instanceWords,
+  noticeText,
   type ScheduledActionEmailProps,
   whenLabel,
 } from "./props.ts";
@@ -11,46 +12,31 @@ export const VERSION_CHANGE_NOTICE_SUBJECT =
 
 export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
   return (
-    <EmailLayout
+    <NoticeEmail
       title="Version change scheduled"
-      workspaceUrl={p.workspaceUrl}
-      calendarUrl={p.calendarUrl}
-    >
-      {p.reminderLabel && (
-        <p>
-          <strong>{p.reminderLabel}</strong>
-        </p>
-      )}
-      <p>Hi {p.greetingName},</p>
-      <p>
-        Your {instanceWords(p)} <strong>{p.instanceName}</strong> will move{" "}
-        <strong>{changeLabel(p)}</strong> on <strong>{p.when}</strong>
-        {p.whenUtc ? ` (${p.whenUtc})` : null}. It restarts as part of the
-        change, so your chat may be unavailable for a few minutes.
-      </p>
-      <AdminMessage text={p.adminMessage} />
-      {p.targetImageTag && (
+      notice={p}
+      after={p.targetImageTag && (
         <p style={{ fontSize: "12px", color: "#57534e" }}>
           New image tag: {p.targetImageTag}
         </p>
       )}
-    </EmailLayout>
+    >
+      Your {instanceWords(p)} <strong>{p.instanceName}</strong> will move{" "}
+      <strong>{changeLabel(p)}</strong> on <strong>{p.when}</strong>
+      {p.whenUtc ? ` (${p.whenUtc})` : null}. It restarts as part of the change,
+      so your chat may be unavailable for a few minutes.
+    </NoticeEmail>
   );
 }
 
 export function versionChangeNoticeText(p: ScheduledActionEmailProps): string {
-  return [
-    ...(p.reminderLabel ? [p.reminderLabel, ""] : []),
-    `Hi ${p.greetingName},`,
-    "",
+  return noticeText(
+    p,
     `Your ${instanceWords(p)} ${p.instanceName} will move ${
       changeLabel(p)
     } on ${
       whenLabel(p)
     }. It restarts as part of the change, so your chat may be unavailable for a few minutes.`,
-    ...(p.adminMessage?.trim() ? ["", p.adminMessage.trim()] : []),
-    ...(p.targetImageTag ? ["", `New image tag: ${p.targetImageTag}`] : []),
-    "",
-    `Open your workspace: ${p.workspaceUrl}`,
-  ].join("\n");
+    p.targetImageTag ? ["", `New image tag: ${p.targetImageTag}`] : [],
+  );
 }

@@ -49,6 +49,23 @@ export function checkOrigin(req: Request, publicUrl: string): void {
 }
 
 /**
+ * The CSRF step every request goes through: the origin check, and for a page
+ * request made with a session (`formToken`), the form's token. API endpoints
+ * pass no token: they take JSON only (415 to anything else), which no
+ * cross-site form can send.
+ */
+export async function refuseCrossSite(
+  req: Request,
+  publicUrl: string,
+  formToken: string | null,
+): Promise<void> {
+  checkOrigin(req, publicUrl);
+  if (formToken && !isSafeMethod(req.method)) {
+    await checkFormToken(req, formToken);
+  }
+}
+
+/**
  * A page POST made with a session must be one of our forms: the form's
  * content type (415 otherwise), readable (400), with the session's token (403).
  * (Pages take no other state-changing method, and no browser sends PUT or

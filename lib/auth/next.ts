@@ -24,3 +24,8 @@ export function safeNext(v: string | null | undefined): string {
     return "/";
   }
 }
+
+/** The sign-in page, told to come back to `next` (a path and its query). */
+export function signInUrl(next: string): string {
+  return `/login?next=${encodeURIComponent(next)}`;
+}

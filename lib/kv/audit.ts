@@ -3,18 +3,20 @@
  * its index keys (by subject, by actor, by change), kept for
  * AUDIT_RETENTION_DAYS. Lists read newest first, a page at a time.
  */
+import { z } from "zod";
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
 import { listCursor } from "./cursor.ts";
 import { getManyById } from "./read.ts";
-import { newId } from "../ids.ts";
-import type { State } from "../state.ts";
+import { IdSchema, newId } from "../ids.ts";
+import { assertSignedIn, type State } from "../state.ts";
 import type {
   AuditChange,
   AuditEntry,
   AuditSubject,
   AuditVia,
 } from "../types.ts";
+import { AUDIT_CHANGES, AUDIT_SUBJECT_TYPES } from "../types.ts";
 
 /** Entries (and their index keys) expire after this many days, never sooner. */
 export const AUDIT_RETENTION_DAYS = 400;
@@ -23,6 +25,24 @@ const RETENTION_MS = AUDIT_RETENTION_DAYS * 24 * 3600 * 1000;
 const MAX_RELATED = 10;
 export const AUDIT_PAGE_SIZE = 50;
 export const MAX_AUDIT_PAGE_SIZE = 200;
+
+/** `GET /api/admin/audit` and `/admin/audit`: filters and paging. */
+export const AuditQuerySchema = z.strictObject({
+  cursor: z.string().max(2048).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE_SIZE).optional(),
+  actor: IdSchema.optional(),
+  change: z.enum(AUDIT_CHANGES).optional(),
+  subjectType: z.enum(AUDIT_SUBJECT_TYPES).optional(),
+  subjectId: IdSchema.optional(),
+}).refine(
+  (q) => (q.subjectType === undefined) === (q.subjectId === undefined),
+  { message: "give subjectType and subjectId together", path: ["subjectId"] },
+).transform(({ subjectType, subjectId, ...rest }) => ({
+  ...rest,
+  subject: subjectType && subjectId
+    ? { type: subjectType, id: subjectId }
+    : undefined,
+}));
 /** Entries a filtered page may pass over before it answers with what it found. */
 const MAX_SCANNED = 2000;
 
@@ -33,9 +53,12 @@ export interface AuditActor {
 
 /** Who made a request's change, and how they were signed in. */
 export function auditActorOf(state: State): AuditActor {
-  const user = state.user!;
+  assertSignedIn(state);
   return {
-    actor: { id: user.id, email: state.sessionId ? user.email : null },
+    actor: {
+      id: state.user.id,
+      email: state.sessionId ? state.user.email : null,
+    },
     via: state.sessionId ? "session" : "api_token",
   };
 }
@@ -144,6 +167,20 @@ function matches(e: AuditEntry, q: AuditQuery): boolean {
     if (!hit) return false;
   }
   return true;
+}
+
+/** The latest changes a page shows of one subject, and whether there are more. */
+export interface RecentChanges {
+  items: AuditEntry[];
+  more: boolean;
+}
+
+export async function recentChanges(
+  kv: Deno.Kv,
+  subject: AuditSubject,
+): Promise<RecentChanges> {
+  const page = await listAudit(kv, { subject, limit: 20 });
+  return { items: page.items, more: page.cursor !== null };
 }
 
 /**

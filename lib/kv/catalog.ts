@@ -1,11 +1,25 @@
-/** The image catalog: image tag → OpenClaw version, available or not. */
+/** The image catalog: image tag → OpenClaw version, available or not; the admin's body for a tag. */
+import { z } from "zod";
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
 import { addAuditWrite } from "./audit.ts";
 import { ConflictError, UnprocessableError } from "../errors.ts";
+import { textField } from "../text.ts";
 import type { AuditEntry, CatalogEntry } from "../types.ts";
 
 export const IMAGE_TAG_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
+
+/** An image tag as the admin endpoints take it (in a path or a body). */
+export const ImageTagSchema = z.string().trim().min(1).max(128).regex(
+  IMAGE_TAG_PATTERN,
+  "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
+);
+
+/** `PUT /api/admin/catalog/:imageTag` and the catalog page's form. */
+export const CatalogPutSchema = z.strictObject({
+  openclawVersion: textField({ min: 1, max: 64 }),
+  available: z.boolean().optional(),
+});
 
 export async function getCatalogEntry(
   kv: Deno.Kv,

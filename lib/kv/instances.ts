@@ -1,10 +1,23 @@
 /** Instances: records and their owner and image-tag indexes. */
+import { z } from "zod";
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
 import { getManyById, getManyChunked } from "./read.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";
+import { ImageTagSchema } from "./catalog.ts";
+import { IdSchema } from "../ids.ts";
+import { textField } from "../text.ts";
 import type { AuditEntry, Instance, InstanceStatus } from "../types.ts";
+
+/** `PUT /api/admin/instances/:id`. */
+export const InstancePutSchema = z.strictObject({
+  name: textField({ min: 1, max: 120 }),
+  ownerId: IdSchema,
+  imageTag: ImageTagSchema,
+  pinnedImageTag: ImageTagSchema.nullish(),
+  status: z.enum(["running", "destroyed"]).optional(),
+});
 
 export async function getInstance(
   kv: Deno.Kv,

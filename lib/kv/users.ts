@@ -1,11 +1,27 @@
-/** Users: records, the email index, push tokens. */
+/** Users: records, the email index, push tokens; the admin's body for a user. */
+import { z } from "zod";
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
 import { getManyById, getManyChunked } from "./read.ts";
 import { deleteSessionsOfUser } from "../auth/sessions.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";
+import { isTimeZone } from "../format.ts";
+import { textField } from "../text.ts";
 import type { AuditEntry, Role, User } from "../types.ts";
+
+/** `PUT /api/admin/users/:id`. */
+export const UserPutSchema = z.strictObject({
+  email: z.email("must be an email address").max(254),
+  // A blank name is no name; leaving the field out keeps the one stored.
+  name: textField({ max: 120 }).nullish().transform((v) => v === "" ? null : v),
+  timeZone: z.string().trim().max(64).refine(
+    isTimeZone,
+    "must be an IANA time zone, e.g. Europe/Berlin",
+  )
+    .nullish(),
+  admin: z.boolean().optional(),
+});
 
 export async function getUser(kv: Deno.Kv, id: string): Promise<User | null> {
   return (await kv.get<User>(keys.user(id))).value;
@@ -17,6 +33,12 @@ export async function getUserByEmail(
 ): Promise<User | null> {
   const idx = await kv.get<string>(keys.userByEmail(email));
   return idx.value ? await getUser(kv, idx.value) : null;
+}
+
+/** How pages name a user: "Name <email>", or the email; a missing record by its id. */
+export function userLabel(user: User | null | undefined, id: string): string {
+  if (!user) return `missing user ${id}`;
+  return user.name ? `${user.name} <${user.email}>` : user.email;
 }
 
 /** Users per page of the admin list, and the most a page may hold. */

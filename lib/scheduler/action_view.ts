@@ -12,6 +12,7 @@ import { allTargetIdsOfAction } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";
 import { keys } from "../kv/keys.ts";
 import { getManyById } from "../kv/read.ts";
+import { type RecentChanges, recentChanges } from "../kv/audit.ts";
 import { readTargetRows } from "../notices/rows.ts";
 import { getLastSweepRun } from "../notices/sweep.ts";
 import { outboxIdsOfNotification, outboxPushIds } from "../channels/outbox.ts";
@@ -47,6 +48,19 @@ function userLabel(u: User | null | undefined, id: string): string {
   if (id === API_TOKEN_ACTOR_ID) return "the admin API token";
   if (!u) return `user ${id}`;
   return u.name ? `${u.name} <${u.email}>` : u.email;
+}
+
+/** The admin's action page: the view, and the latest changes to the action. */
+export async function getActionPage(
+  kv: Deno.Kv,
+  id: string,
+  opts: { targetCursor: string | null; pushViaOutbox: boolean },
+): Promise<{ view: ActionView; audit: RecentChanges }> {
+  const [view, audit] = await Promise.all([
+    getActionView(kv, id, opts),
+    recentChanges(kv, { type: "action", id }),
+  ]);
+  return { view, audit };
 }
 
 export async function getActionView(

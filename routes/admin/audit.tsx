@@ -3,8 +3,11 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../lib/context.ts";
 import { parseOrThrow } from "../../lib/errors.ts";
-import { type AuditPage, listAudit } from "../../lib/kv/audit.ts";
-import { AuditQuerySchema } from "../../lib/scheduler/admin_schemas.ts";
+import {
+  type AuditPage,
+  AuditQuerySchema,
+  listAudit,
+} from "../../lib/kv/audit.ts";
 import type { State } from "../../lib/state.ts";
 import { AUDIT_CHANGES } from "../../lib/types.ts";
 import { AuditList } from "../../components/AuditList.tsx";

@@ -3,14 +3,15 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "../../lib/context.ts";
-import { listCatalog, putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { countRunningInstancesByTag } from "../../lib/kv/instances.ts";
-import { catalogAudit } from "../../lib/scheduler/audit.ts";
 import {
   CatalogPutSchema,
-  PathImageTagSchema,
-} from "../../lib/scheduler/admin_schemas.ts";
+  ImageTagSchema,
+  putCatalogEntry,
+} from "../../lib/kv/catalog.ts";
+import { listCatalogUsage } from "../../lib/scheduler/read.ts";
+import { catalogAudit } from "../../lib/scheduler/audit.ts";
 import { readForm, zodIssues } from "../../lib/errors.ts";
+import { redirect } from "../../lib/http.ts";
 import type { State } from "../../lib/state.ts";
 import type { CatalogEntry } from "../../lib/types.ts";
 import { CsrfField } from "../../components/CsrfField.tsx";
@@ -23,26 +24,14 @@ interface Data {
   form: { imageTag: string; openclawVersion: string; available: boolean };
 }
 
-const FormSchema = z.object({ imageTag: PathImageTagSchema }).extend(
+const FormSchema = z.object({ imageTag: ImageTagSchema }).extend(
   CatalogPutSchema.shape,
 );
-
-async function load(kv: Deno.Kv) {
-  const catalog = (await listCatalog(kv)).sort((a, b) =>
-    b.imageTag.localeCompare(a.imageTag)
-  );
-  return await Promise.all(
-    catalog.map(async (entry) => ({
-      entry,
-      running: await countRunningInstancesByTag(kv, entry.imageTag),
-    })),
-  );
-}
 
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     return ctx.render({
-      entries: await load(appContext().kv),
+      entries: await listCatalogUsage(appContext().kv),
       csrfToken: ctx.state.csrfToken,
       saved: ctx.url.searchParams.get("saved"),
       error: null,
@@ -63,7 +52,7 @@ export const handler: Handlers<Data, State> = {
         `${i.path}: ${i.message}`
       ).join("; ");
       return ctx.render({
-        entries: await load(kv),
+        entries: await listCatalogUsage(kv),
         csrfToken: ctx.state.csrfToken,
         saved: null,
         error,
@@ -80,12 +69,7 @@ export const handler: Handlers<Data, State> = {
       now(),
       catalogAudit(ctx.state, now()),
     );
-    return new Response(null, {
-      status: 303,
-      headers: {
-        location: `/admin/catalog?saved=${encodeURIComponent(imageTag)}`,
-      },
-    });
+    return redirect(`/admin/catalog?saved=${encodeURIComponent(imageTag)}`);
   },
 };
 

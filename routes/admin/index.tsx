@@ -2,21 +2,14 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../lib/context.ts";
-import { type InstancePage, searchInstances } from "../../lib/kv/instances.ts";
 import {
-  getUsers,
-  listUsersPage,
-  MAX_USER_PAGE_SIZE,
-} from "../../lib/kv/users.ts";
-import { listCatalog } from "../../lib/kv/catalog.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { getManyById, getManyChunked } from "../../lib/kv/read.ts";
-import type { PendingTargetLock } from "../../lib/kv/actions.ts";
+  getInstanceTable,
+  type InstanceListFilter,
+} from "../../lib/scheduler/read.ts";
+import type { InstancePage } from "../../lib/kv/instances.ts";
 import { parseId } from "../../lib/ids.ts";
 import { searchWords } from "../../lib/search.ts";
 import type { State } from "../../lib/state.ts";
-import type { ScheduledAction, Stage } from "../../lib/types.ts";
-import { actionLabel } from "../../components/ActionLabel.tsx";
 import { Pager } from "../../components/Pager.tsx";
 import InstancePicker, {
   type PickerRow,
@@ -25,36 +18,10 @@ import InstancePicker, {
 interface Data {
   result: InstancePage;
   rows: PickerRow[];
-  filter: { q: string; tag: string; owner: string; status: string };
+  filter: InstanceListFilter;
   tags: string[];
   owners: { id: string; label: string }[];
   timeZone: string | null;
-}
-
-/** Each instance's pending action, when it has one: the lock, its action and stage. */
-async function pendingOf(kv: Deno.Kv, ids: string[]) {
-  const locks = await getManyChunked<PendingTargetLock>(
-    kv,
-    ids.map((id) => keys.instancePendingTarget(id)),
-  );
-  const held = new Map(
-    ids.flatMap((id, i) => locks[i].value ? [[id, locks[i].value!]] : []),
-  );
-  const actionIds = [...held.values()].map((l) => l.actionId);
-  const [actions, stages] = await Promise.all([
-    getManyById<ScheduledAction>(kv, actionIds, keys.action),
-    getManyById<Stage>(kv, actionIds, (id) => keys.stage(id, 0)),
-  ]);
-  return (id: string): PickerRow["pending"] => {
-    const lock = held.get(id);
-    const action = lock && actions.get(lock.actionId)?.value;
-    if (!lock || !action) return null;
-    return {
-      actionId: action.id,
-      label: actionLabel(action),
-      scheduledAt: stages.get(action.id)?.value?.scheduledAt ?? null,
-    };
-  };
 }
 
 export const handler: Handlers<Data, State> = {
@@ -63,64 +30,24 @@ export const handler: Handlers<Data, State> = {
     const p = ctx.url.searchParams;
     const status = p.get("status");
     const owner = p.get("owner") ?? "";
-    const filter = {
+    const filter: InstanceListFilter = {
       q: searchWords(p.get("q")),
       tag: searchWords(p.get("tag")),
       owner: owner ? parseId(owner, "owner") : "",
       status: status === "running" || status === "destroyed" ? status : "",
     };
     const page = Number(p.get("page") ?? "1") || 1;
-    const [result, catalog, someUsers] = await Promise.all([
-      searchInstances(kv, {
-        query: filter.q,
-        tag: filter.tag,
-        ownerId: filter.owner || undefined,
-        status: filter.status as "" | "running" | "destroyed",
-        page,
-        // A page of ticks: "select all on this page" picks 50.
-        pageSize: 50,
-      }),
-      listCatalog(kv),
-      // The owner filter offers a page of users; the one chosen is always among them.
-      listUsersPage(kv, { limit: MAX_USER_PAGE_SIZE }),
-    ]);
-    const users = await getUsers(kv, [
-      ...result.items.map((i) => i.ownerId),
-      ...(filter.owner ? [filter.owner] : []),
-    ]);
-    for (const u of someUsers.items) users.set(u.id, u);
-    const label = Object.fromEntries(
-      [...users.values()].map((
-        u,
-      ) => [u.id, u.name ? `${u.name} <${u.email}>` : u.email]),
+    const { result, rows, tags, owners } = await getInstanceTable(
+      kv,
+      filter,
+      page,
     );
-    const owners = [
-      ...someUsers.items.map((u) => u.id),
-      ...(filter.owner && !someUsers.items.some((u) => u.id === filter.owner) &&
-          label[filter.owner]
-        ? [filter.owner]
-        : []),
-    ];
-    const versions = new Map(
-      catalog.map((c) => [c.imageTag, c.openclawVersion]),
-    );
-    const pending = await pendingOf(kv, result.items.map((i) => i.id));
     return ctx.render({
       result,
-      rows: result.items.map((i) => ({
-        id: i.id,
-        name: i.name,
-        owner: label[i.ownerId] ?? `missing user ${i.ownerId}`,
-        imageTag: i.imageTag,
-        openclawVersion: versions.get(i.imageTag) ?? null,
-        pinnedImageTag: i.pinnedImageTag,
-        status: i.status,
-        pending: pending(i.id),
-      })),
+      rows,
       filter,
-      tags: catalog.map((c) => c.imageTag).sort().reverse(),
-      owners: owners.map((id) => ({ id, label: label[id] }))
-        .sort((a, b) => a.label.localeCompare(b.label)),
+      tags,
+      owners,
       timeZone: ctx.state.user?.timeZone ?? null,
     });
   },

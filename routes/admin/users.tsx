@@ -2,39 +2,29 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../lib/context.ts";
-import { effectiveRole, listUsersPage } from "../../lib/kv/users.ts";
-import { countInstancesOfOwner } from "../../lib/kv/instances.ts";
+import {
+  INSTANCE_COUNT_CAP,
+  listUserRows,
+  type UserRow,
+} from "../../lib/scheduler/read.ts";
 import { listCursor } from "../../lib/kv/cursor.ts";
 import type { State } from "../../lib/state.ts";
-import type { Role, User } from "../../lib/types.ts";
 import { CursorPager } from "../../components/Pager.tsx";
 
-interface Row {
-  user: User;
-  role: Role;
-  instances: number;
-}
-
 interface Data {
-  rows: Row[];
+  rows: UserRow[];
   cursor: string | null;
 }
-
-/** An owner of more instances than this shows as "1,000+". */
-const COUNT_CAP = 1_000;
 
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv, config } = appContext();
-    const page = await listUsersPage(kv, {
-      cursor: listCursor(ctx.url.searchParams.get("cursor")),
-    });
-    const rows = await Promise.all(page.items.map(async (user) => ({
-      user,
-      role: effectiveRole(user, config.adminEmails),
-      instances: await countInstancesOfOwner(kv, user.id, COUNT_CAP),
-    })));
-    return ctx.render({ rows, cursor: page.cursor });
+    return ctx.render(
+      await listUserRows(kv, {
+        cursor: listCursor(ctx.url.searchParams.get("cursor")),
+        adminEmails: config.adminEmails,
+      }),
+    );
   },
 };
 
@@ -81,8 +71,8 @@ export default function Users({ data, url }: PageProps<Data>) {
                   {instances > 0
                     ? (
                       <a href={`/admin?owner=${encodeURIComponent(user.id)}`}>
-                        {instances > COUNT_CAP
-                          ? `${COUNT_CAP.toLocaleString("en-US")}+`
+                        {instances > INSTANCE_COUNT_CAP
+                          ? `${INSTANCE_COUNT_CAP.toLocaleString("en-US")}+`
                           : instances}
                       </a>
                     )

@@ -2,19 +2,14 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../lib/context.ts";
-import { getInstance } from "../../lib/kv/instances.ts";
-import { getCatalogEntry } from "../../lib/kv/catalog.ts";
-import { NotFoundError } from "../../lib/errors.ts";
+import { getWorkspace } from "../../lib/scheduler/read.ts";
 import { parseId } from "../../lib/ids.ts";
 import { assertSignedIn, type State } from "../../lib/state.ts";
 import type { Instance } from "../../lib/types.ts";
-import {
-  type BannerStatus,
-  getBannerStatus,
-} from "../../lib/notices/banner.ts";
+import type { BannerStatus } from "../../lib/notices/banner.ts";
 import WorkspaceBanner from "../../islands/WorkspaceBanner.tsx";
+import { LastRestart } from "../../components/LastRestart.tsx";
 import { StatusPill } from "../../components/StatusPill.tsx";
-import LocalTime from "../../islands/LocalTime.tsx";
 
 interface Data {
   instance: Instance;
@@ -28,22 +23,14 @@ export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     assertSignedIn(ctx.state);
     const { kv, now } = appContext();
-    const instance = await getInstance(
+    const workspace = await getWorkspace(
       kv,
       parseId(ctx.params.instanceId, "instance id"),
+      ctx.state.user.id,
+      now(),
     );
-    // Someone else's instance is indistinguishable from a missing one.
-    if (!instance || instance.ownerId !== ctx.state.user.id) {
-      throw new NotFoundError("instance not found");
-    }
-    const [entry, status] = await Promise.all([
-      getCatalogEntry(kv, instance.imageTag),
-      getBannerStatus(kv, instance.id, now()),
-    ]);
     return ctx.render({
-      instance,
-      openclawVersion: entry?.openclawVersion ?? null,
-      status,
+      ...workspace,
       timeZone: ctx.state.user.timeZone,
       now: now(),
     });
@@ -82,18 +69,12 @@ export default function Workspace({ data }: PageProps<Data>) {
             <dd>{instance.pinnedImageTag}</dd>
           </>
         )}
-        <dt>Last restart</dt>
-        <dd>
-          {instance.lastRestartAt
-            ? (
-              <LocalTime
-                at={instance.lastRestartAt}
-                timeZone={data.timeZone}
-                now={data.now}
-              />
-            )
-            : "Never"}
-        </dd>
+        <LastRestart
+          at={instance.lastRestartAt}
+          never="Never"
+          timeZone={data.timeZone}
+          now={data.now}
+        />
       </dl>
       <section class="chat-placeholder" aria-label="Chat">
         <p class="muted">Your chat with {instance.name} opens here.</p>

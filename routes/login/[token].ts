@@ -6,6 +6,7 @@ import { createSession, sessionCookie } from "../../lib/auth/sessions.ts";
 import { safeNext } from "../../lib/auth/next.ts";
 import { getUser } from "../../lib/kv/users.ts";
 import { log } from "../../lib/log.ts";
+import { redirect } from "../../lib/http.ts";
 
 export const handler: Handlers = {
   // HEAD is safe (link checkers and mail scanners send it): it must not spend the token.
@@ -18,15 +19,12 @@ export const handler: Handlers = {
     const user = spent ? await getUser(kv, spent.userId) : null;
     if (!spent || !user) {
       log.info("sign-in link refused");
-      return new Response(null, {
-        status: 303,
-        headers: { location: "/login?failed=1" },
-      });
+      return redirect("/login?failed=1");
     }
     const { id } = await createSession(kv, user.id, now());
     log.info("signed in", { userId: user.id });
-    const headers = new Headers({ location: safeNext(spent.next) });
-    headers.append("set-cookie", sessionCookie(id, config.secureCookies));
-    return new Response(null, { status: 303, headers });
+    return redirect(safeNext(spent.next), {
+      "set-cookie": sessionCookie(id, config.secureCookies),
+    });
   },
 };

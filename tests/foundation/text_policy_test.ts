@@ -17,7 +17,7 @@ import { pushTexts } from "../../lib/channels/push_texts.ts";
 import { renderNoticeEmail } from "../../lib/channels/email_render.ts";
 import { renderLoginEmail } from "../../components/email/LoginEmail.tsx";
 import { noticeItem } from "../channels/_fixtures.ts";
-import { UserPutSchema } from "../../lib/scheduler/admin_schemas.ts";
+import { UserPutSchema } from "../../lib/kv/users.ts";
 
 const value = (raw: string, rules: Parameters<typeof checkText>[1]) => {
   const r = checkText(raw, rules);

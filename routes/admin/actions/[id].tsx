@@ -5,7 +5,7 @@ import { z } from "zod";
 import { appContext } from "../../../lib/context.ts";
 import {
   type ActionView,
-  getActionView,
+  getActionPage,
 } from "../../../lib/scheduler/action_view.ts";
 import {
   cancelActionAsAdmin,
@@ -14,12 +14,12 @@ import {
 import { BadRequestError, readForm } from "../../../lib/errors.ts";
 import { IdSchema, parseId } from "../../../lib/ids.ts";
 import { textField } from "../../../lib/text.ts";
+import { redirect } from "../../../lib/http.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import ActionLive from "../../../islands/ActionLive.tsx";
 import MoveAction from "../../../islands/MoveAction.tsx";
-import { listAudit } from "../../../lib/kv/audit.ts";
-import type { AuditEntry } from "../../../lib/types.ts";
-import { AuditList } from "../../../components/AuditList.tsx";
+import type { RecentChanges } from "../../../lib/kv/audit.ts";
+import { RecentChangesSection } from "../../../components/AuditList.tsx";
 
 interface Data {
   view: ActionView;
@@ -28,7 +28,7 @@ interface Data {
   now: number;
   targetCursor: string | null;
   flash: string[];
-  audit: { items: AuditEntry[]; more: boolean };
+  audit: RecentChanges;
 }
 
 const CancelForm = z.object({
@@ -65,13 +65,10 @@ export const handler: Handlers<Data, State> = {
     const cursor = ctx.url.searchParams.get("targets");
     const targetCursor = cursor && cursor.length <= 1000 ? cursor : null;
     const actionId = parseId(ctx.params.id, "action id");
-    const [view, audit] = await Promise.all([
-      getActionView(kv, actionId, {
-        targetCursor,
-        pushViaOutbox: !config.pushViaExpo,
-      }),
-      listAudit(kv, { subject: { type: "action", id: actionId }, limit: 20 }),
-    ]);
+    const { view, audit } = await getActionPage(kv, actionId, {
+      targetCursor,
+      pushViaOutbox: !config.pushViaExpo,
+    });
     return ctx.render({
       view,
       csrfToken: ctx.state.csrfToken,
@@ -79,7 +76,7 @@ export const handler: Handlers<Data, State> = {
       now: now(),
       targetCursor,
       flash: scheduledFlash(ctx.url.searchParams, view.counters.total),
-      audit: { items: audit.items, more: audit.cursor !== null },
+      audit,
     });
   },
   /** The cancel controls without JavaScript post here. */
@@ -100,14 +97,11 @@ export const handler: Handlers<Data, State> = {
     } else {
       await cancelActionAsAdmin(app, ctx.state, id, reason || null);
     }
-    return new Response(null, {
-      status: 303,
-      headers: {
-        location: `/admin/actions/${
-          encodeURIComponent(id)
-        }?${new URLSearchParams({ cancelled: said })}`,
-      },
-    });
+    return redirect(
+      `/admin/actions/${encodeURIComponent(id)}?${new URLSearchParams({
+        cancelled: said,
+      })}`,
+    );
   },
 };
 
@@ -144,22 +138,12 @@ export default function ActionPage({ data }: PageProps<Data>) {
         now={data.now}
         targetCursor={data.targetCursor}
       />
-      <h2>Changes</h2>
-      <AuditList
-        entries={data.audit.items}
-        showSubject={false}
+      <RecentChangesSection
+        changes={data.audit}
+        subject={{ type: "action", id: action.id }}
         timeZone={data.timeZone}
         now={data.now}
       />
-      {data.audit.more && (
-        <p>
-          <a
-            href={`/admin/audit?subjectType=action&subjectId=${action.id}`}
-          >
-            Every change to this action →
-          </a>
-        </p>
-      )}
     </>
   );
 }

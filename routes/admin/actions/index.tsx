@@ -4,10 +4,9 @@ import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../../lib/context.ts";
 import {
   type ActionSummary,
-  listActions,
+  getActionsPage,
   type Page,
 } from "../../../lib/scheduler/read.ts";
-import { getLastSweepRun } from "../../../lib/notices/sweep.ts";
 import type { State } from "../../../lib/state.ts";
 import type { SweepRun } from "../../../lib/types.ts";
 import { StatusPill } from "../../../components/StatusPill.tsx";
@@ -29,16 +28,8 @@ interface Data {
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv, now } = appContext();
-    const [page, lastRun] = await Promise.all([
-      listActions(kv, {
-        cursor: ctx.url.searchParams.get("cursor"),
-        limit: 25,
-      }),
-      getLastSweepRun(kv),
-    ]);
     return ctx.render({
-      page,
-      lastRun,
+      ...(await getActionsPage(kv, ctx.url.searchParams.get("cursor"))),
       timeZone: ctx.state.user?.timeZone ?? null,
       now: now(),
     });

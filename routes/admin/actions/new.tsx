@@ -9,15 +9,13 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../../lib/context.ts";
-import { listCatalog } from "../../../lib/kv/catalog.ts";
-import { getInstances, searchInstances } from "../../../lib/kv/instances.ts";
-import { getUsers } from "../../../lib/kv/users.ts";
+import { getScheduleChoices } from "../../../lib/scheduler/read.ts";
 import { isId } from "../../../lib/ids.ts";
 import { searchWords } from "../../../lib/search.ts";
 import { MAX_TARGETS } from "../../../lib/scheduler/schemas.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import { AppError, readForm } from "../../../lib/errors.ts";
-import type { CatalogEntry, User } from "../../../lib/types.ts";
+import { redirect } from "../../../lib/http.ts";
 import {
   checkScheduleForm,
   formErrorOf,
@@ -26,12 +24,9 @@ import {
   readScheduleForm,
 } from "../../../lib/scheduler/schedule_form.ts";
 import {
-  describeMatch,
   EMPTY_MATCH,
   FIELD,
-  type FormError,
   type MatchFilter,
-  type ScheduleFormValues,
 } from "../../../lib/scheduler/form_model.ts";
 import {
   previewSchedule,
@@ -43,91 +38,14 @@ import { sendTestToAdmin } from "../../../lib/scheduler/test_send.ts";
 import { withEmailFrame } from "../../../lib/scheduler/email_preview.ts";
 import { sweep } from "../../../lib/notices/sweep.ts";
 import { log } from "../../../lib/log.ts";
-import type {
-  InstanceChoice,
-  MatchSummary,
-} from "../../../components/schedule/ScheduleFields.tsx";
+import type { ScheduleFormBodyProps } from "../../../components/schedule/ScheduleFormBody.tsx";
 import ScheduleForm from "../../../islands/ScheduleForm.tsx";
 
-interface Data {
-  values: ScheduleFormValues;
-  errors: FormError[];
-  preview: SchedulePreview | null;
-  catalog: CatalogEntry[];
-  chosen: InstanceChoice[];
-  match: MatchSummary | null;
-  minAheadSeconds: number;
-  csrfToken: string | null;
-  now: number;
-  viewerZone: string | null;
-  testResult: string | null;
-  notice: string | null;
-}
-
-function label(u: User | undefined, id: string): string {
-  if (!u) return `missing user ${id}`;
-  return u.name ? `${u.name} <${u.email}>` : u.email;
-}
-
-/** The chosen instances by name (unknown ids too, so the review can say so). */
-async function chosenOf(
-  kv: Deno.Kv,
-  ids: string[],
-): Promise<InstanceChoice[]> {
-  const found = await getInstances(kv, ids);
-  const users = await getUsers(kv, [...found.values()].map((i) => i.ownerId));
-  return ids.map((id) => {
-    const i = found.get(id);
-    return i
-      ? {
-        id,
-        name: i.name,
-        owner: label(users.get(i.ownerId), i.ownerId),
-        imageTag: i.imageTag,
-        pinnedImageTag: i.pinnedImageTag,
-        status: i.status,
-      }
-      : {
-        id,
-        name: id,
-        owner: "no such instance",
-        imageTag: "—",
-        pinnedImageTag: null,
-        status: "unknown",
-      };
-  });
-}
-
-/** "All N matching": how many, described, and the first few by name. */
-async function matchOf(
-  kv: Deno.Kv,
-  m: MatchFilter,
-): Promise<MatchSummary | null> {
-  if (!m.q && !m.tag && !m.owner && !m.status) return null;
-  const owner = m.owner && isId(m.owner)
-    ? (await getUsers(kv, [m.owner])).get(m.owner)
-    : undefined;
-  const found = m.owner && !isId(m.owner)
-    ? { total: 0, items: [] }
-    : await searchInstances(kv, {
-      query: m.q,
-      tag: m.tag,
-      ownerId: m.owner || undefined,
-      status: m.status === "running" || m.status === "destroyed"
-        ? m.status
-        : "",
-      pageSize: 8,
-    });
-  return {
-    count: found.total,
-    description: describeMatch(m, owner?.name ?? undefined),
-    names: found.items.map((i) => i.name),
-  };
-}
-
-function sortedCatalog(entries: CatalogEntry[]): CatalogEntry[] {
-  return entries.sort((a, b) => b.imageTag.localeCompare(a.imageTag));
-}
+/** What the page hands the form island, but where it posts. */
+type Data = Omit<
+  ScheduleFormBodyProps,
+  "action" | "variant" | "fixedInstance" | "onCancel"
+>;
 
 /** Where to go after scheduling: the action, told what was left out and what to watch. */
 function actionUrl(
@@ -148,7 +66,6 @@ export const handler: Handlers<Data, State> = {
     assertSignedIn(ctx.state);
     const { kv, config, now } = appContext();
     const p = ctx.url.searchParams;
-    const catalog = await listCatalog(kv);
     const ids = [...new Set(p.getAll("instanceId").filter(isId))].slice(
       0,
       MAX_TARGETS,
@@ -161,8 +78,8 @@ export const handler: Handlers<Data, State> = {
         status: p.get("status") ?? "",
       }
       : { ...EMPTY_MATCH };
-    const chosen = await chosenOf(kv, ids);
-    const sorted = sortedCatalog(catalog);
+    const { catalog: sorted, chosen, match: matchSummary } =
+      await getScheduleChoices(kv, ids, match);
     // The newest available tag (for a single instance: one it does not run already).
     const newest = sorted.find((c) =>
       c.available &&
@@ -184,7 +101,7 @@ export const handler: Handlers<Data, State> = {
       preview: null,
       catalog: sorted,
       chosen,
-      match: await matchOf(kv, match),
+      match: matchSummary,
       minAheadSeconds: config.scheduleMinAheadSeconds,
       csrfToken: ctx.state.csrfToken,
       now: t,
@@ -261,12 +178,9 @@ export const handler: Handlers<Data, State> = {
                 })
               );
           }
-          return new Response(null, {
-            status: 303,
-            headers: {
-              location: actionUrl(result.id, result.excluded, result.warnings),
-            },
-          });
+          return redirect(
+            actionUrl(result.id, result.excluded, result.warnings),
+          );
         } catch (err) {
           if (!(err instanceof AppError) || err.status >= 500) throw err;
           errors = err.status === 409
@@ -283,17 +197,11 @@ export const handler: Handlers<Data, State> = {
     }
 
     if (json) return Response.json({ errors, preview, testResult });
-    const [catalog, match] = await Promise.all([
-      listCatalog(kv),
-      matchOf(kv, values.match),
-    ]);
     return ctx.render({
       values,
       errors,
       preview,
-      catalog: sortedCatalog(catalog),
-      chosen: await chosenOf(kv, values.instanceIds),
-      match,
+      ...(await getScheduleChoices(kv, values.instanceIds, values.match)),
       minAheadSeconds: config.scheduleMinAheadSeconds,
       csrfToken: ctx.state.csrfToken,
       now: t,

@@ -3,18 +3,18 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "../../../lib/context.ts";
 import {
-  getInstanceDetail,
+  getInstancePage,
   type InstanceDetail,
 } from "../../../lib/scheduler/read.ts";
-import { getUser } from "../../../lib/kv/users.ts";
+import { userLabel } from "../../../lib/kv/users.ts";
 import { parseId } from "../../../lib/ids.ts";
-import { listCatalog } from "../../../lib/kv/catalog.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import type { CatalogEntry, User } from "../../../lib/types.ts";
 import { freshScheduleForm } from "../../../lib/scheduler/schedule_form.ts";
 import type { ScheduleFormValues } from "../../../lib/scheduler/form_model.ts";
 import LocalTime from "../../../islands/LocalTime.tsx";
 import ScheduleDialog from "../../../islands/ScheduleDialog.tsx";
+import { LastRestart } from "../../../components/LastRestart.tsx";
 import { StatusPill } from "../../../components/StatusPill.tsx";
 import { TargetStatus } from "../../../components/TargetStatus.tsx";
 import {
@@ -22,15 +22,14 @@ import {
   NoticeSummary,
 } from "../../../components/ActionLabel.tsx";
 import { NotificationList } from "../../../components/NotificationList.tsx";
-import { listAudit } from "../../../lib/kv/audit.ts";
-import type { AuditEntry } from "../../../lib/types.ts";
-import { AuditList } from "../../../components/AuditList.tsx";
+import type { RecentChanges } from "../../../lib/kv/audit.ts";
+import { RecentChangesSection } from "../../../components/AuditList.tsx";
 
 interface Data {
   detail: InstanceDetail;
   owner: User | null;
   openclawVersion: string | null;
-  audit: { items: AuditEntry[]; more: boolean };
+  audit: RecentChanges;
   catalog: CatalogEntry[];
   form: ScheduleFormValues;
   minAheadSeconds: number;
@@ -43,19 +42,10 @@ export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     assertSignedIn(ctx.state);
     const { kv, config, now } = appContext();
-    const detail = await getInstanceDetail(
+    const { detail, owner, catalog, audit } = await getInstancePage(
       kv,
       parseId(ctx.params.id, "instance id"),
     );
-    const [owner, catalog, audit] = await Promise.all([
-      getUser(kv, detail.instance.ownerId),
-      listCatalog(kv),
-      listAudit(kv, {
-        subject: { type: "instance", id: detail.instance.id },
-        limit: 20,
-      }),
-    ]);
-    catalog.sort((a, b) => b.imageTag.localeCompare(a.imageTag));
     const t = now();
     const newest = catalog.find((c) =>
       c.available && c.imageTag !== detail.instance.imageTag
@@ -75,7 +65,7 @@ export const handler: Handlers<Data, State> = {
       csrfToken: ctx.state.csrfToken,
       now: t,
       timeZone: ctx.state.user.timeZone,
-      audit: { items: audit.items, more: audit.cursor !== null },
+      audit,
     });
   },
 };
@@ -101,11 +91,7 @@ export default function AdminInstance({ data }: PageProps<Data>) {
             instance={{
               id: instance.id,
               name: instance.name,
-              owner: data.owner
-                ? (data.owner.name
-                  ? `${data.owner.name} <${data.owner.email}>`
-                  : data.owner.email)
-                : `missing user ${instance.ownerId}`,
+              owner: userLabel(data.owner, instance.ownerId),
               imageTag: instance.imageTag,
               pinnedImageTag: instance.pinnedImageTag,
               status: instance.status,
@@ -145,18 +131,12 @@ export default function AdminInstance({ data }: PageProps<Data>) {
             ? <code>{instance.pinnedImageTag}</code>
             : "no"}
         </dd>
-        <dt>Last restart</dt>
-        <dd>
-          {instance.lastRestartAt
-            ? (
-              <LocalTime
-                at={instance.lastRestartAt}
-                timeZone={data.timeZone}
-                now={data.now}
-              />
-            )
-            : "never"}
-        </dd>
+        <LastRestart
+          at={instance.lastRestartAt}
+          never="never"
+          timeZone={data.timeZone}
+          now={data.now}
+        />
         <dt>Id</dt>
         <dd>
           <code>{instance.id}</code>
@@ -219,22 +199,12 @@ export default function AdminInstance({ data }: PageProps<Data>) {
             </table>
           </div>
         )}
-      <h2>Changes</h2>
-      <AuditList
-        entries={data.audit.items}
-        showSubject={false}
+      <RecentChangesSection
+        changes={data.audit}
+        subject={{ type: "instance", id: instance.id }}
         timeZone={data.timeZone}
         now={data.now}
       />
-      {data.audit.more && (
-        <p>
-          <a
-            href={`/admin/audit?subjectType=instance&subjectId=${instance.id}`}
-          >
-            Every change to this instance →
-          </a>
-        </p>
-      )}
     </>
   );
 }

@@ -1,8 +1,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow } from "../../../../lib/errors.ts";
-import { AuditQuerySchema } from "../../../../lib/scheduler/admin_schemas.ts";
-import { listAudit } from "../../../../lib/kv/audit.ts";
+import { AuditQuerySchema, listAudit } from "../../../../lib/kv/audit.ts";
 
 export const handler: Handlers = {
   async GET(req) {

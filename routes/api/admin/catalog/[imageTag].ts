@@ -1,18 +1,18 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
-import { putCatalogEntry } from "../../../../lib/kv/catalog.ts";
 import {
   CatalogPutSchema,
-  PathImageTagSchema,
-} from "../../../../lib/scheduler/admin_schemas.ts";
+  ImageTagSchema,
+  putCatalogEntry,
+} from "../../../../lib/kv/catalog.ts";
 import { catalogAudit } from "../../../../lib/scheduler/audit.ts";
 import type { State } from "../../../../lib/state.ts";
 
 export const handler: Handlers<unknown, State> = {
   async PUT(req, ctx) {
     const tag = parseOrThrow(
-      PathImageTagSchema,
+      ImageTagSchema,
       ctx.params.imageTag,
       "image tag",
     );

@@ -6,10 +6,13 @@ import {
   UnprocessableError,
 } from "../../../../lib/errors.ts";
 import { parseId } from "../../../../lib/ids.ts";
-import { getInstance, putInstance } from "../../../../lib/kv/instances.ts";
+import {
+  getInstance,
+  InstancePutSchema,
+  putInstance,
+} from "../../../../lib/kv/instances.ts";
 import { requireCatalogTags } from "../../../../lib/kv/catalog.ts";
 import { getUser } from "../../../../lib/kv/users.ts";
-import { InstancePutSchema } from "../../../../lib/scheduler/admin_schemas.ts";
 import { getInstanceDetail } from "../../../../lib/scheduler/read.ts";
 import { instanceAudit } from "../../../../lib/scheduler/audit.ts";
 import type { State } from "../../../../lib/state.ts";

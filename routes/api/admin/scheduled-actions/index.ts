@@ -1,11 +1,13 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "../../../../lib/context.ts";
 import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
-import type { State } from "../../../../lib/state.ts";
+import { assertSignedIn, type State } from "../../../../lib/state.ts";
 import { ScheduleRequestSchema } from "../../../../lib/scheduler/schemas.ts";
-import { PageQuerySchema } from "../../../../lib/scheduler/admin_schemas.ts";
 import { scheduleAction } from "../../../../lib/scheduler/schedule.ts";
-import { listActions } from "../../../../lib/scheduler/read.ts";
+import {
+  listActions,
+  PageQuerySchema,
+} from "../../../../lib/scheduler/read.ts";
 import { auditSchedule } from "../../../../lib/scheduler/audit.ts";
 
 export const handler: Handlers<unknown, State> = {
@@ -19,11 +21,12 @@ export const handler: Handlers<unknown, State> = {
     return Response.json(await listActions(appContext().kv, q));
   },
   async POST(req, ctx) {
+    assertSignedIn(ctx.state);
     const { skipPending, ...input } = parseOrThrow(
       ScheduleRequestSchema,
       await readJson(req),
     );
-    const result = await scheduleAction(appContext(), input, ctx.state.user!, {
+    const result = await scheduleAction(appContext(), input, ctx.state.user, {
       skipPending,
     });
     await auditSchedule(appContext(), ctx.state, result);

@@ -6,8 +6,11 @@ import {
   readJson,
 } from "../../../../lib/errors.ts";
 import { parseId, UserIdSchema } from "../../../../lib/ids.ts";
-import { deleteUser, putUser } from "../../../../lib/kv/users.ts";
-import { UserPutSchema } from "../../../../lib/scheduler/admin_schemas.ts";
+import {
+  deleteUser,
+  putUser,
+  UserPutSchema,
+} from "../../../../lib/kv/users.ts";
 import { userAudit, userDeleteAudit } from "../../../../lib/scheduler/audit.ts";
 import type { State } from "../../../../lib/state.ts";
 
