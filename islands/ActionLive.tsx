@@ -8,6 +8,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { pollWhileVisible } from "../components/poll.ts";
+import { isActionOpen } from "../lib/types.ts";
 import type {
   ActionView,
   NoticeView,
@@ -105,7 +106,7 @@ export default function ActionLive(props: Props) {
 
   const v = view.value;
   const a = v.action;
-  const open = a.status === "scheduled" || a.status === "running";
+  const open = isActionOpen(a);
   const tz = zone.value;
   const t = now.value;
   const pageUrl = `/admin/actions/${a.id}`;

@@ -8,6 +8,7 @@ import type {
   NotificationKind,
   NotificationStatus,
   ScheduledAction,
+  StageStatus,
   SweepRun,
   Target,
 } from "../types.ts";
@@ -71,7 +72,7 @@ export interface ChannelCount {
 export interface ActionView {
   action: ScheduledAction & { label: string; creator: string };
   scheduledAt: string | null;
-  stageStatus: string | null;
+  stageStatus: StageStatus | null;
   counters: ActionCounters;
   notices: {
     channels: ChannelCount[];

@@ -15,6 +15,7 @@ import { BadRequestError, readForm } from "../../../lib/errors.ts";
 import { IdSchema, parseId } from "../../../lib/ids.ts";
 import { textField } from "../../../lib/text.ts";
 import { redirect } from "../../../lib/http.ts";
+import { isMovable } from "../../../lib/types.ts";
 import { assertSignedIn, type State } from "../../../lib/state.ts";
 import ActionLive from "../../../islands/ActionLive.tsx";
 import MoveAction from "../../../islands/MoveAction.tsx";
@@ -120,7 +121,8 @@ export default function ActionPage({ data }: PageProps<Data>) {
           {data.flash.map((line) => <p key={line}>{line}</p>)}
         </div>
       )}
-      {action.status === "scheduled" && data.view.stageStatus === "pending" &&
+      {data.view.stageStatus &&
+        isMovable(action, { status: data.view.stageStatus }) &&
         data.view.scheduledAt && (
         <div class="page-actions">
           <MoveAction
