@@ -8,7 +8,7 @@ import { start } from "$fresh/server.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/kv/db.ts";
 import { createAppContext } from "./lib/app_context.ts";
-import { type AppContext, setAppContext } from "./lib/context.ts";
+import { type AppContext, setAppContext } from "./lib/app_context.ts";
 import { installSecurity } from "./lib/security.ts";
 import { seedDemoData } from "./lib/demo_seed.ts";
 import { runApplyJob, runPushReceiptJob, runSweepJob } from "./lib/jobs.ts";

@@ -1,5 +1,5 @@
 /** "Restart" or "Version change → tag", as admins read an action. */
-import type { ScheduledAction } from "../lib/types.ts";
+import type { ScheduledAction } from "@/lib/types.ts";
 
 export function actionLabel(
   a: Pick<ScheduledAction, "actionType" | "imageTag">,

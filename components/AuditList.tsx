@@ -1,7 +1,7 @@
 /** A table of audit entries: when, who and how, what changed, why. */
-import type { AuditEntry, AuditSubject } from "../lib/types.ts";
-import { API_TOKEN_ACTOR_ID } from "../lib/ids.ts";
-import LocalTime from "../islands/LocalTime.tsx";
+import type { AuditEntry, AuditSubject } from "@/lib/types.ts";
+import { API_TOKEN_ACTOR_ID } from "@/lib/ids.ts";
+import LocalTime from "@/islands/LocalTime.tsx";
 
 const CHANGE_WORDS: Record<AuditEntry["change"], string> = {
   "action.schedule": "Scheduled",

@@ -4,8 +4,8 @@
  * the banner island (in the browser's zone) and by the admin's review (as the
  * chosen owner will see it). No KV, no server-only imports.
  */
-import type { BannerStatus } from "../lib/types.ts";
-import { formatDateTime, formatRelative } from "../lib/format.ts";
+import type { BannerStatus } from "@/lib/types.ts";
+import { formatDateTime, formatRelative } from "@/lib/format.ts";
 
 /** "OpenClaw 1.9.0", or the image tag when the catalog does not know its version. */
 function versionOf(

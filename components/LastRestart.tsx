@@ -1,5 +1,5 @@
 /** An instance's "Last restart" fact: when, in the viewer's zone, or the page's word for never. */
-import LocalTime from "../islands/LocalTime.tsx";
+import LocalTime from "@/islands/LocalTime.tsx";
 
 export function LastRestart(
   { at, never, timeZone, now }: {

@@ -1,5 +1,5 @@
 /** A target's notification rows, one compact line each. */
-import type { Notification } from "../lib/types.ts";
+import type { Notification } from "@/lib/types.ts";
 import { StatusPill } from "./StatusPill.tsx";
 
 export function NotificationList({ rows }: { rows: Notification[] }) {

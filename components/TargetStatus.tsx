@@ -1,5 +1,5 @@
 /** A target's status with its skip reason or error underneath. */
-import type { Target } from "../lib/types.ts";
+import type { Target } from "@/lib/types.ts";
 import { StatusPill } from "./StatusPill.tsx";
 
 export function TargetStatus({ target }: { target: Target }) {

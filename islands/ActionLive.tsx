@@ -7,22 +7,22 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { pollWhileVisible } from "../components/poll.ts";
-import { isActionOpen } from "../lib/types.ts";
+import { pollWhileVisible } from "@/components/poll.ts";
+import { isActionOpen } from "@/lib/types.ts";
 import type {
   ActionView,
   NoticeView,
   TargetView,
-} from "../lib/scheduler/action_view_model.ts";
+} from "@/lib/scheduler/action_view_model.ts";
 import {
   formatDateTime,
   formatRelative,
   formatShortDateTime,
   formatUtc,
   localTimeZone,
-} from "../lib/format.ts";
-import { StatusPill } from "../components/StatusPill.tsx";
-import { CancelControl } from "../components/CancelControl.tsx";
+} from "@/lib/format.ts";
+import { StatusPill } from "@/components/StatusPill.tsx";
+import { CancelControl } from "@/components/CancelControl.tsx";
 import SweepButton from "./SweepButton.tsx";
 
 interface Props {

@@ -6,12 +6,8 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import {
-  formatShortDateTime,
-  formatUtc,
-  localTimeZone,
-} from "../lib/format.ts";
-import { StatusPill } from "../components/StatusPill.tsx";
+import { formatShortDateTime, formatUtc, localTimeZone } from "@/lib/format.ts";
+import { StatusPill } from "@/components/StatusPill.tsx";
 
 export interface PickerRow {
   id: string;

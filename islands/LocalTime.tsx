@@ -13,7 +13,7 @@ import {
   formatUtc,
   formatWhen,
   localTimeZone,
-} from "../lib/format.ts";
+} from "@/lib/format.ts";
 
 export type TimeFormat = "datetime" | "short" | "relative" | "when";
 

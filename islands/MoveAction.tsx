@@ -9,8 +9,8 @@ import {
   fromZonedInput,
   localTimeZone,
   toZonedInput,
-} from "../lib/format.ts";
-import { timeHint, zoneLabel } from "../lib/scheduler/form_model.ts";
+} from "@/lib/format.ts";
+import { timeHint, zoneLabel } from "@/lib/scheduler/form_model.ts";
 
 interface Issue {
   path: string;

@@ -6,13 +6,13 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { Dialog } from "../components/Dialog.tsx";
+import { Dialog } from "@/components/Dialog.tsx";
 import {
   ScheduleFormBody,
   type ScheduleFormBodyProps,
-} from "../components/schedule/ScheduleFormBody.tsx";
-import type { InstanceChoice } from "../components/schedule/ScheduleFields.tsx";
-import type { ActionType } from "../lib/types.ts";
+} from "@/components/schedule/ScheduleFormBody.tsx";
+import type { InstanceChoice } from "@/components/schedule/ScheduleFields.tsx";
+import type { ActionType } from "@/lib/types.ts";
 
 type Props =
   & Omit<

@@ -2,7 +2,7 @@
 import {
   ScheduleFormBody,
   type ScheduleFormBodyProps,
-} from "../components/schedule/ScheduleFormBody.tsx";
+} from "@/components/schedule/ScheduleFormBody.tsx";
 
 export default function ScheduleForm(
   props: Omit<ScheduleFormBodyProps, "variant" | "onCancel">,

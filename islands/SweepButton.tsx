@@ -1,7 +1,7 @@
 /** "Run notice sweep now": runs the sweep and shows its counts, like the minute job does. */
 import { useSignal } from "@preact/signals";
-import type { SweepRun } from "../lib/types.ts";
-import { formatDateTime, localTimeZone } from "../lib/format.ts";
+import type { SweepRun } from "@/lib/types.ts";
+import { formatDateTime, localTimeZone } from "@/lib/format.ts";
 
 export default function SweepButton(
   { lastRun, onDone }: {

@@ -7,10 +7,10 @@
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { pollWhileVisible } from "../components/poll.ts";
-import { Banner } from "../components/Banner.tsx";
-import { localTimeZone } from "../lib/format.ts";
-import type { BannerStatus } from "../lib/types.ts";
+import { pollWhileVisible } from "@/components/poll.ts";
+import { Banner } from "@/components/Banner.tsx";
+import { localTimeZone } from "@/lib/format.ts";
+import type { BannerStatus } from "@/lib/types.ts";
 
 interface Props {
   instanceId: string;

@@ -12,7 +12,7 @@ import { putCatalogEntry } from "./kv/catalog.ts";
 import { putInstance } from "./kv/instances.ts";
 import { createLoginLink } from "./auth/login_links.ts";
 import { newId } from "./ids.ts";
-import type { AppContext } from "./context.ts";
+import type { AppContext } from "./app_context.ts";
 import type { User } from "./types.ts";
 import { scheduleAction } from "./scheduler/schedule.ts";
 import { ScheduleInputSchema } from "./scheduler/schemas.ts";

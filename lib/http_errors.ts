@@ -9,7 +9,7 @@ import { AppError } from "./errors.ts";
 import { redirect } from "./http.ts";
 import { signInUrl } from "./auth/next.ts";
 import { log } from "./log.ts";
-import { renderErrorPage } from "../components/ErrorPage.tsx";
+import { renderErrorPage } from "@/components/ErrorPage.tsx";
 
 /** The answer for an error thrown while serving `url`; rethrows an untyped error on a page. */
 export function errorAnswer(

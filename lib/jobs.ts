@@ -3,7 +3,7 @@
  * its own (its counts as attributes, its log lines carrying the trace id),
  * logs its counts and never throws.
  */
-import type { AppContext } from "./context.ts";
+import type { AppContext } from "./app_context.ts";
 import {
   type ApplyDeps,
   applyDue,

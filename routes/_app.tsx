@@ -1,6 +1,6 @@
 import type { PageProps } from "$fresh/server.ts";
-import type { State } from "../lib/state.ts";
-import { CsrfField } from "../components/CsrfField.tsx";
+import type { State } from "@/lib/request_state.ts";
+import { CsrfField } from "@/components/CsrfField.tsx";
 
 interface NavLink {
   href: string;

@@ -6,13 +6,13 @@
  * folder (so an unknown admin page is still for admins) and then answer 404.
  */
 import type { FreshContext } from "$fresh/server.ts";
-import { appContext } from "../lib/context.ts";
-import { anonymousState, loadSessionState } from "../lib/auth/session_state.ts";
-import { refuseCrossSite } from "../lib/auth/csrf.ts";
-import { signInUrl } from "../lib/auth/next.ts";
-import { noStore, redirect } from "../lib/http.ts";
-import { apiAnswer, errorAnswer } from "../lib/http_errors.ts";
-import type { State } from "../lib/state.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { anonymousState, loadSessionState } from "@/lib/auth/session_state.ts";
+import { refuseCrossSite } from "@/lib/auth/csrf.ts";
+import { signInUrl } from "@/lib/auth/next.ts";
+import { noStore, redirect } from "@/lib/http.ts";
+import { apiAnswer, errorAnswer } from "@/lib/http_errors.ts";
+import type { State } from "@/lib/request_state.ts";
 
 // Calendar links are signed and need no sign-in (lib/calendar.ts).
 const PUBLIC_PAGES = /^\/(login(\/.*)?|healthz|calendar\/.*)$/;

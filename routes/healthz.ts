@@ -4,8 +4,8 @@
  * sign-in, no secrets, no user data: times, seconds and limits only.
  */
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../lib/context.ts";
-import { readHealth } from "../lib/health.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { readHealth } from "@/lib/health.ts";
 
 export const handler: Handlers = {
   async GET() {

@@ -1,14 +1,14 @@
 /** Your instances. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../lib/context.ts";
-import { getOwnInstances } from "../lib/scheduler/read.ts";
-import { assertSignedIn, type State } from "../lib/state.ts";
-import type { Instance } from "../lib/types.ts";
-import { StatusPill } from "../components/StatusPill.tsx";
-import type { BannerStatus } from "../lib/notices/banner.ts";
-import LocalTime from "../islands/LocalTime.tsx";
-import { Pager } from "../components/Pager.tsx";
+import { appContext } from "@/lib/app_context.ts";
+import { getOwnInstances } from "@/lib/scheduler/read.ts";
+import { assertSignedIn, type State } from "@/lib/request_state.ts";
+import type { Instance } from "@/lib/types.ts";
+import { StatusPill } from "@/components/StatusPill.tsx";
+import type { BannerStatus } from "@/lib/notices/banner.ts";
+import LocalTime from "@/islands/LocalTime.tsx";
+import { Pager } from "@/components/Pager.tsx";
 
 interface Data {
   instances: Instance[];

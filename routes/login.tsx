@@ -2,17 +2,17 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
-import { appContext } from "../lib/context.ts";
-import { requestLoginLink } from "../lib/auth/login_links.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { requestLoginLink } from "@/lib/auth/login_links.ts";
 import {
   queueSignInEmail,
   sendSignInEmailSoon,
-} from "../lib/auth/sign_in_emails.ts";
-import { safeNext } from "../lib/auth/next.ts";
-import { log } from "../lib/log.ts";
-import { readForm } from "../lib/errors.ts";
-import { redirect } from "../lib/http.ts";
-import type { State } from "../lib/state.ts";
+} from "@/lib/auth/sign_in_emails.ts";
+import { safeNext } from "@/lib/auth/next.ts";
+import { log } from "@/lib/log.ts";
+import { readForm } from "@/lib/errors.ts";
+import { redirect } from "@/lib/http.ts";
+import type { State } from "@/lib/request_state.ts";
 
 interface Data {
   sent: boolean;

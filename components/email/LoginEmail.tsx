@@ -1,6 +1,6 @@
 /** The sign-in email: one button, the link in plain text too, how long it lasts. */
 import { renderToString } from "preact-render-to-string";
-import { greetingName } from "../../lib/format.ts";
+import { greetingName } from "@/lib/format.ts";
 
 interface Props {
   name: string | null;

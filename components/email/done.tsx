@@ -5,7 +5,7 @@ import {
   versionLabel,
   whenLabel,
 } from "./props.ts";
-import type { ActionType, SkipReason, TargetStatus } from "../../lib/types.ts";
+import type { ActionType, SkipReason, TargetStatus } from "@/lib/types.ts";
 
 export interface DoneOutcome {
   actionType: ActionType;

@@ -6,14 +6,14 @@
  * same without JavaScript.
  */
 import type { JSX } from "preact";
-import type { CatalogEntry, Channel } from "../../lib/types.ts";
-import { CHANNELS } from "../../lib/types.ts";
+import type { CatalogEntry, Channel } from "@/lib/types.ts";
+import { CHANNELS } from "@/lib/types.ts";
 import {
   CHANNEL_LABELS,
   DONE_CHANNELS,
   FIELD,
   type ScheduleFormValues,
-} from "../../lib/scheduler/form_model.ts";
+} from "@/lib/scheduler/form_model.ts";
 import { invalidProps } from "./ErrorSummary.tsx";
 
 /** A chosen instance as the form lists it. */

@@ -22,13 +22,9 @@ import {
   type ScheduleFormValues,
   timeHint,
   zoneLabel,
-} from "../../lib/scheduler/form_model.ts";
-import type { SchedulePreview } from "../../lib/scheduler/preview_model.ts";
-import {
-  fromZonedInput,
-  localTimeZone,
-  toZonedInput,
-} from "../../lib/format.ts";
+} from "@/lib/scheduler/form_model.ts";
+import type { SchedulePreview } from "@/lib/scheduler/preview_model.ts";
+import { fromZonedInput, localTimeZone, toZonedInput } from "@/lib/format.ts";
 import { CsrfField } from "../CsrfField.tsx";
 import { byField, ErrorSummary } from "./ErrorSummary.tsx";
 import {

@@ -11,7 +11,7 @@ import { allowAttempt, clientSubject } from "./rate_limit.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
 import type { EmailSender, SendFailure } from "../channels/types.ts";
 import type { Config } from "../config.ts";
-import { renderLoginEmail } from "../../components/email/LoginEmail.tsx";
+import { renderLoginEmail } from "@/components/email/LoginEmail.tsx";
 
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const PER_ADDRESS = { max: 5, windowMs: 15 * 60_000 };

@@ -4,8 +4,8 @@
  * anonymous (a bearer-token request never rides on a cookie session; the
  * admin API's own gate reads the token).
  */
-import type { AppContext } from "../context.ts";
-import type { State } from "../state.ts";
+import type { AppContext } from "../app_context.ts";
+import type { State } from "../request_state.ts";
 import { effectiveRole, getUser } from "../kv/users.ts";
 import {
   getSession,

@@ -21,7 +21,7 @@ import {
   sendLoginLink,
   type SignInLinkJob,
 } from "./login_links.ts";
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../app_context.ts";
 import { log } from "../log.ts";
 import { recordSignInEmail, type SignInOutcome } from "../telemetry.ts";
 

@@ -3,7 +3,7 @@
 import { type ComponentChildren, type ComponentType, h, hydrate } from "preact";
 import { signal } from "@preact/signals";
 import { decodeProps } from "./serialize.ts";
-import { setBuildId } from "./state.ts";
+import { setBuildId } from "./build_info.ts";
 
 interface IslandData {
   /** Module URL, export name, encoded props, has server-rendered children. */

@@ -12,7 +12,7 @@ import {
   manifestPath,
   writeManifest,
 } from "./manifest.ts";
-import { setDevMode } from "./state.ts";
+import { setDevMode } from "./build_info.ts";
 import type { FreshConfig } from "./types.ts";
 
 export async function dev(

@@ -20,7 +20,7 @@ import {
   routeMatcher,
   urlSegments,
 } from "./router.ts";
-import { getBuildId, isDevMode, setBuildId } from "./state.ts";
+import { getBuildId, isDevMode, setBuildId } from "./build_info.ts";
 import { IMMUTABLE, StaticFiles } from "./static.ts";
 import type {
   Destination,

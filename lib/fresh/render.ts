@@ -13,7 +13,7 @@ import { bundleUrl, type ClientBundle } from "./build.ts";
 import { HeadContext } from "./head.ts";
 import { IslandCollector, IslandContext } from "./islands.ts";
 import { jsonForScript } from "./serialize.ts";
-import { getBuildId } from "./state.ts";
+import { getBuildId } from "./build_info.ts";
 import type { FreshContext, PageProps, RouteModule } from "./types.ts";
 
 // deno-lint-ignore no-explicit-any

@@ -2,7 +2,7 @@
 import type { ComponentChildren, VNode } from "preact";
 import { useContext } from "preact/hooks";
 import { HeadContext } from "./head.ts";
-import { getBuildId } from "./state.ts";
+import { getBuildId } from "./build_info.ts";
 
 export const IS_BROWSER: boolean = typeof document !== "undefined";
 

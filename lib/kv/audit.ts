@@ -9,7 +9,7 @@ import { commitRetrying } from "./db.ts";
 import { listCursor } from "./cursor.ts";
 import { getManyById } from "./read.ts";
 import { IdSchema, newId } from "../ids.ts";
-import { assertSignedIn, type State } from "../state.ts";
+import { assertSignedIn, type State } from "../request_state.ts";
 import type {
   AuditChange,
   AuditEntry,

@@ -18,7 +18,7 @@ import { getLastSweepRun } from "../notices/sweep.ts";
 import { outboxIdsOfNotification, outboxPushIds } from "../channels/outbox.ts";
 import { pushEvent } from "../channels/push_texts.ts";
 import { forEachLimited } from "./commits.ts";
-import { actionLabel } from "../../components/ActionLabel.tsx";
+import { actionLabel } from "@/components/ActionLabel.tsx";
 import type {
   ActionStatus,
   Channel,

@@ -10,7 +10,7 @@ import {
   recordAudit as recordAuditEntry,
 } from "../kv/audit.ts";
 import { log } from "../log.ts";
-import type { State } from "../state.ts";
+import type { State } from "../request_state.ts";
 import type {
   AuditEntry,
   CatalogEntry,

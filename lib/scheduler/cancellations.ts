@@ -7,7 +7,7 @@
 import { keys } from "../kv/keys.ts";
 import { getAction, getTarget } from "../kv/actions.ts";
 import type { User } from "../types.ts";
-import type { SignedInState } from "../state.ts";
+import type { SignedInState } from "../request_state.ts";
 import { auditCancelAction, auditCancelTarget } from "./audit.ts";
 import type { Cancellation } from "./action_view_model.ts";
 

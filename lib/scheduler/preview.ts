@@ -19,7 +19,7 @@ import type {
   Stage,
   User,
 } from "../types.ts";
-import { actionLabel } from "../../components/ActionLabel.tsx";
+import { actionLabel } from "@/components/ActionLabel.tsx";
 import type { ScheduleInput } from "./schemas.ts";
 import type {
   InstanceRef,

@@ -40,12 +40,12 @@ import { getLastSweepRun } from "../notices/sweep.ts";
 import { NotFoundError } from "../errors.ts";
 import { isId } from "../ids.ts";
 import { describeMatch, type MatchFilter } from "./form_model.ts";
-import { actionLabel } from "../../components/ActionLabel.tsx";
+import { actionLabel } from "@/components/ActionLabel.tsx";
 import type {
   InstanceChoice,
   MatchSummary,
-} from "../../components/schedule/ScheduleFields.tsx";
-import type { PickerRow } from "../../islands/InstancePicker.tsx";
+} from "@/components/schedule/ScheduleFields.tsx";
+import type { PickerRow } from "@/islands/InstancePicker.tsx";
 import type {
   ActionCounters,
   CatalogEntry,

@@ -3,7 +3,7 @@
  * instead of the owner — the email through the configured sender, the push
  * to the admin's own devices. Marked as a test; touches no notification row.
  */
-import type { AppContext } from "../context.ts";
+import type { AppContext } from "../app_context.ts";
 import { createPushTransport } from "../channels/mod.ts";
 import { pushEvent } from "../channels/push_texts.ts";
 import type { User } from "../types.ts";

@@ -1,17 +1,13 @@
 /** Admin: every admin change, newest first, with filters and paging. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../../lib/context.ts";
-import { parseOrThrow } from "../../lib/errors.ts";
-import {
-  type AuditPage,
-  AuditQuerySchema,
-  listAudit,
-} from "../../lib/kv/audit.ts";
-import type { State } from "../../lib/state.ts";
-import { AUDIT_CHANGES } from "../../lib/types.ts";
-import { AuditList } from "../../components/AuditList.tsx";
-import { CursorPager } from "../../components/Pager.tsx";
+import { appContext } from "@/lib/app_context.ts";
+import { parseOrThrow } from "@/lib/errors.ts";
+import { type AuditPage, AuditQuerySchema, listAudit } from "@/lib/kv/audit.ts";
+import type { State } from "@/lib/request_state.ts";
+import { AUDIT_CHANGES } from "@/lib/types.ts";
+import { AuditList } from "@/components/AuditList.tsx";
+import { CursorPager } from "@/components/Pager.tsx";
 
 interface Data {
   page: AuditPage;

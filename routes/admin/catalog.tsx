@@ -2,19 +2,19 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
-import { appContext } from "../../lib/context.ts";
+import { appContext } from "@/lib/app_context.ts";
 import {
   CatalogPutSchema,
   ImageTagSchema,
   putCatalogEntry,
-} from "../../lib/kv/catalog.ts";
-import { listCatalogUsage } from "../../lib/scheduler/read.ts";
-import { catalogAudit } from "../../lib/scheduler/audit.ts";
-import { readForm, zodIssues } from "../../lib/errors.ts";
-import { redirect } from "../../lib/http.ts";
-import type { State } from "../../lib/state.ts";
-import type { CatalogEntry } from "../../lib/types.ts";
-import { CsrfField } from "../../components/CsrfField.tsx";
+} from "@/lib/kv/catalog.ts";
+import { listCatalogUsage } from "@/lib/scheduler/read.ts";
+import { catalogAudit } from "@/lib/scheduler/audit.ts";
+import { readForm, zodIssues } from "@/lib/errors.ts";
+import { redirect } from "@/lib/http.ts";
+import type { State } from "@/lib/request_state.ts";
+import type { CatalogEntry } from "@/lib/types.ts";
+import { CsrfField } from "@/components/CsrfField.tsx";
 
 interface Data {
   entries: { entry: CatalogEntry; running: number }[];

@@ -1,19 +1,17 @@
 /** Admin: every instance — search and filters, pending actions, ticks to schedule for. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../../lib/context.ts";
+import { appContext } from "@/lib/app_context.ts";
 import {
   getInstanceTable,
   type InstanceListFilter,
-} from "../../lib/scheduler/read.ts";
-import type { InstancePage } from "../../lib/kv/instances.ts";
-import { parseId } from "../../lib/ids.ts";
-import { searchWords } from "../../lib/search.ts";
-import type { State } from "../../lib/state.ts";
-import { Pager } from "../../components/Pager.tsx";
-import InstancePicker, {
-  type PickerRow,
-} from "../../islands/InstancePicker.tsx";
+} from "@/lib/scheduler/read.ts";
+import type { InstancePage } from "@/lib/kv/instances.ts";
+import { parseId } from "@/lib/ids.ts";
+import { searchWords } from "@/lib/search.ts";
+import type { State } from "@/lib/request_state.ts";
+import { Pager } from "@/components/Pager.tsx";
+import InstancePicker, { type PickerRow } from "@/islands/InstancePicker.tsx";
 
 interface Data {
   result: InstancePage;

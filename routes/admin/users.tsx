@@ -1,15 +1,15 @@
 /** Admin: users in email order, a page at a time, with their role, time zone, devices and instances. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../../lib/context.ts";
+import { appContext } from "@/lib/app_context.ts";
 import {
   INSTANCE_COUNT_CAP,
   listUserRows,
   type UserRow,
-} from "../../lib/scheduler/read.ts";
-import { listCursor } from "../../lib/kv/cursor.ts";
-import type { State } from "../../lib/state.ts";
-import { CursorPager } from "../../components/Pager.tsx";
+} from "@/lib/scheduler/read.ts";
+import { listCursor } from "@/lib/kv/cursor.ts";
+import type { State } from "@/lib/request_state.ts";
+import { CursorPager } from "@/components/Pager.tsx";
 
 interface Data {
   rows: UserRow[];

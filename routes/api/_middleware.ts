@@ -3,11 +3,11 @@
  * own gate, internal routes check their secret. Bodies are JSON only.
  */
 import type { FreshContext } from "$fresh/server.ts";
-import { UnauthorizedError } from "../../lib/errors.ts";
-import { refuseNonJson } from "../../lib/auth/json_only.ts";
-import { requireInternalSecret } from "../../lib/auth/internal.ts";
-import { appContext } from "../../lib/context.ts";
-import type { State } from "../../lib/state.ts";
+import { UnauthorizedError } from "@/lib/errors.ts";
+import { refuseNonJson } from "@/lib/auth/json_only.ts";
+import { requireInternalSecret } from "@/lib/auth/internal.ts";
+import { appContext } from "@/lib/app_context.ts";
+import type { State } from "@/lib/request_state.ts";
 
 const ADMIN = /^\/api\/admin(\/|$)/;
 const INTERNAL = /^\/api\/internal(\/|$)/;

@@ -1,11 +1,11 @@
 /** Signed-in users register and remove the Expo push tokens of their devices. */
 import type { Handlers } from "$fresh/server.ts";
 import { z } from "zod";
-import { parseOrThrow, readJson } from "../../lib/errors.ts";
-import { assertSignedIn, type State } from "../../lib/state.ts";
-import { appContext } from "../../lib/context.ts";
-import { addPushToken, removePushTokens } from "../../lib/kv/users.ts";
-import { EXPO_PUSH_TOKEN } from "../../lib/channels/expo.ts";
+import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import { assertSignedIn, type State } from "@/lib/request_state.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { addPushToken, removePushTokens } from "@/lib/kv/users.ts";
+import { EXPO_PUSH_TOKEN } from "@/lib/channels/expo.ts";
 
 const TokenBody = z.strictObject({
   token: z.string().trim().regex(

@@ -1,15 +1,15 @@
 /** The owner's workspace page: the instance, and the banner when an action is coming. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../../lib/context.ts";
-import { getWorkspace } from "../../lib/scheduler/read.ts";
-import { parseId } from "../../lib/ids.ts";
-import { assertSignedIn, type State } from "../../lib/state.ts";
-import type { Instance } from "../../lib/types.ts";
-import type { BannerStatus } from "../../lib/notices/banner.ts";
-import WorkspaceBanner from "../../islands/WorkspaceBanner.tsx";
-import { LastRestart } from "../../components/LastRestart.tsx";
-import { StatusPill } from "../../components/StatusPill.tsx";
+import { appContext } from "@/lib/app_context.ts";
+import { getWorkspace } from "@/lib/scheduler/read.ts";
+import { parseId } from "@/lib/ids.ts";
+import { assertSignedIn, type State } from "@/lib/request_state.ts";
+import type { Instance } from "@/lib/types.ts";
+import type { BannerStatus } from "@/lib/notices/banner.ts";
+import WorkspaceBanner from "@/islands/WorkspaceBanner.tsx";
+import { LastRestart } from "@/components/LastRestart.tsx";
+import { StatusPill } from "@/components/StatusPill.tsx";
 
 interface Data {
   instance: Instance;

@@ -1,12 +1,12 @@
 /** Following an emailed link: spend the token, start a session, go where the user was headed. */
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../lib/context.ts";
-import { consumeLoginLink } from "../../lib/auth/login_links.ts";
-import { createSession, sessionCookie } from "../../lib/auth/sessions.ts";
-import { safeNext } from "../../lib/auth/next.ts";
-import { getUser } from "../../lib/kv/users.ts";
-import { log } from "../../lib/log.ts";
-import { redirect } from "../../lib/http.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { consumeLoginLink } from "@/lib/auth/login_links.ts";
+import { createSession, sessionCookie } from "@/lib/auth/sessions.ts";
+import { safeNext } from "@/lib/auth/next.ts";
+import { getUser } from "@/lib/kv/users.ts";
+import { log } from "@/lib/log.ts";
+import { redirect } from "@/lib/http.ts";
 
 export const handler: Handlers = {
   // HEAD is safe (link checkers and mail scanners send it): it must not spend the token.

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
 import { faultyKv, HOUR, seedCatalog } from "../scheduler/helpers.ts";
-import { auditCancelAction } from "../../lib/scheduler/audit.ts";
-import { API_TOKEN_USER } from "../../lib/state.ts";
-import { AUDIT_RETENTION_DAYS } from "../../lib/kv/audit.ts";
-import type { AuditEntry, ScheduledAction } from "../../lib/types.ts";
+import { auditCancelAction } from "@/lib/scheduler/audit.ts";
+import { API_TOKEN_USER } from "@/lib/request_state.ts";
+import { AUDIT_RETENTION_DAYS } from "@/lib/kv/audit.ts";
+import type { AuditEntry, ScheduledAction } from "@/lib/types.ts";
 
 async function withApp(fn: (app: TestApp) => Promise<void>) {
   const app = await createTestApp();

@@ -5,8 +5,8 @@
  * page, not the store.
  */
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import type { Instance, User } from "../../lib/types.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import type { Instance, User } from "@/lib/types.ts";
 
 const USERS = 10_000;
 const CONCURRENT = 20;

@@ -3,10 +3,10 @@
  * embedded controller, with notify on (three notice rows per target, which the
  * apply claim checks) and off. It must finish well inside its minute.
  */
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { applyDue } from "../../lib/scheduler/apply.ts";
-import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
-import { testConfig } from "../../lib/config.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { applyDue } from "@/lib/scheduler/apply.ts";
+import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { testConfig } from "@/lib/config.ts";
 import { input, seedCatalog, seedInstances } from "../scheduler/helpers.ts";
 
 const COUNT = 10_000;

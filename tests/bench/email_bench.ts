@@ -2,10 +2,10 @@
  * What a sweep of 100 due emails costs before the network: rendering, and the
  * outbox storing a batch. Run: deno bench -A --no-check tests/bench/email_bench.ts
  */
-import { renderNoticeEmail } from "../../lib/channels/email_render.ts";
-import { OutboxEmailSender } from "../../lib/channels/outbox.ts";
-import { pushTexts } from "../../lib/channels/push_texts.ts";
-import { RateBudget } from "../../lib/channels/rate_budget.ts";
+import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
+import { OutboxEmailSender } from "@/lib/channels/outbox.ts";
+import { pushTexts } from "@/lib/channels/push_texts.ts";
+import { RateBudget } from "@/lib/channels/rate_budget.ts";
 import { noticeItem } from "../channels/_fixtures.ts";
 
 const items = Array.from({ length: 100 }, (_, i) =>

@@ -3,17 +3,14 @@
  * email address and a device), scheduled through the scheduler's own code,
  * and the app's own channels pointed at local stand-ins of Resend and Expo.
  */
-import { keys } from "../../lib/kv/keys.ts";
-import { testConfig } from "../../lib/config.ts";
-import {
-  createDispatchers,
-  createEmailSender,
-} from "../../lib/channels/mod.ts";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { ScheduleInputSchema } from "../../lib/scheduler/schemas.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import type { Dispatchers } from "../../lib/channels/types.ts";
-import type { Instance, User } from "../../lib/types.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { testConfig } from "@/lib/config.ts";
+import { createDispatchers, createEmailSender } from "@/lib/channels/mod.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import type { Dispatchers } from "@/lib/channels/types.ts";
+import type { Instance, User } from "@/lib/types.ts";
 import type { ResendFake } from "../fakes/resend_server.ts";
 import type { ExpoFake } from "../fakes/expo_server.ts";
 

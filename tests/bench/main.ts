@@ -7,15 +7,15 @@
  *   deno task bench            every figure
  *   deno task bench fleetDrain idleSweep   only those
  */
-import { sweep, type SweepOptions } from "../../lib/notices/sweep.ts";
-import { getBannerStatus } from "../../lib/notices/banner.ts";
-import { applyDue } from "../../lib/scheduler/apply.ts";
-import { rescheduleAction } from "../../lib/scheduler/reschedule.ts";
-import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
-import { addNewRow } from "../../lib/notices/rows.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { newId } from "../../lib/ids.ts";
-import { setQuietLogs } from "../../lib/log.ts";
+import { sweep, type SweepOptions } from "@/lib/notices/sweep.ts";
+import { getBannerStatus } from "@/lib/notices/banner.ts";
+import { applyDue } from "@/lib/scheduler/apply.ts";
+import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
+import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { addNewRow } from "@/lib/notices/rows.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { newId } from "@/lib/ids.ts";
+import { setQuietLogs } from "@/lib/log.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import { createTestApp } from "../helpers/app.ts";
 import {
@@ -24,10 +24,10 @@ import {
   scheduleFleet,
   seedFleet,
 } from "./fleet.ts";
-import type { Dispatchers } from "../../lib/channels/types.ts";
-import { createEmailSender } from "../../lib/channels/mod.ts";
-import { testConfig } from "../../lib/config.ts";
-import type { Notification } from "../../lib/types.ts";
+import type { Dispatchers } from "@/lib/channels/types.ts";
+import { createEmailSender } from "@/lib/channels/mod.ts";
+import { testConfig } from "@/lib/config.ts";
+import type { Notification } from "@/lib/types.ts";
 
 setQuietLogs(true);
 const only = new Set(Deno.args);

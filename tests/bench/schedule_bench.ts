@@ -4,8 +4,8 @@
  * Every run gets a fresh KV (seeding is outside the measured part); the
  * median of the runs is printed at the end.
  */
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { testConfig } from "../../lib/config.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { testConfig } from "@/lib/config.ts";
 import { input, seedCatalog, seedInstances } from "../scheduler/helpers.ts";
 
 const COUNT = 10_000;

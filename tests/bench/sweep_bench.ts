@@ -4,11 +4,11 @@
  *
  *   deno bench -A --no-check tests/bench/sweep_bench.ts
  */
-import { sweep } from "../../lib/notices/sweep.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { putUser } from "../../lib/kv/users.ts";
-import { addNewRow, buildNoticeRows } from "../../lib/notices/rows.ts";
-import { newId } from "../../lib/ids.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { putUser } from "@/lib/kv/users.ts";
+import { addNewRow, buildNoticeRows } from "@/lib/notices/rows.ts";
+import { newId } from "@/lib/ids.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 

@@ -3,10 +3,10 @@
  * SDK, held to the budget kept in KV) on a KV Connect database, sending
  * `count` emails over `lanes` concurrent callers once told to go.
  */
-import { parseConfig } from "../../lib/config.ts";
-import { openKv } from "../../lib/kv/db.ts";
-import { createEmailSender } from "../../lib/channels/mod.ts";
-import { setQuietLogs } from "../../lib/log.ts";
+import { parseConfig } from "@/lib/config.ts";
+import { openKv } from "@/lib/kv/db.ts";
+import { createEmailSender } from "@/lib/channels/mod.ts";
+import { setQuietLogs } from "@/lib/log.ts";
 
 setQuietLogs(true);
 const [kvUrl, resendUrl, label, countArg, lanesArg] = Deno.args;

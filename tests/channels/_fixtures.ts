@@ -1,9 +1,9 @@
 /** NoticeItems for channel tests: random ids, every field a template may read. */
-import { newId } from "../../lib/ids.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { newGroup, putGroup } from "../../lib/notices/groups.ts";
+import { newId } from "@/lib/ids.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { newGroup, putGroup } from "@/lib/notices/groups.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
-import type { NoticeItem } from "../../lib/channels/types.ts";
+import type { NoticeItem } from "@/lib/channels/types.ts";
 import type {
   ActionType,
   Instance,
@@ -11,7 +11,7 @@ import type {
   NotificationKind,
   ScheduledAction,
   User,
-} from "../../lib/types.ts";
+} from "@/lib/types.ts";
 
 export interface ItemOptions {
   actionType?: ActionType;

@@ -3,10 +3,10 @@ import { startResendFake } from "../fakes/resend_server.ts";
 import {
   RateLimitedEmailSender,
   ResendEmailSender,
-} from "../../lib/channels/resend.ts";
-import { RateBudget } from "../../lib/channels/rate_budget.ts";
-import { createEmailDispatcher } from "../../lib/channels/email.ts";
-import { newId } from "../../lib/ids.ts";
+} from "@/lib/channels/resend.ts";
+import { RateBudget } from "@/lib/channels/rate_budget.ts";
+import { createEmailDispatcher } from "@/lib/channels/email.ts";
+import { newId } from "@/lib/ids.ts";
 import { noticeItem } from "./_fixtures.ts";
 
 // DESIGN rule 7: a bad row is failed on its own. An address the provider

@@ -3,12 +3,12 @@ import { startResendFake } from "../fakes/resend_server.ts";
 import {
   RateLimitedEmailSender,
   ResendEmailSender,
-} from "../../lib/channels/resend.ts";
-import { RateBudget } from "../../lib/channels/rate_budget.ts";
-import { createEmailDispatcher } from "../../lib/channels/email.ts";
-import { createEmailSender } from "../../lib/channels/mod.ts";
-import { testConfig } from "../../lib/config.ts";
-import { newId } from "../../lib/ids.ts";
+} from "@/lib/channels/resend.ts";
+import { RateBudget } from "@/lib/channels/rate_budget.ts";
+import { createEmailDispatcher } from "@/lib/channels/email.ts";
+import { createEmailSender } from "@/lib/channels/mod.ts";
+import { testConfig } from "@/lib/config.ts";
+import { newId } from "@/lib/ids.ts";
 import { noticeItem } from "./_fixtures.ts";
 
 const PUBLIC_URL = "https://claw.example.com";

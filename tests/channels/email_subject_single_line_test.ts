@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderNoticeEmail } from "../../lib/channels/email_render.ts";
+import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
 import { noticeItem } from "./_fixtures.ts";
 
 // The admin's subject goes into a mail header: a line break typed or pasted

@@ -4,8 +4,8 @@ import {
   listOutbox,
   OutboxEmailSender,
   OutboxPushTransport,
-} from "../../lib/channels/outbox.ts";
-import { newId } from "../../lib/ids.ts";
+} from "@/lib/channels/outbox.ts";
+import { newId } from "@/lib/ids.ts";
 
 const mail = (to: string, subject = "Hello") => ({
   to,

@@ -4,7 +4,7 @@ import {
   ScheduledActionPushSchema,
   shouldShowForegroundAlert,
   tapRoute,
-} from "../../lib/channels/push_payload.ts";
+} from "@/lib/channels/push_payload.ts";
 
 const data = {
   type: "scheduled-action",

@@ -1,20 +1,20 @@
 import assert from "node:assert/strict";
 import { startExpoFake } from "../fakes/expo_server.ts";
-import { ExpoPushTransport } from "../../lib/channels/expo.ts";
+import { ExpoPushTransport } from "@/lib/channels/expo.ts";
 import {
   checkPushReceipts,
   createPushDispatcher,
-} from "../../lib/channels/push.ts";
-import { pushTexts } from "../../lib/channels/push_texts.ts";
-import { ScheduledActionPushSchema } from "../../lib/channels/push_payload.ts";
-import { createDispatchers } from "../../lib/channels/mod.ts";
-import { OutboxEmailSender } from "../../lib/channels/outbox.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
-import { testConfig } from "../../lib/config.ts";
-import { getUser, putUser } from "../../lib/kv/users.ts";
-import { newId } from "../../lib/ids.ts";
+} from "@/lib/channels/push.ts";
+import { pushTexts } from "@/lib/channels/push_texts.ts";
+import { ScheduledActionPushSchema } from "@/lib/channels/push_payload.ts";
+import { createDispatchers } from "@/lib/channels/mod.ts";
+import { OutboxEmailSender } from "@/lib/channels/outbox.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
+import { testConfig } from "@/lib/config.ts";
+import { getUser, putUser } from "@/lib/kv/users.ts";
+import { newId } from "@/lib/ids.ts";
 import { noticeItem } from "./_fixtures.ts";
-import type { NoticeItem } from "../../lib/channels/types.ts";
+import type { NoticeItem } from "@/lib/channels/types.ts";
 
 const token = () =>
   `ExponentPushToken[${newId().replaceAll("-", "").slice(0, 22)}]`;

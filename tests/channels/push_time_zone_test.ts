@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pushTexts } from "../../lib/channels/push_texts.ts";
+import { pushTexts } from "@/lib/channels/push_texts.ts";
 import { noticeItem } from "./_fixtures.ts";
 
 Deno.test("push texts: the time is the owner's own, with its zone's abbreviation; UTC without a zone", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pushTexts } from "../../lib/channels/push_texts.ts";
+import { pushTexts } from "@/lib/channels/push_texts.ts";
 import { noticeItem } from "./_fixtures.ts";
 
 // Instance names may be up to 120 characters; a phone shows at most about

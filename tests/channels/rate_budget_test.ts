@@ -9,13 +9,13 @@ import {
   KvRateBudget,
   rateLimitInfo,
   spacingMs,
-} from "../../lib/channels/rate_budget.ts";
+} from "@/lib/channels/rate_budget.ts";
 import { withKv } from "../helpers/kv.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
 import {
   RateLimitedEmailSender,
   ResendEmailSender,
-} from "../../lib/channels/resend.ts";
+} from "@/lib/channels/resend.ts";
 
 Deno.test("rate budget: the standard headers are read, bad values ignored", () => {
   assert.deepEqual(

@@ -4,15 +4,15 @@ import { startResendFake } from "../fakes/resend_server.ts";
 import {
   RateLimitedEmailSender,
   ResendEmailSender,
-} from "../../lib/channels/resend.ts";
-import { RateBudget } from "../../lib/channels/rate_budget.ts";
-import { createSideEffectsEmailDispatcher } from "../../lib/channels/side_effects.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { getUser } from "../../lib/kv/users.ts";
-import { newId } from "../../lib/ids.ts";
+} from "@/lib/channels/resend.ts";
+import { RateBudget } from "@/lib/channels/rate_budget.ts";
+import { createSideEffectsEmailDispatcher } from "@/lib/channels/side_effects.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { getUser } from "@/lib/kv/users.ts";
+import { newId } from "@/lib/ids.ts";
 import { ITEM_NOW, noticeItem, storeHeldItem } from "./_fixtures.ts";
-import type { NoticeGroup, Notification } from "../../lib/types.ts";
+import type { NoticeGroup, Notification } from "@/lib/types.ts";
 
 const ROUTE = "/api/internal/scheduled-action-side-effects";
 

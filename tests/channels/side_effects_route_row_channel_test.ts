@@ -4,10 +4,10 @@ import { startResendFake } from "../fakes/resend_server.ts";
 import {
   RateLimitedEmailSender,
   ResendEmailSender,
-} from "../../lib/channels/resend.ts";
-import { RateBudget } from "../../lib/channels/rate_budget.ts";
+} from "@/lib/channels/resend.ts";
+import { RateBudget } from "@/lib/channels/rate_budget.ts";
 import { ITEM_NOW, noticeItem, storeHeldItem } from "./_fixtures.ts";
-import type { Channel } from "../../lib/types.ts";
+import type { Channel } from "@/lib/types.ts";
 
 // The route emails a row only when the row itself is an email row: a user
 // the admin chose to reach by push or banner only never gets an email,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { resendFailure } from "../../lib/channels/resend.ts";
-import { outcomeOfSend } from "../../lib/channels/email.ts";
+import { resendFailure } from "@/lib/channels/resend.ts";
+import { outcomeOfSend } from "@/lib/channels/email.ts";
 
 Deno.test("resend failures say whether the email may have gone out anyway", () => {
   const cases: [number | null, boolean, boolean][] = [

@@ -13,7 +13,7 @@ import {
   watch,
   withBrowser,
 } from "../helpers/e2e.ts";
-import { formatDateTime } from "../../lib/format.ts";
+import { formatDateTime } from "@/lib/format.ts";
 
 Deno.test({
   name:

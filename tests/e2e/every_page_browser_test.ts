@@ -10,11 +10,11 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { createTestApp } from "../helpers/app.ts";
 import { expectAccessible, watch, withBrowser } from "../helpers/e2e.ts";
-import { seedDemoData } from "../../lib/demo_seed.ts";
-import { getUserByEmail } from "../../lib/kv/users.ts";
-import { createLoginLink } from "../../lib/auth/login_links.ts";
-import { listActions } from "../../lib/scheduler/read.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
+import { seedDemoData } from "@/lib/demo_seed.ts";
+import { getUserByEmail } from "@/lib/kv/users.ts";
+import { createLoginLink } from "@/lib/auth/login_links.ts";
+import { listActions } from "@/lib/scheduler/read.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
 
 async function signInWith(
   browser: Browser,

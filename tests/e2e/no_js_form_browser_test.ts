@@ -12,8 +12,8 @@ import {
   signedIn,
   withBrowser,
 } from "../helpers/e2e.ts";
-import { getActionDetail } from "../../lib/scheduler/read.ts";
-import { fromZonedInput } from "../../lib/format.ts";
+import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { fromZonedInput } from "@/lib/format.ts";
 
 Deno.test({
   name:

@@ -15,7 +15,7 @@ import {
   watch,
   withBrowser,
 } from "../helpers/e2e.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
 
 Deno.test({
   name:

@@ -6,12 +6,12 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser } from "../helpers/browser.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
-import { newId } from "../../lib/ids.ts";
-import { SESSION_COOKIE } from "../../lib/auth/sessions.ts";
-import { formatDateTime, toZonedInput } from "../../lib/format.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
+import { newId } from "@/lib/ids.ts";
+import { SESSION_COOKIE } from "@/lib/auth/sessions.ts";
+import { formatDateTime, toZonedInput } from "@/lib/format.ts";
 
 Deno.test({
   name:

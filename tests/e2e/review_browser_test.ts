@@ -14,10 +14,10 @@ import {
   watch,
   withBrowser,
 } from "../helpers/e2e.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
 import { withoutCalendarLink } from "../helpers/email.ts";
-import { getActionDetail } from "../../lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/scheduler/read.ts";
 
 Deno.test({
   name:

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser } from "../helpers/browser.ts";
 import { afterReview, hydrated, reviewReady } from "../helpers/e2e.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
-import { newId } from "../../lib/ids.ts";
-import { SESSION_COOKIE } from "../../lib/auth/sessions.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
+import { newId } from "@/lib/ids.ts";
+import { SESSION_COOKIE } from "@/lib/auth/sessions.ts";
 
 Deno.test({
   name:

@@ -3,14 +3,14 @@
  * scheduler's own code on a KV file, and a child sweeping process that can
  * be paused at a phase of the sweep and killed with SIGKILL.
  */
-import { parseConfig } from "../../lib/config.ts";
-import { openKv } from "../../lib/kv/db.ts";
-import { putUser } from "../../lib/kv/users.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { ScheduleInputSchema } from "../../lib/scheduler/schemas.ts";
-import { newId } from "../../lib/ids.ts";
-import type { Channel } from "../../lib/types.ts";
+import { parseConfig } from "@/lib/config.ts";
+import { openKv } from "@/lib/kv/db.ts";
+import { putUser } from "@/lib/kv/users.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
+import { newId } from "@/lib/ids.ts";
+import type { Channel } from "@/lib/types.ts";
 
 export interface Scheduled {
   actionId: string;

@@ -7,14 +7,14 @@
  * (claimed, sealed, accepted, stored, marked) and, when told to pause at one,
  * prints "paused" and stops there, to be killed with SIGKILL.
  */
-import { parseConfig } from "../../lib/config.ts";
-import { openKv } from "../../lib/kv/db.ts";
-import { createAppContext } from "../../lib/app_context.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { setQuietLogs } from "../../lib/log.ts";
-import type { EmailSender } from "../../lib/channels/types.ts";
-import type { NoticeGroup, Notification } from "../../lib/types.ts";
+import { parseConfig } from "@/lib/config.ts";
+import { openKv } from "@/lib/kv/db.ts";
+import { createAppContext } from "@/lib/app_context.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { setQuietLogs } from "@/lib/log.ts";
+import type { EmailSender } from "@/lib/channels/types.ts";
+import type { NoticeGroup, Notification } from "@/lib/types.ts";
 
 setQuietLogs(true);
 const [kvPath, resendUrl, pauseArg, maxMsArg] = Deno.args;
@@ -119,7 +119,7 @@ const base = createAppContext(config, kv);
 const email = observedSender(base.email);
 const ctx = createAppContext(config, kv);
 ctx.email = email;
-const dispatchers = (await import("../../lib/channels/mod.ts"))
+const dispatchers = (await import("@/lib/channels/mod.ts"))
   .createDispatchers({ config, kv, email, now: Date.now });
 // Groups of 10: many groups, so a kill always finds work in flight.
 ctx.dispatchers = {

@@ -10,8 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { startResendFake } from "../fakes/resend_server.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import type { Notification } from "../../lib/types.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import type { Notification } from "@/lib/types.ts";
 import {
   openKvFile,
   recipientsOf,

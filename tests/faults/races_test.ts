@@ -6,21 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { type ResendFake, startResendFake } from "../fakes/resend_server.ts";
-import { testConfig } from "../../lib/config.ts";
-import { createDispatchers } from "../../lib/channels/mod.ts";
+import { testConfig } from "@/lib/config.ts";
+import { createDispatchers } from "@/lib/channels/mod.ts";
 import {
   RateLimitedEmailSender,
   ResendEmailSender,
-} from "../../lib/channels/resend.ts";
-import { RateBudget } from "../../lib/channels/rate_budget.ts";
-import { sweep, type SweepOptions } from "../../lib/notices/sweep.ts";
-import { applyTick } from "../../lib/jobs.ts";
-import { cancelAction } from "../../lib/scheduler/cancel.ts";
-import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
-import { MAX_ATTEMPTS } from "../../lib/notices/mark.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import type { Dispatchers } from "../../lib/channels/types.ts";
-import type { Instance, Notification, User } from "../../lib/types.ts";
+} from "@/lib/channels/resend.ts";
+import { RateBudget } from "@/lib/channels/rate_budget.ts";
+import { sweep, type SweepOptions } from "@/lib/notices/sweep.ts";
+import { applyTick } from "@/lib/jobs.ts";
+import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { MAX_ATTEMPTS } from "@/lib/notices/mark.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import type { Dispatchers } from "@/lib/channels/types.ts";
+import type { Instance, Notification, User } from "@/lib/types.ts";
 import { recipientsOf, scheduleOwners } from "./_harness.ts";
 import { withKv } from "../helpers/kv.ts";
 

@@ -5,7 +5,7 @@
  * is decided on purpose for everything the app serves.
  */
 import assert from "node:assert/strict";
-import manifest from "../../fresh.gen.ts";
+import manifest from "@/fresh.gen.ts";
 import {
   createWorld,
   IDENTITIES,
@@ -15,8 +15,8 @@ import {
   sessionOf,
   type World,
 } from "../helpers/identities.ts";
-import { createSession, SESSION_COOKIE } from "../../lib/auth/sessions.ts";
-import { newId } from "../../lib/ids.ts";
+import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
+import { newId } from "@/lib/ids.ts";
 
 /** A status, or "login": a 303 to the sign-in page. */
 type Expect = number | "login";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN } from "../helpers/app.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { newId } from "../../lib/ids.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { newId } from "@/lib/ids.ts";
 
 Deno.test("roles: anonymous, user, other user, admin, token", async (t) => {
   const app = await createTestApp();

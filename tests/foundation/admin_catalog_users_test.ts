@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN } from "../helpers/app.ts";
-import { getCatalogEntry } from "../../lib/kv/catalog.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { newId } from "../../lib/ids.ts";
+import { getCatalogEntry } from "@/lib/kv/catalog.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { newId } from "@/lib/ids.ts";
 
 Deno.test("admin catalog page: lists tags, adds one, refuses a bad tag", async () => {
   const app = await createTestApp();

@@ -9,9 +9,9 @@ import {
   ALL_CLIENTS,
   PER_ADDRESS,
   PER_CLIENT,
-} from "../../lib/auth/login_links.ts";
-import { clientSubject } from "../../lib/auth/rate_limit.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
+} from "@/lib/auth/login_links.ts";
+import { clientSubject } from "@/lib/auth/rate_limit.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
 
 function signIn(app: TestApp, email: string, client: string) {
   const info = {

@@ -3,7 +3,7 @@ import {
   consumeLoginLink,
   createLoginLink,
   LOGIN_LINK_TTL_MS,
-} from "../../lib/auth/login_links.ts";
+} from "@/lib/auth/login_links.ts";
 import {
   clearSessionCookie,
   createSession,
@@ -11,11 +11,11 @@ import {
   getSession,
   SESSION_TTL_MS,
   sessionCookie,
-} from "../../lib/auth/sessions.ts";
-import { allowAttempt } from "../../lib/auth/rate_limit.ts";
-import { secretsEqual } from "../../lib/auth/compare.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { putUser } from "../../lib/kv/users.ts";
+} from "@/lib/auth/sessions.ts";
+import { allowAttempt } from "@/lib/auth/rate_limit.ts";
+import { secretsEqual } from "@/lib/auth/compare.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { putUser } from "@/lib/kv/users.ts";
 
 Deno.test("login link: works once, stores only a hash, expires after 15 minutes", async (t) => {
   const kv = await Deno.openKv(":memory:");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../../lib/config.ts";
+import { ConfigError, parseConfig } from "@/lib/config.ts";
 
 Deno.test("config: nothing set gives working local defaults", () => {
   const c = parseConfig({});

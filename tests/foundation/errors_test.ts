@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { validationError } from "../../lib/errors.ts";
+import { validationError } from "@/lib/errors.ts";
 
 Deno.test("validation errors name each field in words a person reads", () => {
   const schema = z.object({

@@ -8,7 +8,7 @@ import {
   fromZonedInput,
   toZonedInput,
   zoneAbbreviation,
-} from "../../lib/format.ts";
+} from "@/lib/format.ts";
 
 const AT = Date.parse("2026-12-01T09:00:00Z");
 

@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN } from "../helpers/app.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { addPushToken, putUser } from "../../lib/kv/users.ts";
-import { API_TOKEN_ACTOR_ID } from "../../lib/ids.ts";
-import type { User } from "../../lib/types.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { addPushToken, putUser } from "@/lib/kv/users.ts";
+import { API_TOKEN_ACTOR_ID } from "@/lib/ids.ts";
+import type { User } from "@/lib/types.ts";
 
 async function countKeys(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
   let n = 0;

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { USER_PAGE_SIZE } from "../../lib/kv/users.ts";
-import type { User } from "../../lib/types.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { USER_PAGE_SIZE } from "@/lib/kv/users.ts";
+import type { User } from "@/lib/types.ts";
 
 /** Deno.Kv that counts the entries it hands out (get, getMany, list). */
 function countingKv(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number } {

@@ -4,8 +4,8 @@ import {
   getUser,
   MAX_PUSH_TOKENS,
   putUser,
-} from "../../lib/kv/users.ts";
-import { newId } from "../../lib/ids.ts";
+} from "@/lib/kv/users.ts";
+import { newId } from "@/lib/ids.ts";
 
 Deno.test("a device belongs to whoever registered it last", async () => {
   const kv = await Deno.openKv(":memory:");

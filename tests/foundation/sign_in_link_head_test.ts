@@ -2,7 +2,7 @@
 // does not spend the one-time token, so the user's own click still signs in.
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN } from "../helpers/app.ts";
-import { createLoginLink } from "../../lib/auth/login_links.ts";
+import { createLoginLink } from "@/lib/auth/login_links.ts";
 
 Deno.test("a HEAD request leaves the sign-in link usable", async () => {
   const app = await createTestApp();

@@ -2,8 +2,8 @@
 // and an odd value falls back to `/` instead of breaking the page.
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN } from "../helpers/app.ts";
-import { createLoginLink } from "../../lib/auth/login_links.ts";
-import { safeNext } from "../../lib/auth/next.ts";
+import { createLoginLink } from "@/lib/auth/login_links.ts";
+import { safeNext } from "@/lib/auth/next.ts";
 
 Deno.test("next: other sites are never a destination", () => {
   for (

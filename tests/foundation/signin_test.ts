@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
-import { putUser } from "../../lib/kv/users.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { newId } from "../../lib/ids.ts";
-import { LOGIN_LINK_TTL_MS } from "../../lib/auth/login_links.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
+import { putUser } from "@/lib/kv/users.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { newId } from "@/lib/ids.ts";
+import { LOGIN_LINK_TTL_MS } from "@/lib/auth/login_links.ts";
 
 const form = (fields: Record<string, string>) => ({
   method: "POST",

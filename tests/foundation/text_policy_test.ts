@@ -11,13 +11,13 @@ import {
   plainLines,
   textField,
   visibleLength,
-} from "../../lib/text.ts";
-import { validationError } from "../../lib/errors.ts";
-import { pushTexts } from "../../lib/channels/push_texts.ts";
-import { renderNoticeEmail } from "../../lib/channels/email_render.ts";
-import { renderLoginEmail } from "../../components/email/LoginEmail.tsx";
+} from "@/lib/text.ts";
+import { validationError } from "@/lib/errors.ts";
+import { pushTexts } from "@/lib/channels/push_texts.ts";
+import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
+import { renderLoginEmail } from "@/components/email/LoginEmail.tsx";
 import { noticeItem } from "../channels/_fixtures.ts";
-import { UserPutSchema } from "../../lib/kv/users.ts";
+import { UserPutSchema } from "@/lib/kv/users.ts";
 
 const value = (raw: string, rules: Parameters<typeof checkText>[1]) => {
   const r = checkText(raw, rules);

@@ -2,7 +2,7 @@
 // the bundle's caching and its single shared copy of preact and signals.
 import assert from "node:assert/strict";
 import { createHandler } from "$fresh/server.ts";
-import { buildClient, islandSources } from "../../lib/fresh/build.ts";
+import { buildClient, islandSources } from "@/lib/fresh/build.ts";
 import manifest from "./fixtures/islands/fresh.gen.ts";
 
 const buildDir = await Deno.makeTempDir({ prefix: "fresh-islands-test-" });

@@ -6,7 +6,7 @@ import {
   generateManifest,
   manifestIsCurrent,
   writeManifest,
-} from "../../lib/fresh/manifest.ts";
+} from "@/lib/fresh/manifest.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 const DEV_MODULE = new URL("../../lib/fresh/dev.ts", import.meta.url).href;

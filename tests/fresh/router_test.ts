@@ -4,7 +4,7 @@ import {
   compileSegments,
   parseRouteKey,
   routeMatcher,
-} from "../../lib/fresh/router.ts";
+} from "@/lib/fresh/router.ts";
 
 const matcherFor = (key: string) => routeMatcher(parseRouteKey(key, {}));
 

@@ -5,7 +5,7 @@ import {
   jsonForScript,
   PropsEncoder,
   SerializeError,
-} from "../../lib/fresh/serialize.ts";
+} from "@/lib/fresh/serialize.ts";
 
 Deno.test("props round-trip: JSON values, undefined, non-finite numbers, dates", () => {
   const props = {

@@ -2,19 +2,19 @@
  * Drives the whole app in process: real routes and middleware, an in-memory
  * KV, outbox transports unless a test passes its own.
  */
-import manifest from "../../fresh.gen.ts";
+import manifest from "@/fresh.gen.ts";
 import { createHandler } from "$fresh/server.ts";
-import { type Config, testConfig } from "../../lib/config.ts";
-import { createAppContext } from "../../lib/app_context.ts";
-import { createDispatchers } from "../../lib/channels/mod.ts";
-import { type AppContext, setAppContext } from "../../lib/context.ts";
-import { installSecurity } from "../../lib/security.ts";
-import { createSession, SESSION_COOKIE } from "../../lib/auth/sessions.ts";
-import { putUser } from "../../lib/kv/users.ts";
-import { newId } from "../../lib/ids.ts";
-import { setQuietLogs } from "../../lib/log.ts";
-import { whenSignInEmailsSent } from "../../lib/auth/sign_in_emails.ts";
-import type { User } from "../../lib/types.ts";
+import { type Config, testConfig } from "@/lib/config.ts";
+import { createAppContext } from "@/lib/app_context.ts";
+import { createDispatchers } from "@/lib/channels/mod.ts";
+import { type AppContext, setAppContext } from "@/lib/app_context.ts";
+import { installSecurity } from "@/lib/security.ts";
+import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
+import { putUser } from "@/lib/kv/users.ts";
+import { newId } from "@/lib/ids.ts";
+import { setQuietLogs } from "@/lib/log.ts";
+import { whenSignInEmailsSent } from "@/lib/auth/sign_in_emails.ts";
+import type { User } from "@/lib/types.ts";
 import { withServer } from "./server.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";

@@ -8,8 +8,8 @@ import type {
   Dispatchers,
   DispatchOutcome,
   NoticeItem,
-} from "../../lib/channels/types.ts";
-import type { Channel } from "../../lib/types.ts";
+} from "@/lib/channels/types.ts";
+import type { Channel } from "@/lib/types.ts";
 
 export type Behaviour = DispatchOutcome | "throw" | "hang";
 

@@ -11,10 +11,10 @@ import {
   TEST_INTERNAL_SECRET,
   type TestApp,
 } from "./app.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { newId } from "../../lib/ids.ts";
-import type { User } from "../../lib/types.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { newId } from "@/lib/ids.ts";
+import type { User } from "@/lib/types.ts";
 
 export const IDENTITIES = [
   "anonymous",

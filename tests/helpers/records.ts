@@ -3,8 +3,8 @@
  * defaults the fixtures use (a notified restart, stage 0, a pending target).
  * Ids default to fresh `newId()`s, drawn only when not overridden.
  */
-import { newId } from "../../lib/ids.ts";
-import type { ScheduledAction, Stage, Target } from "../../lib/types.ts";
+import { newId } from "@/lib/ids.ts";
+import type { ScheduledAction, Stage, Target } from "@/lib/types.ts";
 
 /** A scheduled restart, created and updated at `now`, notifying on every channel. */
 export function makeAction(

@@ -3,18 +3,18 @@
  * into a real in-memory KV by the scheduler's own write path, and the
  * scheduler's own cancel and apply, called with a chosen clock.
  */
-import { keys } from "../../lib/kv/keys.ts";
-import { commitRetrying } from "../../lib/kv/db.ts";
-import { putUser } from "../../lib/kv/users.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { addNewRow, buildNoticeRows } from "../../lib/notices/rows.ts";
-import { writeAction } from "../../lib/scheduler/action_write.ts";
-import { claimGroup } from "../../lib/notices/claim.ts";
-import { cancelAction, cancelTarget } from "../../lib/scheduler/cancel.ts";
-import { applyTick } from "../../lib/jobs.ts";
-import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
-import { newId } from "../../lib/ids.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { commitRetrying } from "@/lib/kv/db.ts";
+import { putUser } from "@/lib/kv/users.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { addNewRow, buildNoticeRows } from "@/lib/notices/rows.ts";
+import { writeAction } from "@/lib/scheduler/action_write.ts";
+import { claimGroup } from "@/lib/notices/claim.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { applyTick } from "@/lib/jobs.ts";
+import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { newId } from "@/lib/ids.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import type {
   ActionType,
@@ -23,7 +23,7 @@ import type {
   ScheduledAction,
   Stage,
   Target,
-} from "../../lib/types.ts";
+} from "@/lib/types.ts";
 
 export const HOUR = 3_600_000;
 export const MINUTE = 60_000;

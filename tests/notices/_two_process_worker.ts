@@ -2,11 +2,11 @@
  * One sweeping process for the two-process test: opens the shared KV file,
  * sweeps until nothing is left to do, prints its totals as JSON.
  */
-import { parseConfig } from "../../lib/config.ts";
-import { openKv } from "../../lib/kv/db.ts";
-import { createAppContext } from "../../lib/app_context.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { setQuietLogs } from "../../lib/log.ts";
+import { parseConfig } from "@/lib/config.ts";
+import { openKv } from "@/lib/kv/db.ts";
+import { createAppContext } from "@/lib/app_context.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { setQuietLogs } from "@/lib/log.ts";
 
 setQuietLogs(true);
 const [kvPath, nowArg] = Deno.args;

@@ -1,8 +1,8 @@
 /** The workspace banner (`getBannerStatus`), against a real in-memory KV. */
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
-import { getBannerStatus } from "../../lib/notices/banner.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
+import { getBannerStatus } from "@/lib/notices/banner.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
   applyAt,

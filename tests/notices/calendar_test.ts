@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { seedCatalog } from "../scheduler/helpers.ts";
-import { listOutbox, type OutboxEmail } from "../../lib/channels/outbox.ts";
+import { listOutbox, type OutboxEmail } from "@/lib/channels/outbox.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2030-05-06T08:00:00Z");

@@ -4,8 +4,8 @@
  * go too, or every later sweep reads it again and counts it failed again.
  */
 import assert from "node:assert/strict";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { keys } from "../../lib/kv/keys.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { keys } from "@/lib/kv/keys.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 
 const NOW = Date.parse("2030-01-01T00:00:00Z");

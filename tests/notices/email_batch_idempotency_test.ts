@@ -7,10 +7,10 @@
  */
 import assert from "node:assert/strict";
 
-import { sweep } from "../../lib/notices/sweep.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
 
-import { keys } from "../../lib/kv/keys.ts";
-import type { Notification } from "../../lib/types.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import type { Notification } from "@/lib/types.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import { clock, HOUR, scheduleForOwners } from "../scheduler/helpers.ts";
 

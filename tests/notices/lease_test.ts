@@ -6,13 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { sendGroup } from "../../lib/notices/dispatch.ts";
-import { buildItems } from "../../lib/notices/items.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { addPushToken } from "../../lib/kv/users.ts";
-import { createPushDispatcher } from "../../lib/channels/push.ts";
-import { ExpoPushTransport } from "../../lib/channels/expo.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { sendGroup } from "@/lib/notices/dispatch.ts";
+import { buildItems } from "@/lib/notices/items.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { addPushToken } from "@/lib/kv/users.ts";
+import { createPushDispatcher } from "@/lib/channels/push.ts";
+import { ExpoPushTransport } from "@/lib/channels/expo.ts";
 import { startExpoFake } from "../fakes/expo_server.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {

@@ -10,8 +10,8 @@ import {
   listOutbox,
   type OutboxEmail,
   type OutboxMessage,
-} from "../../lib/channels/outbox.ts";
-import { addPushToken } from "../../lib/kv/users.ts";
+} from "@/lib/channels/outbox.ts";
+import { addPushToken } from "@/lib/kv/users.ts";
 
 const HOUR = 3_600_000;
 

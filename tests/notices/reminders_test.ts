@@ -4,23 +4,23 @@
  */
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { testConfig } from "../../lib/config.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { testConfig } from "@/lib/config.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import { HOUR, scheduleForOwners } from "../scheduler/helpers.ts";
-import { cancelAction } from "../../lib/scheduler/cancel.ts";
-import { rescheduleAction } from "../../lib/scheduler/reschedule.ts";
+import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
 import { getRow, MINUTE } from "./_fixtures.ts";
 import {
   reminderLabel,
   renderNoticeEmail,
-} from "../../lib/channels/email_render.ts";
-import { pushTexts } from "../../lib/channels/push_texts.ts";
+} from "@/lib/channels/email_render.ts";
+import { pushTexts } from "@/lib/channels/push_texts.ts";
 import { createTestApp } from "../helpers/app.ts";
-import { REMINDER_SUPERSEDED } from "../../lib/notices/parents.ts";
-import type { Notification } from "../../lib/types.ts";
-import { allTargetIdsOfAction } from "../../lib/kv/actions.ts";
+import { REMINDER_SUPERSEDED } from "@/lib/notices/parents.ts";
+import type { Notification } from "@/lib/types.ts";
+import { allTargetIdsOfAction } from "@/lib/kv/actions.ts";
 
 async function rowsOfAction(kv: Deno.Kv, actionId: string) {
   const out: Notification[] = [];

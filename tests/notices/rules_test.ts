@@ -1,9 +1,9 @@
 /** The rules the sweep must keep (DESIGN.md), each with a case that breaks if the rule does. */
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { MAX_ATTEMPTS, RETRY_BASE_MS } from "../../lib/notices/mark.ts";
-import { keys } from "../../lib/kv/keys.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { MAX_ATTEMPTS, RETRY_BASE_MS } from "@/lib/notices/mark.ts";
+import { keys } from "@/lib/kv/keys.ts";
 import {
   allDispatchedIds,
   recordingDispatchers,
@@ -20,7 +20,7 @@ import {
   MINUTE,
   seedAction,
 } from "./_fixtures.ts";
-import type { Notification } from "../../lib/types.ts";
+import type { Notification } from "@/lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 

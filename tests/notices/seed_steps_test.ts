@@ -9,9 +9,9 @@ import {
   type RecordingDispatchers,
   recordingDispatchers,
 } from "../helpers/dispatchers.ts";
-import type { Notification, SweepRun, User } from "../../lib/types.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { readTargetRows } from "../../lib/notices/rows.ts";
+import type { Notification, SweepRun, User } from "@/lib/types.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { readTargetRows } from "@/lib/notices/rows.ts";
 import { HOUR, MINUTE } from "./_fixtures.ts";
 
 interface World {

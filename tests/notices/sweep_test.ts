@@ -1,10 +1,10 @@
 /** The sweep's core cases (claim won and lost, races with apply and cancel, failures), each against a real in-memory KV. */
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { deleteUser } from "../../lib/kv/users.ts";
-import { PARENT_CHANGED } from "../../lib/notices/parents.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { deleteUser } from "@/lib/kv/users.ts";
+import { PARENT_CHANGED } from "@/lib/notices/parents.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
   applyAt,
@@ -18,7 +18,7 @@ import {
   rowTo,
   seedAction,
 } from "./_fixtures.ts";
-import type { Notification, SweepRun } from "../../lib/types.ts";
+import type { Notification, SweepRun } from "@/lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 

@@ -4,16 +4,16 @@
  * "database is locked" is retried rather than leaving rows half-moved.
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../lib/config.ts";
-import { openKv } from "../../lib/kv/db.ts";
-import { addPushToken, putUser } from "../../lib/kv/users.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { ScheduleInputSchema } from "../../lib/scheduler/schemas.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { newId } from "../../lib/ids.ts";
-import type { Notification } from "../../lib/types.ts";
+import { parseConfig } from "@/lib/config.ts";
+import { openKv } from "@/lib/kv/db.ts";
+import { addPushToken, putUser } from "@/lib/kv/users.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { newId } from "@/lib/ids.ts";
+import type { Notification } from "@/lib/types.ts";
 
 const INSTANCES = 334; // × 3 channels = 1,002 rows
 

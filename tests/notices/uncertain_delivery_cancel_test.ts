@@ -4,12 +4,12 @@
  * cancelled, the user must hear of the cancellation too.
  */
 import assert from "node:assert/strict";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { cancelAction, cancelTarget } from "../../lib/scheduler/cancel.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
 
-import { readTargetRows } from "../../lib/notices/rows.ts";
-import { getActionDetail } from "../../lib/scheduler/read.ts";
+import { readTargetRows } from "@/lib/notices/rows.ts";
+import { getActionDetail } from "@/lib/scheduler/read.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
   clock,

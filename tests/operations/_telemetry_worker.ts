@@ -7,10 +7,10 @@
  * apart, then the apply. Prints, as JSON, what the last sweep started from,
  * read straight from KV.
  */
-import { parseConfig } from "../../lib/config.ts";
-import { createAppContext } from "../../lib/app_context.ts";
-import { runApplyJob, runSweepJob } from "../../lib/jobs.ts";
-import { keys } from "../../lib/kv/keys.ts";
+import { parseConfig } from "@/lib/config.ts";
+import { createAppContext } from "@/lib/app_context.ts";
+import { runApplyJob, runSweepJob } from "@/lib/jobs.ts";
+import { keys } from "@/lib/kv/keys.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
 import { HOUR, MINUTE, seedAction } from "../notices/_fixtures.ts";
 

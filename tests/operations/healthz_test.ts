@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { MINUTE, seedAction } from "../notices/_fixtures.ts";
-import { runApplyJob, runSweepJob } from "../../lib/jobs.ts";
-import { getLastApplyRun, type Health } from "../../lib/health.ts";
-import { getLastSweepRun } from "../../lib/notices/sweep.ts";
+import { runApplyJob, runSweepJob } from "@/lib/jobs.ts";
+import { getLastApplyRun, type Health } from "@/lib/health.ts";
+import { getLastSweepRun } from "@/lib/notices/sweep.ts";
 
 function clock() {
   let t = Date.now();

@@ -6,9 +6,9 @@
  * other's /healthz reports. Nothing needs KV queues, which KV Connect lacks.
  */
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../../lib/config.ts";
-import { openKv } from "../../lib/kv/db.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
+import { ConfigError, parseConfig } from "@/lib/config.ts";
+import { openKv } from "@/lib/kv/db.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
 import { startKvConnectFake } from "../fakes/kv_connect_server.ts";
 
 const ADMIN_TOKEN = "kv-connect-admin-token-0123456789";

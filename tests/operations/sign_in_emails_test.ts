@@ -7,28 +7,25 @@
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
-import { putUser } from "../../lib/kv/users.ts";
-import { newId } from "../../lib/ids.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { sha256Hex } from "../../lib/auth/compare.ts";
-import {
-  consumeLoginLink,
-  LOGIN_LINK_TTL_MS,
-} from "../../lib/auth/login_links.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
+import { putUser } from "@/lib/kv/users.ts";
+import { newId } from "@/lib/ids.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { sha256Hex } from "@/lib/auth/compare.ts";
+import { consumeLoginLink, LOGIN_LINK_TTL_MS } from "@/lib/auth/login_links.ts";
 import {
   deliverSignInEmail,
   MAX_SIGN_IN_ATTEMPTS,
   queueSignInEmail,
   type SignInEmail,
   sweepSignInEmails,
-} from "../../lib/auth/sign_in_emails.ts";
-import { runSweepJob } from "../../lib/jobs.ts";
+} from "@/lib/auth/sign_in_emails.ts";
+import { runSweepJob } from "@/lib/jobs.ts";
 import type {
   EmailMessage,
   EmailSender,
   SendResult,
-} from "../../lib/channels/types.ts";
+} from "@/lib/channels/types.ts";
 
 const form = (email: string) => ({
   method: "POST",

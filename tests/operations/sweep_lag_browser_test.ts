@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser } from "../helpers/browser.ts";
 import { HOUR, MINUTE, seedAction } from "../notices/_fixtures.ts";
-import { SESSION_COOKIE } from "../../lib/auth/sessions.ts";
+import { SESSION_COOKIE } from "@/lib/auth/sessions.ts";
 
 Deno.test({
   name: "browser: the actions page shows the same sweep lag as /healthz",

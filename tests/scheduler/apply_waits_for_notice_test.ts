@@ -6,12 +6,12 @@
  */
 import assert from "node:assert/strict";
 
-import { applyTick } from "../../lib/jobs.ts";
-import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
-import { getActionDetail } from "../../lib/scheduler/read.ts";
-import { getInstance } from "../../lib/kv/instances.ts";
+import { applyTick } from "@/lib/jobs.ts";
+import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getInstance } from "@/lib/kv/instances.ts";
 
-import { sweep } from "../../lib/notices/sweep.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import { HOUR, scheduleForOwners } from "./helpers.ts";
 

@@ -1,24 +1,24 @@
 import assert from "node:assert/strict";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { cancelAction, cancelTarget } from "../../lib/scheduler/cancel.ts";
-import { applyTick } from "../../lib/jobs.ts";
-import { MAX_APPLY_ATTEMPTS } from "../../lib/scheduler/apply_decide.ts";
-import { STUCK_RUNNING_MS } from "../../lib/scheduler/apply_recover.ts";
-import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { applyTick } from "@/lib/jobs.ts";
+import { MAX_APPLY_ATTEMPTS } from "@/lib/scheduler/apply_decide.ts";
+import { STUCK_RUNNING_MS } from "@/lib/scheduler/apply_recover.ts";
+import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
 import type {
   ControllerResult,
   InstanceController,
-} from "../../lib/scheduler/controller.ts";
+} from "@/lib/scheduler/controller.ts";
 import {
   getActionDetail,
   getInstanceDetail,
   getPendingAction,
-} from "../../lib/scheduler/read.ts";
-import { getInstance, updateInstance } from "../../lib/kv/instances.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { CANCELLED_BEFORE_DISPATCH } from "../../lib/notices/rows.ts";
-import { AppError } from "../../lib/errors.ts";
-import type { Notification, Target } from "../../lib/types.ts";
+} from "@/lib/scheduler/read.ts";
+import { getInstance, updateInstance } from "@/lib/kv/instances.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { CANCELLED_BEFORE_DISPATCH } from "@/lib/notices/rows.ts";
+import { AppError } from "@/lib/errors.ts";
+import type { Notification, Target } from "@/lib/types.ts";
 import {
   clock,
   countKeys,

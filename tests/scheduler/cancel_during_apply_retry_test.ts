@@ -4,16 +4,16 @@
  * (transient controller failure) or when a crashed apply is recovered.
  */
 import assert from "node:assert/strict";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { cancelAction } from "../../lib/scheduler/cancel.ts";
-import { applyTick } from "../../lib/jobs.ts";
-import { STUCK_RUNNING_MS } from "../../lib/scheduler/apply_recover.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { applyTick } from "@/lib/jobs.ts";
+import { STUCK_RUNNING_MS } from "@/lib/scheduler/apply_recover.ts";
 import type {
   ControllerResult,
   InstanceController,
-} from "../../lib/scheduler/controller.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import type { Target } from "../../lib/types.ts";
+} from "@/lib/scheduler/controller.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import type { Target } from "@/lib/types.ts";
 import {
   clock,
   deps,
@@ -21,7 +21,7 @@ import {
   input,
   seedCatalog,
   seedInstances,
-} from "../scheduler/helpers.ts";
+} from "./helpers.ts";
 
 async function onlyTarget(kv: Deno.Kv, actionId: string): Promise<Target> {
   const ids: string[] = [];

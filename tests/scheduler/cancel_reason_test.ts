@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { seedCatalog, seedInstances } from "./helpers.ts";
-import { listCancellations } from "../../lib/scheduler/cancellations.ts";
-import { listAudit } from "../../lib/kv/audit.ts";
+import { listCancellations } from "@/lib/scheduler/cancellations.ts";
+import { listAudit } from "@/lib/kv/audit.ts";
 
 Deno.test("API: cancel with a reason, for one instance and for the whole action", async () => {
   const app = await createTestApp();

@@ -1,13 +1,13 @@
 /** Shared set-up for scheduler tests: a fresh KV, seeded instances, a clock. */
-import { keys } from "../../lib/kv/keys.ts";
-import { putCatalogEntry } from "../../lib/kv/catalog.ts";
-import { testConfig } from "../../lib/config.ts";
-import type { Instance } from "../../lib/types.ts";
-import type { ScheduleDeps } from "../../lib/scheduler/schedule.ts";
-import type { ScheduleInput } from "../../lib/scheduler/schemas.ts";
-import { ScheduleInputSchema } from "../../lib/scheduler/schemas.ts";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { putUser } from "../../lib/kv/users.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { testConfig } from "@/lib/config.ts";
+import type { Instance } from "@/lib/types.ts";
+import type { ScheduleDeps } from "@/lib/scheduler/schedule.ts";
+import type { ScheduleInput } from "@/lib/scheduler/schemas.ts";
+import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { putUser } from "@/lib/kv/users.ts";
 
 export const HOUR = 3_600_000;
 

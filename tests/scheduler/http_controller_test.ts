@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { httpController } from "../../lib/scheduler/http_controller.ts";
-import { createController } from "../../lib/scheduler/create_controller.ts";
-import { testConfig } from "../../lib/config.ts";
+import { httpController } from "@/lib/scheduler/http_controller.ts";
+import { createController } from "@/lib/scheduler/create_controller.ts";
+import { testConfig } from "@/lib/config.ts";
 import { startFakeController } from "../fakes/controller_server.ts";
-import type { Instance } from "../../lib/types.ts";
+import type { Instance } from "@/lib/types.ts";
 
 const SECRET = "controller-secret-0123456789";
 const instance: Instance = {

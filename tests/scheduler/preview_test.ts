@@ -5,17 +5,17 @@
  * instance already runs.
  */
 import assert from "node:assert/strict";
-import { previewSchedule } from "../../lib/scheduler/preview.ts";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { listActions } from "../../lib/scheduler/read.ts";
-import { putUser } from "../../lib/kv/users.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { createDispatchers } from "../../lib/channels/mod.ts";
-import { OutboxEmailSender } from "../../lib/channels/outbox.ts";
-import { listOutbox } from "../../lib/channels/outbox.ts";
-import { testConfig } from "../../lib/config.ts";
-import { AppError } from "../../lib/errors.ts";
+import { previewSchedule } from "@/lib/scheduler/preview.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { listActions } from "@/lib/scheduler/read.ts";
+import { putUser } from "@/lib/kv/users.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { createDispatchers } from "@/lib/channels/mod.ts";
+import { OutboxEmailSender } from "@/lib/channels/outbox.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
+import { testConfig } from "@/lib/config.ts";
+import { AppError } from "@/lib/errors.ts";
 import { withKv } from "../helpers/kv.ts";
 import { createTestApp } from "../helpers/app.ts";
 import {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { seedCatalog } from "./helpers.ts";
-import { listOutbox, type OutboxEmail } from "../../lib/channels/outbox.ts";
+import { listOutbox, type OutboxEmail } from "@/lib/channels/outbox.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2030-03-04T10:00:00Z");

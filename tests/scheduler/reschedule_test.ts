@@ -6,15 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
-import { sweep } from "../../lib/notices/sweep.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { testConfig } from "../../lib/config.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { testConfig } from "@/lib/config.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
   rescheduleAction,
   type RescheduleReport,
-} from "../../lib/scheduler/reschedule.ts";
-import { getBannerStatus } from "../../lib/notices/banner.ts";
+} from "@/lib/scheduler/reschedule.ts";
+import { getBannerStatus } from "@/lib/notices/banner.ts";
 import { faultyKv } from "./helpers.ts";
 import {
   applyAt,
@@ -27,7 +27,7 @@ import {
   seedAction,
   type Seeded,
 } from "../notices/_fixtures.ts";
-import type { Notification, Stage, Target } from "../../lib/types.ts";
+import type { Notification, Stage, Target } from "@/lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -293,9 +293,9 @@ Deno.test("a move racing the apply: the stage claim loses, nothing is applied at
         key[0] === "stages" && (value as Stage | null)?.status === "running",
       { times: 1, before: async () => void await move(kv, seeded, to, at) },
     );
-    const { applyTick } = await import("../../lib/jobs.ts");
+    const { applyTick } = await import("@/lib/jobs.ts");
     const { embeddedController } = await import(
-      "../../lib/scheduler/embedded_controller.ts"
+      "@/lib/scheduler/embedded_controller.ts"
     );
     const result = await applyTick({
       kv: racing.kv,

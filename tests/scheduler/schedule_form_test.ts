@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import {
   checkScheduleForm,
   readScheduleForm,
-} from "../../lib/scheduler/schedule_form.ts";
-import { FIELD } from "../../lib/scheduler/form_model.ts";
-import { putInstance } from "../../lib/kv/instances.ts";
+} from "@/lib/scheduler/schedule_form.ts";
+import { FIELD } from "@/lib/scheduler/form_model.ts";
+import { putInstance } from "@/lib/kv/instances.ts";
 import { withKv } from "../helpers/kv.ts";
 
 const NOW = Date.parse("2030-01-01T00:00:00Z");

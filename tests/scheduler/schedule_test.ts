@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import { scheduleAction } from "../../lib/scheduler/schedule.ts";
-import { ScheduleInputSchema } from "../../lib/scheduler/schemas.ts";
-import { applyTick } from "../../lib/jobs.ts";
-import { embeddedController } from "../../lib/scheduler/embedded_controller.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
+import { applyTick } from "@/lib/jobs.ts";
+import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
 import {
   getActionDetail,
   getPendingAction,
   listActions,
-} from "../../lib/scheduler/read.ts";
-import { ABANDONED_WRITE_MS, actionWriteState } from "../../lib/kv/actions.ts";
-import { keys } from "../../lib/kv/keys.ts";
-import { AppError, parseOrThrow } from "../../lib/errors.ts";
+} from "@/lib/scheduler/read.ts";
+import { ABANDONED_WRITE_MS, actionWriteState } from "@/lib/kv/actions.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { AppError, parseOrThrow } from "@/lib/errors.ts";
 import {
   body,
   clock,

@@ -2,25 +2,22 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
-import { appContext } from "../../../lib/context.ts";
-import {
-  type ActionView,
-  getActionPage,
-} from "../../../lib/scheduler/action_view.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { type ActionView, getActionPage } from "@/lib/scheduler/action_view.ts";
 import {
   cancelActionAsAdmin,
   cancelTargetAsAdmin,
-} from "../../../lib/scheduler/cancellations.ts";
-import { BadRequestError, readForm } from "../../../lib/errors.ts";
-import { IdSchema, parseId } from "../../../lib/ids.ts";
-import { textField } from "../../../lib/text.ts";
-import { redirect } from "../../../lib/http.ts";
-import { isMovable } from "../../../lib/types.ts";
-import { assertSignedIn, type State } from "../../../lib/state.ts";
-import ActionLive from "../../../islands/ActionLive.tsx";
-import MoveAction from "../../../islands/MoveAction.tsx";
-import type { RecentChanges } from "../../../lib/kv/audit.ts";
-import { RecentChangesSection } from "../../../components/AuditList.tsx";
+} from "@/lib/scheduler/cancellations.ts";
+import { BadRequestError, readForm } from "@/lib/errors.ts";
+import { IdSchema, parseId } from "@/lib/ids.ts";
+import { textField } from "@/lib/text.ts";
+import { redirect } from "@/lib/http.ts";
+import { isMovable } from "@/lib/types.ts";
+import { assertSignedIn, type State } from "@/lib/request_state.ts";
+import ActionLive from "@/islands/ActionLive.tsx";
+import MoveAction from "@/islands/MoveAction.tsx";
+import type { RecentChanges } from "@/lib/kv/audit.ts";
+import { RecentChangesSection } from "@/components/AuditList.tsx";
 
 interface Data {
   view: ActionView;

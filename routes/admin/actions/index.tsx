@@ -1,22 +1,19 @@
 /** Admin: scheduled actions, newest first, and the notice sweep's last run. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../../../lib/context.ts";
+import { appContext } from "@/lib/app_context.ts";
 import {
   type ActionSummary,
   getActionsPage,
   type Page,
-} from "../../../lib/scheduler/read.ts";
-import type { State } from "../../../lib/state.ts";
-import type { SweepRun } from "../../../lib/types.ts";
-import { StatusPill } from "../../../components/StatusPill.tsx";
-import {
-  actionLabel,
-  NoticeSummary,
-} from "../../../components/ActionLabel.tsx";
-import SweepButton from "../../../islands/SweepButton.tsx";
-import LocalTime from "../../../islands/LocalTime.tsx";
-import SweepLag from "../../../islands/SweepLag.tsx";
+} from "@/lib/scheduler/read.ts";
+import type { State } from "@/lib/request_state.ts";
+import type { SweepRun } from "@/lib/types.ts";
+import { StatusPill } from "@/components/StatusPill.tsx";
+import { actionLabel, NoticeSummary } from "@/components/ActionLabel.tsx";
+import SweepButton from "@/islands/SweepButton.tsx";
+import LocalTime from "@/islands/LocalTime.tsx";
+import SweepLag from "@/islands/SweepLag.tsx";
 
 interface Data {
   page: Page<ActionSummary>;

@@ -8,38 +8,38 @@
  */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../../../lib/context.ts";
-import { getScheduleChoices } from "../../../lib/scheduler/read.ts";
-import { isId } from "../../../lib/ids.ts";
-import { searchWords } from "../../../lib/search.ts";
-import { MAX_TARGETS } from "../../../lib/scheduler/schemas.ts";
-import { assertSignedIn, type State } from "../../../lib/state.ts";
-import { AppError, readForm } from "../../../lib/errors.ts";
-import { redirect } from "../../../lib/http.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { getScheduleChoices } from "@/lib/scheduler/read.ts";
+import { isId } from "@/lib/ids.ts";
+import { searchWords } from "@/lib/search.ts";
+import { MAX_TARGETS } from "@/lib/scheduler/schemas.ts";
+import { assertSignedIn, type State } from "@/lib/request_state.ts";
+import { AppError, readForm } from "@/lib/errors.ts";
+import { redirect } from "@/lib/http.ts";
 import {
   checkScheduleForm,
   formErrorOf,
   freshScheduleForm,
   pastedIds,
   readScheduleForm,
-} from "../../../lib/scheduler/schedule_form.ts";
+} from "@/lib/scheduler/schedule_form.ts";
 import {
   EMPTY_MATCH,
   FIELD,
   type MatchFilter,
-} from "../../../lib/scheduler/form_model.ts";
+} from "@/lib/scheduler/form_model.ts";
 import {
   previewSchedule,
   type SchedulePreview,
-} from "../../../lib/scheduler/preview.ts";
-import { scheduleAction } from "../../../lib/scheduler/schedule.ts";
-import { auditSchedule } from "../../../lib/scheduler/audit.ts";
-import { sendTestToAdmin } from "../../../lib/scheduler/test_send.ts";
-import { withEmailFrame } from "../../../lib/scheduler/email_preview.ts";
-import { sweep } from "../../../lib/notices/sweep.ts";
-import { log } from "../../../lib/log.ts";
-import type { ScheduleFormBodyProps } from "../../../components/schedule/ScheduleFormBody.tsx";
-import ScheduleForm from "../../../islands/ScheduleForm.tsx";
+} from "@/lib/scheduler/preview.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { auditSchedule } from "@/lib/scheduler/audit.ts";
+import { sendTestToAdmin } from "@/lib/scheduler/test_send.ts";
+import { withEmailFrame } from "@/lib/scheduler/email_preview.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { log } from "@/lib/log.ts";
+import type { ScheduleFormBodyProps } from "@/components/schedule/ScheduleFormBody.tsx";
+import ScheduleForm from "@/islands/ScheduleForm.tsx";
 
 /** What the page hands the form island, but where it posts. */
 type Data = Omit<

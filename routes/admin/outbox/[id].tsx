@@ -1,15 +1,12 @@
 /** One outbox message: an email rendered in a sandboxed frame with its text part, or a push with its data. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../../../lib/context.ts";
-import {
-  getOutboxMessage,
-  type OutboxMessage,
-} from "../../../lib/channels/outbox.ts";
-import { NotFoundError } from "../../../lib/errors.ts";
-import { parseId } from "../../../lib/ids.ts";
-import type { State } from "../../../lib/state.ts";
-import LocalTime from "../../../islands/LocalTime.tsx";
+import { appContext } from "@/lib/app_context.ts";
+import { getOutboxMessage, type OutboxMessage } from "@/lib/channels/outbox.ts";
+import { NotFoundError } from "@/lib/errors.ts";
+import { parseId } from "@/lib/ids.ts";
+import type { State } from "@/lib/request_state.ts";
+import LocalTime from "@/islands/LocalTime.tsx";
 
 interface Data {
   m: OutboxMessage;

@@ -1,14 +1,11 @@
 /** Admin: what the embedded outbox holds (email and push when no provider is configured), newest first. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
-import { appContext } from "../../../lib/context.ts";
-import {
-  listOutbox,
-  type OutboxMessage,
-} from "../../../lib/channels/outbox.ts";
-import { listCursor } from "../../../lib/kv/cursor.ts";
-import type { State } from "../../../lib/state.ts";
-import LocalTime from "../../../islands/LocalTime.tsx";
+import { appContext } from "@/lib/app_context.ts";
+import { listOutbox, type OutboxMessage } from "@/lib/channels/outbox.ts";
+import { listCursor } from "@/lib/kv/cursor.ts";
+import type { State } from "@/lib/request_state.ts";
+import LocalTime from "@/islands/LocalTime.tsx";
 
 interface Data {
   items: OutboxMessage[];

@@ -1,10 +1,10 @@
 /** Admin API: an admin session, or `Authorization: Bearer $ADMIN_API_TOKEN` (constant-time compare). */
 import type { FreshContext } from "$fresh/server.ts";
-import { appContext } from "../../../lib/context.ts";
-import { secretsEqual } from "../../../lib/auth/compare.ts";
-import { refuseNonJson } from "../../../lib/auth/json_only.ts";
-import { ForbiddenError, UnauthorizedError } from "../../../lib/errors.ts";
-import { API_TOKEN_USER, type State } from "../../../lib/state.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { secretsEqual } from "@/lib/auth/compare.ts";
+import { refuseNonJson } from "@/lib/auth/json_only.ts";
+import { ForbiddenError, UnauthorizedError } from "@/lib/errors.ts";
+import { API_TOKEN_USER, type State } from "@/lib/request_state.ts";
 
 export async function handler(req: Request, ctx: FreshContext<State>) {
   const auth = req.headers.get("authorization");

@@ -14,13 +14,13 @@ import {
   readJson,
   UnauthorizedError,
   UnprocessableError,
-} from "../../../lib/errors.ts";
-import { appContext } from "../../../lib/context.ts";
-import { secretsEqual } from "../../../lib/auth/compare.ts";
+} from "@/lib/errors.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { secretsEqual } from "@/lib/auth/compare.ts";
 import {
   sendNotificationEmail,
   SideEffectRequestSchema,
-} from "../../../lib/channels/side_effects.ts";
+} from "@/lib/channels/side_effects.ts";
 
 export const handler: Handlers = {
   async POST(req) {

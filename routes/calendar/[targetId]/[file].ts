@@ -1,9 +1,9 @@
 /** A maintenance's calendar event at its signed link: no sign-in needed. */
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../lib/context.ts";
-import { isId } from "../../../lib/ids.ts";
-import { readCalendar } from "../../../lib/calendar.ts";
-import { workspaceUrl } from "../../../lib/channels/email_render.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { isId } from "@/lib/ids.ts";
+import { readCalendar } from "@/lib/calendar.ts";
+import { workspaceUrl } from "@/lib/channels/email_render.ts";
 
 const FILE = /^([A-Za-z0-9_-]{1,64})\.ics$/;
 

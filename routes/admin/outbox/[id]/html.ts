@@ -1,9 +1,9 @@
 /** A stored email's HTML, for the sandboxed frame (lib/security.ts gives this path its own strict CSP). */
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import { getOutboxMessage } from "../../../../lib/channels/outbox.ts";
-import { NotFoundError } from "../../../../lib/errors.ts";
-import { parseId } from "../../../../lib/ids.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { getOutboxMessage } from "@/lib/channels/outbox.ts";
+import { NotFoundError } from "@/lib/errors.ts";
+import { parseId } from "@/lib/ids.ts";
 
 export const handler: Handlers = {
   async GET(_req, ctx) {

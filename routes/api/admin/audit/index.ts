@@ -1,7 +1,7 @@
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import { parseOrThrow } from "../../../../lib/errors.ts";
-import { AuditQuerySchema, listAudit } from "../../../../lib/kv/audit.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { parseOrThrow } from "@/lib/errors.ts";
+import { AuditQuerySchema, listAudit } from "@/lib/kv/audit.ts";
 
 export const handler: Handlers = {
   async GET(req) {

@@ -1,13 +1,13 @@
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { parseOrThrow, readJson } from "@/lib/errors.ts";
 import {
   CatalogPutSchema,
   ImageTagSchema,
   putCatalogEntry,
-} from "../../../../lib/kv/catalog.ts";
-import { catalogAudit } from "../../../../lib/scheduler/audit.ts";
-import type { State } from "../../../../lib/state.ts";
+} from "@/lib/kv/catalog.ts";
+import { catalogAudit } from "@/lib/scheduler/audit.ts";
+import type { State } from "@/lib/request_state.ts";
 
 export const handler: Handlers<unknown, State> = {
   async PUT(req, ctx) {

@@ -1,21 +1,17 @@
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import {
-  parseOrThrow,
-  readJson,
-  UnprocessableError,
-} from "../../../../lib/errors.ts";
-import { parseId } from "../../../../lib/ids.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { parseOrThrow, readJson, UnprocessableError } from "@/lib/errors.ts";
+import { parseId } from "@/lib/ids.ts";
 import {
   getInstance,
   InstancePutSchema,
   putInstance,
-} from "../../../../lib/kv/instances.ts";
-import { requireCatalogTags } from "../../../../lib/kv/catalog.ts";
-import { getUser } from "../../../../lib/kv/users.ts";
-import { getInstanceDetail } from "../../../../lib/scheduler/read.ts";
-import { instanceAudit } from "../../../../lib/scheduler/audit.ts";
-import type { State } from "../../../../lib/state.ts";
+} from "@/lib/kv/instances.ts";
+import { requireCatalogTags } from "@/lib/kv/catalog.ts";
+import { getUser } from "@/lib/kv/users.ts";
+import { getInstanceDetail } from "@/lib/scheduler/read.ts";
+import { instanceAudit } from "@/lib/scheduler/audit.ts";
+import type { State } from "@/lib/request_state.ts";
 
 export const handler: Handlers<unknown, State> = {
   async GET(_req, ctx) {

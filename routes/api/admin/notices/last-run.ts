@@ -1,7 +1,7 @@
 /** The last sweep's counts, time and duration (`null` before the first run). */
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import { getLastSweepRun } from "../../../../lib/notices/sweep.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { getLastSweepRun } from "@/lib/notices/sweep.ts";
 
 export const handler: Handlers = {
   async GET() {

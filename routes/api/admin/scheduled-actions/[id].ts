@@ -1,12 +1,9 @@
 import type { Handlers } from "$fresh/server.ts";
 import { z } from "zod";
-import { appContext } from "../../../../lib/context.ts";
-import { parseOrThrow } from "../../../../lib/errors.ts";
-import { parseId } from "../../../../lib/ids.ts";
-import {
-  getActionDetail,
-  MAX_TARGET_PAGE,
-} from "../../../../lib/scheduler/read.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { parseOrThrow } from "@/lib/errors.ts";
+import { parseId } from "@/lib/ids.ts";
+import { getActionDetail, MAX_TARGET_PAGE } from "@/lib/scheduler/read.ts";
 
 const Query = z.object({
   targetCursor: z.string().max(1000).optional(),

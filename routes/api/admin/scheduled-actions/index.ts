@@ -1,14 +1,11 @@
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
-import { assertSignedIn, type State } from "../../../../lib/state.ts";
-import { ScheduleRequestSchema } from "../../../../lib/scheduler/schemas.ts";
-import { scheduleAction } from "../../../../lib/scheduler/schedule.ts";
-import {
-  listActions,
-  PageQuerySchema,
-} from "../../../../lib/scheduler/read.ts";
-import { auditSchedule } from "../../../../lib/scheduler/audit.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import { assertSignedIn, type State } from "@/lib/request_state.ts";
+import { ScheduleRequestSchema } from "@/lib/scheduler/schemas.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { listActions, PageQuerySchema } from "@/lib/scheduler/read.ts";
+import { auditSchedule } from "@/lib/scheduler/audit.ts";
 
 export const handler: Handlers<unknown, State> = {
   async GET(req) {

@@ -1,10 +1,10 @@
 /** The dry run of `POST /api/admin/scheduled-actions`: the same body, nothing written. */
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import { parseOrThrow, readJson } from "../../../../lib/errors.ts";
-import type { State } from "../../../../lib/state.ts";
-import { PreviewRequestSchema } from "../../../../lib/scheduler/schemas.ts";
-import { previewSchedule } from "../../../../lib/scheduler/preview.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import type { State } from "@/lib/request_state.ts";
+import { PreviewRequestSchema } from "@/lib/scheduler/schemas.ts";
+import { previewSchedule } from "@/lib/scheduler/preview.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(req) {

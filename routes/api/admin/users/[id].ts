@@ -1,18 +1,10 @@
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import {
-  NotFoundError,
-  parseOrThrow,
-  readJson,
-} from "../../../../lib/errors.ts";
-import { parseId, UserIdSchema } from "../../../../lib/ids.ts";
-import {
-  deleteUser,
-  putUser,
-  UserPutSchema,
-} from "../../../../lib/kv/users.ts";
-import { userAudit, userDeleteAudit } from "../../../../lib/scheduler/audit.ts";
-import type { State } from "../../../../lib/state.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { NotFoundError, parseOrThrow, readJson } from "@/lib/errors.ts";
+import { parseId, UserIdSchema } from "@/lib/ids.ts";
+import { deleteUser, putUser, UserPutSchema } from "@/lib/kv/users.ts";
+import { userAudit, userDeleteAudit } from "@/lib/scheduler/audit.ts";
+import type { State } from "@/lib/request_state.ts";
 
 export const handler: Handlers<unknown, State> = {
   async PUT(req, ctx) {

@@ -1,11 +1,11 @@
 /** The workspace's status and banner, for the instance's owner only. */
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../lib/context.ts";
-import { NotFoundError } from "../../../../lib/errors.ts";
-import { parseId } from "../../../../lib/ids.ts";
-import { assertSignedIn, type State } from "../../../../lib/state.ts";
-import { getInstance } from "../../../../lib/kv/instances.ts";
-import { getBannerStatus } from "../../../../lib/notices/banner.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { NotFoundError } from "@/lib/errors.ts";
+import { parseId } from "@/lib/ids.ts";
+import { assertSignedIn, type State } from "@/lib/request_state.ts";
+import { getInstance } from "@/lib/kv/instances.ts";
+import { getBannerStatus } from "@/lib/notices/banner.ts";
 
 export const handler: Handlers<unknown, State> = {
   async GET(_req, ctx) {

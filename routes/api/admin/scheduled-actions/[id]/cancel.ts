@@ -1,9 +1,9 @@
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../../lib/context.ts";
-import { assertSignedIn, type State } from "../../../../../lib/state.ts";
-import { parseId } from "../../../../../lib/ids.ts";
-import { cancelActionAsAdmin } from "../../../../../lib/scheduler/cancellations.ts";
-import { readCancelReason } from "../../../../../lib/scheduler/schemas.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { assertSignedIn, type State } from "@/lib/request_state.ts";
+import { parseId } from "@/lib/ids.ts";
+import { cancelActionAsAdmin } from "@/lib/scheduler/cancellations.ts";
+import { readCancelReason } from "@/lib/scheduler/schemas.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(req, ctx) {

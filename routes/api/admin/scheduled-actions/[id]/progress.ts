@@ -1,8 +1,8 @@
 /** What the action page shows, for its island to refresh: progress, notices, instances. */
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../../lib/context.ts";
-import { getActionView } from "../../../../../lib/scheduler/action_view.ts";
-import { parseId } from "../../../../../lib/ids.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { parseId } from "@/lib/ids.ts";
 
 export const handler: Handlers = {
   async GET(req, ctx) {

@@ -1,13 +1,13 @@
 import type { Handlers } from "$fresh/server.ts";
-import { appContext } from "../../../../../lib/context.ts";
-import { parseOrThrow, readJson } from "../../../../../lib/errors.ts";
-import { parseId } from "../../../../../lib/ids.ts";
-import type { State } from "../../../../../lib/state.ts";
-import { RescheduleInputSchema } from "../../../../../lib/scheduler/schemas.ts";
-import { rescheduleAction } from "../../../../../lib/scheduler/reschedule.ts";
-import { getActionDetail } from "../../../../../lib/scheduler/read.ts";
-import { auditReschedule } from "../../../../../lib/scheduler/audit.ts";
-import { auditActorOf } from "../../../../../lib/kv/audit.ts";
+import { appContext } from "@/lib/app_context.ts";
+import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import { parseId } from "@/lib/ids.ts";
+import type { State } from "@/lib/request_state.ts";
+import { RescheduleInputSchema } from "@/lib/scheduler/schemas.ts";
+import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
+import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { auditReschedule } from "@/lib/scheduler/audit.ts";
+import { auditActorOf } from "@/lib/kv/audit.ts";
 
 /** Moves an action: 200 with the action as `GET …/:id` shows it, and what the move did. */
 export const handler: Handlers<unknown, State> = {

@@ -1,4 +1,4 @@
-// Process-wide values shared by the server, `asset()` and the browser runtime.
+// Process-wide build facts shared by the server, `asset()` and the browser runtime.
 // Kept dependency-free so islands can import it through runtime.ts.
 
 let buildId = "";
