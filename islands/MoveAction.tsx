@@ -3,6 +3,7 @@
  * owners will be told, confirm; then the page reloads with the new time.
  */
 import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
 import {
   formatDateTime,
   formatUtc,
@@ -28,6 +29,11 @@ export default function MoveAction(
   // The browser's own zone: the time typed is read there, and named.
   const zone = localTimeZone();
   const open = useSignal(false);
+  // Set once the island runs: until then the button does nothing.
+  const enhanced = useSignal(false);
+  useEffect(() => {
+    enhanced.value = true;
+  }, []);
   const reviewing = useSignal(false);
   const when = useSignal(toZonedInput(scheduledAt, zone));
   const lead = useSignal(noticeLeadHours);
@@ -82,7 +88,12 @@ export default function MoveAction(
 
   if (!open.value) {
     return (
-      <button type="button" onClick={() => (open.value = true)}>
+      <button
+        type="button"
+        class="move-open"
+        data-enhanced={enhanced.value ? "" : undefined}
+        onClick={() => (open.value = true)}
+      >
         Move
       </button>
     );

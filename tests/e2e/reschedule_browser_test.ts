@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser } from "../helpers/browser.ts";
+import { hydrated } from "../helpers/e2e.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
@@ -73,6 +74,7 @@ Deno.test({
         const page = await adminCtx.newPage();
         page.on("pageerror", (e) => errors.push(e.message));
         await page.goto(`${origin}/admin/actions/${actionId}`);
+        await hydrated(page, ".move-open[data-enhanced]");
         await page.getByRole("button", { name: "Move", exact: true }).click();
         const to = new Date(first.getTime() + 2 * 86_400_000);
         const dialog = page.locator(".move-action");
