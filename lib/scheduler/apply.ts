@@ -40,7 +40,7 @@ export interface ApplyResult {
 /** The longest an apply waits in one tick for a notice in flight: the longest lease. */
 const MAX_NOTICE_WAIT_MS = 3_600_000;
 /** Targets claimed and recorded together. */
-const BATCH = 50;
+const BATCH = 100;
 /** Batches in flight at once: one claims or records while another's calls run. */
 const LANES = 2;
 
