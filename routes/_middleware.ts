@@ -40,7 +40,7 @@ async function gate(req: Request, ctx: FreshContext<State>) {
     );
     if (!isApi && !ctx.state.user && !PUBLIC_PAGES.test(path)) {
       const next = path + ctx.url.search;
-      return redirect(next === "/" ? "/login" : signInUrl(next));
+      return redirect(signInUrl(next));
     }
     const res = await ctx.next();
     return isApi

@@ -25,7 +25,7 @@ export function safeNext(v: string | null | undefined): string {
   }
 }
 
-/** The sign-in page, told to come back to `next` (a path and its query). */
+/** The sign-in page, told to come back to `next` (a path and its query; the home page needs no telling). */
 export function signInUrl(next: string): string {
-  return `/login?next=${encodeURIComponent(next)}`;
+  return next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`;
 }

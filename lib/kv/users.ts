@@ -35,10 +35,14 @@ export async function getUserByEmail(
   return idx.value ? await getUser(kv, idx.value) : null;
 }
 
+/** How pages name a person: "Name <email>", or the email alone. */
+export function nameAndEmail(user: Pick<User, "name" | "email">): string {
+  return user.name ? `${user.name} <${user.email}>` : user.email;
+}
+
 /** How pages name a user: "Name <email>", or the email; a missing record by its id. */
 export function userLabel(user: User | null | undefined, id: string): string {
-  if (!user) return `missing user ${id}`;
-  return user.name ? `${user.name} <${user.email}>` : user.email;
+  return user ? nameAndEmail(user) : `missing user ${id}`;
 }
 
 /** Users per page of the admin list, and the most a page may hold. */

@@ -6,6 +6,7 @@
  * /api/admin/scheduled-actions/:id/progress` for the same while anything is
  * still to happen.
  */
+import { nameAndEmail } from "../kv/users.ts";
 import { getActionDetail } from "./read.ts";
 import { listCancellations } from "./cancellations.ts";
 import { allTargetIdsOfAction } from "../kv/actions.ts";
@@ -46,8 +47,7 @@ const OPEN: ActionStatus[] = ["scheduled", "running"];
 function userLabel(u: User | null | undefined, id: string): string {
   // The API token's id is reserved: a stray user record with it is never its author.
   if (id === API_TOKEN_ACTOR_ID) return "the admin API token";
-  if (!u) return `user ${id}`;
-  return u.name ? `${u.name} <${u.email}>` : u.email;
+  return u ? nameAndEmail(u) : `user ${id}`;
 }
 
 /** The admin's action page: the view, and the latest changes to the action. */

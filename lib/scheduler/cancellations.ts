@@ -4,6 +4,7 @@
  * action (one record for the whole action, one per instance cancelled on its
  * own), written the first time only, so a repeated cancel changes nothing.
  */
+import { nameAndEmail } from "../kv/users.ts";
 import { keys } from "../kv/keys.ts";
 import { getAction, getTarget } from "../kv/actions.ts";
 import type { User } from "../types.ts";
@@ -24,10 +25,6 @@ import {
 export const ALL_TARGETS_CANCELLED = "every instance was cancelled one by one";
 
 type Actor = Pick<User, "id" | "email" | "name">;
-
-function label(actor: Actor): string {
-  return actor.name ? `${actor.name} <${actor.email}>` : actor.email;
-}
 
 async function record(
   kv: Deno.Kv,
@@ -52,7 +49,7 @@ export async function cancelActionBy(
       actionId,
       targetId: null,
       byUserId: actor.id,
-      byLabel: label(actor),
+      byLabel: nameAndEmail(actor),
       at: result.action.cancelledAt ?? new Date(deps.now()).toISOString(),
       reason,
     });
@@ -79,7 +76,7 @@ export async function cancelTargetBy(
       actionId,
       targetId,
       byUserId: actor.id,
-      byLabel: label(actor),
+      byLabel: nameAndEmail(actor),
       at,
       reason,
     });
@@ -89,7 +86,7 @@ export async function cancelTargetBy(
       actionId,
       targetId: null,
       byUserId: actor.id,
-      byLabel: label(actor),
+      byLabel: nameAndEmail(actor),
       at: result.action.cancelledAt ?? at,
       reason: ALL_TARGETS_CANCELLED,
     });

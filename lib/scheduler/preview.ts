@@ -4,6 +4,7 @@
  * templates the sweep uses — when the notices go out, and what deserves a
  * second look. It reads and never writes.
  */
+import { userLabel } from "../kv/users.ts";
 import { AppError, type Issue } from "../errors.ts";
 import { getManyById } from "../kv/read.ts";
 import { keys } from "../kv/keys.ts";
@@ -57,11 +58,6 @@ export interface PreviewOptions {
 }
 
 const EMPTY_GROUP: LeftOutGroup = { count: 0, items: [] };
-
-function ownerLabel(user: User | null | undefined, id: string): string {
-  if (!user) return `missing user ${id}`;
-  return user.name ? `${user.name} <${user.email}>` : user.email;
-}
 
 function problemsOf(err: unknown): Issue[] {
   if (err instanceof AppError && err.status === 400) {
@@ -129,7 +125,7 @@ export async function previewSchedule(
   const ref = (i: Instance): InstanceRef => ({
     id: i.id,
     name: i.name,
-    owner: ownerLabel(userOf(i.ownerId), i.ownerId),
+    owner: userLabel(userOf(i.ownerId), i.ownerId),
   });
   const group = (ids: string[]): LeftOutGroup => ({
     count: ids.length,
@@ -141,7 +137,7 @@ export async function previewSchedule(
     const u = userOf(id);
     return {
       id,
-      label: ownerLabel(u, id),
+      label: userLabel(u, id),
       timeZone: u?.timeZone ?? null,
       devices: u?.pushTokens.length ?? 0,
     };

@@ -3,7 +3,7 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { getInstancePage, type InstanceDetail } from "@/lib/scheduler/read.ts";
-import { userLabel } from "@/lib/kv/users.ts";
+import { nameAndEmail, userLabel } from "@/lib/kv/users.ts";
 import { parseId } from "@/lib/ids.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import type { CatalogEntry, User } from "@/lib/types.ts";
@@ -106,13 +106,11 @@ export default function AdminInstance({ data }: PageProps<Data>) {
       <dl class="facts">
         <dt>Owner</dt>
         <dd>
-          {data.owner
-            ? `${data.owner.name ?? ""} <${data.owner.email}>`
-            : (
-              <span class="error">
-                user record missing ({instance.ownerId})
-              </span>
-            )}
+          {data.owner ? nameAndEmail(data.owner) : (
+            <span class="error">
+              user record missing ({instance.ownerId})
+            </span>
+          )}
         </dd>
         <dt>Image tag</dt>
         <dd>
