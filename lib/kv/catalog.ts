@@ -10,10 +10,11 @@ import type { AuditEntry, CatalogEntry } from "../types.ts";
 export const IMAGE_TAG_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 
 /** An image tag as the admin endpoints take it (in a path or a body). */
-export const ImageTagSchema = z.string().trim().min(1).max(128).regex(
-  IMAGE_TAG_PATTERN,
-  "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
-);
+export const ImageTagSchema = z.string().trim().min(1, "required").max(128)
+  .regex(
+    IMAGE_TAG_PATTERN,
+    "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
+  );
 
 /** `PUT /api/admin/catalog/:imageTag` and the catalog page's form. */
 export const CatalogPutSchema = z.strictObject({

@@ -1,17 +1,14 @@
 /** The body of `POST /api/admin/scheduled-actions`, as DESIGN lists it. */
 import { z } from "zod";
 import { CHANNELS } from "../types.ts";
-import { IMAGE_TAG_PATTERN } from "../kv/catalog.ts";
+import { ImageTagSchema } from "../kv/catalog.ts";
 import { parseOrThrow, readOptionalJson } from "../errors.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
 
 export const MAX_TARGETS = 10_000;
 
-const imageTag = z.string().trim().min(1, "required").max(128).regex(
-  IMAGE_TAG_PATTERN,
-  "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'",
-);
+const imageTag = ImageTagSchema;
 
 /** "2026-02-30" passes the ISO pattern and Date.parse quietly moves it to March: refuse it. */
 function isCalendarDate(iso: string): boolean {
