@@ -8,19 +8,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatShortDateTime, formatUtc, localTimeZone } from "@/lib/format.ts";
 import { StatusPill } from "@/components/StatusPill.tsx";
-
-export interface PickerRow {
-  id: string;
-  name: string;
-  owner: string;
-  imageTag: string;
-  openclawVersion: string | null;
-  pinnedImageTag: string | null;
-  status: string;
-  pending:
-    | { actionId: string; label: string; scheduledAt: string | null }
-    | null;
-}
+import type { PickerRow } from "@/lib/scheduler/form_model.ts";
 
 interface Props {
   rows: PickerRow[];

@@ -12,26 +12,11 @@ import {
   CHANNEL_LABELS,
   DONE_CHANNELS,
   FIELD,
+  type InstanceChoice,
+  type MatchSummary,
   type ScheduleFormValues,
 } from "@/lib/scheduler/form_model.ts";
 import { invalidProps } from "./ErrorSummary.tsx";
-
-/** A chosen instance as the form lists it. */
-export interface InstanceChoice {
-  id: string;
-  name: string;
-  owner: string;
-  imageTag: string;
-  pinnedImageTag: string | null;
-  status: string;
-}
-
-/** An "all matching" selection: how many, which filters, the first few names. */
-export interface MatchSummary {
-  count: number;
-  description: string;
-  names: string[];
-}
 
 export interface ScheduleFieldsProps {
   values: ScheduleFormValues;

@@ -19,6 +19,8 @@ import { useEffect, useRef } from "preact/hooks";
 import {
   FIELD,
   type FormError,
+  type InstanceChoice,
+  type MatchSummary,
   type ScheduleFormValues,
   timeHint,
   zoneLabel,
@@ -27,11 +29,7 @@ import type { SchedulePreview } from "@/lib/scheduler/preview_model.ts";
 import { fromZonedInput, localTimeZone, toZonedInput } from "@/lib/format.ts";
 import { CsrfField } from "../CsrfField.tsx";
 import { byField, ErrorSummary } from "./ErrorSummary.tsx";
-import {
-  type InstanceChoice,
-  type MatchSummary,
-  ScheduleFields,
-} from "./ScheduleFields.tsx";
+import { ScheduleFields } from "./ScheduleFields.tsx";
 import { ReviewPanel } from "./ReviewPanel.tsx";
 
 export interface ScheduleFormBodyProps {

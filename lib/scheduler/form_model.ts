@@ -161,3 +161,34 @@ export function timeHint(wall: string, zone: string, now: number): string {
     formatRelative(at.ms, now)
   }${twice}`;
 }
+
+/** A chosen instance as the form lists it. */
+export interface InstanceChoice {
+  id: string;
+  name: string;
+  owner: string;
+  imageTag: string;
+  pinnedImageTag: string | null;
+  status: string;
+}
+
+/** An "all matching" selection: how many, which filters, the first few names. */
+export interface MatchSummary {
+  count: number;
+  description: string;
+  names: string[];
+}
+
+/** One row of the instance picker on the admin home page. */
+export interface PickerRow {
+  id: string;
+  name: string;
+  owner: string;
+  imageTag: string;
+  openclawVersion: string | null;
+  pinnedImageTag: string | null;
+  status: string;
+  pending:
+    | { actionId: string; label: string; scheduledAt: string | null }
+    | null;
+}

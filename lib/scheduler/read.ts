@@ -39,13 +39,14 @@ import { type BannerStatus, getBannerStatus } from "../notices/banner.ts";
 import { getLastSweepRun } from "../notices/sweep.ts";
 import { NotFoundError } from "../errors.ts";
 import { isId } from "../ids.ts";
-import { describeMatch, type MatchFilter } from "./form_model.ts";
+import {
+  describeMatch,
+  type InstanceChoice,
+  type MatchFilter,
+  type MatchSummary,
+  type PickerRow,
+} from "./form_model.ts";
 import { actionLabel } from "@/components/ActionLabel.tsx";
-import type {
-  InstanceChoice,
-  MatchSummary,
-} from "@/components/schedule/ScheduleFields.tsx";
-import type { PickerRow } from "@/islands/InstancePicker.tsx";
 import type {
   ActionCounters,
   CatalogEntry,

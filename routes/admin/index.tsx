@@ -11,7 +11,8 @@ import { parseId } from "@/lib/ids.ts";
 import { searchWords } from "@/lib/search.ts";
 import type { State } from "@/lib/request_state.ts";
 import { Pager } from "@/components/Pager.tsx";
-import InstancePicker, { type PickerRow } from "@/islands/InstancePicker.tsx";
+import InstancePicker from "@/islands/InstancePicker.tsx";
+import type { PickerRow } from "@/lib/scheduler/form_model.ts";
 
 interface Data {
   result: InstancePage;
