@@ -12,11 +12,7 @@ import {
   toZonedInput,
 } from "@/lib/format.ts";
 import { timeHint, zoneLabel } from "@/lib/scheduler/form_model.ts";
-
-interface Issue {
-  path: string;
-  message: string;
-}
+import type { Issue } from "@/lib/errors.ts";
 
 export default function MoveAction(
   { actionId, scheduledAt, noticeLeadHours, notify }: {
