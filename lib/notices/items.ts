@@ -71,17 +71,25 @@ export async function buildItems(
       });
     }
   }
-  // Warnings carry an "Add to calendar" link (one token per target).
-  const tokens = new Map<string, string>();
-  for (const item of items) {
-    if (!isWarning(item.notification.kind)) continue;
-    const id = item.target.id;
-    // A link that cannot be made (KV busy past its retries) leaves it out;
-    // it never holds the notice back.
-    if (!tokens.has(id)) {
-      tokens.set(id, await calendarToken(kv, id).catch(() => ""));
-    }
-    item.calendarToken = tokens.get(id) || undefined;
+  // Warning emails carry an "Add to calendar" link (one token per target);
+  // push and the banner show no link.
+  const linked = items.filter((i) =>
+    isWarning(i.notification.kind) && i.notification.channel === "email"
+  );
+  const tokens = new Map(
+    await Promise.all(
+      [...new Set(linked.map((i) => i.target.id))].map(async (id) =>
+        [
+          id,
+          // A link that cannot be made (KV busy past its retries) leaves it
+          // out; it never holds the notice back.
+          await calendarToken(kv, id).catch(() => ""),
+        ] as const
+      ),
+    ),
+  );
+  for (const item of linked) {
+    item.calendarToken = tokens.get(item.target.id) || undefined;
   }
   return { items, failures };
 }

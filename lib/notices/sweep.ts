@@ -20,7 +20,7 @@ import { sendGroup } from "./dispatch.ts";
 import { commitPool } from "../scheduler/commits.ts";
 import { settleGroup } from "./mark.ts";
 import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
-import { getManyById, getManyChunked } from "../kv/read.ts";
+import { getManyById, getManyChunked, getManyNearby } from "../kv/read.ts";
 import type { Dispatchers, NoticeItem } from "../channels/types.ts";
 import type { Channel, NoticeGroup, Notification, SweepRun } from "../types.ts";
 import { recordNoticeRows } from "../telemetry.ts";
@@ -306,9 +306,11 @@ async function readDueRows(
   tally: Tally,
   now: number,
 ): Promise<Deno.KvEntry<Notification>[]> {
-  const entries = await getManyChunked<Notification>(
+  // Rows written together sit side by side: one range read finds most.
+  const entries = await getManyNearby<Notification>(
     kv,
-    dueKeys.map((k) => keys.notification(k[2] as string)),
+    keys.notifications(),
+    dueKeys.map((k) => k[2] as string),
   );
   const out: Deno.KvEntry<Notification>[] = [];
   const debris: { key: Deno.KvKey; row: Deno.AtomicCheck }[] = [];
