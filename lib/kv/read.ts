@@ -72,3 +72,37 @@ export async function getManyNearby<T>(
   rest.forEach((id, i) => byId.set(id, more[i]));
   return ids.map((id) => byId.get(id)!);
 }
+
+/**
+ * Reads each key once for as long as it is kept: work that starts together
+ * (the groups cut from one page of due rows, one per channel, for the same
+ * owners) shares one read of the records it only shows.
+ */
+export function sharedReads(kv: Deno.Kv) {
+  const memo = new Map<string, Promise<Deno.KvEntryMaybe<unknown>>>();
+  return {
+    /** Like `getManyById`; an id read before (or being read) is not read again. */
+    async byId<T>(
+      ids: Iterable<string>,
+      keyOf: (id: string) => Deno.KvKey,
+    ): Promise<Map<string, Deno.KvEntryMaybe<T>>> {
+      const unique = [...new Set(ids)];
+      const memoKey = (id: string) => keyOf(id).join("\u0000");
+      const missing = unique.filter((id) => !memo.has(memoKey(id)));
+      if (missing.length) {
+        const read = getManyChunked<unknown>(kv, missing.map(keyOf));
+        missing.forEach((id, i) =>
+          memo.set(memoKey(id), read.then((r) => r[i]))
+        );
+      }
+      const entries = await Promise.all(
+        unique.map((id) => memo.get(memoKey(id))!),
+      );
+      return new Map(
+        unique.map((id, i) => [id, entries[i] as Deno.KvEntryMaybe<T>]),
+      );
+    },
+  };
+}
+
+export type SharedReads = ReturnType<typeof sharedReads>;

@@ -1,6 +1,6 @@
 /** Everything a channel needs for each claimed row: user, instance, parents, catalog version. */
 import { keys } from "../kv/keys.ts";
-import { getManyById } from "../kv/read.ts";
+import { getManyById, type SharedReads, sharedReads } from "../kv/read.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import type { ClaimedRow } from "./claim.ts";
 import {
@@ -19,6 +19,8 @@ export interface PreDispatchFailure {
 export async function buildItems(
   kv: Deno.Kv,
   claimed: ClaimedRow[],
+  /** Owners and instances already read for sibling groups (default: read here). */
+  reads: SharedReads = sharedReads(kv),
 ): Promise<{ items: NoticeItem[]; failures: PreDispatchFailure[] }> {
   const rows = claimed.map((c) => c.entry.value);
   // A version change's email names both ends: "from OpenClaw 1.8.2 to 1.9.0".
@@ -32,8 +34,8 @@ export async function buildItems(
       : []
   );
   const [users, instances, catalog] = await Promise.all([
-    getManyById<User>(kv, rows.map((r) => r.userId), keys.user),
-    getManyById<Instance>(kv, rows.map((r) => r.instanceId), keys.instance),
+    reads.byId<User>(rows.map((r) => r.userId), keys.user),
+    reads.byId<Instance>(rows.map((r) => r.instanceId), keys.instance),
     getManyById<CatalogEntry>(kv, versionTags, keys.catalogEntry),
   ]);
   const items: NoticeItem[] = [];
