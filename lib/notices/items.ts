@@ -78,18 +78,13 @@ export async function buildItems(
   const linked = items.filter((i) =>
     isWarning(i.notification.kind) && i.notification.channel === "email"
   );
-  const tokens = new Map(
-    await Promise.all(
-      [...new Set(linked.map((i) => i.target.id))].map(async (id) =>
-        [
-          id,
-          // A link that cannot be made (KV busy past its retries) leaves it
-          // out; it never holds the notice back.
-          await calendarToken(kv, id).catch(() => ""),
-        ] as const
-      ),
-    ),
-  );
+  // One at a time: signing many links at once costs more than it saves.
+  const tokens = new Map<string, string>();
+  for (const id of new Set(linked.map((i) => i.target.id))) {
+    // A link that cannot be made (KV busy past its retries) leaves it out;
+    // it never holds the notice back.
+    tokens.set(id, await calendarToken(kv, id).catch(() => ""));
+  }
   for (const item of linked) {
     item.calendarToken = tokens.get(item.target.id) || undefined;
   }
