@@ -36,6 +36,7 @@ export async function getManyById<T>(
 
 /** A range read walks at most this many keys for each one asked for. */
 const RANGE_SLACK = 2;
+const ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * Reads `[...prefix, id]` for ids made in order (UUIDv7: rows and targets
@@ -50,9 +51,12 @@ export async function getManyNearby<T>(
 ): Promise<Deno.KvEntryMaybe<T>[]> {
   const wanted = new Set(ids);
   const found = new Map<string, Deno.KvEntry<T>>();
-  if (wanted.size > GET_MANY_LIMIT) {
-    const sorted = [...wanted].sort();
-    const limit = wanted.size * RANGE_SLACK;
+  // KV orders keys by their bytes; for ASCII ids that is the order of `sort`.
+  const sorted = [...wanted].filter((id) =>
+    typeof id === "string" && ASCII.test(id)
+  ).sort();
+  if (sorted.length > GET_MANY_LIMIT) {
+    const limit = sorted.length * RANGE_SLACK;
     const iter = kv.list<T>({
       start: [...prefix, sorted[0]],
       // Just past the last id: end is exclusive.
