@@ -90,6 +90,7 @@ export const keys = {
     ["stages_due", scheduledAtMs, actionId, index] as const,
   stagesDue: () => ["stages_due"] as const,
   target: (id: string) => ["targets", id] as const,
+  targets: () => ["targets"] as const,
   targetByAction: (actionId: string, targetId: string) =>
     ["targets_by_action", actionId, targetId] as const,
   targetsByAction: (actionId: string) =>

@@ -33,3 +33,80 @@ export async function getManyById<T>(
   const entries = await getManyChunked<T>(kv, unique.map(keyOf));
   return new Map(unique.map((id, i) => [id, entries[i]]));
 }
+
+/** A range read walks at most this many keys for each one asked for. */
+const RANGE_SLACK = 2;
+const ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * Reads `[...prefix, id]` for ids made in order (UUIDv7: rows and targets
+ * written together sit side by side): one range read from the first id on,
+ * then `getMany` for any id the range did not reach. Same answer as
+ * `getManyChunked`, in the order of `ids`, each entry with its versionstamp.
+ */
+export async function getManyNearby<T>(
+  kv: Deno.Kv,
+  prefix: Deno.KvKey,
+  ids: string[],
+): Promise<Deno.KvEntryMaybe<T>[]> {
+  const wanted = new Set(ids);
+  const found = new Map<string, Deno.KvEntry<T>>();
+  // KV orders keys by their bytes; for ASCII ids that is the order of `sort`.
+  const sorted = [...wanted].filter((id) =>
+    typeof id === "string" && ASCII.test(id)
+  ).sort();
+  if (sorted.length > GET_MANY_LIMIT) {
+    const limit = sorted.length * RANGE_SLACK;
+    const iter = kv.list<T>({
+      start: [...prefix, sorted[0]],
+      // Just past the last id: end is exclusive.
+      end: [...prefix, `${sorted[sorted.length - 1]}\u0000`],
+    }, { limit, batchSize: Math.min(limit, 500) });
+    for await (const e of iter) {
+      const id = e.key[prefix.length];
+      if (
+        e.key.length === prefix.length + 1 && typeof id === "string" &&
+        wanted.has(id)
+      ) found.set(id, e);
+    }
+  }
+  const rest = [...wanted].filter((id) => !found.has(id));
+  const more = await getManyChunked<T>(kv, rest.map((id) => [...prefix, id]));
+  const byId = new Map<string, Deno.KvEntryMaybe<T>>(found);
+  rest.forEach((id, i) => byId.set(id, more[i]));
+  return ids.map((id) => byId.get(id)!);
+}
+
+/**
+ * Reads each key once for as long as it is kept: work that starts together
+ * (the groups cut from one page of due rows, one per channel, for the same
+ * owners) shares one read of the records it only shows.
+ */
+export function sharedReads(kv: Deno.Kv) {
+  const memo = new Map<string, Promise<Deno.KvEntryMaybe<unknown>>>();
+  return {
+    /** Like `getManyById`; an id read before (or being read) is not read again. */
+    async byId<T>(
+      ids: Iterable<string>,
+      keyOf: (id: string) => Deno.KvKey,
+    ): Promise<Map<string, Deno.KvEntryMaybe<T>>> {
+      const unique = [...new Set(ids)];
+      const memoKey = (id: string) => keyOf(id).join("\u0000");
+      const missing = unique.filter((id) => !memo.has(memoKey(id)));
+      if (missing.length) {
+        const read = getManyChunked<unknown>(kv, missing.map(keyOf));
+        missing.forEach((id, i) =>
+          memo.set(memoKey(id), read.then((r) => r[i]))
+        );
+      }
+      const entries = await Promise.all(
+        unique.map((id) => memo.get(memoKey(id))!),
+      );
+      return new Map(
+        unique.map((id, i) => [id, entries[i] as Deno.KvEntryMaybe<T>]),
+      );
+    },
+  };
+}
+
+export type SharedReads = ReturnType<typeof sharedReads>;

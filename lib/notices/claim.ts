@@ -148,16 +148,14 @@ export async function claimGroup(
         members: [...base.members, ...taken.map((r) => r.id)],
         ...(sealNow ? { state: "sealed" as const, sends: base.sends + 1 } : {}),
       };
+      const checks = new Map<string, Deno.AtomicCheck>();
+      for (const c of part) {
+        for (const k of checksFor(c)) checks.set(checkId(k), k);
+      }
       // A commit that keeps failing ("database is locked" past its retries) is a lost claim: nothing moved.
       const res = await commitRetrying(() => {
         const op = kv.atomic();
-        const checked = new Set<string>();
-        for (const c of part) {
-          for (const k of checksFor(c)) {
-            if (!checked.has(checkId(k))) op.check(k);
-            checked.add(checkId(k));
-          }
-        }
+        for (const k of checks.values()) op.check(k);
         op.check(
           group ?? { key: keys.noticeGroup(groupId), versionstamp: null },
         );

@@ -1,6 +1,6 @@
 /** Everything a channel needs for each claimed row: user, instance, parents, catalog version. */
 import { keys } from "../kv/keys.ts";
-import { getManyById } from "../kv/read.ts";
+import { getManyById, type SharedReads, sharedReads } from "../kv/read.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import type { ClaimedRow } from "./claim.ts";
 import {
@@ -19,6 +19,8 @@ export interface PreDispatchFailure {
 export async function buildItems(
   kv: Deno.Kv,
   claimed: ClaimedRow[],
+  /** Owners and instances already read for sibling groups (default: read here). */
+  reads: SharedReads = sharedReads(kv),
 ): Promise<{ items: NoticeItem[]; failures: PreDispatchFailure[] }> {
   const rows = claimed.map((c) => c.entry.value);
   // A version change's email names both ends: "from OpenClaw 1.8.2 to 1.9.0".
@@ -32,8 +34,8 @@ export async function buildItems(
       : []
   );
   const [users, instances, catalog] = await Promise.all([
-    getManyById<User>(kv, rows.map((r) => r.userId), keys.user),
-    getManyById<Instance>(kv, rows.map((r) => r.instanceId), keys.instance),
+    reads.byId<User>(rows.map((r) => r.userId), keys.user),
+    reads.byId<Instance>(rows.map((r) => r.instanceId), keys.instance),
     getManyById<CatalogEntry>(kv, versionTags, keys.catalogEntry),
   ]);
   const items: NoticeItem[] = [];
@@ -71,17 +73,20 @@ export async function buildItems(
       });
     }
   }
-  // Warnings carry an "Add to calendar" link (one token per target).
+  // Warning emails carry an "Add to calendar" link (one token per target);
+  // push and the banner show no link.
+  const linked = items.filter((i) =>
+    isWarning(i.notification.kind) && i.notification.channel === "email"
+  );
+  // One at a time: signing many links at once costs more than it saves.
   const tokens = new Map<string, string>();
-  for (const item of items) {
-    if (!isWarning(item.notification.kind)) continue;
-    const id = item.target.id;
+  for (const id of new Set(linked.map((i) => i.target.id))) {
     // A link that cannot be made (KV busy past its retries) leaves it out;
     // it never holds the notice back.
-    if (!tokens.has(id)) {
-      tokens.set(id, await calendarToken(kv, id).catch(() => ""));
-    }
-    item.calendarToken = tokens.get(id) || undefined;
+    tokens.set(id, await calendarToken(kv, id).catch(() => ""));
+  }
+  for (const item of linked) {
+    item.calendarToken = tokens.get(item.target.id) || undefined;
   }
   return { items, failures };
 }

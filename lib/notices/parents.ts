@@ -3,7 +3,7 @@
  * rows, and the rules that decide whether a notice may still go out.
  */
 import { keys } from "../kv/keys.ts";
-import { getManyById } from "../kv/read.ts";
+import { getManyById, getManyNearby } from "../kv/read.ts";
 import { isActionVisible } from "../kv/actions.ts";
 export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {
@@ -157,7 +157,8 @@ export async function readParents(
   kv: Deno.Kv,
   rows: Notification[],
 ): Promise<Map<string, ParentEntries>> {
-  const [actions, stages, targets] = await Promise.all([
+  const targetIds = [...new Set(rows.map((r) => r.targetId))];
+  const [actions, stages, targetEntries] = await Promise.all([
     getManyById<ScheduledAction>(
       kv,
       rows.map((r) => r.actionId),
@@ -171,12 +172,10 @@ export async function readParents(
         return keys.stage(actionId, Number(index));
       },
     ),
-    getManyById<Target>(
-      kv,
-      rows.map((r) => r.targetId),
-      (id) => keys.target(id),
-    ),
+    // A schedule writes its targets in order: most are read in one range.
+    getManyNearby<Target>(kv, keys.targets(), targetIds),
   ]);
+  const targets = new Map(targetIds.map((id, i) => [id, targetEntries[i]]));
   const out = new Map<string, ParentEntries>();
   for (const r of rows) {
     out.set(r.id, {

@@ -20,7 +20,13 @@ import { sendGroup } from "./dispatch.ts";
 import { commitPool } from "../scheduler/commits.ts";
 import { settleGroup } from "./mark.ts";
 import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
-import { getManyById, getManyChunked } from "../kv/read.ts";
+import {
+  getManyById,
+  getManyChunked,
+  getManyNearby,
+  type SharedReads,
+  sharedReads,
+} from "../kv/read.ts";
 import type { Dispatchers, NoticeItem } from "../channels/types.ts";
 import type { Channel, NoticeGroup, Notification, SweepRun } from "../types.ts";
 import { recordNoticeRows } from "../telemetry.ts";
@@ -113,9 +119,9 @@ export async function sweep(
   // its own while the next are gathered, so the provider's rate is the only
   // limit. The pool's width holds the reading back to what is being sent.
   const pool = commitPool(Math.max(1, opts.concurrency ?? 10));
-  const run = (plan: GroupPlan) =>
+  const run = (plan: GroupPlan, reads: SharedReads) =>
     pool.add(() =>
-      processGroup(deps, opts, plan, tally).catch((err) => {
+      processGroup(deps, opts, plan, tally, reads).catch((err) => {
         // Whatever this group holds is recovered after its lease; the rest of
         // the tick goes on (DESIGN rule 7).
         tally.errors++;
@@ -129,6 +135,7 @@ export async function sweep(
     Math.max(1, Math.min(MAX_GROUP_SIZE, deps.dispatchers[c].maxGroupSize));
   let cursor: string | undefined;
   let pages = 0;
+  let reads = sharedReads(kv);
   while (
     performance.now() - clock < budgetMs &&
     pages++ < (opts.maxPages ?? Infinity)
@@ -138,6 +145,9 @@ export async function sweep(
     for await (const e of iter) dueKeys.push(e.key);
     if (!dueKeys.length) break;
     cursor = iter.cursor;
+    // The groups cut from this page (one per channel for the same owners)
+    // read each owner and instance once between them.
+    reads = sharedReads(kv);
     try {
       const rows = await readDueRows(
         kv,
@@ -147,7 +157,7 @@ export async function sweep(
         deps.now(),
       );
       const { retakes, fresh } = await planGroups(kv, rows, tally);
-      for (const plan of retakes) await run(plan);
+      for (const plan of retakes) await run(plan, reads);
       for (const row of fresh) {
         const channel = row.value.channel;
         const list = gathering.get(channel) ?? [];
@@ -156,7 +166,10 @@ export async function sweep(
         if (list.length >= sizeOf(channel)) {
           // An owner's rows stay in one group: one message per owner (bundle.ts).
           const cut = bundleCut(list.map((r) => r.value), sizeOf(channel));
-          await run({ channel, group: null, rows: list.splice(0, cut) });
+          await run(
+            { channel, group: null, rows: list.splice(0, cut) },
+            reads,
+          );
         }
       }
     } catch (err) {
@@ -169,7 +182,7 @@ export async function sweep(
     if (dueKeys.length < pageSize) break;
   }
   for (const [channel, list] of gathering) {
-    if (list.length) await run({ channel, group: null, rows: list });
+    if (list.length) await run({ channel, group: null, rows: list }, reads);
   }
   await pool.drain();
 
@@ -211,13 +224,14 @@ async function processGroup(
   opts: SweepOptions,
   plan: GroupPlan,
   tally: Tally,
+  reads: SharedReads,
 ): Promise<void> {
   const { kv } = deps;
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
   const held = await claimGroup(kv, plan, { now: deps.now(), leaseMs, tally });
   if (!held) return;
   tally.processed += held.rows.length;
-  const { items, failures } = await buildItems(kv, held.rows);
+  const { items, failures } = await buildItems(kv, held.rows, reads);
   const itemOf = new Map<string, NoticeItem | { error: string }>([
     ...items.map((i) => [i.notification.id, i] as const),
     ...failures.map((f) => [f.id, { error: f.error }] as const),
@@ -306,9 +320,11 @@ async function readDueRows(
   tally: Tally,
   now: number,
 ): Promise<Deno.KvEntry<Notification>[]> {
-  const entries = await getManyChunked<Notification>(
+  // Rows written together sit side by side: one range read finds most.
+  const entries = await getManyNearby<Notification>(
     kv,
-    dueKeys.map((k) => keys.notification(k[2] as string)),
+    keys.notifications(),
+    dueKeys.map((k) => k[2] as string),
   );
   const out: Deno.KvEntry<Notification>[] = [];
   const debris: { key: Deno.KvKey; row: Deno.AtomicCheck }[] = [];
