@@ -6,6 +6,7 @@
  * keeps its UID and raises its SEQUENCE, a cancel cancels it, and the link
  * stops answering a day after the time (or once the action is gone).
  */
+import { createHmac } from "node:crypto";
 import { keys } from "./kv/keys.ts";
 import { commitRetrying } from "./kv/db.ts";
 import { secretsEqual } from "./auth/compare.ts";
@@ -23,11 +24,16 @@ import type {
 export const CALENDAR_GRACE_MS = 24 * 3_600_000;
 const EVENT_MINUTES = 15;
 
+/** Each database's signing key once read: it never changes after it is made. */
+const keyOf = new WeakMap<Deno.Kv, Uint8Array>();
+
 /** The signing key; made on first use by a sender, never by a visitor (`create: false`). */
 async function signingKey(
   kv: Deno.Kv,
   create = true,
-): Promise<CryptoKey | null> {
+): Promise<Uint8Array | null> {
+  const known = keyOf.get(kv);
+  if (known) return known;
   const key = keys.meta("calendar_signing_key");
   let raw = (await kv.get<Uint8Array>(key)).value;
   if (!raw && !create) return null;
@@ -38,13 +44,8 @@ async function signingKey(
     );
     raw = res.ok ? fresh : (await kv.get<Uint8Array>(key)).value!;
   }
-  return await crypto.subtle.importKey(
-    "raw",
-    new Uint8Array(raw),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  keyOf.set(kv, raw);
+  return raw;
 }
 
 /** The token of a target's calendar link. */
@@ -55,14 +56,10 @@ export async function calendarToken(
   return sign((await signingKey(kv))!, targetId);
 }
 
-async function sign(key: CryptoKey, targetId: string): Promise<string> {
-  const sig = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    new TextEncoder().encode(`calendar:${targetId}`),
-  );
-  return btoa(String.fromCharCode(...new Uint8Array(sig)))
-    .replaceAll("+", "-").replaceAll("/", "_").slice(0, 32);
+/** HMAC-SHA256 of the target id, base64url, 32 characters (node:crypto: synchronous, and cheap per call). */
+function sign(key: Uint8Array, targetId: string): string {
+  return createHmac("sha256", key).update(`calendar:${targetId}`)
+    .digest("base64url").slice(0, 32);
 }
 
 export function calendarUrl(
@@ -171,7 +168,7 @@ export async function readCalendar(
 ): Promise<CalendarAnswer> {
   // No link was ever sent before the key exists: nothing to find, nothing written.
   const key = await signingKey(kv, false);
-  if (!key || !(await secretsEqual(token, await sign(key, targetId)))) {
+  if (!key || !(await secretsEqual(token, sign(key, targetId)))) {
     return { status: 404 };
   }
   const target = (await kv.get<Target>(keys.target(targetId))).value;

@@ -136,10 +136,10 @@ export function fleetDispatchers(
   return createDispatchers({ config, kv, email, now });
 }
 
-/** Rows not final yet (pending or sending). */
-export async function openRows(kv: Deno.Kv): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix: keys.notificationsDue() })) n++;
-  for await (const _ of kv.list({ prefix: keys.noticeGroupLeases() })) n++;
-  return n;
+/** Whether any row is still open: due, or held in a group under a lease. */
+export async function anyOpen(kv: Deno.Kv): Promise<boolean> {
+  for (const prefix of [keys.notificationsDue(), keys.noticeGroupLeases()]) {
+    for await (const _ of kv.list({ prefix }, { limit: 1 })) return true;
+  }
+  return false;
 }

@@ -19,8 +19,8 @@ import { setQuietLogs } from "@/lib/log.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import { createTestApp } from "../helpers/app.ts";
 import {
+  anyOpen,
   fleetDispatchers,
-  openRows,
   scheduleFleet,
   seedFleet,
 } from "./fleet.ts";
@@ -115,7 +115,7 @@ async function drain(
   const started = performance.now();
   let sweeps = 0;
   let retried = 0;
-  for (let i = 0; i < 50 && (await openRows(kv)) > 0; i++) {
+  for (let i = 0; i < 50 && await anyOpen(kv); i++) {
     const run = await sweep({ kv, dispatchers, now: Date.now }, opts);
     retried += run.retried;
     if (run.processed > 0) {
