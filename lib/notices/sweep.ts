@@ -3,33 +3,23 @@
  * admin button. One pass: recover groups whose lease ended, then walk the
  * due index oldest first, page by page, gathering rows into dispatch groups;
  * each group is claimed (rows whose parents moved on are finalized), sent and
- * marked on its own. Its cost follows the rows due, never the rows stored
+ * marked on its own (`process_group.ts`) while the next are gathered
+ * (`gather.ts`). Its cost follows the rows due, never the rows stored
  * (DESIGN rule 8).
  *
  * Overlapping sweeps (the cron and the button, or two processes on one KV)
  * are safe: a row is dispatched only by the sweep whose claim committed.
  */
-import { bundleCut } from "../channels/bundle.ts";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { rowProblem } from "./rows.ts";
-import { recoverGroups } from "./recover.ts";
-import { claimGroup, type GroupPlan } from "./claim.ts";
-import { buildItems } from "./items.ts";
-import { sendGroup } from "./dispatch.ts";
+import { type SharedReads, sharedReads } from "../kv/read.ts";
 import { commitPool } from "../scheduler/commits.ts";
-import { settleGroup } from "./mark.ts";
-import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
-import {
-  getManyById,
-  getManyChunked,
-  getManyNearby,
-  type SharedReads,
-  sharedReads,
-} from "../kv/read.ts";
-import type { Dispatchers, NoticeItem } from "../channels/types.ts";
-import type { Channel, NoticeGroup, Notification, SweepRun } from "../types.ts";
-import { recordNoticeRows } from "../telemetry.ts";
+import { recoverGroups } from "./recover.ts";
+import type { GroupPlan } from "./claim.ts";
+import { Gatherer, planGroups, readDueRows } from "./gather.ts";
+import { processGroup } from "./process_group.ts";
+import type { Dispatchers } from "../channels/types.ts";
+import type { SweepRun } from "../types.ts";
 
 export type SweepLog = (
   message: string,
@@ -71,7 +61,7 @@ export interface SweepReport extends SweepRun {
   claimsLost: number;
 }
 
-interface Tally {
+export interface Tally {
   claimsLost: number;
   processed: number;
   sent: number;
@@ -130,9 +120,7 @@ export async function sweep(
         });
       })
     );
-  const gathering = new Map<Channel, Deno.KvEntry<Notification>[]>();
-  const sizeOf = (c: Channel) =>
-    Math.max(1, Math.min(MAX_GROUP_SIZE, deps.dispatchers[c].maxGroupSize));
+  const gatherer = new Gatherer(deps.dispatchers);
   let cursor: string | undefined;
   let pages = 0;
   let reads = sharedReads(kv);
@@ -159,18 +147,8 @@ export async function sweep(
       const { retakes, fresh } = await planGroups(kv, rows, tally);
       for (const plan of retakes) await run(plan, reads);
       for (const row of fresh) {
-        const channel = row.value.channel;
-        const list = gathering.get(channel) ?? [];
-        list.push(row);
-        gathering.set(channel, list);
-        if (list.length >= sizeOf(channel)) {
-          // An owner's rows stay in one group: one message per owner (bundle.ts).
-          const cut = bundleCut(list.map((r) => r.value), sizeOf(channel));
-          await run(
-            { channel, group: null, rows: list.splice(0, cut) },
-            reads,
-          );
-        }
+        const full = gatherer.add(row);
+        if (full) await run(full, reads);
       }
     } catch (err) {
       // A page that cannot be read is left for the next tick (DESIGN rule 7).
@@ -181,9 +159,7 @@ export async function sweep(
     }
     if (dueKeys.length < pageSize) break;
   }
-  for (const [channel, list] of gathering) {
-    if (list.length) await run({ channel, group: null, rows: list }, reads);
-  }
+  for (const plan of gatherer.rest()) await run(plan, reads);
   await pool.drain();
 
   const durationMs = Math.round(performance.now() - clock);
@@ -216,182 +192,4 @@ export async function getLastSweepRun(
   kv: Deno.Kv,
 ): Promise<SweepReport | null> {
   return (await kv.get<SweepReport>(keys.sweepLastRun())).value;
-}
-
-/** One group: claim it, send it, mark it. */
-async function processGroup(
-  deps: SweepDeps,
-  opts: SweepOptions,
-  plan: GroupPlan,
-  tally: Tally,
-  reads: SharedReads,
-): Promise<void> {
-  const { kv } = deps;
-  const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-  const held = await claimGroup(kv, plan, { now: deps.now(), leaseMs, tally });
-  if (!held) return;
-  tally.processed += held.rows.length;
-  const { items, failures } = await buildItems(kv, held.rows, reads);
-  const itemOf = new Map<string, NoticeItem | { error: string }>([
-    ...items.map((i) => [i.notification.id, i] as const),
-    ...failures.map((f) => [f.id, { error: f.error }] as const),
-  ]);
-  const { outcomes } = await sendGroup(kv, deps.dispatchers, held, itemOf, {
-    timeoutMs: Math.min(opts.dispatchTimeoutMs ?? 10_000, leaseMs / 2),
-    leaseMs,
-    now: deps.now,
-  });
-  if (!outcomes) {
-    tally.unmarked += held.rows.length;
-    return;
-  }
-  const counts = await settleGroup(
-    kv,
-    held.group,
-    held.rows.map((r) => ({
-      entry: r.entry,
-      outcome: outcomes.get(r.entry.value.id)!,
-      parents: { target: r.parents.target, action: r.parents.action },
-    })),
-    deps.now(),
-    deps.log,
-  );
-  tally.sent += counts.sent;
-  tally.failed += counts.failed;
-  tally.retried += counts.retried;
-  tally.unmarked += counts.unmarked;
-}
-
-/**
- * Rows due now: a row waiting in an email group brings the whole group (all
- * its open members, under the same key); the rest are fresh, to be gathered
- * into new groups.
- */
-async function planGroups(
-  kv: Deno.Kv,
-  rows: Deno.KvEntry<Notification>[],
-  tally: Tally,
-): Promise<{ retakes: GroupPlan[]; fresh: Deno.KvEntry<Notification>[] }> {
-  const groups = await getManyById<NoticeGroup>(
-    kv,
-    rows.flatMap((r) => r.value.groupId ? [r.value.groupId] : []),
-    keys.noticeGroup,
-  );
-  const retakes: GroupPlan[] = [];
-  const fresh: Deno.KvEntry<Notification>[] = [];
-  const taken = new Set<string>();
-  for (const r of rows) {
-    const g = r.value.groupId ? groups.get(r.value.groupId) : undefined;
-    if (!g?.value || !openIn(g.value, r.value)) {
-      fresh.push(r);
-      continue;
-    }
-    if (g.value.state !== "waiting") {
-      // Held by another sweep, or its lease ended and recovery will hand it back.
-      tally.deferred++;
-      continue;
-    }
-    if (taken.has(g.value.id)) continue;
-    taken.add(g.value.id);
-    const members = await getManyChunked<Notification>(
-      kv,
-      g.value.members.map((id) => keys.notification(id)),
-    );
-    retakes.push({
-      channel: g.value.channel,
-      group: g as Deno.KvEntry<NoticeGroup>,
-      rows: members.filter((m): m is Deno.KvEntry<Notification> =>
-        m.value?.status === "pending" && m.value.groupId === g.value!.id
-      ),
-    });
-  }
-  return { retakes, fresh };
-}
-
-/**
- * Reads the rows behind due keys and keeps those pending and due. A row that
- * cannot be parsed is failed on its own (DESIGN rule 7); keys that match no
- * pending row are debris, removed under a check of the row they point at.
- */
-async function readDueRows(
-  kv: Deno.Kv,
-  dueKeys: Deno.KvKey[],
-  tickAt: number,
-  tally: Tally,
-  now: number,
-): Promise<Deno.KvEntry<Notification>[]> {
-  // Rows written together sit side by side: one range read finds most.
-  const entries = await getManyNearby<Notification>(
-    kv,
-    keys.notifications(),
-    dueKeys.map((k) => k[2] as string),
-  );
-  const out: Deno.KvEntry<Notification>[] = [];
-  const debris: { key: Deno.KvKey; row: Deno.AtomicCheck }[] = [];
-  for (const [i, e] of entries.entries()) {
-    const dueKey = dueKeys[i];
-    if (e.value !== null) {
-      const problem = rowProblem(e.value);
-      // A damaged row already failed is only debris now (its due key goes below).
-      if (problem && (e.value as { status?: unknown }).status !== "failed") {
-        tally.processed++;
-        if (await failDamagedRow(kv, e, problem, now, dueKey)) tally.failed++;
-        continue;
-      }
-      const row = e.value;
-      if (
-        !problem && row.status === "pending" && row.dueAt <= tickAt &&
-        dueKey[1] === row.dueAt
-      ) {
-        out.push(e as Deno.KvEntry<Notification>);
-        continue;
-      }
-    }
-    debris.push({ key: dueKey, row: e });
-  }
-  for (let i = 0; i < debris.length; i += 100) {
-    const part = debris.slice(i, i + 100);
-    // Checked so a key just re-added for a live row is never dropped.
-    await commitRetrying(() => {
-      const op = kv.atomic();
-      for (const d of part) op.check(d.row).delete(d.key);
-      return op;
-    });
-  }
-  return out;
-}
-
-/** A row that cannot be parsed is failed where it stands; its due key goes with it. */
-async function failDamagedRow(
-  kv: Deno.Kv,
-  entry: Deno.KvEntryMaybe<Notification>,
-  problem: string,
-  now: number,
-  /** The due key the row was found by: the damage may be in `dueAt` itself. */
-  dueKey: Deno.KvKey,
-): Promise<boolean> {
-  const id = entry.key[1] as string;
-  const raw = entry.value as unknown;
-  const dueAt = (raw as { dueAt?: unknown }).dueAt;
-  const base = typeof raw === "object" && raw !== null ? raw : { value: raw };
-  const res = await commitRetrying(() => {
-    const op = kv.atomic().check(entry).set(entry.key, {
-      ...base,
-      id,
-      status: "failed",
-      error: `notification row could not be read: ${problem}`,
-      updatedAt: new Date(now).toISOString(),
-    });
-    if (typeof dueAt === "number") op.delete(keys.notificationDue(dueAt, id));
-    op.delete(dueKey);
-    return op;
-  });
-  if (res.ok) recordNoticeRows(damagedChannel(raw), "failed", 1);
-  return res.ok;
-}
-
-/** A damaged row's channel, when it still names one. */
-function damagedChannel(raw: unknown): string {
-  const c = (raw as { channel?: unknown } | null)?.channel;
-  return c === "email" || c === "webapp" || c === "mobile_push" ? c : "unknown";
 }
