@@ -6,6 +6,7 @@ import { listOutbox, type OutboxMessage } from "@/lib/channels/outbox.ts";
 import { listCursor } from "@/lib/kv/cursor.ts";
 import type { State } from "@/lib/request_state.ts";
 import LocalTime from "@/islands/LocalTime.tsx";
+import { CursorPager } from "@/components/Pager.tsx";
 
 interface Data {
   items: OutboxMessage[];
@@ -32,7 +33,7 @@ export const handler: Handlers<Data, State> = {
   },
 };
 
-export default function Outbox({ data }: PageProps<Data>) {
+export default function Outbox({ data, url }: PageProps<Data>) {
   return (
     <>
       <Head>
@@ -83,13 +84,7 @@ export default function Outbox({ data }: PageProps<Data>) {
             </table>
           </div>
         )}
-      {data.cursor && (
-        <p>
-          <a href={`/admin/outbox?cursor=${encodeURIComponent(data.cursor)}`}>
-            Older messages →
-          </a>
-        </p>
-      )}
+      <CursorPager url={url} cursor={data.cursor} label="Older messages →" />
     </>
   );
 }
