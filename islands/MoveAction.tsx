@@ -39,7 +39,11 @@ export default function MoveAction(
   const issues = useSignal<Issue[]>([]);
 
   const picked = fromZonedInput(when.value, zone);
-  const valid = picked.ok;
+  // The same minute as now: nothing would move.
+  const unchanged = picked.ok &&
+    Math.floor(picked.ms / 60_000) ===
+      Math.floor(Date.parse(scheduledAt) / 60_000);
+  const valid = picked.ok && !unchanged;
   const target = new Date(picked.ok ? picked.ms : NaN);
   const noticeAt = valid
     ? new Date(target.getTime() - lead.value * 3_600_000)
@@ -122,7 +126,9 @@ export default function MoveAction(
               />
             </label>
             <p id="move-time-hint" class="hint small" aria-live="polite">
-              {timeHint(when.value, zone, Date.now())}
+              {unchanged
+                ? "That is the action's time now: pick another."
+                : timeHint(when.value, zone, Date.now())}
             </p>
             <label>
               Hours of notice

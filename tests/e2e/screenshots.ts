@@ -12,6 +12,7 @@ import { listActions } from "@/lib/scheduler/read.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 import { getUserByEmail } from "@/lib/kv/users.ts";
 import { createLoginLink } from "@/lib/auth/login_links.ts";
+import { toZonedInput } from "@/lib/format.ts";
 
 const DOCS = new URL("../../docs/", import.meta.url);
 
@@ -103,6 +104,18 @@ await app.serve(async (origin) => {
     await phone.goto(`${origin}/admin/actions/${open.action.id}`);
     await hydrated(phone, ".action-live[data-enhanced]");
     await shot(phone, "action-phone.png");
+    await hydrated(phone, ".move-open[data-enhanced]");
+    await phone.getByRole("button", { name: "Move", exact: true }).click();
+    const later = Math.ceil((Date.now() + 2 * 86_400_000) / 900_000) * 900_000;
+    await phone.getByLabel("New time").fill(
+      toZonedInput(later, "Asia/Kolkata"),
+    );
+    await phone.getByLabel("Reason (for the audit)").fill("Launch week");
+    await phone.locator(".move-action").scrollIntoViewIfNeeded();
+    await phone.locator(".move-action").screenshot({
+      path: new URL("move-phone.png", DOCS).pathname,
+    });
+    console.log("docs/move-phone.png");
 
     const maya = await as(browser, origin, seeded.userEmail, {
       width: 375,
