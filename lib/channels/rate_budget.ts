@@ -22,8 +22,8 @@ export interface RateLimitInfo {
 }
 
 export interface SendBudget {
-  /** Waits until this caller may send. */
-  take(signal?: AbortSignal): Promise<void>;
+  /** Waits until this caller may send; the time (epoch ms) it was let go. */
+  take(signal?: AbortSignal): Promise<number>;
   /** About how long a caller asking now would wait. */
   delayMs(): Promise<number>;
   /** The provider asked everyone to wait (429): nobody sends before then. */
@@ -99,13 +99,13 @@ export class RateBudget implements SendBudget {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async take(signal?: AbortSignal): Promise<void> {
+  async take(signal?: AbortSignal): Promise<number> {
     for (;;) {
       const now = this.now();
       const free = nextFree(this.state, this.perSecond);
       if (now >= free) {
         this.state.lastAt = now;
-        return;
+        return now;
       }
       await sleep(free - now, signal);
     }
@@ -149,7 +149,7 @@ export class KvRateBudget implements SendBudget {
     this.key = keys.rateBudget(name);
   }
 
-  async take(signal?: AbortSignal): Promise<void> {
+  async take(signal?: AbortSignal): Promise<number> {
     // First a place in the queue: a slot, reserved in order, so no caller
     // waits behind others for ever.
     for (;;) {
@@ -190,7 +190,7 @@ export class KvRateBudget implements SendBudget {
       const res = await this.kv.atomic().check(entry)
         .set(this.key, { ...state, lastAt: now } satisfies BudgetState)
         .commit().catch(() => null);
-      if (res?.ok) return;
+      if (res?.ok) return now;
     }
   }
 
