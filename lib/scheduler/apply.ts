@@ -94,7 +94,7 @@ async function applyStage(
       batches.push(pending.slice(i, i + BATCH));
     }
     await forEachLimited(batches, LANES, async (batch) => {
-      const claim = await claimTargets(kv, started.action, batch, deps.now());
+      const claim = await claimTargets(kv, started, batch, deps.now());
       waiting.push(...claim.waiting);
       await applyClaimed(deps, claim.claimed, settle.record, (s) => {
         if (s !== "retry" && s !== "lost") counts[s]++;

@@ -40,11 +40,12 @@ interface Candidate {
  * Claims these pending targets of a running action together, a few commits
  * for all of them; a commit that loses a race falls back to claiming its
  * targets one by one from fresh reads. Targets no longer pending, or whose
- * action stopped running, are left out.
+ * action stopped running, are left out. `parent.action` is the action as
+ * last read; a lost commit reads it afresh for the batches after it.
  */
 export async function claimTargets(
   kv: Deno.Kv,
-  action: Deno.KvEntry<ScheduledAction>,
+  parent: { action: Deno.KvEntry<ScheduledAction> },
   targets: Deno.KvEntry<Target>[],
   now: number,
 ): Promise<ClaimResult> {
@@ -64,6 +65,7 @@ export async function claimTargets(
   );
   for (const part of commits) {
     const running = part.map((c) => asRunning(c.target.value, now));
+    const action = parent.action;
     const res = await commitRetrying(() => {
       const op = kv.atomic().check(action);
       part.forEach((c, i) => {
@@ -85,6 +87,8 @@ export async function claimTargets(
       );
       continue;
     }
+    const fresh = await kv.get<ScheduledAction>(keys.action(action.value.id));
+    if (fresh.value) parent.action = fresh as Deno.KvEntry<ScheduledAction>;
     for (const c of part) {
       const one = await claimTarget(kv, c.target.value.id, now);
       if (one && "wait" in one) {
