@@ -22,6 +22,7 @@ import { ConflictError } from "../errors.ts";
 import { log } from "../log.ts";
 import { commitPool, forEachLimited, packCommits } from "./commits.ts";
 import { putTarget } from "./target_moves.ts";
+import { putStage } from "./stage_moves.ts";
 import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
 
 export interface ActionPlan {
@@ -76,20 +77,14 @@ export async function writeAction(
     await writeTargets(kv, plan, now);
     const visible = await commitRetrying(() =>
       addToCounter(
-        kv.atomic()
-          .check({ key: markerKey, versionstamp: started.versionstamp })
-          .check({ key: keys.action(action.id), versionstamp: null })
-          .set(keys.action(action.id), action)
-          .set(keys.stage(action.id, stage.index), stage)
-          .set(
-            keys.stageDue(
-              Date.parse(stage.scheduledAt),
-              action.id,
-              stage.index,
-            ),
-            null,
-          )
-          .delete(markerKey),
+        putStage(
+          kv.atomic()
+            .check({ key: markerKey, versionstamp: started.versionstamp })
+            .check({ key: keys.action(action.id), versionstamp: null })
+            .set(keys.action(action.id), action),
+          null,
+          stage,
+        ).delete(markerKey),
         action.id,
         "total",
         plan.targets.length,

@@ -23,12 +23,12 @@ import {
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { packCommits } from "./commits.ts";
 import { putTarget } from "./target_moves.ts";
+import { putStage } from "./stage_moves.ts";
 import { isStageLive } from "../types.ts";
 import type {
   ActionCounters,
   Notification,
   ScheduledAction,
-  Stage,
   Target,
 } from "../types.ts";
 
@@ -119,22 +119,12 @@ export async function cancelAction(
       for (const s of stages) {
         op.check(s);
         if (isStageLive(s.value)) {
-          op.set(
-            keys.stage(actionId, s.value.index),
-            {
-              ...s.value,
-              status: "cancelled",
-              finishedAt: at,
-            } satisfies Stage,
-          );
+          putStage(op, s.value, {
+            ...s.value,
+            status: "cancelled",
+            finishedAt: at,
+          });
         }
-        op.delete(
-          keys.stageDue(
-            Date.parse(s.value.scheduledAt),
-            actionId,
-            s.value.index,
-          ),
-        );
       }
       return op;
     });

@@ -24,6 +24,7 @@ import { asFailed, putRow } from "../notices/row_moves.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { reminderProblem } from "./schemas.ts";
 import { checkScheduledAt } from "./schedule.ts";
+import { putStage } from "./stage_moves.ts";
 import { forEachLimited } from "./commits.ts";
 import type { Config } from "../config.ts";
 import type { RescheduleInput } from "./schemas.ts";
@@ -139,11 +140,8 @@ export async function rescheduleAction(
     const nextMarker: ReschedulingMarker = marker.value ??
       { from: s.scheduledAt, startedAt: stamp };
     const res = await commitRetrying(() =>
-      kv.atomic().check(action, stage, marker)
+      putStage(kv.atomic().check(action, stage, marker), s, nextStage)
         .set(keys.action(actionId), nextAction)
-        .set(keys.stage(actionId, 0), nextStage)
-        .delete(keys.stageDue(Date.parse(s.scheduledAt), actionId, 0))
-        .set(keys.stageDue(at, actionId, 0), null)
         .set(keys.actionRescheduling(actionId), nextMarker)
     );
     if (res.ok) {

@@ -10,6 +10,35 @@ import { getActionCounters } from "../kv/actions.ts";
 import { isActionOpen, isStageLive } from "../types.ts";
 import type { ScheduledAction, Stage } from "../types.ts";
 
+/**
+ * Writes `next` in place of `prev` (null: a new stage), moving its due key in
+ * the same atomic operation: a stage has a `stages_due` key, at its time,
+ * exactly while it is live (pending or running). Nothing else writes stages.
+ */
+export function putStage(
+  op: Deno.AtomicOperation,
+  prev: Stage | null,
+  next: Stage,
+): Deno.AtomicOperation {
+  const dueKey = (s: Stage) =>
+    keys.stageDue(Date.parse(s.scheduledAt), s.actionId, s.index);
+  const wasDue = prev !== null && isStageLive(prev);
+  const isDue = isStageLive(next);
+  const sameKey = wasDue && isDue && prev.scheduledAt === next.scheduledAt;
+  if (wasDue && !sameKey) op.delete(dueKey(prev));
+  op.set(keys.stage(next.actionId, next.index), next);
+  if (isDue && !sameKey) op.set(dueKey(next), null);
+  return op;
+}
+
+/** Removes a due key whose stage will never run (found by the tick). */
+export function dropStaleDueKey(
+  op: Deno.AtomicOperation,
+  key: Deno.KvKey,
+): Deno.AtomicOperation {
+  return op.delete(key);
+}
+
 export interface StageEntries {
   action: Deno.KvEntry<ScheduledAction>;
   stage: Deno.KvEntry<Stage>;
@@ -45,9 +74,11 @@ export async function startStage(
   const { action, stage } = await readStage(kv, actionId, index);
   if (!action || !stage) return null;
   if (!isActionOpen(action.value) || !isStageLive(stage.value)) {
-    await kv.delete(
+    // Its due key, if it kept one, is stale: the stage will never run.
+    await dropStaleDueKey(
+      kv.atomic().check(stage),
       keys.stageDue(Date.parse(stage.value.scheduledAt), actionId, index),
-    );
+    ).commit();
     return null;
   }
   // Moved later after the due list was read: its time has not come.
@@ -56,11 +87,11 @@ export async function startStage(
   const at = new Date(now).toISOString();
   const a = action.value;
   const res = await commitRetrying(() =>
-    kv.atomic().check(action, stage)
-      .set(
-        keys.stage(actionId, index),
-        { ...stage.value, status: "running", startedAt: at } satisfies Stage,
-      )
+    putStage(
+      kv.atomic().check(action, stage),
+      stage.value,
+      { ...stage.value, status: "running", startedAt: at },
+    )
       .set(
         keys.action(actionId),
         {
@@ -95,11 +126,11 @@ export async function finishStage(
     const status = c.applied + c.skipped === 0 ? "failed" : "completed";
     const s = stage.value;
     const res = await commitRetrying(() =>
-      kv.atomic().check(action, stage)
-        .set(
-          keys.stage(actionId, index),
-          { ...s, status, finishedAt: at } satisfies Stage,
-        )
+      putStage(kv.atomic().check(action, stage), s, {
+        ...s,
+        status,
+        finishedAt: at,
+      })
         .set(
           keys.action(actionId),
           {
@@ -109,7 +140,6 @@ export async function finishStage(
             updatedAt: at,
           } satisfies ScheduledAction,
         )
-        .delete(keys.stageDue(Date.parse(s.scheduledAt), actionId, index))
     );
     if (res.ok) return;
   }

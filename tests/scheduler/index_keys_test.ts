@@ -1,7 +1,7 @@
 /**
  * Every index key matches its record after every kind of transition: a
  * target's instance lock, running key, action and instance indexes and the
- * action's counters; a notification's due key. `putTarget` and `putRow` move
+ * action's counters; a stage's due key; a notification's due key. `putTarget` and `putRow` move
  * them; this walks a fleet through schedule, cancel, sweep, apply (applied,
  * skipped, retried), a crashed applier and its recovery, a discarded write
  * and a move, and after each step lists every key and finds none stale.
@@ -16,7 +16,7 @@ import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { updateInstance } from "@/lib/kv/instances.ts";
 import type { InstanceController } from "@/lib/scheduler/controller.ts";
-import type { Notification, Target } from "@/lib/types.ts";
+import type { Notification, Stage, Target } from "@/lib/types.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
   deps,
@@ -105,6 +105,27 @@ async function staleIndexKeys(kv: Deno.Kv): Promise<string[]> {
         }`,
       );
     }
+  }
+  const stageDue = new Set(
+    (await all(kv, keys.stagesDue())).map((e) =>
+      `${String(e.key[1])}/${String(e.key[2])}/${String(e.key[3])}`
+    ),
+  );
+  for (const st of await all<Stage>(kv, ["stages"])) {
+    const s = st.value;
+    const has = stageDue.delete(
+      `${Date.parse(s.scheduledAt)}/${s.actionId}/${s.index}`,
+    );
+    const live = s.status === "pending" || s.status === "running";
+    if (live && !has) {
+      problems.push(`${s.status} stage of ${s.actionId} has no due key`);
+    }
+    if (!live && has) {
+      problems.push(`${s.status} stage of ${s.actionId} kept its due key`);
+    }
+  }
+  for (const k of stageDue) {
+    problems.push(`stage due key ${k} names no live stage`);
   }
   const rows = new Map(
     (await all<Notification>(kv, ["notifications"])).map((
