@@ -600,3 +600,56 @@ Deno.test("cancel all racing apply: targets end applied or cancelled and the cou
     kv.close();
   }
 });
+
+Deno.test("two applies at once over 300 due targets: each instance is changed once, every target applied once", async () => {
+  const { kv, c, actionId } = await setup(300, {
+    actionType: "scheduled_restart",
+  });
+  try {
+    c.advance(HOUR);
+    // A first tick starts the stage and meets a busy controller: every
+    // target is back to pending, its stage running, for both applies to take.
+    const busy: InstanceController = {
+      name: "busy",
+      restart: () =>
+        Promise.resolve({ ok: false, transient: true, error: "busy" }),
+      changeVersion: () =>
+        Promise.resolve({ ok: false, transient: true, error: "busy" }),
+    };
+    await applyTick({ kv, now: c.now, controller: busy });
+    c.advance(60_000);
+    const calls = new Map<string, number>();
+    const real = embeddedController(kv, c.now);
+    const counting: InstanceController = {
+      ...real,
+      async restart(i, o) {
+        calls.set(i.id, (calls.get(i.id) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 1));
+        return real.restart(i, o);
+      },
+    };
+    const [a, b] = await Promise.all([
+      applyTick({ kv, now: c.now, controller: counting }),
+      applyTick({ kv, now: c.now, controller: counting }),
+    ]);
+    assert.equal(
+      a.applied + b.applied,
+      300,
+      "each target counted by one apply",
+    );
+    assert.equal(calls.size, 300);
+    assert.ok([...calls.values()].every((n) => n === 1), "no instance twice");
+    const final = await targets(kv, actionId);
+    assert.ok(final.every((t) => t.status === "applied"));
+    const detail = await getActionDetail(kv, actionId);
+    assert.equal(detail.action.status, "completed");
+    assert.deepEqual(detail.counters, {
+      total: 300,
+      applied: 300,
+      skipped: 0,
+      failed: 0,
+    });
+  } finally {
+    kv.close();
+  }
+});
