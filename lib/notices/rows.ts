@@ -167,17 +167,7 @@ export async function readTargetRows(
   kv: Deno.Kv,
   targetId: string,
 ): Promise<Deno.KvEntry<Notification>[]> {
-  const ids: string[] = [];
-  for await (
-    const e of kv.list<string>({ prefix: keys.notificationsByTarget(targetId) })
-  ) {
-    ids.push(e.value);
-  }
-  const got = await getManyChunked<Notification>(
-    kv,
-    ids.map((id) => keys.notification(id)),
-  );
-  return got.filter((e): e is Deno.KvEntry<Notification> => e.value !== null);
+  return (await readRowsOfTargets(kv, [targetId])).get(targetId)!;
 }
 
 /** The rows of many targets: their indexes listed side by side, the rows read together. */
@@ -185,27 +175,27 @@ export async function readRowsOfTargets(
   kv: Deno.Kv,
   targetIds: string[],
 ): Promise<Map<string, Deno.KvEntry<Notification>[]>> {
-  const ids = await Promise.all(targetIds.map(async (targetId) => {
-    const out: string[] = [];
+  const indexed = await Promise.all(targetIds.map(async (targetId) => {
+    const out: [string, string][] = [];
     for await (
       const e of kv.list<string>({
         prefix: keys.notificationsByTarget(targetId),
       })
-    ) out.push(e.value);
+    ) out.push([targetId, e.value]);
     return out;
   }));
+  const pairs = indexed.flat();
   const got = await getManyChunked<Notification>(
     kv,
-    ids.flat().map((id) => keys.notification(id)),
+    pairs.map(([, id]) => keys.notification(id)),
   );
   const out = new Map<string, Deno.KvEntry<Notification>[]>(
     targetIds.map((id) => [id, []]),
   );
-  for (const e of got) {
-    if (e.value) {
-      out.get(e.value.targetId)?.push(e as Deno.KvEntry<Notification>);
-    }
-  }
+  got.forEach((e, i) => {
+    // Each row goes to the target whose index named it.
+    if (e.value) out.get(pairs[i][0])!.push(e as Deno.KvEntry<Notification>);
+  });
   return out;
 }
 

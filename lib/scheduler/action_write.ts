@@ -17,6 +17,7 @@ import {
   addNewRow,
   CHECKS_PER_NEW_ROW,
   MUTATIONS_PER_NEW_ROW,
+  readRowsOfTargets,
 } from "../notices/rows.ts";
 import { ConflictError } from "../errors.ts";
 import { log } from "../log.ts";
@@ -308,14 +309,10 @@ export async function purgeAbandonedWrite(
     (await getTargetEntries(kv, await allTargetIdsOfAction(kv, actionId)))
       .map((e) => e.value);
   const rows: Notification[] = [];
-  for (const t of targets) {
-    const ids: string[] = [];
-    for await (
-      const e of kv.list<string>({ prefix: keys.notificationsByTarget(t.id) })
-    ) ids.push(e.value);
-    for (const id of ids) {
-      const row = (await kv.get<Notification>(keys.notification(id))).value;
-      if (row) rows.push(row);
+  for (let i = 0; i < targets.length; i += 500) {
+    const part = targets.slice(i, i + 500).map((t) => t.id);
+    for (const list of (await readRowsOfTargets(kv, part)).values()) {
+      rows.push(...list.map((e) => e.value));
     }
   }
   await discardWrite(kv, actionId, targets, rows);
