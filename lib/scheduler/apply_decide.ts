@@ -9,6 +9,7 @@ import type {
   SkipReason,
   Target,
 } from "../types.ts";
+import type { TargetEnd } from "./target_moves.ts";
 import type { ControllerCallOptions, ControllerResult } from "./controller.ts";
 
 /** Claims per target before a transient failure (or a lost applier) becomes final. */
@@ -57,16 +58,14 @@ export function decide(
   };
 }
 
-export type TargetEnd =
-  | { status: "applied" }
-  | { status: "skipped"; reason: SkipReason }
-  | { status: "failed"; error: string };
+/** What an answer makes of a target: its end, or another try later. */
+export type ApplyOutcome = TargetEnd | { status: "retry"; error: string };
 
 /** The controller's answer as the target's end, or another try when it was transient. */
 export function judgeResult(
   res: ControllerResult,
   attempts: number,
-): TargetEnd | { status: "retry"; error: string } {
+): ApplyOutcome {
   if (res.ok) return { status: "applied" };
   if (res.skipReason) return { status: "skipped", reason: res.skipReason };
   if (res.transient && attempts < MAX_APPLY_ATTEMPTS) {

@@ -12,7 +12,7 @@ import {
   MUTATIONS_PER_NEW_ROW,
 } from "../notices/rows.ts";
 import type { Notification, ScheduledAction, Target } from "../types.ts";
-import type { TargetEnd } from "./apply_decide.ts";
+import type { ApplyOutcome } from "./apply_decide.ts";
 import { packCommits } from "./commits.ts";
 import { asEnded, asPendingAgain, putTarget } from "./target_moves.ts";
 
@@ -20,10 +20,10 @@ export interface Settling {
   /** The target as claimed (its versionstamp is the claim's). */
   target: Deno.KvEntry<Target>;
   action: ScheduledAction;
-  end: TargetEnd | { status: "retry"; error: string };
+  end: ApplyOutcome;
 }
 
-export type Settled = TargetEnd["status"] | "retry" | "lost";
+export type Settled = ApplyOutcome["status"] | "lost";
 
 interface Planned {
   item: Settling;

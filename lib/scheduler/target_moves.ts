@@ -11,7 +11,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { addToCounter } from "../kv/actions.ts";
-import type { Target, TargetStatus } from "../types.ts";
+import type { SkipReason, Target, TargetStatus } from "../types.ts";
 
 const ENDED: ReadonlySet<TargetStatus> = new Set([
   "applied",
@@ -104,15 +104,14 @@ export function asPendingAgain(t: Target, error: string, at: number): Target {
   };
 }
 
-/** The target's end: applied, skipped (with why) or failed (with the error). */
-export function asEnded(
-  t: Target,
-  end:
-    | { status: "applied" }
-    | { status: "skipped"; reason: Target["skipReason"] }
-    | { status: "failed"; error: string },
-  at: number,
-): Target {
+/** How a target ends: applied, skipped (with why) or failed (with the error). */
+export type TargetEnd =
+  | { status: "applied" }
+  | { status: "skipped"; reason: SkipReason }
+  | { status: "failed"; error: string };
+
+/** The same target, ended. */
+export function asEnded(t: Target, end: TargetEnd, at: number): Target {
   return {
     ...t,
     status: end.status,
