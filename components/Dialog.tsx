@@ -24,12 +24,22 @@ export function Dialog(
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
+    // The close event arrives a task after the dialog closed: by then it may
+    // have been opened again, and then it is not news.
     const closed = () => {
+      if (d.open) return;
       closeHandler.current();
       opener.current?.focus();
     };
+    // Escape: the state follows at once, so an opener clicked before the
+    // close event arrives opens the dialog again.
+    const cancelled = () => closeHandler.current();
     d.addEventListener("close", closed);
-    return () => d.removeEventListener("close", closed);
+    d.addEventListener("cancel", cancelled);
+    return () => {
+      d.removeEventListener("close", closed);
+      d.removeEventListener("cancel", cancelled);
+    };
   }, []);
 
   useEffect(() => {
@@ -54,7 +64,10 @@ export function Dialog(
           type="button"
           class="icon-button"
           aria-label="Close"
-          onClick={() => ref.current?.close()}
+          onClick={() => {
+            ref.current?.close();
+            closeHandler.current();
+          }}
         >
           ×
         </button>
