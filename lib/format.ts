@@ -28,15 +28,33 @@ function toMs(at: When): number {
     : at.getTime();
 }
 
+/**
+ * Remembers the last answers of a function of one string (a fleet's emails
+ * format the same few instants in the same few zones); forgets them all past
+ * `size`, so odd input cannot grow it.
+ */
+function remembered<T>(size: number, fn: (key: string) => T) {
+  const seen = new Map<string, T>();
+  return (key: string): T => {
+    let v = seen.get(key);
+    if (v === undefined) {
+      if (seen.size >= size) seen.clear();
+      v = fn(key);
+      seen.set(key, v);
+    }
+    return v;
+  };
+}
+
 /** Whether a string names an IANA time zone this runtime knows. */
-export function isTimeZone(tz: string): boolean {
+export const isTimeZone: (tz: string) => boolean = remembered(1_000, (tz) => {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
     return true;
   } catch {
     return false;
   }
-}
+});
 
 /** UTC, GMT and their aliases: zones where local time is UTC all year. */
 export function isUtcZone(tz: string | null | undefined): boolean {
@@ -92,12 +110,22 @@ const FIELDS: Intl.DateTimeFormatOptions = {
   hourCycle: "h23",
 };
 
-function fields(ms: number, timeZone: string): Record<string, string> {
+const fieldsAt = remembered(1_000, (at: string) => {
+  const [ms, timeZone] = at.split(" ");
   const out: Record<string, string> = {};
-  for (const p of formatter("en-US", timeZone, FIELDS).formatToParts(ms)) {
+  for (
+    const p of formatter("en-US", timeZone, FIELDS).formatToParts(Number(ms))
+  ) {
     out[p.type] = p.value;
   }
   return out;
+});
+
+function fields(
+  ms: number,
+  timeZone: string,
+): Readonly<Record<string, string>> {
+  return fieldsAt(`${ms} ${timeZone}`);
 }
 
 // English locales tried in turn for a zone's abbreviation: en-US knows the
@@ -105,10 +133,17 @@ function fields(ms: number, timeZone: string): Record<string, string> {
 const ABBREVIATION_LOCALES = ["en-US", "en-GB", "en-IN", "en-AU"];
 
 /** "EST", "CEST", "IST", "UTC"; "GMT+9" where English has no abbreviation. */
-export function zoneAbbreviation(at: When, tz: string | null | undefined) {
+export function zoneAbbreviation(
+  at: When,
+  tz: string | null | undefined,
+): string {
   const zone = zoneOrUtc(tz);
-  if (zone === UTC) return UTC;
-  const ms = toMs(at);
+  return zone === UTC ? UTC : abbreviationAt(`${toMs(at)} ${zone}`);
+}
+
+const abbreviationAt = remembered(1_000, (at: string) => {
+  const [text, zone] = at.split(" ");
+  const ms = Number(text);
   let fallback = "";
   for (const locale of ABBREVIATION_LOCALES) {
     const name = formatter(locale, zone, { timeZoneName: "short" })
@@ -117,7 +152,7 @@ export function zoneAbbreviation(at: When, tz: string | null | undefined) {
     fallback ||= name;
   }
   return fallback || zone;
-}
+});
 
 /** "Tue, Dec 1, 2026, 04:00 EST": the time in `tz` (UTC when unknown). */
 export function formatDateTime(at: When, tz?: string | null): string {

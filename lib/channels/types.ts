@@ -137,6 +137,12 @@ export interface ChannelDispatcher {
   readonly channel: Channel;
   /** Largest group the sweep should hand over at once (email batch: 100). */
   readonly maxGroupSize: number;
+  /**
+   * A channel whose delivery is the row itself (the workspace banner reads
+   * it): nothing leaves the process, so its rows go from pending to sent in
+   * the claim's own commit, with this detail, and `dispatch` is not called.
+   */
+  readonly deliveredByClaim?: { detail: string };
   dispatch(
     items: NoticeItem[],
     opts: DispatchOptions,

@@ -8,6 +8,7 @@ import type { ChannelDispatcher } from "./types.ts";
 export const webappDispatcher: ChannelDispatcher = {
   channel: "webapp",
   maxGroupSize: 1000,
+  deliveredByClaim: { detail: "banner" },
   dispatch(items) {
     return Promise.resolve(
       items.map(() => ({ status: "sent" as const, detail: "banner" })),

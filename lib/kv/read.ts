@@ -106,6 +106,23 @@ export function sharedReads(kv: Deno.Kv) {
         unique.map((id, i) => [id, entries[i] as Deno.KvEntryMaybe<T>]),
       );
     },
+    /** Like `getManyNearby`, in the order of `ids`; an id read before is not read again. */
+    async nearby<T>(
+      prefix: Deno.KvKey,
+      ids: string[],
+    ): Promise<Deno.KvEntryMaybe<T>[]> {
+      const memoKey = (id: string) => [...prefix, id].join("\u0000");
+      const missing = [...new Set(ids)].filter((id) => !memo.has(memoKey(id)));
+      if (missing.length) {
+        const read = getManyNearby<unknown>(kv, prefix, missing);
+        missing.forEach((id, i) =>
+          memo.set(memoKey(id), read.then((r) => r[i]))
+        );
+      }
+      return await Promise.all(
+        ids.map((id) => memo.get(memoKey(id)) as Promise<Deno.KvEntryMaybe<T>>),
+      );
+    },
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying, MAX_CHECKS } from "../kv/db.ts";
-import { getManyChunked } from "../kv/read.ts";
+import { getManyChunked, type SharedReads } from "../kv/read.ts";
 import { newId } from "../ids.ts";
 import {
   actionWriteState,
@@ -15,7 +15,7 @@ import {
   readParents,
   verdictFor,
 } from "./parents.ts";
-import { asSending, putRow } from "./row_moves.ts";
+import { asSending, asSent, putRow } from "./row_moves.ts";
 import { commitFinalFailures, type FinalFailure } from "./finalize.ts";
 import { handBack } from "./hand_back.ts";
 import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
@@ -62,6 +62,8 @@ export interface ClaimOptions {
   now: number;
   leaseMs: number;
   tally: ClaimTally;
+  /** The page's reads, shared by its groups: the first round judges with them. */
+  reads?: SharedReads;
 }
 
 /** The versioned keys a claim must check: the row, and for notices its target, stage and action (DESIGN rule 2). */
@@ -132,7 +134,7 @@ export async function claimGroup(
   // the way (one commit fewer); otherwise by a commit of its own below.
   let sealedInline = false;
   for (let round = 0; round < CLAIM_ROUNDS && rows.length; round++) {
-    const candidates = await judge(kv, rows, o);
+    const candidates = await judge(kv, rows, o, round === 0);
     const lost: ClaimCandidate[] = [];
     const chunks = chunkClaims(candidates);
     for (const [n, part] of chunks.entries()) {
@@ -236,6 +238,63 @@ export async function claimGroup(
 }
 
 /**
+ * Claims rows of a channel delivered by the claim itself (`deliveredByClaim`):
+ * each commit checks the rows and their parents like any claim and writes
+ * them straight to sent, so there is no group, no send and no second write.
+ * Returns how many were delivered.
+ */
+export async function claimDelivered(
+  kv: Deno.Kv,
+  rows: Deno.KvEntry<Notification>[],
+  detail: string,
+  o: ClaimOptions,
+): Promise<number> {
+  let delivered = 0;
+  for (let round = 0; round < CLAIM_ROUNDS && rows.length; round++) {
+    const candidates = await judge(kv, rows, o, round === 0);
+    const lost: ClaimCandidate[] = [];
+    for (const part of chunkClaims(candidates)) {
+      const checks = new Map<string, Deno.AtomicCheck>();
+      for (const c of part) {
+        for (const k of checksFor(c)) checks.set(checkId(k), k);
+      }
+      const res = await commitRetrying(() => {
+        const op = kv.atomic();
+        for (const k of checks.values()) op.check(k);
+        for (const c of part) {
+          const row = c.entry.value;
+          putRow(
+            op,
+            row,
+            asSent(
+              {
+                ...row,
+                attempts: row.attempts + 1,
+                claimedAt: new Date(o.now).toISOString(),
+              },
+              o.now,
+              detail,
+            ),
+          );
+        }
+        return op;
+      }).catch(() => null);
+      if (!res?.ok) {
+        recordClaimsLost(part.length);
+        lost.push(...part);
+        o.tally.claimsLost += part.length;
+        continue;
+      }
+      delivered += part.length;
+    }
+    if (!lost.length) break;
+    // Re-read what was lost: rows another sweep took are no longer pending and drop out.
+    rows = await pendingRows(kv, lost.map((c) => c.entry.value.id), null);
+  }
+  return delivered;
+}
+
+/**
  * Judges rows against their parents: finalizes those that must not go out,
  * counts those left for later, returns those to claim.
  */
@@ -243,13 +302,26 @@ async function judge(
   kv: Deno.Kv,
   rows: Deno.KvEntry<Notification>[],
   o: ClaimOptions,
+  firstRound: boolean,
 ): Promise<ClaimCandidate[]> {
-  const parents = await readParents(kv, rows.map((r) => r.value));
+  // The page's shared reads serve a claim, whose commit checks every parent
+  // it read; a row to finalize or leave is judged on fresh reads.
+  const shared = firstRound && o.reads
+    ? await readParents(kv, rows.map((r) => r.value), o.reads)
+    : null;
+  const unsure = shared
+    ? rows.filter((e) =>
+      verdictFor(e.value, shared.get(e.value.id)!, o.now).kind !== "claim"
+    )
+    : rows;
+  const fresh = unsure.length
+    ? await readParents(kv, unsure.map((r) => r.value))
+    : new Map<string, ParentEntries>();
   const candidates: ClaimCandidate[] = [];
   const voided: FinalFailure[] = [];
   const orphaned: Deno.KvEntry<Notification>[] = [];
   for (const entry of rows) {
-    const p = parents.get(entry.value.id)!;
+    const p = fresh.get(entry.value.id) ?? shared!.get(entry.value.id)!;
     const verdict = verdictFor(entry.value, p, o.now);
     if (verdict.kind === "claim") candidates.push({ entry, parents: p });
     else if (verdict.kind === "void") {
@@ -296,7 +368,7 @@ async function abandonedOrphans(
 async function pendingRows(
   kv: Deno.Kv,
   ids: string[],
-  groupId: string,
+  groupId: string | null,
 ): Promise<Deno.KvEntry<Notification>[]> {
   const got = await getManyChunked<Notification>(
     kv,

@@ -3,7 +3,7 @@
  * rows, and the rules that decide whether a notice may still go out.
  */
 import { keys } from "../kv/keys.ts";
-import { getManyById, getManyNearby } from "../kv/read.ts";
+import { getManyById, getManyNearby, type SharedReads } from "../kv/read.ts";
 import { isActionVisible } from "../kv/actions.ts";
 export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {
@@ -152,28 +152,33 @@ export interface ParentEntries {
 const stageId = (actionId: string, index: number) =>
   `${actionId}\u0000${index}`;
 
-/** Reads the parents of every row, each distinct record once. */
+/**
+ * Reads the parents of every row, each distinct record once (once for all
+ * who share `reads`, which may then be a little older than the call).
+ */
 export async function readParents(
   kv: Deno.Kv,
   rows: Notification[],
+  reads?: SharedReads,
 ): Promise<Map<string, ParentEntries>> {
   const targetIds = [...new Set(rows.map((r) => r.targetId))];
+  const stageKey = (id: string) => {
+    const [actionId, index] = id.split("\u0000");
+    return keys.stage(actionId, Number(index));
+  };
+  const actionIds = rows.map((r) => r.actionId);
+  const stageIds = rows.map((r) => stageId(r.actionId, r.stageIndex));
   const [actions, stages, targetEntries] = await Promise.all([
-    getManyById<ScheduledAction>(
-      kv,
-      rows.map((r) => r.actionId),
-      (id) => keys.action(id),
-    ),
-    getManyById<Stage>(
-      kv,
-      rows.map((r) => stageId(r.actionId, r.stageIndex)),
-      (id) => {
-        const [actionId, index] = id.split("\u0000");
-        return keys.stage(actionId, Number(index));
-      },
-    ),
+    reads
+      ? reads.byId<ScheduledAction>(actionIds, keys.action)
+      : getManyById<ScheduledAction>(kv, actionIds, keys.action),
+    reads
+      ? reads.byId<Stage>(stageIds, stageKey)
+      : getManyById<Stage>(kv, stageIds, stageKey),
     // A schedule writes its targets in order: most are read in one range.
-    getManyNearby<Target>(kv, keys.targets(), targetIds),
+    reads
+      ? reads.nearby<Target>(keys.targets(), targetIds)
+      : getManyNearby<Target>(kv, keys.targets(), targetIds),
   ]);
   const targets = new Map(targetIds.map((id, i) => [id, targetEntries[i]]));
   const out = new Map<string, ParentEntries>();

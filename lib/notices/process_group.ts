@@ -1,5 +1,6 @@
 /** One dispatch group's run: claim it, build its notices, send it, mark it. */
-import { claimGroup, type GroupPlan } from "./claim.ts";
+import { claimDelivered, claimGroup, type GroupPlan } from "./claim.ts";
+import { recordSettled } from "../telemetry.ts";
 import { buildItems } from "./items.ts";
 import { sendGroup } from "./dispatch.ts";
 import { settleGroup } from "./mark.ts";
@@ -21,7 +22,25 @@ export async function processGroup(
 ): Promise<void> {
   const { kv } = deps;
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-  const held = await claimGroup(kv, plan, { now: deps.now(), leaseMs, tally });
+  const byClaim = deps.dispatchers[plan.channel]?.deliveredByClaim;
+  if (byClaim && !plan.group) {
+    const sent = await claimDelivered(kv, plan.rows, byClaim.detail, {
+      now: deps.now(),
+      leaseMs,
+      tally,
+      reads,
+    });
+    tally.processed += sent;
+    tally.sent += sent;
+    recordSettled(plan.channel, { sent, failed: 0, retried: 0 });
+    return;
+  }
+  const held = await claimGroup(kv, plan, {
+    now: deps.now(),
+    leaseMs,
+    tally,
+    reads,
+  });
   if (!held) return;
   tally.processed += held.rows.length;
   const { items, failures } = await buildItems(kv, held.rows, reads);

@@ -340,23 +340,32 @@ if (wanted("fleetDrain") || wanted("schedule10k")) {
 }
 
 if (wanted("overheadRowsPerSecond")) {
-  const { kv } = await fleet();
+  // The median of three drains, each of a fresh fleet: one drain on a shared
+  // machine varies by more than the differences worth measuring.
+  const runs: number[] = [];
   const s = await standIns({ rateLimit: null, latencyMs: 0 });
   try {
-    const { seconds } = await drain(kv, dispatchersFor(kv, s, 1_000));
-    const perSecond = FLEET * 3 / seconds;
-    figures.overheadRowsPerSecond = round(perSecond, 0);
-    row(
-      "overheadRowsPerSecond",
-      `${round(perSecond, 0)} rows/s (${FLEET * 3} rows in ${
-        round(seconds)
-      } s)`,
-      "≥ 5,000",
-    );
+    for (let i = 0; i < 3; i++) {
+      const { kv } = await fleet();
+      try {
+        const { seconds } = await drain(kv, dispatchersFor(kv, s, 1_000));
+        runs.push(FLEET * 3 / seconds);
+      } finally {
+        kv.close();
+      }
+    }
   } finally {
     await s.close();
-    kv.close();
   }
+  const perSecond = [...runs].sort((a, b) => a - b)[1];
+  figures.overheadRowsPerSecond = round(perSecond, 0);
+  row(
+    "overheadRowsPerSecond",
+    `${round(perSecond, 0)} rows/s, median of ${
+      runs.map((r) => round(r, 0)).join(", ")
+    } (${FLEET * 3} rows a drain)`,
+    "≥ 5,000",
+  );
 }
 
 /** Median of `n` runs of `fn`, in ms. */
