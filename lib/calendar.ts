@@ -48,12 +48,12 @@ async function signingKey(
   return raw;
 }
 
-/** The token of a target's calendar link. */
-export async function calendarToken(
+/** Signs targets' calendar links (the key read once). */
+export async function calendarSigner(
   kv: Deno.Kv,
-  targetId: string,
-): Promise<string> {
-  return sign((await signingKey(kv))!, targetId);
+): Promise<(targetId: string) => string> {
+  const key = (await signingKey(kv))!;
+  return (targetId) => sign(key, targetId);
 }
 
 /** HMAC-SHA256 of the target id, base64url, 32 characters (node:crypto: synchronous, and cheap per call). */

@@ -9,7 +9,7 @@ import {
   isWarning,
   type User,
 } from "../types.ts";
-import { calendarToken } from "../calendar.ts";
+import { calendarSigner } from "../calendar.ts";
 
 export interface PreDispatchFailure {
   id: string;
@@ -78,15 +78,11 @@ export async function buildItems(
   const linked = items.filter((i) =>
     isWarning(i.notification.kind) && i.notification.channel === "email"
   );
-  // One at a time: signing many links at once costs more than it saves.
-  const tokens = new Map<string, string>();
-  for (const id of new Set(linked.map((i) => i.target.id))) {
-    // A link that cannot be made (KV busy past its retries) leaves it out;
-    // it never holds the notice back.
-    tokens.set(id, await calendarToken(kv, id).catch(() => ""));
-  }
-  for (const item of linked) {
-    item.calendarToken = tokens.get(item.target.id) || undefined;
+  if (linked.length) {
+    // A key that cannot be read (KV busy past its retries) leaves the links
+    // out; it never holds the notice back.
+    const sign = await calendarSigner(kv).catch(() => null);
+    for (const item of linked) item.calendarToken = sign?.(item.target.id);
   }
   return { items, failures };
 }
