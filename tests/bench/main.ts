@@ -2,7 +2,9 @@
  * The performance record (`deno task bench`): every figure measured in this
  * one process against local stand-ins of Resend and Expo (their own process,
  * so the figures are the app's), printed as a table and, as the last line,
- * one JSON object.
+ * one JSON object. Each figure names the share of CPU time the host took
+ * from this machine meanwhile ("host steal"): on a shared host, the first
+ * thing to look at when a figure is slow.
  *
  *   deno task bench            every figure
  *   deno task bench fleetDrain idleSweep   only those
@@ -39,9 +41,40 @@ const PROVIDER_RATE = 5;
 const PROVIDER_LATENCY_MS = 50;
 
 const figures: Record<string, unknown> = {};
-const table: [string, string, string][] = [];
-const row = (name: string, value: string, goal: string) =>
-  table.push([name, value, goal]);
+const table: [string, string, string, string][] = [];
+
+/**
+ * The CPU time the host took from this virtual machine (`steal` in
+ * /proc/stat), as a share of all CPU time since the last call: on a shared
+ * host it explains a slow figure. null where /proc/stat cannot be read.
+ */
+function stealMeter() {
+  const read = () => {
+    try {
+      const cpu = Deno.readTextFileSync("/proc/stat").split("\n")[0];
+      const n = cpu.trim().split(/\s+/).slice(1, 9).map(Number);
+      return { steal: n[7], total: n.reduce((a, b) => a + b, 0) };
+    } catch {
+      return null;
+    }
+  };
+  let last = read();
+  return () => {
+    const now = read();
+    const share = now && last && now.total > last.total
+      ? (now.steal - last.steal) / (now.total - last.total) * 100
+      : null;
+    last = now;
+    return share;
+  };
+}
+const stolen = stealMeter();
+const steal: Record<string, number> = {};
+const row = (name: string, value: string, goal: string) => {
+  const share = stolen();
+  if (share !== null) steal[name] = round(share, 1);
+  table.push([name, value, goal, share === null ? "" : `${round(share, 0)} %`]);
+};
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 
 interface StandIns {
@@ -655,10 +688,14 @@ if (wanted("workspacePage")) {
 }
 
 const width = Math.max(...table.map((r) => r[0].length));
-console.log(`\n${"figure".padEnd(width)}  result  (goal)`);
-for (const [name, value, goal] of table) {
-  console.log(`${name.padEnd(width)}  ${value}  (${goal})`);
+console.log(`\n${"figure".padEnd(width)}  host steal  result  (goal)`);
+for (const [name, value, goal, stealShare] of table) {
+  console.log(
+    `${name.padEnd(width)}  ${stealShare.padStart(10)}  ${value}  (${goal})`,
+  );
 }
+// The host's share of the CPU time while each figure (and its set-up) ran.
+if (Object.keys(steal).length) figures.hostStealPercent = steal;
 console.log(
   `\nmachine: ${navigator.hardwareConcurrency} cores, ${
     Math.round(Deno.systemMemoryInfo().total / 2 ** 30)
