@@ -11,7 +11,11 @@ import { keys } from "@/lib/kv/keys.ts";
 import { webappDispatcher } from "@/lib/channels/webapp.ts";
 import { CANCELLED_BEFORE_DISPATCH } from "@/lib/notices/rows.ts";
 import { PARENT_CHANGED } from "@/lib/notices/parents.ts";
-import { asRunning, putTarget } from "@/lib/scheduler/target_moves.ts";
+import {
+  asPendingAgain,
+  asRunning,
+  putTarget,
+} from "@/lib/scheduler/target_moves.ts";
 import type { Target } from "@/lib/types.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import type { ChannelDispatcher } from "@/lib/channels/types.ts";
@@ -155,5 +159,50 @@ Deno.test("groups of one page share their parents' reads, yet a target the apply
       );
       assert.equal(r.status, "failed", `${r.channel} row of the taken target`);
       assert.equal(r.error, PARENT_CHANGED);
+    }
+  }));
+
+Deno.test("a row is finalized only from a fresh read: a target back to pending after the page's shared read saw it taken still gets its notices", () =>
+  withKv(async (kv) => {
+    const seeded = await seedAction(kv, {
+      now: T0,
+      instances: 4,
+      scheduledAt: T0 + 2 * HOUR,
+      leadHours: 3,
+    });
+    const victim = seeded.targets[1];
+    const move = async (to: (t: Target) => Target) => {
+      const entry = await kv.get<Target>(keys.target(victim.id));
+      const res = await putTarget(
+        kv.atomic().check(entry),
+        entry.value,
+        to(entry.value!),
+      ).commit();
+      assert.ok(res.ok);
+    };
+    // Taken when the page is read; handed back while the first group sends.
+    await move((t) => asRunning(t, T0));
+    const d = recordingDispatchers();
+    const order: string[] = [];
+    for (const ch of ["email", "mobile_push", "webapp"] as const) {
+      d[ch].beforeAnswer = async () => {
+        order.push(ch);
+        if (order.length === 1) {
+          await move((t) => asPendingAgain(t, "controller busy", T0));
+        }
+      };
+    }
+    await sweep({ kv, dispatchers: d, now: () => T0 }, { concurrency: 1 });
+    assert.equal(order.length, 3, `three groups went out: ${order}`);
+    for (const r of await getRows(kv, seeded.rows.map((r) => r.id))) {
+      if (r.targetId !== victim.id) {
+        assert.equal(r.status, "sent", `${r.channel} row`);
+      } else if (r.channel === order[0]) {
+        // Judged while the target was taken: finalized, from a fresh read.
+        assert.equal(r.status, "failed", `${r.channel} row, judged first`);
+        assert.equal(r.error, PARENT_CHANGED);
+      } else {
+        assert.equal(r.status, "sent", `${r.channel} row, judged after`);
+      }
     }
   }));
