@@ -131,7 +131,14 @@ Deno.test({
       ) rows.push(e.value);
       assert.equal(rows.length, 660);
       const byAction = (id: string) => rows.filter((r) => r.actionId === id);
-      assert.ok(byAction(calm.actionId).every((r) => r.status === "sent"));
+      const unsent = byAction(calm.actionId).filter((r) => r.status !== "sent");
+      assert.deepEqual(
+        unsent.map((r) =>
+          `${r.id} ${r.status} ${r.error} (${r.attempts} attempts)`
+        ),
+        [],
+        "every calm row is sent",
+      );
       for (const r of byAction(soon.actionId)) {
         assert.ok(
           r.status === "sent" ||
