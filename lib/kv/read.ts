@@ -84,6 +84,22 @@ export async function getManyNearby<T>(
  */
 export function sharedReads(kv: Deno.Kv) {
   const memo = new Map<string, Promise<Deno.KvEntryMaybe<unknown>>>();
+  /** The entries of `ids` in order, reading (with `read`) only those not read before. */
+  const once = <T>(
+    ids: string[],
+    keyOf: (id: string) => Deno.KvKey,
+    read: (missing: string[]) => Promise<Deno.KvEntryMaybe<unknown>[]>,
+  ): Promise<Deno.KvEntryMaybe<T>[]> => {
+    const memoKey = (id: string) => keyOf(id).join("\u0000");
+    const missing = [...new Set(ids)].filter((id) => !memo.has(memoKey(id)));
+    if (missing.length) {
+      const got = read(missing);
+      missing.forEach((id, i) => memo.set(memoKey(id), got.then((r) => r[i])));
+    }
+    return Promise.all(
+      ids.map((id) => memo.get(memoKey(id)) as Promise<Deno.KvEntryMaybe<T>>),
+    );
+  };
   return {
     /** Like `getManyById`; an id read before (or being read) is not read again. */
     async byId<T>(
@@ -91,36 +107,22 @@ export function sharedReads(kv: Deno.Kv) {
       keyOf: (id: string) => Deno.KvKey,
     ): Promise<Map<string, Deno.KvEntryMaybe<T>>> {
       const unique = [...new Set(ids)];
-      const memoKey = (id: string) => keyOf(id).join("\u0000");
-      const missing = unique.filter((id) => !memo.has(memoKey(id)));
-      if (missing.length) {
-        const read = getManyChunked<unknown>(kv, missing.map(keyOf));
-        missing.forEach((id, i) =>
-          memo.set(memoKey(id), read.then((r) => r[i]))
-        );
-      }
-      const entries = await Promise.all(
-        unique.map((id) => memo.get(memoKey(id))!),
+      const entries = await once<T>(
+        unique,
+        keyOf,
+        (missing) => getManyChunked(kv, missing.map(keyOf)),
       );
-      return new Map(
-        unique.map((id, i) => [id, entries[i] as Deno.KvEntryMaybe<T>]),
-      );
+      return new Map(unique.map((id, i) => [id, entries[i]]));
     },
     /** Like `getManyNearby`, in the order of `ids`; an id read before is not read again. */
-    async nearby<T>(
+    nearby<T>(
       prefix: Deno.KvKey,
       ids: string[],
     ): Promise<Deno.KvEntryMaybe<T>[]> {
-      const memoKey = (id: string) => [...prefix, id].join("\u0000");
-      const missing = [...new Set(ids)].filter((id) => !memo.has(memoKey(id)));
-      if (missing.length) {
-        const read = getManyNearby<unknown>(kv, prefix, missing);
-        missing.forEach((id, i) =>
-          memo.set(memoKey(id), read.then((r) => r[i]))
-        );
-      }
-      return await Promise.all(
-        ids.map((id) => memo.get(memoKey(id)) as Promise<Deno.KvEntryMaybe<T>>),
+      return once<T>(
+        ids,
+        (id) => [...prefix, id],
+        (missing) => getManyNearby(kv, prefix, missing),
       );
     },
   };

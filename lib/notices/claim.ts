@@ -13,9 +13,10 @@ import {
   actionWriteState,
   type ParentEntries,
   readParents,
+  type Verdict,
   verdictFor,
 } from "./parents.ts";
-import { asSending, asSent, putRow } from "./row_moves.ts";
+import { asSending, asSentByClaim, putRow } from "./row_moves.ts";
 import { commitFinalFailures, type FinalFailure } from "./finalize.ts";
 import { handBack } from "./hand_back.ts";
 import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
@@ -76,6 +77,26 @@ function checksFor(c: ClaimCandidate): Deno.AtomicCheck[] {
 }
 
 const checkId = (c: Deno.AtomicCheck) => c.key.join("\u0000");
+
+/** The checks of one claim commit, each key once. */
+function claimChecks(part: ClaimCandidate[]): Deno.AtomicCheck[] {
+  const checks = new Map<string, Deno.AtomicCheck>();
+  for (const c of part) {
+    for (const k of checksFor(c)) checks.set(checkId(k), k);
+  }
+  return [...checks.values()];
+}
+
+/** A claim commit another writer beat: its rows are judged again. */
+function claimLost(
+  part: ClaimCandidate[],
+  lost: ClaimCandidate[],
+  o: ClaimOptions,
+): void {
+  recordClaimsLost(part.length);
+  lost.push(...part);
+  o.tally.claimsLost += part.length;
+}
 
 /** Splits candidates into commits within the check limit, one check kept for the group record. */
 function chunkClaims(candidates: ClaimCandidate[]): ClaimCandidate[][] {
@@ -150,14 +171,11 @@ export async function claimGroup(
         members: [...base.members, ...taken.map((r) => r.id)],
         ...(sealNow ? { state: "sealed" as const, sends: base.sends + 1 } : {}),
       };
-      const checks = new Map<string, Deno.AtomicCheck>();
-      for (const c of part) {
-        for (const k of checksFor(c)) checks.set(checkId(k), k);
-      }
+      const checks = claimChecks(part);
       // A commit that keeps failing ("database is locked" past its retries) is a lost claim: nothing moved.
       const res = await commitRetrying(() => {
         const op = kv.atomic();
-        for (const k of checks.values()) op.check(k);
+        for (const k of checks) op.check(k);
         op.check(
           group ?? { key: keys.noticeGroup(groupId), versionstamp: null },
         );
@@ -166,9 +184,7 @@ export async function claimGroup(
         return op;
       }).catch(() => null);
       if (!res?.ok) {
-        recordClaimsLost(part.length);
-        lost.push(...part);
-        o.tally.claimsLost += part.length;
+        claimLost(part, lost, o);
         continue;
       }
       if (!plan.group) {
@@ -254,35 +270,21 @@ export async function claimDelivered(
     const candidates = await judge(kv, rows, o, round === 0);
     const lost: ClaimCandidate[] = [];
     for (const part of chunkClaims(candidates)) {
-      const checks = new Map<string, Deno.AtomicCheck>();
-      for (const c of part) {
-        for (const k of checksFor(c)) checks.set(checkId(k), k);
-      }
+      const checks = claimChecks(part);
       const res = await commitRetrying(() => {
         const op = kv.atomic();
-        for (const k of checks.values()) op.check(k);
+        for (const k of checks) op.check(k);
         for (const c of part) {
-          const row = c.entry.value;
           putRow(
             op,
-            row,
-            asSent(
-              {
-                ...row,
-                attempts: row.attempts + 1,
-                claimedAt: new Date(o.now).toISOString(),
-              },
-              o.now,
-              detail,
-            ),
+            c.entry.value,
+            asSentByClaim(c.entry.value, detail, o.now),
           );
         }
         return op;
       }).catch(() => null);
       if (!res?.ok) {
-        recordClaimsLost(part.length);
-        lost.push(...part);
-        o.tally.claimsLost += part.length;
+        claimLost(part, lost, o);
         continue;
       }
       delivered += part.length;
@@ -306,23 +308,28 @@ async function judge(
 ): Promise<ClaimCandidate[]> {
   // The page's shared reads serve a claim, whose commit checks every parent
   // it read; a row to finalize or leave is judged on fresh reads.
-  const shared = firstRound && o.reads
-    ? await readParents(kv, rows.map((r) => r.value), o.reads)
-    : null;
-  const unsure = shared
-    ? rows.filter((e) =>
-      verdictFor(e.value, shared.get(e.value.id)!, o.now).kind !== "claim"
-    )
-    : rows;
-  const fresh = unsure.length
-    ? await readParents(kv, unsure.map((r) => r.value))
-    : new Map<string, ParentEntries>();
+  const judged = new Map<string, { p: ParentEntries; verdict: Verdict }>();
+  const judgeWith = async (
+    some: Deno.KvEntry<Notification>[],
+    reads?: SharedReads,
+  ) => {
+    const parents = await readParents(kv, some.map((r) => r.value), reads);
+    for (const e of some) {
+      const p = parents.get(e.value.id)!;
+      const verdict = verdictFor(e.value, p, o.now);
+      if (!reads || verdict.kind === "claim") {
+        judged.set(e.value.id, { p, verdict });
+      }
+    }
+  };
+  if (firstRound && o.reads) await judgeWith(rows, o.reads);
+  const unsure = rows.filter((e) => !judged.has(e.value.id));
+  if (unsure.length) await judgeWith(unsure);
   const candidates: ClaimCandidate[] = [];
   const voided: FinalFailure[] = [];
   const orphaned: Deno.KvEntry<Notification>[] = [];
   for (const entry of rows) {
-    const p = fresh.get(entry.value.id) ?? shared!.get(entry.value.id)!;
-    const verdict = verdictFor(entry.value, p, o.now);
+    const { p, verdict } = judged.get(entry.value.id)!;
     if (verdict.kind === "claim") candidates.push({ entry, parents: p });
     else if (verdict.kind === "void") {
       voided.push({ entry, error: verdict.error, followUp: verdict.followUp });

@@ -3,7 +3,7 @@
  * rows, and the rules that decide whether a notice may still go out.
  */
 import { keys } from "../kv/keys.ts";
-import { getManyById, getManyNearby, type SharedReads } from "../kv/read.ts";
+import { type SharedReads, sharedReads } from "../kv/read.ts";
 import { isActionVisible } from "../kv/actions.ts";
 export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {
@@ -154,31 +154,26 @@ const stageId = (actionId: string, index: number) =>
 
 /**
  * Reads the parents of every row, each distinct record once (once for all
- * who share `reads`, which may then be a little older than the call).
+ * who share `reads`, which may then be a little older than the call; by
+ * default the reads are this call's own).
  */
 export async function readParents(
   kv: Deno.Kv,
   rows: Notification[],
-  reads?: SharedReads,
+  reads: SharedReads = sharedReads(kv),
 ): Promise<Map<string, ParentEntries>> {
   const targetIds = [...new Set(rows.map((r) => r.targetId))];
-  const stageKey = (id: string) => {
-    const [actionId, index] = id.split("\u0000");
-    return keys.stage(actionId, Number(index));
-  };
-  const actionIds = rows.map((r) => r.actionId);
-  const stageIds = rows.map((r) => stageId(r.actionId, r.stageIndex));
   const [actions, stages, targetEntries] = await Promise.all([
-    reads
-      ? reads.byId<ScheduledAction>(actionIds, keys.action)
-      : getManyById<ScheduledAction>(kv, actionIds, keys.action),
-    reads
-      ? reads.byId<Stage>(stageIds, stageKey)
-      : getManyById<Stage>(kv, stageIds, stageKey),
+    reads.byId<ScheduledAction>(rows.map((r) => r.actionId), keys.action),
+    reads.byId<Stage>(
+      rows.map((r) => stageId(r.actionId, r.stageIndex)),
+      (id) => {
+        const [actionId, index] = id.split("\u0000");
+        return keys.stage(actionId, Number(index));
+      },
+    ),
     // A schedule writes its targets in order: most are read in one range.
-    reads
-      ? reads.nearby<Target>(keys.targets(), targetIds)
-      : getManyNearby<Target>(kv, keys.targets(), targetIds),
+    reads.nearby<Target>(keys.targets(), targetIds),
   ]);
   const targets = new Map(targetIds.map((id, i) => [id, targetEntries[i]]));
   const out = new Map<string, ParentEntries>();

@@ -22,25 +22,16 @@ export async function processGroup(
 ): Promise<void> {
   const { kv } = deps;
   const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+  const claim = { now: deps.now(), leaseMs, tally, reads };
   const byClaim = deps.dispatchers[plan.channel]?.deliveredByClaim;
   if (byClaim && !plan.group) {
-    const sent = await claimDelivered(kv, plan.rows, byClaim.detail, {
-      now: deps.now(),
-      leaseMs,
-      tally,
-      reads,
-    });
+    const sent = await claimDelivered(kv, plan.rows, byClaim.detail, claim);
     tally.processed += sent;
     tally.sent += sent;
     recordSettled(plan.channel, { sent, failed: 0, retried: 0 });
     return;
   }
-  const held = await claimGroup(kv, plan, {
-    now: deps.now(),
-    leaseMs,
-    tally,
-    reads,
-  });
+  const held = await claimGroup(kv, plan, claim);
   if (!held) return;
   tally.processed += held.rows.length;
   const { items, failures } = await buildItems(kv, held.rows, reads);

@@ -58,6 +58,19 @@ export function asSending(
   };
 }
 
+/** pending → sent by the claim itself (a channel with nothing to send). A claim counts as an attempt. */
+export function asSentByClaim(
+  row: Notification,
+  detail: string,
+  at: number,
+): Notification {
+  return asSent(
+    { ...row, attempts: row.attempts + 1, claimedAt: iso(at) },
+    at,
+    detail,
+  );
+}
+
 /**
  * Back to pending, due at `dueAt`. An email row stays in its group (its key);
  * other channels leave it and are grouped afresh.
