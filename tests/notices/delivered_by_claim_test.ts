@@ -17,7 +17,10 @@ import {
   putTarget,
 } from "@/lib/scheduler/target_moves.ts";
 import type { Target } from "@/lib/types.ts";
-import { recordingDispatchers } from "../helpers/dispatchers.ts";
+import {
+  allDispatchedIds,
+  recordingDispatchers,
+} from "../helpers/dispatchers.ts";
 import type { ChannelDispatcher } from "@/lib/channels/types.ts";
 import {
   cancelTargetAt,
@@ -37,6 +40,45 @@ const bannerNeverCalled: ChannelDispatcher = {
   dispatch() {
     throw new Error("a channel delivered by its claim was dispatched");
   },
+};
+
+/** Writes one target through the product's own writer; its rows stay as they are. */
+async function moveTarget(
+  kv: Deno.Kv,
+  targetId: string,
+  to: (t: Target) => Target,
+): Promise<void> {
+  const entry = await kv.get<Target>(keys.target(targetId));
+  const res = await putTarget(
+    kv.atomic().check(entry),
+    entry.value,
+    to(entry.value!),
+  ).commit();
+  assert.ok(res.ok);
+}
+
+/**
+ * Recording dispatchers whose first group to answer runs `meanwhile` while
+ * its send is on its way; `order` lists the channels as their groups answer.
+ */
+function firstSendMeanwhile(meanwhile: () => Promise<void>) {
+  const d = recordingDispatchers();
+  const order: string[] = [];
+  for (const ch of ["email", "mobile_push", "webapp"] as const) {
+    d[ch].beforeAnswer = async () => {
+      order.push(ch);
+      if (order.length === 1) await meanwhile();
+    };
+  }
+  return { d, order };
+}
+
+/** Four owners whose notices (every channel) are all due at T0. */
+const FOUR_DUE = {
+  now: T0,
+  instances: 4,
+  scheduledAt: T0 + 2 * HOUR,
+  leadHours: 3,
 };
 
 Deno.test("banner rows go from pending to sent in the claim's commit: no group, no dispatch, one attempt", () =>
@@ -112,30 +154,13 @@ Deno.test("a banner row whose target is cancelled between the judging and the co
 
 Deno.test("groups of one page share their parents' reads, yet a target the apply took while an earlier group was sending is never claimed from the old read", () =>
   withKv(async (kv) => {
-    const seeded = await seedAction(kv, {
-      now: T0,
-      instances: 4,
-      scheduledAt: T0 + 2 * HOUR,
-      leadHours: 3,
-    });
+    const seeded = await seedAction(kv, FOUR_DUE);
     const victim = seeded.targets[2];
-    const d = recordingDispatchers();
-    const order: string[] = [];
     // While the first group's send is on its way, the apply takes one target
     // (its rows untouched: only the target record moves).
-    for (const ch of ["email", "mobile_push", "webapp"] as const) {
-      d[ch].beforeAnswer = async () => {
-        order.push(ch);
-        if (order.length > 1) return;
-        const entry = await kv.get<Target>(keys.target(victim.id));
-        const res = await putTarget(
-          kv.atomic().check(entry),
-          entry.value,
-          asRunning(entry.value!, T0),
-        ).commit();
-        assert.ok(res.ok);
-      };
-    }
+    const { d, order } = firstSendMeanwhile(() =>
+      moveTarget(kv, victim.id, (t) => asRunning(t, T0))
+    );
     // One group at a time: the later groups judge with what the first read.
     const run = await sweep({ kv, dispatchers: d, now: () => T0 }, {
       concurrency: 1,
@@ -143,11 +168,7 @@ Deno.test("groups of one page share their parents' reads, yet a target the apply
     assert.equal(order.length, 3, `three groups went out: ${order}`);
     assert.ok(run.claimsLost >= 1, "a later group's claim met the change");
     const first = order[0];
-    const handed = new Set([
-      ...d.email.dispatchedIds(),
-      ...d.mobile_push.dispatchedIds(),
-      ...d.webapp.dispatchedIds(),
-    ]);
+    const handed = new Set(allDispatchedIds(d));
     for (const r of await getRows(kv, seeded.rows.map((r) => r.id))) {
       if (r.targetId !== victim.id || r.channel === first) {
         assert.equal(r.status, "sent", `${r.channel} row`);
@@ -164,34 +185,17 @@ Deno.test("groups of one page share their parents' reads, yet a target the apply
 
 Deno.test("a row is finalized only from a fresh read: a target back to pending after the page's shared read saw it taken still gets its notices", () =>
   withKv(async (kv) => {
-    const seeded = await seedAction(kv, {
-      now: T0,
-      instances: 4,
-      scheduledAt: T0 + 2 * HOUR,
-      leadHours: 3,
-    });
+    const seeded = await seedAction(kv, FOUR_DUE);
     const victim = seeded.targets[1];
-    const move = async (to: (t: Target) => Target) => {
-      const entry = await kv.get<Target>(keys.target(victim.id));
-      const res = await putTarget(
-        kv.atomic().check(entry),
-        entry.value,
-        to(entry.value!),
-      ).commit();
-      assert.ok(res.ok);
-    };
     // Taken when the page is read; handed back while the first group sends.
-    await move((t) => asRunning(t, T0));
-    const d = recordingDispatchers();
-    const order: string[] = [];
-    for (const ch of ["email", "mobile_push", "webapp"] as const) {
-      d[ch].beforeAnswer = async () => {
-        order.push(ch);
-        if (order.length === 1) {
-          await move((t) => asPendingAgain(t, "controller busy", T0));
-        }
-      };
-    }
+    await moveTarget(kv, victim.id, (t) => asRunning(t, T0));
+    const { d, order } = firstSendMeanwhile(() =>
+      moveTarget(
+        kv,
+        victim.id,
+        (t) => asPendingAgain(t, "controller busy", T0),
+      )
+    );
     await sweep({ kv, dispatchers: d, now: () => T0 }, { concurrency: 1 });
     assert.equal(order.length, 3, `three groups went out: ${order}`);
     for (const r of await getRows(kv, seeded.rows.map((r) => r.id))) {
