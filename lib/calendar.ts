@@ -8,7 +8,7 @@
  */
 import { createHmac } from "node:crypto";
 import { keys } from "./kv/keys.ts";
-import { commitRetrying } from "./kv/db.ts";
+import { signingKey } from "./kv/signing_keys.ts";
 import { secretsEqual } from "./auth/compare.ts";
 import { formatUtc } from "./format.ts";
 import { oneLine } from "./text.ts";
@@ -24,35 +24,11 @@ import type {
 export const CALENDAR_GRACE_MS = 24 * 3_600_000;
 const EVENT_MINUTES = 15;
 
-/** Each database's signing key once read: it never changes after it is made. */
-const keyOf = new WeakMap<Deno.Kv, Uint8Array>();
-
-/** The signing key; made on first use by a sender, never by a visitor (`create: false`). */
-async function signingKey(
-  kv: Deno.Kv,
-  create = true,
-): Promise<Uint8Array | null> {
-  const known = keyOf.get(kv);
-  if (known) return known;
-  const key = keys.meta("calendar_signing_key");
-  let raw = (await kv.get<Uint8Array>(key)).value;
-  if (!raw && !create) return null;
-  if (!raw) {
-    const fresh = crypto.getRandomValues(new Uint8Array(32));
-    const res = await commitRetrying(() =>
-      kv.atomic().check({ key, versionstamp: null }).set(key, fresh)
-    );
-    raw = res.ok ? fresh : (await kv.get<Uint8Array>(key)).value!;
-  }
-  keyOf.set(kv, raw);
-  return raw;
-}
-
 /** Signs targets' calendar links (the key read once). */
 export async function calendarSigner(
   kv: Deno.Kv,
 ): Promise<(targetId: string) => string> {
-  const key = (await signingKey(kv))!;
+  const key = (await signingKey(kv, "calendar_signing_key"))!;
   return (targetId) => sign(key, targetId);
 }
 
@@ -167,7 +143,7 @@ export async function readCalendar(
   o: { now: number; workspaceUrl: (instanceId: string) => string },
 ): Promise<CalendarAnswer> {
   // No link was ever sent before the key exists: nothing to find, nothing written.
-  const key = await signingKey(kv, false);
+  const key = await signingKey(kv, "calendar_signing_key", false);
   if (!key || !(await secretsEqual(token, sign(key, targetId)))) {
     return { status: 404 };
   }

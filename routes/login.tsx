@@ -4,6 +4,8 @@ import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "@/lib/app_context.ts";
 import { requestLoginLink } from "@/lib/auth/login_links.ts";
+import { deviceCookieName } from "@/lib/auth/device_cookie.ts";
+import { readCookie } from "@/lib/auth/sessions.ts";
 import {
   queueSignInEmail,
   sendSignInEmailSoon,
@@ -70,6 +72,12 @@ export const handler: Handlers<Data, State> = {
       parsed.data,
       client,
       next,
+      {
+        deviceCookie: readCookie(
+          req,
+          deviceCookieName(app.config.secureCookies),
+        ),
+      },
     );
     log.info("sign-in link requested", { outcome });
     return ctx.render({

@@ -9,6 +9,7 @@ import { getUserByEmail, putUser } from "../kv/users.ts";
 import { newId } from "../ids.ts";
 import { allowAttempt, clientSubject } from "./rate_limit.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
+import { deviceKnows } from "./device_cookie.ts";
 import type { EmailSender, SendFailure } from "../channels/types.ts";
 import type { Config } from "../config.ts";
 import { renderLoginEmail } from "@/components/email/LoginEmail.tsx";
@@ -19,7 +20,9 @@ export const PER_CLIENT = { max: 20, windowMs: 15 * 60_000 };
 /**
  * Every client together: what anonymous traffic may store is bounded even
  * when it comes from many addresses (at most this many address counters,
- * client counters and queued emails a window).
+ * client counters and queued emails a window). A browser that signed in as
+ * the address before (`device_cookie.ts`) is not anonymous and not counted
+ * here, so spending this budget locks out nobody coming back.
  */
 export const ALL_CLIENTS = { max: 1_000, windowMs: 15 * 60_000 };
 
@@ -42,7 +45,8 @@ export interface SignInLinkJob {
 /**
  * Counts the attempt and hands the address on to be emailed. The page answers
  * the same, just as fast, whether or not the address is known: looking it up
- * and sending the email happen in `sendLoginLink`, off the request.
+ * and sending the email happen in `sendLoginLink`, off the request. Only the
+ * browser's own device cookie is checked here, never the address.
  */
 export async function requestLoginLink(
   deps: {
@@ -54,10 +58,12 @@ export async function requestLoginLink(
   rawEmail: string,
   client: string,
   next = "/",
+  o: { deviceCookie?: string | null } = {},
 ): Promise<LinkRequestOutcome> {
   const { kv } = deps;
   const email = rawEmail.trim().toLowerCase();
   const now = deps.now();
+  const known = await deviceKnows(kv, o.deviceCookie ?? null, email, now);
   const allowed = await allowAttempt(kv, [
     {
       scope: "login_client",
@@ -65,7 +71,9 @@ export async function requestLoginLink(
       limit: PER_CLIENT,
     },
     { scope: "login_address", subject: email, limit: PER_ADDRESS },
-    { scope: "login_all", subject: "*", limit: ALL_CLIENTS },
+    ...(known
+      ? []
+      : [{ scope: "login_all", subject: "*", limit: ALL_CLIENTS }]),
   ], now);
   if (!allowed) return "rate_limited";
   await deps.queue({ kind: "sign_in_link", email, next });

@@ -4,6 +4,7 @@ import { appContext } from "@/lib/app_context.ts";
 import { consumeLoginLink } from "@/lib/auth/login_links.ts";
 import { createSession, sessionCookie } from "@/lib/auth/sessions.ts";
 import { safeNext } from "@/lib/auth/next.ts";
+import { deviceCookie } from "@/lib/auth/device_cookie.ts";
 import { getUser } from "@/lib/kv/users.ts";
 import { log } from "@/lib/log.ts";
 import { redirect } from "@/lib/http.ts";
@@ -23,8 +24,18 @@ export const handler: Handlers = {
     }
     const { id } = await createSession(kv, user.id, now());
     log.info("signed in", { userId: user.id });
-    return redirect(safeNext(spent.next), {
+    const res = redirect(safeNext(spent.next), {
       "set-cookie": sessionCookie(id, config.secureCookies),
     });
+    // This browser may ask for a link again even while a flood spends the
+    // anonymous budget (device_cookie.ts).
+    res.headers.append(
+      "set-cookie",
+      await deviceCookie(kv, user.email, {
+        secure: config.secureCookies,
+        now: now(),
+      }),
+    );
+    return res;
   },
 };

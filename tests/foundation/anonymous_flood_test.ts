@@ -12,8 +12,16 @@ import {
 } from "@/lib/auth/login_links.ts";
 import { clientSubject } from "@/lib/auth/rate_limit.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
+import { createLoginLink } from "@/lib/auth/login_links.ts";
+import { DEVICE_COOKIE, DEVICE_TTL_MS } from "@/lib/auth/device_cookie.ts";
+import { getUserByEmail, putUser } from "@/lib/kv/users.ts";
 
-function signIn(app: TestApp, email: string, client: string) {
+function signIn(
+  app: TestApp,
+  email: string,
+  client: string,
+  cookie?: string,
+) {
   const info = {
     remoteAddr: { transport: "tcp" as const, hostname: client, port: 40000 },
     completed: Promise.resolve(),
@@ -21,7 +29,10 @@ function signIn(app: TestApp, email: string, client: string) {
   return app.handler(
     new Request(new URL("/login", ORIGIN), {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        ...(cookie ? { cookie } : {}),
+      },
       body: new URLSearchParams({ email }).toString(),
     }),
     info,
@@ -39,8 +50,13 @@ async function keysUnder(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
   return n;
 }
 
-async function send(app: TestApp, email: string, client: string) {
-  const res = await signIn(app, email, client);
+async function send(
+  app: TestApp,
+  email: string,
+  client: string,
+  cookie?: string,
+) {
+  const res = await signIn(app, email, client, cookie);
   const html = await res.text();
   assert.equal(res.status, 200);
   assert.match(html, /a sign-in link is on its way/);
@@ -136,5 +152,109 @@ Deno.test("IPv6 clients are counted by their /64", async () => {
     );
   } finally {
     await app.close();
+  }
+});
+
+/** Spends the window's budget for all clients, from as many clients as it takes. */
+async function spendAllClientsBudget(app: TestApp) {
+  for (let i = 0; i < ALL_CLIENTS.max + 5; i++) {
+    await send(
+      app,
+      `flood-${i}@example.com`,
+      `198.51.${(i >> 8) & 255}.${i & 255}`,
+    );
+  }
+}
+
+/** Follows a sign-in link for `email` in a browser; returns the cookie it was given to come back with. */
+async function signedInBefore(app: TestApp, email: string): Promise<string> {
+  const user = await getUserByEmail(app.kv, email) ??
+    await putUser(app.kv, crypto.randomUUID(), { email });
+  const link = await createLoginLink(app.kv, user.id, ORIGIN, app.ctx.now());
+  const res = await app.request(new URL(link).pathname, { redirect: "manual" });
+  assert.equal(res.status, 303);
+  const device = res.headers.getSetCookie().find((c) =>
+    c.startsWith(`${DEVICE_COOKIE}=`)
+  );
+  assert.ok(device, "following a sign-in link sets the device cookie");
+  assert.match(device, /HttpOnly/i);
+  assert.match(device, /SameSite=Lax/i);
+  return device.split(";")[0];
+}
+
+const linksTo = async (app: TestApp, email: string) =>
+  (await listOutbox(app.kv, { limit: 50 })).items.filter((m) => m.to === email)
+    .length;
+
+Deno.test("a flood that spends every client's budget does not lock out a browser that signed in before", async () => {
+  const app = await fixedClock();
+  try {
+    const back = await signedInBefore(app, "back@example.com");
+    const other = await signedInBefore(app, "other@example.com");
+    await putUser(app.kv, crypto.randomUUID(), { email: "new@example.com" });
+    await spendAllClientsBudget(app);
+    await app.queueIdle();
+
+    // The browser that signed in as back@ gets its link, from a client the
+    // flood never used, and counted against its own limits only.
+    await send(app, "BACK@example.com", "192.0.2.200", back);
+    // Without the cookie, or with one for another address, the budget holds.
+    await send(app, "new@example.com", "192.0.2.201");
+    await send(app, "new@example.com", "192.0.2.202", other);
+    await send(app, "back@example.com", "192.0.2.203");
+    await app.queueIdle();
+    assert.equal(await linksTo(app, "back@example.com"), 1);
+    assert.equal(await linksTo(app, "new@example.com"), 0);
+
+    // Its address's own limit still holds.
+    for (let i = 0; i < PER_ADDRESS.max + 3; i++) {
+      await send(app, "back@example.com", `192.0.2.${10 + i}`, back);
+    }
+    await app.queueIdle();
+    assert.equal(await linksTo(app, "back@example.com"), PER_ADDRESS.max);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("a device cookie that is altered, made up or out of date counts as anonymous", async () => {
+  const app = await fixedClock();
+  try {
+    const back = await signedInBefore(app, "back@example.com");
+    const [name, value] = back.split("=");
+    const [expiresAt, mac] = value.split(".");
+    await spendAllClientsBudget(app);
+    const tries = [
+      // A later expiry under the same MAC.
+      `${name}=${Number(expiresAt) + 1}.${mac}`,
+      // One character of the MAC changed.
+      `${name}=${expiresAt}.${mac[0] === "A" ? "B" : "A"}${mac.slice(1)}`,
+      `${name}=${expiresAt}.${"A".repeat(43)}`,
+      `${name}=garbage`,
+    ];
+    for (const [i, cookie] of tries.entries()) {
+      await send(app, "back@example.com", `192.0.2.${50 + i}`, cookie);
+    }
+    await app.queueIdle();
+    assert.equal(await linksTo(app, "back@example.com"), 0);
+  } finally {
+    await app.close();
+  }
+  // A cookie the day after it expired, beside one made that day.
+  let clock = MID_WINDOW;
+  const later = await createTestApp({ context: { now: () => clock } });
+  try {
+    const stale = await signedInBefore(later, "back@example.com");
+    clock += DEVICE_TTL_MS + 24 * 3_600_000;
+    const fresh = await signedInBefore(later, "back@example.com");
+    await spendAllClientsBudget(later);
+    await send(later, "back@example.com", "192.0.2.60", stale);
+    await later.queueIdle();
+    assert.equal(await linksTo(later, "back@example.com"), 0);
+    await send(later, "back@example.com", "192.0.2.61", fresh);
+    await later.queueIdle();
+    assert.equal(await linksTo(later, "back@example.com"), 1);
+  } finally {
+    await later.close();
   }
 });
