@@ -85,28 +85,24 @@ export async function startStage(
   if (Date.parse(stage.value.scheduledAt) > now) return null;
   if (stage.value.status === "running") return { action, stage };
   const at = new Date(now).toISOString();
-  const a = action.value;
+  const started: ScheduledAction = {
+    ...action.value,
+    status: "running",
+    startedAt: action.value.startedAt ?? at,
+    updatedAt: at,
+  };
+  const running: Stage = { ...stage.value, status: "running", startedAt: at };
   const res = await commitRetrying(() =>
-    putStage(
-      kv.atomic().check(action, stage),
-      stage.value,
-      { ...stage.value, status: "running", startedAt: at },
-    )
-      .set(
-        keys.action(actionId),
-        {
-          ...a,
-          status: "running",
-          startedAt: a.startedAt ?? at,
-          updatedAt: at,
-        } satisfies ScheduledAction,
-      )
+    putStage(kv.atomic().check(action, stage), stage.value, running)
+      .set(keys.action(actionId), started)
   );
   if (!res.ok) return null;
-  const again = await readStage(kv, actionId, index);
-  return again.action && again.stage
-    ? { action: again.action, stage: again.stage }
-    : null;
+  // Both written by that commit: its versionstamp is theirs.
+  const { versionstamp } = res;
+  return {
+    action: { key: action.key, value: started, versionstamp },
+    stage: { key: stage.key, value: running, versionstamp },
+  };
 }
 
 /** Finishes the stage and its action once every target has ended. */
