@@ -68,12 +68,14 @@ export default function AuditPageView({ data }: PageProps<Data>) {
             ))}
           </select>
         </label>{" "}
-        <input
-          name="subjectId"
-          aria-label="Subject id"
-          value={query.subjectId ?? ""}
-          size={24}
-        />{" "}
+        <label>
+          Subject id{" "}
+          <input
+            name="subjectId"
+            value={query.subjectId ?? ""}
+            size={24}
+          />
+        </label>{" "}
         <button type="submit">Filter</button>
       </form>
       <AuditList

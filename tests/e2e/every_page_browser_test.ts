@@ -122,6 +122,7 @@ Deno.test({
           ["/admin/users", "Users", "users"],
           ["/admin/outbox", "Outbox", "outbox"],
           [`/admin/outbox/${outboxId}`, "Outbox", "outbox email"],
+          ["/admin/audit", "Audit", "audit"],
           ["/no/such/page", null, "not found"],
         ];
         for (const [path, current, what] of pages) {
