@@ -3,7 +3,7 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "@/lib/app_context.ts";
-import { requestLoginLink } from "@/lib/auth/login_links.ts";
+import { PER_ADDRESS, requestLoginLink } from "@/lib/auth/login_links.ts";
 import { deviceCookieName } from "@/lib/auth/device_cookie.ts";
 import { readCookie } from "@/lib/auth/sessions.ts";
 import {
@@ -104,6 +104,19 @@ export default function Login({ data }: PageProps<Data>) {
               If <strong>{data.email}</strong>{" "}
               has a KiloClaw account, a sign-in link is on its way. It works
               once and expires in 15 minutes.
+            </p>
+            <p class="muted">
+              Nothing after a few minutes? Look in your spam folder. An address
+              gets at most {PER_ADDRESS.max} links in{" "}
+              {PER_ADDRESS.windowMs / 60_000}{" "}
+              minutes, so after that, ask again a little later.{" "}
+              <a
+                href={data.next === "/"
+                  ? "/login"
+                  : `/login?${new URLSearchParams({ next: data.next })}`}
+              >
+                Use another address
+              </a>
             </p>
           </div>
         )
