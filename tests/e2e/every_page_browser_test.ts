@@ -157,6 +157,10 @@ Deno.test({
       const out = await browser.newPage();
       await out.goto(`${origin}/login`);
       await expectAccessible(out, "sign-in");
+      await out.fill("input[name=email]", "someone@example.com");
+      await out.click("button[type=submit]");
+      await out.getByText("a sign-in link is on its way").waitFor();
+      await expectAccessible(out, "sign-in asked for");
       await out.close();
     });
   },
