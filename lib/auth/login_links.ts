@@ -22,7 +22,10 @@ export const PER_CLIENT = { max: 20, windowMs: 15 * 60_000 };
  * when it comes from many addresses (at most this many address counters,
  * client counters and queued emails a window). A browser that signed in as
  * the address before (`device_cookie.ts`) is not anonymous and not counted
- * here, so spending this budget locks out nobody coming back.
+ * here, so spending this budget locks out nobody coming back; nor is it
+ * counted in the address's own limit, which has a twin for such browsers,
+ * so someone asking for a person's links over and over does not lock that
+ * person out either.
  */
 export const ALL_CLIENTS = { max: 1_000, windowMs: 15 * 60_000 };
 
@@ -70,7 +73,13 @@ export async function requestLoginLink(
       subject: clientSubject(client),
       limit: PER_CLIENT,
     },
-    { scope: "login_address", subject: email, limit: PER_ADDRESS },
+    // A browser that signed in as the address before has the address's
+    // limit to itself: others asking for its links cannot use it up.
+    {
+      scope: known ? "login_address_device" : "login_address",
+      subject: email,
+      limit: PER_ADDRESS,
+    },
     ...(known
       ? []
       : [{ scope: "login_all", subject: "*", limit: ALL_CLIENTS }]),

@@ -258,3 +258,24 @@ Deno.test("a device cookie that is altered, made up or out of date counts as ano
     await later.close();
   }
 });
+
+Deno.test("someone asking for a person's links over and over does not lock that person's browser out", async () => {
+  const app = await fixedClock();
+  try {
+    const back = await signedInBefore(app, "back@example.com");
+    // Others spend the address's limit from many clients: 5 links reach its inbox, no more.
+    for (let i = 0; i < PER_ADDRESS.max + 10; i++) {
+      await send(app, "back@example.com", `203.0.113.${i}`);
+    }
+    await app.queueIdle();
+    assert.equal(await linksTo(app, "back@example.com"), PER_ADDRESS.max);
+    // The person's own browser still gets its links, up to a limit of its own.
+    for (let i = 0; i < PER_ADDRESS.max + 3; i++) {
+      await send(app, "back@example.com", "192.0.2.99", back);
+    }
+    await app.queueIdle();
+    assert.equal(await linksTo(app, "back@example.com"), 2 * PER_ADDRESS.max);
+  } finally {
+    await app.close();
+  }
+});
