@@ -11,7 +11,12 @@ import { createAppContext } from "./lib/app_context.ts";
 import { type AppContext, setAppContext } from "./lib/app_context.ts";
 import { installSecurity } from "./lib/security.ts";
 import { seedDemoData } from "./lib/demo_seed.ts";
-import { runApplyJob, runPushReceiptJob, runSweepJob } from "./lib/jobs.ts";
+import {
+  runApplyJob,
+  runPushReceiptJob,
+  runRetentionJob,
+  runSweepJob,
+} from "./lib/jobs.ts";
 import { log } from "./lib/log.ts";
 
 let resolveReady: (ctx: AppContext) => void;
@@ -27,6 +32,11 @@ Deno.cron(
   "push receipts",
   "*/5 * * * *",
   async () => runPushReceiptJob(await ready),
+);
+Deno.cron(
+  "retention",
+  "17 3 * * *",
+  async () => runRetentionJob(await ready),
 );
 
 let config;

@@ -125,6 +125,7 @@ const EnvSchema = z.object({
   EXPO_ACCESS_TOKEN: optionalString,
   EXPO_BASE_URL: optionalUrl,
   SCHEDULE_MIN_AHEAD_SECONDS: int(60, 0, 7 * 24 * 3600),
+  ACTION_RETENTION_DAYS: int(400, 0, 36_500),
   DEMO_SEED: z.string().optional(),
   CONTROLLER_URL: optionalUrl,
   CONTROLLER_SECRET: secret("CONTROLLER_SECRET"),
@@ -156,6 +157,8 @@ export interface Config {
   /** true when push goes through Expo, false when it goes to the outbox. */
   pushViaExpo: boolean;
   scheduleMinAheadSeconds: number;
+  /** Ended actions are removed with their targets and notices this many days after they ended (0: kept for good). */
+  actionRetentionDays: number;
   demoSeed: boolean;
   controllerUrl: string | null;
   controllerSecret: string | null;
@@ -227,6 +230,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     expoBaseUrl: e.EXPO_BASE_URL,
     pushViaExpo: Boolean(e.EXPO_ACCESS_TOKEN || e.EXPO_BASE_URL),
     scheduleMinAheadSeconds: e.SCHEDULE_MIN_AHEAD_SECONDS,
+    actionRetentionDays: e.ACTION_RETENTION_DAYS,
     demoSeed: demo.success ? demo.data : false,
     controllerUrl: e.CONTROLLER_URL,
     controllerSecret: e.CONTROLLER_SECRET,

@@ -1,5 +1,5 @@
 /**
- * The minute jobs main.ts registers with Deno.cron. Each runs in a span of
+ * The jobs main.ts registers with Deno.cron. Each runs in a span of
  * its own (its counts as attributes, its log lines carrying the trace id),
  * logs its counts and never throws.
  */
@@ -10,6 +10,7 @@ import {
   type ApplyResult,
 } from "./scheduler/apply.ts";
 import { finishInterrupted } from "./scheduler/housekeeping.ts";
+import { purgeEndedActions } from "./scheduler/retention.ts";
 import { sweep, type SweepReport } from "./notices/sweep.ts";
 import { checkPushReceipts } from "./channels/mod.ts";
 import { sweepSignInEmails } from "./auth/sign_in_emails.ts";
@@ -114,4 +115,14 @@ export function runPushReceiptJob(ctx: AppContext): Promise<void> {
     "push receipts",
     async () => ({ ...await checkPushReceipts(ctx) }),
   );
+}
+
+/** The daily purge of actions that ended longer ago than the retention (`scheduler/retention.ts`). */
+export function runRetentionJob(ctx: AppContext): Promise<void> {
+  return guarded("retention", async () => ({
+    ...await purgeEndedActions(ctx.kv, {
+      now: ctx.now(),
+      retentionDays: ctx.config.actionRetentionDays,
+    }),
+  }));
 }

@@ -82,6 +82,7 @@ export const keys = {
     actionId: string,
     name: "total" | "applied" | "skipped" | "failed",
   ) => ["action_counters", actionId, name] as const,
+  actionCounters: (actionId: string) => ["action_counters", actionId] as const,
   stage: (actionId: string, index: number) =>
     ["stages", actionId, index] as const,
   stages: (actionId: string) => ["stages", actionId] as const,

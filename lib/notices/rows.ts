@@ -162,6 +162,28 @@ export function addNewRow(
   return putRow(op, null, row);
 }
 
+/**
+ * Removes a sent or failed row with its (target, kind, channel) index: the
+ * opposite of `addNewRow`, for the purge of old actions. An ended row has no
+ * due key (`putRow`), so nothing else names it.
+ */
+export function removeEndedRow(
+  op: Deno.AtomicOperation,
+  row: Notification,
+): Deno.AtomicOperation {
+  if (row.status !== "sent" && row.status !== "failed") {
+    throw new Error(`row ${row.id} is ${row.status}, not ended`);
+  }
+  return op.delete(keys.notification(row.id)).delete(
+    keys.notificationByTarget(
+      row.targetId,
+      row.kind,
+      row.channel,
+      row.kind === "reminder" ? row.reminderLeadHours : undefined,
+    ),
+  );
+}
+
 /** Reads a target's notification rows (at most one per kind and channel, so at most six). */
 export async function readTargetRows(
   kv: Deno.Kv,

@@ -11,21 +11,23 @@ import { isActionOpen, isStageLive } from "../types.ts";
 import type { ScheduledAction, Stage } from "../types.ts";
 
 /**
- * Writes `next` in place of `prev` (null: a new stage), moving its due key in
- * the same atomic operation: a stage has a `stages_due` key, at its time,
- * exactly while it is live (pending or running). Nothing else writes stages.
+ * Writes `next` in place of `prev` (null: a new stage; `next` null: the stage
+ * is removed, by the retention purge), moving its due key in the same atomic
+ * operation: a stage has a `stages_due` key, at its time, exactly while it is
+ * live (pending or running). Nothing else writes stages.
  */
 export function putStage(
   op: Deno.AtomicOperation,
   prev: Stage | null,
-  next: Stage,
+  next: Stage | null,
 ): Deno.AtomicOperation {
   const dueKey = (s: Stage) =>
     keys.stageDue(Date.parse(s.scheduledAt), s.actionId, s.index);
   const wasDue = prev !== null && isStageLive(prev);
-  const isDue = isStageLive(next);
+  const isDue = next !== null && isStageLive(next);
   const sameKey = wasDue && isDue && prev.scheduledAt === next.scheduledAt;
   if (wasDue && !sameKey) op.delete(dueKey(prev));
+  if (!next) return op.delete(keys.stage(prev!.actionId, prev!.index));
   op.set(keys.stage(next.actionId, next.index), next);
   if (isDue && !sameKey) op.set(dueKey(next), null);
   return op;

@@ -1,0 +1,198 @@
+/**
+ * Keeping KV from growing with history. An action that ended (completed,
+ * failed or cancelled) more than `ACTION_RETENTION_DAYS` ago is removed with
+ * everything under it: its stages, counters and cancellations, its targets
+ * and their indexes, its notification rows and theirs. A fleet restarted
+ * weekly would otherwise add some 3 KB per instance a week for good. The
+ * audit keeps who did what for its own 400 days; the outbox, dispatch groups
+ * and side-effect answers expire on their own.
+ *
+ * Nothing is removed while any of it could still move: every target must
+ * have ended, every row be sent or failed, and no cancel, move or schedule
+ * write be unfinished. Targets and rows go first, in commits that check what
+ * they delete; the action record goes last, so a purge cut short is found
+ * and finished by the next run.
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying, MAX_CHECKS, MAX_MUTATIONS } from "../kv/db.ts";
+import { getManyChunked } from "../kv/read.ts";
+import { listTargetIdsOfAction } from "../kv/actions.ts";
+import { readRowsOfTargets, removeEndedRow } from "../notices/rows.ts";
+import { hasEnded, putTarget } from "./target_moves.ts";
+import { putStage } from "./stage_moves.ts";
+import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
+
+export const DAY_MS = 24 * 3_600_000;
+/** Targets read (and removed) at a time. */
+const PAGE = 100;
+
+export interface PurgeCounts {
+  /** Actions removed whole. */
+  actions: number;
+  targets: number;
+  rows: number;
+  /** Actions old enough that still had something open, left for a later run. */
+  kept: number;
+}
+
+/** When the action ended, or null while it is still open. */
+export function endedAt(a: ScheduledAction): number | null {
+  if (a.status === "scheduled" || a.status === "running") return null;
+  const times = [a.finishedAt, a.cancelledAt, a.updatedAt]
+    .filter((t): t is string => t !== null)
+    .map(Date.parse);
+  return Math.max(...times);
+}
+
+/**
+ * Removes the actions that ended before `now − retentionDays` (oldest first,
+ * at most `maxActions` a run). Action ids are UUIDv7, so the walk stops at
+ * the first action created after the cutoff: no later one can have ended
+ * before it.
+ */
+export async function purgeEndedActions(
+  kv: Deno.Kv,
+  o: { now: number; retentionDays: number; maxActions?: number },
+): Promise<PurgeCounts> {
+  const counts: PurgeCounts = { actions: 0, targets: 0, rows: 0, kept: 0 };
+  if (o.retentionDays <= 0) return counts;
+  const cutoff = o.now - o.retentionDays * DAY_MS;
+  const max = o.maxActions ?? 1_000;
+  for await (
+    const e of kv.list<ScheduledAction>({ prefix: keys.actions() })
+  ) {
+    if (Date.parse(e.value.createdAt) >= cutoff) break;
+    const ended = endedAt(e.value);
+    if (ended === null || ended >= cutoff) continue;
+    if (counts.actions + counts.kept >= max) break;
+    if (await purgeAction(kv, e as Deno.KvEntry<ScheduledAction>, counts)) {
+      counts.actions++;
+    } else counts.kept++;
+  }
+  return counts;
+}
+
+/** Removes one ended action whole; false (and what is left kept) when something under it is still open. */
+async function purgeAction(
+  kv: Deno.Kv,
+  action: Deno.KvEntry<ScheduledAction>,
+  counts: PurgeCounts,
+): Promise<boolean> {
+  const id = action.value.id;
+  const markers = await kv.getMany([
+    keys.actionWrite(id),
+    keys.actionCancelling(id),
+    keys.actionRescheduling(id),
+  ]);
+  if (markers.some((m) => m.versionstamp !== null)) return false;
+  // First every page is read to see that nothing is open, then the pages go:
+  // an action is removed whole or not touched.
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await listTargetIdsOfAction(kv, id, { limit: PAGE, cursor });
+    if ((await removals(kv, id, page.ids)) === null) return false;
+    if (!page.cursor) break;
+    cursor = page.cursor;
+  }
+  for (;;) {
+    // Each page is removed before the next is read: the listing starts over.
+    const { ids } = await listTargetIdsOfAction(kv, id, { limit: PAGE });
+    if (!ids.length) break;
+    const parts = await removals(kv, id, ids);
+    if (parts === null) return false;
+    for (const chunk of chunked(parts)) {
+      const res = await commitRetrying(() => {
+        const op = kv.atomic();
+        for (const p of chunk) {
+          for (const c of p.checks) op.check(c);
+          p.apply(op);
+        }
+        return op;
+      });
+      // Something moved meanwhile: leave the action for a later run.
+      if (!res.ok) return false;
+      counts.targets += chunk.length;
+      counts.rows += chunk.reduce((n, p) => n + p.rows, 0);
+    }
+  }
+  const [stages, counters, cancellations] = await Promise.all(
+    [keys.stages(id), keys.actionCounters(id), keys.cancellations(id)].map(
+      async (prefix) => {
+        const out: Deno.KvEntry<unknown>[] = [];
+        for await (const e of kv.list({ prefix })) out.push(e);
+        return out;
+      },
+    ),
+  );
+  const res = await commitRetrying(() => {
+    const op = kv.atomic().check(action);
+    for (const s of stages) putStage(op.check(s), s.value as Stage, null);
+    for (const e of [...counters, ...cancellations]) op.delete(e.key);
+    return op.delete(action.key);
+  });
+  return res.ok;
+}
+
+/** What removing these targets takes, each with its rows; null when one of them is still open. */
+async function removals(
+  kv: Deno.Kv,
+  actionId: string,
+  ids: string[],
+): Promise<TargetRemoval[] | null> {
+  const [targets, rowsOf] = await Promise.all([
+    getManyChunked<Target>(kv, ids.map((t) => keys.target(t))),
+    readRowsOfTargets(kv, ids),
+  ]);
+  const parts: TargetRemoval[] = [];
+  for (const [i, t] of targets.entries()) {
+    const rows = rowsOf.get(ids[i])!;
+    if (t.value && !hasEnded(t.value)) return null;
+    if (rows.some((r) => !isEnded(r.value))) return null;
+    parts.push({
+      checks: [t, ...rows],
+      rows: rows.length,
+      apply: (op) => {
+        for (const r of rows) removeEndedRow(op, r.value);
+        if (t.value) putTarget(op, t.value, null, { ownsLock: false });
+        // An index key whose target is already gone.
+        else op.delete(keys.targetByAction(actionId, ids[i]));
+      },
+    });
+  }
+  return parts;
+}
+
+const isEnded = (r: Notification) =>
+  r.status === "sent" || r.status === "failed";
+
+interface TargetRemoval {
+  checks: Deno.AtomicCheck[];
+  rows: number;
+  apply: (op: Deno.AtomicOperation) => void;
+}
+
+/** Groups per-target removals into commits within KV's check and mutation limits. */
+function chunked(parts: TargetRemoval[]): TargetRemoval[][] {
+  const out: TargetRemoval[][] = [];
+  let chunk: TargetRemoval[] = [];
+  let checks = 0;
+  let mutations = 0;
+  for (const p of parts) {
+    // A target's own keys (three) and two per row (the row, its index).
+    const m = 3 + 2 * p.rows;
+    if (
+      chunk.length &&
+      (checks + p.checks.length > MAX_CHECKS || mutations + m > MAX_MUTATIONS)
+    ) {
+      out.push(chunk);
+      chunk = [];
+      checks = 0;
+      mutations = 0;
+    }
+    chunk.push(p);
+    checks += p.checks.length;
+    mutations += m;
+  }
+  if (chunk.length) out.push(chunk);
+  return out;
+}
