@@ -10,7 +10,14 @@ import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
-import { DAY_MS, purgeEndedActions } from "@/lib/scheduler/retention.ts";
+import {
+  DAY_MS,
+  endedAt,
+  purgeEndedActions,
+} from "@/lib/scheduler/retention.ts";
+import { formatDateTime } from "@/lib/format.ts";
+import type { ScheduledAction } from "@/lib/types.ts";
+import { createTestApp } from "../helpers/app.ts";
 import { parseConfig } from "@/lib/config.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
@@ -290,4 +297,57 @@ Deno.test("config: ACTION_RETENTION_DAYS is 400 by default, 0 keeps everything, 
     () => parseConfig({ ACTION_RETENTION_DAYS: "-1" }),
     /ACTION_RETENTION_DAYS: expected a whole number from 0/,
   );
+});
+
+Deno.test("an ended action's page says until when it is kept; an open one's, or with retention 0, says nothing", async () => {
+  for (const days of [30, 0]) {
+    const app = await createTestApp({ config: { actionRetentionDays: days } });
+    try {
+      await seedCatalog(app.kv);
+      const c = clock(Date.now());
+      const ids = (await seedInstances(app.kv, 2, { prefix: "page" })).map((
+        i,
+      ) => i.id);
+      const schedule = async (at: number) =>
+        (await scheduleAction(
+          deps(app.kv, c.now),
+          input(ids.slice(at ? 1 : 0, at ? 2 : 1), c.now(), {
+            actionType: "scheduled_restart",
+            notify: false,
+            scheduledAt: new Date(c.now() + HOUR + at).toISOString(),
+          }),
+          { id: "admin" },
+        )).id;
+      const ended = await schedule(0);
+      const open = await schedule(30 * DAY_MS);
+      c.advance(HOUR + 60_000);
+      await applyTick({
+        kv: app.kv,
+        controller: embeddedController(app.kv),
+        now: c.now,
+      });
+      const action = (await app.kv.get<ScheduledAction>(["actions", ended]))
+        .value!;
+      assert.equal(action.status, "completed");
+      const { cookie } = await app.signIn({ admin: true });
+      const page = async (id: string) =>
+        await (await app.request(`/admin/actions/${id}`, {
+          headers: { cookie },
+        })).text();
+      const html = await page(ended);
+      if (days) {
+        const until = formatDateTime(
+          new Date(endedAt(action)! + days * DAY_MS).toISOString(),
+          null,
+        );
+        assert.match(
+          html,
+          new RegExp(`Kept until\\s*(<[^>]+>)*${until}(<[^>]+>)*, 30\\s+days`),
+        );
+      } else assert.doesNotMatch(html, /Kept until/);
+      assert.doesNotMatch(await page(open), /Kept until/);
+    } finally {
+      await app.close();
+    }
+  }
 });

@@ -16,11 +16,16 @@ import { isMovable } from "@/lib/types.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import ActionLive from "@/islands/ActionLive.tsx";
 import MoveAction from "@/islands/MoveAction.tsx";
-import type { RecentChanges } from "@/lib/kv/audit.ts";
+import { AUDIT_RETENTION_DAYS, type RecentChanges } from "@/lib/kv/audit.ts";
 import { RecentChangesSection } from "@/components/AuditList.tsx";
+import LocalTime from "@/islands/LocalTime.tsx";
+import { DAY_MS, endedAt } from "@/lib/scheduler/retention.ts";
 
 interface Data {
   view: ActionView;
+  /** When the retention job removes this ended action; null while open or kept for good. */
+  removedAfter: string | null;
+  retentionDays: number;
   csrfToken: string | null;
   timeZone: string | null;
   now: number;
@@ -67,8 +72,14 @@ export const handler: Handlers<Data, State> = {
       targetCursor,
       pushViaOutbox: !config.pushViaExpo,
     });
+    const ended = endedAt(view.action);
+    const days = config.actionRetentionDays;
     return ctx.render({
       view,
+      removedAfter: ended !== null && days > 0
+        ? new Date(ended + days * DAY_MS).toISOString()
+        : null,
+      retentionDays: days,
       csrfToken: ctx.state.csrfToken,
       timeZone: ctx.state.user?.timeZone ?? null,
       now: now(),
@@ -137,6 +148,19 @@ export default function ActionPage({ data }: PageProps<Data>) {
         now={data.now}
         targetCursor={data.targetCursor}
       />
+      {data.removedAfter && (
+        <p class="muted small" data-testid="retention">
+          Kept until{" "}
+          <LocalTime
+            at={data.removedAfter}
+            timeZone={data.timeZone}
+            now={data.now}
+          />, {data.retentionDays}{" "}
+          days after it ended (<code>ACTION_RETENTION_DAYS</code>); then the
+          daily retention job removes it with its instances and notices. The
+          audit keeps its changes for {AUDIT_RETENTION_DAYS} days.
+        </p>
+      )}
       <RecentChangesSection
         changes={data.audit}
         subject={{ type: "action", id: action.id }}
