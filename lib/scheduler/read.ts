@@ -147,7 +147,11 @@ export async function getActionDetail(
   opts: { targetCursor?: string | null; targetLimit?: number } = {},
 ): Promise<ActionDetail> {
   const action = (await kv.get<ScheduledAction>(keys.action(id))).value;
-  if (!action) throw new NotFoundError(`scheduled action ${id} not found`);
+  if (!action) {
+    throw new NotFoundError(
+      `scheduled action ${id} not found (an ended action is removed once ACTION_RETENTION_DAYS have passed)`,
+    );
+  }
   const page = await listTargetIdsOfAction(kv, id, {
     cursor: listCursor(opts.targetCursor),
     limit: Math.min(Math.max(1, opts.targetLimit ?? 50), MAX_TARGET_PAGE),

@@ -16,6 +16,7 @@ import {
   purgeEndedActions,
 } from "@/lib/scheduler/retention.ts";
 import { formatDateTime } from "@/lib/format.ts";
+import { getActionDetail } from "@/lib/scheduler/read.ts";
 import type { ScheduledAction } from "@/lib/types.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { parseConfig } from "@/lib/config.ts";
@@ -178,6 +179,11 @@ Deno.test("an action that ended longer ago than the retention goes with everythi
     assert.equal(counts.kept, 0);
     assert.equal(counts.rows, gone.size - 2 - 130);
     assert.deepEqual(await entriesNaming(kv, gone), [], "nothing left");
+    // Its page and API say why they find nothing.
+    await assert.rejects(
+      getActionDetail(kv, w.applied),
+      /scheduled action .* not found \(an ended action is removed once ACTION_RETENTION_DAYS have passed\)/,
+    );
     assert.deepEqual(await entriesNaming(kv, kept), keptBefore);
 
     // A second run finds nothing more to do.
