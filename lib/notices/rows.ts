@@ -162,6 +162,11 @@ export function addNewRow(
   return putRow(op, null, row);
 }
 
+/** Sent or failed: nothing will change the row any more. */
+export function isRowEnded(row: Pick<Notification, "status">): boolean {
+  return row.status === "sent" || row.status === "failed";
+}
+
 /**
  * Removes a sent or failed row with its (target, kind, channel) index: the
  * opposite of `addNewRow`, for the purge of old actions. An ended row has no
@@ -171,7 +176,7 @@ export function removeEndedRow(
   op: Deno.AtomicOperation,
   row: Notification,
 ): Deno.AtomicOperation {
-  if (row.status !== "sent" && row.status !== "failed") {
+  if (!isRowEnded(row)) {
     throw new Error(`row ${row.id} is ${row.status}, not ended`);
   }
   return op.delete(keys.notification(row.id)).delete(

@@ -17,10 +17,14 @@ import { keys } from "../kv/keys.ts";
 import { commitRetrying, MAX_CHECKS, MAX_MUTATIONS } from "../kv/db.ts";
 import { getManyChunked } from "../kv/read.ts";
 import { listTargetIdsOfAction } from "../kv/actions.ts";
-import { readRowsOfTargets, removeEndedRow } from "../notices/rows.ts";
+import {
+  isRowEnded,
+  readRowsOfTargets,
+  removeEndedRow,
+} from "../notices/rows.ts";
 import { hasEnded, putTarget } from "./target_moves.ts";
 import { putStage } from "./stage_moves.ts";
-import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
+import type { ScheduledAction, Stage, Target } from "../types.ts";
 
 export const DAY_MS = 24 * 3_600_000;
 /** Targets read (and removed) at a time. */
@@ -147,7 +151,7 @@ async function removals(
   for (const [i, t] of targets.entries()) {
     const rows = rowsOf.get(ids[i])!;
     if (t.value && !hasEnded(t.value)) return null;
-    if (rows.some((r) => !isEnded(r.value))) return null;
+    if (rows.some((r) => !isRowEnded(r.value))) return null;
     parts.push({
       checks: [t, ...rows],
       rows: rows.length,
@@ -161,9 +165,6 @@ async function removals(
   }
   return parts;
 }
-
-const isEnded = (r: Notification) =>
-  r.status === "sent" || r.status === "failed";
 
 interface TargetRemoval {
   checks: Deno.AtomicCheck[];
