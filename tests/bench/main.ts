@@ -27,7 +27,8 @@ import {
   seedFleet,
 } from "./fleet.ts";
 import type { Dispatchers } from "@/lib/channels/types.ts";
-import { createEmailSender } from "@/lib/channels/mod.ts";
+import { createDispatchers, createEmailSender } from "@/lib/channels/mod.ts";
+import { DAY_MS, purgeEndedActions } from "@/lib/scheduler/retention.ts";
 import { testConfig } from "@/lib/config.ts";
 import type { Notification } from "@/lib/types.ts";
 
@@ -679,6 +680,51 @@ if (wanted("apply10k")) {
   if (result.applied !== FLEET) throw new Error(`applied ${result.applied}`);
   figures.apply10k = { seconds: round(seconds) };
   row("apply10k", `${round(seconds)} s for ${FLEET} due restarts`, "about 3 s");
+  kv.close();
+}
+
+if (wanted("retention10k")) {
+  // An action of 10,000 targets played through (its notices swept to the
+  // outbox, then applied), and the daily purge 401 days on.
+  const kv = await Deno.openKv(":memory:");
+  const ids = await seedFleet(kv, FLEET, { prefix: "retention" });
+  let now = Date.now();
+  await scheduleFleet(kv, ids, {
+    now,
+    scheduledAt: now + 3 * HOUR,
+    leadHours: 4,
+  });
+  const config = testConfig();
+  const dispatchers = createDispatchers({
+    config,
+    kv,
+    email: createEmailSender(config, kv),
+    now: () => now,
+  });
+  while (await anyOpen(kv)) await sweep({ kv, dispatchers, now: () => now });
+  now += 3 * HOUR + 1_000;
+  await applyDue({ kv, controller: embeddedController(kv), now: () => now });
+  const started = performance.now();
+  const purged = await purgeEndedActions(kv, {
+    now: now + 401 * DAY_MS,
+    retentionDays: 400,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (purged.actions !== 1 || purged.targets !== FLEET) {
+    throw new Error(`purged ${JSON.stringify(purged)}`);
+  }
+  figures.retention10k = {
+    targets: purged.targets,
+    rows: purged.rows,
+    seconds: round(seconds),
+  };
+  row(
+    "retention10k",
+    `${purged.targets} targets and ${purged.rows} rows removed in ${
+      round(seconds)
+    } s`,
+    "a daily job",
+  );
   kv.close();
 }
 
