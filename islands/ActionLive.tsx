@@ -8,7 +8,7 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { pollWhileVisible } from "@/components/poll.ts";
-import { isActionOpen } from "@/lib/types.ts";
+import { isActionOpen, isMovable } from "@/lib/types.ts";
 import type {
   ActionView,
   NoticeView,
@@ -24,6 +24,7 @@ import {
 import { StatusPill } from "@/components/StatusPill.tsx";
 import { CancelControl } from "@/components/CancelControl.tsx";
 import SweepButton from "./SweepButton.tsx";
+import MoveAction from "./MoveAction.tsx";
 
 interface Props {
   view: ActionView;
@@ -55,6 +56,9 @@ export default function ActionLive(props: Props) {
   const now = useSignal(props.now);
   const message = useSignal<string | null>(null);
   const enhanced = useSignal(false);
+  /** The Move form is open (in place of the Move button). */
+  const moving = useSignal(false);
+  const moveButton = useRef<HTMLButtonElement>(null);
   const refreshing = useRef<Promise<void> | null>(null);
 
   function refresh(): Promise<void> {
@@ -107,6 +111,8 @@ export default function ActionLive(props: Props) {
   const v = view.value;
   const a = v.action;
   const open = isActionOpen(a);
+  const movable = v.stageStatus !== null && v.scheduledAt !== null &&
+    isMovable(a, { status: v.stageStatus });
   const tz = zone.value;
   const t = now.value;
   const pageUrl = `/admin/actions/${a.id}`;
@@ -128,17 +134,44 @@ export default function ActionLive(props: Props) {
           {a.label} <StatusPill status={a.status} />
         </h1>
         {open && (
-          <CancelControl
-            id="action"
-            label="Cancel action"
-            question="Cancel this action for every instance that has not been changed yet? Owners who were warned are told it is called off."
-            apiUrl={`/api/admin/scheduled-actions/${a.id}/cancel`}
-            pageUrl={pageUrl}
-            csrfToken={props.csrfToken}
-            onDone={onDone}
-          />
+          <div class="head-actions">
+            {/* Only while nothing has begun: it goes as soon as the page sees the action start. */}
+            {movable && !moving.value && (
+              <button
+                ref={moveButton}
+                type="button"
+                class="move-open"
+                data-enhanced={enhanced.value ? "" : undefined}
+                onClick={() => (moving.value = true)}
+              >
+                Move
+              </button>
+            )}
+            <CancelControl
+              id="action"
+              label="Cancel action"
+              question="Cancel this action for every instance that has not been changed yet? Owners who were warned are told it is called off."
+              apiUrl={`/api/admin/scheduled-actions/${a.id}/cancel`}
+              pageUrl={pageUrl}
+              csrfToken={props.csrfToken}
+              onDone={onDone}
+            />
+          </div>
         )}
       </div>
+      {movable && moving.value && (
+        <MoveAction
+          actionId={a.id}
+          scheduledAt={v.scheduledAt!}
+          noticeLeadHours={a.noticeLeadHours}
+          notify={a.notify}
+          onClose={() => {
+            moving.value = false;
+            // Back where the keyboard was before the form opened.
+            requestAnimationFrame(() => moveButton.current?.focus());
+          }}
+        />
+      )}
       <p class="sr-status" role="status">{message.value ?? ""}</p>
       {message.value && <p class="flash flash-ok">{message.value}</p>}
 

@@ -1,9 +1,11 @@
 /**
  * Moves an action to another time: pick the time (and lead), review what
  * owners will be told, confirm; then the page reloads with the new time.
+ * The action page's live part (`ActionLive`) opens it with its Move button,
+ * beside Cancel action, while the action can still move.
  */
 import { useSignal } from "@preact/signals";
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import {
   formatDateTime,
   formatUtc,
@@ -15,21 +17,19 @@ import { timeHint, zoneLabel } from "@/lib/scheduler/form_model.ts";
 import type { Issue } from "@/lib/errors.ts";
 
 export default function MoveAction(
-  { actionId, scheduledAt, noticeLeadHours, notify }: {
+  { actionId, scheduledAt, noticeLeadHours, notify, onClose }: {
     actionId: string;
     scheduledAt: string;
     noticeLeadHours: number;
     notify: boolean;
+    onClose: () => void;
   },
 ) {
+  // Opened from the Move button: the keyboard goes on to the time.
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
   // The browser's own zone: the time typed is read there, and named.
   const zone = localTimeZone();
-  const open = useSignal(false);
-  // Set once the island runs: until then the button does nothing.
-  const enhanced = useSignal(false);
-  useEffect(() => {
-    enhanced.value = true;
-  }, []);
   const reviewing = useSignal(false);
   const when = useSignal(toZonedInput(scheduledAt, zone));
   const lead = useSignal(noticeLeadHours);
@@ -86,18 +86,6 @@ export default function MoveAction(
     }
   }
 
-  if (!open.value) {
-    return (
-      <button
-        type="button"
-        class="move-open"
-        data-enhanced={enhanced.value ? "" : undefined}
-        onClick={() => (open.value = true)}
-      >
-        Move
-      </button>
-    );
-  }
   return (
     <div
       class="move-action stack narrow"
@@ -117,6 +105,7 @@ export default function MoveAction(
               New time{" "}
               <span class="zone-name">in {zoneLabel(zone, Date.now())}</span>
               <input
+                ref={first}
                 type="datetime-local"
                 name="moveTo"
                 value={when.value}
@@ -155,7 +144,7 @@ export default function MoveAction(
               <button
                 type="button"
                 class="link"
-                onClick={() => (open.value = false)}
+                onClick={onClose}
               >
                 Close
               </button>

@@ -75,6 +75,28 @@ Deno.test({
         page.on("pageerror", (e) => errors.push(e.message));
         await page.goto(`${origin}/admin/actions/${actionId}`);
         await hydrated(page, ".move-open[data-enhanced]");
+        // Move sits beside Cancel action; the form takes the keyboard to the
+        // time, and Close brings it back to Move.
+        assert.deepEqual(
+          await page.locator(".page-head .head-actions").getByRole("button")
+            .allInnerTexts(),
+          ["Move", "Cancel action"],
+        );
+        const focused = () =>
+          page.evaluate(() =>
+            (document.activeElement as HTMLInputElement | null)?.name ||
+            document.activeElement?.textContent
+          );
+        await page.getByRole("button", { name: "Move", exact: true }).click();
+        await page.waitForFunction(() =>
+          (document.activeElement as HTMLInputElement | null)?.name ===
+            "moveTo"
+        );
+        await page.getByRole("button", { name: "Close" }).click();
+        await page.waitForFunction(() =>
+          document.activeElement?.classList.contains("move-open")
+        );
+        assert.equal(await focused(), "Move");
         await page.getByRole("button", { name: "Move", exact: true }).click();
         const to = new Date(first.getTime() + 2 * 86_400_000);
         const dialog = page.locator(".move-action");

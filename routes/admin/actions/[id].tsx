@@ -12,10 +12,8 @@ import { BadRequestError, readForm } from "@/lib/errors.ts";
 import { IdSchema, parseId } from "@/lib/ids.ts";
 import { textField } from "@/lib/text.ts";
 import { redirect } from "@/lib/http.ts";
-import { isMovable } from "@/lib/types.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import ActionLive from "@/islands/ActionLive.tsx";
-import MoveAction from "@/islands/MoveAction.tsx";
 import { AUDIT_RETENTION_DAYS, type RecentChanges } from "@/lib/kv/audit.ts";
 import { RecentChangesSection } from "@/components/AuditList.tsx";
 import LocalTime from "@/islands/LocalTime.tsx";
@@ -127,18 +125,6 @@ export default function ActionPage({ data }: PageProps<Data>) {
       {data.flash.length > 0 && (
         <div class="flash flash-ok" role="status">
           {data.flash.map((line) => <p key={line}>{line}</p>)}
-        </div>
-      )}
-      {data.view.stageStatus &&
-        isMovable(action, { status: data.view.stageStatus }) &&
-        data.view.scheduledAt && (
-        <div class="page-actions">
-          <MoveAction
-            actionId={action.id}
-            scheduledAt={data.view.scheduledAt}
-            noticeLeadHours={action.noticeLeadHours}
-            notify={action.notify}
-          />
         </div>
       )}
       <ActionLive
