@@ -22,10 +22,7 @@ export const PER_CLIENT = { max: 20, windowMs: 15 * 60_000 };
  * when it comes from many addresses (at most this many address counters,
  * client counters and queued emails a window). A browser that signed in as
  * the address before (`device_cookie.ts`) is not anonymous and not counted
- * here, so spending this budget locks out nobody coming back; nor is it
- * counted in the address's own limit, which has a twin for such browsers,
- * so someone asking for a person's links over and over does not lock that
- * person out either.
+ * here, so spending this budget locks out nobody coming back.
  */
 export const ALL_CLIENTS = { max: 1_000, windowMs: 15 * 60_000 };
 
@@ -67,23 +64,25 @@ export async function requestLoginLink(
   const email = rawEmail.trim().toLowerCase();
   const now = deps.now();
   const known = await deviceKnows(kv, o.deviceCookie ?? null, email, now);
-  const allowed = await allowAttempt(kv, [
-    {
-      scope: "login_client",
-      subject: clientSubject(client),
-      limit: PER_CLIENT,
-    },
-    // A browser that signed in as the address before has the address's
-    // limit to itself: others asking for its links cannot use it up.
-    {
-      scope: known ? "login_address_device" : "login_address",
-      subject: email,
-      limit: PER_ADDRESS,
-    },
-    ...(known
-      ? []
-      : [{ scope: "login_all", subject: "*", limit: ALL_CLIENTS }]),
-  ], now);
+  // A browser that signed in as the address before is not anonymous: it is
+  // counted against a limit of its own for the address, and against neither
+  // its network's (many colleagues share one) nor everyone's budget, so
+  // neither a flood nor someone asking for its links can lock it out.
+  const allowed = await allowAttempt(
+    kv,
+    known
+      ? [{ scope: "login_address_device", subject: email, limit: PER_ADDRESS }]
+      : [
+        {
+          scope: "login_client",
+          subject: clientSubject(client),
+          limit: PER_CLIENT,
+        },
+        { scope: "login_address", subject: email, limit: PER_ADDRESS },
+        { scope: "login_all", subject: "*", limit: ALL_CLIENTS },
+      ],
+    now,
+  );
   if (!allowed) return "rate_limited";
   await deps.queue({ kind: "sign_in_link", email, next });
   return "queued";

@@ -279,3 +279,37 @@ Deno.test("someone asking for a person's links over and over does not lock that 
     await app.close();
   }
 });
+
+Deno.test("colleagues behind one network address sign in again past its limit; newcomers there wait", async () => {
+  const app = await fixedClock();
+  try {
+    const office = "198.51.100.20";
+    const staff = Array.from(
+      { length: PER_CLIENT.max + 5 },
+      (_, i) => `staff-${i}@example.com`,
+    );
+    const cookies = [];
+    for (const email of staff) cookies.push(await signedInBefore(app, email));
+    for (const [i, email] of staff.entries()) {
+      await send(app, email, office, cookies[i]);
+    }
+    // Newcomers from the same office: the network's limit holds for them.
+    for (let i = 0; i < PER_CLIENT.max + 5; i++) {
+      const email = `new-${i}@example.com`;
+      await putUser(app.kv, crypto.randomUUID(), { email });
+      await send(app, email, office);
+    }
+    await app.queueIdle();
+    const { items } = await listOutbox(app.kv, { limit: 200 });
+    assert.equal(
+      items.filter((m) => m.to.startsWith("staff-")).length,
+      staff.length,
+    );
+    assert.equal(
+      items.filter((m) => m.to.startsWith("new-")).length,
+      PER_CLIENT.max,
+    );
+  } finally {
+    await app.close();
+  }
+});
