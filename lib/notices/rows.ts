@@ -202,16 +202,10 @@ export async function readRowsOfTargets(
   kv: Deno.Kv,
   targetIds: string[],
 ): Promise<Map<string, Deno.KvEntry<Notification>[]>> {
-  const indexed = await Promise.all(targetIds.map(async (targetId) => {
-    const out: [string, string][] = [];
-    for await (
-      const e of kv.list<string>({
-        prefix: keys.notificationsByTarget(targetId),
-      })
-    ) out.push([targetId, e.value]);
-    return out;
-  }));
-  const pairs = indexed.flat();
+  const index = await readRowIndexOfTargets(kv, targetIds);
+  const pairs = [...index].flatMap(([targetId, keys]) =>
+    keys.map((k) => [targetId, k.rowId] as const)
+  );
   const got = await getManyChunked<Notification>(
     kv,
     pairs.map(([, id]) => keys.notification(id)),
@@ -224,6 +218,23 @@ export async function readRowsOfTargets(
     if (e.value) out.get(pairs[i][0])!.push(e as Deno.KvEntry<Notification>);
   });
   return out;
+}
+
+/** Each target's `notifications_by_target` keys and the row ids they hold. */
+export async function readRowIndexOfTargets(
+  kv: Deno.Kv,
+  targetIds: string[],
+): Promise<Map<string, { key: Deno.KvKey; rowId: string }[]>> {
+  const lists = await Promise.all(targetIds.map(async (targetId) => {
+    const out: { key: Deno.KvKey; rowId: string }[] = [];
+    for await (
+      const e of kv.list<string>({
+        prefix: keys.notificationsByTarget(targetId),
+      })
+    ) out.push({ key: e.key, rowId: e.value });
+    return [targetId, out] as const;
+  }));
+  return new Map(lists);
 }
 
 /** How long a cancelled banner may matter: the longest lead window, plus slack. */

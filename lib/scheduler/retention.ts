@@ -19,12 +19,12 @@ import { getManyChunked } from "../kv/read.ts";
 import { listTargetIdsOfAction } from "../kv/actions.ts";
 import {
   isRowEnded,
-  readRowsOfTargets,
+  readRowIndexOfTargets,
   removeEndedRow,
 } from "../notices/rows.ts";
 import { hasEnded, putTarget } from "./target_moves.ts";
 import { putStage } from "./stage_moves.ts";
-import type { ScheduledAction, Stage, Target } from "../types.ts";
+import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
 
 export const DAY_MS = 24 * 3_600_000;
 /** Targets read (and removed) at a time. */
@@ -143,20 +143,35 @@ async function removals(
   actionId: string,
   ids: string[],
 ): Promise<TargetRemoval[] | null> {
-  const [targets, rowsOf] = await Promise.all([
+  const [targets, index] = await Promise.all([
     getManyChunked<Target>(kv, ids.map((t) => keys.target(t))),
-    readRowsOfTargets(kv, ids),
+    readRowIndexOfTargets(kv, ids),
   ]);
+  const listed = ids.flatMap((id) => index.get(id)!);
+  const found = await getManyChunked<Notification>(
+    kv,
+    listed.map((k) => keys.notification(k.rowId)),
+  );
+  const rowOf = new Map(listed.map((k, i) => [k.rowId, found[i]]));
   const parts: TargetRemoval[] = [];
   for (const [i, t] of targets.entries()) {
-    const rows = rowsOf.get(ids[i])!;
+    const entries = index.get(ids[i])!;
+    const rows = entries.flatMap((k) => {
+      const e = rowOf.get(k.rowId)!;
+      return e.value ? [e as Deno.KvEntry<Notification>] : [];
+    });
+    // Index keys naming a row that is gone: removed with the rest.
+    const debris = entries.filter((k) => !rowOf.get(k.rowId)!.value);
     if (t.value && !hasEnded(t.value)) return null;
     if (rows.some((r) => !isRowEnded(r.value))) return null;
     parts.push({
       checks: [t, ...rows],
       rows: rows.length,
+      // The target's three keys, two per row (it and its index), the debris.
+      mutations: 3 + 2 * rows.length + debris.length,
       apply: (op) => {
         for (const r of rows) removeEndedRow(op, r.value);
+        for (const k of debris) op.delete(k.key);
         if (t.value) putTarget(op, t.value, null, { ownsLock: false });
         // An index key whose target is already gone.
         else op.delete(keys.targetByAction(actionId, ids[i]));
@@ -169,6 +184,7 @@ async function removals(
 interface TargetRemoval {
   checks: Deno.AtomicCheck[];
   rows: number;
+  mutations: number;
   apply: (op: Deno.AtomicOperation) => void;
 }
 
@@ -179,8 +195,7 @@ function chunked(parts: TargetRemoval[]): TargetRemoval[][] {
   let checks = 0;
   let mutations = 0;
   for (const p of parts) {
-    // A target's own keys (three) and two per row (the row, its index).
-    const m = 3 + 2 * p.rows;
+    const m = p.mutations;
     if (
       chunk.length &&
       (checks + p.checks.length > MAX_CHECKS || mutations + m > MAX_MUTATIONS)
