@@ -555,6 +555,17 @@ function NoticeLine(
           {n.error}
         </div>
       )}
+      {n.earlier.length > 0 && (
+        <ul class="plain muted small earlier-sends">
+          {n.earlier.map((e) => (
+            <li>
+              earlier: moved from {formatShortDateTime(e.movedFrom, tz)} to{" "}
+              {formatShortDateTime(e.movedTo, tz)},{" "}
+              {e.sentAt ? <>sent {when(e.sentAt)}</> : "may have been sent"}
+            </li>
+          ))}
+        </ul>
+      )}
     </li>
   );
 }

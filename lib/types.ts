@@ -221,9 +221,25 @@ export interface Notification {
   /** Rescheduled rows: the time the user was last told, and the time it moved to. */
   movedFrom?: string;
   movedTo?: string;
+  /**
+   * Rescheduled rows: the earlier moves this row told the user of (oldest
+   * first, at most `MAX_EARLIER_SENDS`), kept when a later move sends it again.
+   */
+  earlierSends?: EarlierSend[];
   createdAt: string;
   updatedAt: string;
 }
+
+/** One earlier sending of a rescheduled row: the move it told of, and when. */
+export interface EarlierSend {
+  movedFrom: string;
+  movedTo: string;
+  /** When it was sent; null when the send may have arrived but its answer was lost. */
+  sentAt: string | null;
+}
+
+/** Enough to show an action's history of moves; the audit keeps every one. */
+export const MAX_EARLIER_SENDS = 10;
 
 /** What a channel did with one row (stored on its group the moment the provider answers). */
 export type DispatchOutcome =

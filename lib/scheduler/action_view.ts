@@ -220,6 +220,7 @@ async function noticeView(
     retry: n.status === "pending" && n.attempts > 0,
     sentAt: n.sentAt,
     outboxId,
+    earlier: n.earlierSends ?? [],
   };
 }
 

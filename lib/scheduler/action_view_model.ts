@@ -5,6 +5,7 @@
 import type {
   ActionCounters,
   Channel,
+  EarlierSend,
   NotificationKind,
   NotificationStatus,
   ScheduledAction,
@@ -44,6 +45,8 @@ export interface NoticeView {
   sentAt: string | null;
   /** The message in the embedded outbox, when it went there. */
   outboxId: string | null;
+  /** A rescheduled notice: the earlier moves it told the owner of, oldest first. */
+  earlier: EarlierSend[];
 }
 
 export interface TargetView {

@@ -32,6 +32,7 @@ import {
   type Channel,
   isMovable,
   isWarning,
+  MAX_EARLIER_SENDS,
   type Notification,
   type ScheduledAction,
   type SkipReason,
@@ -340,8 +341,18 @@ export function addMoveMutations(
         ? r.movedTo ?? o.told
         : r.movedFrom ?? o.told;
       if (from === o.to) continue;
+      // What the owner was told before stays on the row.
+      const told = r.status === "sent" || r.deliveryUncertain;
+      const earlierSends = told && r.movedFrom && r.movedTo
+        ? [...r.earlierSends ?? [], {
+          movedFrom: r.movedFrom,
+          movedTo: r.movedTo,
+          sentAt: r.status === "sent" ? r.sentAt : null,
+        }].slice(-MAX_EARLIER_SENDS)
+        : r.earlierSends;
       putRow(op.check(prev), r, {
         ...r,
+        ...(earlierSends ? { earlierSends } : {}),
         status: "pending",
         dueAt: o.now,
         attempts: 0,

@@ -14,6 +14,7 @@ import {
   rescheduleAction,
   type RescheduleReport,
 } from "@/lib/scheduler/reschedule.ts";
+import { getActionView } from "@/lib/scheduler/action_view.ts";
 import { getBannerStatus } from "@/lib/notices/banner.ts";
 import { faultyKv } from "./helpers.ts";
 import {
@@ -168,7 +169,20 @@ Deno.test("owners already warned get a rescheduled notice on each channel that w
       assert.equal(r.status, "pending");
       assert.equal(r.movedFrom, iso(to));
       assert.equal(r.movedTo, iso(again));
+      // What it told the owner before stays on the row (the action page shows it).
+      assert.deepEqual(r.earlierSends, [{
+        movedFrom: iso(at),
+        movedTo: iso(to),
+        sentAt: iso(T0 + 2 * MINUTE),
+      }]);
     }
+    const page = await getActionView(kv, seeded.action.id, {
+      pushViaOutbox: true,
+    });
+    const emailLine = page.targets[0].notices.find((n) =>
+      n.kind === "rescheduled" && n.channel === "email"
+    )!;
+    assert.deepEqual(emailLine.earlier, second[0].earlierSends);
     await sweep({ kv, dispatchers: d, now: () => T0 + 4 * MINUTE });
     assert.equal(d.mobile_push.items.at(-1)!.notification.movedFrom, iso(to));
     // The notice itself was never sent twice.
