@@ -147,17 +147,22 @@ export const MUTATIONS_PER_NEW_ROW = 3;
 /** KV checks per row created with `addNewRow` (the uniqueness index). */
 export const CHECKS_PER_NEW_ROW = 1;
 
-/** Adds a new pending row to `op`: the record, its (target, kind, channel) index and its due-index entry. */
-export function addNewRow(
-  op: Deno.AtomicOperation,
-  row: Notification,
-): Deno.AtomicOperation {
-  const unique = keys.notificationByTarget(
+/** A row's one (target, kind, channel) index key, and per lead time for reminders. */
+function uniqueKeyOf(row: Notification): Deno.KvKey {
+  return keys.notificationByTarget(
     row.targetId,
     row.kind,
     row.channel,
     row.kind === "reminder" ? row.reminderLeadHours : undefined,
   );
+}
+
+/** Adds a new pending row to `op`: the record, its (target, kind, channel) index and its due-index entry. */
+export function addNewRow(
+  op: Deno.AtomicOperation,
+  row: Notification,
+): Deno.AtomicOperation {
+  const unique = uniqueKeyOf(row);
   op.check({ key: unique, versionstamp: null }).set(unique, row.id);
   return putRow(op, null, row);
 }
@@ -179,14 +184,7 @@ export function removeEndedRow(
   if (!isRowEnded(row)) {
     throw new Error(`row ${row.id} is ${row.status}, not ended`);
   }
-  return op.delete(keys.notification(row.id)).delete(
-    keys.notificationByTarget(
-      row.targetId,
-      row.kind,
-      row.channel,
-      row.kind === "reminder" ? row.reminderLeadHours : undefined,
-    ),
-  );
+  return op.delete(keys.notification(row.id)).delete(uniqueKeyOf(row));
 }
 
 /** Reads a target's notification rows (at most one per kind and channel, so at most six). */
@@ -202,39 +200,54 @@ export async function readRowsOfTargets(
   kv: Deno.Kv,
   targetIds: string[],
 ): Promise<Map<string, Deno.KvEntry<Notification>[]>> {
-  const index = await readRowIndexOfTargets(kv, targetIds);
-  const pairs = [...index].flatMap(([targetId, keys]) =>
-    keys.map((k) => [targetId, k.rowId] as const)
+  const indexed = await readIndexedRows(kv, targetIds);
+  return new Map(
+    [...indexed].map(([targetId, entries]) => [targetId, rowsIn(entries)]),
   );
-  const got = await getManyChunked<Notification>(
-    kv,
-    pairs.map(([, id]) => keys.notification(id)),
-  );
-  const out = new Map<string, Deno.KvEntry<Notification>[]>(
-    targetIds.map((id) => [id, []]),
-  );
-  got.forEach((e, i) => {
-    // Each row goes to the target whose index named it.
-    if (e.value) out.get(pairs[i][0])!.push(e as Deno.KvEntry<Notification>);
-  });
-  return out;
 }
 
-/** Each target's `notifications_by_target` keys and the row ids they hold. */
-export async function readRowIndexOfTargets(
+/** The rows that exist among indexed ones. */
+export function rowsIn(entries: IndexedRow[]): Deno.KvEntry<Notification>[] {
+  return entries.flatMap((e) =>
+    e.row.value ? [e.row as Deno.KvEntry<Notification>] : []
+  );
+}
+
+/** A `notifications_by_target` key and the row it names (missing when the row is gone). */
+export interface IndexedRow {
+  key: Deno.KvKey;
+  row: Deno.KvEntryMaybe<Notification>;
+}
+
+/**
+ * Each target's index keys with the rows they name, in the index's order: the
+ * indexes listed side by side, the rows read together. Each row goes to the
+ * target whose index named it.
+ */
+export async function readIndexedRows(
   kv: Deno.Kv,
   targetIds: string[],
-): Promise<Map<string, { key: Deno.KvKey; rowId: string }[]>> {
+): Promise<Map<string, IndexedRow[]>> {
   const lists = await Promise.all(targetIds.map(async (targetId) => {
-    const out: { key: Deno.KvKey; rowId: string }[] = [];
+    const out: Deno.KvEntry<string>[] = [];
     for await (
       const e of kv.list<string>({
         prefix: keys.notificationsByTarget(targetId),
       })
-    ) out.push({ key: e.key, rowId: e.value });
-    return [targetId, out] as const;
+    ) out.push(e);
+    return out;
   }));
-  return new Map(lists);
+  const rows = await getManyChunked<Notification>(
+    kv,
+    lists.flat().map((e) => keys.notification(e.value)),
+  );
+  let at = 0;
+  return new Map(
+    targetIds.map((targetId, i) => [
+      targetId,
+      lists[i].map((e) => ({ key: e.key, row: rows[at++] })),
+    ]),
+  );
 }
 
 /** How long a cancelled banner may matter: the longest lead window, plus slack. */

@@ -19,12 +19,13 @@ import { getManyChunked } from "../kv/read.ts";
 import { listTargetIdsOfAction } from "../kv/actions.ts";
 import {
   isRowEnded,
-  readRowIndexOfTargets,
+  readIndexedRows,
   removeEndedRow,
+  rowsIn,
 } from "../notices/rows.ts";
 import { hasEnded, putTarget } from "./target_moves.ts";
 import { putStage } from "./stage_moves.ts";
-import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
+import type { ScheduledAction, Stage, Target } from "../types.ts";
 
 export const DAY_MS = 24 * 3_600_000;
 /** Targets read (and removed) at a time. */
@@ -143,25 +144,16 @@ async function removals(
   actionId: string,
   ids: string[],
 ): Promise<TargetRemoval[] | null> {
-  const [targets, index] = await Promise.all([
+  const [targets, indexed] = await Promise.all([
     getManyChunked<Target>(kv, ids.map((t) => keys.target(t))),
-    readRowIndexOfTargets(kv, ids),
+    readIndexedRows(kv, ids),
   ]);
-  const listed = ids.flatMap((id) => index.get(id)!);
-  const found = await getManyChunked<Notification>(
-    kv,
-    listed.map((k) => keys.notification(k.rowId)),
-  );
-  const rowOf = new Map(listed.map((k, i) => [k.rowId, found[i]]));
   const parts: TargetRemoval[] = [];
   for (const [i, t] of targets.entries()) {
-    const entries = index.get(ids[i])!;
-    const rows = entries.flatMap((k) => {
-      const e = rowOf.get(k.rowId)!;
-      return e.value ? [e as Deno.KvEntry<Notification>] : [];
-    });
+    const entries = indexed.get(ids[i])!;
+    const rows = rowsIn(entries);
     // Index keys naming a row that is gone: removed with the rest.
-    const debris = entries.filter((k) => !rowOf.get(k.rowId)!.value);
+    const debris = entries.filter((e) => !e.row.value);
     if (t.value && !hasEnded(t.value)) return null;
     if (rows.some((r) => !isRowEnded(r.value))) return null;
     parts.push({
