@@ -18,9 +18,7 @@ export async function signingKey(
   name: SigningKeyName,
   create = true,
 ): Promise<Uint8Array | null> {
-  const ofKv = known.get(kv) ?? new Map<SigningKeyName, Uint8Array>();
-  known.set(kv, ofKv);
-  const memo = ofKv.get(name);
+  const memo = known.get(kv)?.get(name);
   if (memo) return memo;
   const key = keys.meta(name);
   let raw = (await kv.get<Uint8Array>(key)).value;
@@ -33,6 +31,7 @@ export async function signingKey(
     );
     raw = res.ok ? fresh : (await kv.get<Uint8Array>(key)).value!;
   }
-  ofKv.set(name, raw);
+  if (!known.has(kv)) known.set(kv, new Map());
+  known.get(kv)!.set(name, raw);
   return raw;
 }

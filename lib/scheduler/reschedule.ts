@@ -337,12 +337,10 @@ export function addMoveMutations(
       }
     } else if (r.movedTo !== o.to) {
       // Sent (or tried) before: the owner hears of this move too.
-      const from = r.status === "sent" || r.deliveryUncertain
-        ? r.movedTo ?? o.told
-        : r.movedFrom ?? o.told;
+      const told = r.status === "sent" || r.deliveryUncertain;
+      const from = told ? r.movedTo ?? o.told : r.movedFrom ?? o.told;
       if (from === o.to) continue;
       // What the owner was told before stays on the row.
-      const told = r.status === "sent" || r.deliveryUncertain;
       const earlierSends = told && r.movedFrom && r.movedTo
         ? [...r.earlierSends ?? [], {
           movedFrom: r.movedFrom,
