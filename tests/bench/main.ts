@@ -77,6 +77,9 @@ const row = (name: string, value: string, goal: string) => {
   table.push([name, value, goal, share === null ? "" : `${round(share, 0)} %`]);
 };
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+/** The middle of the figures (the upper middle of an even count). */
+const median = (xs: number[]) =>
+  [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 interface StandIns {
   resendUrl: string;
@@ -255,7 +258,7 @@ function hostReferenceMs(): number {
     if (size < 0) throw new Error("unreachable");
     times.push(performance.now() - t);
   }
-  return times.sort((a, b) => a - b)[2];
+  return median(times);
 }
 {
   const ms = hostReferenceMs();
@@ -434,7 +437,7 @@ if (wanted("overheadRowsPerSecond")) {
   } finally {
     await s.close();
   }
-  const perSecond = [...runs].sort((a, b) => a - b)[2];
+  const perSecond = median(runs);
   figures.overheadRowsPerSecond = round(perSecond, 0);
   row(
     "overheadRowsPerSecond",
@@ -471,8 +474,6 @@ async function medianPairMs(
         into.push(performance.now() - t);
       }
     }
-    const median = (xs: number[]) =>
-      xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     return { a: median(times.a), b: median(times.b), pinned: !!restore };
   } finally {
     await restore?.();
