@@ -211,10 +211,30 @@ export function sendFormError(req: Request): UnsupportedMediaTypeError {
   );
 }
 
+/**
+ * The body as text. A body refused on the way in (too large, too slow) keeps
+ * its own answer; one whose connection broke off is a 400, not a 500.
+ */
+export async function readBodyText(req: Request): Promise<string> {
+  try {
+    return await req.text();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw bodyCutShortError();
+  }
+}
+
+/** A body that ended before its declared length, or whose connection closed mid-way. */
+export function bodyCutShortError(): BadRequestError {
+  return new BadRequestError(
+    "the request body was cut short: it ended before its declared length",
+  );
+}
+
 /** Reads a JSON body: 415 for another content type, 400 for an empty body or bad JSON. */
 export async function readJson(req: Request): Promise<unknown> {
   if (!isJsonRequest(req)) throw sendJsonError(req);
-  const text = await req.text();
+  const text = await readBodyText(req);
   if (!text.trim()) {
     throw new BadRequestError("the body is empty: send a JSON object");
   }
@@ -231,7 +251,7 @@ export async function readJson(req: Request): Promise<unknown> {
 export async function readOptionalJson(req: Request): Promise<unknown> {
   if (!req.body || req.headers.get("content-length") === "0") return {};
   if (!req.headers.has("content-type")) {
-    const text = await req.text();
+    const text = await readBodyText(req);
     if (!text.trim()) return {};
     throw sendJsonError(req);
   }
@@ -243,7 +263,8 @@ export async function readForm(req: Request): Promise<FormData> {
   if (!isFormRequest(req)) throw sendFormError(req);
   try {
     return await req.formData();
-  } catch {
+  } catch (err) {
+    if (err instanceof AppError) throw err;
     throw new BadRequestError(
       "the form could not be read: send it as the page's form does",
     );

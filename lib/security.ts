@@ -1,15 +1,17 @@
 /**
  * App-wide protections, registered on the web layer before routing: a request
  * id on every response and log line, secure headers with a CSP that allows
- * only the app's own scripts, and a request body limit.
+ * only the app's own scripts, and each route's body limit and deadline
+ * (`request_limits.ts`).
  */
 import type { Hono, MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { bodyLimit } from "hono/body-limit";
 import { log, withRequestId } from "./log.ts";
+import { ADMIN_BODY_BYTES, limitBodies } from "./request_limits.ts";
+import { errorAnswer } from "./http_errors.ts";
 
-/** 10,000 instance ids in one schedule call fit with room to spare. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** The largest body any route takes (an admin's schedule call). */
+export const MAX_BODY_BYTES = ADMIN_BODY_BYTES;
 
 const requestId: MiddlewareHandler = async (c, next) => {
   const incoming = c.req.header("x-request-id");
@@ -69,12 +71,10 @@ export function installSecurity(app: Hono): void {
       ? emailFrameHeaders(c, next)
       : appHeaders(c, next)
   );
-  app.use(bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) =>
-      c.json(
-        { error: `request body is larger than ${MAX_BODY_BYTES} bytes` },
-        413,
-      ),
+  app.use(limitBodies({
+    refuse: (err, req) => {
+      const url = new URL(req.url);
+      return errorAnswer(err, url, url.pathname.startsWith("/api/"));
+    },
   }));
 }

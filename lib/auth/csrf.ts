@@ -7,6 +7,7 @@
  * token in `_csrf`.
  */
 import {
+  AppError,
   BadRequestError,
   ForbiddenError,
   isFormRequest,
@@ -77,7 +78,10 @@ export async function checkFormToken(
 ): Promise<void> {
   if (req.method.toUpperCase() !== "POST") return;
   if (!isFormRequest(req)) throw sendFormError(req);
-  const form = await req.clone().formData().catch(() => null);
+  const form = await req.clone().formData().catch((err) => {
+    if (err instanceof AppError) throw err; // too large or too slow: its own answer
+    return null;
+  });
   if (!form) {
     throw new BadRequestError(
       "the form could not be read: send it as the page's form does",

@@ -728,7 +728,7 @@ const CASES: Case[] = [
     headers: { "content-type": "application/json" },
     body: " ".repeat(MAX_BODY_BYTES + 1),
     status: 413,
-    says: /request body is larger than 1048576 bytes/,
+    says: /request body is larger than this address takes \(1,048,576 bytes\)/,
   },
   {
     name: "a chunked body over 1 MiB",
