@@ -1,10 +1,11 @@
 /**
- * Production entry: configuration → KV → the minute jobs → the web server.
+ * Production entry: configuration → KV → the minute jobs → the web server
+ * (behind the connection guard unless Deno Deploy fronts it).
  * The Deno.cron jobs are declared first, at the top level, as Deno Deploy
  * requires; they wait for the app to be ready.
  */
 import manifest from "./fresh.gen.ts";
-import { start } from "$fresh/server.ts";
+import { createHandler } from "$fresh/server.ts";
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/kv/db.ts";
 import { createAppContext } from "./lib/app_context.ts";
@@ -18,6 +19,7 @@ import {
   runSweepJob,
 } from "./lib/jobs.ts";
 import { log } from "./lib/log.ts";
+import { serveGuarded } from "./lib/connection_guard.ts";
 
 let resolveReady: (ctx: AppContext) => void;
 const ready = new Promise<AppContext>((r) => resolveReady = r);
@@ -80,8 +82,18 @@ log.info("starting", {
   push: config.pushViaExpo ? "expo" : "outbox",
   controller: ctx.controller.name,
 });
-await start(manifest, {
-  port: config.port,
+const handler = await createHandler(manifest, {
   setup: installSecurity,
   buildId: config.deploymentId ?? undefined,
 });
+if (config.onDeploy) {
+  // Deploy's own front holds the connections.
+  await Deno.serve({ port: config.port }, handler).finished;
+} else {
+  const server = serveGuarded(handler, {
+    port: config.port,
+    maxConnections: config.maxConnections ?? undefined,
+    onListen: ({ port }) => log.info("listening", { port }),
+  });
+  await server.finished;
+}

@@ -126,6 +126,7 @@ const EnvSchema = z.object({
   EXPO_BASE_URL: optionalUrl,
   SCHEDULE_MIN_AHEAD_SECONDS: int(60, 0, 7 * 24 * 3600),
   ACTION_RETENTION_DAYS: int(400, 0, 36_500),
+  MAX_CONNECTIONS: int(0, 0, 1_000_000),
   DEMO_SEED: z.string().optional(),
   CONTROLLER_URL: optionalUrl,
   CONTROLLER_SECRET: secret("CONTROLLER_SECRET"),
@@ -159,6 +160,8 @@ export interface Config {
   scheduleMinAheadSeconds: number;
   /** Ended actions are removed with their targets and notices this many days after they ended (0: kept for good). */
   actionRetentionDays: number;
+  /** Open connections at most when the app serves its own port; null: what the open-file limit allows. */
+  maxConnections: number | null;
   demoSeed: boolean;
   controllerUrl: string | null;
   controllerSecret: string | null;
@@ -231,6 +234,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     pushViaExpo: Boolean(e.EXPO_ACCESS_TOKEN || e.EXPO_BASE_URL),
     scheduleMinAheadSeconds: e.SCHEDULE_MIN_AHEAD_SECONDS,
     actionRetentionDays: e.ACTION_RETENTION_DAYS,
+    maxConnections: e.MAX_CONNECTIONS || null,
     demoSeed: demo.success ? demo.data : false,
     controllerUrl: e.CONTROLLER_URL,
     controllerSecret: e.CONTROLLER_SECRET,
