@@ -34,6 +34,11 @@ export interface OutboxPush {
   body: string;
   data: Record<string, unknown>;
   tags: Record<string, string>;
+  /**
+   * Every instance the push told of: a push merged from an owner's rows
+   * names one in its payload but carried them all.
+   */
+  instanceIds?: string[];
   createdAt: string;
 }
 
@@ -58,15 +63,16 @@ function indexKeys(m: OutboxMessage): Deno.KvKey[] {
       ? [keys.outboxByNotification(m.tags.notification, m.id)]
       : [];
   }
-  const instanceId = m.data.instanceId;
-  return typeof instanceId === "string"
-    ? [keys.outboxPushByInstance(
+  const instanceIds = m.instanceIds ??
+    (typeof m.data.instanceId === "string" ? [m.data.instanceId] : []);
+  return instanceIds.map((instanceId) =>
+    keys.outboxPushByInstance(
       instanceId,
       Date.parse(m.createdAt),
       String(m.data.event ?? ""),
       m.id,
-    )]
-    : [];
+    )
+  );
 }
 
 function addMessage(op: Deno.AtomicOperation, m: OutboxMessage) {
@@ -194,10 +200,13 @@ export class OutboxPushTransport implements PushTransport {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async send(messages: PushMessage[]): Promise<PushTicket[]> {
+  async send(
+    messages: PushMessage[],
+    about?: string[][],
+  ): Promise<PushTicket[]> {
     if (messages.length === 0) return [];
     const at = new Date(this.now()).toISOString();
-    const stored: OutboxPush[] = messages.map((m) => ({
+    const stored: OutboxPush[] = messages.map((m, i) => ({
       id: newId(),
       kind: "push",
       to: m.to,
@@ -205,6 +214,7 @@ export class OutboxPushTransport implements PushTransport {
       body: m.body,
       data: { ...m.data },
       tags: {},
+      ...(about?.[i]?.length ? { instanceIds: [...new Set(about[i])] } : {}),
       createdAt: at,
     }));
     for (let i = 0; i < stored.length; i += 100) {
