@@ -237,9 +237,12 @@ const RULES: Record<string, Rule> = {
   },
   "POST ./routes/api/push-tokens.ts": {
     path: () => "/api/push-tokens",
+    // A device of each caller's own: a device another account holds is a 409.
     send: () => ({
       method: "POST",
-      json: { token: "ExponentPushToken[matrix-device-0001]" },
+      json: {
+        token: `ExponentPushToken[matrix-${crypto.randomUUID().slice(0, 8)}]`,
+      },
     }),
     expect: [401, 200, 200, 200, 401, 401],
   },
