@@ -243,11 +243,32 @@ export async function listOutbox(
   };
 }
 
+/**
+ * One message as `viewer` may see it: a sign-in email's link signs its
+ * addressee in, so anyone else (an admin reading the outbox) sees the link
+ * with its token hidden, and the hidden link signs nobody in. No viewer: hidden.
+ */
 export async function getOutboxMessage(
   kv: Deno.Kv,
   id: string,
+  viewer: { email: string } | null = null,
 ): Promise<OutboxMessage | null> {
-  return (await kv.get<OutboxMessage>(keys.outboxMessage(id))).value;
+  const m = (await kv.get<OutboxMessage>(keys.outboxMessage(id))).value;
+  return m && asSeenBy(m, viewer);
+}
+
+/** What stands for a sign-in token the viewer may not see: no token has these characters. */
+export const HIDDEN_TOKEN = "••••••••";
+const SIGN_IN_TOKEN = /(\/login\/)[A-Za-z0-9_-]{20,100}/g;
+
+export function asSeenBy(
+  m: OutboxMessage,
+  viewer: { email: string } | null,
+): OutboxMessage {
+  if (m.kind !== "email" || m.tags.kind !== "sign_in") return m;
+  if (viewer && viewer.email.toLowerCase() === m.to.toLowerCase()) return m;
+  const hide = (s: string) => s.replace(SIGN_IN_TOKEN, `$1${HIDDEN_TOKEN}`);
+  return { ...m, html: hide(m.html), text: hide(m.text) };
 }
 
 /** The outbox emails sent for a notification row (one, or none when it went through a provider). */
