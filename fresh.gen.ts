@@ -42,7 +42,7 @@ import * as $36 from "./routes/claw/[instanceId].tsx";
 import * as $37 from "./routes/healthz.ts";
 import * as $38 from "./routes/index.tsx";
 import * as $39 from "./routes/login.tsx";
-import * as $40 from "./routes/login/[token].ts";
+import * as $40 from "./routes/login/[token].tsx";
 import * as $41 from "./routes/logout.ts";
 import * as $42 from "./islands/ActionLive.tsx";
 import * as $43 from "./islands/InstancePicker.tsx";
@@ -98,7 +98,7 @@ const manifest = {
     "./routes/healthz.ts": $37,
     "./routes/index.tsx": $38,
     "./routes/login.tsx": $39,
-    "./routes/login/[token].ts": $40,
+    "./routes/login/[token].tsx": $40,
     "./routes/logout.ts": $41,
   },
   islands: {

@@ -24,6 +24,21 @@ export function currentRequestId(): string | undefined {
 
 type Fields = Record<string, unknown>;
 
+/**
+ * A message longer than this is cut, with a marker saying how much was cut:
+ * the access log's message carries the request path, which anyone can make
+ * 10 KB long.
+ */
+export const MAX_MESSAGE_CHARS = 300;
+
+function clipped(msg: string): string {
+  if (msg.length <= MAX_MESSAGE_CHARS) return msg;
+  const rest = msg.length - MAX_MESSAGE_CHARS;
+  return `${msg.slice(0, MAX_MESSAGE_CHARS).toWellFormed()}…[cut ${
+    rest.toLocaleString("en-US")
+  } more characters]`;
+}
+
 function line(level: string, msg: string, fields?: Fields): string {
   const rid = requestScope.getStore();
   const traceId = currentTraceId();
@@ -32,7 +47,7 @@ function line(level: string, msg: string, fields?: Fields): string {
     level,
     rid ? `req=${rid}` : "",
     traceId ? `trace=${traceId}` : "",
-    msg,
+    clipped(msg),
   ];
   for (const [k, v] of Object.entries(fields ?? {})) {
     parts.push(

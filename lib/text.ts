@@ -7,9 +7,12 @@
  * - tabs become spaces; in fields that allow several lines, CR LF, CR and the
  *   Unicode line separators become "\n"; in one-line fields any line break is
  *   refused;
- * - no other control characters, no bidirectional embeddings, overrides or
- *   isolates (they make text read differently from what is stored), no
- *   unpaired UTF-16 surrogates;
+ * - no other control characters, no bidirectional controls (embeddings,
+ *   overrides, isolates and the marks U+200E, U+200F, U+061C: they make text
+ *   read differently from what is stored), no invisible characters that let
+ *   two names look the same while differing (zero-width space, word joiner,
+ *   byte order mark, soft hyphen, Hangul fillers), no unpaired UTF-16
+ *   surrogates;
  * - length counted in characters a person sees (grapheme clusters), with a
  *   byte bound beneath it so no field can outgrow a KV value.
  *
@@ -42,7 +45,13 @@ const MIN_BYTES = 1024;
 
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/u;
-const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
+const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+/**
+ * Characters that show nothing. The zero-width joiner and non-joiner stay:
+ * emoji sequences and several scripts need them.
+ */
+const INVISIBLE =
+  /[\u00ad\u034f\u115f\u1160\u180e\u200b\u2060-\u2064\u3164\ufeff\uffa0]/u;
 const LINE_BREAK = /\r\n?|[\n\u2028\u2029]/g;
 
 const segmenter = new Intl.Segmenter("en", { granularity: "grapheme" });
@@ -100,6 +109,16 @@ export function checkText(raw: string, rules: TextRules): TextCheck {
         })`,
     };
   }
+  const invisible = s.match(INVISIBLE);
+  if (invisible) {
+    return {
+      ok: false,
+      problem:
+        `must not contain invisible characters such as zero-width spaces (found ${
+          codePoint(invisible[0])
+        })`,
+    };
+  }
   let length = 0;
   for (const { segment } of segmenter.segment(s)) {
     length++;
@@ -151,24 +170,28 @@ export function textField(rules: TextRules) {
 
 // deno-lint-ignore no-control-regex
 const ANY_CONTROL_RUN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\s]+/gu;
-const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/gu;
+const UNSEEN_FORMATTING = new RegExp(
+  `${BIDI_CONTROL.source}|${INVISIBLE.source}`,
+  "gu",
+);
 
 /**
  * Text for a place that holds one line (a push title, a mail header, a
  * sentence of a plain-text email): whatever was stored, line breaks and
- * other control characters become single spaces and bidi controls go.
+ * other control characters become single spaces; bidi controls and
+ * invisible characters go.
  */
 export function oneLine(s: string): string {
-  return s.toWellFormed().replace(BIDI_CONTROLS, "")
+  return s.toWellFormed().replace(UNSEEN_FORMATTING, "")
     .replace(ANY_CONTROL_RUN, " ").trim();
 }
 
 /**
  * Text of several lines for a plain-text body: line breaks become "\n",
- * other control characters and bidi controls go.
+ * other control characters, bidi controls and invisible characters go.
  */
 export function plainLines(s: string): string {
-  return s.toWellFormed().replace(BIDI_CONTROLS, "")
+  return s.toWellFormed().replace(UNSEEN_FORMATTING, "")
     .replace(LINE_BREAK, "\n")
     // deno-lint-ignore no-control-regex
     .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, " ")

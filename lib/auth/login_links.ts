@@ -172,6 +172,25 @@ export async function revokeLoginLink(
   await kv.delete(keys.loginToken(tokenHash));
 }
 
+/**
+ * Reads a token without spending it: whom the link signs in, while it is
+ * valid. Showing a question about the link uses this, so the link still
+ * works for the answer.
+ */
+export async function peekLoginLink(
+  kv: Deno.Kv,
+  token: string,
+  now = Date.now(),
+): Promise<{ userId: string; next: string } | null> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
+  const entry = await kv.get<StoredLink>(
+    keys.loginToken(await sha256Hex(token)),
+  );
+  return entry.value && entry.value.expiresAt > now
+    ? { userId: entry.value.userId, next: entry.value.next }
+    : null;
+}
+
 /** Spends a token: returns its user id once, then never again (get and delete in one atomic step). */
 export async function consumeLoginLink(
   kv: Deno.Kv,

@@ -34,6 +34,11 @@ export interface OutboxPush {
   body: string;
   data: Record<string, unknown>;
   tags: Record<string, string>;
+  /**
+   * Every instance the push told of: a push merged from an owner's rows
+   * names one in its payload but carried them all.
+   */
+  instanceIds?: string[];
   createdAt: string;
 }
 
@@ -58,15 +63,16 @@ function indexKeys(m: OutboxMessage): Deno.KvKey[] {
       ? [keys.outboxByNotification(m.tags.notification, m.id)]
       : [];
   }
-  const instanceId = m.data.instanceId;
-  return typeof instanceId === "string"
-    ? [keys.outboxPushByInstance(
+  const instanceIds = m.instanceIds ??
+    (typeof m.data.instanceId === "string" ? [m.data.instanceId] : []);
+  return instanceIds.map((instanceId) =>
+    keys.outboxPushByInstance(
       instanceId,
       Date.parse(m.createdAt),
       String(m.data.event ?? ""),
       m.id,
-    )]
-    : [];
+    )
+  );
 }
 
 function addMessage(op: Deno.AtomicOperation, m: OutboxMessage) {
@@ -194,10 +200,13 @@ export class OutboxPushTransport implements PushTransport {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async send(messages: PushMessage[]): Promise<PushTicket[]> {
+  async send(
+    messages: PushMessage[],
+    about?: string[][],
+  ): Promise<PushTicket[]> {
     if (messages.length === 0) return [];
     const at = new Date(this.now()).toISOString();
-    const stored: OutboxPush[] = messages.map((m) => ({
+    const stored: OutboxPush[] = messages.map((m, i) => ({
       id: newId(),
       kind: "push",
       to: m.to,
@@ -205,6 +214,7 @@ export class OutboxPushTransport implements PushTransport {
       body: m.body,
       data: { ...m.data },
       tags: {},
+      ...(about?.[i]?.length ? { instanceIds: [...new Set(about[i])] } : {}),
       createdAt: at,
     }));
     for (let i = 0; i < stored.length; i += 100) {
@@ -233,11 +243,32 @@ export async function listOutbox(
   };
 }
 
+/**
+ * One message as `viewer` may see it: a sign-in email's link signs its
+ * addressee in, so anyone else (an admin reading the outbox) sees the link
+ * with its token hidden, and the hidden link signs nobody in. No viewer: hidden.
+ */
 export async function getOutboxMessage(
   kv: Deno.Kv,
   id: string,
+  viewer: { email: string } | null = null,
 ): Promise<OutboxMessage | null> {
-  return (await kv.get<OutboxMessage>(keys.outboxMessage(id))).value;
+  const m = (await kv.get<OutboxMessage>(keys.outboxMessage(id))).value;
+  return m && asSeenBy(m, viewer);
+}
+
+/** What stands for a sign-in token the viewer may not see: no token has these characters. */
+export const HIDDEN_TOKEN = "••••••••";
+const SIGN_IN_TOKEN = /(\/login\/)[A-Za-z0-9_-]{20,100}/g;
+
+export function asSeenBy(
+  m: OutboxMessage,
+  viewer: { email: string } | null,
+): OutboxMessage {
+  if (m.kind !== "email" || m.tags.kind !== "sign_in") return m;
+  if (viewer && viewer.email.toLowerCase() === m.to.toLowerCase()) return m;
+  const hide = (s: string) => s.replace(SIGN_IN_TOKEN, `$1${HIDDEN_TOKEN}`);
+  return { ...m, html: hide(m.html), text: hide(m.text) };
 }
 
 /** The outbox emails sent for a notification row (one, or none when it went through a provider). */

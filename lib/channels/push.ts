@@ -110,13 +110,18 @@ export function createPushDispatcher(
       const bundles = bundleItems(items);
       const leaderOf = new Map<number, number>();
       const perItem: PushMessage[][] = items.map(() => []);
+      const aboutOf: string[][] = items.map(() => []);
       for (const b of bundles) {
         for (const i of b.indexes) leaderOf.set(i, b.indexes[0]);
         perItem[b.indexes[0]] = pushMessagesForBundle(b.items);
+        aboutOf[b.indexes[0]] = b.items.map((it) => it.notification.instanceId);
       }
       const messages = perItem.flat();
+      // Each message tells of every bot of its bundle, so the outbox can
+      // lead from each of those rows to the one push that carried it.
+      const about = perItem.flatMap((m, i) => m.map(() => aboutOf[i]));
       const tickets = messages.length
-        ? await deps.transport.send(messages)
+        ? await deps.transport.send(messages, about)
         : [];
       const stale = new Map<string, string[]>();
       const receipts: [string, PendingReceipt][] = [];

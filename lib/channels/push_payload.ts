@@ -1,6 +1,15 @@
 /**
  * The scheduled-action push payload and what the mobile app does with it.
  * Pure and dependency-light (zod only) so the app can import it as is.
+ *
+ * Registering the device: after sign-in the app sends its Expo token with
+ * `POST /api/push-tokens {token}`. A device belongs to one account at a time
+ * and is never moved silently: a token another account holds answers 409
+ * (`{error}` says to sign out of that account first), so nobody can take
+ * someone's pushes by sending their token. Signing out in the app must send
+ * `DELETE /api/push-tokens {token}` (or `?token=`) before dropping the
+ * session: that frees the device, and the next account signed in on the
+ * phone registers it as usual.
  */
 import { z } from "zod";
 

@@ -73,10 +73,10 @@ export class TimedEmailSender implements EmailSender {
 export function timedPushTransport(inner: PushTransport): PushTransport {
   const wrapped: PushTransport = {
     name: inner.name,
-    send: (messages: PushMessage[]) =>
+    send: (messages: PushMessage[], about?: string[][]) =>
       timed(
         inner.name,
-        () => inner.send(messages),
+        () => inner.send(messages, about),
         (tickets: PushTicket[]) =>
           !tickets.some((t) =>
             t.status === "error" && t.details?.error === REQUEST_FAILED

@@ -169,7 +169,11 @@ export type PushReceipt =
  */
 export interface PushTransport {
   readonly name: string;
-  send(messages: PushMessage[]): Promise<PushTicket[]>;
+  /**
+   * `about[i]` names the instances message i tells of (several for a push
+   * merged from an owner's rows); the payload itself names one.
+   */
+  send(messages: PushMessage[], about?: string[][]): Promise<PushTicket[]>;
   /** Receipts by ticket id; a transport without receipts (the outbox) leaves it out. */
   getReceipts?(ticketIds: string[]): Promise<Record<string, PushReceipt>>;
 }

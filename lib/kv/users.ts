@@ -217,10 +217,16 @@ export async function updateUser(
 /** At most this many devices per user; the oldest token goes first. */
 export const MAX_PUSH_TOKENS = 20;
 
+/** What a caller is told when the device it registers is another account's. */
+export const DEVICE_OF_ANOTHER_ACCOUNT =
+  "this device is registered to another account: sign out of that account in the app (which removes the device from it), then sign in and register again";
+
 /**
- * Registers a device for a user. A device belongs to one user at a time: when
- * someone else signs in on it, the token leaves the previous user's list in
- * the same write, so their notices stop reaching a phone they gave up.
+ * Registers a device for a user. A device belongs to one user at a time, and
+ * only signing out (`removePushTokens`) gives it up: a token another account
+ * holds is a 409, never moved, so nobody can take someone's pushes by
+ * sending their token. An index entry whose user no longer holds the token
+ * (the user is gone, or dropped it) does not count.
  */
 export async function addPushToken(
   kv: Deno.Kv,
@@ -233,12 +239,12 @@ export async function addPushToken(
       keys.pushTokenOwner(token),
     ]);
     if (!cur.value) throw new NotFoundError(`user ${userId} not found`);
-    const previousId = owner.value && owner.value !== userId
-      ? owner.value
+    const previous = owner.value && owner.value !== userId
+      ? await kv.get<User>(keys.user(owner.value))
       : null;
-    const previous = previousId
-      ? await kv.get<User>(keys.user(previousId))
-      : null;
+    if (previous?.value?.pushTokens.includes(token)) {
+      throw new ConflictError(DEVICE_OF_ANOTHER_ACCOUNT);
+    }
     const next: User = {
       ...cur.value,
       pushTokens: [...cur.value.pushTokens.filter((t) => t !== token), token]
@@ -248,12 +254,8 @@ export async function addPushToken(
       const op = kv.atomic().check(cur, owner)
         .set(keys.user(userId), next)
         .set(keys.pushTokenOwner(token), userId);
-      if (previous?.value) {
-        op.check(previous).set(keys.user(previous.value.id), {
-          ...previous.value,
-          pushTokens: previous.value.pushTokens.filter((t) => t !== token),
-        });
-      }
+      // The previous holder may register the device again meanwhile.
+      if (previous) op.check(previous);
       return op;
     });
     if (res.ok) return next;
@@ -263,20 +265,39 @@ export async function addPushToken(
   );
 }
 
+/**
+ * Removes devices from a user (signing out in the app, or Expo saying the
+ * token is gone), with the index entries that name this user as their
+ * holder, so the device is free for the next account signed in on it.
+ */
 export async function removePushTokens(
   kv: Deno.Kv,
   userId: string,
   tokens: string[],
 ): Promise<User | null> {
-  try {
-    return await updateUser(kv, userId, (u) => ({
-      ...u,
-      pushTokens: u.pushTokens.filter((t) => !tokens.includes(t)),
-    }));
-  } catch (err) {
-    if (err instanceof NotFoundError) return null;
-    throw err;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const cur = await kv.get<User>(keys.user(userId));
+    if (!cur.value) return null;
+    const owners = await getManyChunked<string>(
+      kv,
+      [...new Set(tokens)].map((t) => keys.pushTokenOwner(t)),
+    );
+    const next: User = {
+      ...cur.value,
+      pushTokens: cur.value.pushTokens.filter((t) => !tokens.includes(t)),
+    };
+    const res = await commitRetrying(() => {
+      const op = kv.atomic().check(cur).set(keys.user(userId), next);
+      for (const owner of owners) {
+        if (owner.value === userId) op.check(owner).delete(owner.key);
+      }
+      return op;
+    });
+    if (res.ok) return next;
   }
+  throw new ConflictError(
+    `user ${userId} is being changed by another request; try again`,
+  );
 }
 
 /** The role that counts: the stored role, or admin when the address is in ADMIN_EMAILS. */

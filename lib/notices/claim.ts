@@ -7,12 +7,13 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying, MAX_CHECKS } from "../kv/db.ts";
-import { getManyChunked, type SharedReads } from "../kv/read.ts";
+import { getManyChunked, type SharedReads, sharedReads } from "../kv/read.ts";
 import { newId } from "../ids.ts";
 import {
   actionWriteState,
   type ParentEntries,
   readParents,
+  userRecordMissing,
   type Verdict,
   verdictFor,
 } from "./parents.ts";
@@ -21,7 +22,7 @@ import { commitFinalFailures, type FinalFailure } from "./finalize.ts";
 import { handBack } from "./hand_back.ts";
 import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
 import { isWarning } from "../types.ts";
-import type { Channel, NoticeGroup, Notification } from "../types.ts";
+import type { Channel, NoticeGroup, Notification, User } from "../types.ts";
 import { recordClaimsLost, recordNoticeRows } from "../telemetry.ts";
 
 const CLAIM_ROUNDS = 3;
@@ -257,7 +258,8 @@ export async function claimGroup(
  * Claims rows of a channel delivered by the claim itself (`deliveredByClaim`):
  * each commit checks the rows and their parents like any claim and writes
  * them straight to sent, so there is no group, no send and no second write.
- * Returns how many were delivered.
+ * A row whose user record is gone fails instead, as email and push rows do
+ * when their items are built (DESIGN rule 3). Returns how many were delivered.
  */
 export async function claimDelivered(
   kv: Deno.Kv,
@@ -267,7 +269,8 @@ export async function claimDelivered(
 ): Promise<number> {
   let delivered = 0;
   for (let round = 0; round < CLAIM_ROUNDS && rows.length; round++) {
-    const candidates = await judge(kv, rows, o, round === 0);
+    const judged = await judge(kv, rows, o, round === 0);
+    const candidates = await failOwnerless(kv, judged, o, round === 0);
     const lost: ClaimCandidate[] = [];
     for (const part of chunkClaims(candidates)) {
       const checks = claimChecks(part);
@@ -294,6 +297,47 @@ export async function claimDelivered(
     rows = await pendingRows(kv, lost.map((c) => c.entry.value.id), null);
   }
   return delivered;
+}
+
+/**
+ * Fails the candidates whose user record is gone and returns the others.
+ * Owners are read through the page's shared reads on the first round, so a
+ * page whose email or push groups read the same owners reads each once;
+ * existence is all that is asked, so the claim's commit does not check the
+ * user record (its hot fields, devices, would make claims fail for nothing).
+ */
+async function failOwnerless(
+  kv: Deno.Kv,
+  candidates: ClaimCandidate[],
+  o: ClaimOptions,
+  firstRound: boolean,
+): Promise<ClaimCandidate[]> {
+  if (!candidates.length) return candidates;
+  const reads = firstRound && o.reads ? o.reads : sharedReads(kv);
+  const users = await reads.byId<User>(
+    candidates.map((c) => c.entry.value.userId),
+    keys.user,
+  );
+  const owned: ClaimCandidate[] = [];
+  const ownerless: FinalFailure[] = [];
+  for (const c of candidates) {
+    const userId = c.entry.value.userId;
+    if (users.get(userId)?.value) owned.push(c);
+    else {
+      ownerless.push({
+        entry: c.entry,
+        error: userRecordMissing(userId),
+        followUp: false,
+      });
+    }
+  }
+  if (ownerless.length) {
+    const failed = await commitFinalFailures(kv, ownerless, o.now);
+    recordNoticeRows(candidates[0].entry.value.channel, "failed", failed);
+    o.tally.failed += failed;
+    o.tally.processed += failed;
+  }
+  return owned;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type User,
 } from "../types.ts";
 import { calendarSigner } from "../calendar.ts";
+import { userRecordMissing } from "./parents.ts";
 
 export interface PreDispatchFailure {
   id: string;
@@ -47,7 +48,7 @@ export async function buildItems(
     if (!user) {
       failures.push({
         id: row.id,
-        error: `user record missing for user_id=${row.userId}`,
+        error: userRecordMissing(row.userId),
       });
     } else if (!action.value || !stage.value || !target.value) {
       failures.push({

@@ -24,6 +24,11 @@ import type {
 export const PARENT_CHANGED =
   "parent state changed before notice was dispatched";
 
+/** DESIGN rule 3: a row whose user record is gone fails with this, on every channel. */
+export function userRecordMissing(userId: string): string {
+  return `user record missing for user_id=${userId}`;
+}
+
 /** DESIGN rule 9: a warning is never sent once its action's time has come. */
 export function tooLate(actionType: ActionType): string {
   const what = actionType === "version_change" ? "version change" : "restart";

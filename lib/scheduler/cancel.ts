@@ -37,6 +37,7 @@ export interface CancelDeps {
   now: () => number;
 }
 
+/** What a cancel answers; a repeat answers the same. */
 export interface CancelActionResult {
   action: ScheduledAction;
   counters: ActionCounters;
@@ -45,6 +46,25 @@ export interface CancelActionResult {
 export interface CancelTargetResult {
   action: ScheduledAction;
   target: Target;
+}
+
+/**
+ * What this very call did, beside the answer. Among racing cancels exactly
+ * one changed the action (or the instance): only that one is recorded as
+ * the cancel.
+ */
+export interface CancelActionOutcome {
+  result: CancelActionResult;
+  /** The status this call moved the action from; null: it was cancelled already. */
+  cancelledFrom: ScheduledAction["status"] | null;
+}
+
+export interface CancelTargetOutcome {
+  result: CancelTargetResult;
+  /** Whether this call cancelled the target (false: it was cancelled already). */
+  changed: boolean;
+  /** Whether this call, cancelling the last instance, called the action off. */
+  actionCancelled: boolean;
 }
 
 const FINISHED = new Set(["completed", "failed"]);
@@ -90,6 +110,14 @@ export async function cancelAction(
   deps: CancelDeps,
   actionId: string,
 ): Promise<CancelActionResult> {
+  return (await cancelActionTelling(deps, actionId)).result;
+}
+
+/** `cancelAction`, telling whether this call is the one that cancelled it. */
+export async function cancelActionTelling(
+  deps: CancelDeps,
+  actionId: string,
+): Promise<CancelActionOutcome> {
   const { kv } = deps;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const entry = await getActionEntry(kv, actionId);
@@ -101,7 +129,10 @@ export async function cancelAction(
     }
     if (action.status === "cancelled") {
       await finishCancel(deps, actionId);
-      return { action, counters: await getActionCounters(kv, actionId) };
+      return {
+        result: { action, counters: await getActionCounters(kv, actionId) },
+        cancelledFrom: null,
+      };
     }
     const now = deps.now();
     const at = new Date(now).toISOString();
@@ -130,7 +161,13 @@ export async function cancelAction(
     });
     if (!res.ok) continue;
     await finishCancel(deps, actionId);
-    return { action: next, counters: await getActionCounters(kv, actionId) };
+    return {
+      result: {
+        action: next,
+        counters: await getActionCounters(kv, actionId),
+      },
+      cancelledFrom: action.status,
+    };
   }
   throw new ConflictError(
     `scheduled action ${actionId} is being changed by another request; try again`,
@@ -236,6 +273,15 @@ export async function cancelTarget(
   actionId: string,
   targetId: string,
 ): Promise<CancelTargetResult> {
+  return (await cancelTargetTelling(deps, actionId, targetId)).result;
+}
+
+/** `cancelTarget`, telling whether this call is the one that cancelled it. */
+export async function cancelTargetTelling(
+  deps: CancelDeps,
+  actionId: string,
+  targetId: string,
+): Promise<CancelTargetOutcome> {
   const { kv } = deps;
   const action = (await getActionEntry(kv, actionId)).value;
   const current = (await kv.get<Target>(keys.target(targetId))).value;
@@ -244,7 +290,8 @@ export async function cancelTarget(
       `target ${targetId} of action ${actionId} not found`,
     );
   }
-  if (current.status === "pending") await cancelPendingTarget(deps, targetId);
+  const changed = current.status === "pending" &&
+    await cancelPendingTarget(deps, targetId);
   const target = (await kv.get<Target>(keys.target(targetId))).value!;
   if (target.status === "skipped" && target.skipReason === "cancelled") {
     const after = (await getActionEntry(kv, actionId)).value;
@@ -253,10 +300,19 @@ export async function cancelTarget(
     if (after.status === "scheduled") {
       const counters = await getActionCounters(kv, actionId);
       if (counters.skipped >= counters.total) {
-        return { action: (await cancelAction(deps, actionId)).action, target };
+        const all = await cancelActionTelling(deps, actionId);
+        return {
+          result: { action: all.result.action, target },
+          changed,
+          actionCancelled: all.cancelledFrom !== null,
+        };
       }
     }
-    return { action: after, target };
+    return {
+      result: { action: after, target },
+      changed,
+      actionCancelled: false,
+    };
   }
   const state = target.status === "skipped"
     ? `skipped (${target.skipReason})`

@@ -2,11 +2,12 @@
  * Cancelling with a record of who, when and why. The cancel itself is
  * cancel.ts's; this keeps the admin's optional reason and name beside the
  * action (one record for the whole action, one per instance cancelled on its
- * own), written the first time only, so a repeated cancel changes nothing.
+ * own). Only the call whose commit cancelled the action (or instance) writes
+ * its record and its audit entry, so among racing cancels the reason shown
+ * and the reason audited are the same one, and a repeat changes nothing.
  */
 import { nameAndEmail } from "../kv/users.ts";
 import { keys } from "../kv/keys.ts";
-import { getAction, getTarget } from "../kv/actions.ts";
 import type { User } from "../types.ts";
 import type { SignedInState } from "../request_state.ts";
 import { auditCancelAction, auditCancelTarget } from "./audit.ts";
@@ -14,11 +15,13 @@ import type { Cancellation } from "./action_view_model.ts";
 
 export type { Cancellation };
 import {
-  cancelAction,
+  type CancelActionOutcome,
   type CancelActionResult,
+  cancelActionTelling,
   type CancelDeps,
-  cancelTarget,
+  type CancelTargetOutcome,
   type CancelTargetResult,
+  cancelTargetTelling,
 } from "./cancel.ts";
 
 /** When every instance was cancelled one by one, the action is called off with this reason. */
@@ -41,10 +44,10 @@ export async function cancelActionBy(
   actionId: string,
   actor: Actor,
   reason: string | null,
-): Promise<CancelActionResult> {
-  const before = await getAction(deps.kv, actionId);
-  const result = await cancelAction(deps, actionId);
-  if (before && before.status !== "cancelled") {
+): Promise<CancelActionOutcome> {
+  const outcome = await cancelActionTelling(deps, actionId);
+  const { result } = outcome;
+  if (outcome.cancelledFrom !== null) {
     await record(deps.kv, {
       actionId,
       targetId: null,
@@ -54,7 +57,7 @@ export async function cancelActionBy(
       reason,
     });
   }
-  return result;
+  return outcome;
 }
 
 /** Cancels one instance of an action and records who did it, when and why. */
@@ -64,14 +67,11 @@ export async function cancelTargetBy(
   targetId: string,
   actor: Actor,
   reason: string | null,
-): Promise<CancelTargetResult> {
-  const [action, target] = await Promise.all([
-    getAction(deps.kv, actionId),
-    getTarget(deps.kv, targetId),
-  ]);
-  const result = await cancelTarget(deps, actionId, targetId);
+): Promise<CancelTargetOutcome> {
+  const outcome = await cancelTargetTelling(deps, actionId, targetId);
+  const { result } = outcome;
   const at = result.target.finishedAt ?? new Date(deps.now()).toISOString();
-  if (target?.status === "pending") {
+  if (outcome.changed) {
     await record(deps.kv, {
       actionId,
       targetId,
@@ -81,7 +81,7 @@ export async function cancelTargetBy(
       reason,
     });
   }
-  if (action?.status !== "cancelled" && result.action.status === "cancelled") {
+  if (outcome.actionCancelled) {
     await record(deps.kv, {
       actionId,
       targetId: null,
@@ -91,7 +91,7 @@ export async function cancelTargetBy(
       reason: ALL_TARGETS_CANCELLED,
     });
   }
-  return result;
+  return outcome;
 }
 
 /**
@@ -104,9 +104,15 @@ export async function cancelActionAsAdmin(
   actionId: string,
   reason: string | null,
 ): Promise<CancelActionResult> {
-  const before = (await getAction(deps.kv, actionId))?.status ?? null;
-  const result = await cancelActionBy(deps, actionId, state.user, reason);
-  await auditCancelAction(deps, state, before, result.action, reason);
+  const { result, cancelledFrom } = await cancelActionBy(
+    deps,
+    actionId,
+    state.user,
+    reason,
+  );
+  if (cancelledFrom !== null) {
+    await auditCancelAction(deps, state, cancelledFrom, result.action, reason);
+  }
   return result;
 }
 
@@ -118,14 +124,16 @@ export async function cancelTargetAsAdmin(
   targetId: string,
   reason: string | null,
 ): Promise<CancelTargetResult> {
-  const result = await cancelTargetBy(
+  const { result, changed } = await cancelTargetBy(
     deps,
     actionId,
     targetId,
     state.user,
     reason,
   );
-  await auditCancelTarget(deps, state, result.target, reason);
+  if (changed) {
+    await auditCancelTarget(deps, state, result.target, reason);
+  }
   return result;
 }
 

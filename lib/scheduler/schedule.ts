@@ -281,7 +281,7 @@ function nothingLeft(sel: TargetSelection, skipPending: boolean): string {
   if (sel.alreadyOnTag.length) why.push("already on that tag");
   if (sel.pinned.length) why.push("pinned to another tag");
   if (skipPending && sel.pending.length) {
-    why.push("already has a pending action");
+    why.push("held by another pending action");
   }
   const list = why.length > 1
     ? `${why.slice(0, -1).join(", ")} or ${why.at(-1)}`

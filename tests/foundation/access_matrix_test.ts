@@ -52,11 +52,16 @@ const RULES: Record<string, Rule> = {
     // For monitors: no sign-in, the same answer for everyone.
     expect: [200, 200, 200, 200, 200, 200],
   },
-  "GET ./routes/login/[token].ts": {
+  "GET ./routes/login/[token].tsx": {
     path: () => "/login/not-a-real-token-0123456789",
     expect: [303, 303, 303, 303, 303, 303],
   },
-  "HEAD ./routes/login/[token].ts": {
+  "POST ./routes/login/[token].tsx": {
+    path: () => "/login/not-a-real-token-0123456789",
+    send: () => ({ method: "POST", form: {} }),
+    expect: [303, 303, 303, 303, 303, 303],
+  },
+  "HEAD ./routes/login/[token].tsx": {
     path: () => "/login/not-a-real-token-0123456789",
     send: () => ({ method: "HEAD" }),
     expect: [200, 200, 200, 200, 200, 200],
@@ -237,9 +242,12 @@ const RULES: Record<string, Rule> = {
   },
   "POST ./routes/api/push-tokens.ts": {
     path: () => "/api/push-tokens",
+    // A device of each caller's own: a device another account holds is a 409.
     send: () => ({
       method: "POST",
-      json: { token: "ExponentPushToken[matrix-device-0001]" },
+      json: {
+        token: `ExponentPushToken[matrix-${crypto.randomUUID().slice(0, 8)}]`,
+      },
     }),
     expect: [401, 200, 200, 200, 401, 401],
   },

@@ -17,7 +17,9 @@ import { pushTexts } from "@/lib/channels/push_texts.ts";
 import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
 import { renderLoginEmail } from "@/components/email/LoginEmail.tsx";
 import { noticeItem } from "../channels/_fixtures.ts";
-import { UserPutSchema } from "@/lib/kv/users.ts";
+import { getUser, UserPutSchema } from "@/lib/kv/users.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { createTestApp } from "../helpers/app.ts";
 
 const value = (raw: string, rules: Parameters<typeof checkText>[1]) => {
   const r = checkText(raw, rules);
@@ -66,12 +68,38 @@ Deno.test("text policy: no control characters, bidi overrides or lone surrogates
       "\u2067",
       "\u2068",
       "\u2069",
+      "\u200e",
+      "\u200f",
+      "\u061c",
     ]
   ) {
     assert.match(problem(`a${c}b`, { max: 10 }), /right-to-left overrides/);
+    assert.equal(oneLine(`a${c}b`), "ab");
   }
-  // Marks that only hint a direction are part of writing Arabic and Hebrew.
-  assert.equal(value("שלום\u200Fabc", { max: 10 }), "שלום\u200Fabc");
+  // Characters that show nothing would let "Maya's bot" and "Maya's\u200b bot"
+  // pass for one name.
+  for (
+    const c of [
+      "\u200b",
+      "\u2060",
+      "\ufeff",
+      "\u3164",
+      "\u00ad",
+      "\u115f",
+      "\u180e",
+      "\uffa0",
+    ]
+  ) {
+    const hex = c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    assert.equal(
+      problem(`a${c}b`, { max: 10, multiline: true }),
+      `must not contain invisible characters such as zero-width spaces (found U+${hex})`,
+    );
+    assert.equal(plainLines(`a${c}b`), "ab");
+  }
+  // Joiners stay: emoji sequences and several scripts are written with them.
+  assert.equal(value("👩‍💻 क्‍ष", { max: 10 }), "👩‍💻 क्‍ष");
+  assert.equal(value("می‌خواهم", { max: 10 }), "می‌خواهم");
   assert.match(problem("a\ud800b", { max: 10 }), /broken character/);
   assert.match(problem("a\udc00", { max: 10 }), /broken character/);
   assert.equal(value("a😀b", { max: 10 }), "a😀b");
@@ -183,4 +211,86 @@ Deno.test("a user's blank name is stored as no name; leaving it out keeps the st
   assert.equal(UserPutSchema.parse({ email, name: "   " }).name, null);
   assert.equal(UserPutSchema.parse({ email }).name, undefined);
   assert.equal(UserPutSchema.parse({ email, name: " Ada " }).name, "Ada");
+});
+
+Deno.test("API: a name or text with a bidi mark or an invisible character is a 400 naming the field, and nothing is stored", async () => {
+  const app = await createTestApp();
+  try {
+    await putCatalogEntry(app.kv, "v1", { openclawVersion: "1.0.0" });
+    const refused = async (
+      path: string,
+      body: Record<string, unknown>,
+      field: string,
+      found: string,
+    ) => {
+      const res = await app.api("PUT", path, body);
+      const json = await res.json();
+      assert.equal(res.status, 400, `${path}: ${JSON.stringify(json)}`);
+      assert.equal(json.issues[0].path, field);
+      assert.match(json.issues[0].message, new RegExp(`found ${found}`));
+      assert.ok(json.error.includes(field), json.error);
+    };
+    const id = `look-alike-${crypto.randomUUID().slice(0, 8)}`;
+    const cases: [string, string][] = [
+      ["\u200e", "U\\+200E"],
+      ["\u200f", "U\\+200F"],
+      ["\u061c", "U\\+061C"],
+      ["\u200b", "U\\+200B"],
+      ["\u2060", "U\\+2060"],
+      ["\ufeff", "U\\+FEFF"],
+      ["\u3164", "U\\+3164"],
+      ["\u00ad", "U\\+00AD"],
+    ];
+    for (const [c, found] of cases) {
+      await refused(
+        `/api/admin/users/${id}`,
+        {
+          email: `${id}@example.test`,
+          name: `Maya${c} Stone`,
+        },
+        "name",
+        found,
+      );
+      await refused(
+        `/api/admin/instances/${id}`,
+        {
+          name: `Maya's${c} bot`,
+          ownerId: "someone",
+          imageTag: "v1",
+        },
+        "name",
+        found,
+      );
+      await refused(
+        `/api/admin/catalog/v9`,
+        {
+          openclawVersion: `2.0${c}.0`,
+        },
+        "openclawVersion",
+        found,
+      );
+    }
+    assert.equal(
+      (await app.api("GET", `/api/admin/instances/${id}`)).status,
+      404,
+    );
+    assert.equal(await getUser(app.kv, id), null);
+
+    const scheduled = await app.api("POST", "/api/admin/scheduled-actions", {
+      actionType: "scheduled_restart",
+      instanceIds: [id],
+      scheduledAt: new Date(Date.now() + 3_600_000).toISOString(),
+      noticeSubject: "Restart\u200b tonight",
+    });
+    const json = await scheduled.json();
+    assert.equal(scheduled.status, 400, JSON.stringify(json));
+    assert.ok(
+      json.issues.some((i: { path: string; message: string }) =>
+        i.path === "noticeSubject" && /invisible characters/.test(i.message)
+      ),
+      JSON.stringify(json),
+    );
+  } finally {
+    await app.close();
+  }
 });

@@ -17,7 +17,8 @@ interface Data {
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv, now } = appContext();
-    const m = await getOutboxMessage(kv, parseId(ctx.params.id, "message id"));
+    const id = parseId(ctx.params.id, "message id");
+    const m = await getOutboxMessage(kv, id, ctx.state.user);
     if (!m) throw new NotFoundError("no such outbox message");
     return ctx.render({
       m,
