@@ -209,7 +209,7 @@ export default function ActionLive(props: Props) {
                       {channelName(n.channel)}
                       {n.kind !== "notice" && (
                         <span class="muted">
-                          {" "}· {noticeKindName(n.kind).toLowerCase()}
+                          {` · ${noticeKindName(n.kind).toLowerCase()}`}
                         </span>
                       )}
                     </th>
