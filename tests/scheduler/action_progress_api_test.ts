@@ -85,7 +85,9 @@ Deno.test("progress API: cancelling every instance counts them as cancelled, not
     assert.deepEqual(
       sent.notices.channels.filter((c: { kind: string }) =>
         c.kind === "cancelled"
-      ).map((c: Record<string, unknown>) => [c.channel, c.sent, c.notDelivered]),
+      ).map((
+        c: Record<string, unknown>,
+      ) => [c.channel, c.sent, c.notDelivered]),
       [["email", 3, 0], ["mobile_push", 1, 2]],
     );
     // Called off one by one before its time, the action itself is cancelled.
