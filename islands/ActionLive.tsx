@@ -229,6 +229,13 @@ export default function ActionLive(props: Props) {
             </table>
           )
           : <p class="muted">Owners are not notified for this action.</p>}
+        {v.targets.some((t) => t.notices.some((n) => n.outboxId)) && (
+          <p class="small">
+            <a href={`/admin/outbox?action=${encodeURIComponent(a.id)}`}>
+              This action's messages in the outbox
+            </a>
+          </p>
+        )}
         {v.notices.counted < v.counters.total && (
           <p class="muted small">
             Notice counts cover the first {v.notices.counted} of{" "}
