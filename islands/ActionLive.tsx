@@ -229,7 +229,11 @@ export default function ActionLive(props: Props) {
             </table>
           )
           : <p class="muted">Owners are not notified for this action.</p>}
-        {v.targets.some((t) => t.notices.some((n) => n.outboxId)) && (
+        {v.targets.some((t) =>
+          t.notices.some((n) =>
+            n.outboxId
+          )
+        ) && (
           <p class="small">
             <a href={`/admin/outbox?action=${encodeURIComponent(a.id)}`}>
               This action's messages in the outbox
@@ -245,8 +249,7 @@ export default function ActionLive(props: Props) {
         <div class="progress-foot">
           <SweepButton
             lastRun={v.lastRun}
-            onDone={() =>
-              refresh()}
+            onDone={() => refresh()}
           />
           <p class="muted small">
             {v.live

@@ -83,11 +83,13 @@ async function describe(
     keys.user,
   );
   const instanceIds = [
-    ...new Set(messages.flatMap((m) =>
-      m.kind === "push" && typeof m.data.instanceId === "string"
-        ? [m.data.instanceId]
-        : []
-    )),
+    ...new Set(
+      messages.flatMap((m) =>
+        m.kind === "push" && typeof m.data.instanceId === "string"
+          ? [m.data.instanceId]
+          : []
+      ),
+    ),
   ];
   const [instances, actionOf] = await Promise.all([
     getInstances(kv, instanceIds),
@@ -97,9 +99,10 @@ async function describe(
     const user = m.kind === "email"
       ? byEmail.get(m.to) ?? null
       : users.get(ownerOfToken.get(m.to) ?? "")?.value ?? null;
-    const instanceId = m.kind === "push" && typeof m.data.instanceId === "string"
-      ? m.data.instanceId
-      : null;
+    const instanceId =
+      m.kind === "push" && typeof m.data.instanceId === "string"
+        ? m.data.instanceId
+        : null;
     const instance = instanceId ? instances.get(instanceId) : undefined;
     return {
       message: m,
@@ -129,9 +132,9 @@ async function pushActions(kv: Deno.Kv, instanceIds: string[]) {
     const targetIds = await listTargetIdsOfInstance(kv, id, 20);
     const targets = await getManyById<Target>(kv, targetIds, keys.target);
     const actionIds = [
-      ...new Set([...targets.values()].flatMap((t) =>
-        t.value ? [t.value.actionId] : []
-      )),
+      ...new Set(
+        [...targets.values()].flatMap((t) => t.value ? [t.value.actionId] : []),
+      ),
     ];
     const actions = await getManyById<ScheduledAction>(
       kv,
