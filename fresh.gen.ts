@@ -48,11 +48,12 @@ import * as $42 from "./islands/ActionLive.tsx";
 import * as $43 from "./islands/InstancePicker.tsx";
 import * as $44 from "./islands/LocalTime.tsx";
 import * as $45 from "./islands/MoveAction.tsx";
-import * as $46 from "./islands/ScheduleDialog.tsx";
-import * as $47 from "./islands/ScheduleForm.tsx";
-import * as $48 from "./islands/SweepButton.tsx";
-import * as $49 from "./islands/SweepLag.tsx";
-import * as $50 from "./islands/WorkspaceBanner.tsx";
+import * as $46 from "./islands/OwnInstances.tsx";
+import * as $47 from "./islands/ScheduleDialog.tsx";
+import * as $48 from "./islands/ScheduleForm.tsx";
+import * as $49 from "./islands/SweepButton.tsx";
+import * as $50 from "./islands/SweepLag.tsx";
+import * as $51 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -106,11 +107,12 @@ const manifest = {
     "./islands/InstancePicker.tsx": $43,
     "./islands/LocalTime.tsx": $44,
     "./islands/MoveAction.tsx": $45,
-    "./islands/ScheduleDialog.tsx": $46,
-    "./islands/ScheduleForm.tsx": $47,
-    "./islands/SweepButton.tsx": $48,
-    "./islands/SweepLag.tsx": $49,
-    "./islands/WorkspaceBanner.tsx": $50,
+    "./islands/OwnInstances.tsx": $46,
+    "./islands/ScheduleDialog.tsx": $47,
+    "./islands/ScheduleForm.tsx": $48,
+    "./islands/SweepButton.tsx": $49,
+    "./islands/SweepLag.tsx": $50,
+    "./islands/WorkspaceBanner.tsx": $51,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;
