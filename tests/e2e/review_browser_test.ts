@@ -110,7 +110,7 @@ Deno.test({
       assert.match(reviewed, /Hi Tom,/);
       assert.match(
         reviewed,
-        /will move <strong>from OpenClaw 1\.8\.2 to OpenClaw 1\.9\.0<\/strong>/,
+        /will change\s+<strong>from OpenClaw 1\.8\.2 to OpenClaw 1\.9\.0<\/strong>/,
       );
       assert.match(
         await page.getByTestId("preview-push").innerText(),
