@@ -145,3 +145,34 @@ Deno.test("progress API: instances are paged with ?cursor= (and the older ?targe
     await f.app.close();
   }
 });
+
+Deno.test("instance page: its history names channels and kinds in words, never mobile_push or webapp", async () => {
+  const f = await fleet();
+  try {
+    const instanceId = f.ids["Tom's sales bot"];
+    const res = await f.app.api("POST", "/api/admin/scheduled-actions", {
+      actionType: "scheduled_restart",
+      instanceIds: [instanceId],
+      scheduledAt: new Date(Date.now() + 2 * HOUR).toISOString(),
+      noticeLeadHours: 3,
+      noticeChannels: ["email", "webapp", "mobile_push"],
+    });
+    assert.equal(res.status, 201);
+    await f.app.api("POST", "/api/admin/notices/sweep");
+    const html = await (await f.app.request(`/admin/instances/${instanceId}`, {
+      headers: { cookie: f.admin.cookie },
+    })).text();
+    const history = [
+      ...html.matchAll(/<li[^>]*data-kind="[^"]*"[^>]*>(.*?)<\/li>/gs),
+    ]
+      .map((m) => m[1].replace(/<[^>]+>/g, "").replace(/\s+/g, " ").trim());
+    assert.deepEqual(history, [
+      "Notice · Email sent",
+      "Notice · Push sent",
+      "Notice · Banner sent",
+    ]);
+    assert.doesNotMatch(html, />[^<]*\b(mobile_push|webapp)\b[^<]*</);
+  } finally {
+    await f.app.close();
+  }
+});
