@@ -54,7 +54,7 @@ export const ActionQuerySchema = z.strictObject({
   /** First and last day (UTC) the action is scheduled for, both included. */
   from: day.optional(),
   to: day.optional(),
-  cursor: z.string().max(2048).optional(),
+  cursor: z.string().max(1000).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_ACTION_PAGE).optional(),
 }).refine((v) => !v.from || !v.to || v.from <= v.to, {
   path: ["to"],
