@@ -160,7 +160,7 @@ Deno.test({
       );
 
       await page.goto(`${origin}${href}`);
-      assert.match(await page.locator("h1").innerText(), /Restart Scheduled/);
+      assert.match(await page.locator("h1").innerText(), /Restart scheduled/);
       await expectAccessible(page, "an outbox email");
       assert.deepEqual(errors, []);
     });
