@@ -392,7 +392,11 @@ export async function getInstanceTable(
   const versions = new Map(
     catalog.map((c) => [c.imageTag, c.openclawVersion]),
   );
-  const pending = await pendingOf(kv, result.items.map((i) => i.id));
+  const pending = await pendingOf(
+    kv,
+    result.items.map((i) => i.id),
+    versions,
+  );
   return {
     result,
     rows: result.items.map((i) => ({
@@ -412,7 +416,11 @@ export async function getInstanceTable(
 }
 
 /** Each instance's pending action, when it has one: the lock, its action and stage. */
-async function pendingOf(kv: Deno.Kv, ids: string[]) {
+async function pendingOf(
+  kv: Deno.Kv,
+  ids: string[],
+  versions: Map<string, string>,
+) {
   const locks = await getManyChunked<PendingTargetLock>(
     kv,
     ids.map((id) => keys.instancePendingTarget(id)),
@@ -431,7 +439,10 @@ async function pendingOf(kv: Deno.Kv, ids: string[]) {
     if (!lock || !action) return null;
     return {
       actionId: action.id,
-      label: actionLabel(action),
+      label: actionLabel(
+        action,
+        action.imageTag ? versions.get(action.imageTag) : null,
+      ),
       scheduledAt: stages.get(action.id)?.value?.scheduledAt ?? null,
     };
   };
