@@ -116,7 +116,7 @@ export default function AuditPageView({ data }: PageProps<Data>) {
             autocomplete="off"
           />
           <datalist id="audit-admins">
-            {data.admins.map((a) => <option value={a} />)}
+            {data.admins.map((a) => <option key={a} value={a} />)}
           </datalist>
         </label>
         <label>
