@@ -2,8 +2,9 @@
  * The owner's instance cards, live: each card's note says what its workspace
  * banner says (an upgrade or restart coming, or called off), first as the
  * server wrote it, then kept current without a reload. While the page is
- * visible it asks `/api/instances/:id/status` for each card every
- * `pollSeconds`, and at once when the page comes back into view.
+ * visible it asks `/api/instances?page=` for the whole page every
+ * `pollSeconds` (one request, however many cards), and at once when the page
+ * comes back into view.
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
@@ -21,12 +22,23 @@ export interface InstanceCard {
 
 interface Props {
   instances: InstanceCard[];
+  /** Which page of the owner's instances this is. */
+  page: number;
   /** OpenClaw version by image tag. */
   versions: Record<string, string>;
   coming: Record<string, BannerStatus>;
   timeZone: string | null;
   now: number;
   pollSeconds?: number;
+}
+
+/** One instance in `GET /api/instances`. */
+interface InstanceAnswer extends BannerStatus {
+  instanceId: string;
+  name: string;
+  status: InstanceStatus;
+  imageTag: string;
+  openclawVersion: string | null;
 }
 
 /** How often the cards ask again: a cancel shows within this many seconds. */
@@ -36,44 +48,43 @@ export default function OwnInstances(props: Props) {
   const cards = useSignal(props.instances);
   const coming = useSignal(props.coming);
   const now = useSignal(props.now);
+  const versions = useSignal({ ...props.versions });
 
   useEffect(() => {
     const every = (props.pollSeconds ?? OWN_INSTANCES_POLL_SECONDS) * 1000;
     let gone = false;
     async function refresh() {
-      const answers = await Promise.all(
-        cards.value.map(async (c) => {
-          try {
-            const res = await fetch(
-              `/api/instances/${encodeURIComponent(c.id)}/status`,
-              { headers: { accept: "application/json" } },
-            );
-            if (res.status === 401) gone = true;
-            return res.ok ? [c.id, await res.json()] as const : null;
-          } catch {
-            // Offline for a moment: the next round tries again.
-            return null;
+      try {
+        const res = await fetch(`/api/instances?page=${props.page}`, {
+          headers: { accept: "application/json" },
+        });
+        // Signed out: nothing more to follow.
+        if (res.status === 401) gone = true;
+        if (res.ok) {
+          const body: { items: InstanceAnswer[] } = await res.json();
+          const next: Record<string, BannerStatus> = {};
+          const known = { ...versions.value };
+          for (const i of body.items) {
+            next[i.instanceId] = {
+              scheduledAction: i.scheduledAction ?? null,
+              ...(i.cancelledAction
+                ? { cancelledAction: i.cancelledAction }
+                : {}),
+            };
+            if (i.openclawVersion) known[i.imageTag] = i.openclawVersion;
           }
-        }),
-      );
-      const nextComing = { ...coming.value };
-      const nextCards = cards.value.map((c) => ({ ...c }));
-      for (const a of answers) {
-        if (!a) continue;
-        const [id, body] = a;
-        nextComing[id] = {
-          scheduledAction: body.scheduledAction ?? null,
-          ...(body.cancelledAction
-            ? { cancelledAction: body.cancelledAction }
-            : {}),
-        };
-        const card = nextCards.find((c) => c.id === id)!;
-        card.name = body.name ?? card.name;
-        card.imageTag = body.imageTag ?? card.imageTag;
-        card.status = body.status ?? card.status;
+          coming.value = next;
+          versions.value = known;
+          cards.value = body.items.map((i) => ({
+            id: i.instanceId,
+            name: i.name,
+            imageTag: i.imageTag,
+            status: i.status,
+          }));
+        }
+      } catch {
+        // Offline for a moment: the next round tries again.
       }
-      coming.value = nextComing;
-      cards.value = nextCards;
       now.value = Date.now();
     }
     return pollWhileVisible({
@@ -90,8 +101,8 @@ export default function OwnInstances(props: Props) {
         <li class="card" data-instance={i.id}>
           <a href={`/claw/${i.id}`} class="card-title">{i.name}</a>
           <div class="muted small">
-            {props.versions[i.imageTag]
-              ? `OpenClaw ${props.versions[i.imageTag]} · `
+            {versions.value[i.imageTag]
+              ? `OpenClaw ${versions.value[i.imageTag]} · `
               : ""}
             {i.imageTag}
           </div>

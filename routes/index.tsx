@@ -66,6 +66,7 @@ export default function Home({ data, url }: PageProps<Data>) {
               imageTag: i.imageTag,
               status: i.status,
             }))}
+            page={data.page}
             versions={data.versions}
             coming={data.coming}
             timeZone={data.timeZone}
