@@ -177,6 +177,22 @@ Deno.test({
           new Set([`/admin/actions/${restart}`]),
         );
 
+        // The cancel-one dialog's question is whole at this width too.
+        await page.goto(`${origin}/admin/actions/${restart}`);
+        await hydrated(page, ".action-live[data-enhanced]");
+        await page.getByRole("button", { name: "Cancel for this instance" })
+          .first().click();
+        const ask = page.getByRole("dialog", {
+          name: "Cancel for this instance",
+        });
+        await ask.waitFor();
+        assert.ok(
+          await wholeText(page, "dialog[open] form > p"),
+          `the question is not cut off at ${width}`,
+        );
+        await ask.getByRole("button", { name: "Keep it" }).click();
+        await ask.waitFor({ state: "hidden" });
+
         // The phone nav: every link on screen, nothing hidden sideways.
         await page.goto(`${origin}/admin/audit`);
         const nav = await page.locator("nav.nav-links a").evaluateAll((as) =>
