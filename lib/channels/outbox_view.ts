@@ -14,6 +14,8 @@ import { listCursor } from "../kv/cursor.ts";
 import { BadRequestError } from "../errors.ts";
 import { isId } from "../ids.ts";
 import { checkText } from "../text.ts";
+import { listCatalog } from "../kv/catalog.ts";
+import { actionLabel } from "@/components/ActionLabel.tsx";
 import type { OutboxMessage } from "./outbox.ts";
 import type { ScheduledAction, Target, User } from "../types.ts";
 
@@ -33,6 +35,8 @@ export interface OutboxRow {
   recipient: { id: string; label: string; email: string } | null;
   /** The action it is about, when there is one. */
   actionId: string | null;
+  /** That action as admins read it: "Restart", "Version change to OpenClaw 1.9.0". */
+  actionLabel: string | null;
   /** The instance a push is about, by name. */
   instance: { id: string; name: string } | null;
 }
@@ -95,7 +99,7 @@ async function describe(
     getInstances(kv, instanceIds),
     pushActions(kv, instanceIds),
   ]);
-  return messages.map((m) => {
+  const rows = messages.map((m) => {
     const user = m.kind === "email"
       ? byEmail.get(m.to) ?? null
       : users.get(ownerOfToken.get(m.to) ?? "")?.value ?? null;
@@ -117,8 +121,28 @@ async function describe(
       instance: instanceId
         ? { id: instanceId, name: instance?.name ?? instanceId }
         : null,
+      actionLabel: null as string | null,
     };
   });
+  const [actions, catalog] = await Promise.all([
+    getManyById<ScheduledAction>(
+      kv,
+      [...new Set(rows.flatMap((r) => r.actionId ? [r.actionId] : []))],
+      keys.action,
+    ),
+    listCatalog(kv),
+  ]);
+  const versions = new Map(catalog.map((c) => [c.imageTag, c.openclawVersion]));
+  for (const r of rows) {
+    const a = r.actionId ? actions.get(r.actionId)?.value : null;
+    if (a) {
+      r.actionLabel = actionLabel(
+        a,
+        a.imageTag ? versions.get(a.imageTag) : null,
+      );
+    }
+  }
+  return rows;
 }
 
 /**

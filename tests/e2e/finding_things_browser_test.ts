@@ -161,7 +161,7 @@ Deno.test({
         const restartRow = outbox.locator("tr", { hasText: "Tom's sales bot" })
           .first();
         assert.equal(
-          await restartRow.getByRole("link", { name: "The action" })
+          await restartRow.getByRole("link", { name: "Restart", exact: true })
             .getAttribute("href"),
           `/admin/actions/${restart}`,
         );
@@ -171,7 +171,7 @@ Deno.test({
         assert.equal(await outbox.locator("tbody tr").count(), 3);
         assert.deepEqual(
           new Set(
-            await outbox.getByRole("link", { name: "The action" })
+            await outbox.getByRole("link", { name: "Restart", exact: true })
               .evaluateAll((a) => a.map((e) => e.getAttribute("href"))),
           ),
           new Set([`/admin/actions/${restart}`]),

@@ -118,14 +118,17 @@ export default function Actions({ data }: PageProps<Data>) {
             </option>
           </select>
         </label>
-        <label>
-          Scheduled from <span class="hint">(UTC day)</span>
-          <input type="date" name="from" value={query.from ?? ""} />
-        </label>
-        <label>
-          to
-          <input type="date" name="to" value={query.to ?? ""} />
-        </label>
+        <fieldset class="status-filter">
+          <legend>Scheduled between (UTC days)</legend>
+          <label>
+            From
+            <input type="date" name="from" value={query.from ?? ""} />
+          </label>
+          <label>
+            To
+            <input type="date" name="to" value={query.to ?? ""} />
+          </label>
+        </fieldset>
         <button type="submit" class="secondary">Filter</button>
         {filtered && <a href="/admin/actions">Clear</a>}
       </form>

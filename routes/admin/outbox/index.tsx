@@ -183,7 +183,9 @@ function MessageRow(
         <div>
           {r.actionId && (
             <div>
-              <a href={`/admin/actions/${r.actionId}`}>The action</a>
+              <a href={`/admin/actions/${r.actionId}`}>
+                {r.actionLabel ?? "The action"}
+              </a>
               {filter.action !== r.actionId && (
                 <>
                   {" · "}
