@@ -36,7 +36,6 @@ import type { PendingTargetLock } from "../kv/actions.ts";
 import { listCursor } from "../kv/cursor.ts";
 import { readTargetRows } from "../notices/rows.ts";
 import { type BannerStatus, getBannerStatus } from "../notices/banner.ts";
-import { getLastSweepRun } from "../notices/sweep.ts";
 import { NotFoundError } from "../errors.ts";
 import { isId } from "../ids.ts";
 import {
@@ -56,7 +55,6 @@ import type {
   Role,
   ScheduledAction,
   Stage,
-  SweepRun,
   Target,
   User,
 } from "../types.ts";
@@ -111,18 +109,6 @@ export async function listActions(
     items: await Promise.all(actions.map((a) => summary(kv, a))),
     cursor: actions.length === limit && iter.cursor ? iter.cursor : null,
   };
-}
-
-/** The admin's actions page: 25 actions from `cursor`, and the notice sweep's last run. */
-export async function getActionsPage(
-  kv: Deno.Kv,
-  cursor: string | null,
-): Promise<{ page: Page<ActionSummary>; lastRun: SweepRun | null }> {
-  const [page, lastRun] = await Promise.all([
-    listActions(kv, { cursor, limit: 25 }),
-    getLastSweepRun(kv),
-  ]);
-  return { page, lastRun };
 }
 
 export interface TargetWithNotifications {
