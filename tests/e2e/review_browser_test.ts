@@ -144,7 +144,7 @@ Deno.test({
       await page.getByTestId("notice-counts").locator(
         'tr[data-channel="email"]',
       )
-        .filter({ hasText: /^Email\s*2\s*0\s*0$/ }).waitFor();
+        .filter({ hasText: /^Email\s*2\s*0\s*0\s*0$/ }).waitFor();
       const sent = (await listOutbox(f.app.kv)).items.find((m) =>
         m.kind === "email" && m.to === f.tom.user.email
       );
