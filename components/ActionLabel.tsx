@@ -1,33 +1,31 @@
-/** "Restart" or "Version change → tag", as admins read an action. */
+/**
+ * "Restart" or "Version change to OpenClaw 1.9.0", as admins read an action:
+ * by the version people know, the image tag only when the catalog has no
+ * version for it.
+ */
 import type { ScheduledAction } from "@/lib/types.ts";
+import { channelList } from "@/lib/channel_names.ts";
 
 export function actionLabel(
   a: Pick<ScheduledAction, "actionType" | "imageTag">,
+  openclawVersion?: string | null,
 ): string {
-  return a.actionType === "version_change"
-    ? `Version change → ${a.imageTag}`
-    : "Restart";
+  if (a.actionType !== "version_change") return "Restart";
+  return openclawVersion
+    ? `Version change to OpenClaw ${openclawVersion}`
+    : `Version change to ${a.imageTag}`;
 }
-
-const CHANNEL_NAMES = {
-  email: "email",
-  webapp: "banner",
-  mobile_push: "push",
-} as const;
 
 export function NoticeSummary({ action }: { action: ScheduledAction }) {
   if (!action.notify) return <span class="muted">No notice</span>;
   return (
     <span>
-      {action.noticeLeadHours} h ahead by{" "}
-      {action.noticeChannels.map((c) => CHANNEL_NAMES[c]).join(", ")}
+      {action.noticeLeadHours} h ahead by {channelList(action.noticeChannels)}
       {action.reminderLeadHours?.length
         ? `; reminders ${action.reminderLeadHours.join(" h and ")} h ahead`
         : ""}
       {action.doneChannels?.length
-        ? `; done notice by ${
-          action.doneChannels.map((c) => CHANNEL_NAMES[c]).join(", ")
-        }`
+        ? `; done notice by ${channelList(action.doneChannels)}`
         : ""}
     </span>
   );

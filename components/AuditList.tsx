@@ -1,18 +1,12 @@
-/** A table of audit entries: when, who and how, what changed, why. */
+/** A table of audit entries: when (in the viewer's zone), who and how, what changed in sentences, why. */
 import type { AuditEntry, AuditSubject } from "@/lib/types.ts";
 import { API_TOKEN_ACTOR_ID } from "@/lib/ids.ts";
+import {
+  CHANGE_WORDS,
+  describeChange,
+  type Sentence,
+} from "@/lib/scheduler/audit_words.ts";
 import LocalTime from "@/islands/LocalTime.tsx";
-
-const CHANGE_WORDS: Record<AuditEntry["change"], string> = {
-  "action.schedule": "Scheduled",
-  "action.cancel": "Cancelled the action",
-  "target.cancel": "Cancelled one instance",
-  "action.reschedule": "Moved",
-  "catalog.put": "Catalog entry saved",
-  "user.put": "User saved",
-  "user.delete": "User deleted",
-  "instance.put": "Instance saved",
-};
 
 function subjectHref(s: AuditEntry["subject"]): string | null {
   if (s.type === "action") return `/admin/actions/${s.id}`;
@@ -26,18 +20,34 @@ function who(e: AuditEntry): string {
   return e.actor.email ?? e.actor.id;
 }
 
-function value(v: unknown): string {
-  if (v === null || v === undefined) return "none";
-  if (Array.isArray(v)) return v.join(", ");
-  return String(v);
-}
+const SUBJECT_WORDS: Record<AuditSubject["type"], string> = {
+  action: "Action",
+  instance: "Instance",
+  user: "User",
+  catalog: "Catalog",
+};
 
-function describe(details: Record<string, unknown>): string {
-  return Object.entries(details).map(([k, v]) =>
-    Array.isArray(v) && v.length === 2 && k !== "noticeChannels"
-      ? `${k}: ${value(v[0])} → ${value(v[1])}`
-      : `${k}: ${value(v)}`
-  ).join("; ");
+function SentenceLine(
+  { sentence, timeZone, now }: {
+    sentence: Sentence;
+    timeZone: string | null;
+    now: number;
+  },
+) {
+  return (
+    <li>
+      {sentence.map((part) =>
+        typeof part === "string" ? part : (
+          <LocalTime
+            at={part.at}
+            timeZone={timeZone}
+            now={now}
+            format="short"
+          />
+        )
+      )}
+    </li>
+  );
 }
 
 export function AuditList(
@@ -58,7 +68,7 @@ export function AuditList(
       <table class="audit">
         <thead>
           <tr>
-            <th>When (UTC)</th>
+            <th>When</th>
             <th>Who</th>
             <th>Change</th>
             {showSubject && <th>Subject</th>}
@@ -80,7 +90,15 @@ export function AuditList(
                   />
                 </td>
                 <td>
-                  {who(e)}
+                  {e.actor.id === API_TOKEN_ACTOR_ID ? who(e) : (
+                    <a
+                      href={`/admin/audit?admin=${
+                        encodeURIComponent(e.actor.email ?? e.actor.id)
+                      }`}
+                    >
+                      {who(e)}
+                    </a>
+                  )}
                   <div class="muted small">
                     {e.via === "session" ? "admin session" : "API token"}
                   </div>
@@ -88,12 +106,27 @@ export function AuditList(
                 <td>{CHANGE_WORDS[e.change]}</td>
                 {showSubject && (
                   <td>
-                    {e.subject.type} {href
+                    {SUBJECT_WORDS[e.subject.type]} {href
                       ? <a href={href}>{e.subject.id}</a>
                       : <code>{e.subject.id}</code>}
                   </td>
                 )}
-                <td class="small">{describe(e.details)}</td>
+                <td class="small" data-testid="what-changed">
+                  <ul class="plain">
+                    {describeChange(e).map((sentence) => (
+                      <SentenceLine
+                        sentence={sentence}
+                        timeZone={timeZone}
+                        now={now}
+                      />
+                    ))}
+                  </ul>
+                  {e.related.filter((r) => r.type === "instance").map((r) => (
+                    <div>
+                      Instance <a href={`/admin/instances/${r.id}`}>{r.id}</a>
+                    </div>
+                  ))}
+                </td>
                 <td>{e.reason ?? ""}</td>
               </tr>
             );

@@ -1,5 +1,6 @@
-/** A target's notification rows, one compact line each. */
+/** A target's notification rows, one compact line each, in the words the action page uses. */
 import type { Notification } from "@/lib/types.ts";
+import { channelName, noticeKindName } from "@/lib/channel_names.ts";
 import { StatusPill } from "./StatusPill.tsx";
 
 export function NotificationList({ rows }: { rows: Notification[] }) {
@@ -7,11 +8,15 @@ export function NotificationList({ rows }: { rows: Notification[] }) {
   return (
     <ul class="plain small">
       {rows.map((n) => (
-        <li title={n.error ?? undefined}>
-          {n.kind}
-          {n.reminderLeadHours !== undefined && ` ${n.reminderLeadHours} h`} ·
-          {" "}
-          {n.channel} <StatusPill status={n.status} />
+        <li
+          title={n.error ?? undefined}
+          data-channel={n.channel}
+          data-kind={n.kind}
+        >
+          {noticeKindName(n.kind)}
+          {n.reminderLeadHours !== undefined &&
+            ` (${n.reminderLeadHours} h ahead)`} · {channelName(n.channel)}{" "}
+          <StatusPill status={n.status} />
           {n.attempts > 1 && <span class="muted">{n.attempts} attempts</span>}
           {n.error && <div class="muted">{n.error}</div>}
         </li>

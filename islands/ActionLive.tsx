@@ -22,6 +22,11 @@ import {
   localTimeZone,
 } from "@/lib/format.ts";
 import { StatusPill } from "@/components/StatusPill.tsx";
+import {
+  channelList,
+  channelName,
+  noticeKindName,
+} from "@/lib/channel_names.ts";
 import { CancelControl } from "@/components/CancelControl.tsx";
 import SweepButton from "./SweepButton.tsx";
 import MoveAction from "./MoveAction.tsx";
@@ -36,12 +41,6 @@ interface Props {
   targetCursor: string | null;
   pollSeconds?: number;
 }
-
-const CHANNEL_NAMES = {
-  email: "Email",
-  webapp: "Banner",
-  mobile_push: "Push",
-} as const;
 
 const SKIP_REASONS: Record<string, string> = {
   cancelled: "cancelled",
@@ -66,7 +65,7 @@ export default function ActionLive(props: Props) {
     refreshing.current = (async () => {
       try {
         const q = props.targetCursor
-          ? `?targets=${encodeURIComponent(props.targetCursor)}`
+          ? `?cursor=${encodeURIComponent(props.targetCursor)}`
           : "";
         const res = await fetch(
           `/api/admin/scheduled-actions/${props.view.action.id}/progress${q}`,
@@ -116,7 +115,8 @@ export default function ActionLive(props: Props) {
   const tz = zone.value;
   const t = now.value;
   const pageUrl = `/admin/actions/${a.id}`;
-  const done = v.counters.applied + v.counters.skipped + v.counters.failed;
+  const c = v.counters;
+  const done = c.applied + c.skipped + c.failed;
   const when = (iso: string) => (
     <time dateTime={iso} title={formatUtc(iso)}>
       {formatDateTime(iso, tz)} ({formatRelative(iso, t)})
@@ -178,9 +178,15 @@ export default function ActionLive(props: Props) {
       <section class="progress-box" aria-labelledby="progress-title">
         <h2 id="progress-title">Progress</h2>
         <p class="progress-line" data-testid="progress">
-          <strong>{done} of {v.counters.total}</strong> done ·{" "}
-          {v.counters.applied} applied · {v.counters.skipped} skipped ·{" "}
-          {v.counters.failed} failed
+          {c.total > 0 && c.cancelled === c.total
+            ? <strong>None done: every instance was cancelled</strong>
+            : (
+              <>
+                <strong>{done} of {c.total - c.cancelled}</strong> done
+              </>
+            )} · {c.applied} applied · {c.skipped} skipped · {c.failed} failed ·
+          {" "}
+          {c.cancelled} cancelled
         </p>
         <ProgressBar counters={v.counters} />
         {a.notify
@@ -191,30 +197,49 @@ export default function ActionLive(props: Props) {
                 <tr>
                   <th scope="col">Notices</th>
                   <th scope="col">Sent</th>
+                  <th scope="col">Not delivered</th>
                   <th scope="col">Pending</th>
                   <th scope="col">Failed</th>
                 </tr>
               </thead>
               <tbody>
-                {v.notices.channels.map((c) => (
-                  <tr data-channel={c.channel}>
-                    <th scope="row">{CHANNEL_NAMES[c.channel]}</th>
-                    <td>
-                      {c.sent}
-                      {c.noDevice > 0 && (
-                        <span class="muted small">
-                          &nbsp;({c.noDevice} no device)
+                {v.notices.channels.map((n) => (
+                  <tr data-channel={n.channel} data-kind={n.kind}>
+                    <th scope="row">
+                      {channelName(n.channel)}
+                      {n.kind !== "notice" && (
+                        <span class="muted">
+                          {` · ${noticeKindName(n.kind).toLowerCase()}`}
                         </span>
                       )}
+                    </th>
+                    <td>{n.sent}</td>
+                    <td
+                      title={n.channel === "mobile_push"
+                        ? "the owner had no device registered"
+                        : undefined}
+                    >
+                      {n.notDelivered}
                     </td>
-                    <td>{c.pending}</td>
-                    <td>{c.failed}</td>
+                    <td>{n.pending}</td>
+                    <td>{n.failed}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           )
           : <p class="muted">Owners are not notified for this action.</p>}
+        {v.targets.some((t) =>
+          t.notices.some((n) =>
+            n.outboxId
+          )
+        ) && (
+          <p class="small">
+            <a href={`/admin/outbox?action=${encodeURIComponent(a.id)}`}>
+              This action's messages in the outbox
+            </a>
+          </p>
+        )}
         {v.notices.counted < v.counters.total && (
           <p class="muted small">
             Notice counts cover the first {v.notices.counted} of{" "}
@@ -224,8 +249,7 @@ export default function ActionLive(props: Props) {
         <div class="progress-foot">
           <SweepButton
             lastRun={v.lastRun}
-            onDone={() =>
-              refresh()}
+            onDone={() => refresh()}
           />
           <p class="muted small">
             {v.live
@@ -252,18 +276,12 @@ export default function ActionLive(props: Props) {
           {a.notify
             ? (
               <>
-                {a.noticeLeadHours} h ahead by {a.noticeChannels.map((c) =>
-                  CHANNEL_NAMES[c].toLowerCase()
-                )
-                  .join(", ")}
+                {a.noticeLeadHours} h ahead by {channelList(a.noticeChannels)}
                 {a.reminderLeadHours?.length
                   ? `; reminders ${a.reminderLeadHours.join(" h and ")} h ahead`
                   : ""}
                 {a.doneChannels?.length
-                  ? `; done notice by ${
-                    a.doneChannels.map((c) => CHANNEL_NAMES[c].toLowerCase())
-                      .join(", ")
-                  }`
+                  ? `; done notice by ${channelList(a.doneChannels)}`
                   : ""}
                 {v.scheduledAt && (
                   <div class="muted small">
@@ -354,7 +372,7 @@ export default function ActionLive(props: Props) {
       </div>
       {v.cursor && (
         <p>
-          <a href={`${pageUrl}?targets=${encodeURIComponent(v.cursor)}`}>
+          <a href={`${pageUrl}?cursor=${encodeURIComponent(v.cursor)}`}>
             More instances →
           </a>
         </p>
@@ -363,7 +381,7 @@ export default function ActionLive(props: Props) {
   );
 }
 
-/** Applied, skipped and failed as one bar (SVG: the page's CSP allows no inline styles). */
+/** Applied, skipped, failed and cancelled as one bar (SVG: the page's CSP allows no inline styles). */
 function ProgressBar({ counters: c }: { counters: ActionView["counters"] }) {
   const total = Math.max(c.total, 1);
   let x = 0;
@@ -379,13 +397,14 @@ function ProgressBar({ counters: c }: { counters: ActionView["counters"] }) {
       viewBox="0 0 100 1"
       preserveAspectRatio="none"
       role="img"
-      aria-label={`${
-        c.applied + c.skipped + c.failed
-      } of ${c.total} instances done`}
+      aria-label={`${c.applied + c.skipped + c.failed} of ${
+        c.total - c.cancelled
+      } instances done${c.cancelled ? `, ${c.cancelled} cancelled` : ""}`}
     >
       {part(c.applied, "bar-applied")}
       {part(c.skipped, "bar-skipped")}
       {part(c.failed, "bar-failed")}
+      {part(c.cancelled, "bar-cancelled")}
     </svg>
   );
 }
@@ -424,8 +443,12 @@ function TargetRow(
       </td>
       <td data-label="Status">
         <div>
-          <StatusPill status={target.status} />
-          {target.skipReason && (
+          <StatusPill
+            status={target.skipReason === "cancelled"
+              ? "cancelled"
+              : target.status}
+          />
+          {target.skipReason && target.skipReason !== "cancelled" && (
             <div class="muted small">
               {SKIP_REASONS[target.skipReason] ?? target.skipReason}
             </div>
@@ -470,23 +493,17 @@ function TargetRow(
   );
 }
 
-const NOTICE_NAMES = { email: "Email", webapp: "Banner", mobile_push: "Push" };
-
 /** What kind of notice a line is, after its channel. */
 function kindLabel(n: NoticeView): string {
   switch (n.kind) {
-    case "cancelled":
-      return " (called off)";
+    case "notice":
+      return "";
     case "reminder":
       return n.reminderLeadHours !== null
         ? ` (reminder, ${n.reminderLeadHours} h ahead)`
         : " (reminder)";
-    case "rescheduled":
-      return " (moved)";
-    case "done":
-      return " (done)";
     default:
-      return "";
+      return ` (${noticeKindName(n.kind).toLowerCase()})`;
   }
 }
 
@@ -505,11 +522,11 @@ function NoticeLine(
   return (
     <li class="notice-line" data-channel={n.channel} data-kind={n.kind}>
       <span class="notice-what">
-        {NOTICE_NAMES[n.channel]}
+        {channelName(n.channel)}
         {kindLabel(n)}
       </span>{" "}
       {n.noDevice
-        ? <span class="pill pill-no-device">no device</span>
+        ? <span class="pill pill-no-device">not delivered</span>
         : <StatusPill status={n.status} />}
       <div class="muted small">
         {n.noDevice

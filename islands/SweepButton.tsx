@@ -47,7 +47,15 @@ export default function SweepButton(
         {r
           ? `Last run ${
             formatDateTime(r.finishedAt, localTimeZone())
-          }: processed ${r.processed}, sent ${r.sent}, failed ${r.failed}, recovered ${r.recovered}, voided ${r.voidedStale} (${r.durationMs} ms)`
+          }: processed ${r.processed}, sent ${r.sent}, failed ${r.failed}${
+            r.recovered
+              ? `, ${r.recovered} taken over from a stalled sweep`
+              : ""
+          }${
+            r.voidedStale
+              ? `, ${r.voidedStale} no longer needed (their action moved on)`
+              : ""
+          }`
           : "No sweep has run yet."}
       </span>
       {error.value && <p class="error small" role="alert">{error.value}</p>}

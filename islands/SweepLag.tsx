@@ -1,6 +1,7 @@
 /**
- * The sweep lag, as `/healthz` reports it (the same numbers an on-call
- * engineer's monitor reads), refreshed every 30 seconds.
+ * How long the oldest due notice has waited, as `/healthz` reports it (the
+ * same numbers an on-call engineer's monitor reads, "sweep lag" there),
+ * refreshed every 30 seconds.
  */
 import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
@@ -53,14 +54,18 @@ export default function SweepLag() {
       role="status"
     >
       {error.value
-        ? `Sweep lag unknown: ${error.value}`
+        ? `Notice delay unknown: ${error.value}`
         : h
-        ? `Sweep lag ${formatSeconds(h.sweepLagSeconds)} · last sweep ${
+        ? `${
+          h.sweepLagSeconds > 0
+            ? `Notices waiting up to ${formatSeconds(h.sweepLagSeconds)}`
+            : "Notices on time"
+        } · last sweep ${
           h.lastSweepAt
             ? `${formatSeconds(h.secondsSinceSweep)} ago`
             : "not yet run"
         }${h.ok ? "" : ` · ${h.problems.join("; ")}`}`
-        : "Sweep lag: checking…"}
+        : "Notices: checking…"}
     </p>
   );
 }

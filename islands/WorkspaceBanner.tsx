@@ -12,6 +12,9 @@ import { Banner } from "@/components/Banner.tsx";
 import { localTimeZone } from "@/lib/format.ts";
 import type { BannerStatus } from "@/lib/types.ts";
 
+/** How often the banner asks again: a change shows within this many seconds. */
+export const BANNER_POLL_SECONDS = 5;
+
 interface Props {
   instanceId: string;
   name: string;
@@ -34,7 +37,7 @@ export default function WorkspaceBanner(props: Props) {
     enhanced.value = true;
     zone.value = localTimeZone();
     now.value = Date.now();
-    const every = (props.pollSeconds ?? 30) * 1000;
+    const every = (props.pollSeconds ?? BANNER_POLL_SECONDS) * 1000;
     let gone = false;
 
     async function refresh() {

@@ -111,8 +111,17 @@ export function isPinnedAway(
 export interface ActionCounters {
   total: number;
   applied: number;
+  /** Every target that ended skipped, cancelled ones included. */
   skipped: number;
   failed: number;
+}
+
+/** An action's progress as admins read it: cancelled targets are not "skipped". */
+export interface ProgressCounts extends ActionCounters {
+  /** Skipped when applied (pinned, destroyed…), cancellations left out. */
+  skipped: number;
+  /** Called off by an admin before they were changed. */
+  cancelled: number;
 }
 
 export type StageStatus =

@@ -5,9 +5,8 @@ import { appContext } from "@/lib/app_context.ts";
 import { getOwnInstances } from "@/lib/scheduler/read.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import type { Instance } from "@/lib/types.ts";
-import { StatusPill } from "@/components/StatusPill.tsx";
 import type { BannerStatus } from "@/lib/notices/banner.ts";
-import LocalTime from "@/islands/LocalTime.tsx";
+import OwnInstances from "@/islands/OwnInstances.tsx";
 import { Pager } from "@/components/Pager.tsx";
 
 interface Data {
@@ -60,70 +59,21 @@ export default function Home({ data, url }: PageProps<Data>) {
       {data.instances.length === 0
         ? <p class="muted">You have no KiloClaw instances yet.</p>
         : (
-          <ul class="cards">
-            {data.instances.map((i) => (
-              <li class="card">
-                <a href={`/claw/${i.id}`} class="card-title">{i.name}</a>
-                <div class="muted small">
-                  {i.imageTag}
-                  {data.versions[i.imageTag]
-                    ? ` · OpenClaw ${data.versions[i.imageTag]}`
-                    : ""}
-                </div>
-                <StatusPill status={i.status} />
-                <Coming
-                  status={data.coming[i.id]}
-                  timeZone={data.timeZone}
-                  now={data.now}
-                />
-              </li>
-            ))}
-          </ul>
+          <OwnInstances
+            instances={data.instances.map((i) => ({
+              id: i.id,
+              name: i.name,
+              imageTag: i.imageTag,
+              status: i.status,
+            }))}
+            page={data.page}
+            versions={data.versions}
+            coming={data.coming}
+            timeZone={data.timeZone}
+            now={data.now}
+          />
         )}
       <Pager page={data.page} pages={data.pages} url={url} />
     </>
   );
-}
-
-/** One line on the card for what the workspace banner says. */
-function Coming(
-  { status, timeZone, now }: {
-    status?: BannerStatus;
-    timeZone: string | null;
-    now: number;
-  },
-) {
-  const s = status?.scheduledAction;
-  if (s) {
-    const what = s.actionType === "version_change"
-      ? `Upgrade to ${
-        s.targetOpenclawVersion
-          ? `OpenClaw ${s.targetOpenclawVersion}`
-          : s.targetImageTag
-      }`
-      : "Restart";
-    return (
-      <p class="card-note warn small">
-        {what} at{" "}
-        <LocalTime
-          at={s.scheduledAt}
-          timeZone={timeZone}
-          now={now}
-          format="when"
-        />
-      </p>
-    );
-  }
-  const c = status?.cancelledAction;
-  if (c) {
-    const what = c.actionType === "version_change" ? "upgrade" : "restart";
-    return (
-      <p class="card-note small">
-        The {what} planned for{" "}
-        <LocalTime at={c.scheduledAt} timeZone={timeZone} now={now} />{" "}
-        was called off
-      </p>
-    );
-  }
-  return null;
 }

@@ -42,15 +42,15 @@ export function doneSentence(
 }
 
 export const DONE_SUBJECTS: Record<ActionType, string> = {
-  scheduled_restart: "KiloClaw: Restart Done",
-  version_change: "KiloClaw: Version Change Done",
+  scheduled_restart: "KiloClaw: Restart done",
+  version_change: "KiloClaw: Version change done",
 };
 
 export function doneSubject(o: DoneOutcome): string {
   if (o.status === "applied") return DONE_SUBJECTS[o.actionType];
   return o.actionType === "version_change"
-    ? "KiloClaw: Version Change Not Done"
-    : "KiloClaw: Restart Not Done";
+    ? "KiloClaw: Version change not done"
+    : "KiloClaw: Restart not done";
 }
 
 export function DoneEmail(p: ScheduledActionEmailProps) {

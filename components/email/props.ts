@@ -49,6 +49,20 @@ export function instanceWords(p: ScheduledActionEmailProps): string {
   return (p.botCount ?? 1) > 1 ? `${p.botCount} KiloClaw bots` : "KiloClaw bot";
 }
 
+/** "it" for one bot, "they" for several, with the verb agreeing: `itOrThey(p, "stays", "stay")`. */
+export function itOrThey(
+  p: ScheduledActionEmailProps,
+  one: string,
+  several: string,
+): string {
+  return (p.botCount ?? 1) > 1 ? `They ${several}` : `It ${one}`;
+}
+
+/** "its" for one bot, "their" for several. */
+export function itsOrTheir(p: ScheduledActionEmailProps): string {
+  return (p.botCount ?? 1) > 1 ? "their" : "its";
+}
+
 /** "from OpenClaw 1.8.2 to OpenClaw 1.9.0", or "to OpenClaw 1.9.0" when the current one is unknown. */
 export function changeLabel(p: ScheduledActionEmailProps): string {
   return p.fromVersion

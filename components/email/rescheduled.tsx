@@ -7,12 +7,12 @@ import {
   whenLabel,
 } from "./props.ts";
 
-export const RESTART_RESCHEDULED_SUBJECT = "KiloClaw: Restart Moved";
+export const RESTART_RESCHEDULED_SUBJECT = "KiloClaw: Restart moved";
 export const VERSION_CHANGE_RESCHEDULED_SUBJECT =
-  "KiloClaw: Version Change Moved";
+  "KiloClaw: Version change moved";
 
 function what(p: ScheduledActionEmailProps, isVersion: boolean): string {
-  return isVersion ? `upgrade to ${versionLabel(p)}` : "restart";
+  return isVersion ? `version change to ${versionLabel(p)}` : "restart";
 }
 
 function RescheduledEmail(

@@ -5,7 +5,7 @@ import {
   whenLabel,
 } from "./props.ts";
 
-export const RESTART_CANCELLED_SUBJECT = "KiloClaw: Restart Cancelled";
+export const RESTART_CANCELLED_SUBJECT = "KiloClaw: Restart cancelled";
 
 export function RestartCancelledEmail(p: ScheduledActionEmailProps) {
   return (

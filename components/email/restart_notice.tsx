@@ -6,7 +6,7 @@ import {
   whenLabel,
 } from "./props.ts";
 
-export const RESTART_NOTICE_SUBJECT = "KiloClaw: Restart Scheduled";
+export const RESTART_NOTICE_SUBJECT = "KiloClaw: Restart scheduled";
 
 export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
   return (
@@ -15,7 +15,8 @@ export function RestartNoticeEmail(p: ScheduledActionEmailProps) {
       {" "}
       <strong>{p.when}</strong>
       {p.whenUtc ? ` (${p.whenUtc})` : null}. Your chat may be unavailable for a
-      few minutes while it comes back up.
+      few minutes while {(p.botCount ?? 1) > 1 ? "they come" : "it comes"}{" "}
+      back up.
     </NoticeEmail>
   );
 }
@@ -25,6 +26,8 @@ export function restartNoticeText(p: ScheduledActionEmailProps): string {
     p,
     `Your ${instanceWords(p)} ${p.instanceName} will restart on ${
       whenLabel(p)
-    }. Your chat may be unavailable for a few minutes while it comes back up.`,
+    }. Your chat may be unavailable for a few minutes while ${
+      (p.botCount ?? 1) > 1 ? "they come" : "it comes"
+    } back up.`,
   );
 }

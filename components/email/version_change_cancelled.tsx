@@ -2,17 +2,19 @@ import { EmailLayout } from "./layout.tsx";
 import {
   changeLabel,
   instanceWords,
+  itOrThey,
+  itsOrTheir,
   type ScheduledActionEmailProps,
   whenLabel,
 } from "./props.ts";
 
 export const VERSION_CHANGE_CANCELLED_SUBJECT =
-  "KiloClaw: Version Change Cancelled";
+  "KiloClaw: Version change cancelled";
 
 function staysOn(p: ScheduledActionEmailProps): string {
   return p.fromVersion
-    ? `It stays on ${p.fromVersion}.`
-    : "It stays on its current version.";
+    ? `${itOrThey(p, "stays", "stay")} on ${p.fromVersion}.`
+    : `${itOrThey(p, "stays", "stay")} on ${itsOrTheir(p)} current version.`;
 }
 
 export function VersionChangeCancelledEmail(p: ScheduledActionEmailProps) {
@@ -20,9 +22,9 @@ export function VersionChangeCancelledEmail(p: ScheduledActionEmailProps) {
     <EmailLayout title="Version change cancelled" workspaceUrl={p.workspaceUrl}>
       <p>Hi {p.greetingName},</p>
       <p>
-        The move of your {instanceWords(p)} <strong>{p.instanceName}</strong>
-        {" "}
-        <strong>{changeLabel(p)}</strong> planned for <strong>{p.when}</strong>
+        The version change of your {instanceWords(p)}{" "}
+        <strong>{p.instanceName}</strong> <strong>{changeLabel(p)}</strong>{" "}
+        planned for <strong>{p.when}</strong>
         {p.whenUtc ? ` (${p.whenUtc})` : null} has been cancelled. {staysOn(p)}
       </p>
     </EmailLayout>
@@ -35,7 +37,7 @@ export function versionChangeCancelledText(
   return [
     `Hi ${p.greetingName},`,
     "",
-    `The move of your ${instanceWords(p)} ${p.instanceName} ${
+    `The version change of your ${instanceWords(p)} ${p.instanceName} ${
       changeLabel(p)
     } planned for ${whenLabel(p)} has been cancelled. ${staysOn(p)}`,
     "",

@@ -2,13 +2,14 @@ import { NoticeEmail } from "./layout.tsx";
 import {
   changeLabel,
   instanceWords,
+  itOrThey,
   noticeText,
   type ScheduledActionEmailProps,
   whenLabel,
 } from "./props.ts";
 
 export const VERSION_CHANGE_NOTICE_SUBJECT =
-  "KiloClaw: Version Change Scheduled";
+  "KiloClaw: Version change scheduled";
 
 export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
   return (
@@ -21,10 +22,11 @@ export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
         </p>
       )}
     >
-      Your {instanceWords(p)} <strong>{p.instanceName}</strong> will move{" "}
+      Your {instanceWords(p)} <strong>{p.instanceName}</strong> will change{" "}
       <strong>{changeLabel(p)}</strong> on <strong>{p.when}</strong>
-      {p.whenUtc ? ` (${p.whenUtc})` : null}. It restarts as part of the change,
-      so your chat may be unavailable for a few minutes.
+      {p.whenUtc ? ` (${p.whenUtc})` : null}.{" "}
+      {itOrThey(p, "restarts", "restart")}{" "}
+      as part of the change, so your chat may be unavailable for a few minutes.
     </NoticeEmail>
   );
 }
@@ -32,11 +34,11 @@ export function VersionChangeNoticeEmail(p: ScheduledActionEmailProps) {
 export function versionChangeNoticeText(p: ScheduledActionEmailProps): string {
   return noticeText(
     p,
-    `Your ${instanceWords(p)} ${p.instanceName} will move ${
+    `Your ${instanceWords(p)} ${p.instanceName} will change ${
       changeLabel(p)
-    } on ${
-      whenLabel(p)
-    }. It restarts as part of the change, so your chat may be unavailable for a few minutes.`,
+    } on ${whenLabel(p)}. ${
+      itOrThey(p, "restarts", "restart")
+    } as part of the change, so your chat may be unavailable for a few minutes.`,
     p.targetImageTag ? ["", `New image tag: ${p.targetImageTag}`] : [],
   );
 }

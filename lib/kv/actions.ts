@@ -12,6 +12,7 @@ import { keys } from "./keys.ts";
 import { getManyChunked } from "./read.ts";
 import type {
   ActionCounters,
+  ProgressCounts,
   ScheduledAction,
   Stage,
   Target,
@@ -122,11 +123,27 @@ export async function getActionCounters(
   return { total, applied, skipped, failed };
 }
 
+/**
+ * What an action's progress shows: cancelled targets on their own, not among
+ * the skipped (the stored `skipped` counter holds both).
+ */
+export async function getProgressCounts(
+  kv: Deno.Kv,
+  actionId: string,
+): Promise<ProgressCounts> {
+  const [c, cancelled] = await Promise.all([
+    getActionCounters(kv, actionId),
+    kv.get<Deno.KvU64>(keys.actionCounter(actionId, "cancelled")),
+  ]);
+  const n = cancelled.value ? Number(cancelled.value.value) : 0;
+  return { ...c, skipped: Math.max(0, c.skipped - n), cancelled: n };
+}
+
 /** Adds `n` to a counter in `op`: a KV `sum`, so no parent record's versionstamp moves. */
 export function addToCounter(
   op: Deno.AtomicOperation,
   actionId: string,
-  name: keyof ActionCounters,
+  name: keyof ActionCounters | "cancelled",
   n = 1,
 ): Deno.AtomicOperation {
   return op.sum(keys.actionCounter(actionId, name), BigInt(n));

@@ -80,7 +80,7 @@ export const keys = {
   actions: () => ["actions"] as const,
   actionCounter: (
     actionId: string,
-    name: "total" | "applied" | "skipped" | "failed",
+    name: "total" | "applied" | "skipped" | "failed" | "cancelled",
   ) => ["action_counters", actionId, name] as const,
   actionCounters: (actionId: string) => ["action_counters", actionId] as const,
   stage: (actionId: string, index: number) =>

@@ -9,8 +9,9 @@
 import { nameAndEmail } from "../kv/users.ts";
 import { getActionDetail } from "./read.ts";
 import { listCancellations } from "./cancellations.ts";
-import { allTargetIdsOfAction } from "../kv/actions.ts";
+import { allTargetIdsOfAction, getProgressCounts } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";
+import { getCatalogEntry } from "../kv/catalog.ts";
 import { keys } from "../kv/keys.ts";
 import { getManyById } from "../kv/read.ts";
 import { type RecentChanges, recentChanges } from "../kv/audit.ts";
@@ -72,23 +73,29 @@ export async function getActionView(
     pushViaOutbox: boolean;
   },
 ): Promise<ActionView> {
-  const [detail, lastRun, cancellations] = await Promise.all([
+  const [detail, lastRun, cancellations, counters] = await Promise.all([
     getActionDetail(kv, id, {
       targetCursor: opts.targetCursor,
       targetLimit: opts.targetLimit ?? 50,
     }),
     getLastSweepRun(kv),
     listCancellations(kv, id),
+    getProgressCounts(kv, id),
   ]);
   const { action } = detail;
   const items = detail.targets.items;
-  const [instances, users] = await Promise.all([
+  const [instances, users, version] = await Promise.all([
     getInstances(kv, items.map((t) => t.target.instanceId)),
     getManyById<User>(
       kv,
       [...items.map((t) => t.target.userId), action.createdBy],
       keys.user,
     ),
+    action.imageTag
+      ? getCatalogEntry(kv, action.imageTag).then((c) =>
+        c?.openclawVersion ?? null
+      )
+      : null,
   ]);
   const userOf = (uid: string) => users.get(uid)?.value ?? null;
   const byTarget = new Map(
@@ -126,12 +133,12 @@ export async function getActionView(
   return {
     action: {
       ...action,
-      label: actionLabel(action),
+      label: actionLabel(action, version),
       creator: userLabel(userOf(action.createdBy), action.createdBy),
     },
     scheduledAt: stage?.scheduledAt ?? null,
     stageStatus: stage?.status ?? null,
-    counters: detail.counters,
+    counters,
     notices: counts,
     cancellation: cancellations.find((c) => c.targetId === null) ?? null,
     targets,
@@ -224,7 +231,11 @@ async function noticeView(
   };
 }
 
-/** Sent / pending / failed per channel over the action's targets (the first COUNTED_TARGETS). */
+/**
+ * Per kind and channel over the action's targets (the first COUNTED_TARGETS):
+ * sent, not delivered (a push that reached no device), pending, failed. The
+ * notice's channels are always listed; follow-ups once they exist.
+ */
 async function countNotices(
   kv: Deno.Kv,
   action: ScheduledAction,
@@ -234,15 +245,19 @@ async function countNotices(
     0,
     COUNTED_TARGETS,
   );
-  const counts = new Map<Channel, ChannelCount>(
-    action.noticeChannels.map((channel) => [channel, {
-      channel,
-      sent: 0,
-      pending: 0,
-      failed: 0,
-      noDevice: 0,
-    }]),
-  );
+  const counts = new Map<string, ChannelCount>();
+  const countOf = (kind: NotificationKind, channel: Channel) => {
+    const key = `${kind}:${channel}`;
+    let c = counts.get(key);
+    if (!c) {
+      c = { kind, channel, sent: 0, notDelivered: 0, pending: 0, failed: 0 };
+      counts.set(key, c);
+    }
+    return c;
+  };
+  if (action.notify) {
+    for (const ch of action.noticeChannels) countOf("notice", ch);
+  }
   const rows: Notification[] = [];
   await forEachLimited(ids, 16, async (tid) => {
     rows.push(...(await readTargetRows(kv, tid)).map((e) => e.value));
@@ -257,26 +272,25 @@ async function countNotices(
     if (r.status === "pending" || r.status === "sending") {
       nextDue = Math.min(nextDue, r.dueAt);
     }
-    if (r.kind !== "notice") continue;
-    const c = counts.get(r.channel) ??
-      { channel: r.channel, sent: 0, pending: 0, failed: 0, noDevice: 0 };
-    counts.set(r.channel, c);
+    const c = countOf(r.kind, r.channel);
     if (r.status === "sent") {
-      c.sent++;
-      if (
-        await pushReachedNobody(
-          kv,
-          r,
-          action,
-          owners.get(r.userId)?.value ?? null,
-          viaOutbox,
-        )
-      ) c.noDevice++;
+      const nobody = await pushReachedNobody(
+        kv,
+        r,
+        action,
+        owners.get(r.userId)?.value ?? null,
+        viaOutbox,
+      );
+      if (nobody) c.notDelivered++;
+      else c.sent++;
     } else if (r.status === "failed") c.failed++;
     else c.pending++;
   }
   return {
-    channels: CHANNELS.flatMap((ch) => counts.has(ch) ? [counts.get(ch)!] : []),
+    channels: [...counts.values()].sort((a, b) =>
+      KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+      CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel)
+    ),
     counted: ids.length,
     nextDueAt: Number.isFinite(nextDue)
       ? new Date(nextDue).toISOString()

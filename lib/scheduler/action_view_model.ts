@@ -3,11 +3,11 @@
  * page's island, so no imports that reach KV.
  */
 import type {
-  ActionCounters,
   Channel,
   EarlierSend,
   NotificationKind,
   NotificationStatus,
+  ProgressCounts,
   ScheduledAction,
   StageStatus,
   SweepRun,
@@ -64,20 +64,26 @@ export interface TargetView {
   notices: NoticeView[];
 }
 
+/** One kind of notice on one channel, e.g. the cancellations by email. */
 export interface ChannelCount {
+  kind: NotificationKind;
   channel: Channel;
+  /** Delivered to the provider (a push: to at least one device). */
   sent: number;
+  /** A push that reached no device: the owner had none. */
+  notDelivered: number;
   pending: number;
   failed: number;
-  noDevice: number;
 }
 
 export interface ActionView {
   action: ScheduledAction & { label: string; creator: string };
   scheduledAt: string | null;
   stageStatus: StageStatus | null;
-  counters: ActionCounters;
+  /** Cancelled targets are counted on their own, not as skipped or done. */
+  counters: ProgressCounts;
   notices: {
+    /** Per kind and channel: the notice's channels always, follow-ups once any exist. */
     channels: ChannelCount[];
     /** Targets whose notices were counted (all of them up to COUNTED_TARGETS). */
     counted: number;

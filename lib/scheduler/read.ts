@@ -36,7 +36,6 @@ import type { PendingTargetLock } from "../kv/actions.ts";
 import { listCursor } from "../kv/cursor.ts";
 import { readTargetRows } from "../notices/rows.ts";
 import { type BannerStatus, getBannerStatus } from "../notices/banner.ts";
-import { getLastSweepRun } from "../notices/sweep.ts";
 import { NotFoundError } from "../errors.ts";
 import { isId } from "../ids.ts";
 import {
@@ -56,7 +55,6 @@ import type {
   Role,
   ScheduledAction,
   Stage,
-  SweepRun,
   Target,
   User,
 } from "../types.ts";
@@ -111,18 +109,6 @@ export async function listActions(
     items: await Promise.all(actions.map((a) => summary(kv, a))),
     cursor: actions.length === limit && iter.cursor ? iter.cursor : null,
   };
-}
-
-/** The admin's actions page: 25 actions from `cursor`, and the notice sweep's last run. */
-export async function getActionsPage(
-  kv: Deno.Kv,
-  cursor: string | null,
-): Promise<{ page: Page<ActionSummary>; lastRun: SweepRun | null }> {
-  const [page, lastRun] = await Promise.all([
-    listActions(kv, { cursor, limit: 25 }),
-    getLastSweepRun(kv),
-  ]);
-  return { page, lastRun };
 }
 
 export interface TargetWithNotifications {
@@ -392,7 +378,11 @@ export async function getInstanceTable(
   const versions = new Map(
     catalog.map((c) => [c.imageTag, c.openclawVersion]),
   );
-  const pending = await pendingOf(kv, result.items.map((i) => i.id));
+  const pending = await pendingOf(
+    kv,
+    result.items.map((i) => i.id),
+    versions,
+  );
   return {
     result,
     rows: result.items.map((i) => ({
@@ -412,7 +402,11 @@ export async function getInstanceTable(
 }
 
 /** Each instance's pending action, when it has one: the lock, its action and stage. */
-async function pendingOf(kv: Deno.Kv, ids: string[]) {
+async function pendingOf(
+  kv: Deno.Kv,
+  ids: string[],
+  versions: Map<string, string>,
+) {
   const locks = await getManyChunked<PendingTargetLock>(
     kv,
     ids.map((id) => keys.instancePendingTarget(id)),
@@ -431,7 +425,10 @@ async function pendingOf(kv: Deno.Kv, ids: string[]) {
     if (!lock || !action) return null;
     return {
       actionId: action.id,
-      label: actionLabel(action),
+      label: actionLabel(
+        action,
+        action.imageTag ? versions.get(action.imageTag) : null,
+      ),
       scheduledAt: stages.get(action.id)?.value?.scheduledAt ?? null,
     };
   };

@@ -7,7 +7,8 @@
  *   or running (the creator checks the instance is free), let go when it ends;
  * - `targets_running`: present exactly while it runs, keyed by its claim time;
  * - `targets_by_action`, `targets_by_instance`: from creation to discard;
- * - the action's counters: a target counts once, when it ends.
+ * - the action's counters: a target counts once, when it ends; a cancelled
+ *   one also counts as `cancelled`, so progress can tell it from a skip.
  */
 import { keys } from "../kv/keys.ts";
 import { addToCounter } from "../kv/actions.ts";
@@ -65,6 +66,9 @@ export function putTarget(
   if (hasEnded(next) && prev && !hasEnded(prev)) {
     op.delete(lock);
     addToCounter(op, next.actionId, next.status as "applied");
+    if (next.skipReason === "cancelled") {
+      addToCounter(op, next.actionId, "cancelled");
+    }
   }
   return op;
 }

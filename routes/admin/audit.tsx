@@ -1,33 +1,71 @@
-/** Admin: every admin change, newest first, with filters and paging. */
+/** Admin: every admin change, newest first, filtered by kind of change, admin and subject, paged. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { parseOrThrow } from "@/lib/errors.ts";
+import { BadRequestError, parseOrThrow } from "@/lib/errors.ts";
 import { type AuditPage, AuditQuerySchema, listAudit } from "@/lib/kv/audit.ts";
+import { getUserByEmail, nameAndEmail } from "@/lib/kv/users.ts";
 import type { State } from "@/lib/request_state.ts";
-import { AUDIT_CHANGES } from "@/lib/types.ts";
+import { AUDIT_CHANGES, AUDIT_SUBJECT_TYPES, type User } from "@/lib/types.ts";
+import { API_TOKEN_ACTOR_ID } from "@/lib/ids.ts";
+import { CHANGE_WORDS } from "@/lib/scheduler/audit_words.ts";
 import { AuditList } from "@/components/AuditList.tsx";
 import { CursorPager } from "@/components/Pager.tsx";
 
 interface Data {
   page: AuditPage;
   query: Record<string, string>;
+  /** The admins the "Admin" field suggests: "Ada Admin <ada@…>". */
+  admins: string[];
   url: URL;
   timeZone: string | null;
   now: number;
 }
 
+const API_TOKEN_WORDS = "the admin API token";
+
+/** "Ada Admin <ada@x>", "ada@x", "Ada Admin" or the API token → whose changes. */
+function adminOf(typed: string, known: User[]): string {
+  const t = typed.trim().toLowerCase();
+  if (["api token", "admin api token", API_TOKEN_WORDS].includes(t)) {
+    return API_TOKEN_ACTOR_ID;
+  }
+  const email = /<([^>]+)>\s*$/.exec(t)?.[1] ?? (t.includes("@") ? t : null);
+  const user = known.find((u) =>
+    email ? u.email.toLowerCase() === email : u.name?.toLowerCase() === t
+  );
+  if (user) return user.id;
+  throw new BadRequestError(
+    `no admin ${
+      JSON.stringify(typed)
+    }: give an admin's name or email address, or "API token"`,
+    [{ path: "admin", message: "is not a known admin" }],
+  );
+}
+
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
+    const { kv, config, now } = appContext();
     // Empty form fields mean "any".
     const raw = Object.fromEntries(
       [...ctx.url.searchParams].filter(([, v]) => v !== ""),
     );
-    const q = parseOrThrow(AuditQuerySchema, raw, "query");
-    const { kv, now } = appContext();
+    const known = (await Promise.all(
+      config.adminEmails.map((e) => getUserByEmail(kv, e)),
+    )).filter((u): u is User => u !== null);
+    const { admin, ...rest } = raw;
+    if (admin) {
+      // An admin by role, not among ADMIN_EMAILS, is still found by address.
+      const byEmail = admin.includes("@") && !admin.includes("<")
+        ? await getUserByEmail(kv, admin.trim().toLowerCase())
+        : null;
+      rest.actor = byEmail?.id ?? adminOf(admin, known);
+    }
+    const q = parseOrThrow(AuditQuerySchema, rest, "query");
     return ctx.render({
       page: await listAudit(kv, q),
       query: raw,
+      admins: [...known.map(nameAndEmail), "API token"],
       url: ctx.url,
       timeZone: ctx.state.user?.timeZone ?? null,
       now: now(),
@@ -35,8 +73,18 @@ export const handler: Handlers<Data, State> = {
   },
 };
 
+const SUBJECT_WORDS: Record<string, string> = {
+  action: "Action",
+  instance: "Instance",
+  user: "User",
+  catalog: "Catalog entry",
+};
+
 export default function AuditPageView({ data }: PageProps<Data>) {
   const { query } = data;
+  const filtered = Boolean(
+    query.change || query.admin || query.actor || query.subjectType,
+  );
   return (
     <>
       <Head>
@@ -46,37 +94,48 @@ export default function AuditPageView({ data }: PageProps<Data>) {
       <p class="muted">
         Every admin change, newest first, kept at least 400 days.
       </p>
-      <form method="get" class="search" role="search">
+      <form method="get" class="filters" role="search" aria-label="Audit">
         <label>
-          Change{" "}
+          Change
           <select name="change">
-            <option value="">any</option>
+            <option value="">Any</option>
             {AUDIT_CHANGES.map((c) => (
-              <option value={c} selected={query.change === c}>{c}</option>
+              <option value={c} selected={query.change === c}>
+                {CHANGE_WORDS[c]}
+              </option>
             ))}
           </select>
-        </label>{" "}
-        <label>
-          Admin id <input name="actor" value={query.actor ?? ""} size={20} />
-        </label>{" "}
-        <label>
-          Subject{" "}
-          <select name="subjectType">
-            <option value="">any</option>
-            {["action", "instance", "user", "catalog"].map((t) => (
-              <option value={t} selected={query.subjectType === t}>{t}</option>
-            ))}
-          </select>
-        </label>{" "}
-        <label>
-          Subject id{" "}
+        </label>
+        <label class="grow">
+          Admin
           <input
-            name="subjectId"
-            value={query.subjectId ?? ""}
-            size={24}
+            name="admin"
+            value={query.admin ?? ""}
+            list="audit-admins"
+            placeholder="Name or email"
+            autocomplete="off"
           />
-        </label>{" "}
-        <button type="submit">Filter</button>
+          <datalist id="audit-admins">
+            {data.admins.map((a) => <option key={a} value={a} />)}
+          </datalist>
+        </label>
+        <label>
+          Subject
+          <select name="subjectType">
+            <option value="">Any</option>
+            {AUDIT_SUBJECT_TYPES.map((t) => (
+              <option value={t} selected={query.subjectType === t}>
+                {SUBJECT_WORDS[t]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Its id
+          <input name="subjectId" value={query.subjectId ?? ""} size={24} />
+        </label>
+        <button type="submit" class="secondary">Filter</button>
+        {filtered && <a href="/admin/audit">Clear</a>}
       </form>
       <AuditList
         entries={data.page.items}

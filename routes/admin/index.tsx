@@ -116,12 +116,27 @@ export default function AdminInstances({ data, url }: PageProps<Data>) {
         {filtered ? " match" : ""}
         {result.pages > 1 ? `, ${result.pageSize} a page` : ""}
       </p>
-      <InstancePicker
-        rows={data.rows}
-        total={result.total}
-        filter={filter}
-        timeZone={data.timeZone}
-      />
+      {result.total === 0
+        ? (
+          <p class="empty" data-testid="no-match">
+            {filtered
+              ? (
+                <>
+                  No instance matches these filters.{" "}
+                  <a href="/admin">Show every instance</a>
+                </>
+              )
+              : "There are no instances yet."}
+          </p>
+        )
+        : (
+          <InstancePicker
+            rows={data.rows}
+            total={result.total}
+            filter={filter}
+            timeZone={data.timeZone}
+          />
+        )}
       <Pager page={result.page} pages={result.pages} url={url} />
     </>
   );

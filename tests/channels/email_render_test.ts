@@ -9,25 +9,25 @@ Deno.test("email: each action type and kind gets its own template and default su
     [
       "scheduled_restart",
       "notice",
-      "KiloClaw: Restart Scheduled",
+      "KiloClaw: Restart scheduled",
       /will restart on/,
     ],
     [
       "version_change",
       "notice",
-      "KiloClaw: Version Change Scheduled",
-      /will move from image tag 2026\.02\.1 to OpenClaw 1\.8\.2 on/,
+      "KiloClaw: Version change scheduled",
+      /will change from image tag 2026\.02\.1 to OpenClaw 1\.8\.2 on/,
     ],
     [
       "scheduled_restart",
       "cancelled",
-      "KiloClaw: Restart Cancelled",
+      "KiloClaw: Restart cancelled",
       /restart of your KiloClaw bot .* has been cancelled/s,
     ],
     [
       "version_change",
       "cancelled",
-      "KiloClaw: Version Change Cancelled",
+      "KiloClaw: Version change cancelled",
       /has been cancelled\. It stays on image tag 2026\.02\.1/,
     ],
   ] as const;
@@ -54,7 +54,7 @@ Deno.test("email: the admin's subject replaces the default for notices only", ()
     PUBLIC_URL,
   );
   assert.equal(notice.subject, "Maintenance this Thursday");
-  assert.equal(cancelled.subject, "KiloClaw: Restart Cancelled");
+  assert.equal(cancelled.subject, "KiloClaw: Restart cancelled");
 });
 
 Deno.test("email: greeting, instance name, times and workspace link", async (t) => {
@@ -119,7 +119,7 @@ Deno.test("email: version emails say from which OpenClaw version to which", () =
   for (const part of [email.text, email.html.replace(/<[^>]+>/g, "")]) {
     assert.match(
       part,
-      /will move from OpenClaw 1\.8\.2 to OpenClaw 1\.9\.0 on/,
+      /will change from OpenClaw 1\.8\.2 to OpenClaw 1\.9\.0 on/,
     );
     assert.match(part, /New image tag: 2026\.04\.2/);
   }

@@ -51,7 +51,7 @@ Deno.test("resend: one row goes to /emails with an idempotency key; sending it a
     assert.equal(fake.delivered.length, 1);
     assert.deepEqual(fake.delivered[0].to, [item.user.email]);
     assert.equal(fake.delivered[0].from, FROM);
-    assert.equal(fake.delivered[0].subject, "KiloClaw: Restart Scheduled");
+    assert.equal(fake.delivered[0].subject, "KiloClaw: Restart scheduled");
     assert.match(fake.delivered[0].text, /Hi Ada/);
   } finally {
     await fake.close();

@@ -32,5 +32,5 @@ Deno.test("email: the admin's subject is one line, whatever line breaks or contr
     noticeItem({ action: { noticeSubject: "\r\n\u0000" } }),
     "https://claw.example.com",
   );
-  assert.equal(blank.subject, "KiloClaw: Restart Scheduled");
+  assert.equal(blank.subject, "KiloClaw: Restart scheduled");
 });

@@ -114,7 +114,7 @@ Deno.test("internal route: every status", async (t) => {
         assert.equal(fake.delivered.length, 1);
         assert.equal(
           fake.delivered[0].subject,
-          "KiloClaw: Version Change Scheduled",
+          "KiloClaw: Version change scheduled",
         );
         assert.deepEqual(fake.delivered[0].to, [item.user.email]);
         // The catalog's versions, from and to, as the sweep's own email says.

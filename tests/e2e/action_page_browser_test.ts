@@ -67,13 +67,20 @@ Deno.test({
         );
       assert.deepEqual(
         (await row("email").locator("td").allInnerTexts()).map((t) => t.trim()),
-        ["0", "2", "0"],
+        ["0", "0", "2", "0"],
       );
       await expectAccessible(page, "the action page");
 
       await page.getByRole("button", { name: "Run notice sweep now" }).click();
-      await row("email").filter({ hasText: /^Email200$/ }).waitFor();
-      assert.match(await row("mobile_push").innerText(), /2\s+\(1 no device\)/);
+      await row("email").filter({ hasText: /^Email\s*2\s*0\s*0\s*0$/ })
+        .waitFor();
+      // Tom has a phone, Maya none: her push reached nobody and is not "sent".
+      assert.deepEqual(
+        (await row("mobile_push").locator("td").allInnerTexts()).map((t) =>
+          t.trim()
+        ),
+        ["1", "1", "0", "0"],
+      );
       const maya = page.locator(
         `tr[data-target]:has(a:text-is("Maya's support bot"))`,
       );
@@ -82,7 +89,7 @@ Deno.test({
       );
       assert.equal(
         await maya.locator('li[data-channel="mobile_push"] .pill').innerText(),
-        "no device",
+        "not delivered",
       );
       assert.equal(
         await tom.locator('li[data-channel="mobile_push"] .pill').innerText(),
@@ -109,14 +116,14 @@ Deno.test({
       await dialog.getByRole("button", { name: "Cancel for this instance" })
         .click();
       await dialog.waitFor({ state: "hidden" });
-      await maya.locator(".pill-skipped").waitFor();
+      await maya.locator(".pill-cancelled").waitFor();
       assert.match(
         await maya.innerText(),
         /by Ada Admin <.*>, .* — “Maya asked to keep it running”/,
       );
       assert.match(
         await page.getByTestId("progress").innerText(),
-        /1 of 2 done · 0 applied · 1 skipped · 0 failed/,
+        /^0 of 1 done · 0 applied · 0 skipped · 0 failed · 1 cancelled$/,
       );
       await expectAccessible(page, "the action page after a cancel");
 
@@ -135,13 +142,25 @@ Deno.test({
       assert.equal(api.status, 200);
       await page.clock.fastForward(31_000);
       await page.locator("h1 .pill-cancelled").waitFor();
+      // Cancelled instances are neither done nor skipped, and the owners'
+      // cancellations (both were warned by email) are counted on their own.
+      assert.equal(
+        await page.getByTestId("progress").innerText(),
+        "None done: every instance was cancelled · 0 applied · 0 skipped · 0 failed · 2 cancelled",
+      );
+      assert.deepEqual(
+        (await page.getByTestId("notice-counts").locator(
+          'tr[data-kind="cancelled"][data-channel="email"] td',
+        ).allInnerTexts()).map((t) => t.trim()),
+        ["0", "0", "2", "0"],
+      );
       assert.match(
         await page.getByTestId("cancelled-by").innerText(),
         /by Admin API token <.*>\s*“Maintenance postponed”/,
       );
 
       await page.goto(`${origin}${href}`);
-      assert.match(await page.locator("h1").innerText(), /Restart Scheduled/);
+      assert.match(await page.locator("h1").innerText(), /Restart scheduled/);
       await expectAccessible(page, "an outbox email");
       assert.deepEqual(errors, []);
     });

@@ -143,7 +143,7 @@ Deno.test({
         assert.ok(
           items.some((m) =>
             m.kind === "email" && m.to === owner.user.email &&
-            m.subject === "KiloClaw: Restart Moved"
+            m.subject === "KiloClaw: Restart moved"
           ),
           "the owner got the moved email",
         );

@@ -110,7 +110,7 @@ Deno.test({
       assert.match(reviewed, /Hi Tom,/);
       assert.match(
         reviewed,
-        /will move <strong>from OpenClaw 1\.8\.2 to OpenClaw 1\.9\.0<\/strong>/,
+        /will change\s+<strong>from OpenClaw 1\.8\.2 to OpenClaw 1\.9\.0<\/strong>/,
       );
       assert.match(
         await page.getByTestId("preview-push").innerText(),
@@ -144,7 +144,7 @@ Deno.test({
       await page.getByTestId("notice-counts").locator(
         'tr[data-channel="email"]',
       )
-        .filter({ hasText: /^Email\s*2\s*0\s*0$/ }).waitFor();
+        .filter({ hasText: /^Email\s*2\s*0\s*0\s*0$/ }).waitFor();
       const sent = (await listOutbox(f.app.kv)).items.find((m) =>
         m.kind === "email" && m.to === f.tom.user.email
       );

@@ -231,6 +231,10 @@ const RULES: Record<string, Rule> = {
     send: () => ({ method: "DELETE" }),
     expect: [401, 403, 403, 404, 404, 401],
   },
+  "GET ./routes/api/instances/index.ts": {
+    path: () => "/api/instances",
+    expect: [401, 200, 200, 200, 401, 401],
+  },
   "GET ./routes/api/instances/[id]/status.ts": {
     path: (w) => `/api/instances/${w.instanceId}/status`,
     expect: [401, 200, 404, 404, 401, 401],

@@ -92,7 +92,7 @@ Deno.test("calendar: the notice links an event that follows moves and cancels, t
     // The moved notice links the same event.
     await call(app, "POST", "/api/admin/notices/sweep");
     const movedMail = (await listOutbox(app.kv)).items.find((m) =>
-      m.kind === "email" && m.subject === "KiloClaw: Version Change Moved"
+      m.kind === "email" && m.subject === "KiloClaw: Version change moved"
     ) as OutboxEmail;
     assert.ok(movedMail.text.includes(link));
 

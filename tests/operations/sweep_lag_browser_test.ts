@@ -40,7 +40,7 @@ Deno.test({
         page.on("pageerror", (e) => errors.push(e.message));
         await page.goto(`${origin}/admin/actions`);
         const lag = page.getByTestId("sweep-lag");
-        await lag.getByText(/^Sweep lag 12 min/).waitFor();
+        await lag.getByText(/^Notices waiting up to 12 min/).waitFor();
         assert.match(
           await lag.innerText(),
           /oldest due notice has waited 720 s/,

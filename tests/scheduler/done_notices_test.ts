@@ -94,10 +94,10 @@ Deno.test("done notices: applied, pinned, failed each say what happened; a cance
       return renderNoticeEmail(item, "http://localhost:8000");
     };
     const ok = emailFor(applied.id);
-    assert.equal(ok.subject, "KiloClaw: Version Change Done");
+    assert.equal(ok.subject, "KiloClaw: Version change done");
     assert.match(ok.text, /Your bot claw \d+ was upgraded to OpenClaw 2\.0\.0/);
     const skipped = emailFor(pinned.id);
-    assert.equal(skipped.subject, "KiloClaw: Version Change Not Done");
+    assert.equal(skipped.subject, "KiloClaw: Version change not done");
     assert.match(skipped.text, /was not upgraded: it is pinned/);
     const failed = emailFor(failing.id);
     assert.match(failed.text, /could not be upgraded; it runs as before/);

@@ -93,7 +93,7 @@ Deno.test("API: moving an action after its notice went out", async () => {
 
     await call(app, "POST", "/api/admin/notices/sweep");
     const moveEmail = (await emails(app)).find((e) =>
-      e.subject === "KiloClaw: Restart Moved"
+      e.subject === "KiloClaw: Restart moved"
     );
     assert.ok(moveEmail, "the rescheduled email went out");
     assert.equal(moveEmail.to, "mover@example.com");

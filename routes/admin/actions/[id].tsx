@@ -63,7 +63,8 @@ function scheduledFlash(p: URLSearchParams, total: number): string[] {
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv, config, now } = appContext();
-    const cursor = ctx.url.searchParams.get("targets");
+    const cursor = ctx.url.searchParams.get("cursor") ||
+      ctx.url.searchParams.get("targets");
     const targetCursor = cursor && cursor.length <= 1000 ? cursor : null;
     const actionId = parseId(ctx.params.id, "action id");
     const { view, audit } = await getActionPage(kv, actionId, {
@@ -142,9 +143,9 @@ export default function ActionPage({ data }: PageProps<Data>) {
             timeZone={data.timeZone}
             now={data.now}
           />, {data.retentionDays}{" "}
-          days after it ended (<code>ACTION_RETENTION_DAYS</code>); then the
-          daily retention job removes it with its instances and notices. The
-          audit keeps its changes for {AUDIT_RETENTION_DAYS} days.
+          days after it ended; then it is deleted with its instances and
+          notices. Its changes stay in the audit for {AUDIT_RETENTION_DAYS}{" "}
+          days.
         </p>
       )}
       <RecentChangesSection

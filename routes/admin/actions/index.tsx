@@ -1,22 +1,27 @@
-/** Admin: scheduled actions, newest first, and the notice sweep's last run. */
+/** Admin: scheduled actions, newest first, found by words, status, type and day; and the notice sweep's last run. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
 import {
-  type ActionSummary,
-  getActionsPage,
-  type Page,
-} from "@/lib/scheduler/read.ts";
+  ACTION_STATUSES,
+  type ActionList,
+  type ActionQuery,
+  isFiltered,
+  parseActionQuery,
+  searchActions,
+} from "@/lib/scheduler/action_search.ts";
+import { getLastSweepRun } from "@/lib/notices/sweep.ts";
 import type { State } from "@/lib/request_state.ts";
 import type { SweepRun } from "@/lib/types.ts";
 import { StatusPill } from "@/components/StatusPill.tsx";
-import { actionLabel, NoticeSummary } from "@/components/ActionLabel.tsx";
+import { NoticeSummary } from "@/components/ActionLabel.tsx";
 import SweepButton from "@/islands/SweepButton.tsx";
 import LocalTime from "@/islands/LocalTime.tsx";
 import SweepLag from "@/islands/SweepLag.tsx";
 
 interface Data {
-  page: Page<ActionSummary>;
+  list: ActionList;
+  query: ActionQuery;
   lastRun: SweepRun | null;
   timeZone: string | null;
   now: number;
@@ -25,15 +30,36 @@ interface Data {
 export const handler: Handlers<Data, State> = {
   async GET(_req, ctx) {
     const { kv, now } = appContext();
+    const query = parseActionQuery(ctx.url.searchParams);
+    const [list, lastRun] = await Promise.all([
+      searchActions(kv, query),
+      getLastSweepRun(kv),
+    ]);
     return ctx.render({
-      ...(await getActionsPage(kv, ctx.url.searchParams.get("cursor"))),
+      list,
+      query,
+      lastRun,
       timeZone: ctx.state.user?.timeZone ?? null,
       now: now(),
     });
   },
 };
 
+/** The same search, from `cursor` on. */
+function nextPageHref(query: ActionQuery, cursor: string): string {
+  const p = new URLSearchParams();
+  for (const s of query.status ?? []) p.append("status", s);
+  if (query.type) p.set("type", query.type);
+  if (query.q) p.set("q", query.q);
+  if (query.from) p.set("from", query.from);
+  if (query.to) p.set("to", query.to);
+  p.set("cursor", cursor);
+  return `/admin/actions?${p}`;
+}
+
 export default function Actions({ data }: PageProps<Data>) {
+  const { query, list } = data;
+  const filtered = isFiltered(query);
   return (
     <>
       <Head>
@@ -45,11 +71,87 @@ export default function Actions({ data }: PageProps<Data>) {
       </div>
       <SweepButton lastRun={data.lastRun} />
       <SweepLag />
-      {data.page.items.length === 0
-        ? <p>Nothing has been scheduled yet.</p>
+      <form
+        method="get"
+        class="filters"
+        role="search"
+        aria-label="Scheduled actions"
+      >
+        <label class="grow">
+          Search
+          <input
+            type="search"
+            name="q"
+            value={query.q ?? ""}
+            placeholder="Reason, version, tag, subject or id"
+          />
+        </label>
+        <fieldset class="status-filter">
+          <legend>Status</legend>
+          {ACTION_STATUSES.map((s) => (
+            <label class="check">
+              <input
+                type="checkbox"
+                name="status"
+                value={s}
+                checked={query.status?.includes(s) ?? false}
+              />{" "}
+              {s}
+            </label>
+          ))}
+        </fieldset>
+        <label>
+          Type
+          <select name="type">
+            <option value="">Any</option>
+            <option
+              value="scheduled_restart"
+              selected={query.type === "scheduled_restart"}
+            >
+              Restart
+            </option>
+            <option
+              value="version_change"
+              selected={query.type === "version_change"}
+            >
+              Version change
+            </option>
+          </select>
+        </label>
+        <fieldset class="status-filter">
+          <legend>Scheduled between (UTC days)</legend>
+          <label>
+            From
+            <input type="date" name="from" value={query.from ?? ""} />
+          </label>
+          <label>
+            To
+            <input type="date" name="to" value={query.to ?? ""} />
+          </label>
+        </fieldset>
+        <button type="submit" class="secondary">Filter</button>
+        {filtered && <a href="/admin/actions">Clear</a>}
+      </form>
+      {list.items.length === 0
+        ? (
+          <p class="empty" data-testid="no-match">
+            {filtered
+              ? (
+                <>
+                  {list.cursor
+                    ? "No action among the latest ones matches these filters."
+                    : "No action matches these filters."}{" "}
+                  <a href="/admin/actions">Show every action</a>
+                </>
+              )
+              : query.cursor
+              ? "No older actions."
+              : "Nothing has been scheduled yet."}
+          </p>
+        )
         : (
           <div class="table-wrap">
-            <table class="responsive">
+            <table class="responsive" data-testid="actions">
               <thead>
                 <tr>
                   <th scope="col">Action</th>
@@ -60,13 +162,16 @@ export default function Actions({ data }: PageProps<Data>) {
                 </tr>
               </thead>
               <tbody>
-                {data.page.items.map(({ action, counters, stages }) => (
-                  <tr>
+                {list.items.map(({ action, label, progress: c, stages }) => (
+                  <tr data-action={action.id}>
                     <td data-label="Action">
                       <div>
-                        <a href={`/admin/actions/${action.id}`}>
-                          {actionLabel(action)}
-                        </a>
+                        <a href={`/admin/actions/${action.id}`}>{label}</a>
+                        {action.imageTag && (
+                          <div class="muted small">
+                            <code>{action.imageTag}</code>
+                          </div>
+                        )}
                         {action.reason && (
                           <div class="muted small">{action.reason}</div>
                         )}
@@ -88,8 +193,10 @@ export default function Actions({ data }: PageProps<Data>) {
                       <StatusPill status={action.status} />
                     </td>
                     <td data-label="Instances">
-                      {counters.total} · {counters.applied} applied ·{" "}
-                      {counters.skipped} skipped · {counters.failed} failed
+                      {c.total} · {c.applied} applied · {c.skipped} skipped ·
+                      {" "}
+                      {c.failed} failed
+                      {c.cancelled > 0 && ` · ${c.cancelled} cancelled`}
                     </td>
                     <td data-label="Notice">
                       <NoticeSummary action={action} />
@@ -100,14 +207,12 @@ export default function Actions({ data }: PageProps<Data>) {
             </table>
           </div>
         )}
-      {data.page.cursor && (
+      {list.cursor && (
         <p>
-          <a
-            href={`/admin/actions?cursor=${
-              encodeURIComponent(data.page.cursor)
-            }`}
-          >
-            Older actions →
+          <a href={nextPageHref(query, list.cursor)}>
+            {list.items.length === 0 ? "Search older actions" : "Older actions"}
+            {" "}
+            →
           </a>
         </p>
       )}

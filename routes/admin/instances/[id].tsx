@@ -139,7 +139,10 @@ export default function AdminInstance({ data }: PageProps<Data>) {
         ? (
           <p>
             <a href={`/admin/actions/${pendingAction.action.id}`}>
-              {actionLabel(pendingAction.action)}
+              {actionLabel(
+                pendingAction.action,
+                versionOf(data.catalog, pendingAction.action.imageTag),
+              )}
             </a>{" "}
             at{" "}
             <LocalTime
@@ -171,7 +174,10 @@ export default function AdminInstance({ data }: PageProps<Data>) {
                   <tr>
                     <td data-label="Action">
                       <a href={`/admin/actions/${action.id}`}>
-                        {actionLabel(action)}
+                        {actionLabel(
+                          action,
+                          versionOf(data.catalog, action.imageTag),
+                        )}
                       </a>
                     </td>
                     <td data-label="Status">
@@ -199,4 +205,9 @@ export default function AdminInstance({ data }: PageProps<Data>) {
       />
     </>
   );
+}
+
+/** The OpenClaw version an action's tag stands for, when the catalog knows it. */
+function versionOf(catalog: CatalogEntry[], tag: string | null) {
+  return catalog.find((c) => c.imageTag === tag)?.openclawVersion ?? null;
 }

@@ -4,18 +4,16 @@ import { parseOrThrow, readJson } from "@/lib/errors.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { ScheduleRequestSchema } from "@/lib/scheduler/schemas.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { listActions, PageQuerySchema } from "@/lib/scheduler/read.ts";
+import {
+  parseActionQuery,
+  searchActions,
+} from "@/lib/scheduler/action_search.ts";
 import { auditSchedule } from "@/lib/scheduler/audit.ts";
 
 export const handler: Handlers<unknown, State> = {
   async GET(req) {
-    const url = new URL(req.url);
-    const q = parseOrThrow(
-      PageQuerySchema,
-      Object.fromEntries(url.searchParams),
-      "query",
-    );
-    return Response.json(await listActions(appContext().kv, q));
+    const q = parseActionQuery(new URL(req.url).searchParams);
+    return Response.json(await searchActions(appContext().kv, q));
   },
   async POST(req, ctx) {
     assertSignedIn(ctx.state);

@@ -1,16 +1,22 @@
-/** What the action page shows, for its island to refresh: progress, notices, instances. */
+/**
+ * What the action page shows, for its island to refresh: progress, notices,
+ * one page of instances (`?cursor=` from the answer's `cursor`; `?targets=`
+ * is the same, kept for older pages).
+ */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { getActionView } from "@/lib/scheduler/action_view.ts";
 import { parseId } from "@/lib/ids.ts";
+import { listCursor } from "@/lib/kv/cursor.ts";
 
 export const handler: Handlers = {
   async GET(req, ctx) {
     const { kv, config } = appContext();
-    const cursor = new URL(req.url).searchParams.get("targets");
+    const params = new URL(req.url).searchParams;
+    const cursor = params.get("cursor") || params.get("targets") || null;
     return Response.json(
       await getActionView(kv, parseId(ctx.params.id, "action id"), {
-        targetCursor: cursor && cursor.length <= 1000 ? cursor : null,
+        targetCursor: listCursor(cursor) ?? null,
         pushViaOutbox: !config.pushViaExpo,
       }),
     );

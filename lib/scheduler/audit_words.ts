@@ -1,0 +1,145 @@
+/**
+ * An audit entry in sentences an admin reads ("Notice 24 h ahead by email
+ * and banner", "Name changed from Bot A to Bot B"), not the stored fields.
+ * Times stay times, so the page writes them in the viewer's zone.
+ */
+import type { AuditChange, AuditEntry, Channel } from "../types.ts";
+import { channelList } from "../channel_names.ts";
+
+/** A part of a sentence: words, or a moment to write in the viewer's zone. */
+export type Part = string | { at: string };
+export type Sentence = Part[];
+
+/** Every kind of change, as the filter and the table name it. */
+export const CHANGE_WORDS: Record<AuditChange, string> = {
+  "action.schedule": "Scheduled an action",
+  "action.cancel": "Cancelled an action",
+  "target.cancel": "Cancelled one instance",
+  "action.reschedule": "Moved an action",
+  "catalog.put": "Saved a catalog entry",
+  "user.put": "Saved a user",
+  "user.delete": "Deleted a user",
+  "instance.put": "Saved an instance",
+};
+
+const FIELD_NAMES: Record<string, string> = {
+  openclawVersion: "OpenClaw version",
+  available: "Available",
+  email: "Email",
+  name: "Name",
+  timeZone: "Time zone",
+  role: "Role",
+  ownerId: "Owner",
+  imageTag: "Image tag",
+  pinnedImageTag: "Pinned to",
+  status: "Status",
+  scheduledAt: "Time",
+  noticeLeadHours: "Notice",
+};
+
+const isTime = (v: unknown): v is string =>
+  typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v);
+
+function word(field: string, v: unknown): Part {
+  if (v === null || v === undefined || v === "") return "none";
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (field === "noticeLeadHours") return `${v} h ahead`;
+  if (isTime(v)) return { at: v };
+  if (Array.isArray(v)) return v.join(", ");
+  return String(v);
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+}
+
+/** "Name changed from A to B", "Name set to B" (a new record), one per field. */
+function fieldChanges(details: Record<string, unknown>): Sentence[] {
+  return Object.entries(details).map(([field, v]) => {
+    const name = FIELD_NAMES[field] ?? field;
+    if (Array.isArray(v) && v.length === 2) {
+      const [was, is] = v;
+      return was === null || was === undefined
+        ? [`${name} set to `, word(field, is)]
+        : [`${name} changed from `, word(field, was), " to ", word(field, is)];
+    }
+    return [`${name}: `, word(field, v)];
+  });
+}
+
+function scheduleSentences(d: Record<string, unknown>): Sentence[] {
+  const what = d.actionType === "version_change"
+    ? `A version change to ${d.imageTag}`
+    : "A restart";
+  const out: Sentence[] = [[
+    `${what} of ${plural(Number(d.targets ?? 0), "instance")}`,
+    ...(isTime(d.scheduledAt) ? [" at ", { at: d.scheduledAt }] : []),
+  ]];
+  if (d.notify === false) {
+    out.push(["Owners not notified"]);
+    return out;
+  }
+  const channels = (d.noticeChannels ?? []) as Channel[];
+  out.push([
+    `Notice ${d.noticeLeadHours} h ahead${
+      channels.length ? ` by ${channelList(channels)}` : ""
+    }`,
+  ]);
+  const reminders = (d.reminderLeadHours ?? []) as number[];
+  if (reminders.length) {
+    out.push([`Reminders ${reminders.join(" h and ")} h ahead`]);
+  }
+  const done = (d.doneChannels ?? []) as Channel[];
+  if (done.length) {
+    out.push([`Owners told how it went by ${channelList(done)}`]);
+  }
+  return out;
+}
+
+/** What an entry changed, as sentences. */
+export function describeChange(e: AuditEntry): Sentence[] {
+  const d = e.details ?? {};
+  switch (e.change) {
+    case "action.schedule":
+      return scheduleSentences(d);
+    case "action.cancel": {
+      const status = d.status as [string | null, string] | undefined;
+      return status?.[0] && status[0] !== status[1]
+        ? [[`It was ${status[0]}; now ${status[1]}`]]
+        : [["Already cancelled: nothing more changed"]];
+    }
+    case "target.cancel":
+      return [["That instance is left out; the rest go ahead"]];
+    case "action.reschedule": {
+      const out: Sentence[] = [];
+      const at = d.scheduledAt as [string, string] | undefined;
+      if (at) out.push(["Moved from ", { at: at[0] }, " to ", { at: at[1] }]);
+      const lead = d.noticeLeadHours as [number, number] | undefined;
+      if (lead && lead[0] !== lead[1]) {
+        out.push([`Notice changed from ${lead[0]} h to ${lead[1]} h ahead`]);
+      }
+      if (typeof d.moved === "number") {
+        const left = Number(d.notMoved ?? 0);
+        out.push([
+          `${plural(d.moved, "instance")} moved${
+            left
+              ? `, ${plural(left, "instance")} already done or cancelled`
+              : ""
+          }`,
+        ]);
+      }
+      return out;
+    }
+    case "user.delete":
+      return [[`Deleted ${d.email ?? "the user"}`]];
+    default: {
+      const changes = fieldChanges(d);
+      return changes.length ? changes : [["Saved with no change"]];
+    }
+  }
+}
+
+/** The words of a sentence with its times as given (for tests and plain text). */
+export function sentenceText(s: Sentence): string {
+  return s.map((p) => typeof p === "string" ? p : p.at).join("");
+}
