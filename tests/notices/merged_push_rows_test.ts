@@ -52,10 +52,12 @@ async function tenBotsOneDevice(app: TestApp) {
 }
 
 function assertAllDelivered(view: ActionView) {
-  const push = view.notices.channels.find((c) => c.channel === "mobile_push")!;
+  const push = view.notices.channels.find((c) =>
+    c.channel === "mobile_push" && c.kind === "notice"
+  )!;
   assert.deepEqual(
-    { sent: push.sent, noDevice: push.noDevice },
-    { sent: 10, noDevice: 0 },
+    { sent: push.sent, notDelivered: push.notDelivered },
+    { sent: 10, notDelivered: 0 },
   );
   const rows = view.targets.flatMap((t) => t.notices);
   assert.equal(rows.length, 10);
