@@ -130,7 +130,7 @@ Deno.test("owners with 1–5 bots each get one email and one push per notice, li
     }
     await call(app, "POST", "/api/admin/notices/sweep");
     const cancellations = (await outbox(app)).filter((m): m is OutboxEmail =>
-      m.kind === "email" && m.to === five.email && /Cancelled/.test(m.subject)
+      m.kind === "email" && m.to === five.email && /cancelled/i.test(m.subject)
     );
     assert.equal(cancellations.length, 1);
     const [c] = cancellations;

@@ -339,7 +339,10 @@ Deno.test("nothing uses KV queues: sign-in works on a KV without them", async ()
   for (const dir of ["lib", "routes", "islands", "components"]) {
     for await (const path of walk(dir)) {
       const text = await Deno.readTextFile(path);
-      if (/\.(enqueue|listenQueue)\(/.test(text)) offenders.push(path);
+      // A stream controller's enqueue is not a KV queue.
+      if (/(?<!controller)\.(enqueue|listenQueue)\(/.test(text)) {
+        offenders.push(path);
+      }
     }
   }
   if (/\.(enqueue|listenQueue)\(/.test(await Deno.readTextFile("main.ts"))) {
