@@ -63,6 +63,8 @@ export interface SchedulePreview {
   targetImageTag: string | null;
   targetOpenclawVersion: string | null;
   scheduledAt: string | null;
+  /** "Apply now": the notices go out as it is scheduled. */
+  applyNow: boolean;
   notice: {
     channels: Channel[];
     leadHours: number;

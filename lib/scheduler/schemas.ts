@@ -45,9 +45,16 @@ export function reminderProblem(
   noticeLeadHours: number,
 ): string | null {
   return reminders.some((h) => h >= noticeLeadHours)
-    ? `each reminder must come after the notice: fewer hours than noticeLeadHours (${noticeLeadHours})`
+    ? `each reminder must come after the notice: fewer hours than the notice lead (${noticeLeadHours} h)`
     : null;
 }
+
+/**
+ * Why a lead of 0 is refused while owners are to be told: the notice would
+ * fall due as the action starts, when it is too late to send.
+ */
+export const ZERO_LEAD =
+  "must be at least 1 hour: a notice 0 hours ahead is due as the action starts, too late to send. To tell owners at once, apply now; to tell nobody, turn notices off";
 
 const common = {
   instanceIds: z.array(IdSchema)
@@ -87,17 +94,28 @@ function eitherIdsOrSelector(
   }
 }
 
-/** Either instanceIds or a selector, and reminders that come after the notice. */
+/** Either instanceIds or a selector, a lead that lets a notice go out, and reminders that come after it. */
 function scheduleRefine(
   v: {
     instanceIds?: unknown;
     selector?: unknown;
     reminderLeadHours: number[];
     noticeLeadHours: number;
+    notify: boolean;
   },
   ctx: z.RefinementCtx,
 ) {
-  const reminders = reminderProblem(v.reminderLeadHours, v.noticeLeadHours);
+  if (v.notify && v.noticeLeadHours === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["noticeLeadHours"],
+      message: ZERO_LEAD,
+    });
+  }
+  // Against a lead of 0 every reminder is "too early": the lead's own message says it all.
+  const reminders = v.noticeLeadHours > 0
+    ? reminderProblem(v.reminderLeadHours, v.noticeLeadHours)
+    : null;
   if (reminders) {
     ctx.addIssue({
       code: "custom",
@@ -175,7 +193,7 @@ export const CancelInputSchema = CancelBodySchema;
 /** The body of `POST /api/admin/scheduled-actions/:id/reschedule`. */
 export const RescheduleInputSchema = z.strictObject({
   scheduledAt,
-  noticeLeadHours: noticeLeadHours.optional(),
+  noticeLeadHours: noticeLeadHours.min(1, ZERO_LEAD).optional(),
   reason: textField({ max: 256 }).nullish().transform((v) => v || null),
 });
 export type RescheduleInput = z.output<typeof RescheduleInputSchema>;

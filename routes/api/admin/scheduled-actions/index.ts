@@ -3,7 +3,7 @@ import { appContext } from "@/lib/app_context.ts";
 import { parseOrThrow, readJson } from "@/lib/errors.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { ScheduleRequestSchema } from "@/lib/scheduler/schemas.ts";
-import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { parseScheduleBody, scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { listActions, PageQuerySchema } from "@/lib/scheduler/read.ts";
 import { auditSchedule } from "@/lib/scheduler/audit.ts";
 
@@ -19,7 +19,8 @@ export const handler: Handlers<unknown, State> = {
   },
   async POST(req, ctx) {
     assertSignedIn(ctx.state);
-    const { skipPending, ...input } = parseOrThrow(
+    const { skipPending, ...input } = await parseScheduleBody(
+      appContext(),
       ScheduleRequestSchema,
       await readJson(req),
     );
