@@ -30,29 +30,30 @@ import * as $24 from "./routes/api/admin/scheduled-actions/[id].ts";
 import * as $25 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
 import * as $26 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
 import * as $27 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
-import * as $28 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $29 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $30 from "./routes/api/admin/scheduled-actions/preview.ts";
-import * as $31 from "./routes/api/admin/users/[id].ts";
-import * as $32 from "./routes/api/instances/[id]/status.ts";
-import * as $33 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $34 from "./routes/api/push-tokens.ts";
-import * as $35 from "./routes/calendar/[targetId]/[file].ts";
-import * as $36 from "./routes/claw/[instanceId].tsx";
-import * as $37 from "./routes/healthz.ts";
-import * as $38 from "./routes/index.tsx";
-import * as $39 from "./routes/login.tsx";
-import * as $40 from "./routes/login/[token].ts";
-import * as $41 from "./routes/logout.ts";
-import * as $42 from "./islands/ActionLive.tsx";
-import * as $43 from "./islands/InstancePicker.tsx";
-import * as $44 from "./islands/LocalTime.tsx";
-import * as $45 from "./islands/MoveAction.tsx";
-import * as $46 from "./islands/ScheduleDialog.tsx";
-import * as $47 from "./islands/ScheduleForm.tsx";
-import * as $48 from "./islands/SweepButton.tsx";
-import * as $49 from "./islands/SweepLag.tsx";
-import * as $50 from "./islands/WorkspaceBanner.tsx";
+import * as $28 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
+import * as $29 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $30 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $31 from "./routes/api/admin/scheduled-actions/preview.ts";
+import * as $32 from "./routes/api/admin/users/[id].ts";
+import * as $33 from "./routes/api/instances/[id]/status.ts";
+import * as $34 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $35 from "./routes/api/push-tokens.ts";
+import * as $36 from "./routes/calendar/[targetId]/[file].ts";
+import * as $37 from "./routes/claw/[instanceId].tsx";
+import * as $38 from "./routes/healthz.ts";
+import * as $39 from "./routes/index.tsx";
+import * as $40 from "./routes/login.tsx";
+import * as $41 from "./routes/login/[token].ts";
+import * as $42 from "./routes/logout.ts";
+import * as $43 from "./islands/ActionLive.tsx";
+import * as $44 from "./islands/InstancePicker.tsx";
+import * as $45 from "./islands/LocalTime.tsx";
+import * as $46 from "./islands/MoveAction.tsx";
+import * as $47 from "./islands/ScheduleDialog.tsx";
+import * as $48 from "./islands/ScheduleForm.tsx";
+import * as $49 from "./islands/SweepButton.tsx";
+import * as $50 from "./islands/SweepLag.tsx";
+import * as $51 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -85,32 +86,33 @@ const manifest = {
     "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $25,
     "./routes/api/admin/scheduled-actions/[id]/progress.ts": $26,
     "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $27,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $28,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $28,
-    "./routes/api/admin/scheduled-actions/index.ts": $29,
-    "./routes/api/admin/scheduled-actions/preview.ts": $30,
-    "./routes/api/admin/users/[id].ts": $31,
-    "./routes/api/instances/[id]/status.ts": $32,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $33,
-    "./routes/api/push-tokens.ts": $34,
-    "./routes/calendar/[targetId]/[file].ts": $35,
-    "./routes/claw/[instanceId].tsx": $36,
-    "./routes/healthz.ts": $37,
-    "./routes/index.tsx": $38,
-    "./routes/login.tsx": $39,
-    "./routes/login/[token].ts": $40,
-    "./routes/logout.ts": $41,
+      $29,
+    "./routes/api/admin/scheduled-actions/index.ts": $30,
+    "./routes/api/admin/scheduled-actions/preview.ts": $31,
+    "./routes/api/admin/users/[id].ts": $32,
+    "./routes/api/instances/[id]/status.ts": $33,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $34,
+    "./routes/api/push-tokens.ts": $35,
+    "./routes/calendar/[targetId]/[file].ts": $36,
+    "./routes/claw/[instanceId].tsx": $37,
+    "./routes/healthz.ts": $38,
+    "./routes/index.tsx": $39,
+    "./routes/login.tsx": $40,
+    "./routes/login/[token].ts": $41,
+    "./routes/logout.ts": $42,
   },
   islands: {
-    "./islands/ActionLive.tsx": $42,
-    "./islands/InstancePicker.tsx": $43,
-    "./islands/LocalTime.tsx": $44,
-    "./islands/MoveAction.tsx": $45,
-    "./islands/ScheduleDialog.tsx": $46,
-    "./islands/ScheduleForm.tsx": $47,
-    "./islands/SweepButton.tsx": $48,
-    "./islands/SweepLag.tsx": $49,
-    "./islands/WorkspaceBanner.tsx": $50,
+    "./islands/ActionLive.tsx": $43,
+    "./islands/InstancePicker.tsx": $44,
+    "./islands/LocalTime.tsx": $45,
+    "./islands/MoveAction.tsx": $46,
+    "./islands/ScheduleDialog.tsx": $47,
+    "./islands/ScheduleForm.tsx": $48,
+    "./islands/SweepButton.tsx": $49,
+    "./islands/SweepLag.tsx": $50,
+    "./islands/WorkspaceBanner.tsx": $51,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -236,7 +236,7 @@ function problemsError(issues: Issue[]): BadRequestError {
   );
 }
 
-/** Parses a schedule body, or throws a 400 naming every problem (see `invalidSchedule`). */
+/** Parses a schedule or move body, or throws a 400 naming every problem (see `invalidSchedule`). */
 export async function parseScheduleBody<T extends z.ZodType>(
   deps: Pick<ScheduleDeps, "kv" | "config" | "now">,
   schema: T,
