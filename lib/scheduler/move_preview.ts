@@ -23,22 +23,9 @@ import type { ScheduledAction, Stage } from "../types.ts";
 import type { RescheduleDeps } from "./reschedule.ts";
 import { reminderProblem, type RescheduleInput } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule.ts";
+import type { MovePreview } from "./preview_model.ts";
 
-export interface MovePreview {
-  from: string;
-  to: string;
-  /** For owners not yet warned; null when the action tells nobody. */
-  notice: { at: string; atOnce: boolean; leadHours: number } | null;
-  /** Reminders at the new time still ahead, largest lead first. */
-  reminders: { leadHours: number; at: string }[];
-  /** What an owner already warned gets about the move, on the channels that warned them. */
-  sample: {
-    owner: string;
-    instance: string;
-    email: { subject: string; text: string } | null;
-    push: { title: string; body: string } | null;
-  } | null;
-}
+export type { MovePreview };
 
 export async function previewMove(
   deps: RescheduleDeps,

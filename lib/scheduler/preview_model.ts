@@ -97,3 +97,20 @@ export interface SchedulePreview {
   /** Changes whenever anything this preview shows would change: the form checks it before committing. */
   fingerprint: string;
 }
+
+/** The dry run of a move (see move_preview.ts). */
+export interface MovePreview {
+  from: string;
+  to: string;
+  /** For owners not yet warned; null when the action tells nobody. */
+  notice: { at: string; atOnce: boolean; leadHours: number } | null;
+  /** Reminders at the new time still ahead, largest lead first. */
+  reminders: { leadHours: number; at: string }[];
+  /** What an owner already warned gets about the move, on the channels that warned them. */
+  sample: {
+    owner: string;
+    instance: string;
+    email: { subject: string; text: string } | null;
+    push: { title: string; body: string } | null;
+  } | null;
+}
