@@ -23,6 +23,7 @@ import {
   withBrowser,
 } from "../helpers/e2e.ts";
 import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { formatShortDateTime } from "@/lib/format.ts";
 
 const SCHEDULED = /\/admin\/actions\/[0-9a-f-]{36}\?scheduled=1/;
 
@@ -262,6 +263,13 @@ for (const view of VIEWS) {
             `notice due ${new Date(row.dueAt).toISOString()}`,
           );
         }
+        // The action page names the notice due when it was scheduled, not a day before.
+        await hydrated(page, ".action-live[data-enhanced]");
+        await page.locator("dl.facts").filter({
+          hasText: `due ${
+            formatShortDateTime(detail.action.createdAt, view.timezoneId)
+          }`,
+        }).waitFor();
         assert.deepEqual(errors, []);
       });
     },
