@@ -77,12 +77,14 @@ interface Answer {
 }
 
 /** The form's fields as they would be posted, to tell whether the review answered exactly these. */
-function formKey(form: HTMLFormElement): string {
-  const data = new FormData(form);
-  data.delete("reviewed");
-  data.delete("intent");
+function formKey(form: HTMLFormElement | FormData): string {
+  const data = form instanceof FormData ? form : new FormData(form);
   return new URLSearchParams(
-    [...data].map(([k, v]) => [k, typeof v === "string" ? v : v.name]),
+    [...data]
+      .filter(([k]) => k !== "reviewed" && k !== "intent")
+      .map(([k, v]) => [k, typeof v === "string" ? v : v.name])
+      // Where a field sits in the form does not change what is sent.
+      .sort(([a, x], [b, y]) => a.localeCompare(b) || x.localeCompare(y)),
   ).toString();
 }
 
@@ -124,11 +126,11 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
   async function ask(intent: Intent): Promise<Answer | null> {
     const form = formRef.current;
     if (!form) return null;
-    const key = formKey(form);
     const data = new FormData(form);
-    data.set("intent", intent);
     if (skipPending.value) data.set("skipPending", "on");
     else data.delete("skipPending");
+    const key = formKey(data);
+    data.set("intent", intent);
     const mine = ++seq.current;
     try {
       const res = await fetch(p.action, {
