@@ -230,6 +230,23 @@ for (const view of VIEWS) {
         assert.equal(await atOnceWarnings(page), 0);
         await expectAccessible(page, `a version change over a tag at ${at}`);
 
+        // Picking the new version's own tag leaves nothing to change: nobody is told.
+        await afterReview(
+          page,
+          () =>
+            page.locator('select[name="selectorTag"]').selectOption(NEW_TAG),
+        );
+        assert.match(
+          await page.getByTestId("review-headline").innerText(),
+          /^Nothing left to change/,
+        );
+        assert.equal(await page.getByTestId("review-notices").count(), 0);
+        await afterReview(
+          page,
+          () =>
+            page.locator('select[name="selectorTag"]').selectOption(OLD_TAG),
+        );
+
         // Apply now: owners are told now; no lead, no warning, no past due time.
         await afterReview(page, () => page.getByLabel(/^Apply now/).check());
         assert.equal(
