@@ -21,7 +21,7 @@ import { HOUR_MS, newRow, noticeDueAt } from "../notices/rows.ts";
 import { isMovable } from "../types.ts";
 import type { ScheduledAction, Stage } from "../types.ts";
 import type { RescheduleDeps } from "./reschedule.ts";
-import { reminderProblem, type RescheduleInput } from "./schemas.ts";
+import { leadIssues, type RescheduleInput } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule.ts";
 import type { MovePreview } from "./preview_model.ts";
 
@@ -54,8 +54,7 @@ export async function previewMove(
     now,
     deps.config.scheduleMinAheadSeconds,
   );
-  const reminders = reminderProblem(a.reminderLeadHours ?? [], lead);
-  if (reminders) issues.push({ path: "noticeLeadHours", message: reminders });
+  issues.push(...leadIssues(a, lead, input.noticeLeadHours !== undefined));
   if (issues.length) {
     throw new BadRequestError(
       issues.map((i) => `${i.path}: ${i.message}`).join("; "),

@@ -22,7 +22,7 @@ import {
 } from "../notices/rows.ts";
 import { asFailed, putRow } from "../notices/row_moves.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
-import { reminderProblem } from "./schemas.ts";
+import { leadIssues } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule.ts";
 import { putStage } from "./stage_moves.ts";
 import { forEachLimited } from "./commits.ts";
@@ -123,8 +123,9 @@ export async function rescheduleAction(
       now,
       deps.config.scheduleMinAheadSeconds,
     );
-    const reminders = reminderProblem(a.reminderLeadHours ?? [], lead);
-    if (reminders) issues.push({ path: "noticeLeadHours", message: reminders });
+    issues.push(
+      ...leadIssues(a, lead, input.noticeLeadHours !== undefined),
+    );
     if (issues.length) {
       throw new BadRequestError(
         issues.map((i) => `${i.path}: ${i.message}`).join("; "),

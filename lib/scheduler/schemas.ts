@@ -50,6 +50,23 @@ export function reminderProblem(
 }
 
 /**
+ * What is wrong with a move's lead for this action: 0 given while owners are
+ * told (a lead of 0 stored before it was refused is kept, not re-judged), or
+ * a lead that puts the notice after a reminder.
+ */
+export function leadIssues(
+  action: { notify: boolean; reminderLeadHours?: number[] },
+  lead: number,
+  given: boolean,
+): { path: string; message: string }[] {
+  if (given && action.notify && lead === 0) {
+    return [{ path: "noticeLeadHours", message: ZERO_LEAD }];
+  }
+  const reminders = reminderProblem(action.reminderLeadHours ?? [], lead);
+  return reminders ? [{ path: "noticeLeadHours", message: reminders }] : [];
+}
+
+/**
  * Why a lead of 0 is refused while owners are to be told: the notice would
  * fall due as the action starts, when it is too late to send.
  */
@@ -193,7 +210,7 @@ export const CancelInputSchema = CancelBodySchema;
 /** The body of `POST /api/admin/scheduled-actions/:id/reschedule`. */
 export const RescheduleInputSchema = z.strictObject({
   scheduledAt,
-  noticeLeadHours: noticeLeadHours.min(1, ZERO_LEAD).optional(),
+  noticeLeadHours: noticeLeadHours.optional(),
   reason: textField({ max: 256 }).nullish().transform((v) => v || null),
 });
 export type RescheduleInput = z.output<typeof RescheduleInputSchema>;

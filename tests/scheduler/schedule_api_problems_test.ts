@@ -129,6 +129,16 @@ Deno.test("API: a lead of 0 is refused with why, unless owners are not told; a m
       notify: false,
     });
     assert.equal(silent.status, 201);
+    const silentMove = await app.api(
+      "POST",
+      `${SCHEDULE}/${(await silent.json()).id}/reschedule`,
+      {
+        scheduledAt: new Date(Date.now() + 4 * HOUR).toISOString(),
+        noticeLeadHours: 0,
+      },
+    );
+    assert.equal(silentMove.status, 200);
+    await silentMove.body?.cancel();
 
     const told = await answer(
       await app.api("POST", SCHEDULE, {
