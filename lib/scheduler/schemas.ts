@@ -71,7 +71,7 @@ export function leadIssues(
  * fall due as the action starts, when it is too late to send.
  */
 export const ZERO_LEAD =
-  "must be at least 1 hour: a notice 0 hours ahead is due as the action starts, too late to send. To tell owners at once, apply now; to tell nobody, turn notices off";
+  "must be at least 1 hour: a notice 0 hours ahead is due as the action starts, too late to send. To tell owners at once, schedule sooner than the lead; to tell nobody, turn notices off";
 
 const common = {
   instanceIds: z.array(IdSchema)
