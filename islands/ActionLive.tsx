@@ -286,7 +286,12 @@ export default function ActionLive(props: Props) {
                 {v.scheduledAt && (
                   <div class="muted small">
                     due {formatShortDateTime(
-                      Date.parse(v.scheduledAt) - a.noticeLeadHours * 3_600_000,
+                      // A lead longer than the time left was due when scheduled, not before.
+                      Math.max(
+                        Date.parse(v.scheduledAt) -
+                          a.noticeLeadHours * 3_600_000,
+                        Date.parse(a.createdAt),
+                      ),
                       tz,
                     )}
                   </div>

@@ -8,7 +8,7 @@
 import type { SchedulePreview } from "@/lib/scheduler/preview_model.ts";
 import type { Channel } from "@/lib/types.ts";
 import { formatDateTime, formatRelative, formatUtc } from "@/lib/format.ts";
-import { FIELD } from "@/lib/scheduler/form_model.ts";
+import { FIELD, type FormError } from "@/lib/scheduler/form_model.ts";
 import { Banner } from "../Banner.tsx";
 
 const CHANNEL_WORDS: Record<Channel, string> = {
@@ -40,6 +40,12 @@ export interface ReviewPanelProps {
   headingRef?: preact.Ref<HTMLHeadingElement>;
   /** How many answers the review has had: moves on each refresh (tests wait on it). */
   version?: number;
+  /** What stops the schedule, in the form's words (shown where "Schedule" would be). */
+  problems?: FormError[];
+  /** The form has a problem and the review is of an older form: it is hidden, the problems listed. */
+  outOfDate?: boolean;
+  /** Said beside "Schedule" when pressing it found the review changed. */
+  scheduleNote?: string | null;
 }
 
 export function ReviewPanel(p: ReviewPanelProps) {
@@ -54,9 +60,25 @@ export function ReviewPanel(p: ReviewPanelProps) {
       data-version={p.version ?? 0}
     >
       <h2 id="review-title" tabIndex={-1} ref={p.headingRef}>
-        Review{p.stale ? <span class="muted small">updating…</span> : null}
+        Review{p.stale
+          ? <span class="muted small">updating…</span>
+          : p.outOfDate
+          ? <span class="muted small">out of date</span>
+          : null}
       </h2>
-      {!r
+      {r && p.outOfDate
+        ? (
+          <div data-testid="review-out-of-date">
+            <p>
+              <strong>This review is out of date:</strong>{" "}
+              it shows the form as it was before. Fix{" "}
+              {(p.problems ?? []).length === 1 ? "this" : "these"}{" "}
+              and it comes back:
+            </p>
+            <ProblemList problems={p.problems ?? []} />
+          </div>
+        )
+        : !r
         ? (
           <p class="muted">
             Who is affected, who is left out, and the email, push and banner
@@ -77,7 +99,7 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
     </time>
   );
   const what = r.actionType === "version_change"
-    ? `Move ${plural(r.affected.instances, "instance")} of ${
+    ? `Change ${plural(r.affected.instances, "instance")} of ${
       plural(r.affected.owners, "owner")
     } to ${
       r.targetOpenclawVersion
@@ -110,26 +132,37 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
             </>
           )}
       </p>
-      <p data-testid="review-notices">
-        {r.notice
-          ? r.notice.atOnce
+      {r.affected.instances > 0 && (
+        <p data-testid="review-notices">
+          {r.notice && r.applyNow
             ? (
               <>
-                {capital(list(r.notice.channels.map((c) => CHANNEL_WORDS[c])))}
+                Owners are told <strong>now</strong>, as it is scheduled, by
                 {" "}
-                go out <strong>at once</strong>{" "}
-                (with the next notice sweep, within a minute).
+                {list(r.notice.channels.map((c) => CHANNEL_WORDS[c]))}.
               </>
             )
-            : (
-              <>
-                {capital(list(r.notice.channels.map((c) => CHANNEL_WORDS[c])))}
-                {" "}
-                go out at {when(r.notice.at)}, {r.notice.leadHours} h ahead.
-              </>
-            )
-          : "Owners are not told ahead."}
-      </p>
+            : r.notice
+            ? r.notice.atOnce
+              ? (
+                <>
+                  {capital(
+                    list(r.notice.channels.map((c) => CHANNEL_WORDS[c])),
+                  )} go out <strong>at once</strong>{" "}
+                  (with the next notice sweep, within a minute).
+                </>
+              )
+              : (
+                <>
+                  {capital(
+                    list(r.notice.channels.map((c) => CHANNEL_WORDS[c])),
+                  )} go out at {when(r.notice.at)}, {r.notice.leadHours}{" "}
+                  h ahead.
+                </>
+              )
+            : "Owners are not told ahead."}
+        </p>
+      )}
       {r.notice && r.notice.reminders.length > 0 && (
         <p data-testid="review-reminders">
           Reminders by email and push go out at{" "}
@@ -275,13 +308,31 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
       )}
 
       <input type="hidden" name="reviewed" value={r.fingerprint} />
+      {!r.ready && (
+        <div class="not-ready" data-testid="not-ready">
+          <p>
+            <strong>Not ready to schedule yet:</strong>
+          </p>
+          <ProblemList problems={reasonsNotReady(r, p.problems ?? [])} />
+        </div>
+      )}
+      {p.scheduleNote && (
+        <p
+          id="schedule-note"
+          class="flash flash-warn"
+          role="alert"
+          tabIndex={-1}
+          data-testid="schedule-note"
+        >
+          {p.scheduleNote}
+        </p>
+      )}
       <div class="button-row review-actions">
         {r.ready && (
           <button
             type="submit"
             name="intent"
             value="schedule"
-            disabled={p.stale || p.busy}
             data-testid="schedule"
           >
             {r.actionType === "version_change"
@@ -307,6 +358,28 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
         {p.testResult ?? ""}
       </p>
     </>
+  );
+}
+
+/** What stops this review from being scheduled: the form's problems and the held instances' question. */
+function reasonsNotReady(r: SchedulePreview, problems: FormError[]): string[] {
+  const held = r.problems.filter((i) => i.path === "skipPending")
+    .map((i) => i.message);
+  const all = [...problems.map((e) => e.message), ...held];
+  return all.length
+    ? [...new Set(all)]
+    : ["Press Review to see what is wrong."];
+}
+
+function ProblemList({ problems }: { problems: (FormError | string)[] }) {
+  return (
+    <ul class="problems">
+      {problems.map((e) => (
+        <li>
+          {typeof e === "string" ? e : <a href={`#${e.field}`}>{e.message}</a>}
+        </li>
+      ))}
+    </ul>
   );
 }
 

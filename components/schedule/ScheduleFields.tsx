@@ -191,16 +191,19 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
           <span>Notify the owners ahead of time</span>
         </label>
         <div class="notify-only stack">
-          <label>
+          <p class="when-now" data-testid="told-now">
+            With “Apply now”, owners are told now, as it is scheduled.
+          </p>
+          <label class="when-at">
             <span>
-              Hours of notice <span class="hint">(0–168)</span>
+              Hours of notice <span class="hint">(1–168)</span>
             </span>
             <input
               type="number"
               name="noticeLeadHours"
               id={FIELD.lead}
               inputMode="numeric"
-              min={0}
+              min={1}
               max={168}
               step={1}
               defaultValue={v.noticeLeadHours}
@@ -208,7 +211,7 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
               {...invalidProps(p.fields, FIELD.lead)}
             />
           </label>
-          <label>
+          <label class="when-at">
             <span>
               Reminders by email and push{" "}
               <span class="hint">

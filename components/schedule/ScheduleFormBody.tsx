@@ -7,7 +7,12 @@
  *   wrote in its zone), named beside it, with the UTC time and how long until
  *   it, kept current;
  * - refreshes the review while the admin types (the page answers the form's
- *   own fields with JSON), and keeps "Schedule" off until it is current;
+ *   own fields with JSON); while the form has a problem the last review is
+ *   marked out of date and lists what to fix;
+ * - lets "Schedule" through at once when the review is current; otherwise
+ *   (a field just left, an answer on its way) it asks for the review first
+ *   and schedules if nothing it shows changed, or says the review changed,
+ *   beside the button. Leaving a field never swallows the click after it;
  * - does Review, "skip those" and "send a test to me" in place, moving focus
  *   to the error summary or to the review;
  * - keeps the last channel from being unticked.
@@ -21,6 +26,7 @@ import {
   type FormError,
   type InstanceChoice,
   type MatchSummary,
+  REVIEW_CHANGED,
   type ScheduleFormValues,
   timeHint,
   zoneLabel,
@@ -70,6 +76,18 @@ interface Answer {
   testResult?: string | null;
 }
 
+/** The form's fields as they would be posted, to tell whether the review answered exactly these. */
+function formKey(form: HTMLFormElement | FormData): string {
+  const data = form instanceof FormData ? form : new FormData(form);
+  return new URLSearchParams(
+    [...data]
+      .filter(([k]) => k !== "reviewed" && k !== "intent")
+      .map(([k, v]) => [k, typeof v === "string" ? v : v.name])
+      // Where a field sits in the form does not change what is sent.
+      .sort(([a, x], [b, y]) => a.localeCompare(b) || x.localeCompare(y)),
+  ).toString();
+}
+
 export function ScheduleFormBody(p: ScheduleFormBodyProps) {
   const enhanced = useSignal(false);
   const errors = useSignal<FormError[]>(p.errors);
@@ -83,7 +101,12 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
   const viewerZone = useSignal<string | null>(p.viewerZone);
   const skipPending = useSignal(p.values.skipPending);
   const channelNote = useSignal<string | null>(null);
-  const liveProblems = useSignal(0);
+  /** The live review's problems: the form is not whole, so the review is out of date. */
+  const liveErrors = useSignal<FormError[]>([]);
+  /** Said beside "Schedule" when pressing it found the review changed. */
+  const scheduleNote = useSignal<string | null>(null);
+  /** The form has a problem and no review of its own: the one shown is of an older form. */
+  const outOfDate = useSignal(false);
   const version = useSignal(0);
   const formRef = useRef<HTMLFormElement>(null);
   const timeRef = useRef<HTMLInputElement>(null);
@@ -94,14 +117,20 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
   const debounce = useRef<ReturnType<typeof setTimeout> | undefined>(
     undefined,
   );
+  /** The fields the shown review answered, and whether a newer answer is on its way. */
+  const answeredKey = useRef<string | null>(null);
+  const waiting = useRef(false);
+  /** "Schedule" found the review current: the next submit goes through. */
+  const confirmed = useRef(false);
 
   async function ask(intent: Intent): Promise<Answer | null> {
     const form = formRef.current;
     if (!form) return null;
     const data = new FormData(form);
-    data.set("intent", intent);
     if (skipPending.value) data.set("skipPending", "on");
     else data.delete("skipPending");
+    const key = formKey(data);
+    data.set("intent", intent);
     const mine = ++seq.current;
     try {
       const res = await fetch(p.action, {
@@ -111,7 +140,9 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
       });
       const answer = await res.json() as Answer;
       // A later question was asked meanwhile: its answer is the one to show.
-      return mine === seq.current ? answer : null;
+      if (mine !== seq.current) return null;
+      answeredKey.current = key;
+      return answer;
     } catch (err) {
       return mine === seq.current
         ? {
@@ -127,22 +158,58 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
     }
   }
 
-  async function refreshLive() {
+  async function refreshLive(): Promise<Answer | null> {
+    clearTimeout(debounce.current);
+    waiting.current = true;
     stale.value = true;
     const answer = await ask("preview");
-    if (!answer) return;
-    liveProblems.value = answer.errors.length;
+    if (!answer) return null;
+    waiting.current = false;
+    liveErrors.value = answer.errors;
     version.value++;
-    // Without a new review the last one stays, greyed out, until the form is whole again.
+    // Without a new review the last one stays, marked out of date, until the form is whole again.
+    outOfDate.value = !answer.preview && preview.value !== null;
     if (answer.preview) preview.value = answer.preview;
-    stale.value = !answer.preview && preview.value !== null;
+    stale.value = false;
     now.value = Date.now();
+    return answer;
   }
 
   function scheduleLive() {
+    const form = formRef.current;
+    // Leaving a field fires "change" for a value the review already answered: nothing is new.
+    if (
+      form && !waiting.current && answeredKey.current === formKey(form)
+    ) return;
+    scheduleNote.value = null;
+    waiting.current = true;
     stale.value = true;
     clearTimeout(debounce.current);
     debounce.current = setTimeout(refreshLive, 500);
+  }
+
+  /**
+   * "Schedule" pressed while the review may lag the form: ask for it now and
+   * go on only if what it shows is what was shown.
+   */
+  async function scheduleWhenCurrent(submitter: HTMLButtonElement | null) {
+    const shown = preview.value?.fingerprint ?? null;
+    busy.value = true;
+    const answer = await refreshLive();
+    busy.value = false;
+    if (!answer) return;
+    const form = formRef.current;
+    const fresh = answer.preview;
+    if (form && fresh?.ready && fresh.fingerprint === shown) {
+      confirmed.current = true;
+      const button = submitter?.isConnected
+        ? submitter
+        : form.querySelector<HTMLButtonElement>('[data-testid="schedule"]');
+      form.requestSubmit(button ?? undefined);
+      return;
+    }
+    scheduleNote.value = REVIEW_CHANGED;
+    setTimeout(() => document.getElementById("schedule-note")?.focus(), 0);
   }
 
   function updateHint() {
@@ -178,9 +245,17 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
     const submitter = e.submitter as HTMLButtonElement | null;
     const intent = (submitter?.value || "review") as Intent;
     if (intent === "schedule") {
-      if (stale.value) e.preventDefault();
-      return; // the form itself is posted: what is shown is what is sent
+      const form = e.currentTarget;
+      const current = confirmed.current ||
+        (!waiting.current && answeredKey.current === formKey(form));
+      confirmed.current = false;
+      // The form itself is posted: what is shown is what is sent.
+      if (current) return;
+      e.preventDefault();
+      scheduleWhenCurrent(submitter);
+      return;
     }
+    scheduleNote.value = null;
     e.preventDefault();
     // This answer is newer than any live refresh still waiting to start.
     clearTimeout(debounce.current);
@@ -192,9 +267,11 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
     busy.value = false;
     if (!answer) return;
     stale.value = false;
-    liveProblems.value = 0;
+    waiting.current = false;
+    liveErrors.value = answer.errors;
     version.value++;
     errors.value = answer.errors;
+    outOfDate.value = !answer.preview && preview.value !== null;
     if (answer.preview) preview.value = answer.preview;
     now.value = Date.now();
     if (intent === "test") testResult.value = answer.testResult ?? null;
@@ -290,14 +367,6 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
                 Cancel
               </button>
             )}
-            {liveProblems.value > 0 && !shownErrors.length && (
-              <span class="muted small">
-                {liveProblems.value === 1
-                  ? "One thing is missing or wrong"
-                  : `${liveProblems.value} things are missing or wrong`}{" "}
-                before the review: press Review to see what.
-              </span>
-            )}
           </div>
         </div>
         <aside class="schedule-aside">
@@ -311,6 +380,9 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
             busy={busy.value}
             headingRef={reviewRef}
             version={version.value}
+            problems={enhanced.value ? liveErrors.value : shownErrors}
+            outOfDate={outOfDate.value}
+            scheduleNote={scheduleNote.value}
           />
         </aside>
       </div>

@@ -61,6 +61,14 @@ export interface ScheduleFormValues {
   reviewed: string;
 }
 
+/**
+ * Why "Schedule" did nothing but refresh the review: what it would schedule
+ * is no longer what the review showed. The page without JavaScript, the
+ * island and the JSON answer all say it in these words.
+ */
+export const REVIEW_CHANGED =
+  "The review changed: check it and press Schedule again.";
+
 /** An error pinned to a field (by the field's element id), in plain words. */
 export interface FormError {
   field: string;

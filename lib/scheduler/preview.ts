@@ -10,6 +10,7 @@ import { getManyById } from "../kv/read.ts";
 import { keys } from "../kv/keys.ts";
 import { listCatalog } from "../kv/catalog.ts";
 import { renderNoticeEmail } from "../channels/email_render.ts";
+import { calendarSigner } from "../calendar.ts";
 import { pushTexts } from "../channels/push_texts.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import { HOUR_MS, newRow, noticeDueAt } from "../notices/rows.ts";
@@ -55,6 +56,8 @@ export interface PreviewOptions {
   publicUrl: string;
   /** Stands for the time in the fingerprint ("apply now" moves with the clock). */
   fingerprintTime?: string;
+  /** "Apply now": owners are told as it is scheduled, which is no warning. */
+  applyNow?: boolean;
 }
 
 const EMPTY_GROUP: LeftOutGroup = { count: 0, items: [] };
@@ -178,7 +181,7 @@ export async function previewSchedule(
   const sampleOwner = owners.find((o) => o.id === opts.sampleOwnerId) ??
     owners[0];
   const sample = sampleOwner && validTime
-    ? renderSample({
+    ? await renderSample({
       input,
       owner: sampleOwner,
       user: userOf(sampleOwner.id),
@@ -189,10 +192,15 @@ export async function previewSchedule(
       notify,
       publicUrl: opts.publicUrl,
       now,
+      sign: () => calendarSigner(kv),
     })
     : null;
 
-  const warnings = validTime ? scheduleWarnings(input, atMs, now) : [];
+  const warnings = validTime
+    ? scheduleWarnings(input, atMs, now).filter((w) =>
+      !(opts.applyNow && w.code === "notice_at_once")
+    )
+    : [];
   if (
     notify && input.noticeChannels.includes("mobile_push") &&
     ownersWithoutDevice > 0
@@ -215,7 +223,9 @@ export async function previewSchedule(
     targetImageTag: targetTag,
     targetOpenclawVersion: targetVersion,
     scheduledAt: validTime ? new Date(atMs).toISOString() : null,
-    notice: notify && validTime
+    applyNow: opts.applyNow === true,
+    // Nobody left to change is nobody to tell.
+    notice: notify && validTime && live.length > 0
       ? {
         channels: input.noticeChannels,
         leadHours: input.noticeLeadHours,
@@ -286,7 +296,7 @@ async function pendingRefsOf(
 }
 
 /** The owner's view, rendered by the templates the sweep and the workspace use. */
-function renderSample(p: {
+async function renderSample(p: {
   input: ScheduleInput;
   owner: OwnerRef;
   user: User | null;
@@ -297,7 +307,9 @@ function renderSample(p: {
   notify: boolean;
   publicUrl: string;
   now: number;
-}): PreviewSample {
+  /** The calendar links' signer, read only when an email is rendered. */
+  sign: () => Promise<(targetId: string) => string>;
+}): Promise<PreviewSample> {
   const { input, instance } = p;
   const channels = p.notify ? input.noticeChannels : [];
   const at = new Date(p.now).toISOString();
@@ -346,7 +358,13 @@ function renderSample(p: {
   });
   let email: PreviewSample["email"] = null;
   if (channels.includes("email")) {
-    const m = renderNoticeEmail(item("email"), p.publicUrl);
+    // The email carries its "Add to calendar" link as the sent one does
+    // (signed for the sample's stand-in target, as the sweep signs the real one).
+    const sign = await p.sign().catch(() => null);
+    const m = renderNoticeEmail(
+      { ...item("email"), calendarToken: sign?.(target.id) },
+      p.publicUrl,
+    );
     email = { to: m.to, subject: m.subject, html: m.html, text: m.text };
   }
   return {
@@ -373,14 +391,18 @@ function renderSample(p: {
   };
 }
 
-/** Everything that decides what gets scheduled and for whom, hashed. */
+/**
+ * Everything that decides what gets scheduled, for whom and what they are
+ * told, hashed. The reason is left out: the review does not show it, so
+ * writing one after the review leaves the review current.
+ */
 async function fingerprintOf(
   input: ScheduleInput,
   live: Instance[],
   skipPending: boolean,
   time: string | undefined,
 ): Promise<string> {
-  const { scheduledAt, ...rest } = input;
+  const { scheduledAt, reason: _reason, ...rest } = input;
   const bytes = new TextEncoder().encode(JSON.stringify({
     ...rest,
     scheduledAt: time ?? scheduledAt,

@@ -63,6 +63,8 @@ export interface SchedulePreview {
   targetImageTag: string | null;
   targetOpenclawVersion: string | null;
   scheduledAt: string | null;
+  /** "Apply now": the notices go out as it is scheduled. */
+  applyNow: boolean;
   notice: {
     channels: Channel[];
     leadHours: number;
@@ -94,4 +96,21 @@ export interface SchedulePreview {
   warnings: ScheduleWarning[];
   /** Changes whenever anything this preview shows would change: the form checks it before committing. */
   fingerprint: string;
+}
+
+/** The dry run of a move (see move_preview.ts). */
+export interface MovePreview {
+  from: string;
+  to: string;
+  /** For owners not yet warned; null when the action tells nobody. */
+  notice: { at: string; atOnce: boolean; leadHours: number } | null;
+  /** Reminders at the new time still ahead, largest lead first. */
+  reminders: { leadHours: number; at: string }[];
+  /** What an owner already warned gets about the move, on the channels that warned them. */
+  sample: {
+    owner: string;
+    instance: string;
+    email: { subject: string; text: string } | null;
+    push: { title: string; body: string } | null;
+  } | null;
 }

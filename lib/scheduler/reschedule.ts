@@ -22,8 +22,8 @@ import {
 } from "../notices/rows.ts";
 import { asFailed, putRow } from "../notices/row_moves.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
-import { reminderProblem } from "./schemas.ts";
-import { checkScheduledAt } from "./schedule.ts";
+import { leadIssues } from "./schemas.ts";
+import { scheduledAtIssues } from "./schedule.ts";
 import { putStage } from "./stage_moves.ts";
 import { forEachLimited } from "./commits.ts";
 import type { Config } from "../config.ts";
@@ -116,19 +116,23 @@ export async function rescheduleAction(
       );
     }
     const now = deps.now();
-    const at = checkScheduledAt(
+    const lead = input.noticeLeadHours ?? a.noticeLeadHours;
+    // The time and the reminders' rule are said together, not one at a time.
+    const issues = scheduledAtIssues(
       input.scheduledAt,
       now,
       deps.config.scheduleMinAheadSeconds,
     );
-    const to = new Date(at).toISOString();
-    const lead = input.noticeLeadHours ?? a.noticeLeadHours;
-    const reminders = reminderProblem(a.reminderLeadHours ?? [], lead);
-    if (reminders) {
-      throw new BadRequestError(`noticeLeadHours: ${reminders}`, [
-        { path: "noticeLeadHours", message: reminders },
-      ]);
+    issues.push(
+      ...leadIssues(a, lead, input.noticeLeadHours !== undefined),
+    );
+    if (issues.length) {
+      throw new BadRequestError(
+        issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+        issues,
+      );
     }
+    const to = new Date(Date.parse(input.scheduledAt)).toISOString();
     const stamp = new Date(now).toISOString();
     const nextAction: ScheduledAction = {
       ...a,

@@ -21,8 +21,15 @@
  * - two writes over the same instance take its lock in the same order, so
  *   one of them wins whole and the other answers 409.
  */
-import { BadRequestError, ConflictError, type Issue } from "../errors.ts";
-import { getCatalogEntry } from "../kv/catalog.ts";
+import type { z } from "zod";
+import {
+  BadRequestError,
+  capIssues,
+  ConflictError,
+  type Issue,
+  zodIssues,
+} from "../errors.ts";
+import { getCatalogEntry, ImageTagSchema } from "../kv/catalog.ts";
 import { getInstances, listRunningInstanceIdsByTag } from "../kv/instances.ts";
 import { keys } from "../kv/keys.ts";
 import { getManyById, getManyChunked } from "../kv/read.ts";
@@ -117,55 +124,127 @@ function nameSome(ids: string[]): string {
     : shown;
 }
 
+/** Every problem with the action's time (none when it is fine). */
+export function scheduledAtIssues(
+  scheduledAt: string,
+  now: number,
+  minAheadSeconds: number,
+): Issue[] {
+  const at = Date.parse(scheduledAt);
+  if (!Number.isFinite(at)) {
+    return [{ path: "scheduledAt", message: "is not a date" }];
+  }
+  if (at <= now) return [{ path: "scheduledAt", message: "is in the past" }];
+  if (at < now + minAheadSeconds * 1000) {
+    return [{
+      path: "scheduledAt",
+      message: `must be at least ${minAheadSeconds} seconds from now`,
+    }];
+  }
+  if (at > now + MAX_AHEAD_MS) {
+    return [{
+      path: "scheduledAt",
+      message: `must be at most a year from now (by ${
+        new Date(now + MAX_AHEAD_MS).toISOString()
+      })`,
+    }];
+  }
+  return [];
+}
+
 export function checkScheduledAt(
   scheduledAt: string,
   now: number,
   minAheadSeconds: number,
 ): number {
-  const at = Date.parse(scheduledAt);
-  if (!Number.isFinite(at)) {
-    throw new BadRequestError(`scheduledAt is not a date`, [
-      { path: "scheduledAt", message: "is not a date" },
-    ]);
+  const [issue] = scheduledAtIssues(scheduledAt, now, minAheadSeconds);
+  if (issue) {
+    throw new BadRequestError(`scheduledAt ${issue.message}`, [issue]);
   }
-  if (at <= now) {
-    throw new BadRequestError(`scheduledAt ${scheduledAt} is in the past`, [
-      { path: "scheduledAt", message: "is in the past" },
-    ]);
-  }
-  if (at < now + minAheadSeconds * 1000) {
-    const message = `must be at least ${minAheadSeconds} seconds from now`;
-    throw new BadRequestError(`scheduledAt ${message}`, [
-      { path: "scheduledAt", message },
-    ]);
-  }
-  if (at > now + MAX_AHEAD_MS) {
-    const message = `must be at most a year from now (by ${
-      new Date(now + MAX_AHEAD_MS).toISOString()
-    })`;
-    throw new BadRequestError(`scheduledAt ${message}`, [
-      { path: "scheduledAt", message },
-    ]);
-  }
-  return at;
+  return Date.parse(scheduledAt);
 }
 
-export async function checkImageTag(
+/** The problem with a version change's tag, or none. */
+export async function imageTagIssues(
   kv: Deno.Kv,
   imageTag: string,
-): Promise<void> {
+): Promise<Issue[]> {
   const entry = await getCatalogEntry(kv, imageTag);
   const problem = !entry
     ? `image tag ${imageTag} is not in the catalog`
     : !entry.available
     ? `image tag ${imageTag} is not available`
     : null;
-  if (problem) {
-    throw new BadRequestError(problem, [{
-      path: "imageTag",
-      message: problem,
-    }]);
-  }
+  return problem ? [{ path: "imageTag", message: problem }] : [];
+}
+
+export async function checkImageTag(
+  kv: Deno.Kv,
+  imageTag: string,
+): Promise<void> {
+  const [issue] = await imageTagIssues(kv, imageTag);
+  if (issue) throw new BadRequestError(issue.message, [issue]);
+}
+
+/**
+ * A schedule body the schema refused, answered with every problem at once:
+ * the schema's, and the time and version checks the schema cannot make,
+ * whenever the fields they read are there to check.
+ */
+export async function invalidSchedule(
+  deps: Pick<ScheduleDeps, "kv" | "config" | "now">,
+  raw: unknown,
+  error: z.ZodError,
+): Promise<BadRequestError> {
+  const issues = zodIssues(error);
+  const body = (raw !== null && typeof raw === "object" ? raw : {}) as Record<
+    string,
+    unknown
+  >;
+  const at = !issues.some((i) => i.path === "scheduledAt") &&
+      typeof body.scheduledAt === "string"
+    ? scheduledAtIssues(
+      body.scheduledAt,
+      deps.now(),
+      deps.config.scheduleMinAheadSeconds,
+    )
+    : [];
+  const tag = body.actionType === "version_change" &&
+      typeof body.imageTag === "string" &&
+      !issues.some((i) => i.path === "imageTag") &&
+      ImageTagSchema.safeParse(body.imageTag).success
+    ? await imageTagIssues(deps.kv, body.imageTag)
+    : [];
+  return problemsError([...issues, ...at, ...tag]);
+}
+
+function badRequestOrThrow(err: unknown): BadRequestError {
+  if (err instanceof BadRequestError) return err;
+  throw err;
+}
+
+/** One 400 that names every problem, the first ones in its message. */
+function problemsError(issues: Issue[]): BadRequestError {
+  const listed = capIssues(issues);
+  return new BadRequestError(
+    `invalid request body: ${
+      listed.map((i) =>
+        i.path === "(more)" ? i.message : `${i.path}: ${i.message}`
+      ).join("; ")
+    }`,
+    listed,
+  );
+}
+
+/** Parses a schedule or move body, or throws a 400 naming every problem (see `invalidSchedule`). */
+export async function parseScheduleBody<T extends z.ZodType>(
+  deps: Pick<ScheduleDeps, "kv" | "config" | "now">,
+  schema: T,
+  raw: unknown,
+): Promise<z.output<T>> {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw await invalidSchedule(deps, raw, r.error);
+  return r.data;
 }
 
 /** The ids asked for (duplicates folded) or the running instances the selector names. */
@@ -298,13 +377,6 @@ export function scheduleWarnings(
   if (!input.notify) return [];
   const left = scheduledAtMs - now;
   const lead = input.noticeLeadHours * HOUR_MS;
-  if (lead === 0) {
-    return [{
-      code: "notice_never",
-      message:
-        "A lead of 0 hours makes notices due at the moment of the action, when it is too late to send them: owners hear nothing. Give at least 1 hour, or turn notices off.",
-    }];
-  }
   if (lead > left) {
     return [{
       code: "notice_at_once",
@@ -401,10 +473,14 @@ function buildPlan(
     targetId: newId,
   });
   // Row ids follow creation order, so an owner's rows lie together in the
-  // due index and reach one dispatch group: one message per owner.
+  // due index and reach one dispatch group: one message per owner. A notice
+  // whose lead is longer than the time left is due now, never at a past
+  // time (as a move that brings the time closer does it).
   const rows: Notification[] = [...targets].sort((a, b) =>
     a.userId.localeCompare(b.userId) || a.instanceId.localeCompare(b.instanceId)
-  ).flatMap((t) => buildNoticeRows(action, stage, t, now));
+  ).flatMap((t) => buildNoticeRows(action, stage, t, now)).map((row) =>
+    row.kind === "notice" ? { ...row, dueAt: Math.max(now, row.dueAt) } : row
+  );
   return { action, stage, targets, rows };
 }
 
@@ -421,15 +497,31 @@ export async function scheduleAction(
 ): Promise<ScheduleResult> {
   const { kv } = deps;
   const now = deps.now();
-  const scheduledAtMs = checkScheduledAt(
-    input.scheduledAt,
-    now,
-    deps.config.scheduleMinAheadSeconds,
-  );
-  if (input.actionType === "version_change") {
-    await checkImageTag(kv, input.imageTag);
+  // Every problem at once: the time, the version and the instances.
+  const problems: BadRequestError[] = [];
+  let scheduledAtMs = NaN;
+  try {
+    scheduledAtMs = checkScheduledAt(
+      input.scheduledAt,
+      now,
+      deps.config.scheduleMinAheadSeconds,
+    );
+  } catch (err) {
+    problems.push(badRequestOrThrow(err));
   }
-  const sel = await selectTargets(kv, input);
+  if (input.actionType === "version_change") {
+    await checkImageTag(kv, input.imageTag).catch((err) =>
+      problems.push(badRequestOrThrow(err))
+    );
+  }
+  const sel = await selectTargets(kv, input).catch((err) => {
+    problems.push(badRequestOrThrow(err));
+    return null;
+  });
+  if (problems.length === 1) throw problems[0];
+  if (problems.length || !sel) {
+    throw problemsError(problems.flatMap((e) => e.issues ?? []));
+  }
   if (sel.pending.length && !opts.skipPending) {
     throw pendingConflict(sel.pending.map((h) => [h.instanceId, h]));
   }

@@ -16,6 +16,7 @@ import {
   zoneOrUtc,
 } from "../format.ts";
 import { type Channel, CHANNELS } from "../types.ts";
+import { HOUR_MS } from "../notices/rows.ts";
 import {
   MAX_TARGETS,
   type ScheduleInput,
@@ -32,6 +33,7 @@ import {
   type ScheduleFormValues,
 } from "./form_model.ts";
 import { zodIssues } from "../errors.ts";
+import { imageTagIssues, scheduledAtIssues } from "./schedule.ts";
 
 const str = (form: FormData, name: string) => {
   const v = form.get(name);
@@ -81,15 +83,25 @@ export function readScheduleForm(form: FormData): ScheduleFormValues {
   });
 }
 
-/** A fresh form: the time two hours ahead (next quarter hour) in `timeZone`. */
+/**
+ * A fresh form. Its time leaves the whole notice lead and an hour more (the
+ * next quarter hour after), so its first review has owners warned the full
+ * lead ahead rather than at once.
+ */
 export function freshScheduleForm(
   now: number,
   timeZone: string | null,
   over: Partial<ScheduleFormValues> = {},
 ): ScheduleFormValues {
   const zone = zoneOrUtc(timeZone);
+  const lead = Number(
+    over.noticeLeadHours ?? defaultFormValues().noticeLeadHours,
+  );
   return defaultFormValues({
-    scheduledAt: toZonedInput(defaultScheduleTime(now), zone),
+    scheduledAt: toZonedInput(
+      defaultScheduleTime(now, (lead + 1) * HOUR_MS),
+      zone,
+    ),
     timeZone: zone,
     ...over,
   });
@@ -173,7 +185,7 @@ export async function checkScheduleForm(
     if (!v.imageTag) {
       errors.push({
         field: FIELD.imageTag,
-        message: "Choose the version to move to.",
+        message: "Choose the version to change to.",
       });
     }
     body.imageTag = v.imageTag;
@@ -244,16 +256,22 @@ export async function checkScheduleForm(
     ? "2000-01-01T00:00:00Z"
     : new Date(scheduledAtMs).toISOString();
 
+  const lead = v.noticeLeadHours;
+  const leadOk = /^\d{1,3}$/.test(lead) && Number(lead) >= 1 &&
+    Number(lead) <= 168;
+  // "Apply now" tells owners as it is scheduled: the lead and reminders are
+  // hidden then, and a lead that is fine is kept for a later move.
+  if (v.notify && v.when !== "now" && !leadOk) {
+    errors.push({
+      field: FIELD.lead,
+      message: lead === ""
+        ? "Enter the hours of notice: a whole number from 1 to 168."
+        : /^0+$/.test(lead)
+        ? "A notice 0 hours ahead is due as the action starts, too late to send: give at least 1 hour, or choose “Apply now” to tell owners at once."
+        : "The hours of notice must be a whole number from 1 to 168.",
+    });
+  }
   if (v.notify) {
-    const lead = v.noticeLeadHours;
-    if (!/^\d{1,3}$/.test(lead) || Number(lead) > 168) {
-      errors.push({
-        field: FIELD.lead,
-        message: lead === ""
-          ? "Enter the hours of notice: a whole number from 0 to 168."
-          : "The hours of notice must be a whole number from 0 to 168.",
-      });
-    }
     if (v.noticeChannels.length === 0) {
       errors.push({
         field: FIELD.channels,
@@ -262,14 +280,14 @@ export async function checkScheduleForm(
       });
     }
   }
-  body.noticeLeadHours = /^\d{1,3}$/.test(v.noticeLeadHours)
-    ? Number(v.noticeLeadHours)
+  body.noticeLeadHours = leadOk || (v.when !== "now" && /^\d{1,3}$/.test(lead))
+    ? Number(lead)
     : 24;
   body.noticeChannels = v.notify && v.noticeChannels.length
     ? v.noticeChannels
     : [...CHANNELS];
   body.doneChannels = v.doneChannels;
-  if (v.notify) {
+  if (v.notify && v.when !== "now") {
     const reminders = pastedIds(v.reminderLeadHours);
     if (reminders.some((h) => !/^\d{1,3}$/.test(h))) {
       errors.push({
@@ -283,11 +301,26 @@ export async function checkScheduleForm(
   }
 
   const parsed = ScheduleInputSchema.safeParse(body);
-  if (!parsed.success) {
-    const taken = new Set(errors.map((e) => e.field));
-    for (const e of zodIssues(parsed.error).map(formErrorOf)) {
+  const taken = new Set(errors.map((e) => e.field));
+  const add = (issues: Issue[]) => {
+    for (const e of issues.map(formErrorOf)) {
       if (!taken.has(e.field)) errors.push(e);
       taken.add(e.field);
+    }
+  };
+  if (!parsed.success) add(zodIssues(parsed.error));
+  // The review checks the time and the version when the rest is whole;
+  // otherwise they are checked here, so every problem is said at once.
+  if (errors.length) {
+    if (scheduledAtMs !== null) {
+      add(scheduledAtIssues(
+        new Date(scheduledAtMs).toISOString(),
+        ctx.now,
+        ctx.minAheadSeconds,
+      ));
+    }
+    if (v.actionType === "version_change" && v.imageTag) {
+      add(await imageTagIssues(kv, v.imageTag));
     }
   }
   return {

@@ -45,9 +45,33 @@ export function reminderProblem(
   noticeLeadHours: number,
 ): string | null {
   return reminders.some((h) => h >= noticeLeadHours)
-    ? `each reminder must come after the notice: fewer hours than noticeLeadHours (${noticeLeadHours})`
+    ? `each reminder must come after the notice: fewer hours than the notice lead (${noticeLeadHours} h)`
     : null;
 }
+
+/**
+ * What is wrong with a move's lead for this action: 0 given while owners are
+ * told (a lead of 0 stored before it was refused is kept, not re-judged), or
+ * a lead that puts the notice after a reminder.
+ */
+export function leadIssues(
+  action: { notify: boolean; reminderLeadHours?: number[] },
+  lead: number,
+  given: boolean,
+): { path: string; message: string }[] {
+  if (given && action.notify && lead === 0) {
+    return [{ path: "noticeLeadHours", message: ZERO_LEAD }];
+  }
+  const reminders = reminderProblem(action.reminderLeadHours ?? [], lead);
+  return reminders ? [{ path: "noticeLeadHours", message: reminders }] : [];
+}
+
+/**
+ * Why a lead of 0 is refused while owners are to be told: the notice would
+ * fall due as the action starts, when it is too late to send.
+ */
+export const ZERO_LEAD =
+  "must be at least 1 hour: a notice 0 hours ahead is due as the action starts, too late to send. To tell owners at once, schedule sooner than the lead; to tell nobody, turn notices off";
 
 const common = {
   instanceIds: z.array(IdSchema)
@@ -87,17 +111,28 @@ function eitherIdsOrSelector(
   }
 }
 
-/** Either instanceIds or a selector, and reminders that come after the notice. */
+/** Either instanceIds or a selector, a lead that lets a notice go out, and reminders that come after it. */
 function scheduleRefine(
   v: {
     instanceIds?: unknown;
     selector?: unknown;
     reminderLeadHours: number[];
     noticeLeadHours: number;
+    notify: boolean;
   },
   ctx: z.RefinementCtx,
 ) {
-  const reminders = reminderProblem(v.reminderLeadHours, v.noticeLeadHours);
+  if (v.notify && v.noticeLeadHours === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["noticeLeadHours"],
+      message: ZERO_LEAD,
+    });
+  }
+  // Against a lead of 0 every reminder is "too early": the lead's own message says it all.
+  const reminders = v.noticeLeadHours > 0
+    ? reminderProblem(v.reminderLeadHours, v.noticeLeadHours)
+    : null;
   if (reminders) {
     ctx.addIssue({
       code: "custom",

@@ -62,7 +62,7 @@ Deno.test({
       const text = await page.locator("main").innerText();
       for (
         const message of [
-          "Enter the hours of notice: a whole number from 0 to 168.",
+          "Enter the hours of notice: a whole number from 1 to 168.",
           "The email subject must not contain control characters (found U+0007).",
         ]
       ) {
@@ -116,7 +116,10 @@ Deno.test({
       // Changed after the review: not scheduled, reviewed again.
       await page.getByLabel("Hours of notice").fill("6");
       await page.getByTestId("schedule").click();
-      await page.getByText("The form changed after its review").waitFor();
+      await page.getByText(
+        "The review changed: check it and press Schedule again.",
+      )
+        .waitFor();
       assert.match(page.url(), /\/admin\/actions\/new$/);
 
       await page.getByTestId("schedule").click();

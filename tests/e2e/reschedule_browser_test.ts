@@ -117,8 +117,22 @@ Deno.test({
           `the review names the new time in the admin's zone: ${review}`,
         );
         assert.match(review, /already warned are told it moved/);
+        // The message they get about the move, and when the rest are warned.
+        assert.equal(
+          await page.getByTestId("move-subject").innerText(),
+          "KiloClaw: Restart Moved",
+        );
+        assert.match(
+          await page.getByTestId("move-notice").innerText(),
+          /^Owners not yet warned get their notice at .*, 24 h ahead\.$/,
+        );
         await page.getByRole("button", { name: "Move action" }).click();
-        // The page reloads with the new time and the move in its changes.
+        // Said in the dialog; "Done" shows the page at the new time.
+        assert.match(
+          await page.getByTestId("move-done").innerText(),
+          /^Moved to .*\. Owners already warned are told it moved/,
+        );
+        await page.getByRole("button", { name: "Done" }).click();
         await page.locator('tr[data-change="action.reschedule"]').waitFor();
         assert.match(await page.content(), /launch week/);
         assert.match(

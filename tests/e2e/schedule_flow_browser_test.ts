@@ -67,7 +67,7 @@ Deno.test({
         // A bad lead time is refused with the field's message, and nothing is scheduled.
         await page.getByLabel("Hours of notice").fill("500");
         await page.getByRole("button", { name: "Review", exact: true }).click();
-        await page.locator("#error-summary").getByText(/from 0 to 168/)
+        await page.locator("#error-summary").getByText(/from 1 to 168/)
           .waitFor();
         assert.match(page.url(), /\/admin\/actions\/new/);
 

@@ -214,6 +214,14 @@ const RULES: Record<string, Rule> = {
     }),
     expect: [401, 403, 403, 404, 404, 401],
   },
+  "POST ./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/reschedule/preview`,
+    send: () => ({
+      method: "POST",
+      json: { scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+    }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
   "POST ./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
     {
       path: (w) =>

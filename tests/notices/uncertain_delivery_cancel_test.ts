@@ -80,7 +80,7 @@ Deno.test("cancel before any attempt fails the notice with no follow-up", async 
     const [instance] = await seedInstances(kv, 1);
     const res = await scheduleAction(
       deps(kv, c.now),
-      input([instance.id], c.now(), { noticeLeadHours: 0 }),
+      input([instance.id], c.now(), { noticeLeadHours: 1 }),
       {
         id: "admin",
       },

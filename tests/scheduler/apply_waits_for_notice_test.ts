@@ -77,15 +77,15 @@ Deno.test("apply waits for the lease of a notice being delivered, then changes t
   }
 });
 
-Deno.test("a notice due at its action time (lead 0) is too late: never sent, and the apply does not wait", async () => {
+Deno.test("a notice still unsent at its action time is too late: never sent, and the apply does not wait", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     const { c, instances: [instance], actionId } = await scheduleForOwners(
       kv,
       1,
-      { noticeLeadHours: 0, noticeChannels: ["email"] },
+      { noticeLeadHours: 1, noticeChannels: ["email"] },
     );
-    c.advance(HOUR); // the notice and the change are both due now
+    c.advance(HOUR); // no sweep ran meanwhile: the notice and the change are both due now
     const d = recordingDispatchers();
     const run = await sweep({ kv, dispatchers: d, now: c.now });
     assert.equal(d.email.items.length, 0);

@@ -173,3 +173,78 @@ Deno.test("API: reschedule errors", async (t) => {
     });
   });
 });
+
+Deno.test("API: a move's dry run shows the new notice and reminder times and the message sent about it, changing nothing", async () => {
+  await withApp(async (app, clock) => {
+    const owner = await app.signIn({ email: "dry@example.com" });
+    await call(app, "PUT", "/api/admin/instances/dry-bot", {
+      name: "Dry bot",
+      ownerId: owner.user.id,
+      imageTag: "v1",
+    });
+    const created = await call(app, "POST", "/api/admin/scheduled-actions", {
+      actionType: "scheduled_restart",
+      instanceIds: ["dry-bot"],
+      scheduledAt: new Date(T0 + 2 * HOUR).toISOString(),
+      noticeLeadHours: 24,
+      reminderLeadHours: [1],
+      noticeChannels: ["email", "webapp"],
+    });
+    assert.equal(created.status, 201);
+    const id = created.body.id;
+    await call(app, "POST", "/api/admin/notices/sweep");
+    clock.t += 60_000;
+    const before = await call(app, "GET", `/api/admin/scheduled-actions/${id}`);
+    const to = "2030-03-06T10:00:00.000Z";
+    const dry = await call(
+      app,
+      "POST",
+      `/api/admin/scheduled-actions/${id}/reschedule/preview`,
+      { scheduledAt: to, noticeLeadHours: 12 },
+    );
+    assert.equal(dry.status, 200, JSON.stringify(dry.body));
+    assert.equal(dry.body.from, "2030-03-04T12:00:00.000Z");
+    assert.equal(dry.body.to, to);
+    assert.deepEqual(dry.body.notice, {
+      at: "2030-03-05T22:00:00.000Z",
+      atOnce: false,
+      leadHours: 12,
+    });
+    assert.deepEqual(dry.body.reminders, [
+      { leadHours: 1, at: "2030-03-06T09:00:00.000Z" },
+    ]);
+    assert.equal(dry.body.sample.email.subject, "KiloClaw: Restart Moved");
+    assert.match(dry.body.sample.email.text, /moved from .*Mar 4.* to .*Mar 6/);
+    assert.equal(dry.body.sample.push, null);
+    const after = await call(app, "GET", `/api/admin/scheduled-actions/${id}`);
+    assert.deepEqual(after.body, before.body);
+
+    // Its problems, all at once, in words: a past time and a lead of 0.
+    const bad = await call(
+      app,
+      "POST",
+      `/api/admin/scheduled-actions/${id}/reschedule/preview`,
+      { scheduledAt: new Date(T0 - HOUR).toISOString(), noticeLeadHours: 0 },
+    );
+    assert.equal(bad.status, 400);
+    assert.deepEqual(
+      bad.body.issues.map((i: { path: string }) => i.path).sort(),
+      ["noticeLeadHours", "scheduledAt"],
+    );
+    const past = await call(
+      app,
+      "POST",
+      `/api/admin/scheduled-actions/${id}/reschedule/preview`,
+      { scheduledAt: new Date(T0 - HOUR).toISOString(), noticeLeadHours: 1 },
+    );
+    assert.equal(past.status, 400);
+    assert.deepEqual(past.body.issues, [
+      { path: "scheduledAt", message: "is in the past" },
+      {
+        path: "noticeLeadHours",
+        message:
+          "each reminder must come after the notice: fewer hours than the notice lead (1 h)",
+      },
+    ]);
+  });
+});

@@ -58,12 +58,17 @@ Deno.test("schedule form: problems are pinned to their fields, in plain words", 
       [
         { noticeLeadHours: "" },
         FIELD.lead,
-        /^Enter the hours of notice: a whole number from 0 to 168\.$/,
+        /^Enter the hours of notice: a whole number from 1 to 168\.$/,
       ],
       [
         { noticeLeadHours: "2.5" },
         FIELD.lead,
-        /^The hours of notice must be a whole number from 0 to 168\.$/,
+        /^The hours of notice must be a whole number from 1 to 168\.$/,
+      ],
+      [
+        { noticeLeadHours: "0" },
+        FIELD.lead,
+        /^A notice 0 hours ahead is due as the action starts, too late to send: give at least 1 hour, or choose “Apply now”/,
       ],
       [
         { noticeChannels: [] },
@@ -80,7 +85,7 @@ Deno.test("schedule form: problems are pinned to their fields, in plain words", 
       [
         { actionType: "version_change", imageTag: "" },
         FIELD.imageTag,
-        /^Choose the version to move to\.$/,
+        /^Choose the version to change to\.$/,
       ],
       [
         { noticeSubject: "a\nb" },
@@ -132,5 +137,66 @@ Deno.test("schedule form: 'all matching' becomes the instances the filters find 
       none.errors[0].message,
       /^No instance matches tag v9 any more\.$/,
     );
+  });
+});
+
+Deno.test("schedule form: every problem is said at once, the time's and the reminders' included, in the form's words", async () => {
+  await withKv(async (kv) => {
+    const r = await check(
+      kv,
+      form({
+        scheduledAt: "2029-12-31T09:00",
+        noticeLeadHours: "200",
+        reminderLeadHours: "300",
+        noticeSubject: "a\nb",
+      }),
+    );
+    assert.equal(r.input, null);
+    const said = Object.fromEntries(r.errors.map((e) => [e.field, e.message]));
+    assert.deepEqual(
+      Object.keys(said).sort(),
+      [
+        FIELD.lead,
+        FIELD.reminders,
+        FIELD.scheduledAt,
+        FIELD.subject,
+      ].sort(),
+    );
+    assert.equal(said[FIELD.scheduledAt], "The time is in the past.");
+    assert.match(said[FIELD.lead], /from 1 to 168/);
+    assert.match(said[FIELD.reminders], /at most 167/);
+    for (const e of r.errors) {
+      assert.doesNotMatch(
+        e.message,
+        /noticeLeadHours|reminderLeadHours|scheduledAt/,
+      );
+    }
+    // A reminder that is fine on its own but not before the notice: said in the form's words.
+    const late = await check(
+      kv,
+      form({ noticeLeadHours: "24", reminderLeadHours: "30" }),
+    );
+    assert.deepEqual(late.errors.map((e) => e.field), [FIELD.reminders]);
+    assert.match(
+      late.errors[0].message,
+      /fewer hours than the notice lead \(24 h\)/,
+    );
+  });
+});
+
+Deno.test("schedule form: 'Apply now' tells owners now: the hidden lead and reminders are not checked", async () => {
+  await withKv(async (kv) => {
+    const r = await check(
+      kv,
+      form({
+        when: "now",
+        scheduledAt: "",
+        noticeLeadHours: "0",
+        reminderLeadHours: "oops",
+      }),
+    );
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.input?.noticeLeadHours, 24);
+    assert.deepEqual(r.input?.reminderLeadHours, []);
   });
 });

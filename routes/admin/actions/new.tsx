@@ -27,6 +27,7 @@ import {
   EMPTY_MATCH,
   FIELD,
   type MatchFilter,
+  REVIEW_CHANGED,
 } from "@/lib/scheduler/form_model.ts";
 import {
   previewSchedule,
@@ -85,6 +86,10 @@ export const handler: Handlers<Data, State> = {
       c.available &&
       !(chosen.length === 1 && c.imageTag === chosen[0].imageTag)
     ) ?? sorted.find((c) => c.available);
+    // "Every instance on an image tag" starts from another tag than the one
+    // it changes to: the one just before it, rather than nothing to change.
+    const fromTag = sorted.find((c) => c.imageTag !== newest?.imageTag) ??
+      sorted[0];
     const t = now();
     return ctx.render({
       values: freshScheduleForm(t, ctx.state.user.timeZone, {
@@ -94,7 +99,7 @@ export const handler: Handlers<Data, State> = {
         imageTag: newest?.imageTag ?? "",
         targets: p.has("match") ? "match" : "ids",
         instanceIds: ids,
-        selectorTag: sorted[0]?.imageTag ?? "",
+        selectorTag: fromTag?.imageTag ?? "",
         match,
       }),
       errors: [],
@@ -143,6 +148,7 @@ export const handler: Handlers<Data, State> = {
           sampleOwnerId: values.sampleOwner || null,
           publicUrl: config.publicUrl,
           fingerprintTime: values.when === "now" ? "now" : undefined,
+          applyNow: values.when === "now",
         }),
       );
       // Instances held by another action are the review's own question ("skip those"),
@@ -158,8 +164,7 @@ export const handler: Handlers<Data, State> = {
 
     if (intent === "schedule" && check.input && preview && !errors.length) {
       if (values.reviewed !== preview.fingerprint) {
-        notice =
-          "The form changed after its review, or so did the instances it reaches. Check the review again, then schedule.";
+        notice = REVIEW_CHANGED;
       } else {
         try {
           const result = await scheduleAction(
@@ -178,9 +183,11 @@ export const handler: Handlers<Data, State> = {
                 })
               );
           }
-          return redirect(
-            actionUrl(result.id, result.excluded, result.warnings),
+          // "Apply now" tells owners at once on purpose: no warning about it.
+          const warnings = result.warnings.filter((w) =>
+            !(values.when === "now" && w.code === "notice_at_once")
           );
+          return redirect(actionUrl(result.id, result.excluded, warnings));
         } catch (err) {
           if (!(err instanceof AppError) || err.status >= 500) throw err;
           errors = err.status === 409
@@ -196,7 +203,13 @@ export const handler: Handlers<Data, State> = {
       }
     }
 
-    if (json) return Response.json({ errors, preview, testResult });
+    // A refused schedule is a conflict with what the admin reviewed.
+    const status = notice ? 409 : errors.length ? 400 : 200;
+    if (json) {
+      return Response.json({ errors, preview, testResult, notice }, {
+        status: notice ? 409 : 200,
+      });
+    }
     return ctx.render({
       values,
       errors,
@@ -208,7 +221,7 @@ export const handler: Handlers<Data, State> = {
       viewerZone: ctx.state.user.timeZone,
       testResult,
       notice,
-    }, { status: errors.length ? 400 : 200 });
+    }, { status });
   },
 };
 

@@ -1,9 +1,9 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import { readJson } from "@/lib/errors.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { ScheduleRequestSchema } from "@/lib/scheduler/schemas.ts";
-import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { parseScheduleBody, scheduleAction } from "@/lib/scheduler/schedule.ts";
 import {
   parseActionQuery,
   searchActions,
@@ -17,7 +17,8 @@ export const handler: Handlers<unknown, State> = {
   },
   async POST(req, ctx) {
     assertSignedIn(ctx.state);
-    const { skipPending, ...input } = parseOrThrow(
+    const { skipPending, ...input } = await parseScheduleBody(
+      appContext(),
       ScheduleRequestSchema,
       await readJson(req),
     );

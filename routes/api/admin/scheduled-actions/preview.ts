@@ -1,18 +1,20 @@
 /** The dry run of `POST /api/admin/scheduled-actions`: the same body, nothing written. */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import { readJson } from "@/lib/errors.ts";
 import type { State } from "@/lib/request_state.ts";
 import { PreviewRequestSchema } from "@/lib/scheduler/schemas.ts";
 import { previewSchedule } from "@/lib/scheduler/preview.ts";
+import { parseScheduleBody } from "@/lib/scheduler/schedule.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(req) {
-    const { skipPending, sampleOwnerId, ...input } = parseOrThrow(
+    const ctx = appContext();
+    const { skipPending, sampleOwnerId, ...input } = await parseScheduleBody(
+      ctx,
       PreviewRequestSchema,
       await readJson(req),
     );
-    const ctx = appContext();
     return Response.json(
       await previewSchedule(ctx, input, {
         skipPending,

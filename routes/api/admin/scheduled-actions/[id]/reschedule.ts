@@ -1,6 +1,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import { readJson } from "@/lib/errors.ts";
+import { parseScheduleBody } from "@/lib/scheduler/schedule.ts";
 import { parseId } from "@/lib/ids.ts";
 import type { State } from "@/lib/request_state.ts";
 import { RescheduleInputSchema } from "@/lib/scheduler/schemas.ts";
@@ -13,8 +14,12 @@ import { auditActorOf } from "@/lib/kv/audit.ts";
 export const handler: Handlers<unknown, State> = {
   async POST(req, ctx) {
     const id = parseId(ctx.params.id, "action id");
-    const input = parseOrThrow(RescheduleInputSchema, await readJson(req));
     const deps = appContext();
+    const input = await parseScheduleBody(
+      deps,
+      RescheduleInputSchema,
+      await readJson(req),
+    );
     const report = await rescheduleAction(deps, id, input);
     await auditReschedule(deps, auditActorOf(ctx.state), id, {
       scheduledAt: [report.from, report.to],
