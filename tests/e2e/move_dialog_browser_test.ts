@@ -79,7 +79,7 @@ for (const view of VIEWS) {
         );
         assert.equal(
           await page.getByTestId("move-subject").innerText(),
-          "KiloClaw: Restart Moved",
+          "KiloClaw: Restart moved",
         );
         assert.match(
           await page.getByTestId("move-email-text").innerText(),

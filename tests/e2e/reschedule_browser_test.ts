@@ -120,7 +120,7 @@ Deno.test({
         // The message they get about the move, and when the rest are warned.
         assert.equal(
           await page.getByTestId("move-subject").innerText(),
-          "KiloClaw: Restart Moved",
+          "KiloClaw: Restart moved",
         );
         assert.match(
           await page.getByTestId("move-notice").innerText(),

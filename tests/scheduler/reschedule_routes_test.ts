@@ -213,7 +213,7 @@ Deno.test("API: a move's dry run shows the new notice and reminder times and the
     assert.deepEqual(dry.body.reminders, [
       { leadHours: 1, at: "2030-03-06T09:00:00.000Z" },
     ]);
-    assert.equal(dry.body.sample.email.subject, "KiloClaw: Restart Moved");
+    assert.equal(dry.body.sample.email.subject, "KiloClaw: Restart moved");
     assert.match(dry.body.sample.email.text, /moved from .*Mar 4.* to .*Mar 6/);
     assert.equal(dry.body.sample.push, null);
     const after = await call(app, "GET", `/api/admin/scheduled-actions/${id}`);
