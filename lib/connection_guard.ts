@@ -326,8 +326,10 @@ async function readHead(conn: Deno.Conn, peer: Deno.NetAddr): Promise<Head> {
 
 /**
  * Sends the body on: a declared length exactly, and no more (the connection
- * carries one request); a chunked body until the client or the server stops.
- * A declared body not complete by `deadline` closes the connection.
+ * carries one request); a chunked body until the client stops. A declared
+ * body not complete by `deadline` ends the exchange. So does the client
+ * closing its side at any point, as `Deno.serve` itself treats it: the
+ * exchange's three descriptors are never left waiting on a client gone.
  */
 async function forwardBody(
   client: Deno.Conn,
@@ -336,31 +338,39 @@ async function forwardBody(
   deadline: number,
 ): Promise<void> {
   let remaining = head.contentLength ?? Infinity;
-  const timer = head.contentLength === null ? undefined : setTimeout(() => {
+  const end = () => {
     closeQuietly(client);
     closeQuietly(upstream);
-  }, Math.max(0, deadline - Date.now()));
+  };
+  let timer = head.contentLength === null || remaining === 0
+    ? undefined
+    : setTimeout(end, Math.max(0, deadline - Date.now()));
   try {
     const first = head.rest.subarray(0, Math.min(head.rest.length, remaining));
     if (first.length) await writeAll(upstream, first);
     remaining -= first.length;
-    const chunk = new Uint8Array(16 * 1024);
-    while (remaining > 0) {
+    const chunk = new Uint8Array(remaining > 0 ? 16 * 1024 : 512);
+    while (true) {
       const n = await client.read(chunk);
       if (n === null) break;
       const part = chunk.subarray(0, Math.min(n, remaining));
-      await writeAll(upstream, part);
+      if (part.length) await writeAll(upstream, part);
       remaining -= part.length;
+      if (remaining === 0 && timer !== undefined) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
     }
   } catch {
-    // the client went away, or its time ran out: the server sees a cut-short body
+    // the client went away, or its time ran out
   } finally {
     clearTimeout(timer);
+    end();
   }
 }
 
 async function copy(from: Deno.Conn, to: Deno.Conn): Promise<void> {
-  const chunk = new Uint8Array(64 * 1024);
+  const chunk = new Uint8Array(16 * 1024);
   try {
     while (true) {
       const n = await from.read(chunk);
