@@ -92,7 +92,9 @@ function fromBase64Url(text: string): Uint8Array | null {
   if (!/^[\w-]*$/.test(text)) return null;
   try {
     const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    // One spelling per token: a last character that differs only in unused bits is another token.
+    return toBase64Url(bytes) === text ? bytes : null;
   } catch {
     return null;
   }
