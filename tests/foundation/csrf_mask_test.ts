@@ -57,10 +57,15 @@ Deno.test("each page carries its own mask of the session's token; all of them wo
       const flip = (at: number) =>
         first.slice(0, at) + (first[at] === "A" ? "B" : "A") +
         first.slice(at + 1);
+      // The last character's low bits carry nothing: setting one spells the same bytes another way.
+      const B64 =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      const respelled = first.slice(0, -1) +
+        B64[B64.indexOf(first.at(-1)!) ^ 1];
       const other = await app.signIn({ admin: true });
       const cases = [
         flip(10),
-        flip(first.length - 1),
+        respelled,
         first.slice(0, 40),
         maskCsrfToken(other.csrfToken),
         "",
