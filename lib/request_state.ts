@@ -8,7 +8,7 @@ export interface State {
   role: Role | null;
   /** The cookie's session id (null for bearer-token and anonymous requests). */
   sessionId: string | null;
-  /** The token forms must echo back in `_csrf`. */
+  /** The token forms must echo back in `_csrf`: the session's, masked afresh for this answer. */
   csrfToken: string | null;
 }
 

@@ -2,13 +2,15 @@
  * App-wide protections, registered on the web layer before routing: a request
  * id on every response and log line, secure headers with a CSP that allows
  * only the app's own scripts, and each route's body limit and deadline
- * (`request_limits.ts`).
+ * (`request_limits.ts`). Outermost of all, text answers are compressed
+ * (`compression.ts`) once every header is set.
  */
 import type { Hono, MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { log, withRequestId } from "./log.ts";
 import { ADMIN_BODY_BYTES, limitBodies } from "./request_limits.ts";
 import { errorAnswer } from "./http_errors.ts";
+import { compressAnswers } from "./compression.ts";
 
 /** The largest body any route takes (an admin's schedule call). */
 export const MAX_BODY_BYTES = ADMIN_BODY_BYTES;
@@ -37,6 +39,7 @@ export const EMAIL_FRAME_PATH =
   /^\/admin\/(outbox\/[^/]+\/html|previews\/[0-9a-f]{32})$/;
 
 export function installSecurity(app: Hono): void {
+  app.use(compressAnswers());
   app.use(requestId);
   const appHeaders = secureHeaders({
     contentSecurityPolicy: {

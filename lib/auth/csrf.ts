@@ -5,6 +5,12 @@
  * request comes from with `Origin`, and with `Sec-Fetch-Site`; both must
  * agree. A page form posted with a session must also echo the session's
  * token in `_csrf`.
+ *
+ * Pages are compressed, so the token is never printed as it is: every answer
+ * carries it XORed with a fresh random pad, pad first (`maskCsrfToken`), as
+ * Rails and Django do. Otherwise an attacker who can put text in a page (a
+ * search) could learn the token byte by byte from how well the page
+ * compresses (BREACH); masked, its bytes differ on every page.
  */
 import {
   AppError,
@@ -49,9 +55,55 @@ export function checkOrigin(req: Request, publicUrl: string): void {
   // cross-site forgery is possible; the mobile app registers push tokens this way.
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The session's token as one page carries it: a random pad, then the token XORed with it. */
+export function maskCsrfToken(sessionToken: string): string {
+  const token = encoder.encode(sessionToken);
+  const masked = new Uint8Array(token.length * 2);
+  crypto.getRandomValues(masked.subarray(0, token.length));
+  for (let i = 0; i < token.length; i++) {
+    masked[token.length + i] = masked[i] ^ token[i];
+  }
+  return toBase64Url(masked);
+}
+
+/** The session token inside a masked one; null when `masked` is not one. */
+export function unmaskCsrfToken(masked: string): string | null {
+  const bytes = fromBase64Url(masked);
+  if (!bytes || bytes.length === 0 || bytes.length % 2) return null;
+  const half = bytes.length / 2;
+  const token = new Uint8Array(half);
+  for (let i = 0; i < half; i++) token[i] = bytes[i] ^ bytes[half + i];
+  try {
+    return decoder.decode(token);
+  } catch {
+    return null;
+  }
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-")
+    .replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text: string): Uint8Array | null {
+  if (!/^[\w-]*$/.test(text)) return null;
+  try {
+    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    // One spelling per token: a last character that differs only in unused bits is another token.
+    return toBase64Url(bytes) === text ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The CSRF step every request goes through: the origin check, and for a page
- * request made with a session (`formToken`), the form's token. API endpoints
+ * request made with a session (`formToken`, the masked token its pages carry),
+ * the form's token. API endpoints
  * pass no token: they take JSON only (415 to anything else), which no
  * cross-site form can send.
  */
@@ -68,13 +120,14 @@ export async function refuseCrossSite(
 
 /**
  * A page POST made with a session must be one of our forms: the form's
- * content type (415 otherwise), readable (400), with the session's token (403).
+ * content type (415 otherwise), readable (400), with the session's token (403),
+ * masked by any page (`pageToken` is one) or as it is.
  * (Pages take no other state-changing method, and no browser sends PUT or
  * DELETE across sites without a CORS grant this app never gives.)
  */
 export async function checkFormToken(
   req: Request,
-  sessionToken: string,
+  pageToken: string,
 ): Promise<void> {
   if (req.method.toUpperCase() !== "POST") return;
   if (!isFormRequest(req)) throw sendFormError(req);
@@ -87,8 +140,16 @@ export async function checkFormToken(
       "the form could not be read: send it as the page's form does",
     );
   }
+  const sessionToken = unmaskCsrfToken(pageToken);
+  if (sessionToken === null) {
+    throw new Error("checkFormToken takes a token made by maskCsrfToken");
+  }
   const sent = form.get("_csrf");
-  if (typeof sent !== "string" || !(await secretsEqual(sent, sessionToken))) {
+  if (
+    typeof sent !== "string" ||
+    !(await secretsEqual(unmaskCsrfToken(sent) ?? sent, sessionToken) ||
+      await secretsEqual(sent, sessionToken))
+  ) {
     throw new ForbiddenError(
       "the form's security token is missing or stale: reload the page and try again",
     );

@@ -13,6 +13,7 @@ import {
   sessionBelongsTo,
   sessionCookieName,
 } from "./sessions.ts";
+import { maskCsrfToken } from "./csrf.ts";
 
 /** The state of a request nobody is signed in to. */
 export function anonymousState(state: State): void {
@@ -39,5 +40,6 @@ export async function loadSessionState(
   state.user = user;
   state.role = effectiveRole(user, config.adminEmails);
   state.sessionId = sid;
-  state.csrfToken = session.csrfToken;
+  // Masked afresh for this answer: compressed pages must not repeat a secret (csrf.ts).
+  state.csrfToken = maskCsrfToken(session.csrfToken);
 }

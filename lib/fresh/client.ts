@@ -3,7 +3,8 @@
 import { type ComponentChildren, type ComponentType, h, hydrate } from "preact";
 import { signal } from "@preact/signals";
 import { decodeProps } from "./serialize.ts";
-import { setBuildId } from "./build_info.ts";
+import { setAssetVersions, setBuildId } from "./build_info.ts";
+import { versionStaticUrls } from "./asset_urls.ts";
 
 interface IslandData {
   /** Module URL, export name, encoded props, has server-rendered children. */
@@ -14,6 +15,8 @@ interface IslandData {
 }
 interface PageData {
   buildId: string;
+  /** static/ files' content hashes, so `asset()` here gives the server's URLs. */
+  assets?: Record<string, string>;
   islands: IslandData[];
 }
 
@@ -120,6 +123,8 @@ async function boot(): Promise<void> {
   if (!block?.textContent) return;
   const data = JSON.parse(block.textContent) as PageData;
   setBuildId(data.buildId);
+  setAssetVersions(data.assets ?? {});
+  versionStaticUrls();
   const modules = new Map<
     string,
     Promise<{ default: Record<string, unknown> }>

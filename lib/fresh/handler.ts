@@ -278,7 +278,7 @@ async function dispatch(
       case "internal":
         return Promise.resolve(serveBundleFile(app, pathname));
       case "static":
-        return app.staticFiles.serve(req, ctx.url, getBuildId(), app.dev);
+        return app.staticFiles.serve(req, ctx.url, app.dev);
       case "route":
         return routeResponse(app, req, ctx, route!);
       default:

@@ -13,8 +13,11 @@ import { bundleUrl, type ClientBundle } from "./build.ts";
 import { HeadContext } from "./head.ts";
 import { IslandCollector, IslandContext } from "./islands.ts";
 import { jsonForScript } from "./serialize.ts";
-import { getBuildId } from "./build_info.ts";
+import { getAssetVersions, getBuildId } from "./build_info.ts";
 import type { FreshContext, PageProps, RouteModule } from "./types.ts";
+import { versionStaticUrls } from "./asset_urls.ts";
+
+versionStaticUrls();
 
 // deno-lint-ignore no-explicit-any
 type AnyComponent = ComponentType<any> | ((req: Request, ctx: any) => any);
@@ -184,6 +187,7 @@ function islandScripts(
   const data = {
     // asset() in the browser must produce the same URLs as on the server.
     buildId: getBuildId(),
+    assets: getAssetVersions(),
     islands: collector.islands.map((island) => {
       const file = bundle.islands[island.file];
       if (!file) {

@@ -2,22 +2,29 @@
 import type { ComponentChildren, VNode } from "preact";
 import { useContext } from "preact/hooks";
 import { HeadContext } from "./head.ts";
-import { getBuildId } from "./build_info.ts";
+import {
+  ASSET_VERSION_PARAM,
+  getAssetVersions,
+  getBuildId,
+} from "./build_info.ts";
 
 export const IS_BROWSER: boolean = typeof document !== "undefined";
 
 /**
- * Adds the build id to a root-relative URL so the file can be cached forever;
- * other URLs (absolute, protocol-relative, relative) come back unchanged.
+ * Versions a root-relative URL so the file can be cached forever: a file of
+ * static/ gets its content hash (a new URL whenever it changes), anything else
+ * the build id. Other URLs (absolute, protocol-relative, relative) come back
+ * unchanged.
  */
 export function asset(path: string): string {
   if (!path.startsWith("/") || path.startsWith("//")) return path;
-  const id = getBuildId();
-  if (!id) return path;
   try {
     const url = new URL(path, "https://freshassetcache.local");
-    if (url.searchParams.has("__frsh_c")) return path;
-    url.searchParams.set("__frsh_c", id);
+    if (url.searchParams.has(ASSET_VERSION_PARAM)) return path;
+    const version = getAssetVersions()[decodeURIComponent(url.pathname)] ??
+      getBuildId();
+    if (!version) return path;
+    url.searchParams.set(ASSET_VERSION_PARAM, version);
     return url.pathname + url.search + url.hash;
   } catch {
     return path;

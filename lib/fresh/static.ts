@@ -1,14 +1,23 @@
-// Files of static/: listed once at start, served with a content ETag (304 on
-// If-None-Match) and, for `asset()` URLs carrying the current build id, cached forever.
+// Files of static/: listed and hashed once at start. Each answers with its
+// content hash as ETag (304 on If-None-Match); at the URL `asset()` gives it
+// (carrying that same hash) it is cached forever, at any other URL it is
+// revalidated on every use, so a page never meets a stale file.
 import { getMimeType } from "hono/utils/mime";
-import { encodeHex } from "./hash.ts";
+import { sha256Hex } from "./hash.ts";
+import {
+  ASSET_VERSION_PARAM,
+  setAssetVersion,
+  setAssetVersions,
+} from "./build_info.ts";
 
 export const IMMUTABLE = "public, max-age=31536000, immutable";
+/** Unversioned URLs: any cache may keep the file but must ask (an ETag round trip) before each use. */
+export const REVALIDATE = "public, no-cache";
 
 interface StaticEntry {
   path: string;
-  etag?: string;
-  stamp?: string;
+  version: string;
+  stamp: string;
 }
 
 export class StaticFiles {
@@ -16,9 +25,15 @@ export class StaticFiles {
 
   private constructor(readonly dir: string) {}
 
+  /** Lists and hashes `dir`, and hands the hashes to `asset()`. */
   static async load(dir: string): Promise<StaticFiles> {
     const files = new StaticFiles(dir);
     await files.#scan(dir, "");
+    setAssetVersions(
+      Object.fromEntries(
+        [...files.#files].map(([urlPath, entry]) => [urlPath, entry.version]),
+      ),
+    );
     return files;
   }
 
@@ -34,7 +49,9 @@ export class StaticFiles {
       const path = `${dir}/${entry.name}`;
       const urlPath = `${prefix}/${entry.name}`;
       if (entry.isDirectory) await this.#scan(path, urlPath);
-      else if (entry.isFile) this.#files.set(urlPath, { path });
+      else if (entry.isFile) {
+        this.#files.set(urlPath, await hashed(path, await Deno.stat(path)));
+      }
     }
   }
 
@@ -42,13 +59,9 @@ export class StaticFiles {
     return this.#files.has(decodePath(pathname));
   }
 
-  async serve(
-    req: Request,
-    url: URL,
-    buildId: string,
-    dev: boolean,
-  ): Promise<Response> {
-    const entry = this.#files.get(decodePath(url.pathname));
+  async serve(req: Request, url: URL, dev: boolean): Promise<Response> {
+    const urlPath = decodePath(url.pathname);
+    let entry = this.#files.get(urlPath);
     if (!entry) return new Response("Not Found", { status: 404 });
     let info: Deno.FileInfo;
     try {
@@ -56,24 +69,22 @@ export class StaticFiles {
     } catch {
       return new Response("Not Found", { status: 404 });
     }
-    const stamp = `${info.size}:${info.mtime?.getTime() ?? ""}`;
-    if (!entry.etag || entry.stamp !== stamp || info.mtime === null) {
-      const digest = await crypto.subtle.digest(
-        "SHA-1",
-        await Deno.readFile(entry.path),
-      );
-      entry.etag = `"${encodeHex(digest).slice(0, 27)}"`;
-      entry.stamp = stamp;
+    // A file edited while the app runs (development) gets a new hash and URL.
+    if (entry.stamp !== stamp(info) || info.mtime === null) {
+      entry = await hashed(entry.path, info);
+      this.#files.set(urlPath, entry);
+      setAssetVersion(urlPath, entry.version);
     }
+    const etag = `"${entry.version}"`;
+    const versioned = !dev &&
+      url.searchParams.get(ASSET_VERSION_PARAM) === entry.version;
     const headers = new Headers({
       "Content-Type": getMimeType(entry.path) ?? "application/octet-stream",
-      ETag: entry.etag,
+      ETag: etag,
+      "Cache-Control": versioned ? IMMUTABLE : REVALIDATE,
       Vary: "Accept-Encoding",
     });
-    if (!dev && buildId && url.searchParams.get("__frsh_c") === buildId) {
-      headers.set("Cache-Control", IMMUTABLE);
-    }
-    if (matchesEtag(req.headers.get("If-None-Match"), entry.etag)) {
+    if (matchesEtag(req.headers.get("If-None-Match"), etag)) {
       return new Response(null, { status: 304, headers });
     }
     headers.set("Content-Length", String(info.size));
@@ -85,6 +96,16 @@ export class StaticFiles {
   }
 }
 
+async function hashed(path: string, info: Deno.FileInfo): Promise<StaticEntry> {
+  const version = (await sha256Hex(await Deno.readFile(path))).slice(0, 16);
+  return { path, version, stamp: stamp(info) };
+}
+
+function stamp(info: Deno.FileInfo): string {
+  return `${info.size}:${info.mtime?.getTime() ?? ""}`;
+}
+
+/** A weak tag (W/, what a compressed answer carries) matches its strong form. */
 export function matchesEtag(header: string | null, etag: string): boolean {
   if (!header) return false;
   if (header.trim() === "*") return true;

@@ -74,7 +74,7 @@ Deno.test("a link of another account asks before switching, and only the answer 
             /link is for <strong>attacker@example\.test<\/strong>/,
           );
           assert.match(html, /<form method="post"/);
-          assert.ok(html.includes(`name="_csrf" value="${victim.csrfToken}"`));
+          assert.match(html, /name="_csrf" value="[\w-]+"/);
         }
         const head = await app.request(path, {
           method: "HEAD",

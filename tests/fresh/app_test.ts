@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { createHandler } from "$fresh/server.ts";
 import manifest from "./fixtures/basic/fresh.gen.ts";
+import { sha256Hex } from "$fresh/hash.ts";
 
 const handler = await createHandler(manifest, {
   buildId: "testbuild",
@@ -17,6 +18,13 @@ const info: Deno.ServeHandlerInfo = {
   remoteAddr: { transport: "tcp", hostname: "203.0.113.7", port: 4242 },
   completed: Promise.resolve(),
 };
+
+async function siteCssVersion(): Promise<string> {
+  const css = await Deno.readFile(
+    new URL("./fixtures/basic/static/css/site.css", import.meta.url),
+  );
+  return (await sha256Hex(css)).slice(0, 16);
+}
 
 function get(path: string, init?: RequestInit): Promise<Response> {
   return handler(new Request(`http://localhost${path}`, init), info);
@@ -66,8 +74,8 @@ Deno.test("_app and nested _layout wrap the page; <Head> lands in <head>", async
   );
   assert.ok(!head.includes("Basic fixture"));
   assert.ok(
-    head.includes('href="/css/site.css?__frsh_c=testbuild"'),
-    "asset() adds the build id",
+    head.includes(`href="/css/site.css?__frsh_c=${await siteCssVersion()}"`),
+    "asset() adds the file's content hash",
   );
   const admin = await html("/admin");
   assert.match(
@@ -221,22 +229,31 @@ Deno.test("trailing slashes redirect, without becoming an open redirect", async 
   assert.equal(sneaky.headers.get("Location"), "/evil.example");
 });
 
-Deno.test("static files: ETag, 304 on If-None-Match, immutable with the build id", async () => {
+Deno.test("static files: ETag, 304 on If-None-Match, immutable with the content hash", async () => {
   const first = await get("/hello.txt");
   assert.equal(first.status, 200);
   assert.equal(await first.text(), "hello static\n");
   assert.equal(first.headers.get("Content-Type"), "text/plain; charset=utf-8");
   const etag = first.headers.get("ETag");
   assert.ok(etag);
-  assert.equal(first.headers.get("Cache-Control"), null);
+  assert.equal(first.headers.get("Cache-Control"), "public, no-cache");
   const again = await get("/hello.txt", { headers: { "If-None-Match": etag } });
   assert.equal(again.status, 304);
   assert.equal(await again.text(), "");
-  const versioned = await get("/css/site.css?__frsh_c=testbuild");
+  const versioned = await get(
+    `/css/site.css?__frsh_c=${await siteCssVersion()}`,
+  );
   await versioned.body?.cancel();
   assert.equal(
     versioned.headers.get("Cache-Control"),
     "public, max-age=31536000, immutable",
+  );
+  const stale = await get("/css/site.css?__frsh_c=testbuild");
+  await stale.body?.cancel();
+  assert.equal(
+    stale.headers.get("Cache-Control"),
+    "public, no-cache",
+    "a version that is not the file's own is never cached for good",
   );
   const post = await get("/hello.txt", { method: "POST" });
   assert.equal(post.status, 404, "static files answer GET and HEAD only");
