@@ -175,6 +175,15 @@ async function pushActions(kv: Deno.Kv, instanceIds: string[]) {
     perInstance.get(instanceId)?.find((a) => a.createdAt <= at)?.id ?? null;
 }
 
+/** One message with its recipient, action and instance, as its page shows them. */
+export async function describeOutboxMessage(
+  kv: Deno.Kv,
+  message: OutboxMessage,
+): Promise<OutboxRow> {
+  const [row] = await describe(kv, [message]);
+  return row;
+}
+
 /** A page of the outbox, newest first, matching `filter`. */
 export async function listOutboxRows(
   kv: Deno.Kv,

@@ -2,14 +2,20 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getOutboxMessage, type OutboxMessage } from "@/lib/channels/outbox.ts";
+import { getOutboxMessage } from "@/lib/channels/outbox.ts";
+import {
+  describeOutboxMessage,
+  type OutboxRow,
+} from "@/lib/channels/outbox_view.ts";
+import { noticeKindName } from "@/lib/channel_names.ts";
+import type { NotificationKind } from "@/lib/types.ts";
 import { NotFoundError } from "@/lib/errors.ts";
 import { parseId } from "@/lib/ids.ts";
 import type { State } from "@/lib/request_state.ts";
 import LocalTime from "@/islands/LocalTime.tsx";
 
 interface Data {
-  m: OutboxMessage;
+  row: OutboxRow;
   timeZone: string | null;
   now: number;
 }
@@ -21,7 +27,7 @@ export const handler: Handlers<Data, State> = {
     const m = await getOutboxMessage(kv, id, ctx.state.user);
     if (!m) throw new NotFoundError("no such outbox message");
     return ctx.render({
-      m,
+      row: await describeOutboxMessage(kv, m),
       timeZone: ctx.state.user?.timeZone ?? null,
       now: now(),
     });
@@ -29,7 +35,13 @@ export const handler: Handlers<Data, State> = {
 };
 
 export default function OutboxMessagePage({ data }: PageProps<Data>) {
-  const { m } = data;
+  const { row } = data;
+  const m = row.message;
+  // A push carries its kind only in its event: scheduled_restart_notice.
+  const kind = m.tags.kind ??
+    (m.kind === "push"
+      ? String((m.data as { event?: unknown }).event ?? "").split("_").pop()
+      : undefined);
   return (
     <>
       <Head>
@@ -42,10 +54,57 @@ export default function OutboxMessagePage({ data }: PageProps<Data>) {
       </p>
       <h1>{m.kind === "email" ? m.subject : m.title}</h1>
       <dl class="facts">
-        <dt>Kind</dt>
-        <dd>{m.kind}</dd>
+        <dt>Sent as</dt>
+        <dd>
+          {m.kind === "email" ? "Email" : "Push"}
+          {kind === "sign_in"
+            ? " · sign-in link"
+            : kind
+            ? ` · ${noticeKindName(kind as NotificationKind).toLowerCase()}`
+            : ""}
+        </dd>
         <dt>To</dt>
-        <dd>{m.to}</dd>
+        <dd>
+          {row.recipient
+            ? (
+              <a
+                href={`/admin/outbox?to=${
+                  encodeURIComponent(row.recipient.email)
+                }`}
+              >
+                {row.recipient.label}
+              </a>
+            )
+            : m.kind === "email"
+            ? m.to
+            : "a device no user holds now"}
+          {m.kind === "push" && (
+            <>
+              {" "}
+              <span class="muted">
+                (device <code>{m.to.replace(/\[(.{6}).*\]$/, "[$1…]")}</code>)
+              </span>
+            </>
+          )}
+        </dd>
+        {row.actionId && (
+          <>
+            <dt>About</dt>
+            <dd>
+              <a href={`/admin/actions/${row.actionId}`}>
+                {row.actionLabel ?? "the action"}
+              </a>
+              {row.instance && (
+                <>
+                  {" · "}
+                  <a href={`/admin/instances/${row.instance.id}`}>
+                    {row.instance.name}
+                  </a>
+                </>
+              )}
+            </dd>
+          </>
+        )}
         <dt>When</dt>
         <dd>
           <LocalTime
@@ -55,14 +114,6 @@ export default function OutboxMessagePage({ data }: PageProps<Data>) {
             format="when"
           />
         </dd>
-        {Object.entries(m.tags).map(([k, v]) => (
-          <>
-            <dt>{k}</dt>
-            <dd>
-              <code>{v}</code>
-            </dd>
-          </>
-        ))}
       </dl>
       {m.kind === "email"
         ? (
