@@ -34,27 +34,30 @@ import * as $28 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetI
 import * as $29 from "./routes/api/admin/scheduled-actions/index.ts";
 import * as $30 from "./routes/api/admin/scheduled-actions/preview.ts";
 import * as $31 from "./routes/api/admin/users/[id].ts";
-import * as $32 from "./routes/api/instances/[id]/status.ts";
-import * as $33 from "./routes/api/instances/index.ts";
-import * as $34 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $35 from "./routes/api/push-tokens.ts";
-import * as $36 from "./routes/calendar/[targetId]/[file].ts";
-import * as $37 from "./routes/claw/[instanceId].tsx";
-import * as $38 from "./routes/healthz.ts";
-import * as $39 from "./routes/index.tsx";
-import * as $40 from "./routes/login.tsx";
-import * as $41 from "./routes/login/[token].tsx";
-import * as $42 from "./routes/logout.ts";
-import * as $43 from "./islands/ActionLive.tsx";
-import * as $44 from "./islands/InstancePicker.tsx";
-import * as $45 from "./islands/LocalTime.tsx";
-import * as $46 from "./islands/MoveAction.tsx";
-import * as $47 from "./islands/OwnInstances.tsx";
-import * as $48 from "./islands/ScheduleDialog.tsx";
-import * as $49 from "./islands/ScheduleForm.tsx";
-import * as $50 from "./islands/SweepButton.tsx";
-import * as $51 from "./islands/SweepLag.tsx";
-import * as $52 from "./islands/WorkspaceBanner.tsx";
+import * as $32 from "./routes/api/admin/webhooks/[id].ts";
+import * as $33 from "./routes/api/admin/webhooks/[id]/test.ts";
+import * as $34 from "./routes/api/admin/webhooks/index.ts";
+import * as $35 from "./routes/api/instances/[id]/status.ts";
+import * as $36 from "./routes/api/instances/index.ts";
+import * as $37 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $38 from "./routes/api/push-tokens.ts";
+import * as $39 from "./routes/calendar/[targetId]/[file].ts";
+import * as $40 from "./routes/claw/[instanceId].tsx";
+import * as $41 from "./routes/healthz.ts";
+import * as $42 from "./routes/index.tsx";
+import * as $43 from "./routes/login.tsx";
+import * as $44 from "./routes/login/[token].tsx";
+import * as $45 from "./routes/logout.ts";
+import * as $46 from "./islands/ActionLive.tsx";
+import * as $47 from "./islands/InstancePicker.tsx";
+import * as $48 from "./islands/LocalTime.tsx";
+import * as $49 from "./islands/MoveAction.tsx";
+import * as $50 from "./islands/OwnInstances.tsx";
+import * as $51 from "./islands/ScheduleDialog.tsx";
+import * as $52 from "./islands/ScheduleForm.tsx";
+import * as $53 from "./islands/SweepButton.tsx";
+import * as $54 from "./islands/SweepLag.tsx";
+import * as $55 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -92,29 +95,32 @@ const manifest = {
     "./routes/api/admin/scheduled-actions/index.ts": $29,
     "./routes/api/admin/scheduled-actions/preview.ts": $30,
     "./routes/api/admin/users/[id].ts": $31,
-    "./routes/api/instances/[id]/status.ts": $32,
-    "./routes/api/instances/index.ts": $33,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $34,
-    "./routes/api/push-tokens.ts": $35,
-    "./routes/calendar/[targetId]/[file].ts": $36,
-    "./routes/claw/[instanceId].tsx": $37,
-    "./routes/healthz.ts": $38,
-    "./routes/index.tsx": $39,
-    "./routes/login.tsx": $40,
-    "./routes/login/[token].tsx": $41,
-    "./routes/logout.ts": $42,
+    "./routes/api/admin/webhooks/[id].ts": $32,
+    "./routes/api/admin/webhooks/[id]/test.ts": $33,
+    "./routes/api/admin/webhooks/index.ts": $34,
+    "./routes/api/instances/[id]/status.ts": $35,
+    "./routes/api/instances/index.ts": $36,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $37,
+    "./routes/api/push-tokens.ts": $38,
+    "./routes/calendar/[targetId]/[file].ts": $39,
+    "./routes/claw/[instanceId].tsx": $40,
+    "./routes/healthz.ts": $41,
+    "./routes/index.tsx": $42,
+    "./routes/login.tsx": $43,
+    "./routes/login/[token].tsx": $44,
+    "./routes/logout.ts": $45,
   },
   islands: {
-    "./islands/ActionLive.tsx": $43,
-    "./islands/InstancePicker.tsx": $44,
-    "./islands/LocalTime.tsx": $45,
-    "./islands/MoveAction.tsx": $46,
-    "./islands/OwnInstances.tsx": $47,
-    "./islands/ScheduleDialog.tsx": $48,
-    "./islands/ScheduleForm.tsx": $49,
-    "./islands/SweepButton.tsx": $50,
-    "./islands/SweepLag.tsx": $51,
-    "./islands/WorkspaceBanner.tsx": $52,
+    "./islands/ActionLive.tsx": $46,
+    "./islands/InstancePicker.tsx": $47,
+    "./islands/LocalTime.tsx": $48,
+    "./islands/MoveAction.tsx": $49,
+    "./islands/OwnInstances.tsx": $50,
+    "./islands/ScheduleDialog.tsx": $51,
+    "./islands/ScheduleForm.tsx": $52,
+    "./islands/SweepButton.tsx": $53,
+    "./islands/SweepLag.tsx": $54,
+    "./islands/WorkspaceBanner.tsx": $55,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -423,12 +423,9 @@ async function attemptFor(
       return { outcome: "retry", status: null, answer: problem.unresolved };
     }
   }
-  const request = requestFor(
-    endpoint,
-    d.eventId,
-    d.payload,
-    new Date(deps.now()),
-  );
+  // The receiver checks the timestamp against its own clock: the wall
+  // clock's, whatever clock the scheduler runs on.
+  const request = requestFor(endpoint, d.eventId, d.payload, new Date());
   if (!request) {
     return {
       outcome: "failed",
