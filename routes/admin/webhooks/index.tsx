@@ -177,7 +177,7 @@ export default function Webhooks({ data }: PageProps<Data>) {
             ? "https, or http to this machine (ALLOW_HTTP_WEBHOOKS is on)."
             : "https to a public address; private and internal addresses are refused."}
         </p>
-        <fieldset>
+        <fieldset class="choices">
           <legend>Kind</legend>
           <label class="check">
             <input
@@ -199,7 +199,7 @@ export default function Webhooks({ data }: PageProps<Data>) {
             {CHAT_ALERT_EVENTS.join(" and ")}
           </label>
         </fieldset>
-        <fieldset>
+        <fieldset class="choices">
           <legend>Events (none ticked: all the kind carries)</legend>
           {WEBHOOK_EVENTS.map((e) => (
             <label class="check">
