@@ -203,6 +203,7 @@ export const keys = {
   webhookEvents: () => ["webhook_events"] as const,
   /** One event on its way to one endpoint. */
   webhookDelivery: (id: string) => ["webhook_deliveries", id] as const,
+  webhookDeliveries: () => ["webhook_deliveries"] as const,
   /** Pending deliveries by the time of their next attempt. */
   webhookDeliveryDue: (dueAtMs: number, id: string) =>
     ["webhook_deliveries_due", dueAtMs, id] as const,

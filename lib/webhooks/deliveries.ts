@@ -352,7 +352,7 @@ interface Tick {
   endpoints: Map<string, WebhookEndpoint>;
   report: DeliverReport;
   /** Phases the fault tests watch; a no-op in the app. */
-  onPhase: (phase: "answered") => Promise<void>;
+  onPhase: (phase: "answered", d: WebhookDelivery) => Promise<void>;
 }
 
 /** Sends one claimed delivery and records the answer; returns the record. */
@@ -364,7 +364,7 @@ async function send(
   const d = claimed.value;
   const endpoint = t.endpoints.get(d.endpointId);
   const result = await attemptFor(t, endpoint, d);
-  if (result.status !== null) await t.onPhase("answered");
+  if (result.status !== null) await t.onPhase("answered", d);
   const now = deps.now();
   const next = afterAttempt(d, result, now);
   const disable = result.outcome === "gone" && endpoint && !endpoint.disabledAt

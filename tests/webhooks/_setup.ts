@@ -20,6 +20,10 @@ import {
 import type { Config } from "@/lib/config.ts";
 
 export const HOUR = 3_600_000;
+
+/** A JSON answer, read field by field as each test needs. */
+// deno-lint-ignore no-explicit-any
+export type Json = any;
 export const T0 = Date.parse("2030-03-04T10:00:00Z");
 const CONTROLLER_SECRET = "controller-secret-0123456789abcdef";
 
@@ -33,7 +37,7 @@ export interface World {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<{ status: number; body: Json }>;
   /** Registers an endpoint at `path` of the receiver; returns its id. */
   register(path: string, extra?: Record<string, unknown>): Promise<string>;
   /** Schedules a restart of fresh instances at `at`; returns the action id. */

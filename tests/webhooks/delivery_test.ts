@@ -5,7 +5,7 @@
  * Retry-After and the day-long retry window.
  */
 import assert from "node:assert/strict";
-import { HOUR, T0, typesOf, withWorld } from "./_setup.ts";
+import { HOUR, type Json, T0, typesOf, withWorld } from "./_setup.ts";
 import { ORIGIN } from "../helpers/app.ts";
 import { keys } from "@/lib/kv/keys.ts";
 
@@ -71,7 +71,7 @@ Deno.test("every event kind, from the real schedule, move, cancel and apply path
     const byType = (actionId: string, type: string) =>
       w.receiver.processed(hook).find((p) =>
         p.actionId === actionId && p.type === type
-      )!.body as any;
+      )!.body as Json;
     const done = byType(a, "action.completed");
     assert.deepEqual(done.data.counts, {
       total: 2,
@@ -173,14 +173,14 @@ Deno.test("a receiver down for an hour, then back, gets the backlog once and in 
     // fewer requests than one per minute per event.
     assert.ok(requests <= 2 * 12, `${requests} requests while down`);
     const waiting = await w.call("GET", `/api/admin/webhooks/${endpointId}`);
-    const head = waiting.body.deliveries.find((d: any) =>
+    const head = waiting.body.deliveries.find((d: Json) =>
       d.actionId === x && d.type === "action.scheduled"
     );
     assert.equal(head.status, "pending");
     assert.equal(head.lastStatus, 503);
     assert.ok(head.attempts > 1);
     assert.ok(
-      waiting.body.deliveries.filter((d: any) => d.attempts === 0).length >= 3,
+      waiting.body.deliveries.filter((d: Json) => d.attempts === 0).length >= 3,
       "the later events were never sent ahead of the first",
     );
 
@@ -198,7 +198,7 @@ Deno.test("a receiver down for an hour, then back, gets the backlog once and in 
     ]);
     const moves = w.receiver.processed(hook).filter((p) =>
       p.actionId === y && p.type === "action.rescheduled"
-    ).map((p) => (p.body as any).data.to);
+    ).map((p) => (p.body as Json).data.to);
     assert.deepEqual(moves, [
       new Date(T0 + 7 * HOUR).toISOString(),
       new Date(T0 + 8 * HOUR).toISOString(),
@@ -282,7 +282,7 @@ Deno.test("a receiver that answers 410 Gone disables its endpoint: nothing more 
     const a = await w.schedule(1, T0 + 2 * HOUR);
     await w.deliver();
     const list = await w.call("GET", "/api/admin/webhooks");
-    const e = list.body.endpoints.find((x: any) => x.id === id);
+    const e = list.body.endpoints.find((x: Json) => x.id === id);
     assert.ok(e.disabledAt);
     assert.match(e.disabledReason, /410 Gone/);
 

@@ -4,7 +4,7 @@
  * entries, the chat alert and a signature a careful receiver checks.
  */
 import assert from "node:assert/strict";
-import { HOUR, T0, withWorld } from "./_setup.ts";
+import { HOUR, type Json, T0, withWorld } from "./_setup.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { requestFor } from "@/lib/webhooks/send.ts";
 import { newSecret } from "@/lib/webhooks/endpoints.ts";
@@ -12,7 +12,7 @@ import type { WebhookPayload } from "@/lib/webhooks/schemas.ts";
 
 async function production(
   fn: (
-    call: (m: string, p: string, b?: unknown) => Promise<any>,
+    call: (m: string, p: string, b?: unknown) => Promise<Json>,
   ) => Promise<void>,
 ) {
   const app = await createTestApp({ config: { allowHttpWebhooks: false } });
@@ -79,7 +79,7 @@ Deno.test("register: 201 with the whsec_ secret once; lists and the log never sh
       `/api/admin/audit?subjectType=webhook&subjectId=${id}`,
     );
     assert.deepEqual(
-      audit.body.items.map((e: any) => e.change),
+      audit.body.items.map((e: Json) => e.change),
       ["webhook.delete", "webhook.test", "webhook.create"],
     );
     assert.ok(!JSON.stringify(audit.body).includes(res.body.secret));
@@ -131,7 +131,7 @@ Deno.test("register: a bad body is a 400 naming the field, and nothing is writte
     for (const [body, path, message] of cases) {
       const res = await call("POST", "/api/admin/webhooks", body);
       assert.equal(res.status, 400, JSON.stringify(body));
-      const issue = res.body.issues.find((i: any) => i.path === path);
+      const issue = res.body.issues.find((i: Json) => i.path === path);
       assert.ok(issue, `${JSON.stringify(body)}: ${JSON.stringify(res.body)}`);
       assert.match(issue.message, message);
     }
