@@ -324,3 +324,17 @@ Deno.test("a chat alert (kind slack) gets a short sentence, not the signed JSON,
     );
   });
 });
+
+Deno.test("config: ALLOW_HTTP_WEBHOOKS is off by default, and a bad value says what is wrong", async () => {
+  const { parseConfig, ConfigError } = await import("@/lib/config.ts");
+  assert.equal(parseConfig({}).allowHttpWebhooks, false);
+  assert.equal(
+    parseConfig({ ALLOW_HTTP_WEBHOOKS: "true" }).allowHttpWebhooks,
+    true,
+  );
+  assert.throws(
+    () => parseConfig({ ALLOW_HTTP_WEBHOOKS: "sometimes" }),
+    (err) =>
+      err instanceof ConfigError && /ALLOW_HTTP_WEBHOOKS/.test(err.message),
+  );
+});
