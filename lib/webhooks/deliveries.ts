@@ -39,6 +39,7 @@ import {
   systemResolver,
 } from "./address.ts";
 import { attempt, type AttemptResult, requestFor } from "./send.ts";
+import { forEachLimited } from "../scheduler/commits.ts";
 
 export interface WebhookDelivery {
   id: string;
@@ -481,19 +482,6 @@ async function drainQueue(
   }
 }
 
-async function forEachLimited<T>(
-  items: T[],
-  width: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (i < items.length) await fn(items[i++]);
-    }),
-  );
-}
-
 /**
  * One delivery tick (the minute job, and tests): recovery, fan-out, then
  * every due delivery — an action's to one endpoint in order, the rest side
@@ -550,7 +538,15 @@ export async function deliverWebhooks(
     ),
     ...alone.map((id) => () => sendAlone(t, id)),
   ];
-  await forEachLimited(work, CONCURRENCY, (w) => w());
+  await forEachLimited(work, CONCURRENCY, async (w) => {
+    try {
+      await w();
+    } catch (err) {
+      // One queue's trouble (a KV error) never holds back the others; its
+      // held row goes back to pending when its lease ends.
+      log.error("webhook delivery failed", { error: String(err) });
+    }
+  });
   return report;
 }
 

@@ -48,7 +48,7 @@ const EventSchema = z.enum(WEBHOOK_EVENTS, {
  * The register body. `allowHttp` is `ALLOW_HTTP_WEBHOOKS`: plain http to
  * loopback, and private addresses, for local use.
  */
-export function webhookEndpointInputSchema(allowHttp: boolean) {
+export function webhookEndpointBodySchema(allowHttp: boolean) {
   return z.strictObject({
     url: z.string({ error: "expected the endpoint's URL as a string" }).trim()
       .max(2000, "must be at most 2000 characters")
@@ -64,7 +64,12 @@ export function webhookEndpointInputSchema(allowHttp: boolean) {
     }).default("standard"),
     description: z.string().trim().max(200, "must be at most 200 characters")
       .optional(),
-  }).transform((v, ctx) => {
+  });
+}
+
+/** The register body, with the kind's default events filled in. */
+export function webhookEndpointInputSchema(allowHttp: boolean) {
+  return webhookEndpointBodySchema(allowHttp).transform((v, ctx) => {
     const events = [
       ...new Set(
         v.events ??
@@ -94,6 +99,7 @@ export function webhookEndpointInputSchema(allowHttp: boolean) {
 }
 
 /** The register body as documented (production rules: https, public addresses). */
+export const WebhookEndpointBodySchema = webhookEndpointBodySchema(false);
 export const WebhookEndpointInputSchema = webhookEndpointInputSchema(false);
 export type WebhookEndpointInput = z.output<typeof WebhookEndpointInputSchema>;
 
