@@ -8,6 +8,11 @@ import assert from "node:assert/strict";
 import { HOUR, type Json, T0, typesOf, withWorld } from "./_setup.ts";
 import { ORIGIN } from "../helpers/app.ts";
 import { keys } from "@/lib/kv/keys.ts";
+import { startStage } from "@/lib/scheduler/stage_moves.ts";
+import { asRunning, putTarget } from "@/lib/scheduler/target_moves.ts";
+import { MAX_APPLY_ATTEMPTS } from "@/lib/scheduler/apply_decide.ts";
+import { STUCK_RUNNING_MS } from "@/lib/scheduler/apply_recover.ts";
+import type { Target } from "@/lib/types.ts";
 
 Deno.test("every event kind, from the real schedule, move, cancel and apply paths, is delivered once and signed", async () => {
   await withWorld(async (w) => {
@@ -295,5 +300,37 @@ Deno.test("a receiver that answers 410 Gone disables its endpoint: nothing more 
     assert.equal(latest.type, "action.scheduled");
     assert.equal(latest.status, "failed");
     assert.equal(latest.lastStatus, 410);
+  });
+});
+
+Deno.test("an applier that died on the last attempt: recovery fails the target and reports target.failed, then action.failed", async () => {
+  await withWorld(async (w) => {
+    const hook = "/hooks/recovered";
+    await w.register(hook, { events: ["target.failed", "action.failed"] });
+    const a = await w.schedule(1, T0 + 2 * HOUR);
+    w.clock.t = T0 + 2 * HOUR;
+    // What a crash leaves: the stage started, the target claimed for its
+    // last attempt, its result never recorded.
+    const started = await startStage(w.app.kv, a, 0, w.clock.t);
+    assert.ok(started);
+    const [id] = await Array.fromAsync(
+      w.app.kv.list({ prefix: keys.targetsByAction(a) }),
+      (e) => e.key[2] as string,
+    );
+    const t = (await w.app.kv.get<Target>(keys.target(id))).value!;
+    const claimed = asRunning(
+      { ...t, attempts: MAX_APPLY_ATTEMPTS - 1 },
+      w.clock.t,
+    );
+    assert.ok(
+      (await putTarget(w.app.kv.atomic(), t, claimed).commit()).ok,
+    );
+    w.clock.t += STUCK_RUNNING_MS;
+    await w.apply();
+    await w.deliver();
+    assert.deepEqual(typesOf(w, hook, a), ["target.failed", "action.failed"]);
+    const failed = w.receiver.processed(hook)[0].body as Json;
+    assert.match(failed.data.target.error, /did not finish after 3 attempts/);
+    assert.equal(w.controller.requests.length, 0);
   });
 });
