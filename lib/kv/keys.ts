@@ -225,6 +225,9 @@ export const keys = {
     ["webhook_queue", endpointId, actionId, eventId] as const,
   webhookQueue: (endpointId: string, actionId: string) =>
     ["webhook_queue", endpointId, actionId] as const,
+  /** A chat endpoint was told of an action's first failed instance (the rest are on its page). */
+  webhookChatAlert: (endpointId: string, actionId: string) =>
+    ["webhook_chat_alerts", endpointId, actionId] as const,
 
   // bookkeeping
   meta: (name: string) => ["meta", name] as const,

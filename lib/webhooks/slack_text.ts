@@ -33,7 +33,7 @@ export function slackText(p: WebhookPayload): string | null {
     const error = t?.error ? ` (${t.error.slice(0, 200)})` : "";
     return `:warning: ${what(a)} failed on instance ${
       t?.instanceId ?? "?"
-    }${error}. ${link}`;
+    }${error}; any further failures are on the action's page. ${link}`;
   }
   return null;
 }

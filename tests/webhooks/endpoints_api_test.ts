@@ -4,7 +4,7 @@
  * entries, the chat alert and a signature a careful receiver checks.
  */
 import assert from "node:assert/strict";
-import { HOUR, type Json, T0, withWorld } from "./_setup.ts";
+import { HOUR, type Json, T0, typesOf, withWorld } from "./_setup.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { requestFor } from "@/lib/webhooks/send.ts";
 import { newSecret } from "@/lib/webhooks/endpoints.ts";
@@ -294,7 +294,7 @@ Deno.test("the receiver refuses a wrong secret and an old timestamp; the app's s
   });
 });
 
-Deno.test("a chat alert (kind slack) gets a short sentence, not the signed JSON, for failed rollouts only", async () => {
+Deno.test("a chat alert (kind slack) gets a short sentence, not the signed JSON, for failed rollouts only, the first failed instance only", async () => {
   await withWorld(async (w) => {
     const chat = "/hooks/chat";
     const res = await w.call("POST", "/api/admin/webhooks", {
@@ -304,9 +304,13 @@ Deno.test("a chat alert (kind slack) gets a short sentence, not the signed JSON,
     assert.equal(res.status, 201);
     assert.deepEqual(res.body.events, ["action.failed", "target.failed"]);
     w.receiver.register(chat, null);
+    // The same events, signed, to a standard endpoint: every failure.
+    const full = "/hooks/full";
+    await w.register(full, { events: ["target.failed", "action.failed"] });
 
-    const a = await w.schedule(1, T0 + 2 * HOUR);
-    w.controller.script({ status: 400, body: { error: "disk full" } });
+    const a = await w.schedule(3, T0 + 2 * HOUR);
+    const refused = { status: 400, body: { error: "disk full" } };
+    w.controller.script(refused, refused, refused);
     w.clock.t = T0 + 2 * HOUR;
     await w.apply();
     await w.deliver();
@@ -315,13 +319,19 @@ Deno.test("a chat alert (kind slack) gets a short sentence, not the signed JSON,
     assert.match(
       texts[0],
       new RegExp(
-        `^:warning: The restart failed on instance bot-1 \\(.*disk full.*\\)\\. <http://localhost:8000/admin/actions/${a}\\|Open the action>$`,
+        `^:warning: The restart failed on instance bot-\\d \\(.*disk full.*\\); any further failures are on the action's page\\. <http://localhost:8000/admin/actions/${a}\\|Open the action>$`,
       ),
     );
     assert.equal(
       texts[1],
-      `:red_circle: The restart failed: 1 of 1 instances failed, none changed. <http://localhost:8000/admin/actions/${a}|Open the action>`,
+      `:red_circle: The restart failed: 3 of 3 instances failed, none changed. <http://localhost:8000/admin/actions/${a}|Open the action>`,
     );
+    assert.deepEqual(typesOf(w, full, a), [
+      "target.failed",
+      "target.failed",
+      "target.failed",
+      "action.failed",
+    ]);
   });
 });
 
