@@ -221,8 +221,13 @@ export async function fanOut(
     for (const e of page) {
       const ev = e.value;
       try {
-        const subscribed = endpoints.filter((x) =>
+        const listening = endpoints.filter((x) =>
           !x.disabledAt && (x.events as string[]).includes(ev.type)
+        );
+        const { subscribed, alerted } = await withoutRepeatedChatAlerts(
+          kv,
+          ev,
+          listening,
         );
         const counts = ev.counts ??
           (subscribed.length ? await getActionCounters(kv, ev.actionId) : null);
@@ -234,6 +239,11 @@ export async function fanOut(
         const res = await commitRetrying(() => {
           const op = kv.atomic().check(e).delete(e.key);
           for (const r of rows) putDelivery(op, null, r);
+          for (const key of alerted) {
+            op.check({ key, versionstamp: null }).set(key, ev.id, {
+              expireIn: DELIVERY_RETENTION_MS,
+            });
+          }
           return op;
         });
         if (res.ok) fanned++;
@@ -248,6 +258,39 @@ export async function fanOut(
     }
     if (!progressed) return fanned;
   }
+}
+
+/**
+ * A chat hears of an action's first failed instance only: a fleet whose
+ * instances all fail would otherwise post one message per instance (and
+ * hold the action's own "failed" behind them). Returns the endpoints that
+ * get the event and the markers to write with it.
+ */
+async function withoutRepeatedChatAlerts(
+  kv: Deno.Kv,
+  ev: WebhookEvent,
+  listening: WebhookEndpoint[],
+): Promise<{ subscribed: WebhookEndpoint[]; alerted: Deno.KvKey[] }> {
+  const chats = ev.type === "target.failed"
+    ? listening.filter((x) => x.kind === "slack")
+    : [];
+  if (!chats.length) return { subscribed: listening, alerted: [] };
+  const seen = new Set<string>();
+  for (let i = 0; i < chats.length; i += 10) {
+    const part = chats.slice(i, i + 10);
+    const got = await kv.getMany(
+      part.map((x) => keys.webhookChatAlert(x.id, ev.actionId)),
+    );
+    got.forEach((g, j) => {
+      if (g.versionstamp) seen.add(part[j].id);
+    });
+  }
+  return {
+    subscribed: listening.filter((x) => !seen.has(x.id)),
+    alerted: chats.filter((x) => !seen.has(x.id)).map((x) =>
+      keys.webhookChatAlert(x.id, ev.actionId)
+    ),
+  };
 }
 
 /** Deliveries whose sender stopped go back to pending once their lease ends. */
