@@ -19,43 +19,48 @@ import * as $13 from "./routes/admin/outbox/[id]/html.ts";
 import * as $14 from "./routes/admin/outbox/index.tsx";
 import * as $15 from "./routes/admin/previews/[hash].ts";
 import * as $16 from "./routes/admin/users.tsx";
-import * as $17 from "./routes/api/_middleware.ts";
-import * as $18 from "./routes/api/admin/_middleware.ts";
-import * as $19 from "./routes/api/admin/audit/index.ts";
-import * as $20 from "./routes/api/admin/catalog/[imageTag].ts";
-import * as $21 from "./routes/api/admin/instances/[id].ts";
-import * as $22 from "./routes/api/admin/notices/last-run.ts";
-import * as $23 from "./routes/api/admin/notices/sweep.ts";
-import * as $24 from "./routes/api/admin/scheduled-actions/[id].ts";
-import * as $25 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
-import * as $26 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
-import * as $27 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
-import * as $28 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
-import * as $29 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $30 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $31 from "./routes/api/admin/scheduled-actions/preview.ts";
-import * as $32 from "./routes/api/admin/users/[id].ts";
-import * as $33 from "./routes/api/instances/[id]/status.ts";
-import * as $34 from "./routes/api/instances/index.ts";
-import * as $35 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $36 from "./routes/api/push-tokens.ts";
-import * as $37 from "./routes/calendar/[targetId]/[file].ts";
-import * as $38 from "./routes/claw/[instanceId].tsx";
-import * as $39 from "./routes/healthz.ts";
-import * as $40 from "./routes/index.tsx";
-import * as $41 from "./routes/login.tsx";
-import * as $42 from "./routes/login/[token].tsx";
-import * as $43 from "./routes/logout.ts";
-import * as $44 from "./islands/ActionLive.tsx";
-import * as $45 from "./islands/InstancePicker.tsx";
-import * as $46 from "./islands/LocalTime.tsx";
-import * as $47 from "./islands/MoveAction.tsx";
-import * as $48 from "./islands/OwnInstances.tsx";
-import * as $49 from "./islands/ScheduleDialog.tsx";
-import * as $50 from "./islands/ScheduleForm.tsx";
-import * as $51 from "./islands/SweepButton.tsx";
-import * as $52 from "./islands/SweepLag.tsx";
-import * as $53 from "./islands/WorkspaceBanner.tsx";
+import * as $17 from "./routes/admin/webhooks/[id].tsx";
+import * as $18 from "./routes/admin/webhooks/index.tsx";
+import * as $19 from "./routes/api/_middleware.ts";
+import * as $20 from "./routes/api/admin/_middleware.ts";
+import * as $21 from "./routes/api/admin/audit/index.ts";
+import * as $22 from "./routes/api/admin/catalog/[imageTag].ts";
+import * as $23 from "./routes/api/admin/instances/[id].ts";
+import * as $24 from "./routes/api/admin/notices/last-run.ts";
+import * as $25 from "./routes/api/admin/notices/sweep.ts";
+import * as $26 from "./routes/api/admin/scheduled-actions/[id].ts";
+import * as $27 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
+import * as $28 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
+import * as $29 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
+import * as $30 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
+import * as $31 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $32 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $33 from "./routes/api/admin/scheduled-actions/preview.ts";
+import * as $34 from "./routes/api/admin/users/[id].ts";
+import * as $35 from "./routes/api/admin/webhooks/[id].ts";
+import * as $36 from "./routes/api/admin/webhooks/[id]/test.ts";
+import * as $37 from "./routes/api/admin/webhooks/index.ts";
+import * as $38 from "./routes/api/instances/[id]/status.ts";
+import * as $39 from "./routes/api/instances/index.ts";
+import * as $40 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $41 from "./routes/api/push-tokens.ts";
+import * as $42 from "./routes/calendar/[targetId]/[file].ts";
+import * as $43 from "./routes/claw/[instanceId].tsx";
+import * as $44 from "./routes/healthz.ts";
+import * as $45 from "./routes/index.tsx";
+import * as $46 from "./routes/login.tsx";
+import * as $47 from "./routes/login/[token].tsx";
+import * as $48 from "./routes/logout.ts";
+import * as $49 from "./islands/ActionLive.tsx";
+import * as $50 from "./islands/InstancePicker.tsx";
+import * as $51 from "./islands/LocalTime.tsx";
+import * as $52 from "./islands/MoveAction.tsx";
+import * as $53 from "./islands/OwnInstances.tsx";
+import * as $54 from "./islands/ScheduleDialog.tsx";
+import * as $55 from "./islands/ScheduleForm.tsx";
+import * as $56 from "./islands/SweepButton.tsx";
+import * as $57 from "./islands/SweepLag.tsx";
+import * as $58 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -77,46 +82,51 @@ const manifest = {
     "./routes/admin/outbox/index.tsx": $14,
     "./routes/admin/previews/[hash].ts": $15,
     "./routes/admin/users.tsx": $16,
-    "./routes/api/_middleware.ts": $17,
-    "./routes/api/admin/_middleware.ts": $18,
-    "./routes/api/admin/audit/index.ts": $19,
-    "./routes/api/admin/catalog/[imageTag].ts": $20,
-    "./routes/api/admin/instances/[id].ts": $21,
-    "./routes/api/admin/notices/last-run.ts": $22,
-    "./routes/api/admin/notices/sweep.ts": $23,
-    "./routes/api/admin/scheduled-actions/[id].ts": $24,
-    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $25,
-    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $26,
-    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $27,
-    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $28,
+    "./routes/admin/webhooks/[id].tsx": $17,
+    "./routes/admin/webhooks/index.tsx": $18,
+    "./routes/api/_middleware.ts": $19,
+    "./routes/api/admin/_middleware.ts": $20,
+    "./routes/api/admin/audit/index.ts": $21,
+    "./routes/api/admin/catalog/[imageTag].ts": $22,
+    "./routes/api/admin/instances/[id].ts": $23,
+    "./routes/api/admin/notices/last-run.ts": $24,
+    "./routes/api/admin/notices/sweep.ts": $25,
+    "./routes/api/admin/scheduled-actions/[id].ts": $26,
+    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $27,
+    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $28,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $29,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $30,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $29,
-    "./routes/api/admin/scheduled-actions/index.ts": $30,
-    "./routes/api/admin/scheduled-actions/preview.ts": $31,
-    "./routes/api/admin/users/[id].ts": $32,
-    "./routes/api/instances/[id]/status.ts": $33,
-    "./routes/api/instances/index.ts": $34,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $35,
-    "./routes/api/push-tokens.ts": $36,
-    "./routes/calendar/[targetId]/[file].ts": $37,
-    "./routes/claw/[instanceId].tsx": $38,
-    "./routes/healthz.ts": $39,
-    "./routes/index.tsx": $40,
-    "./routes/login.tsx": $41,
-    "./routes/login/[token].tsx": $42,
-    "./routes/logout.ts": $43,
+      $31,
+    "./routes/api/admin/scheduled-actions/index.ts": $32,
+    "./routes/api/admin/scheduled-actions/preview.ts": $33,
+    "./routes/api/admin/users/[id].ts": $34,
+    "./routes/api/admin/webhooks/[id].ts": $35,
+    "./routes/api/admin/webhooks/[id]/test.ts": $36,
+    "./routes/api/admin/webhooks/index.ts": $37,
+    "./routes/api/instances/[id]/status.ts": $38,
+    "./routes/api/instances/index.ts": $39,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $40,
+    "./routes/api/push-tokens.ts": $41,
+    "./routes/calendar/[targetId]/[file].ts": $42,
+    "./routes/claw/[instanceId].tsx": $43,
+    "./routes/healthz.ts": $44,
+    "./routes/index.tsx": $45,
+    "./routes/login.tsx": $46,
+    "./routes/login/[token].tsx": $47,
+    "./routes/logout.ts": $48,
   },
   islands: {
-    "./islands/ActionLive.tsx": $44,
-    "./islands/InstancePicker.tsx": $45,
-    "./islands/LocalTime.tsx": $46,
-    "./islands/MoveAction.tsx": $47,
-    "./islands/OwnInstances.tsx": $48,
-    "./islands/ScheduleDialog.tsx": $49,
-    "./islands/ScheduleForm.tsx": $50,
-    "./islands/SweepButton.tsx": $51,
-    "./islands/SweepLag.tsx": $52,
-    "./islands/WorkspaceBanner.tsx": $53,
+    "./islands/ActionLive.tsx": $49,
+    "./islands/InstancePicker.tsx": $50,
+    "./islands/LocalTime.tsx": $51,
+    "./islands/MoveAction.tsx": $52,
+    "./islands/OwnInstances.tsx": $53,
+    "./islands/ScheduleDialog.tsx": $54,
+    "./islands/ScheduleForm.tsx": $55,
+    "./islands/SweepButton.tsx": $56,
+    "./islands/SweepLag.tsx": $57,
+    "./islands/WorkspaceBanner.tsx": $58,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -17,6 +17,7 @@ import {
   runPushReceiptJob,
   runRetentionJob,
   runSweepJob,
+  runWebhookJob,
 } from "./lib/jobs.ts";
 import { log } from "./lib/log.ts";
 import { serveGuarded } from "./lib/connection_guard.ts";
@@ -30,6 +31,11 @@ Deno.cron(
   async () => runApplyJob(await ready),
 );
 Deno.cron("notice sweep", "* * * * *", async () => runSweepJob(await ready));
+Deno.cron(
+  "webhook deliveries",
+  "* * * * *",
+  async () => runWebhookJob(await ready),
+);
 Deno.cron(
   "push receipts",
   "*/5 * * * *",

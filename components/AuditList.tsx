@@ -12,6 +12,7 @@ function subjectHref(s: AuditEntry["subject"]): string | null {
   if (s.type === "action") return `/admin/actions/${s.id}`;
   if (s.type === "instance") return `/admin/instances/${s.id}`;
   if (s.type === "catalog") return "/admin/catalog";
+  if (s.type === "webhook") return `/admin/webhooks/${s.id}`;
   return null;
 }
 
@@ -25,6 +26,7 @@ const SUBJECT_WORDS: Record<AuditSubject["type"], string> = {
   instance: "Instance",
   user: "User",
   catalog: "Catalog",
+  webhook: "Webhook",
 };
 
 function SentenceLine(

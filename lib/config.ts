@@ -131,6 +131,7 @@ const EnvSchema = z.object({
   CONTROLLER_URL: optionalUrl,
   CONTROLLER_SECRET: secret("CONTROLLER_SECRET"),
   SIDE_EFFECTS_URL: optionalUrl,
+  ALLOW_HTTP_WEBHOOKS: z.string().optional(),
   DENO_DEPLOYMENT_ID: optionalString,
 });
 
@@ -166,6 +167,11 @@ export interface Config {
   controllerUrl: string | null;
   controllerSecret: string | null;
   sideEffectsUrl: string | null;
+  /**
+   * Webhook endpoints may use plain http to loopback and reach private
+   * addresses: for local use only, never on a shared network.
+   */
+  allowHttpWebhooks: boolean;
   onDeploy: boolean;
   /** Deno Deploy's deployment id: a stable build id for asset URLs across isolates. */
   deploymentId: string | null;
@@ -198,6 +204,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const problems: string[] = [];
   if (!demo.success) {
     problems.push(`DEMO_SEED: ${demo.error.issues[0].message}`);
+  }
+  const allowHttpWebhooks = bool(false).safeParse(e.ALLOW_HTTP_WEBHOOKS);
+  if (!allowHttpWebhooks.success) {
+    problems.push(
+      `ALLOW_HTTP_WEBHOOKS: ${allowHttpWebhooks.error.issues[0].message}`,
+    );
   }
   if (e.CONTROLLER_URL && !e.CONTROLLER_SECRET) {
     problems.push("CONTROLLER_SECRET: required when CONTROLLER_URL is set");
@@ -239,6 +251,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     controllerUrl: e.CONTROLLER_URL,
     controllerSecret: e.CONTROLLER_SECRET,
     sideEffectsUrl: e.SIDE_EFFECTS_URL,
+    allowHttpWebhooks: allowHttpWebhooks.success && allowHttpWebhooks.data,
     onDeploy,
     deploymentId: e.DENO_DEPLOYMENT_ID,
   };

@@ -24,6 +24,7 @@ import {
   setCounts,
 } from "./telemetry.ts";
 import { log } from "./log.ts";
+import { deliverWebhooks } from "./webhooks/deliveries.ts";
 
 function guarded(
   name: string,
@@ -125,4 +126,9 @@ export function runRetentionJob(ctx: AppContext): Promise<void> {
       retentionDays: ctx.config.actionRetentionDays,
     }),
   }));
+}
+
+/** The minute webhook delivery (`webhooks/deliveries.ts`). */
+export function runWebhookJob(ctx: AppContext): Promise<void> {
+  return guarded("webhooks", async () => ({ ...await deliverWebhooks(ctx) }));
 }

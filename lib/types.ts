@@ -336,6 +336,9 @@ export const AUDIT_CHANGES = [
   "user.put",
   "user.delete",
   "instance.put",
+  "webhook.create",
+  "webhook.delete",
+  "webhook.test",
 ] as const;
 export type AuditChange = (typeof AUDIT_CHANGES)[number];
 
@@ -344,6 +347,7 @@ export const AUDIT_SUBJECT_TYPES = [
   "instance",
   "user",
   "catalog",
+  "webhook",
 ] as const;
 export type AuditSubjectType = (typeof AUDIT_SUBJECT_TYPES)[number];
 

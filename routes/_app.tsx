@@ -48,6 +48,11 @@ const ADMIN_LINKS: NavLink[] = [
     label: "Audit",
     current: (p) => p.startsWith("/admin/audit"),
   },
+  {
+    href: "/admin/webhooks",
+    label: "Webhooks",
+    current: (p) => p.startsWith("/admin/webhooks"),
+  },
 ];
 
 export default function App(

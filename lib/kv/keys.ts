@@ -195,6 +195,40 @@ export const keys = {
     ["audit_by_change", change, id] as const,
   auditsByChange: (change: string) => ["audit_by_change", change] as const,
 
+  // outbound webhooks (webhooks/): endpoints, events waiting for fan-out, deliveries
+  webhookEndpoint: (id: string) => ["webhook_endpoints", id] as const,
+  webhookEndpoints: () => ["webhook_endpoints"] as const,
+  /** An event written with the change it reports, until it is fanned out to its endpoints. */
+  webhookEvent: (eventId: string) => ["webhook_events", eventId] as const,
+  webhookEvents: () => ["webhook_events"] as const,
+  /** One event on its way to one endpoint. */
+  webhookDelivery: (id: string) => ["webhook_deliveries", id] as const,
+  webhookDeliveries: () => ["webhook_deliveries"] as const,
+  /** Pending deliveries by the time of their next attempt. */
+  webhookDeliveryDue: (dueAtMs: number, id: string) =>
+    ["webhook_deliveries_due", dueAtMs, id] as const,
+  webhookDeliveriesDue: () => ["webhook_deliveries_due"] as const,
+  /** Deliveries being sent, by the end of their lease, for recovery. */
+  webhookDeliveryLease: (leaseUntilMs: number, id: string) =>
+    ["webhook_delivery_leases", leaseUntilMs, id] as const,
+  webhookDeliveryLeases: () => ["webhook_delivery_leases"] as const,
+  /** An endpoint's delivery log (ids are UUIDv7: key order is time order). */
+  webhookDeliveryByEndpoint: (endpointId: string, id: string) =>
+    ["webhook_deliveries_by_endpoint", endpointId, id] as const,
+  webhookDeliveriesByEndpoint: (endpointId: string) =>
+    ["webhook_deliveries_by_endpoint", endpointId] as const,
+  /**
+   * Deliveries not yet final, per endpoint and action in event order: only
+   * the first of an action's queue may be sent.
+   */
+  webhookQueued: (endpointId: string, actionId: string, eventId: string) =>
+    ["webhook_queue", endpointId, actionId, eventId] as const,
+  webhookQueue: (endpointId: string, actionId: string) =>
+    ["webhook_queue", endpointId, actionId] as const,
+  /** A chat endpoint was told of an action's first failed instance (the rest are on its page). */
+  webhookChatAlert: (endpointId: string, actionId: string) =>
+    ["webhook_chat_alerts", endpointId, actionId] as const,
+
   // bookkeeping
   meta: (name: string) => ["meta", name] as const,
 };

@@ -24,6 +24,7 @@ import { log } from "../log.ts";
 import { commitPool, forEachLimited, packCommits } from "./commits.ts";
 import { putTarget } from "./target_moves.ts";
 import { putStage } from "./stage_moves.ts";
+import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
 
 export interface ActionPlan {
@@ -74,18 +75,25 @@ export async function writeAction(
     )
   );
   if (!started.ok) throw new Error(`action id ${action.id} is already in use`);
+  const scheduled = actionEvent("action.scheduled", action, now, {
+    scheduledAt: stage.scheduledAt,
+    counts: { total: plan.targets.length, applied: 0, skipped: 0, failed: 0 },
+  });
   try {
     await writeTargets(kv, plan, now);
     const visible = await commitRetrying(() =>
       addToCounter(
-        putStage(
-          kv.atomic()
-            .check({ key: markerKey, versionstamp: started.versionstamp })
-            .check({ key: keys.action(action.id), versionstamp: null })
-            .set(keys.action(action.id), action),
-          null,
-          stage,
-        ).delete(markerKey),
+        addWebhookEvent(
+          putStage(
+            kv.atomic()
+              .check({ key: markerKey, versionstamp: started.versionstamp })
+              .check({ key: keys.action(action.id), versionstamp: null })
+              .set(keys.action(action.id), action),
+            null,
+            stage,
+          ).delete(markerKey),
+          scheduled,
+        ),
         action.id,
         "total",
         plan.targets.length,

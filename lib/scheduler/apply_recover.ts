@@ -13,6 +13,7 @@ import {
   dropStaleRunningKey,
   putTarget,
 } from "./target_moves.ts";
+import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 
 /** A target still running this long after its claim lost its applier (crash); it goes back to pending. */
 export const STUCK_RUNNING_MS = 10 * 60_000;
@@ -54,6 +55,12 @@ export async function recoverStuckTargets(
       putTarget(op, cur, failed);
       for (const row of owner ? buildDoneRows(owner, failed, now) : []) {
         addNewRow(op, row);
+      }
+      if (owner) {
+        addWebhookEvent(
+          op,
+          actionEvent("target.failed", owner, now, { target: failed }),
+        );
       }
       return op;
     });

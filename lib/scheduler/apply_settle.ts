@@ -15,6 +15,12 @@ import type { Notification, ScheduledAction, Target } from "../types.ts";
 import type { ApplyOutcome } from "./apply_decide.ts";
 import { packCommits } from "./commits.ts";
 import { asEnded, asPendingAgain, putTarget } from "./target_moves.ts";
+import {
+  actionEvent,
+  addWebhookEvent,
+  MUTATIONS_PER_EVENT,
+  type WebhookEvent,
+} from "../webhooks/events.ts";
 
 export interface Settling {
   /** The target as claimed (its versionstamp is the claim's). */
@@ -29,6 +35,8 @@ interface Planned {
   item: Settling;
   next: Target;
   rows: Notification[];
+  /** `target.failed`, written with the failure. */
+  event: WebhookEvent | null;
 }
 
 /** Records these outcomes, a few commits for all; returns each target's status in order. */
@@ -45,12 +53,16 @@ export async function settleTargets(
     const rows = item.end.status === "retry"
       ? []
       : buildDoneRows(item.action, next, now);
-    return { item, next, rows };
+    const event = next.status === "failed"
+      ? actionEvent("target.failed", item.action, now, { target: next })
+      : null;
+    return { item, next, rows, event };
   });
   const outcome = new Map<Planned, Settled>();
   const commits = packCommits(planned, (p) => ({
     checks: 1 + CHECKS_PER_NEW_ROW * p.rows.length,
-    mutations: 4 + MUTATIONS_PER_NEW_ROW * p.rows.length,
+    mutations: 4 + MUTATIONS_PER_NEW_ROW * p.rows.length +
+      (p.event ? MUTATIONS_PER_EVENT : 0),
   }));
   for (const part of commits) {
     const res = await commitRetrying(() => {
@@ -116,5 +128,6 @@ function add(op: Deno.AtomicOperation, p: Planned): Deno.AtomicOperation {
   op.check(p.item.target);
   putTarget(op, p.item.target.value, p.next);
   for (const row of p.rows) addNewRow(op, row);
+  if (p.event) addWebhookEvent(op, p.event);
   return op;
 }

@@ -20,6 +20,9 @@ export const CHANGE_WORDS: Record<AuditChange, string> = {
   "user.put": "Saved a user",
   "user.delete": "Deleted a user",
   "instance.put": "Saved an instance",
+  "webhook.create": "Added a webhook",
+  "webhook.delete": "Removed a webhook",
+  "webhook.test": "Sent a test event to a webhook",
 };
 
 const FIELD_NAMES: Record<string, string> = {
@@ -132,6 +135,14 @@ export function describeChange(e: AuditEntry): Sentence[] {
     }
     case "user.delete":
       return [[`Deleted ${d.email ?? "the user"}`]];
+    case "webhook.create":
+      return [[
+        `${d.kind === "slack" ? "A chat alert" : "An endpoint"} at ${d.url}`,
+      ], [`For ${((d.events ?? []) as string[]).join(", ")}`]];
+    case "webhook.delete":
+      return [[`Removed ${d.url ?? "the endpoint"}`]];
+    case "webhook.test":
+      return [[`A test event to ${d.url ?? "the endpoint"}`]];
     default: {
       const changes = fieldChanges(d);
       return changes.length ? changes : [["Saved with no change"]];

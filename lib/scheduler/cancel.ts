@@ -31,6 +31,7 @@ import type {
   ScheduledAction,
   Target,
 } from "../types.ts";
+import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 
 export interface CancelDeps {
   kv: Deno.Kv;
@@ -144,9 +145,15 @@ export async function cancelActionTelling(
       finishedAt: at,
       updatedAt: at,
     };
+    const cancelled = actionEvent("action.cancelled", next, now, {
+      scheduledAt: stages[0]?.value.scheduledAt ?? null,
+    });
     const res = await commitRetrying(() => {
-      const op = kv.atomic().check(entry).set(keys.action(actionId), next)
-        .set(keys.actionCancelling(actionId), now);
+      const op = addWebhookEvent(
+        kv.atomic().check(entry).set(keys.action(actionId), next)
+          .set(keys.actionCancelling(actionId), now),
+        cancelled,
+      );
       for (const s of stages) {
         op.check(s);
         if (isStageLive(s.value)) {

@@ -40,6 +40,7 @@ import {
   type Target,
   type TargetStatus,
 } from "../types.ts";
+import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 
 export interface RescheduleDeps {
   kv: Deno.Kv;
@@ -144,10 +145,18 @@ export async function rescheduleAction(
     // A move on top of an unfinished one keeps the time owners were told.
     const nextMarker: ReschedulingMarker = marker.value ??
       { from: s.scheduledAt, startedAt: stamp };
+    const rescheduled = actionEvent("action.rescheduled", nextAction, now, {
+      scheduledAt: to,
+      from: s.scheduledAt,
+      to,
+    });
     const res = await commitRetrying(() =>
-      putStage(kv.atomic().check(action, stage, marker), s, nextStage)
-        .set(keys.action(actionId), nextAction)
-        .set(keys.actionRescheduling(actionId), nextMarker)
+      addWebhookEvent(
+        putStage(kv.atomic().check(action, stage, marker), s, nextStage)
+          .set(keys.action(actionId), nextAction)
+          .set(keys.actionRescheduling(actionId), nextMarker),
+        rescheduled,
+      )
     );
     if (res.ok) {
       moved = { from: s.scheduledAt, to, lead: [a.noticeLeadHours, lead] };

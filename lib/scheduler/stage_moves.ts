@@ -9,6 +9,7 @@ import { commitRetrying } from "../kv/db.ts";
 import { getActionCounters } from "../kv/actions.ts";
 import { isActionOpen, isStageLive } from "../types.ts";
 import type { ScheduledAction, Stage } from "../types.ts";
+import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 
 /**
  * Writes `next` in place of `prev` (null: a new stage; `next` null: the stage
@@ -94,10 +95,17 @@ export async function startStage(
     updatedAt: at,
   };
   const running: Stage = { ...stage.value, status: "running", startedAt: at };
-  const res = await commitRetrying(() =>
-    putStage(kv.atomic().check(action, stage), stage.value, running)
-      .set(keys.action(actionId), started)
-  );
+  // Reported once, when the action's first stage starts.
+  const event = action.value.status === "scheduled"
+    ? actionEvent("action.started", started, now, {
+      scheduledAt: stage.value.scheduledAt,
+    })
+    : null;
+  const res = await commitRetrying(() => {
+    const op = putStage(kv.atomic().check(action, stage), stage.value, running)
+      .set(keys.action(actionId), started);
+    return event ? addWebhookEvent(op, event) : op;
+  });
   if (!res.ok) return null;
   // Both written by that commit: its versionstamp is theirs.
   const { versionstamp } = res;
@@ -123,21 +131,27 @@ export async function finishStage(
     const at = new Date(now).toISOString();
     const status = c.applied + c.skipped === 0 ? "failed" : "completed";
     const s = stage.value;
+    const finished: ScheduledAction = {
+      ...action.value,
+      status,
+      finishedAt: at,
+      updatedAt: at,
+    };
+    const event = actionEvent(
+      status === "failed" ? "action.failed" : "action.completed",
+      finished,
+      now,
+      { scheduledAt: s.scheduledAt, counts: c },
+    );
     const res = await commitRetrying(() =>
-      putStage(kv.atomic().check(action, stage), s, {
-        ...s,
-        status,
-        finishedAt: at,
-      })
-        .set(
-          keys.action(actionId),
-          {
-            ...action.value,
-            status,
-            finishedAt: at,
-            updatedAt: at,
-          } satisfies ScheduledAction,
-        )
+      addWebhookEvent(
+        putStage(kv.atomic().check(action, stage), s, {
+          ...s,
+          status,
+          finishedAt: at,
+        }).set(keys.action(actionId), finished),
+        event,
+      )
     );
     if (res.ok) return;
   }

@@ -78,6 +78,7 @@ const SUBJECT_WORDS: Record<string, string> = {
   instance: "Instance",
   user: "User",
   catalog: "Catalog entry",
+  webhook: "Webhook",
 };
 
 export default function AuditPageView({ data }: PageProps<Data>) {

@@ -137,6 +137,7 @@ Deno.test({
           ["/admin/outbox", "Outbox", "outbox"],
           [`/admin/outbox/${outboxId}`, "Outbox", "outbox email"],
           ["/admin/audit", "Audit", "audit"],
+          ["/admin/webhooks", "Webhooks", "webhooks"],
           ["/no/such/page", null, "not found"],
         ];
         for (const [path, current, what] of pages) {

@@ -215,6 +215,7 @@ Deno.test({
           "Users",
           "Outbox",
           "Audit",
+          "Webhooks",
         ]);
         await noSidewaysScroll(page, `audit at ${width}`);
         assert.deepEqual(errors, []);

@@ -80,17 +80,18 @@ export function startSweeper(
   resendUrl: string,
   opts: { pauseAt?: string; maxMs?: number } = {},
 ): Sweeper {
+  return startWorker(WORKER, [
+    kvPath,
+    resendUrl,
+    opts.pauseAt ?? "-",
+    String(opts.maxMs ?? 60_000),
+  ]);
+}
+
+/** Any worker script of this suite, run with `args`, its printed lines watched. */
+export function startWorker(worker: string, args: string[]): Sweeper {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--no-check",
-      WORKER,
-      kvPath,
-      resendUrl,
-      opts.pauseAt ?? "-",
-      String(opts.maxMs ?? 60_000),
-    ],
+    args: ["run", "-A", "--no-check", worker, ...args],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

@@ -147,6 +147,54 @@ const RULES: Record<string, Rule> = {
     path: (w) => `/admin/outbox/${w.outboxId}/html`,
     expect: ADMIN_PAGE,
   },
+  "GET ./routes/admin/webhooks/index.tsx": {
+    path: () => "/admin/webhooks",
+    expect: ADMIN_PAGE,
+  },
+  "POST ./routes/admin/webhooks/index.tsx": {
+    path: () => "/admin/webhooks",
+    send: () => ({
+      method: "POST",
+      form: { url: "https://hooks.example.com/access", kind: "standard" },
+    }),
+    // The page with the new endpoint's secret, shown this once.
+    expect: ["login", 403, 403, 201, "login", "login"],
+  },
+  "GET ./routes/admin/webhooks/[id].tsx": {
+    path: () => `/admin/webhooks/${newId()}`,
+    expect: ["login", 403, 403, 404, "login", "login"],
+  },
+  "POST ./routes/admin/webhooks/[id].tsx": {
+    path: () => `/admin/webhooks/${newId()}`,
+    send: () => ({ method: "POST", form: { intent: "test" } }),
+    expect: ["login", 403, 403, 404, "login", "login"],
+  },
+  "GET ./routes/api/admin/webhooks/index.ts": {
+    path: () => "/api/admin/webhooks",
+    expect: ADMIN_API,
+  },
+  "POST ./routes/api/admin/webhooks/index.ts": {
+    path: () => "/api/admin/webhooks",
+    send: () => ({
+      method: "POST",
+      json: { url: "https://hooks.example.com/access-api" },
+    }),
+    expect: [401, 403, 403, 201, 201, 401],
+  },
+  "GET ./routes/api/admin/webhooks/[id].ts": {
+    path: () => `/api/admin/webhooks/${newId()}`,
+    expect: [401, 403, 403, 404, 404, 401],
+  },
+  "DELETE ./routes/api/admin/webhooks/[id].ts": {
+    path: () => `/api/admin/webhooks/${newId()}`,
+    send: () => ({ method: "DELETE" }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
+  "POST ./routes/api/admin/webhooks/[id]/test.ts": {
+    path: () => `/api/admin/webhooks/${newId()}/test`,
+    send: () => ({ method: "POST" }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
   "GET ./routes/admin/users.tsx": {
     path: () => "/admin/users",
     expect: ADMIN_PAGE,

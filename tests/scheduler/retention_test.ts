@@ -41,6 +41,11 @@ const EXPIRING = new Set([
   "side_effect_results",
   "notice_groups",
   "push_receipts",
+  // Webhook events are taken by the minute delivery job (not run here), and
+  // their deliveries expire 30 days after they end.
+  "webhook_events",
+  "webhook_deliveries",
+  "webhook_deliveries_by_endpoint",
 ]);
 
 /** Every entry (key and value, as text) that names any of `ids`, outside the expiring prefixes. */
