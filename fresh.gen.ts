@@ -37,24 +37,25 @@ import * as $31 from "./routes/api/admin/users/[id].ts";
 import * as $32 from "./routes/api/instances/[id]/status.ts";
 import * as $33 from "./routes/api/instances/index.ts";
 import * as $34 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $35 from "./routes/api/push-tokens.ts";
-import * as $36 from "./routes/calendar/[targetId]/[file].ts";
-import * as $37 from "./routes/claw/[instanceId].tsx";
-import * as $38 from "./routes/healthz.ts";
-import * as $39 from "./routes/index.tsx";
-import * as $40 from "./routes/login.tsx";
-import * as $41 from "./routes/login/[token].tsx";
-import * as $42 from "./routes/logout.ts";
-import * as $43 from "./islands/ActionLive.tsx";
-import * as $44 from "./islands/InstancePicker.tsx";
-import * as $45 from "./islands/LocalTime.tsx";
-import * as $46 from "./islands/MoveAction.tsx";
-import * as $47 from "./islands/OwnInstances.tsx";
-import * as $48 from "./islands/ScheduleDialog.tsx";
-import * as $49 from "./islands/ScheduleForm.tsx";
-import * as $50 from "./islands/SweepButton.tsx";
-import * as $51 from "./islands/SweepLag.tsx";
-import * as $52 from "./islands/WorkspaceBanner.tsx";
+import * as $35 from "./routes/api/openapi.json.ts";
+import * as $36 from "./routes/api/push-tokens.ts";
+import * as $37 from "./routes/calendar/[targetId]/[file].ts";
+import * as $38 from "./routes/claw/[instanceId].tsx";
+import * as $39 from "./routes/healthz.ts";
+import * as $40 from "./routes/index.tsx";
+import * as $41 from "./routes/login.tsx";
+import * as $42 from "./routes/login/[token].tsx";
+import * as $43 from "./routes/logout.ts";
+import * as $44 from "./islands/ActionLive.tsx";
+import * as $45 from "./islands/InstancePicker.tsx";
+import * as $46 from "./islands/LocalTime.tsx";
+import * as $47 from "./islands/MoveAction.tsx";
+import * as $48 from "./islands/OwnInstances.tsx";
+import * as $49 from "./islands/ScheduleDialog.tsx";
+import * as $50 from "./islands/ScheduleForm.tsx";
+import * as $51 from "./islands/SweepButton.tsx";
+import * as $52 from "./islands/SweepLag.tsx";
+import * as $53 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -95,26 +96,27 @@ const manifest = {
     "./routes/api/instances/[id]/status.ts": $32,
     "./routes/api/instances/index.ts": $33,
     "./routes/api/internal/scheduled-action-side-effects.ts": $34,
-    "./routes/api/push-tokens.ts": $35,
-    "./routes/calendar/[targetId]/[file].ts": $36,
-    "./routes/claw/[instanceId].tsx": $37,
-    "./routes/healthz.ts": $38,
-    "./routes/index.tsx": $39,
-    "./routes/login.tsx": $40,
-    "./routes/login/[token].tsx": $41,
-    "./routes/logout.ts": $42,
+    "./routes/api/openapi.json.ts": $35,
+    "./routes/api/push-tokens.ts": $36,
+    "./routes/calendar/[targetId]/[file].ts": $37,
+    "./routes/claw/[instanceId].tsx": $38,
+    "./routes/healthz.ts": $39,
+    "./routes/index.tsx": $40,
+    "./routes/login.tsx": $41,
+    "./routes/login/[token].tsx": $42,
+    "./routes/logout.ts": $43,
   },
   islands: {
-    "./islands/ActionLive.tsx": $43,
-    "./islands/InstancePicker.tsx": $44,
-    "./islands/LocalTime.tsx": $45,
-    "./islands/MoveAction.tsx": $46,
-    "./islands/OwnInstances.tsx": $47,
-    "./islands/ScheduleDialog.tsx": $48,
-    "./islands/ScheduleForm.tsx": $49,
-    "./islands/SweepButton.tsx": $50,
-    "./islands/SweepLag.tsx": $51,
-    "./islands/WorkspaceBanner.tsx": $52,
+    "./islands/ActionLive.tsx": $44,
+    "./islands/InstancePicker.tsx": $45,
+    "./islands/LocalTime.tsx": $46,
+    "./islands/MoveAction.tsx": $47,
+    "./islands/OwnInstances.tsx": $48,
+    "./islands/ScheduleDialog.tsx": $49,
+    "./islands/ScheduleForm.tsx": $50,
+    "./islands/SweepButton.tsx": $51,
+    "./islands/SweepLag.tsx": $52,
+    "./islands/WorkspaceBanner.tsx": $53,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;
