@@ -232,15 +232,17 @@ export const RescheduledActionSchema = z.object({
   }),
 }).meta({ id: "RescheduledAction" });
 
-/** Both cancel routes: the action (or target) as it is now. */
-export const CancelResultSchema = z.looseObject({
+/** `POST /api/admin/scheduled-actions/:id/cancel`: the action as it is now. */
+export const CancelActionResultSchema = z.object({
   action: ScheduledActionSchema,
   counters: ActionCountersSchema,
-}).meta({
-  id: "CancelResult",
-  description:
-    "The action after the cancel; cancelling one instance adds that target.",
-});
+}).meta({ id: "CancelActionResult" });
+
+/** `POST …/targets/:targetId/cancel`: the action and that target as they are now. */
+export const CancelTargetResultSchema = z.object({
+  action: ScheduledActionSchema,
+  target: TargetSchema,
+}).meta({ id: "CancelTargetResult" });
 
 const CancellationSchema = z.object({
   actionId: z.string(),
