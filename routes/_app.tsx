@@ -48,6 +48,11 @@ const ADMIN_LINKS: NavLink[] = [
     label: "Audit",
     current: (p) => p.startsWith("/admin/audit"),
   },
+  {
+    href: "/admin/api",
+    label: "API",
+    current: (p) => p.startsWith("/admin/api"),
+  },
 ];
 
 export default function App(
