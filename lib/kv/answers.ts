@@ -13,6 +13,8 @@ import {
 } from "../scheduler/answers.ts";
 
 const at = z.iso.datetime();
+/** Counts, indexes, hours and epoch times: whole and never negative. */
+const count = z.number().int().nonnegative();
 
 export const UserSchema = z.object({
   id: z.string(),
@@ -89,7 +91,7 @@ export const AuditPageSchema = z.object({
 
 export const PushTokenAddedSchema = z.object({
   token: z.string(),
-  devices: z.number().int().meta({
+  devices: count.meta({
     description: "Devices the account now has.",
   }),
 }).meta({ id: "PushTokenAdded" });
@@ -97,5 +99,5 @@ export const PushTokenAddedSchema = z.object({
 export const PushTokenRemovedSchema = z.object({
   token: z.string(),
   removed: z.boolean().meta({ description: "The account held this token." }),
-  devices: z.number().int(),
+  devices: count,
 }).meta({ id: "PushTokenRemoved" });

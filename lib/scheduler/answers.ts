@@ -6,6 +6,8 @@
 import { z } from "zod";
 
 const at = z.iso.datetime();
+/** Counts, indexes, hours and epoch times: whole and never negative. */
+const count = z.number().int().nonnegative();
 const maybeAt = at.nullable();
 
 export const ChannelSchema = z.enum(["email", "webapp", "mobile_push"]);
@@ -61,14 +63,14 @@ export const ScheduledActionSchema = z.object({
   overridePins: z.boolean(),
   reason: z.string().nullable(),
   notify: z.boolean(),
-  noticeLeadHours: z.number().int(),
-  reminderLeadHours: z.array(z.number().int()).optional(),
+  noticeLeadHours: count,
+  reminderLeadHours: z.array(count).optional(),
   doneChannels: z.array(ChannelSchema).optional(),
   noticeSubject: z.string().nullable(),
   noticeBody: z.string().nullable(),
   noticeChannels: z.array(ChannelSchema),
   status: ActionStatusSchema,
-  calendarSequence: z.number().int().optional(),
+  calendarSequence: count.optional(),
   createdBy: z.string(),
   createdAt: at,
   updatedAt: at,
@@ -79,7 +81,7 @@ export const ScheduledActionSchema = z.object({
 
 export const StageSchema = z.object({
   actionId: z.string(),
-  index: z.number().int(),
+  index: count,
   scheduledAt: at,
   status: StageStatusSchema,
   startedAt: maybeAt,
@@ -87,29 +89,29 @@ export const StageSchema = z.object({
 }).meta({ id: "Stage" });
 
 export const ActionCountersSchema = z.object({
-  total: z.number().int(),
-  applied: z.number().int(),
-  skipped: z.number().int().meta({
+  total: count,
+  applied: count,
+  skipped: count.meta({
     description: "Every target that ended skipped, cancelled ones included.",
   }),
-  failed: z.number().int(),
+  failed: count,
 }).meta({ id: "ActionCounters" });
 
 const ProgressCountsSchema = z.object({
-  total: z.number().int(),
-  applied: z.number().int(),
-  skipped: z.number().int().meta({
+  total: count,
+  applied: count,
+  skipped: count.meta({
     description:
       "Skipped when applied (pinned, destroyed…), cancellations left out.",
   }),
-  failed: z.number().int(),
-  cancelled: z.number().int(),
+  failed: count,
+  cancelled: count,
 }).meta({ id: "ProgressCounts" });
 
 export const TargetSchema = z.object({
   id: z.string(),
   actionId: z.string(),
-  stageIndex: z.number().int(),
+  stageIndex: count,
   instanceId: z.string(),
   userId: z.string(),
   sourceImageTag: z.string(),
@@ -121,7 +123,7 @@ export const TargetSchema = z.object({
   claimedAt: maybeAt,
   finishedAt: maybeAt,
   updatedAt: at,
-  attempts: z.number().int().optional(),
+  attempts: count.optional(),
 }).meta({ id: "Target" });
 
 const EarlierSendSchema = z.object({
@@ -133,15 +135,15 @@ const EarlierSendSchema = z.object({
 export const NotificationSchema = z.object({
   id: z.string(),
   actionId: z.string(),
-  stageIndex: z.number().int(),
+  stageIndex: count,
   targetId: z.string(),
   instanceId: z.string(),
   userId: z.string(),
   kind: NotificationKindSchema,
   channel: ChannelSchema,
   status: NotificationStatusSchema,
-  dueAt: z.number().int().meta({ description: "When it is due (epoch ms)." }),
-  attempts: z.number().int(),
+  dueAt: count.meta({ description: "When it is due (epoch ms)." }),
+  attempts: count,
   groupId: z.string().nullable(),
   claimId: z.string().nullable(),
   claimedAt: maybeAt,
@@ -149,7 +151,7 @@ export const NotificationSchema = z.object({
   error: z.string().nullable(),
   detail: z.string().nullable().optional(),
   deliveryUncertain: z.boolean().optional(),
-  reminderLeadHours: z.number().int().optional(),
+  reminderLeadHours: count.optional(),
   movedFrom: at.optional(),
   movedTo: at.optional(),
   earlierSends: z.array(EarlierSendSchema).optional(),
@@ -177,7 +179,7 @@ export const ScheduleResultSchema = z.object({
   action: ScheduledActionSchema,
   stage: StageSchema,
   counters: ActionCountersSchema,
-  targets: z.object({ total: z.number().int() }),
+  targets: z.object({ total: count }),
   excluded: z.object({
     destroyed: z.array(z.string()),
     pinned: z.array(z.string()),
@@ -225,10 +227,10 @@ export const RescheduledActionSchema = z.object({
     from: at,
     to: at,
     noticeLeadHours: z.object({ from: z.number(), to: z.number() }),
-    moved: z.number().int(),
+    moved: count,
     notMoved: z.array(NotMovedTargetSchema),
-    notMovedCount: z.number().int(),
-    inFlight: z.number().int(),
+    notMovedCount: count,
+    inFlight: count,
   }),
 }).meta({ id: "RescheduledAction" });
 
@@ -254,16 +256,16 @@ const CancellationSchema = z.object({
 }).meta({ id: "Cancellation" });
 
 export const SweepRunSchema = z.object({
-  processed: z.number().int(),
-  sent: z.number().int(),
-  failed: z.number().int(),
-  recovered: z.number().int(),
-  voidedStale: z.number().int(),
-  retried: z.number().int().optional(),
-  deferred: z.number().int().optional(),
-  unmarked: z.number().int().optional(),
-  errors: z.number().int().optional(),
-  claimsLost: z.number().int().optional(),
+  processed: count,
+  sent: count,
+  failed: count,
+  recovered: count,
+  voidedStale: count,
+  retried: count.optional(),
+  deferred: count.optional(),
+  unmarked: count.optional(),
+  errors: count.optional(),
+  claimsLost: count.optional(),
   startedAt: at,
   finishedAt: at,
   durationMs: z.number(),
@@ -282,12 +284,12 @@ export const ActionProgressSchema = z.object({
     channels: z.array(z.object({
       kind: NotificationKindSchema,
       channel: ChannelSchema,
-      sent: z.number().int(),
-      notDelivered: z.number().int(),
-      pending: z.number().int(),
-      failed: z.number().int(),
+      sent: count,
+      notDelivered: count,
+      pending: count,
+      failed: count,
     })),
-    counted: z.number().int(),
+    counted: count,
     nextDueAt: maybeAt,
   }),
   cancellation: CancellationSchema.nullable(),
@@ -306,12 +308,12 @@ export const ActionProgressSchema = z.object({
     notices: z.array(z.object({
       id: z.string(),
       kind: NotificationKindSchema,
-      reminderLeadHours: z.number().int().nullable(),
+      reminderLeadHours: count.nullable(),
       channel: ChannelSchema,
       status: NotificationStatusSchema,
       noDevice: z.boolean(),
       recipient: z.string(),
-      attempts: z.number().int(),
+      attempts: count,
       error: z.string().nullable(),
       dueAt: maybeAt,
       retry: z.boolean(),
@@ -335,7 +337,7 @@ const OwnerRefSchema = z.object({
   id: z.string(),
   label: z.string(),
   timeZone: z.string().nullable(),
-  devices: z.number().int(),
+  devices: count,
 });
 
 export const IssueSchema = z.object({ path: z.string(), message: z.string() });
@@ -358,15 +360,15 @@ export const SchedulePreviewSchema = z.looseObject({
     leadHours: z.number(),
     at: maybeAt,
   }),
-  requested: z.number().int(),
-  affected: z.object({ instances: z.number().int(), owners: z.number().int() }),
+  requested: count,
+  affected: z.object({ instances: count, owners: count }),
   leftOut: z.record(
     z.string(),
-    z.object({ count: z.number().int(), items: z.array(InstanceRefSchema) }),
+    z.object({ count: count, items: z.array(InstanceRefSchema) }),
   ),
   skipPending: z.boolean(),
   owners: z.array(OwnerRefSchema),
-  ownersWithoutDevice: z.number().int(),
+  ownersWithoutDevice: count,
   sample: z.looseObject({
     owner: OwnerRefSchema,
     instance: z.object({ id: z.string(), name: z.string() }),
@@ -407,6 +409,6 @@ export const OwnInstancesSchema = z.object({
     scheduledAction: BannerActionSchema.nullable(),
     cancelledAction: CancelledBannerActionSchema.optional(),
   })),
-  page: z.number().int(),
-  pages: z.number().int(),
+  page: count,
+  pages: count,
 }).meta({ id: "OwnInstances" });
