@@ -249,3 +249,64 @@ Deno.test("every documented example answers as the document says", async () => {
     await app.close();
   }
 });
+
+Deno.test("a call without its credential, or by the wrong caller, gets the documented error", async () => {
+  const app = await createTestApp({ context: { now: () => NOW } });
+  try {
+    const doc = buildOpenApiDocument(
+      app.ctx.config.publicUrl,
+    ) as unknown as Document;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(doc, "openapi.json");
+    const user = await app.signIn();
+    let checked = 0;
+    for (const [operationId, [method, template, op]] of operations(doc)) {
+      const security = op.security ?? doc.security;
+      if (security.length === 0) continue;
+      let path = template;
+      for (const p of op.parameters ?? []) {
+        if (p.in === "path") {
+          path = path.replace(`{${p.name}}`, String(p.schema?.example));
+        }
+      }
+      const schemes = security.flatMap((s) => Object.keys(s));
+      const callers: [string, Record<string, string>, number][] = [
+        ["no credential", {}, 401],
+      ];
+      // A signed-in owner is not an admin.
+      if (schemes.includes("adminToken")) {
+        callers.push(["an owner's session", { cookie: user.cookie }, 403]);
+      }
+      for (const [who, headers, status] of callers) {
+        const res = await app.request(path, { method, headers });
+        const where = `${method} ${template} (${operationId}) with ${who}`;
+        assert.equal(res.status, status, where);
+        assert.ok(
+          String(status) in op.responses,
+          `${where}: ${status} is not documented`,
+        );
+        const check = ajv.compile({
+          $ref: `openapi.json#/${
+            pointer(
+              "paths",
+              template,
+              method.toLowerCase(),
+              "responses",
+              String(status),
+              "content",
+              "application/json",
+              "schema",
+            )
+          }`,
+        });
+        const answer = await res.json();
+        assert.ok(check(answer), `${where}: ${ajv.errorsText(check.errors)}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 30, `only ${checked} calls checked`);
+  } finally {
+    await app.close();
+  }
+});
