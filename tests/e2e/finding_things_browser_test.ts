@@ -215,6 +215,7 @@ Deno.test({
           "Users",
           "Outbox",
           "Audit",
+          "API",
         ]);
         await noSidewaysScroll(page, `audit at ${width}`);
         assert.deepEqual(errors, []);
