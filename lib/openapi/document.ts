@@ -81,19 +81,8 @@ function errors(...statuses: number[]) {
   }]));
 }
 
-function ok(
-  description: string,
-  schema: z.ZodType,
-  example?: unknown,
-) {
-  return {
-    description,
-    content: {
-      "application/json": example === undefined
-        ? { schema }
-        : { schema, examples: { readme: { value: example } } },
-    },
-  };
+function ok(description: string, schema: z.ZodType) {
+  return { description, content: { "application/json": { schema } } };
 }
 
 function jsonBody(
@@ -108,7 +97,7 @@ function jsonBody(
         schema,
         examples: {
           readme: {
-            summary: opts.summary ?? "From the README",
+            summary: opts.summary ?? "Example",
             value: example,
           },
         },
@@ -205,7 +194,9 @@ const paths = {
       summary: "Schedule a restart or a version change",
       description:
         "`instanceIds` (up to 10,000) or `selector: {imageTag}`; `skipPending: true` leaves out instances another action holds instead of a 409.",
-      requestBody: jsonBody(ScheduleRequestSchema, scheduleExample),
+      requestBody: jsonBody(ScheduleRequestSchema, scheduleExample, {
+        summary: "The README's example",
+      }),
       responses: {
         "201": ok("Scheduled.", ScheduleResultSchema),
         ...errors(400, 409, 413, 415, 422),
@@ -218,7 +209,9 @@ const paths = {
       summary: "Review a schedule without writing anything",
       description:
         "The same body as scheduling, plus `sampleOwnerId`: counts, who is left out and why, the email, push and banner one owner would get, send times, warnings.",
-      requestBody: jsonBody(PreviewRequestSchema, scheduleExample),
+      requestBody: jsonBody(PreviewRequestSchema, scheduleExample, {
+        summary: "The README's example, as a dry run",
+      }),
       responses: {
         "200": ok("The review.", SchedulePreviewSchema),
         ...errors(400, 413, 415),

@@ -113,6 +113,11 @@ Deno.test("every documented example answers as the document says", async () => {
       [],
       "operations with no place in REPLAY_ORDER",
     );
+    assert.deepEqual(
+      REPLAY_ORDER.filter((id) => !ops.has(id)),
+      [],
+      "REPLAY_ORDER names operations the document does not have",
+    );
 
     // The instance's current tag must be in the catalog before it is saved.
     const fromTag = await app.api(
