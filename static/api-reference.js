@@ -5,6 +5,9 @@
 (function () {
   const target = document.getElementById("api-docs");
   if (!target || !globalThis.Scalar) return;
+  // The words for browsers without JavaScript go: Scalar would take markup
+  // already in its element for its own, to hydrate.
+  target.replaceChildren();
   globalThis.Scalar.createApiReference(target, {
     url: target.dataset.document,
     // Everything from this app: no web fonts, telemetry, AI or tools from elsewhere.

@@ -2,12 +2,14 @@
  * The API reference (`/admin/api`) in Chromium at 1280 and 375 px: reached
  * from the admin nav, it lists every operation of the OpenAPI document,
  * loaded only from this app (no request leaves the origin), with no console
- * error, and axe finds nothing wrong.
+ * error, and axe finds nothing wrong; without JavaScript it says so and
+ * links the document.
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import {
   expectAccessible,
+  expectAccessibleWithoutScripts,
   fleet,
   signedIn,
   watch,
@@ -53,6 +55,11 @@ Deno.test({
         await page.waitForURL(`${origin}/admin/api`);
         await page.getByRole("heading", { name: "KiloClaw Scheduler API" })
           .waitFor();
+        assert.equal(
+          await page.getByText("The reference needs JavaScript").count(),
+          0,
+          "the words for browsers without JavaScript stayed",
+        );
         if (width < 600) {
           // On a phone the operations are behind the reference's menu.
           await page.locator("#api-docs").getByRole("button", {
@@ -96,6 +103,24 @@ Deno.test({
         );
         await ctx.close();
       }
+
+      // Without JavaScript the page says so and links the document itself.
+      const ctx = await signedIn(browser, origin, f.admin.cookie, {
+        javaScriptEnabled: false,
+      });
+      const page = await ctx.newPage();
+      await page.goto(`${origin}/admin/api`);
+      await page.getByText("The reference needs JavaScript").waitFor();
+      const link = page.getByRole("link", { name: "OpenAPI document" });
+      assert.equal(await link.getAttribute("href"), "/api/openapi.json");
+      await expectAccessibleWithoutScripts(
+        browser,
+        origin,
+        // Its copy runs axe only: the reference's own scripts stay out.
+        (await page.content()).replace(/<script\b[^>]*><\/script>/g, ""),
+        "/admin/api without JavaScript",
+      );
+      await ctx.close();
     });
   },
 });

@@ -17,13 +17,12 @@ export default function ApiReferencePage() {
         (OpenAPI 3.1): import it into Postman or Insomnia, or generate a client
         from it.
       </p>
-      <noscript>
+      <div id="api-docs" data-document="/api/openapi.json">
         <p>
           The reference needs JavaScript; the{" "}
           <a href="/api/openapi.json">OpenAPI document</a> does not.
         </p>
-      </noscript>
-      <div id="api-docs" data-document="/api/openapi.json" />
+      </div>
       <script src={SCALAR_SCRIPT_URL} />
       <script src="/api-reference.js" />
     </>
