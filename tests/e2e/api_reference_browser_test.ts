@@ -88,7 +88,6 @@ Deno.test({
           await page.locator("#api-docs").getByText('"2026.11.2"').first()
             .waitFor();
         }
-        await page.screenshot({ path: `tests/.artifacts/api-${width}.png` });
         await expectAccessible(page, `/admin/api at ${width} px`, {
           // Scalar renders the reference as a <main> of its own, inside the
           // app's <main>; its markup is not the app's to change.
