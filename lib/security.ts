@@ -38,6 +38,9 @@ const requestId: MiddlewareHandler = async (c, next) => {
 export const EMAIL_FRAME_PATH =
   /^\/admin\/(outbox\/[^/]+\/html|previews\/[0-9a-f]{32})$/;
 
+/** The API reference page: its renderer (Scalar) styles its parts inline. */
+export const API_REFERENCE_PATH = /^\/admin\/api\/?$/;
+
 export function installSecurity(app: Hono): void {
   app.use(compressAnswers());
   app.use(requestId);
@@ -69,11 +72,29 @@ export function installSecurity(app: Hono): void {
     referrerPolicy: "no-referrer",
     crossOriginEmbedderPolicy: false,
   });
-  app.use((c, next) =>
-    EMAIL_FRAME_PATH.test(new URL(c.req.url).pathname)
-      ? emailFrameHeaders(c, next)
-      : appHeaders(c, next)
-  );
+  // Scalar sets its theme in a <style> element and sizes in style attributes;
+  // scripts stay 'self' only there too.
+  const apiReferenceHeaders = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'self'"],
+      formAction: ["'self'"],
+      baseUri: ["'none'"],
+      objectSrc: ["'none'"],
+    },
+    referrerPolicy: "same-origin",
+    crossOriginEmbedderPolicy: false,
+  });
+  app.use((c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (EMAIL_FRAME_PATH.test(path)) return emailFrameHeaders(c, next);
+    if (API_REFERENCE_PATH.test(path)) return apiReferenceHeaders(c, next);
+    return appHeaders(c, next);
+  });
   app.use(limitBodies({
     refuse: (err, req) => {
       const url = new URL(req.url);

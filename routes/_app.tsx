@@ -53,6 +53,11 @@ const ADMIN_LINKS: NavLink[] = [
     label: "Webhooks",
     current: (p) => p.startsWith("/admin/webhooks"),
   },
+  {
+    href: "/admin/api",
+    label: "API",
+    current: (p) => p.startsWith("/admin/api"),
+  },
 ];
 
 export default function App(

@@ -7,7 +7,8 @@ import { appContext } from "@/lib/app_context.ts";
 import { addPushToken, removePushTokens } from "@/lib/kv/users.ts";
 import { EXPO_PUSH_TOKEN } from "@/lib/channels/expo.ts";
 
-const TokenBody = z.strictObject({
+/** The body of both methods; the OpenAPI document reads it too. */
+export const PushTokenBodySchema = z.strictObject({
   token: z.string().trim().regex(
     EXPO_PUSH_TOKEN,
     'expected an Expo push token such as "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]"',
@@ -17,7 +18,7 @@ const TokenBody = z.strictObject({
 export const handler: Handlers<unknown, State> = {
   async POST(req, ctx) {
     assertSignedIn(ctx.state);
-    const { token } = parseOrThrow(TokenBody, await readJson(req));
+    const { token } = parseOrThrow(PushTokenBodySchema, await readJson(req));
     const user = await addPushToken(appContext().kv, ctx.state.user.id, token);
     return Response.json({ token, devices: user.pushTokens.length });
   },
@@ -27,7 +28,7 @@ export const handler: Handlers<unknown, State> = {
     assertSignedIn(ctx.state);
     const query = new URL(req.url).searchParams.get("token");
     const { token } = parseOrThrow(
-      TokenBody,
+      PushTokenBodySchema,
       query !== null ? { token: query } : await readJson(req),
     );
     const had = ctx.state.user.pushTokens.includes(token);

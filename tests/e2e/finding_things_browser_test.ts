@@ -216,6 +216,7 @@ Deno.test({
           "Outbox",
           "Audit",
           "Webhooks",
+          "API",
         ]);
         await noSidewaysScroll(page, `audit at ${width}`);
         assert.deepEqual(errors, []);

@@ -17,6 +17,7 @@ import {
 } from "../helpers/identities.ts";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
 import { newId } from "@/lib/ids.ts";
+import { SCALAR_SCRIPT_URL } from "@/lib/openapi/reference_files.ts";
 
 /** A status, or "login": a 303 to the sign-in page. */
 type Expect = number | "login";
@@ -104,6 +105,19 @@ const RULES: Record<string, Rule> = {
   "GET ./routes/admin/audit.tsx": {
     path: () => "/admin/audit",
     expect: ADMIN_PAGE,
+  },
+  "GET ./routes/admin/api/index.tsx": {
+    path: () => "/admin/api",
+    expect: ADMIN_PAGE,
+  },
+  "GET ./routes/admin/api/[file].ts": {
+    path: () => SCALAR_SCRIPT_URL,
+    expect: ADMIN_PAGE,
+  },
+  "GET ./routes/api/openapi.json.ts": {
+    path: () => "/api/openapi.json",
+    // It describes the API and holds no data: no sign-in, the same for everyone.
+    expect: [200, 200, 200, 200, 200, 200],
   },
   "GET ./routes/api/admin/audit/index.ts": {
     path: () => "/api/admin/audit",

@@ -5,7 +5,8 @@ import { parseOrThrow } from "@/lib/errors.ts";
 import { parseId } from "@/lib/ids.ts";
 import { getActionDetail, MAX_TARGET_PAGE } from "@/lib/scheduler/read.ts";
 
-const Query = z.object({
+/** Paging the action's targets; the OpenAPI document reads it too. */
+export const ActionDetailQuerySchema = z.object({
   targetCursor: z.string().max(1000).optional(),
   targetLimit: z.coerce.number().int().min(1).max(MAX_TARGET_PAGE).optional(),
 });
@@ -14,7 +15,7 @@ export const handler: Handlers = {
   async GET(req, ctx) {
     const id = parseId(ctx.params.id, "action id");
     const q = parseOrThrow(
-      Query,
+      ActionDetailQuerySchema,
       Object.fromEntries(new URL(req.url).searchParams),
       "query",
     );

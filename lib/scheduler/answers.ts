@@ -1,0 +1,414 @@
+/**
+ * The shapes the scheduling API answers with, as zod schemas: the OpenAPI
+ * document is built from them and the tests check real answers against it.
+ * Side-effect free (no KV, no routes), so anything may import it.
+ */
+import { z } from "zod";
+
+const at = z.iso.datetime();
+/** Counts, indexes, hours and epoch times: whole and never negative. */
+const count = z.number().int().nonnegative();
+const maybeAt = at.nullable();
+
+export const ChannelSchema = z.enum(["email", "webapp", "mobile_push"]);
+export const ActionTypeSchema = z.enum(["scheduled_restart", "version_change"]);
+export const ActionStatusSchema = z.enum([
+  "scheduled",
+  "running",
+  "completed",
+  "failed",
+  "cancelled",
+]);
+const StageStatusSchema = z.enum([
+  "pending",
+  "running",
+  "completed",
+  "cancelled",
+  "failed",
+]);
+const TargetStatusSchema = z.enum([
+  "pending",
+  "running",
+  "applied",
+  "skipped",
+  "failed",
+]);
+const SkipReasonSchema = z.enum([
+  "cancelled",
+  "pinned",
+  "pin_changed_in_flight",
+  "destroyed",
+]);
+const NotificationKindSchema = z.enum([
+  "notice",
+  "reminder",
+  "cancelled",
+  "rescheduled",
+  "done",
+]);
+const NotificationStatusSchema = z.enum([
+  "pending",
+  "sending",
+  "sent",
+  "failed",
+]);
+
+export const ScheduledActionSchema = z.object({
+  id: z.string(),
+  actionType: ActionTypeSchema,
+  imageTag: z.string().nullable().meta({
+    description:
+      "The target image tag of a version change; null for a restart.",
+  }),
+  overridePins: z.boolean(),
+  reason: z.string().nullable(),
+  notify: z.boolean(),
+  noticeLeadHours: count,
+  reminderLeadHours: z.array(count).optional(),
+  doneChannels: z.array(ChannelSchema).optional(),
+  noticeSubject: z.string().nullable(),
+  noticeBody: z.string().nullable(),
+  noticeChannels: z.array(ChannelSchema),
+  status: ActionStatusSchema,
+  calendarSequence: count.optional(),
+  createdBy: z.string(),
+  createdAt: at,
+  updatedAt: at,
+  startedAt: maybeAt,
+  finishedAt: maybeAt,
+  cancelledAt: maybeAt,
+}).meta({ id: "ScheduledAction" });
+
+export const StageSchema = z.object({
+  actionId: z.string(),
+  index: count,
+  scheduledAt: at,
+  status: StageStatusSchema,
+  startedAt: maybeAt,
+  finishedAt: maybeAt,
+}).meta({ id: "Stage" });
+
+export const ActionCountersSchema = z.object({
+  total: count,
+  applied: count,
+  skipped: count.meta({
+    description: "Every target that ended skipped, cancelled ones included.",
+  }),
+  failed: count,
+}).meta({ id: "ActionCounters" });
+
+const ProgressCountsSchema = z.object({
+  total: count,
+  applied: count,
+  skipped: count.meta({
+    description:
+      "Skipped when applied (pinned, destroyed…), cancellations left out.",
+  }),
+  failed: count,
+  cancelled: count,
+}).meta({ id: "ProgressCounts" });
+
+export const TargetSchema = z.object({
+  id: z.string(),
+  actionId: z.string(),
+  stageIndex: count,
+  instanceId: z.string(),
+  userId: z.string(),
+  sourceImageTag: z.string(),
+  targetImageTag: z.string(),
+  sourcePinnedImageTag: z.string().nullable().optional(),
+  status: TargetStatusSchema,
+  skipReason: SkipReasonSchema.nullable(),
+  error: z.string().nullable(),
+  claimedAt: maybeAt,
+  finishedAt: maybeAt,
+  updatedAt: at,
+  attempts: count.optional(),
+}).meta({ id: "Target" });
+
+const EarlierSendSchema = z.object({
+  movedFrom: at,
+  movedTo: at,
+  sentAt: maybeAt,
+});
+
+export const NotificationSchema = z.object({
+  id: z.string(),
+  actionId: z.string(),
+  stageIndex: count,
+  targetId: z.string(),
+  instanceId: z.string(),
+  userId: z.string(),
+  kind: NotificationKindSchema,
+  channel: ChannelSchema,
+  status: NotificationStatusSchema,
+  dueAt: count.meta({ description: "When it is due (epoch ms)." }),
+  attempts: count,
+  groupId: z.string().nullable(),
+  claimId: z.string().nullable(),
+  claimedAt: maybeAt,
+  sentAt: maybeAt,
+  error: z.string().nullable(),
+  detail: z.string().nullable().optional(),
+  deliveryUncertain: z.boolean().optional(),
+  reminderLeadHours: count.optional(),
+  movedFrom: at.optional(),
+  movedTo: at.optional(),
+  earlierSends: z.array(EarlierSendSchema).optional(),
+  createdAt: at,
+  updatedAt: at,
+}).meta({ id: "Notification" });
+
+const TargetWithNotificationsSchema = z.object({
+  target: TargetSchema,
+  notifications: z.array(NotificationSchema),
+});
+
+const cursor = z.string().nullable().meta({
+  description: "Pass back as `cursor` for the next page; null on the last.",
+});
+
+const WarningSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+}).meta({ id: "ScheduleWarning" });
+
+/** `POST /api/admin/scheduled-actions`. */
+export const ScheduleResultSchema = z.object({
+  id: z.string(),
+  action: ScheduledActionSchema,
+  stage: StageSchema,
+  counters: ActionCountersSchema,
+  targets: z.object({ total: count }),
+  excluded: z.object({
+    destroyed: z.array(z.string()),
+    pinned: z.array(z.string()),
+    alreadyOnTag: z.array(z.string()),
+    pending: z.array(z.string()),
+  }).meta({ description: "Instance ids left out, by why." }),
+  warnings: z.array(WarningSchema),
+}).meta({ id: "ScheduleResult" });
+
+/** `GET /api/admin/scheduled-actions`. */
+export const ActionListSchema = z.object({
+  items: z.array(z.object({
+    action: ScheduledActionSchema,
+    label: z.string().meta({ example: "Version change to OpenClaw 1.9.0" }),
+    openclawVersion: z.string().nullable(),
+    counters: ActionCountersSchema,
+    progress: ProgressCountsSchema,
+    stages: z.array(StageSchema),
+  })),
+  cursor,
+}).meta({ id: "ActionList" });
+
+/** `GET /api/admin/scheduled-actions/:id`. */
+export const ActionDetailSchema = z.object({
+  action: ScheduledActionSchema,
+  counters: ActionCountersSchema,
+  stages: z.array(StageSchema),
+  targets: z.object({
+    items: z.array(TargetWithNotificationsSchema),
+    cursor,
+  }),
+}).meta({ id: "ActionDetail" });
+
+const NotMovedTargetSchema = z.object({
+  targetId: z.string(),
+  instanceId: z.string(),
+  status: TargetStatusSchema,
+  skipReason: SkipReasonSchema.nullable(),
+});
+
+/** `POST /api/admin/scheduled-actions/:id/reschedule`. */
+export const RescheduledActionSchema = z.object({
+  ...ActionDetailSchema.shape,
+  reschedule: z.object({
+    from: at,
+    to: at,
+    noticeLeadHours: z.object({ from: z.number(), to: z.number() }),
+    moved: count,
+    notMoved: z.array(NotMovedTargetSchema),
+    notMovedCount: count,
+    inFlight: count,
+  }),
+}).meta({ id: "RescheduledAction" });
+
+/** `POST /api/admin/scheduled-actions/:id/cancel`: the action as it is now. */
+export const CancelActionResultSchema = z.object({
+  action: ScheduledActionSchema,
+  counters: ActionCountersSchema,
+}).meta({ id: "CancelActionResult" });
+
+/** `POST …/targets/:targetId/cancel`: the action and that target as they are now. */
+export const CancelTargetResultSchema = z.object({
+  action: ScheduledActionSchema,
+  target: TargetSchema,
+}).meta({ id: "CancelTargetResult" });
+
+const CancellationSchema = z.object({
+  actionId: z.string(),
+  targetId: z.string().nullable(),
+  byUserId: z.string(),
+  byLabel: z.string(),
+  at: at,
+  reason: z.string().nullable(),
+}).meta({ id: "Cancellation" });
+
+export const SweepRunSchema = z.object({
+  processed: count,
+  sent: count,
+  failed: count,
+  recovered: count,
+  voidedStale: count,
+  retried: count.optional(),
+  deferred: count.optional(),
+  unmarked: count.optional(),
+  errors: count.optional(),
+  claimsLost: count.optional(),
+  startedAt: at,
+  finishedAt: at,
+  durationMs: z.number(),
+}).meta({ id: "SweepRun" });
+
+/** `GET /api/admin/scheduled-actions/:id/progress`: what the action page shows. */
+export const ActionProgressSchema = z.object({
+  action: ScheduledActionSchema.extend({
+    label: z.string(),
+    creator: z.string(),
+  }),
+  scheduledAt: maybeAt,
+  stageStatus: StageStatusSchema.nullable(),
+  counters: ProgressCountsSchema,
+  notices: z.object({
+    channels: z.array(z.object({
+      kind: NotificationKindSchema,
+      channel: ChannelSchema,
+      sent: count,
+      notDelivered: count,
+      pending: count,
+      failed: count,
+    })),
+    counted: count,
+    nextDueAt: maybeAt,
+  }),
+  cancellation: CancellationSchema.nullable(),
+  targets: z.array(z.object({
+    id: z.string(),
+    instanceId: z.string(),
+    instanceName: z.string().nullable(),
+    owner: z.string(),
+    from: z.string(),
+    to: z.string(),
+    status: TargetStatusSchema,
+    skipReason: SkipReasonSchema.nullable(),
+    error: z.string().nullable(),
+    finishedAt: maybeAt,
+    cancellation: CancellationSchema.nullable(),
+    notices: z.array(z.object({
+      id: z.string(),
+      kind: NotificationKindSchema,
+      reminderLeadHours: count.nullable(),
+      channel: ChannelSchema,
+      status: NotificationStatusSchema,
+      noDevice: z.boolean(),
+      recipient: z.string(),
+      attempts: count,
+      error: z.string().nullable(),
+      dueAt: maybeAt,
+      retry: z.boolean(),
+      sentAt: maybeAt,
+      outboxId: z.string().nullable(),
+      earlier: z.array(EarlierSendSchema),
+    })),
+  })),
+  cursor,
+  lastRun: SweepRunSchema.nullable(),
+  live: z.boolean(),
+}).meta({ id: "ActionProgress" });
+
+const InstanceRefSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  owner: z.string(),
+});
+
+const OwnerRefSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  timeZone: z.string().nullable(),
+  devices: count,
+});
+
+export const IssueSchema = z.object({ path: z.string(), message: z.string() });
+
+/**
+ * `POST /api/admin/scheduled-actions/preview`. Open-ended below its top
+ * level: the review grows with the form, and clients read what they know.
+ */
+export const SchedulePreviewSchema = z.looseObject({
+  ready: z.boolean().meta({
+    description: "Nothing stops scheduling it as it is.",
+  }),
+  problems: z.array(IssueSchema),
+  actionType: ActionTypeSchema,
+  targetImageTag: z.string().nullable(),
+  targetOpenclawVersion: z.string().nullable(),
+  scheduledAt: maybeAt,
+  notice: z.looseObject({
+    channels: z.array(ChannelSchema),
+    leadHours: z.number(),
+    at: maybeAt,
+  }),
+  requested: count,
+  affected: z.object({ instances: count, owners: count }),
+  leftOut: z.record(
+    z.string(),
+    z.object({ count: count, items: z.array(InstanceRefSchema) }),
+  ),
+  skipPending: z.boolean(),
+  owners: z.array(OwnerRefSchema),
+  ownersWithoutDevice: count,
+  sample: z.looseObject({
+    owner: OwnerRefSchema,
+    instance: z.object({ id: z.string(), name: z.string() }),
+  }).nullable(),
+  warnings: z.array(WarningSchema),
+}).meta({ id: "SchedulePreview" });
+
+const BannerActionSchema = z.object({
+  scheduledActionId: z.string(),
+  actionType: ActionTypeSchema,
+  scheduledAt: at,
+  targetImageTag: z.string().nullable(),
+  targetOpenclawVersion: z.string().nullable(),
+}).meta({ id: "BannerAction" });
+
+const CancelledBannerActionSchema = BannerActionSchema.extend({
+  cancelledAt: at,
+}).meta({ id: "CancelledBannerAction" });
+
+/** `GET /api/instances/:id/status`: what the owner's workspace banner reads. */
+export const InstanceStatusSchema = z.object({
+  instanceId: z.string(),
+  name: z.string(),
+  status: z.enum(["running", "destroyed"]),
+  imageTag: z.string(),
+  scheduledAction: BannerActionSchema.nullable(),
+  cancelledAction: CancelledBannerActionSchema.optional(),
+}).meta({ id: "InstanceStatus" });
+
+/** `GET /api/instances`: a page of the owner's own instances. */
+export const OwnInstancesSchema = z.object({
+  items: z.array(z.object({
+    instanceId: z.string(),
+    name: z.string(),
+    status: z.enum(["running", "destroyed"]),
+    imageTag: z.string(),
+    openclawVersion: z.string().nullable(),
+    scheduledAction: BannerActionSchema.nullable(),
+    cancelledAction: CancelledBannerActionSchema.optional(),
+  })),
+  page: count,
+  pages: count,
+}).meta({ id: "OwnInstances" });

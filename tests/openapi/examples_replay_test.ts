@@ -1,0 +1,317 @@
+/**
+ * Every example of the OpenAPI document is sent to the running app (real
+ * routes, in-memory KV), and each answer is checked with a JSON Schema
+ * validator against the schema the document gives for its status: the
+ * document cannot drift from the code. Each example request is also checked
+ * against its own documented schema, and each operation taking a body is sent
+ * a wrong one, whose 400 must have the documented error shape.
+ */
+import assert from "node:assert/strict";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { createTestApp, TEST_INTERNAL_SECRET } from "../helpers/app.ts";
+import { buildOpenApiDocument, EXAMPLE } from "@/lib/openapi/document.ts";
+import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
+
+interface Parameter {
+  in: "path" | "query" | "header" | "cookie";
+  name: string;
+  schema?: { example?: unknown };
+  example?: unknown;
+}
+interface Operation {
+  operationId: string;
+  security?: Record<string, string[]>[];
+  parameters?: Parameter[];
+  requestBody?: {
+    content: Record<string, { examples?: Record<string, { value: unknown }> }>;
+  };
+  responses: Record<string, unknown>;
+}
+interface Document {
+  security: Record<string, string[]>[];
+  paths: Record<string, Record<string, Operation>>;
+}
+
+/**
+ * The order examples are replayed in: records before the action that uses
+ * them, reads and moves before the cancels, the user deleted last. A new
+ * operation gets its place here (the test names any left out).
+ */
+const REPLAY_ORDER = [
+  "putCatalogEntry",
+  "putUser",
+  "putInstance",
+  "getInstance",
+  "previewSchedule",
+  "scheduleAction",
+  "listScheduledActions",
+  "getScheduledAction",
+  "getActionProgress",
+  "rescheduleAction",
+  "runSweep",
+  "getLastSweepRun",
+  "listOwnInstances",
+  "getInstanceStatus",
+  "addPushToken",
+  "removePushToken",
+  "sendNotificationEmail",
+  "cancelTarget",
+  "cancelAction",
+  "listAudit",
+  "deleteUser",
+  "getOpenApiDocument",
+];
+
+/** Examples whose documented answer is not a success. */
+const EXPECTED_STATUS: Record<string, number> = {
+  // Its example names a real notice under a claim the caller does not hold.
+  sendNotificationEmail: 409,
+};
+
+// The README's action is for 2026-12-01 03:00 UTC; the app's clock stands a
+// week and a half before it.
+const NOW = Date.parse("2026-11-20T12:00:00Z");
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+
+function operations(doc: Document): Map<string, [string, string, Operation]> {
+  const found = new Map<string, [string, string, Operation]>();
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      found.set(op.operationId, [method.toUpperCase(), path, op]);
+    }
+  }
+  return found;
+}
+
+const pointer = (...parts: string[]) =>
+  parts.map((p) => p.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
+
+Deno.test("every documented example answers as the document says", async () => {
+  const app = await createTestApp({ context: { now: () => NOW } });
+  try {
+    const doc = buildOpenApiDocument(
+      app.ctx.config.publicUrl,
+    ) as unknown as Document;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(doc, "openapi.json");
+    const validate = (ref: string, value: unknown, what: string) => {
+      const check = ajv.compile({ $ref: `openapi.json#/${ref}` });
+      assert.ok(
+        check(value),
+        `${what} does not match the document: ${
+          ajv.errorsText(check.errors)
+        }\n${JSON.stringify(value, null, 1).slice(0, 2000)}`,
+      );
+    };
+
+    const ops = operations(doc);
+    assert.deepEqual(
+      [...ops.keys()].filter((id) => !REPLAY_ORDER.includes(id)),
+      [],
+      "operations with no place in REPLAY_ORDER",
+    );
+    assert.deepEqual(
+      REPLAY_ORDER.filter((id) => !ops.has(id)),
+      [],
+      "REPLAY_ORDER names operations the document does not have",
+    );
+
+    // The instance's current tag must be in the catalog before it is saved.
+    const fromTag = await app.api(
+      "PUT",
+      `/api/admin/catalog/${EXAMPLE.fromTag}`,
+      { openclawVersion: "1.8.0", available: true },
+    );
+    assert.equal(fromTag.status, 200);
+
+    // Ids the app makes stand in for the example's once it has made them.
+    const ids = new Map<string, string>();
+    const substitute = (text: string) =>
+      [...ids].reduce((t, [from, to]) => t.replaceAll(from, to), text);
+    let ownerCookie = "";
+
+    for (const operationId of REPLAY_ORDER) {
+      const [method, template, op] = ops.get(operationId)!;
+      const where = `${method} ${template} (${operationId})`;
+      let path = template;
+      const query = new URLSearchParams();
+      for (const p of op.parameters ?? []) {
+        const example = p.example ?? p.schema?.example;
+        if (p.in === "path") {
+          assert.ok(
+            example !== undefined,
+            `${where}: {${p.name}} has no example`,
+          );
+          path = path.replace(`{${p.name}}`, String(example));
+        } else if (
+          p.in === "query" && example !== undefined && !op.requestBody
+        ) {
+          query.set(p.name, String(example));
+        }
+      }
+      const media = op.requestBody?.content["application/json"];
+      const body = media?.examples?.readme?.value;
+      if (media) {
+        assert.ok(body !== undefined, `${where}: its body has no example`);
+        validate(
+          pointer(
+            "paths",
+            template,
+            method.toLowerCase(),
+            "requestBody",
+            "content",
+            "application/json",
+            "schema",
+          ),
+          body,
+          `${where}: the request example`,
+        );
+      }
+
+      const security = op.security ?? doc.security;
+      const schemes = security.flatMap((s) => Object.keys(s));
+      const headers: Record<string, string> = {};
+      if (schemes.includes("adminToken")) {
+        headers.authorization = `Bearer ${app.adminToken}`;
+      } else if (schemes.includes("session")) {
+        if (!ownerCookie) {
+          const { id } = await createSession(app.kv, EXAMPLE.userId, NOW);
+          ownerCookie = `${SESSION_COOKIE}=${id}`;
+        }
+        headers.cookie = ownerCookie;
+      } else if (schemes.includes("internalSecret")) {
+        headers["x-internal-secret"] = TEST_INTERNAL_SECRET;
+      }
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const url = substitute(path) + (query.size ? `?${query}` : "");
+      const res = await app.request(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : substitute(JSON.stringify(body)),
+      });
+      const answer = await res.json();
+      const expected = EXPECTED_STATUS[operationId] ??
+        Number(Object.keys(op.responses).find((s) => s.startsWith("2")));
+      assert.equal(
+        res.status,
+        expected,
+        `${where} answered ${res.status}: ${JSON.stringify(answer)}`,
+      );
+      validate(
+        pointer(
+          "paths",
+          template,
+          method.toLowerCase(),
+          "responses",
+          String(res.status),
+          "content",
+          "application/json",
+          "schema",
+        ),
+        answer,
+        `${where}: the ${res.status} answer`,
+      );
+
+      if (operationId === "scheduleAction") {
+        ids.set(EXAMPLE.actionId, answer.id);
+        const detail = await (await app.api(
+          "GET",
+          `/api/admin/scheduled-actions/${answer.id}`,
+        )).json();
+        const [{ target, notifications }] = detail.targets.items;
+        ids.set(EXAMPLE.targetId, target.id);
+        ids.set(EXAMPLE.notificationId, notifications[0].id);
+      }
+
+      if (media && method !== "DELETE") {
+        const wrong = await app.request(url, {
+          method,
+          headers: { ...headers, "content-type": "application/json" },
+          body: JSON.stringify({ notAField: true }),
+        });
+        assert.equal(wrong.status, 400, `${where} took a wrong body`);
+        validate(
+          pointer(
+            "paths",
+            template,
+            method.toLowerCase(),
+            "responses",
+            "400",
+            "content",
+            "application/json",
+            "schema",
+          ),
+          await wrong.json(),
+          `${where}: the 400 answer`,
+        );
+      }
+    }
+    assert.equal(ids.size, 3, "the schedule example made an action to follow");
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("a call without its credential, or by the wrong caller, gets the documented error", async () => {
+  const app = await createTestApp({ context: { now: () => NOW } });
+  try {
+    const doc = buildOpenApiDocument(
+      app.ctx.config.publicUrl,
+    ) as unknown as Document;
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(doc, "openapi.json");
+    const user = await app.signIn();
+    let checked = 0;
+    for (const [operationId, [method, template, op]] of operations(doc)) {
+      const security = op.security ?? doc.security;
+      if (security.length === 0) continue;
+      let path = template;
+      for (const p of op.parameters ?? []) {
+        if (p.in === "path") {
+          path = path.replace(`{${p.name}}`, String(p.schema?.example));
+        }
+      }
+      const schemes = security.flatMap((s) => Object.keys(s));
+      const callers: [string, Record<string, string>, number][] = [
+        ["no credential", {}, 401],
+      ];
+      // A signed-in owner is not an admin.
+      if (schemes.includes("adminToken")) {
+        callers.push(["an owner's session", { cookie: user.cookie }, 403]);
+      }
+      for (const [who, headers, status] of callers) {
+        const res = await app.request(path, { method, headers });
+        const where = `${method} ${template} (${operationId}) with ${who}`;
+        assert.equal(res.status, status, where);
+        assert.ok(
+          String(status) in op.responses,
+          `${where}: ${status} is not documented`,
+        );
+        const check = ajv.compile({
+          $ref: `openapi.json#/${
+            pointer(
+              "paths",
+              template,
+              method.toLowerCase(),
+              "responses",
+              String(status),
+              "content",
+              "application/json",
+              "schema",
+            )
+          }`,
+        });
+        const answer = await res.json();
+        assert.ok(check(answer), `${where}: ${ajv.errorsText(check.errors)}`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 30, `only ${checked} calls checked`);
+  } finally {
+    await app.close();
+  }
+});
