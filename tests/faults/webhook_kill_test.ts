@@ -54,7 +54,7 @@ Deno.test({
         owners: 1,
         label: `hook${i}`,
         scheduledAt: Date.now() + 3_600_000,
-        leadHours: 0,
+        leadHours: 1,
       });
       await cancelAction({ kv, now: Date.now }, s.actionId);
       actions.push(s.actionId);
