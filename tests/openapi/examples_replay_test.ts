@@ -12,6 +12,7 @@ import addFormatsModule from "ajv-formats";
 import { createTestApp, TEST_INTERNAL_SECRET } from "../helpers/app.ts";
 import { buildOpenApiDocument, EXAMPLE } from "@/lib/openapi/document.ts";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
+import { startWebhookReceiver } from "../fakes/webhook_receiver.ts";
 
 interface Parameter {
   in: "path" | "query" | "header" | "cookie";
@@ -35,7 +36,8 @@ interface Document {
 
 /**
  * The order examples are replayed in: records before the action that uses
- * them, reads and moves before the cancels, the user deleted last. A new
+ * them, reads and moves before the cancels, a webhook endpoint registered
+ * before it is read, tested and removed, the user deleted last. A new
  * operation gets its place here (the test names any left out).
  */
 const REPLAY_ORDER = [
@@ -48,6 +50,7 @@ const REPLAY_ORDER = [
   "listScheduledActions",
   "getScheduledAction",
   "getActionProgress",
+  "previewReschedule",
   "rescheduleAction",
   "runSweep",
   "getLastSweepRun",
@@ -58,6 +61,11 @@ const REPLAY_ORDER = [
   "sendNotificationEmail",
   "cancelTarget",
   "cancelAction",
+  "createWebhook",
+  "listWebhooks",
+  "sendWebhookTestEvent",
+  "getWebhook",
+  "deleteWebhook",
   "listAudit",
   "deleteUser",
   "getOpenApiDocument",
@@ -89,7 +97,14 @@ const pointer = (...parts: string[]) =>
   parts.map((p) => p.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
 
 Deno.test("every documented example answers as the document says", async () => {
-  const app = await createTestApp({ context: { now: () => NOW } });
+  // The documented endpoint is public https; the replay registers this
+  // loopback receiver in its place (plain http to loopback is what
+  // ALLOW_HTTP_WEBHOOKS allows), so the test event really arrives.
+  const receiver = startWebhookReceiver();
+  const app = await createTestApp({
+    config: { allowHttpWebhooks: true },
+    context: { now: () => NOW },
+  });
   try {
     const doc = buildOpenApiDocument(
       app.ctx.config.publicUrl,
@@ -128,7 +143,9 @@ Deno.test("every documented example answers as the document says", async () => {
     assert.equal(fromTag.status, 200);
 
     // Ids the app makes stand in for the example's once it has made them.
-    const ids = new Map<string, string>();
+    const ids = new Map<string, string>([
+      [EXAMPLE.webhookUrl, receiver.url("/kiloclaw")],
+    ]);
     const substitute = (text: string) =>
       [...ids].reduce((t, [from, to]) => t.replaceAll(from, to), text);
     let ownerCookie = "";
@@ -192,7 +209,7 @@ Deno.test("every documented example answers as the document says", async () => {
         headers,
         body: body === undefined ? undefined : substitute(JSON.stringify(body)),
       });
-      const answer = await res.json();
+      const answer = res.status === 204 ? null : await res.json();
       const expected = EXPECTED_STATUS[operationId] ??
         Number(Object.keys(op.responses).find((s) => s.startsWith("2")));
       assert.equal(
@@ -200,20 +217,41 @@ Deno.test("every documented example answers as the document says", async () => {
         expected,
         `${where} answered ${res.status}: ${JSON.stringify(answer)}`,
       );
-      validate(
-        pointer(
-          "paths",
-          template,
-          method.toLowerCase(),
-          "responses",
-          String(res.status),
-          "content",
-          "application/json",
-          "schema",
-        ),
-        answer,
-        `${where}: the ${res.status} answer`,
-      );
+      if (res.status === 204) {
+        assert.equal(
+          (op.responses["204"] as { content?: unknown }).content,
+          undefined,
+          `${where}: a 204 is documented with a body`,
+        );
+      } else {
+        validate(
+          pointer(
+            "paths",
+            template,
+            method.toLowerCase(),
+            "responses",
+            String(res.status),
+            "content",
+            "application/json",
+            "schema",
+          ),
+          answer,
+          `${where}: the ${res.status} answer`,
+        );
+      }
+
+      if (operationId === "createWebhook") {
+        ids.set(EXAMPLE.webhookId, answer.id);
+        receiver.register("/kiloclaw", answer.secret);
+      }
+      if (operationId === "sendWebhookTestEvent") {
+        assert.equal(answer.delivery.status, "delivered");
+        assert.deepEqual(
+          receiver.processed("/kiloclaw").map((e) => e.type),
+          ["webhook.test"],
+          "the receiver verified and took the test event",
+        );
+      }
 
       if (operationId === "scheduleAction") {
         ids.set(EXAMPLE.actionId, answer.id);
@@ -249,9 +287,14 @@ Deno.test("every documented example answers as the document says", async () => {
         );
       }
     }
-    assert.equal(ids.size, 3, "the schedule example made an action to follow");
+    assert.equal(
+      ids.size,
+      5,
+      "the schedule example made an action to follow, and a webhook endpoint was registered",
+    );
   } finally {
     await app.close();
+    await receiver.close();
   }
 });
 
