@@ -474,7 +474,12 @@ const paths = {
         }, the only events it may carry. At most ${MAX_WEBHOOK_ENDPOINTS} endpoints.`,
       requestBody: jsonBody(WebhookEndpointBodySchema, {
         url: EXAMPLE.webhookUrl,
-        events: ["action.scheduled", "action.completed", "action.failed"],
+        events: [
+          "action.scheduled",
+          "action.rescheduled",
+          "action.cancelled",
+          "action.failed",
+        ],
         description: "Release channel bot",
       }),
       responses: {

@@ -13,6 +13,7 @@ import { createTestApp, TEST_INTERNAL_SECRET } from "../helpers/app.ts";
 import { buildOpenApiDocument, EXAMPLE } from "@/lib/openapi/document.ts";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
 import { startWebhookReceiver } from "../fakes/webhook_receiver.ts";
+import { deliverWebhooks } from "@/lib/webhooks/deliveries.ts";
 
 interface Parameter {
   in: "path" | "query" | "header" | "cookie";
@@ -32,12 +33,14 @@ interface Operation {
 interface Document {
   security: Record<string, string[]>[];
   paths: Record<string, Record<string, Operation>>;
+  webhooks: Record<string, Record<string, Operation>>;
 }
 
 /**
  * The order examples are replayed in: records before the action that uses
- * them, reads and moves before the cancels, a webhook endpoint registered
- * before it is read, tested and removed, the user deleted last. A new
+ * them, a webhook endpoint registered before the action so it hears of it
+ * (and removed once the events are delivered), reads and moves before the
+ * cancels, the user deleted last. A new
  * operation gets its place here (the test names any left out).
  */
 const REPLAY_ORDER = [
@@ -45,6 +48,10 @@ const REPLAY_ORDER = [
   "putUser",
   "putInstance",
   "getInstance",
+  "createWebhook",
+  "listWebhooks",
+  "sendWebhookTestEvent",
+  "getWebhook",
   "previewSchedule",
   "scheduleAction",
   "listScheduledActions",
@@ -61,10 +68,6 @@ const REPLAY_ORDER = [
   "sendNotificationEmail",
   "cancelTarget",
   "cancelAction",
-  "createWebhook",
-  "listWebhooks",
-  "sendWebhookTestEvent",
-  "getWebhook",
   "deleteWebhook",
   "listAudit",
   "deleteUser",
@@ -95,6 +98,52 @@ function operations(doc: Document): Map<string, [string, string, Operation]> {
 
 const pointer = (...parts: string[]) =>
   parts.map((p) => p.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
+
+type Validate = (ref: string, value: unknown, what: string) => void;
+
+/**
+ * Sends the events the replay's action raised to the registered receiver,
+ * and checks each body it verified against the document's `webhooks` entry
+ * for its type.
+ */
+async function deliverEvents(
+  app: Awaited<ReturnType<typeof createTestApp>>,
+  receiver: ReturnType<typeof startWebhookReceiver>,
+  validate: Validate,
+) {
+  // Events of one action go one at a time: a few rounds send them all.
+  for (let round = 0; round < 10; round++) {
+    const report = await deliverWebhooks(app.ctx);
+    if (report.fannedOut === 0 && report.delivered === 0) break;
+  }
+  const received = receiver.processed("/kiloclaw");
+  for (const event of received) {
+    validate(
+      pointer(
+        "webhooks",
+        event.type,
+        "post",
+        "requestBody",
+        "content",
+        "application/json",
+        "schema",
+      ),
+      event.body,
+      `the ${event.type} event the receiver got`,
+    );
+  }
+  const types = new Set(received.map((e) => e.type));
+  for (
+    const type of [
+      "webhook.test",
+      "action.scheduled",
+      "action.rescheduled",
+      "action.cancelled",
+    ]
+  ) {
+    assert.ok(types.has(type), `no ${type} event arrived: ${[...types]}`);
+  }
+}
 
 Deno.test("every documented example answers as the document says", async () => {
   // The documented endpoint is public https; the replay registers this
@@ -133,6 +182,27 @@ Deno.test("every documented example answers as the document says", async () => {
       [],
       "REPLAY_ORDER names operations the document does not have",
     );
+
+    // What receivers get: each documented example fits its own schema (the
+    // real events are checked by deliverEvents).
+    for (const [name, item] of Object.entries(doc.webhooks)) {
+      const example = item.post.requestBody?.content["application/json"]
+        .examples?.readme?.value;
+      assert.ok(example !== undefined, `webhook ${name} has no example`);
+      validate(
+        pointer(
+          "webhooks",
+          name,
+          "post",
+          "requestBody",
+          "content",
+          "application/json",
+          "schema",
+        ),
+        example,
+        `the example of webhook ${name}`,
+      );
+    }
 
     // The instance's current tag must be in the catalog before it is saved.
     const fromTag = await app.api(
@@ -186,6 +256,10 @@ Deno.test("every documented example answers as the document says", async () => {
           body,
           `${where}: the request example`,
         );
+      }
+
+      if (operationId === "deleteWebhook") {
+        await deliverEvents(app, receiver, validate);
       }
 
       const security = op.security ?? doc.security;
@@ -245,6 +319,7 @@ Deno.test("every documented example answers as the document says", async () => {
         receiver.register("/kiloclaw", answer.secret);
       }
       if (operationId === "sendWebhookTestEvent") {
+        // The answer is the delivery after its first attempt.
         assert.equal(answer.delivery.status, "delivered");
         assert.deepEqual(
           receiver.processed("/kiloclaw").map((e) => e.type),
