@@ -518,7 +518,7 @@ const paths = {
   "/api/admin/webhooks/{id}/test": {
     post: admin("Webhooks", {
       operationId: "sendWebhookTestEvent",
-      summary: `Send a \`${TEST_EVENT_TYPE}\` event now`,
+      summary: `Send a ${TEST_EVENT_TYPE} event now`,
       description:
         "Sent at once, signed as every event is; the answer is the delivery as it stands after that first attempt (the receiver's status and the start of its answer).",
       requestParams: { path: WebhookPath },
@@ -673,7 +673,7 @@ const webhooks = {
         operationId: `receive_${type.replace(".", "_")}`,
         summary: type === TEST_EVENT_TYPE
           ? "The test event an admin sends by hand"
-          : `The \`${type}\` event`,
+          : `The ${type} event`,
         description:
           "POSTed to each `standard` endpoint subscribed to it, as JSON, signed per Standard Webhooks with the endpoint's secret.",
         security: [],
