@@ -625,7 +625,7 @@ const SIGNATURE_HEADERS = z.object({
 const RECEIVED = {
   "200": {
     description:
-      "Any 2xx: received. Any other answer, or none, is tried again later with the same `webhook-id`.",
+      "Any 2xx: received. No answer, 408, 429 or 5xx is tried again with backoff (honouring `Retry-After`) under the same `webhook-id`, for up to a day; any other 4xx or a redirect fails the delivery at once.",
   },
   "410": {
     description:
