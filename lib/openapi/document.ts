@@ -64,9 +64,14 @@ import {
 
 // The webhook shapes live beside the delivery code; named here so the
 // document shows each once as a component.
-const WebhookEndpointCreatedSchema = WebhookEndpointCreatedZod.meta({
-  id: "WebhookEndpointCreated",
-});
+// zod writes `startsWith` as a `format` no validator knows; the same rule as
+// a pattern alone.
+const WebhookEndpointCreatedSchema = WebhookEndpointCreatedZod.extend({
+  secret: z.string().regex(/^whsec_/).meta({
+    description:
+      "The key that signs every event (`whsec_…`): in this answer only.",
+  }),
+}).meta({ id: "WebhookEndpointCreated" });
 const WebhookEndpointListSchema = WebhookEndpointListZod.meta({
   id: "WebhookEndpointList",
 });
