@@ -21,6 +21,19 @@ import {
 } from "../scheduler/schemas.ts";
 import { ActionQuerySchema } from "../scheduler/action_search.ts";
 import { SideEffectRequestSchema } from "../channels/side_effects.ts";
+import {
+  CHAT_ALERT_EVENTS,
+  MAX_WEBHOOK_ENDPOINTS,
+  SlackMessageSchema as SlackMessageZod,
+  TEST_EVENT_TYPE,
+  WEBHOOK_EVENTS,
+  WebhookDeliveryListSchema as WebhookDeliveryListZod,
+  WebhookEndpointBodySchema,
+  WebhookEndpointCreatedSchema as WebhookEndpointCreatedZod,
+  WebhookEndpointListSchema as WebhookEndpointListZod,
+  WebhookPayloadSchema as WebhookPayloadZod,
+  WebhookTestAnswerSchema as WebhookTestAnswerZod,
+} from "../webhooks/schemas.ts";
 import { ActionDetailQuerySchema } from "@/routes/api/admin/scheduled-actions/[id].ts";
 import { PushTokenBodySchema } from "@/routes/api/push-tokens.ts";
 import {
@@ -31,6 +44,7 @@ import {
   CancelTargetResultSchema,
   InstanceStatusSchema,
   IssueSchema,
+  MovePreviewSchema,
   OwnInstancesSchema,
   RescheduledActionSchema,
   SchedulePreviewSchema,
@@ -47,6 +61,28 @@ import {
   PushTokenRemovedSchema,
   UserSchema,
 } from "../kv/answers.ts";
+
+// The webhook shapes live beside the delivery code; named here so the
+// document shows each once as a component.
+// zod writes `startsWith` as a `format` no validator knows; the same rule as
+// a pattern alone.
+const WebhookEndpointCreatedSchema = WebhookEndpointCreatedZod.extend({
+  secret: z.string().regex(/^whsec_/).meta({
+    description:
+      "The key that signs every event (`whsec_…`): in this answer only.",
+  }),
+}).meta({ id: "WebhookEndpointCreated" });
+const WebhookEndpointListSchema = WebhookEndpointListZod.meta({
+  id: "WebhookEndpointList",
+});
+const WebhookDeliveryListSchema = WebhookDeliveryListZod.meta({
+  id: "WebhookDeliveryList",
+});
+const WebhookTestAnswerSchema = WebhookTestAnswerZod.meta({
+  id: "WebhookTestAnswer",
+});
+const WebhookPayloadSchema = WebhookPayloadZod.meta({ id: "WebhookPayload" });
+const SlackMessageSchema = SlackMessageZod.meta({ id: "SlackMessage" });
 
 /** What every `/api` error answers: lib/errors.ts's `{error, issues?}`. */
 export const ApiErrorSchema = z.object({
@@ -118,6 +154,8 @@ export const EXAMPLE = {
   toTag: "2026.11.2",
   scheduledAt: "2026-12-01T03:00:00Z",
   pushToken: "ExponentPushToken[xxxxxxxxxxxxxxxxxxxxxx]",
+  webhookId: "0193a1b2-0000-7000-8000-00000000b00c",
+  webhookUrl: "https://hooks.example.com/kiloclaw",
 } as const;
 
 const ActionPath = z.object({
@@ -130,6 +168,12 @@ const TargetPath = ActionPath.extend({
   targetId: IdSchema.meta({
     example: EXAMPLE.targetId,
     description: "The target's id (one instance in the action).",
+  }),
+});
+const WebhookPath = z.object({
+  id: IdSchema.meta({
+    example: EXAMPLE.webhookId,
+    description: "The endpoint's id.",
   }),
 });
 const InstancePath = z.object({
@@ -174,6 +218,12 @@ const scheduleExample = {
   scheduledAt: EXAMPLE.scheduledAt,
   noticeLeadHours: 24,
   noticeChannels: ["email", "webapp"],
+};
+
+const rescheduleExample = {
+  scheduledAt: "2026-12-03T03:00:00Z",
+  noticeLeadHours: 24,
+  reason: "the 1st is a release day",
 };
 
 const paths = {
@@ -255,16 +305,28 @@ const paths = {
       description:
         "Only an action still `scheduled` whose stage has not begun moves; owners already warned get a rescheduled notice.",
       requestParams: { path: ActionPath },
-      requestBody: jsonBody(RescheduleInputSchema, {
-        scheduledAt: "2026-12-03T03:00:00Z",
-        noticeLeadHours: 24,
-        reason: "the 1st is a release day",
-      }),
+      requestBody: jsonBody(RescheduleInputSchema, rescheduleExample),
       responses: {
         "200": ok(
           "Moved: the action, and what the move did.",
           RescheduledActionSchema,
         ),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/reschedule/preview": {
+    post: admin("Actions", {
+      operationId: "previewReschedule",
+      summary: "Review a move without writing anything",
+      description:
+        "The same body as moving: when owners not yet warned get their notice, the reminders still ahead, and the message one owner already warned would get. Refuses what the move would refuse, every problem at once.",
+      requestParams: { path: ActionPath },
+      requestBody: jsonBody(RescheduleInputSchema, rescheduleExample, {
+        summary: "The move's example, as a dry run",
+      }),
+      responses: {
+        "200": ok("The move as it would happen.", MovePreviewSchema),
         ...errors(400, 404, 409, 413, 415),
       },
     }),
@@ -401,6 +463,76 @@ const paths = {
       },
     }),
   },
+  "/api/admin/webhooks": {
+    get: admin("Webhooks", {
+      operationId: "listWebhooks",
+      summary: "The endpoints events are sent to",
+      description: "Never their signing secrets.",
+      responses: { "200": ok("Every endpoint.", WebhookEndpointListSchema) },
+    }),
+    post: admin("Webhooks", {
+      operationId: "createWebhook",
+      summary: "Register an endpoint",
+      description:
+        `An https URL to a public address (\`ALLOW_HTTP_WEBHOOKS=true\` also takes http to a loopback address, for local use). Without \`events\`, a \`standard\` endpoint gets every event and a \`slack\` chat alert ${
+          CHAT_ALERT_EVENTS.join(" and ")
+        }, the only events it may carry. At most ${MAX_WEBHOOK_ENDPOINTS} endpoints.`,
+      requestBody: jsonBody(WebhookEndpointBodySchema, {
+        url: EXAMPLE.webhookUrl,
+        events: [
+          "action.scheduled",
+          "action.rescheduled",
+          "action.cancelled",
+          "action.failed",
+        ],
+        description: "Release channel bot",
+      }),
+      responses: {
+        "201": ok(
+          "Registered: the signing secret, shown this once.",
+          WebhookEndpointCreatedSchema,
+        ),
+        ...errors(400, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/webhooks/{id}": {
+    get: admin("Webhooks", {
+      operationId: "getWebhook",
+      summary: "An endpoint and its delivery log, newest first",
+      requestParams: { path: WebhookPath },
+      responses: {
+        "200": ok(
+          "The endpoint and its deliveries.",
+          WebhookDeliveryListSchema,
+        ),
+        ...errors(400, 404),
+      },
+    }),
+    delete: admin("Webhooks", {
+      operationId: "deleteWebhook",
+      summary: "Remove an endpoint",
+      description: "Nothing more is sent to it, retries included.",
+      requestParams: { path: WebhookPath },
+      responses: {
+        "204": { description: "Removed." },
+        ...errors(400, 404, 409),
+      },
+    }),
+  },
+  "/api/admin/webhooks/{id}/test": {
+    post: admin("Webhooks", {
+      operationId: "sendWebhookTestEvent",
+      summary: `Send a ${TEST_EVENT_TYPE} event now`,
+      description:
+        "Sent at once, signed as every event is; the answer is the delivery as it stands after that first attempt (the receiver's status and the start of its answer).",
+      requestParams: { path: WebhookPath },
+      responses: {
+        "201": ok("Sent (or tried).", WebhookTestAnswerSchema),
+        ...errors(400, 404),
+      },
+    }),
+  },
   "/api/instances": {
     get: user({
       operationId: "listOwnInstances",
@@ -481,6 +613,108 @@ const paths = {
   },
 } satisfies Record<string, Record<string, ZodOpenApiOperationObject>>;
 
+const SIGNATURE_HEADERS = z.object({
+  "webhook-id": z.string().meta({
+    description:
+      "The event's id: the same on every attempt, so a receiver can process each once.",
+  }),
+  "webhook-timestamp": z.string().meta({
+    description: "Seconds since the epoch when this attempt was signed.",
+  }),
+  "webhook-signature": z.string().meta({
+    description:
+      "`v1,<base64 HMAC-SHA256>` of `id.timestamp.body` with the endpoint's secret (Standard Webhooks).",
+  }),
+});
+
+const RECEIVED = {
+  "200": {
+    description:
+      "Any 2xx: received. No answer, 408, 429 or 5xx is tried again with backoff (honouring `Retry-After`) under the same `webhook-id`, for up to a day; any other 4xx or a redirect fails the delivery at once.",
+  },
+  "410": {
+    description:
+      "Gone: the endpoint is disabled and nothing more is sent to it until it is registered again.",
+  },
+};
+
+const examplePayload = (type: string) => ({
+  type,
+  timestamp: "2026-12-01T03:04:12.000Z",
+  data: {
+    action: {
+      id: EXAMPLE.actionId,
+      actionType: "version_change",
+      status: type === "action.failed" ? "failed" : "running",
+      imageTag: EXAMPLE.toTag,
+      scheduledAt: EXAMPLE.scheduledAt,
+      reason: "the November release",
+      url: `https://scheduler.example.com/admin/actions/${EXAMPLE.actionId}`,
+    },
+    counts: { total: 1, applied: 0, skipped: 0, failed: 1 },
+    ...(type === "target.failed"
+      ? {
+        target: {
+          id: EXAMPLE.targetId,
+          instanceId: EXAMPLE.instanceId,
+          sourceImageTag: EXAMPLE.fromTag,
+          targetImageTag: EXAMPLE.toTag,
+          error: "the controller answered 503",
+        },
+      }
+      : {}),
+  },
+});
+
+/**
+ * What receivers get, one entry per event (OpenAPI 3.1's `webhooks`): the
+ * signed event for `standard` endpoints, Slack's JSON for chat alerts.
+ */
+const webhooks = {
+  ...Object.fromEntries(
+    [...WEBHOOK_EVENTS, TEST_EVENT_TYPE].map((type) => [type, {
+      post: {
+        tags: ["Webhooks"],
+        operationId: `receive_${type.replace(".", "_")}`,
+        summary: type === TEST_EVENT_TYPE
+          ? "The test event an admin sends by hand"
+          : `The ${type} event`,
+        description:
+          "POSTed to each `standard` endpoint subscribed to it, as JSON, signed per Standard Webhooks with the endpoint's secret.",
+        security: [],
+        requestParams: { header: SIGNATURE_HEADERS },
+        requestBody: jsonBody(
+          WebhookPayloadSchema,
+          type === TEST_EVENT_TYPE
+            ? {
+              type,
+              timestamp: "2026-12-01T03:04:12.000Z",
+              data: { action: null, counts: null },
+            }
+            : examplePayload(type),
+        ),
+        responses: RECEIVED,
+      },
+    }]),
+  ),
+  chatAlert: {
+    post: {
+      tags: ["Webhooks"],
+      operationId: "receiveChatAlert",
+      summary: "A chat alert (Slack's incoming-webhook JSON)",
+      description: `POSTed to each \`slack\` endpoint, unsigned, for ${
+        CHAT_ALERT_EVENTS.join(" and ")
+      } (and the test event).`,
+      security: [],
+      requestBody: jsonBody(SlackMessageSchema, {
+        text:
+          `:red_circle: The version change to ${EXAMPLE.toTag} failed: 1 of 1 instances failed, none changed. <https://scheduler.example.com/admin/actions/${EXAMPLE.actionId}|Open the action>`,
+      }),
+      responses: { "200": RECEIVED["200"] },
+    },
+  },
+} satisfies Record<string, Record<string, ZodOpenApiOperationObject>>;
+
 const OpenApiSelfSchema = z.looseObject({
   openapi: z.string(),
   info: z.looseObject({ title: z.string(), version: z.string() }),
@@ -530,10 +764,16 @@ export function buildOpenApiDocument(publicUrl: string) {
         name: "Internal",
         description: "Between deployments of the scheduler.",
       },
+      {
+        name: "Webhooks",
+        description:
+          "Endpoints that hear about actions, and what is sent to them.",
+      },
       { name: "Reference", description: "This document." },
     ],
     security: ADMIN,
     paths: documentPaths,
+    webhooks,
     components: {
       securitySchemes: {
         adminToken: {

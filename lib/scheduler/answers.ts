@@ -412,3 +412,36 @@ export const OwnInstancesSchema = z.object({
   page: count,
   pages: count,
 }).meta({ id: "OwnInstances" });
+
+const LeadAtSchema = z.object({ leadHours: count, at });
+
+/** `POST /api/admin/scheduled-actions/:id/reschedule/preview`: the move's dry run. */
+export const MovePreviewSchema = z.object({
+  from: at.meta({ description: "The time the action is scheduled for now." }),
+  to: at.meta({ description: "The time it would move to." }),
+  notice: z.object({
+    at: at.meta({
+      description: "When owners not yet warned would get their notice.",
+    }),
+    atOnce: z.boolean().meta({
+      description:
+        "The lead is longer than the time left: the notice goes out with the next sweep.",
+    }),
+    leadHours: count,
+  }).nullable().meta({
+    description:
+      "For owners not yet warned; null when the action tells nobody.",
+  }),
+  reminders: z.array(LeadAtSchema).meta({
+    description: "Reminders at the new time still ahead, largest lead first.",
+  }),
+  sample: z.object({
+    owner: z.string(),
+    instance: z.string(),
+    email: z.object({ subject: z.string(), text: z.string() }).nullable(),
+    push: z.object({ title: z.string(), body: z.string() }).nullable(),
+  }).nullable().meta({
+    description:
+      "What one owner already warned gets about the move, on the channels that warned them; null when the action tells nobody.",
+  }),
+}).meta({ id: "MovePreview" });

@@ -1,9 +1,9 @@
 /**
  * The API reference (`/admin/api`) in Chromium at 1280 and 375 px: reached
- * from the admin nav, it lists every operation of the OpenAPI document,
- * loaded only from this app (no request leaves the origin), with no console
- * error, and axe finds nothing wrong; without JavaScript it says so and
- * links the document.
+ * from the admin nav, it lists every operation and webhook of the OpenAPI
+ * document, loaded only from this app (no request leaves the origin), with
+ * no console error, and axe finds nothing wrong; without JavaScript it says
+ * so and links the document.
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
@@ -19,7 +19,11 @@ import { buildOpenApiDocument } from "@/lib/openapi/document.ts";
 
 function summaries(): string[] {
   const doc = buildOpenApiDocument("http://localhost:8000");
-  return Object.values(doc.paths ?? {}).flatMap((item) =>
+  // Operations, and what receivers get (the document's webhooks).
+  return [
+    ...Object.values(doc.paths ?? {}),
+    ...Object.values(doc.webhooks ?? {}),
+  ].flatMap((item) =>
     Object.values(item as Record<string, { summary?: string }>)
       .map((op) => op.summary!)
   );

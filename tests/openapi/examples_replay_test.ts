@@ -12,6 +12,8 @@ import addFormatsModule from "ajv-formats";
 import { createTestApp, TEST_INTERNAL_SECRET } from "../helpers/app.ts";
 import { buildOpenApiDocument, EXAMPLE } from "@/lib/openapi/document.ts";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
+import { startWebhookReceiver } from "../fakes/webhook_receiver.ts";
+import { deliverWebhooks } from "@/lib/webhooks/deliveries.ts";
 
 interface Parameter {
   in: "path" | "query" | "header" | "cookie";
@@ -31,11 +33,14 @@ interface Operation {
 interface Document {
   security: Record<string, string[]>[];
   paths: Record<string, Record<string, Operation>>;
+  webhooks: Record<string, Record<string, Operation>>;
 }
 
 /**
  * The order examples are replayed in: records before the action that uses
- * them, reads and moves before the cancels, the user deleted last. A new
+ * them, a webhook endpoint registered before the action so it hears of it
+ * (and removed once the events are delivered), reads and moves before the
+ * cancels, the user deleted last. A new
  * operation gets its place here (the test names any left out).
  */
 const REPLAY_ORDER = [
@@ -43,11 +48,16 @@ const REPLAY_ORDER = [
   "putUser",
   "putInstance",
   "getInstance",
+  "createWebhook",
+  "listWebhooks",
+  "sendWebhookTestEvent",
+  "getWebhook",
   "previewSchedule",
   "scheduleAction",
   "listScheduledActions",
   "getScheduledAction",
   "getActionProgress",
+  "previewReschedule",
   "rescheduleAction",
   "runSweep",
   "getLastSweepRun",
@@ -58,6 +68,7 @@ const REPLAY_ORDER = [
   "sendNotificationEmail",
   "cancelTarget",
   "cancelAction",
+  "deleteWebhook",
   "listAudit",
   "deleteUser",
   "getOpenApiDocument",
@@ -88,8 +99,61 @@ function operations(doc: Document): Map<string, [string, string, Operation]> {
 const pointer = (...parts: string[]) =>
   parts.map((p) => p.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
 
+type Validate = (ref: string, value: unknown, what: string) => void;
+
+/**
+ * Sends the events the replay's action raised to the registered receiver,
+ * and checks each body it verified against the document's `webhooks` entry
+ * for its type.
+ */
+async function deliverEvents(
+  app: Awaited<ReturnType<typeof createTestApp>>,
+  receiver: ReturnType<typeof startWebhookReceiver>,
+  validate: Validate,
+) {
+  // Events of one action go one at a time: a few rounds send them all.
+  for (let round = 0; round < 10; round++) {
+    const report = await deliverWebhooks(app.ctx);
+    if (report.fannedOut === 0 && report.delivered === 0) break;
+  }
+  const received = receiver.processed("/kiloclaw");
+  for (const event of received) {
+    validate(
+      pointer(
+        "webhooks",
+        event.type,
+        "post",
+        "requestBody",
+        "content",
+        "application/json",
+        "schema",
+      ),
+      event.body,
+      `the ${event.type} event the receiver got`,
+    );
+  }
+  const types = new Set(received.map((e) => e.type));
+  for (
+    const type of [
+      "webhook.test",
+      "action.scheduled",
+      "action.rescheduled",
+      "action.cancelled",
+    ]
+  ) {
+    assert.ok(types.has(type), `no ${type} event arrived: ${[...types]}`);
+  }
+}
+
 Deno.test("every documented example answers as the document says", async () => {
-  const app = await createTestApp({ context: { now: () => NOW } });
+  // The documented endpoint is public https; the replay registers this
+  // loopback receiver in its place (plain http to loopback is what
+  // ALLOW_HTTP_WEBHOOKS allows), so the test event really arrives.
+  const receiver = startWebhookReceiver();
+  const app = await createTestApp({
+    config: { allowHttpWebhooks: true },
+    context: { now: () => NOW },
+  });
   try {
     const doc = buildOpenApiDocument(
       app.ctx.config.publicUrl,
@@ -119,6 +183,27 @@ Deno.test("every documented example answers as the document says", async () => {
       "REPLAY_ORDER names operations the document does not have",
     );
 
+    // What receivers get: each documented example fits its own schema (the
+    // real events are checked by deliverEvents).
+    for (const [name, item] of Object.entries(doc.webhooks)) {
+      const example = item.post.requestBody?.content["application/json"]
+        .examples?.readme?.value;
+      assert.ok(example !== undefined, `webhook ${name} has no example`);
+      validate(
+        pointer(
+          "webhooks",
+          name,
+          "post",
+          "requestBody",
+          "content",
+          "application/json",
+          "schema",
+        ),
+        example,
+        `the example of webhook ${name}`,
+      );
+    }
+
     // The instance's current tag must be in the catalog before it is saved.
     const fromTag = await app.api(
       "PUT",
@@ -128,7 +213,9 @@ Deno.test("every documented example answers as the document says", async () => {
     assert.equal(fromTag.status, 200);
 
     // Ids the app makes stand in for the example's once it has made them.
-    const ids = new Map<string, string>();
+    const ids = new Map<string, string>([
+      [EXAMPLE.webhookUrl, receiver.url("/kiloclaw")],
+    ]);
     const substitute = (text: string) =>
       [...ids].reduce((t, [from, to]) => t.replaceAll(from, to), text);
     let ownerCookie = "";
@@ -171,6 +258,10 @@ Deno.test("every documented example answers as the document says", async () => {
         );
       }
 
+      if (operationId === "deleteWebhook") {
+        await deliverEvents(app, receiver, validate);
+      }
+
       const security = op.security ?? doc.security;
       const schemes = security.flatMap((s) => Object.keys(s));
       const headers: Record<string, string> = {};
@@ -192,7 +283,7 @@ Deno.test("every documented example answers as the document says", async () => {
         headers,
         body: body === undefined ? undefined : substitute(JSON.stringify(body)),
       });
-      const answer = await res.json();
+      const answer = res.status === 204 ? null : await res.json();
       const expected = EXPECTED_STATUS[operationId] ??
         Number(Object.keys(op.responses).find((s) => s.startsWith("2")));
       assert.equal(
@@ -200,20 +291,42 @@ Deno.test("every documented example answers as the document says", async () => {
         expected,
         `${where} answered ${res.status}: ${JSON.stringify(answer)}`,
       );
-      validate(
-        pointer(
-          "paths",
-          template,
-          method.toLowerCase(),
-          "responses",
-          String(res.status),
-          "content",
-          "application/json",
-          "schema",
-        ),
-        answer,
-        `${where}: the ${res.status} answer`,
-      );
+      if (res.status === 204) {
+        assert.equal(
+          (op.responses["204"] as { content?: unknown }).content,
+          undefined,
+          `${where}: a 204 is documented with a body`,
+        );
+      } else {
+        validate(
+          pointer(
+            "paths",
+            template,
+            method.toLowerCase(),
+            "responses",
+            String(res.status),
+            "content",
+            "application/json",
+            "schema",
+          ),
+          answer,
+          `${where}: the ${res.status} answer`,
+        );
+      }
+
+      if (operationId === "createWebhook") {
+        ids.set(EXAMPLE.webhookId, answer.id);
+        receiver.register("/kiloclaw", answer.secret);
+      }
+      if (operationId === "sendWebhookTestEvent") {
+        // The answer is the delivery after its first attempt.
+        assert.equal(answer.delivery.status, "delivered");
+        assert.deepEqual(
+          receiver.processed("/kiloclaw").map((e) => e.type),
+          ["webhook.test"],
+          "the receiver verified and took the test event",
+        );
+      }
 
       if (operationId === "scheduleAction") {
         ids.set(EXAMPLE.actionId, answer.id);
@@ -249,9 +362,14 @@ Deno.test("every documented example answers as the document says", async () => {
         );
       }
     }
-    assert.equal(ids.size, 3, "the schedule example made an action to follow");
+    assert.equal(
+      ids.size,
+      5,
+      "the schedule example made an action to follow, and a webhook endpoint was registered",
+    );
   } finally {
     await app.close();
+    await receiver.close();
   }
 });
 
