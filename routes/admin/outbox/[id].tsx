@@ -43,7 +43,7 @@ export default function OutboxMessagePage({ data }: PageProps<Data>) {
       <h1>{m.kind === "email" ? m.subject : m.title}</h1>
       <dl class="facts">
         <dt>Kind</dt>
-        <dd>{m.kind}</dd>
+        <dd>{m.kind === "email" ? "Email" : "Push"}</dd>
         <dt>To</dt>
         <dd>{m.to}</dd>
         <dt>When</dt>
@@ -55,14 +55,21 @@ export default function OutboxMessagePage({ data }: PageProps<Data>) {
             format="when"
           />
         </dd>
-        {Object.entries(m.tags).map(([k, v]) => (
+        {Object.keys(m.tags).length > 0 && (
           <>
-            <dt>{k}</dt>
+            {/* The provider's tags, as sent: raw names, kept apart from the page's own labels. */}
+            <dt>Tags</dt>
             <dd>
-              <code>{v}</code>
+              <ul class="plain">
+                {Object.entries(m.tags).map(([k, v]) => (
+                  <li>
+                    <code>{k}: {v}</code>
+                  </li>
+                ))}
+              </ul>
             </dd>
           </>
-        ))}
+        )}
       </dl>
       {m.kind === "email"
         ? (
