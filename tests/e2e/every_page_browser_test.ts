@@ -153,6 +153,7 @@ Deno.test({
           await noSidewaysScroll(page);
           await filtersLineUp(page);
           await typedTextIsPlain(page);
+          await formPartsApart(page);
         }
         // The skip link is the first stop and leads to the content.
         await page.goto(`${origin}/admin/actions`);
@@ -234,6 +235,34 @@ async function filtersLineUp(page: Page) {
       }
     }
   }
+}
+
+/**
+ * In the schedule form, each visible part of a fieldset keeps a gap from the
+ * one above: a field's name pressed against the last choice above it reads
+ * as part of that choice.
+ */
+async function formPartsApart(page: Page) {
+  const touching = await page.locator(".schedule-form fieldset").evaluateAll(
+    (sets) =>
+      sets.flatMap((set) => {
+        const parts = [...set.children].filter((e) =>
+          e.tagName !== "LEGEND" && e.getBoundingClientRect().height > 0
+        );
+        return parts.slice(1).flatMap((part, i) => {
+          const gap = part.getBoundingClientRect().top -
+            parts[i].getBoundingClientRect().bottom;
+          return gap < 8
+            ? [
+              `${part.textContent?.trim().slice(0, 30)} (${
+                Math.round(gap)
+              } px)`,
+            ]
+            : [];
+        });
+      }),
+  );
+  assert.deepEqual(touching, [], `${page.url()}: parts too close`);
 }
 
 /** What is typed or chosen in a field reads as plain text, whatever its label's weight. */
