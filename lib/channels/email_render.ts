@@ -232,6 +232,7 @@ export function renderBundleEmail(
     html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
     text: template.text(props),
     tags: { ...base.tags, rows: String(items.length) },
+    notificationIds: items.map((i) => i.notification.id),
   };
 }
 
