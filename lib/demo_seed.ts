@@ -19,6 +19,8 @@ import { ScheduleInputSchema } from "./scheduler/schemas.ts";
 import { cancelActionBy } from "./scheduler/cancellations.ts";
 import { applyDue } from "./scheduler/apply.ts";
 import { sweep } from "./notices/sweep.ts";
+import { createDispatchers, createEmailSender } from "./channels/mod.ts";
+import type { Config } from "./config.ts";
 
 const HOUR = 3_600_000;
 
@@ -120,8 +122,20 @@ async function seedDemoActions(
       admin,
       { skipPending: true },
     );
+  // The outbox stamps each message with its own clock. Played at the demo's
+  // past times, a message must carry the time it was sent, or the action page
+  // finds no push in the notice's window and says its owner had no device.
+  const dispatchersAt = (t: number) =>
+    everythingToOutbox(app.config)
+      ? createDispatchers({
+        config: app.config,
+        kv,
+        email: createEmailSender(app.config, kv, at(t)),
+        now: at(t),
+      })
+      : app.dispatchers;
   const sweepAt = (t: number) =>
-    sweep({ kv, dispatchers: app.dispatchers, now: at(t) });
+    sweep({ kv, dispatchers: dispatchersAt(t), now: at(t) });
 
   // Applied two days ago: a restart, its notices sent an hour ahead.
   const past = now - 2 * 24 * HOUR;
@@ -171,4 +185,8 @@ async function seedDemoActions(
   await sweepAt(now - 9 * 60_000);
   // The last sweep is now's, as the minute job's would be: health is good from the start.
   await sweepAt(now);
+}
+
+function everythingToOutbox(config: Config): boolean {
+  return !config.resendApiKey && !config.pushViaExpo && !config.sideEffectsUrl;
 }

@@ -194,10 +194,6 @@ export function headerText(s: string): string {
 }
 
 /**
- * The email for one row. The admin's subject replaces the default for
- * notices only: a cancellation always says what it is.
- */
-/**
  * One email for several rows of one owner (bundle.ts): the first row's
  * message, about every bot listed; it links the owner's instance list.
  */
@@ -232,6 +228,7 @@ export function renderBundleEmail(
     html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
     text: template.text(props),
     tags: { ...base.tags, rows: String(items.length) },
+    notificationIds: items.map((i) => i.notification.id),
   };
 }
 
@@ -240,6 +237,10 @@ function withReminder(item: NoticeItem, subject: string): string {
   return label ? `${label.replace(/ \(.*\)$/, "")}: ${subject}` : subject;
 }
 
+/**
+ * The email for one row. The admin's subject replaces the default for
+ * notices only: a cancellation always says what it is.
+ */
 export function renderNoticeEmail(
   item: NoticeItem,
   publicUrl: string,

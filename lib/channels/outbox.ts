@@ -23,6 +23,8 @@ export interface OutboxEmail {
   html: string;
   text: string;
   tags: Record<string, string>;
+  /** Every notice row it told of, when more than the one in its tags. */
+  notificationIds?: string[];
   createdAt: string;
 }
 
@@ -59,9 +61,9 @@ const sizeOf = (v: unknown) => encoder.encode(JSON.stringify(v)).length;
 /** The index keys that lead from a notification row (email) or an instance (push) to its messages. */
 function indexKeys(m: OutboxMessage): Deno.KvKey[] {
   if (m.kind === "email") {
-    return m.tags.notification
-      ? [keys.outboxByNotification(m.tags.notification, m.id)]
-      : [];
+    const rows = m.notificationIds ??
+      (m.tags.notification ? [m.tags.notification] : []);
+    return rows.map((row) => keys.outboxByNotification(row, m.id));
   }
   const instanceIds = m.instanceIds ??
     (typeof m.data.instanceId === "string" ? [m.data.instanceId] : []);
@@ -146,6 +148,9 @@ function toEmail(message: EmailMessage, now: number): OutboxEmail {
     html: message.html,
     text: message.text,
     tags: message.tags ?? {},
+    ...(message.notificationIds
+      ? { notificationIds: message.notificationIds }
+      : {}),
     createdAt: new Date(now).toISOString(),
   };
 }

@@ -22,6 +22,11 @@ export interface EmailMessage {
   text: string;
   /** Free-form labels kept with the message (outbox) or sent as provider tags. */
   tags?: Record<string, string>;
+  /**
+   * Every notice row the message tells of (an owner's bundle tells of
+   * several): the outbox leads from each to it. Never sent to a provider.
+   */
+  notificationIds?: string[];
 }
 
 export type SendFailure = {

@@ -219,7 +219,11 @@ async function noticeView(
     recipient: n.channel === "email"
       ? owner?.email ?? "no user record"
       : n.channel === "mobile_push"
-      ? devices === 1 ? "1 device" : `${devices} devices`
+      ? devices === 0
+        ? "no registered device"
+        : devices === 1
+        ? "1 device"
+        : `${devices} devices`
       : "workspace banner",
     attempts: n.attempts,
     error: n.error,

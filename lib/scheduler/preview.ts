@@ -215,7 +215,7 @@ export async function previewSchedule(
     });
   }
 
-  const pendingRefs = sel ? await pendingRefsOf(kv, sel, ref) : [];
+  const pendingRefs = sel ? await pendingRefsOf(kv, sel, ref, catalog) : [];
   return {
     ready: problems.length === 0,
     problems,
@@ -277,6 +277,7 @@ async function pendingRefsOf(
   kv: Deno.Kv,
   sel: TargetSelection,
   ref: (i: Instance) => InstanceRef,
+  catalog: Map<string, string>,
 ): Promise<PendingRef[]> {
   const named: HeldInstance[] = sel.pending.slice(0, NAMED);
   const actionIds = [...new Set(named.map((h) => h.actionId))];
@@ -289,7 +290,10 @@ async function pendingRefsOf(
     return {
       ...ref(sel.instances.get(h.instanceId)!),
       actionId: h.actionId,
-      actionLabel: action ? actionLabel(action) : "Another action",
+      // Named as on the action's own page: by the version people know.
+      actionLabel: action
+        ? actionLabel(action, action.imageTag && catalog.get(action.imageTag))
+        : "Another action",
       scheduledAt: stages.get(h.actionId)?.value?.scheduledAt ?? null,
     };
   });

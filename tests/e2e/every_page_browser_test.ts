@@ -152,6 +152,9 @@ Deno.test({
           await checkNav(page, current);
           await expectAccessible(page, `${what} at ${width}`);
           await noSidewaysScroll(page);
+          await filtersLineUp(page);
+          await typedTextIsPlain(page);
+          await formPartsApart(page);
         }
         // The skip link is the first stop and leads to the content.
         await page.goto(`${origin}/admin/actions`);
@@ -188,6 +191,90 @@ async function noSidewaysScroll(page: Page) {
     ),
     `${page.url()} scrolls sideways`,
   );
+}
+
+/**
+ * A filter bar's fields, menus and button are one height, and those that
+ * share a line share its bottom edge: a menu a few pixels shorter than the
+ * field beside it looks like a mistake.
+ */
+async function filtersLineUp(page: Page) {
+  const bars = await page.locator("form.filters").evaluateAll((forms) =>
+    forms.map((form) =>
+      [...form.querySelectorAll(
+        "input:not([type=checkbox]):not([type=radio]):not([type=hidden]), select, button",
+      )].map((e) => {
+        const r = e.getBoundingClientRect();
+        return {
+          name: e.getAttribute("name") ?? e.textContent?.trim() ?? e.tagName,
+          height: Math.round(r.height),
+          bottom: Math.round(r.bottom),
+          top: Math.round(r.top),
+          // Fields in a box of their own line up inside it, not with the bar.
+          boxed: e.closest("fieldset") !== null,
+        };
+      })
+    )
+  );
+  for (const controls of bars) {
+    const heights = new Set(controls.map((c) => c.height));
+    assert.equal(
+      heights.size,
+      1,
+      `${page.url()}: filter controls of different heights ${
+        JSON.stringify(controls)
+      }`,
+    );
+    for (const a of controls) {
+      for (const b of controls) {
+        if (a.boxed === b.boxed && Math.abs(a.top - b.top) < a.height) {
+          assert.ok(
+            Math.abs(a.bottom - b.bottom) <= 1,
+            `${page.url()}: ${a.name} and ${b.name} share a line but not its bottom`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/**
+ * In the schedule form, each visible part of a fieldset keeps a gap from the
+ * one above: a field's name pressed against the last choice above it reads
+ * as part of that choice.
+ */
+async function formPartsApart(page: Page) {
+  const touching = await page.locator(".schedule-form fieldset").evaluateAll(
+    (sets) =>
+      sets.flatMap((set) => {
+        const parts = [...set.children].filter((e) =>
+          e.tagName !== "LEGEND" && e.getBoundingClientRect().height > 0
+        );
+        return parts.slice(1).flatMap((part, i) => {
+          const gap = part.getBoundingClientRect().top -
+            parts[i].getBoundingClientRect().bottom;
+          return gap < 8
+            ? [
+              `${part.textContent?.trim().slice(0, 30)} (${
+                Math.round(gap)
+              } px)`,
+            ]
+            : [];
+        });
+      }),
+  );
+  assert.deepEqual(touching, [], `${page.url()}: parts too close`);
+}
+
+/** What is typed or chosen in a field reads as plain text, whatever its label's weight. */
+async function typedTextIsPlain(page: Page) {
+  const bold = await page.locator(
+    "input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea",
+  ).evaluateAll((fields) =>
+    fields.filter((f) => Number(getComputedStyle(f).fontWeight) > 400)
+      .map((f) => f.getAttribute("name") ?? f.id)
+  );
+  assert.deepEqual(bold, [], `${page.url()}: bold fields`);
 }
 
 /** A fresh one-time sign-in link for the demo user with this address. */

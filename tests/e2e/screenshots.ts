@@ -1,6 +1,8 @@
 /**
  * Renews the README's screenshots (docs/*.png) from the real pages: the demo
  * data in an in-memory KV, served in process, photographed with Chromium.
+ * Pictures keep to one screen (1280 x 800, or 375 px wide on a phone) or to
+ * the part of the page they show, so the README stays light.
  * Run with `deno task screenshots`.
  */
 import type { Browser, Page } from "playwright-core";
@@ -29,7 +31,7 @@ async function as(
   browser: Browser,
   origin: string,
   email: string,
-  opts: { width: number; timezoneId: string },
+  opts: { width: number; timezoneId: string; height?: number },
 ): Promise<Page> {
   const user = await getUserByEmail(app.kv, email);
   const link = await createLoginLink(
@@ -38,7 +40,7 @@ async function as(
     app.ctx.config.publicUrl,
   );
   const ctx = await browser.newContext({
-    viewport: { width: opts.width, height: 900 },
+    viewport: { width: opts.width, height: opts.height ?? 800 },
     timezoneId: opts.timezoneId,
     deviceScaleFactor: 1,
   });
@@ -47,9 +49,42 @@ async function as(
   return page;
 }
 
-async function shot(page: Page, name: string, fullPage = true) {
+async function shot(page: Page, name: string, fullPage = false) {
   await page.waitForLoadState("networkidle");
+  // Typing scrolls the page: a picture starts at the page's top.
+  await page.evaluate(() => globalThis.scrollTo(0, 0));
   await page.screenshot({ path: new URL(name, DOCS).pathname, fullPage });
+  console.log(`docs/${name}`);
+}
+
+/**
+ * The part of the page from the top of `selector` to the bottom of `until`
+ * (the same element unless given), at most `maxHeight` px of it.
+ */
+async function part(
+  page: Page,
+  name: string,
+  selector: string,
+  { until = selector, maxHeight = 800 } = {},
+) {
+  await page.waitForLoadState("networkidle");
+  const from = (await page.locator(selector).first().boundingBox())!;
+  const to = (await page.locator(until).first().boundingBox())!;
+  const height = Math.min(to.y + to.height - from.y, maxHeight);
+  const left = Math.min(from.x, to.x);
+  const width = Math.max(from.x + from.width, to.x + to.width) - left;
+  // Page coordinates: the pictured part may lie below the first screen.
+  const scrollY = await page.evaluate(() => globalThis.scrollY);
+  await page.screenshot({
+    path: new URL(name, DOCS).pathname,
+    fullPage: true,
+    clip: {
+      x: Math.max(0, left - 8),
+      y: Math.max(0, from.y + scrollY - 8),
+      width: width + 16,
+      height: height + 16,
+    },
+  });
   console.log(`docs/${name}`);
 }
 
@@ -92,10 +127,50 @@ await app.serve(async (origin) => {
 
     const mail = (await listOutbox(app.kv)).items.find((m) =>
       m.kind === "email" && m.to === "maya@example.com" &&
-      /Version Change/.test(m.subject)
+      /version change/i.test(m.subject)
     );
     await admin.goto(`${origin}/admin/outbox/${mail!.id}`);
     await shot(admin, "outbox-email.png");
+
+    // The README's first-use walk: two instances restarted in three hours,
+    // the notices sent by the sweep button, and the demo's completed restart.
+    await admin.goto(`${origin}/admin`);
+    await hydrated(admin, ".selection-bar button[data-testid]");
+    await admin.getByRole("checkbox", { name: "Select Maya's pinned bot" })
+      .check();
+    await admin.getByRole("checkbox", { name: "Select Tom's sales bot" })
+      .check();
+    await admin.getByTestId("schedule-selected").click();
+    await hydrated(admin);
+    await reviewReady(admin);
+    const soon = Math.ceil((Date.now() + 3 * 3_600_000) / 900_000) * 900_000;
+    await afterReview(admin, async () => {
+      await admin.getByLabel(/^Date and time/).fill(
+        toZonedInput(soon, "America/New_York"),
+      );
+      await admin.getByLabel(/^Reason/).fill("Kernel update");
+    });
+    await part(admin, "first-use-review.png", ".schedule-aside", {
+      maxHeight: 440,
+    });
+    await admin.getByRole("button", {
+      name: "Schedule restart for 2 instances",
+    })
+      .click();
+    await admin.waitForURL(/\/admin\/actions\/[0-9a-f-]{36}/);
+    await hydrated(admin, ".action-live[data-enhanced]");
+    await admin.getByRole("button", { name: "Run notice sweep now" }).click();
+    await admin.getByText("View email").first().waitFor();
+    await part(admin, "first-use-sent.png", ".progress-box");
+
+    const completed = (await listActions(app.kv)).items.find((a) =>
+      a.action.status === "completed"
+    );
+    await admin.goto(`${origin}/admin/actions/${completed!.action.id}`);
+    await hydrated(admin, ".action-live[data-enhanced]");
+    await part(admin, "first-use-completed.png", "main h1", {
+      until: "dl.facts",
+    });
 
     const phone = await as(browser, origin, seeded.adminEmail, {
       width: 375,

@@ -12,6 +12,7 @@ import {
   type OutboxMessage,
 } from "@/lib/channels/outbox.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
+import { getActionView } from "@/lib/scheduler/action_view.ts";
 
 const HOUR = 3_600_000;
 
@@ -140,6 +141,45 @@ Deno.test("owners with 1–5 bots each get one email and one push per notice, li
     assert.ok(c.text.includes(name(five.bots[0])));
     assert.ok(c.text.includes(name(five.bots[1])));
     assert.ok(!c.text.includes(name(five.bots[2])));
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("the action page leads from each bot's email notice to the one email its owner got", async () => {
+  const app = await createTestApp();
+  try {
+    await seedCatalog(app.kv);
+    const owner = `two-bots-${crypto.randomUUID().slice(0, 8)}`;
+    await call(app, "PUT", `/api/admin/users/${owner}`, {
+      email: `${owner}@example.test`,
+    });
+    const bots = [`${owner}-a`, `${owner}-b`];
+    for (const [i, bot] of bots.entries()) {
+      await call(app, "PUT", `/api/admin/instances/${bot}`, {
+        name: `Bot ${i}`,
+        ownerId: owner,
+        imageTag: "v1",
+      });
+    }
+    const created = await call(app, "POST", "/api/admin/scheduled-actions", {
+      actionType: "scheduled_restart",
+      instanceIds: bots,
+      scheduledAt: new Date(Date.now() + 2 * HOUR).toISOString(),
+      noticeChannels: ["email"],
+    });
+    await call(app, "POST", "/api/admin/notices/sweep");
+    const [email] = (await outbox(app)).filter((m) =>
+      m.kind === "email" && m.to === `${owner}@example.test`
+    );
+    assert.ok(email);
+    const view = await getActionView(app.kv, created.id, {
+      pushViaOutbox: true,
+    });
+    const links = view.targets.map((t) =>
+      t.notices.find((n) => n.channel === "email")?.outboxId
+    );
+    assert.deepEqual(links, [email.id, email.id]);
   } finally {
     await app.close();
   }

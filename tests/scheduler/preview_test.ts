@@ -86,6 +86,39 @@ async function fleet(kv: Deno.Kv, now: () => number) {
   };
 }
 
+Deno.test("preview: an instance held by a version change names that action by its OpenClaw version, as its own page does", async () => {
+  await withKv(async (kv) => {
+    const c = clock();
+    await seedCatalog(kv);
+    const owner = await putUser(kv, rid("u"), { email: "cy@example.com" });
+    const held = rid("inst");
+    await putInstance(kv, held, {
+      name: "Cy's bot",
+      ownerId: owner.id,
+      imageTag: "v1",
+      pinnedImageTag: null,
+    });
+    const holder = await scheduleAction(
+      deps(kv, c.now),
+      input([held], c.now()),
+      admin,
+    );
+    const p = await previewSchedule(
+      deps(kv, c.now),
+      input([held], c.now(), {
+        actionType: "scheduled_restart",
+        imageTag: undefined,
+      }),
+      { publicUrl: PUBLIC_URL },
+    );
+    assert.equal(p.leftOut.pending.items[0].actionId, holder.id);
+    assert.equal(
+      p.leftOut.pending.items[0].actionLabel,
+      "Version change to OpenClaw 2.0.0",
+    );
+  });
+});
+
 Deno.test("preview: counts who is reached and who is left out and why, and writes nothing", async () => {
   await withKv(async (kv) => {
     const c = clock();
