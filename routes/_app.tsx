@@ -25,7 +25,7 @@ const ADMIN_LINKS: NavLink[] = [
   },
   {
     href: "/admin/actions",
-    label: "Scheduled actions",
+    label: "Actions",
     current: (p) => p.startsWith("/admin/actions"),
   },
   {

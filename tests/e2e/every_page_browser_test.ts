@@ -122,12 +122,12 @@ Deno.test({
           .getAttribute("href");
         const pages: [string, string | null, string][] = [
           ["/admin", "Instances", "instances"],
-          ["/admin/actions", "Scheduled actions", "actions"],
-          ["/admin/actions/new", "Scheduled actions", "schedule form"],
+          ["/admin/actions", "Actions", "actions"],
+          ["/admin/actions/new", "Actions", "schedule form"],
           ...actionIds.map((id, i) =>
             [
               `/admin/actions/${id}`,
-              "Scheduled actions",
+              "Actions",
               `action ${i}`,
             ] as [string, string, string]
           ),

@@ -210,7 +210,7 @@ Deno.test({
         assert.deepEqual(nav.map((l) => l.text), [
           "Your instances",
           "Instances",
-          "Scheduled actions",
+          "Actions",
           "Catalog",
           "Users",
           "Outbox",
