@@ -153,6 +153,7 @@ Deno.test({
           await expectAccessible(page, `${what} at ${width}`);
           await noSidewaysScroll(page);
           await filtersLineUp(page);
+          await controlsWithinPage(page);
           await typedTextIsPlain(page);
           await formPartsApart(page);
         }
@@ -198,6 +199,25 @@ async function noSidewaysScroll(page: Page) {
  * share a line share its bottom edge: a menu a few pixels shorter than the
  * field beside it looks like a mistake.
  */
+/** No field, menu or button reaches past the page's content column. */
+async function controlsWithinPage(page: Page) {
+  const outside = await page.evaluate(() => {
+    const box = document.querySelector("main")!;
+    // The content column: the main element less its padding.
+    const edge = box.getBoundingClientRect().right -
+      parseFloat(getComputedStyle(box).paddingRight);
+    return [
+      ...document.querySelectorAll("main :is(input, select, textarea, button)"),
+    ]
+      .filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.right > edge + 1;
+      })
+      .map((e) => e.getAttribute("name") ?? e.textContent?.trim() ?? e.tagName);
+  });
+  assert.deepEqual(outside, [], `${page.url()}: controls past the page's edge`);
+}
+
 async function filtersLineUp(page: Page) {
   const bars = await page.locator("form.filters").evaluateAll((forms) =>
     forms.map((form) =>
