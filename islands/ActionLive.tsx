@@ -13,7 +13,7 @@ import type {
   ActionView,
   NoticeView,
   TargetView,
-} from "@/lib/scheduler/action_view_model.ts";
+} from "@/lib/views/action_view_model.ts";
 import {
   formatDateTime,
   formatRelative,

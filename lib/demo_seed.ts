@@ -17,7 +17,7 @@ import type { User } from "./types.ts";
 import { scheduleAction } from "./scheduler/schedule.ts";
 import { ScheduleInputSchema } from "./scheduler/schemas.ts";
 import { cancelActionBy } from "./scheduler/cancellations.ts";
-import { applyDue } from "./scheduler/apply.ts";
+import { applyDue } from "./apply/apply.ts";
 import { sweep } from "./notices/sweep.ts";
 import { createDispatchers, createEmailSender } from "./channels/mod.ts";
 import type { Config } from "./config.ts";

@@ -4,12 +4,8 @@
  * logs its counts and never throws.
  */
 import type { AppContext } from "./app_context.ts";
-import {
-  type ApplyDeps,
-  applyDue,
-  type ApplyResult,
-} from "./scheduler/apply.ts";
-import { finishInterrupted } from "./scheduler/housekeeping.ts";
+import { type ApplyDeps, applyDue, type ApplyResult } from "./apply/apply.ts";
+import { finishInterrupted } from "./apply/housekeeping.ts";
 import { purgeEndedActions } from "./scheduler/retention.ts";
 import { sweep, type SweepReport } from "./notices/sweep.ts";
 import { checkPushReceipts } from "./channels/mod.ts";

@@ -19,7 +19,7 @@ import {
   RescheduleInputSchema,
   ScheduleRequestSchema,
 } from "../scheduler/schemas.ts";
-import { ActionQuerySchema } from "../scheduler/action_search.ts";
+import { ActionQuerySchema } from "../views/action_search.ts";
 import { SideEffectRequestSchema } from "../channels/side_effects.ts";
 import {
   CHAT_ALERT_EVENTS,
@@ -50,7 +50,7 @@ import {
   SchedulePreviewSchema,
   ScheduleResultSchema,
   SweepRunSchema,
-} from "../scheduler/answers.ts";
+} from "../views/answers.ts";
 import {
   AuditPageSchema,
   CatalogEntrySchema,

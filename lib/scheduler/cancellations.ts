@@ -11,7 +11,7 @@ import { keys } from "../kv/keys.ts";
 import type { User } from "../types.ts";
 import type { SignedInState } from "../request_state.ts";
 import { auditCancelAction, auditCancelTarget } from "./audit.ts";
-import type { Cancellation } from "./action_view_model.ts";
+import type { Cancellation } from "../views/action_view_model.ts";
 
 export type { Cancellation };
 import {

@@ -24,7 +24,7 @@ import { asFailed, putRow } from "../notices/row_moves.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { leadIssues } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule.ts";
-import { putStage } from "./stage_moves.ts";
+import { putStage } from "../apply/stage_moves.ts";
 import { forEachLimited } from "./commits.ts";
 import type { Config } from "../config.ts";
 import type { RescheduleInput } from "./schemas.ts";

@@ -23,8 +23,8 @@ import {
   removeEndedRow,
   rowsIn,
 } from "../notices/rows.ts";
-import { hasEnded, putTarget } from "./target_moves.ts";
-import { putStage } from "./stage_moves.ts";
+import { hasEnded, putTarget } from "../apply/target_moves.ts";
+import { putStage } from "../apply/stage_moves.ts";
 import type { ScheduledAction, Stage, Target } from "../types.ts";
 
 export const DAY_MS = 24 * 3_600_000;

@@ -65,7 +65,7 @@ export interface ScheduleOptions {
   skipPending?: boolean;
 }
 
-import type { ScheduleWarning } from "./preview_model.ts";
+import type { ScheduleWarning } from "../preview/preview_model.ts";
 export type { ScheduleWarning };
 
 export interface ScheduleResult {

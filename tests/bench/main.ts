@@ -11,9 +11,9 @@
  */
 import { sweep, type SweepOptions } from "@/lib/notices/sweep.ts";
 import { getBannerStatus } from "@/lib/notices/banner.ts";
-import { applyDue } from "@/lib/scheduler/apply.ts";
+import { applyDue } from "@/lib/apply/apply.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { addNewRow } from "@/lib/notices/rows.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { newId } from "@/lib/ids.ts";

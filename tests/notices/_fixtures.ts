@@ -13,7 +13,7 @@ import { writeAction } from "@/lib/scheduler/action_write.ts";
 import { claimGroup } from "@/lib/notices/claim.ts";
 import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { newId } from "@/lib/ids.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import type {

@@ -12,7 +12,7 @@ import {
   type OutboxMessage,
 } from "@/lib/channels/outbox.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
-import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { getActionView } from "@/lib/views/action_view.ts";
 
 const HOUR = 3_600_000;
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { getActionView } from "@/lib/views/action_view.ts";
 import { addPushToken, putUser } from "@/lib/kv/users.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { withKv } from "../helpers/kv.ts";

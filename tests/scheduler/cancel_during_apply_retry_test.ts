@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { cancelAction } from "@/lib/scheduler/cancel.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { STUCK_RUNNING_MS } from "@/lib/scheduler/apply_recover.ts";
+import { STUCK_RUNNING_MS } from "@/lib/apply/recover.ts";
 import type {
   ControllerResult,
   InstanceController,
-} from "@/lib/scheduler/controller.ts";
+} from "@/lib/apply/controller.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import type { Target } from "@/lib/types.ts";
 import {

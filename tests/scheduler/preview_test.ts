@@ -5,9 +5,9 @@
  * instance already runs.
  */
 import assert from "node:assert/strict";
-import { previewSchedule } from "@/lib/scheduler/preview.ts";
+import { previewSchedule } from "@/lib/preview/preview.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { listActions } from "@/lib/scheduler/read.ts";
+import { listActions } from "@/lib/views/read.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { sweep } from "@/lib/notices/sweep.ts";

@@ -14,7 +14,7 @@ import {
   rescheduleAction,
   type RescheduleReport,
 } from "@/lib/scheduler/reschedule.ts";
-import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { getActionView } from "@/lib/views/action_view.ts";
 import { getBannerStatus } from "@/lib/notices/banner.ts";
 import { faultyKv } from "./helpers.ts";
 import {
@@ -309,7 +309,7 @@ Deno.test("a move racing the apply: the stage claim loses, nothing is applied at
     );
     const { applyTick } = await import("@/lib/jobs.ts");
     const { embeddedController } = await import(
-      "@/lib/scheduler/embedded_controller.ts"
+      "@/lib/apply/embedded_controller.ts"
     );
     const result = await applyTick({
       kv: racing.kv,

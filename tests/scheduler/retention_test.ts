@@ -9,14 +9,14 @@ import { cancelAction } from "@/lib/scheduler/cancel.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { putUser } from "@/lib/kv/users.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import {
   DAY_MS,
   endedAt,
   purgeEndedActions,
 } from "@/lib/scheduler/retention.ts";
 import { formatDateTime } from "@/lib/format.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/read.ts";
 import type { ScheduledAction } from "@/lib/types.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { parseConfig } from "@/lib/config.ts";

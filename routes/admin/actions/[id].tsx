@@ -3,7 +3,7 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "@/lib/app_context.ts";
-import { type ActionView, getActionPage } from "@/lib/scheduler/action_view.ts";
+import { type ActionView, getActionPage } from "@/lib/views/action_view.ts";
 import {
   cancelActionAsAdmin,
   cancelTargetAsAdmin,

@@ -9,7 +9,7 @@ import {
   isFiltered,
   parseActionQuery,
   searchActions,
-} from "@/lib/scheduler/action_search.ts";
+} from "@/lib/views/action_search.ts";
 import { getLastSweepRun } from "@/lib/notices/sweep.ts";
 import type { State } from "@/lib/request_state.ts";
 import type { SweepRun } from "@/lib/types.ts";

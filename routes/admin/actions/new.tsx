@@ -1,6 +1,6 @@
 /**
  * Admin: schedule an action. The form posts here and is checked with the
- * API's schema (lib/scheduler/schedule_form.ts). "Review" renders the dry run
+ * API's schema (lib/views/schedule_form.ts). "Review" renders the dry run
  * under the form; "Schedule" commits exactly what was reviewed (the review's
  * fingerprint must still match) and goes to the action's page. The island
  * asks the same questions with `Accept: application/json` while the admin
@@ -9,7 +9,7 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getScheduleChoices } from "@/lib/scheduler/read.ts";
+import { getScheduleChoices } from "@/lib/views/read.ts";
 import { isId } from "@/lib/ids.ts";
 import { searchWords } from "@/lib/search.ts";
 import { MAX_TARGETS } from "@/lib/scheduler/schemas.ts";
@@ -22,21 +22,21 @@ import {
   freshScheduleForm,
   pastedIds,
   readScheduleForm,
-} from "@/lib/scheduler/schedule_form.ts";
+} from "@/lib/views/schedule_form.ts";
 import {
   EMPTY_MATCH,
   FIELD,
   type MatchFilter,
   REVIEW_CHANGED,
-} from "@/lib/scheduler/form_model.ts";
+} from "@/lib/views/form_model.ts";
 import {
   previewSchedule,
   type SchedulePreview,
-} from "@/lib/scheduler/preview.ts";
+} from "@/lib/preview/preview.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { auditSchedule } from "@/lib/scheduler/audit.ts";
-import { sendTestToAdmin } from "@/lib/scheduler/test_send.ts";
-import { withEmailFrame } from "@/lib/scheduler/email_preview.ts";
+import { sendTestToAdmin } from "@/lib/preview/test_send.ts";
+import { withEmailFrame } from "@/lib/preview/email_preview.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { log } from "@/lib/log.ts";
 import type { ScheduleFormBodyProps } from "@/components/schedule/ScheduleFormBody.tsx";

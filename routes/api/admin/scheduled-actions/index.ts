@@ -4,10 +4,7 @@ import { readJson } from "@/lib/errors.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { ScheduleRequestSchema } from "@/lib/scheduler/schemas.ts";
 import { parseScheduleBody, scheduleAction } from "@/lib/scheduler/schedule.ts";
-import {
-  parseActionQuery,
-  searchActions,
-} from "@/lib/scheduler/action_search.ts";
+import { parseActionQuery, searchActions } from "@/lib/views/action_search.ts";
 import { auditSchedule } from "@/lib/scheduler/audit.ts";
 
 export const handler: Handlers<unknown, State> = {

@@ -4,7 +4,7 @@ import { appContext } from "@/lib/app_context.ts";
 import { readJson } from "@/lib/errors.ts";
 import type { State } from "@/lib/request_state.ts";
 import { PreviewRequestSchema } from "@/lib/scheduler/schemas.ts";
-import { previewSchedule } from "@/lib/scheduler/preview.ts";
+import { previewSchedule } from "@/lib/preview/preview.ts";
 import { parseScheduleBody } from "@/lib/scheduler/schedule.ts";
 
 export const handler: Handlers<unknown, State> = {

@@ -6,7 +6,7 @@ import { parseScheduleBody } from "@/lib/scheduler/schedule.ts";
 import { parseId } from "@/lib/ids.ts";
 import type { State } from "@/lib/request_state.ts";
 import { RescheduleInputSchema } from "@/lib/scheduler/schemas.ts";
-import { previewMove } from "@/lib/scheduler/move_preview.ts";
+import { previewMove } from "@/lib/preview/move_preview.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(req, ctx) {

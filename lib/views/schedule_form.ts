@@ -21,7 +21,7 @@ import {
   MAX_TARGETS,
   type ScheduleInput,
   ScheduleInputSchema,
-} from "./schemas.ts";
+} from "../scheduler/schemas.ts";
 import {
   defaultFormValues,
   describeMatch,
@@ -33,7 +33,7 @@ import {
   type ScheduleFormValues,
 } from "./form_model.ts";
 import { zodIssues } from "../errors.ts";
-import { imageTagIssues, scheduledAtIssues } from "./schedule.ts";
+import { imageTagIssues, scheduledAtIssues } from "../scheduler/schedule.ts";
 
 const str = (form: FormData, name: string) => {
   const v = form.get(name);

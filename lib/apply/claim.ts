@@ -17,7 +17,7 @@ import type {
   ScheduledAction,
   Target,
 } from "../types.ts";
-import { packCommits } from "./commits.ts";
+import { packCommits } from "../scheduler/commits.ts";
 import { asRunning, putTarget } from "./target_moves.ts";
 
 export interface Claimed {

@@ -45,7 +45,7 @@ export interface PreviewSample {
     subject: string;
     html: string;
     text: string;
-    /** Where the review's frame loads the HTML from (see lib/scheduler/email_preview.ts). */
+    /** Where the review's frame loads the HTML from (see lib/preview/email_preview.ts). */
     frameUrl?: string | null;
   } | null;
   /** Present when push is a chosen channel; `devices: 0` means this owner gets none. */

@@ -1,23 +1,23 @@
 /**
  * The apply tick (Deno.cron, every minute): every stage whose time has come
- * runs. Its pending targets are claimed a batch at a time (`apply_claim.ts`),
+ * runs. Its pending targets are claimed a batch at a time (`claim.ts`),
  * each gets what `decide` says — a skip or a controller call —, each answer
- * is recorded as soon as it comes (`apply_settle.ts`; answers arriving
+ * is recorded as soon as it comes (`settle.ts`; answers arriving
  * together share a commit), then the stage and its action finish
  * (`stage_moves.ts`). Targets whose applier vanished are taken back first
- * (`apply_recover.ts`). `putTarget` moves every target and its index keys.
+ * (`recover.ts`). `putTarget` moves every target and its index keys.
  */
 import { keys } from "../kv/keys.ts";
 import { allTargetIdsOfAction, getTargetEntries } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";
 import type { ActionCounters, Target } from "../types.ts";
 import type { ControllerResult, InstanceController } from "./controller.ts";
-import { decide, type Decision, judgeResult } from "./apply_decide.ts";
-import { type Claimed, claimTargets } from "./apply_claim.ts";
-import { type Settled, settler, type Settling } from "./apply_settle.ts";
-import { recoverStuckTargets } from "./apply_recover.ts";
+import { decide, type Decision, judgeResult } from "./decide.ts";
+import { type Claimed, claimTargets } from "./claim.ts";
+import { type Settled, settler, type Settling } from "./settle.ts";
+import { recoverStuckTargets } from "./recover.ts";
 import { finishStage, startStage } from "./stage_moves.ts";
-import { forEachLimited } from "./commits.ts";
+import { forEachLimited } from "../scheduler/commits.ts";
 
 export interface ApplyDeps {
   kv: Deno.Kv;

@@ -12,8 +12,8 @@ import {
   MUTATIONS_PER_NEW_ROW,
 } from "../notices/rows.ts";
 import type { Notification, ScheduledAction, Target } from "../types.ts";
-import type { ApplyOutcome } from "./apply_decide.ts";
-import { packCommits } from "./commits.ts";
+import type { ApplyOutcome } from "./decide.ts";
+import { packCommits } from "../scheduler/commits.ts";
 import { asEnded, asPendingAgain, putTarget } from "./target_moves.ts";
 import {
   actionEvent,

@@ -8,7 +8,7 @@
  */
 import { nameAndEmail } from "../kv/users.ts";
 import { getActionDetail } from "./read.ts";
-import { listCancellations } from "./cancellations.ts";
+import { listCancellations } from "../scheduler/cancellations.ts";
 import { allTargetIdsOfAction, getProgressCounts } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
@@ -19,7 +19,7 @@ import { readTargetRows } from "../notices/rows.ts";
 import { getLastSweepRun } from "../notices/sweep.ts";
 import { outboxIdsOfNotification, outboxPushIds } from "../channels/outbox.ts";
 import { pushEvent } from "../channels/push_texts.ts";
-import { forEachLimited } from "./commits.ts";
+import { forEachLimited } from "../scheduler/commits.ts";
 import { actionLabel } from "@/components/ActionLabel.tsx";
 import type {
   ActionStatus,

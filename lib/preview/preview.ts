@@ -22,7 +22,7 @@ import type {
   User,
 } from "../types.ts";
 import { actionLabel } from "@/components/ActionLabel.tsx";
-import type { ScheduleInput } from "./schemas.ts";
+import type { ScheduleInput } from "../scheduler/schemas.ts";
 import type {
   InstanceRef,
   LeftOutGroup,
@@ -42,7 +42,7 @@ import {
   scheduleWarnings,
   selectTargets,
   type TargetSelection,
-} from "./schedule.ts";
+} from "../scheduler/schedule.ts";
 
 /** How many of each left-out group are named; the rest are counted. */
 const NAMED = 50;

@@ -3,9 +3,9 @@
  * writes that were abandoned, cancels and moves a crash interrupted.
  */
 import { keys } from "../kv/keys.ts";
-import { purgeAbandonedWrites } from "./action_write.ts";
-import { finishCancel } from "./cancel.ts";
-import { finishReschedule } from "./reschedule.ts";
+import { purgeAbandonedWrites } from "../scheduler/action_write.ts";
+import { finishCancel } from "../scheduler/cancel.ts";
+import { finishReschedule } from "../scheduler/reschedule.ts";
 import type { ApplyDeps } from "./apply.ts";
 
 export async function finishInterrupted(

@@ -20,9 +20,9 @@ import { pushTexts } from "../channels/push_texts.ts";
 import { HOUR_MS, newRow, noticeDueAt } from "../notices/rows.ts";
 import { isMovable } from "../types.ts";
 import type { ScheduledAction, Stage } from "../types.ts";
-import type { RescheduleDeps } from "./reschedule.ts";
-import { leadIssues, type RescheduleInput } from "./schemas.ts";
-import { scheduledAtIssues } from "./schedule.ts";
+import type { RescheduleDeps } from "../scheduler/reschedule.ts";
+import { leadIssues, type RescheduleInput } from "../scheduler/schemas.ts";
+import { scheduledAtIssues } from "../scheduler/schedule.ts";
 import type { MovePreview } from "./preview_model.ts";
 
 export type { MovePreview };

@@ -6,7 +6,7 @@ import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { addNewRow, buildDoneRows } from "../notices/rows.ts";
 import type { ScheduledAction, Target } from "../types.ts";
-import { MAX_APPLY_ATTEMPTS } from "./apply_decide.ts";
+import { MAX_APPLY_ATTEMPTS } from "./decide.ts";
 import {
   asEnded,
   asPendingAgain,
