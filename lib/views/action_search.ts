@@ -21,7 +21,7 @@ import type {
   ScheduledAction,
   Stage,
 } from "../types.ts";
-import { MAX_ACTION_PAGE } from "./read.ts";
+import { MAX_ACTION_PAGE } from "./action_reads.ts";
 
 /** Actions one request reads at most, matching or not. */
 export const SCAN_BUDGET = 1000;

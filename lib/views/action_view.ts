@@ -7,7 +7,7 @@
  * still to happen.
  */
 import { nameAndEmail } from "../kv/users.ts";
-import { getActionDetail } from "./read.ts";
+import { getActionDetail } from "./action_reads.ts";
 import { listCancellations } from "../scheduler/cancellations.ts";
 import { allTargetIdsOfAction, getProgressCounts } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";

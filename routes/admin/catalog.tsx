@@ -8,7 +8,7 @@ import {
   ImageTagSchema,
   putCatalogEntry,
 } from "@/lib/kv/catalog.ts";
-import { listCatalogUsage } from "@/lib/views/read.ts";
+import { listCatalogUsage } from "@/lib/views/list_reads.ts";
 import { catalogAudit } from "@/lib/scheduler/audit.ts";
 import { readForm, zodIssues } from "@/lib/errors.ts";
 import { redirect } from "@/lib/http.ts";

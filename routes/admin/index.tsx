@@ -2,7 +2,10 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getInstanceTable, type InstanceListFilter } from "@/lib/views/read.ts";
+import {
+  getInstanceTable,
+  type InstanceListFilter,
+} from "@/lib/views/list_reads.ts";
 import type { InstancePage } from "@/lib/kv/instances.ts";
 import { parseId } from "@/lib/ids.ts";
 import { searchWords } from "@/lib/search.ts";

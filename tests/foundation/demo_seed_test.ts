@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { seedDemoData } from "@/lib/demo_seed.ts";
-import { listActions } from "@/lib/views/read.ts";
+import { listActions } from "@/lib/views/action_reads.ts";
 import { getActionView } from "@/lib/views/action_view.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 

@@ -9,7 +9,7 @@ import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 
 import { readTargetRows } from "@/lib/notices/rows.ts";
-import { getActionDetail } from "@/lib/views/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
   clock,

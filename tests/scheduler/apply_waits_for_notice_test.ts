@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 
 import { applyTick } from "@/lib/jobs.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
-import { getActionDetail } from "@/lib/views/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { getInstance } from "@/lib/kv/instances.ts";
 
 import { sweep } from "@/lib/notices/sweep.ts";

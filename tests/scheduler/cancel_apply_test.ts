@@ -9,11 +9,8 @@ import type {
   ControllerResult,
   InstanceController,
 } from "@/lib/apply/controller.ts";
-import {
-  getActionDetail,
-  getInstanceDetail,
-  getPendingAction,
-} from "@/lib/views/read.ts";
+import { getActionDetail, getPendingAction } from "@/lib/views/action_reads.ts";
+import { getInstanceDetail } from "@/lib/views/instance_reads.ts";
 import { getInstance, updateInstance } from "@/lib/kv/instances.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { CANCELLED_BEFORE_DISPATCH } from "@/lib/notices/rows.ts";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { previewSchedule } from "@/lib/preview/preview.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { listActions } from "@/lib/views/read.ts";
+import { listActions } from "@/lib/views/action_reads.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { sweep } from "@/lib/notices/sweep.ts";

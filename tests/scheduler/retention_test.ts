@@ -16,7 +16,7 @@ import {
   purgeEndedActions,
 } from "@/lib/scheduler/retention.ts";
 import { formatDateTime } from "@/lib/format.ts";
-import { getActionDetail } from "@/lib/views/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import type { ScheduledAction } from "@/lib/types.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { parseConfig } from "@/lib/config.ts";

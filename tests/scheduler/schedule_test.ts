@@ -7,7 +7,7 @@ import {
   getActionDetail,
   getPendingAction,
   listActions,
-} from "@/lib/views/read.ts";
+} from "@/lib/views/action_reads.ts";
 import { ABANDONED_WRITE_MS, actionWriteState } from "@/lib/kv/actions.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { AppError, parseOrThrow } from "@/lib/errors.ts";

@@ -9,7 +9,7 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getScheduleChoices } from "@/lib/views/read.ts";
+import { getScheduleChoices } from "@/lib/views/list_reads.ts";
 import { isId } from "@/lib/ids.ts";
 import { searchWords } from "@/lib/search.ts";
 import { MAX_TARGETS } from "@/lib/scheduler/schemas.ts";

@@ -2,7 +2,10 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getInstancePage, type InstanceDetail } from "@/lib/views/read.ts";
+import {
+  getInstancePage,
+  type InstanceDetail,
+} from "@/lib/views/instance_reads.ts";
 import { nameAndEmail, userLabel } from "@/lib/kv/users.ts";
 import { parseId } from "@/lib/ids.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";

@@ -9,7 +9,7 @@ import {
 } from "@/lib/kv/instances.ts";
 import { requireCatalogTags } from "@/lib/kv/catalog.ts";
 import { getUser } from "@/lib/kv/users.ts";
-import { getInstanceDetail } from "@/lib/views/read.ts";
+import { getInstanceDetail } from "@/lib/views/instance_reads.ts";
 import { instanceAudit } from "@/lib/scheduler/audit.ts";
 import type { State } from "@/lib/request_state.ts";
 

@@ -6,7 +6,7 @@ import { parseId } from "@/lib/ids.ts";
 import type { State } from "@/lib/request_state.ts";
 import { RescheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
-import { getActionDetail } from "@/lib/views/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { auditReschedule } from "@/lib/scheduler/audit.ts";
 import { auditActorOf } from "@/lib/kv/audit.ts";
 
