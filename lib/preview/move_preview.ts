@@ -22,7 +22,7 @@ import { isMovable } from "../types.ts";
 import type { ScheduledAction, Stage } from "../types.ts";
 import type { RescheduleDeps } from "../scheduler/reschedule.ts";
 import { leadIssues, type RescheduleInput } from "../scheduler/schemas.ts";
-import { scheduledAtIssues } from "../scheduler/schedule.ts";
+import { scheduledAtIssues } from "../scheduler/schedule_checks.ts";
 import type { MovePreview } from "./preview_model.ts";
 
 export type { MovePreview };

@@ -36,13 +36,15 @@ export type { SchedulePreview };
 import {
   checkImageTag,
   checkScheduledAt,
-  type HeldInstance,
-  newActionRecords,
   type ScheduleDeps,
+} from "../scheduler/schedule_checks.ts";
+import {
+  type HeldInstance,
   scheduleWarnings,
   selectTargets,
   type TargetSelection,
-} from "../scheduler/schedule.ts";
+} from "../scheduler/target_selection.ts";
+import { newActionRecords } from "../scheduler/schedule.ts";
 
 /** How many of each left-out group are named; the rest are counted. */
 const NAMED = 50;

@@ -23,7 +23,7 @@ import {
 import { asFailed, putRow } from "../notices/row_moves.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { leadIssues } from "./schemas.ts";
-import { scheduledAtIssues } from "./schedule.ts";
+import { scheduledAtIssues } from "./schedule_checks.ts";
 import { putStage } from "../apply/stage_moves.ts";
 import { forEachLimited } from "./commits.ts";
 import type { Config } from "../config.ts";

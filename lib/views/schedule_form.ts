@@ -33,7 +33,10 @@ import {
   type ScheduleFormValues,
 } from "./form_model.ts";
 import { zodIssues } from "../errors.ts";
-import { imageTagIssues, scheduledAtIssues } from "../scheduler/schedule.ts";
+import {
+  imageTagIssues,
+  scheduledAtIssues,
+} from "../scheduler/schedule_checks.ts";
 
 const str = (form: FormData, name: string) => {
   const v = form.get(name);

@@ -3,7 +3,7 @@ import { keys } from "@/lib/kv/keys.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { testConfig } from "@/lib/config.ts";
 import type { Instance } from "@/lib/types.ts";
-import type { ScheduleDeps } from "@/lib/scheduler/schedule.ts";
+import type { ScheduleDeps } from "@/lib/scheduler/schedule_checks.ts";
 import type { ScheduleInput } from "@/lib/scheduler/schemas.ts";
 import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";

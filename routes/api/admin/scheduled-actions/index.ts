@@ -3,7 +3,8 @@ import { appContext } from "@/lib/app_context.ts";
 import { readJson } from "@/lib/errors.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { ScheduleRequestSchema } from "@/lib/scheduler/schemas.ts";
-import { parseScheduleBody, scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { parseActionQuery, searchActions } from "@/lib/views/action_search.ts";
 import { auditSchedule } from "@/lib/scheduler/audit.ts";
 

@@ -5,7 +5,7 @@ import { readJson } from "@/lib/errors.ts";
 import type { State } from "@/lib/request_state.ts";
 import { PreviewRequestSchema } from "@/lib/scheduler/schemas.ts";
 import { previewSchedule } from "@/lib/preview/preview.ts";
-import { parseScheduleBody } from "@/lib/scheduler/schedule.ts";
+import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(req) {

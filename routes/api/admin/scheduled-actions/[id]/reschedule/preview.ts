@@ -2,7 +2,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { readJson } from "@/lib/errors.ts";
-import { parseScheduleBody } from "@/lib/scheduler/schedule.ts";
+import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";
 import { parseId } from "@/lib/ids.ts";
 import type { State } from "@/lib/request_state.ts";
 import { RescheduleInputSchema } from "@/lib/scheduler/schemas.ts";
