@@ -16,7 +16,7 @@ import type { AppContext } from "./app_context.ts";
 import type { User } from "./types.ts";
 import { scheduleAction } from "./scheduler/schedule.ts";
 import { ScheduleInputSchema } from "./scheduler/schemas.ts";
-import { cancelActionBy } from "./scheduler/cancellations.ts";
+import { cancelActionBy } from "./scheduler/cancel_with_reason.ts";
 import { applyDue } from "./apply/apply.ts";
 import { sweep } from "./notices/sweep.ts";
 import { createDispatchers, createEmailSender } from "./channels/mod.ts";

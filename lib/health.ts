@@ -5,7 +5,7 @@
  * Every read follows the due index from its oldest end, never all rows.
  */
 import { keys } from "./kv/keys.ts";
-import { getManyChunked } from "./kv/read.ts";
+import { getManyChunked } from "./kv/batched_reads.ts";
 import { getLastSweepRun } from "./notices/sweep.ts";
 import type { Config } from "./config.ts";
 import type { Notification } from "./types.ts";

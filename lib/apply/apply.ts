@@ -4,7 +4,7 @@
  * each gets what `decide` says — a skip or a controller call —, each answer
  * is recorded as soon as it comes (`settle.ts`; answers arriving
  * together share a commit), then the stage and its action finish
- * (`stage_moves.ts`). Targets whose applier vanished are taken back first
+ * (`stage_status.ts`). Targets whose applier vanished are taken back first
  * (`recover.ts`). `putTarget` moves every target and its index keys.
  */
 import { keys } from "../kv/keys.ts";
@@ -16,7 +16,7 @@ import { decide, type Decision, judgeResult } from "./decide.ts";
 import { type Claimed, claimTargets } from "./claim.ts";
 import { type Settled, settler, type Settling } from "./settle.ts";
 import { recoverStuckTargets } from "./recover.ts";
-import { finishStage, startStage } from "./stage_moves.ts";
+import { finishStage, startStage } from "./stage_status.ts";
 import { forEachLimited } from "../scheduler/commits.ts";
 
 export interface ApplyDeps {

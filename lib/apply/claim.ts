@@ -7,7 +7,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getManyById } from "../kv/read.ts";
+import { getManyById } from "../kv/batched_reads.ts";
 import { readRowsOfTargets } from "../notices/rows.ts";
 import { heldBy } from "../notices/groups.ts";
 import { isWarning } from "../types.ts";
@@ -18,7 +18,7 @@ import type {
   Target,
 } from "../types.ts";
 import { packCommits } from "../scheduler/commits.ts";
-import { asRunning, putTarget } from "./target_moves.ts";
+import { asRunning, putTarget } from "./target_status.ts";
 
 export interface Claimed {
   target: Deno.KvEntry<Target>;

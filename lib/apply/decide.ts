@@ -9,7 +9,7 @@ import type {
   SkipReason,
   Target,
 } from "../types.ts";
-import type { TargetEnd } from "./target_moves.ts";
+import type { TargetEnd } from "./target_status.ts";
 import type { ControllerCallOptions, ControllerResult } from "./controller.ts";
 
 /** Claims per target before a transient failure (or a lost applier) becomes final. */

@@ -4,7 +4,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { purgeAbandonedWrites } from "../scheduler/action_write.ts";
-import { finishCancel } from "../scheduler/cancel.ts";
+import { finishCancel } from "../scheduler/cancel_targets.ts";
 import { finishReschedule } from "../scheduler/reschedule.ts";
 import type { ApplyDeps } from "./apply.ts";
 

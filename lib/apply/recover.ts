@@ -12,7 +12,7 @@ import {
   asPendingAgain,
   dropStaleRunningKey,
   putTarget,
-} from "./target_moves.ts";
+} from "./target_status.ts";
 import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 
 /** A target still running this long after its claim lost its applier (crash); it goes back to pending. */

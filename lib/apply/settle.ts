@@ -14,7 +14,7 @@ import {
 import type { Notification, ScheduledAction, Target } from "../types.ts";
 import type { ApplyOutcome } from "./decide.ts";
 import { packCommits } from "../scheduler/commits.ts";
-import { asEnded, asPendingAgain, putTarget } from "./target_moves.ts";
+import { asEnded, asPendingAgain, putTarget } from "./target_status.ts";
 import {
   actionEvent,
   addWebhookEvent,

@@ -6,7 +6,7 @@
  * to go on from.
  */
 import { keys } from "../kv/keys.ts";
-import { getManyById, getManyChunked } from "../kv/read.ts";
+import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
 import { listTargetIdsOfInstance } from "../kv/actions.ts";
 import { getUserByEmail, nameAndEmail } from "../kv/users.ts";
 import { getInstances } from "../kv/instances.ts";

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
 import { listCursor } from "./cursor.ts";
-import { getManyById } from "./read.ts";
+import { getManyById } from "./batched_reads.ts";
 import { IdSchema, newId } from "../ids.ts";
 import { assertSignedIn, type State } from "../request_state.ts";
 import type {

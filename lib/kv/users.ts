@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
-import { getManyById, getManyChunked } from "./read.ts";
+import { getManyById, getManyChunked } from "./batched_reads.ts";
 import { deleteSessionsOfUser } from "../auth/sessions.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";

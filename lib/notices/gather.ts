@@ -8,7 +8,11 @@
 import { bundleCut } from "../channels/bundle.ts";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getManyById, getManyChunked, getManyNearby } from "../kv/read.ts";
+import {
+  getManyById,
+  getManyChunked,
+  getManyNearby,
+} from "../kv/batched_reads.ts";
 import { rowProblem } from "./rows.ts";
 import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
 import type { GroupPlan } from "./claim.ts";

@@ -3,7 +3,7 @@
  * rows, and the rules that decide whether a notice may still go out.
  */
 import { keys } from "../kv/keys.ts";
-import { type SharedReads, sharedReads } from "../kv/read.ts";
+import { type SharedReads, sharedReads } from "../kv/batched_reads.ts";
 import { isActionVisible } from "../kv/actions.ts";
 export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {

@@ -4,7 +4,7 @@ import { recordSettled } from "../telemetry.ts";
 import { buildItems } from "./items.ts";
 import { sendGroup } from "./dispatch.ts";
 import { settleGroup } from "./mark.ts";
-import type { SharedReads } from "../kv/read.ts";
+import type { SharedReads } from "../kv/batched_reads.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import {
   DEFAULT_LEASE_MS,

@@ -7,7 +7,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getManyChunked } from "../kv/read.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
 import { handBack } from "./hand_back.ts";
 import { heldBy } from "./groups.ts";
 import { type Mark, settleGroup } from "./mark.ts";

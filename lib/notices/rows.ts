@@ -4,10 +4,10 @@
  * targets and their rows appear (and are cancelled) together.
  */
 import { keys } from "../kv/keys.ts";
-import { getManyChunked } from "../kv/read.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
 import { newId } from "../ids.ts";
 import { CHANNELS, isWarning } from "../types.ts";
-import { asFailed, putRow } from "./row_moves.ts";
+import { asFailed, putRow } from "./row_status.ts";
 import type {
   Channel,
   Notification,

@@ -6,7 +6,7 @@
  */
 import { userLabel } from "../kv/users.ts";
 import { AppError, type Issue } from "../errors.ts";
-import { getManyById } from "../kv/read.ts";
+import { getManyById } from "../kv/batched_reads.ts";
 import { keys } from "../kv/keys.ts";
 import { listCatalog } from "../kv/catalog.ts";
 import { renderNoticeEmail } from "../channels/email_render.ts";

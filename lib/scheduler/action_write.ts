@@ -22,8 +22,8 @@ import {
 import { ConflictError } from "../errors.ts";
 import { log } from "../log.ts";
 import { commitPool, forEachLimited, packCommits } from "./commits.ts";
-import { putTarget } from "../apply/target_moves.ts";
-import { putStage } from "../apply/stage_moves.ts";
+import { putTarget } from "../apply/target_status.ts";
+import { putStage } from "../apply/stage_status.ts";
 import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
 

@@ -20,11 +20,11 @@ import {
   rescheduledRowFor,
   warningDueAt,
 } from "../notices/rows.ts";
-import { asFailed, putRow } from "../notices/row_moves.ts";
+import { asFailed, putRow } from "../notices/row_status.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { leadIssues } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule_checks.ts";
-import { putStage } from "../apply/stage_moves.ts";
+import { putStage } from "../apply/stage_status.ts";
 import { forEachLimited } from "./commits.ts";
 import type { Config } from "../config.ts";
 import type { RescheduleInput } from "./schemas.ts";

@@ -15,7 +15,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying, MAX_CHECKS, MAX_MUTATIONS } from "../kv/db.ts";
-import { getManyChunked } from "../kv/read.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
 import { listTargetIdsOfAction } from "../kv/actions.ts";
 import {
   isRowEnded,
@@ -23,8 +23,8 @@ import {
   removeEndedRow,
   rowsIn,
 } from "../notices/rows.ts";
-import { hasEnded, putTarget } from "../apply/target_moves.ts";
-import { putStage } from "../apply/stage_moves.ts";
+import { hasEnded, putTarget } from "../apply/target_status.ts";
+import { putStage } from "../apply/stage_status.ts";
 import type { ScheduledAction, Stage, Target } from "../types.ts";
 
 export const DAY_MS = 24 * 3_600_000;

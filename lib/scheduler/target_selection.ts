@@ -7,7 +7,7 @@ import { nameSome } from "./schedule_checks.ts";
 import { BadRequestError } from "../errors.ts";
 import { getInstances, listRunningInstanceIdsByTag } from "../kv/instances.ts";
 import { keys } from "../kv/keys.ts";
-import { getManyById, getManyChunked } from "../kv/read.ts";
+import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
 import type { PendingTargetLock } from "../kv/actions.ts";
 import { HOUR_MS } from "../notices/rows.ts";
 import { formatDuration } from "../format.ts";

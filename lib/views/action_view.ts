@@ -8,12 +8,12 @@
  */
 import { nameAndEmail } from "../kv/users.ts";
 import { getActionDetail } from "./action_reads.ts";
-import { listCancellations } from "../scheduler/cancellations.ts";
+import { listCancellations } from "../scheduler/cancel_with_reason.ts";
 import { allTargetIdsOfAction, getProgressCounts } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
 import { keys } from "../kv/keys.ts";
-import { getManyById } from "../kv/read.ts";
+import { getManyById } from "../kv/batched_reads.ts";
 import { type RecentChanges, recentChanges } from "../kv/audit.ts";
 import { readTargetRows } from "../notices/rows.ts";
 import { getLastSweepRun } from "../notices/sweep.ts";

@@ -19,7 +19,7 @@ import {
   userLabel,
 } from "../kv/users.ts";
 import { listCatalog } from "../kv/catalog.ts";
-import { getManyById, getManyChunked } from "../kv/read.ts";
+import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
 import type { PendingTargetLock } from "../kv/actions.ts";
 import { isId } from "../ids.ts";
 import {

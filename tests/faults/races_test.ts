@@ -15,7 +15,7 @@ import {
 import { RateBudget } from "@/lib/channels/rate_budget.ts";
 import { sweep, type SweepOptions } from "@/lib/notices/sweep.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { MAX_ATTEMPTS } from "@/lib/notices/mark.ts";
 import { keys } from "@/lib/kv/keys.ts";

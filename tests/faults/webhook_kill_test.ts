@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { startWebhookReceiver } from "../fakes/webhook_receiver.ts";
 import { keys } from "@/lib/kv/keys.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { createEndpoint } from "@/lib/webhooks/endpoints.ts";
 import type { WebhookDelivery } from "@/lib/webhooks/deliveries.ts";
 import { openKvFile, scheduleOwners, startWorker } from "./_harness.ts";

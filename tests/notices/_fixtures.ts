@@ -11,7 +11,7 @@ import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { addNewRow, buildNoticeRows } from "@/lib/notices/rows.ts";
 import { writeAction } from "@/lib/scheduler/action_write.ts";
 import { claimGroup } from "@/lib/notices/claim.ts";
-import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { newId } from "@/lib/ids.ts";

@@ -15,7 +15,7 @@ import {
   asPendingAgain,
   asRunning,
   putTarget,
-} from "@/lib/apply/target_moves.ts";
+} from "@/lib/apply/target_status.ts";
 import type { Target } from "@/lib/types.ts";
 import {
   allDispatchedIds,

@@ -9,7 +9,7 @@ import { keys } from "@/lib/kv/keys.ts";
 import { testConfig } from "@/lib/config.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import { HOUR, scheduleForOwners } from "../scheduler/helpers.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
 import { getRow, MINUTE } from "./_fixtures.ts";
 import {

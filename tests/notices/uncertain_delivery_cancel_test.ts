@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 
 import { readTargetRows } from "@/lib/notices/rows.ts";

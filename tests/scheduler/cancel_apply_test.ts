@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { MAX_APPLY_ATTEMPTS } from "@/lib/apply/decide.ts";
 import { STUCK_RUNNING_MS } from "@/lib/apply/recover.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { STUCK_RUNNING_MS } from "@/lib/apply/recover.ts";
 import type {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { seedCatalog, seedInstances } from "./helpers.ts";
-import { listCancellations } from "@/lib/scheduler/cancellations.ts";
+import { listCancellations } from "@/lib/scheduler/cancel_with_reason.ts";
 import { listAudit } from "@/lib/kv/audit.ts";
 
 Deno.test("API: cancel with a reason, for one instance and for the whole action", async () => {

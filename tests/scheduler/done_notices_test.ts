@@ -8,7 +8,7 @@ import { sweep } from "@/lib/notices/sweep.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
-import { cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { updateInstance } from "@/lib/kv/instances.ts";
 import { allTargetIdsOfAction, getTargetEntries } from "@/lib/kv/actions.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { keys } from "@/lib/kv/keys.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { STUCK_RUNNING_MS } from "@/lib/apply/recover.ts";
-import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { sweep } from "@/lib/notices/sweep.ts";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { applyTick } from "@/lib/jobs.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { putUser } from "@/lib/kv/users.ts";

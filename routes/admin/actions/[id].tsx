@@ -7,7 +7,7 @@ import { type ActionView, getActionPage } from "@/lib/views/action_view.ts";
 import {
   cancelActionAsAdmin,
   cancelTargetAsAdmin,
-} from "@/lib/scheduler/cancellations.ts";
+} from "@/lib/scheduler/cancel_with_reason.ts";
 import { BadRequestError, readForm } from "@/lib/errors.ts";
 import { IdSchema, parseId } from "@/lib/ids.ts";
 import { textField } from "@/lib/text.ts";

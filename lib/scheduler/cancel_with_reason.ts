@@ -1,6 +1,6 @@
 /**
  * Cancelling with a record of who, when and why. The cancel itself is
- * cancel.ts's; this keeps the admin's optional reason and name beside the
+ * cancel_targets.ts's; this keeps the admin's optional reason and name beside the
  * action (one record for the whole action, one per instance cancelled on its
  * own). Only the call whose commit cancelled the action (or instance) writes
  * its record and its audit entry, so among racing cancels the reason shown
@@ -22,7 +22,7 @@ import {
   type CancelTargetOutcome,
   type CancelTargetResult,
   cancelTargetTelling,
-} from "./cancel.ts";
+} from "./cancel_targets.ts";
 
 /** When every instance was cancelled one by one, the action is called off with this reason. */
 export const ALL_TARGETS_CANCELLED = "every instance was cancelled one by one";

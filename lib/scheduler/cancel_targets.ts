@@ -22,8 +22,8 @@ import {
 } from "../notices/rows.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { packCommits } from "./commits.ts";
-import { putTarget } from "../apply/target_moves.ts";
-import { putStage } from "../apply/stage_moves.ts";
+import { putTarget } from "../apply/target_status.ts";
+import { putStage } from "../apply/stage_status.ts";
 import { isStageLive } from "../types.ts";
 import type {
   ActionCounters,
