@@ -7,7 +7,8 @@
  * and at most `BODY_TIMEOUT_MS`.
  */
 import type { MiddlewareHandler } from "hono";
-import { AppError, bodyCutShortError } from "./errors.ts";
+import { AppError } from "./errors.ts";
+import { bodyCutShortError } from "./request_body.ts";
 
 /** A connection that has not sent its whole request head by then is closed. */
 export const HEADERS_TIMEOUT_MS = 15_000;

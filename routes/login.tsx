@@ -12,7 +12,7 @@ import {
 } from "@/lib/auth/sign_in_emails.ts";
 import { safeNext } from "@/lib/auth/next.ts";
 import { log } from "@/lib/log.ts";
-import { readForm } from "@/lib/errors.ts";
+import { readForm } from "@/lib/request_body.ts";
 import { redirect } from "@/lib/http.ts";
 import type { State } from "@/lib/request_state.ts";
 

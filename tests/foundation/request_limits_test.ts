@@ -13,7 +13,8 @@ import {
   limitBodies,
   OWNER_BODY_BYTES,
 } from "@/lib/request_limits.ts";
-import { AppError, readJson } from "@/lib/errors.ts";
+import { AppError } from "@/lib/errors.ts";
+import { readJson } from "@/lib/request_body.ts";
 
 /** A body that never sends a byte: reading it would hang the request. */
 function neverArrives(): ReadableStream<Uint8Array> {

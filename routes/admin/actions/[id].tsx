@@ -8,7 +8,8 @@ import {
   cancelActionAsAdmin,
   cancelTargetAsAdmin,
 } from "@/lib/scheduler/cancel_with_reason.ts";
-import { BadRequestError, readForm } from "@/lib/errors.ts";
+import { BadRequestError } from "@/lib/errors.ts";
+import { readForm } from "@/lib/request_body.ts";
 import { IdSchema, parseId } from "@/lib/ids.ts";
 import { textField } from "@/lib/text.ts";
 import { redirect } from "@/lib/http.ts";

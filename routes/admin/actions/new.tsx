@@ -14,7 +14,8 @@ import { isId } from "@/lib/ids.ts";
 import { searchWords } from "@/lib/search.ts";
 import { MAX_TARGETS } from "@/lib/scheduler/schemas.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
-import { AppError, readForm } from "@/lib/errors.ts";
+import { AppError } from "@/lib/errors.ts";
+import { readForm } from "@/lib/request_body.ts";
 import { redirect } from "@/lib/http.ts";
 import {
   checkScheduleForm,

@@ -11,10 +11,10 @@ import {
   BadRequestError,
   ConflictError,
   parseOrThrow,
-  readJson,
   UnauthorizedError,
   UnprocessableError,
 } from "@/lib/errors.ts";
+import { readJson } from "@/lib/request_body.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { secretsEqual } from "@/lib/auth/compare.ts";
 import {
