@@ -2,6 +2,7 @@
 import { parse, serialize } from "hono/utils/cookie";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
+import { conditionalWrite } from "../kv/conditional_write.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
 import type { User } from "../types.ts";
 
@@ -38,7 +39,7 @@ export async function createSession(
   userId: string,
   now = Date.now(),
 ): Promise<{ id: string; session: Session }> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite(`user ${userId}`, async () => {
     const user = await kv.get<User>(keys.user(userId));
     if (!user.value) {
       throw new Error(`no user ${userId} to start a session for`);
@@ -53,16 +54,16 @@ export async function createSession(
       expiresAt: now + SESSION_TTL_MS,
     };
     // Checking the user: a session never starts for a record being deleted.
-    const res = await commitRetrying(() =>
-      kv.atomic().check(user)
-        .set(keys.session(hash), session, { expireIn: SESSION_TTL_MS })
-        .set(keys.sessionByUser(userId, hash), null, {
-          expireIn: SESSION_TTL_MS,
-        })
-    );
-    if (res.ok) return { id, session };
-  }
-  throw new Error(`user ${userId} kept changing while a session was started`);
+    return {
+      write: () =>
+        kv.atomic().check(user)
+          .set(keys.session(hash), session, { expireIn: SESSION_TTL_MS })
+          .set(keys.sessionByUser(userId, hash), null, {
+            expireIn: SESSION_TTL_MS,
+          }),
+      result: { id, session },
+    };
+  });
 }
 
 export async function getSession(

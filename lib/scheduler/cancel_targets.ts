@@ -7,6 +7,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
+import { conditionalWrite } from "../kv/conditional_write.ts";
 import {
   allTargetIdsOfAction,
   getActionCounters,
@@ -69,7 +70,6 @@ export interface CancelTargetOutcome {
 }
 
 const FINISHED = new Set(["completed", "failed"]);
-const ATTEMPTS = 10;
 
 function cancelledTarget(t: Target, now: number): Target {
   const at = new Date(now).toISOString();
@@ -120,7 +120,10 @@ export async function cancelActionTelling(
   actionId: string,
 ): Promise<CancelActionOutcome> {
   const { kv } = deps;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  const cancel = await conditionalWrite<{
+    action: ScheduledAction;
+    cancelledFrom: ScheduledAction["status"] | null;
+  }>(`scheduled action ${actionId}`, async () => {
     const entry = await getActionEntry(kv, actionId);
     const action = entry.value;
     if (FINISHED.has(action.status)) {
@@ -129,11 +132,7 @@ export async function cancelActionTelling(
       );
     }
     if (action.status === "cancelled") {
-      await finishCancel(deps, actionId);
-      return {
-        result: { action, counters: await getActionCounters(kv, actionId) },
-        cancelledFrom: null,
-      };
+      return { done: { action, cancelledFrom: null } };
     }
     const now = deps.now();
     const at = new Date(now).toISOString();
@@ -148,37 +147,36 @@ export async function cancelActionTelling(
     const cancelled = actionEvent("action.cancelled", next, now, {
       scheduledAt: stages[0]?.value.scheduledAt ?? null,
     });
-    const res = await commitRetrying(() => {
-      const op = addWebhookEvent(
-        kv.atomic().check(entry).set(keys.action(actionId), next)
-          .set(keys.actionCancelling(actionId), now),
-        cancelled,
-      );
-      for (const s of stages) {
-        op.check(s);
-        if (isStageLive(s.value)) {
-          putStage(op, s.value, {
-            ...s.value,
-            status: "cancelled",
-            finishedAt: at,
-          });
-        }
-      }
-      return op;
-    });
-    if (!res.ok) continue;
-    await finishCancel(deps, actionId);
     return {
-      result: {
-        action: next,
-        counters: await getActionCounters(kv, actionId),
+      write: () => {
+        const op = addWebhookEvent(
+          kv.atomic().check(entry).set(keys.action(actionId), next)
+            .set(keys.actionCancelling(actionId), now),
+          cancelled,
+        );
+        for (const s of stages) {
+          op.check(s);
+          if (isStageLive(s.value)) {
+            putStage(op, s.value, {
+              ...s.value,
+              status: "cancelled",
+              finishedAt: at,
+            });
+          }
+        }
+        return op;
       },
-      cancelledFrom: action.status,
+      result: { action: next, cancelledFrom: action.status },
     };
-  }
-  throw new ConflictError(
-    `scheduled action ${actionId} is being changed by another request; try again`,
-  );
+  });
+  await finishCancel(deps, actionId);
+  return {
+    result: {
+      action: cancel.action,
+      counters: await getActionCounters(kv, actionId),
+    },
+    cancelledFrom: cancel.cancelledFrom,
+  };
 }
 
 /**
@@ -251,23 +249,21 @@ async function cancelPendingTarget(
   targetId: string,
 ): Promise<boolean> {
   const { kv } = deps;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  return await conditionalWrite<boolean>(`target ${targetId}`, async () => {
     const entry = await kv.get<Target>(keys.target(targetId));
-    if (entry.value?.status !== "pending") return false;
+    if (entry.value?.status !== "pending") return { done: false };
     const rows = await readTargetRows(kv, targetId);
-    const res = await commitRetrying(() =>
-      addTargetCancel(
-        kv.atomic(),
-        entry as Deno.KvEntry<Target>,
-        rows,
-        deps.now(),
-      )
-    );
-    if (res.ok) return true;
-  }
-  throw new ConflictError(
-    `target ${targetId} is being changed by another request; try again`,
-  );
+    return {
+      write: () =>
+        addTargetCancel(
+          kv.atomic(),
+          entry as Deno.KvEntry<Target>,
+          rows,
+          deps.now(),
+        ),
+      result: true,
+    };
+  });
 }
 
 /**
