@@ -17,7 +17,7 @@ import { type Claimed, claimTargets } from "./claim.ts";
 import { type Settled, settler, type Settling } from "./settle.ts";
 import { recoverStuckTargets } from "./recover.ts";
 import { finishStage, startStage } from "./stage_status.ts";
-import { forEachLimited } from "../scheduler/commits.ts";
+import { forEachLimited } from "../kv/commits.ts";
 
 export interface ApplyDeps {
   kv: Deno.Kv;

@@ -17,7 +17,7 @@ import type {
   ScheduledAction,
   Target,
 } from "../types.ts";
-import { packCommits } from "../scheduler/commits.ts";
+import { packCommits } from "../kv/commits.ts";
 import { asRunning, putTarget } from "./target_status.ts";
 
 export interface Claimed {

@@ -13,7 +13,7 @@ import {
 } from "../notices/rows.ts";
 import type { Notification, ScheduledAction, Target } from "../types.ts";
 import type { ApplyOutcome } from "./decide.ts";
-import { packCommits } from "../scheduler/commits.ts";
+import { packCommits } from "../kv/commits.ts";
 import { asEnded, asPendingAgain, putTarget } from "./target_status.ts";
 import {
   actionEvent,

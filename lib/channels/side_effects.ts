@@ -26,7 +26,7 @@ import type {
 } from "./types.ts";
 import { NO_EMAIL_ADDRESS, prepareEmail } from "./email.ts";
 import { retryAfterMs, upstreamErrorText } from "../http.ts";
-import { forEachLimited } from "../scheduler/commits.ts";
+import { forEachLimited } from "../kv/commits.ts";
 
 export const SIDE_EFFECTS_PATH = "/api/internal/scheduled-action-side-effects";
 

@@ -4,6 +4,7 @@
  * status in the same atomic operation (DESIGN rule 10): a row has a due key
  * exactly while it is pending.
  */
+import { backoffMs } from "../backoff.ts";
 import { keys } from "../kv/keys.ts";
 import type { DispatchOutcome, Notification } from "../types.ts";
 
@@ -126,20 +127,18 @@ export const MAX_ATTEMPTS = 5;
 export const RETRY_BASE_MS = 30_000;
 export const RETRY_MAX_MS = 3_600_000;
 
-/**
- * Exponential backoff with jitter (`jitter` in [0, 1) spreads the wait over
- * its upper half), never sooner than the upstream's Retry-After.
- */
+/** The wait before a row's next try (`jitter` in [0, 1), one per group). */
 export function retryDelayMs(
   attempts: number,
   jitter: number,
   retryAfterMs?: number,
 ): number {
-  const ceiling = Math.min(
-    RETRY_MAX_MS,
-    RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1),
-  );
-  return Math.max(Math.round(ceiling * (0.5 + jitter / 2)), retryAfterMs ?? 0);
+  return backoffMs(attempts, {
+    baseMs: RETRY_BASE_MS,
+    maxMs: RETRY_MAX_MS,
+    jitter,
+    retryAfterMs,
+  });
 }
 
 /** The row after a dispatch outcome: sent, failed, or pending again with backoff (until it gives up). */

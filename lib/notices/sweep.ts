@@ -13,7 +13,7 @@
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { type SharedReads, sharedReads } from "../kv/batched_reads.ts";
-import { commitPool } from "../scheduler/commits.ts";
+import { commitPool } from "../kv/commits.ts";
 import { recoverGroups } from "./recover.ts";
 import type { GroupPlan } from "./claim.ts";
 import { Gatherer, planGroups, readDueRows } from "./gather.ts";

@@ -21,7 +21,7 @@ import {
 } from "../notices/rows.ts";
 import { ConflictError } from "../errors.ts";
 import { log } from "../log.ts";
-import { commitPool, forEachLimited, packCommits } from "./commits.ts";
+import { commitPool, forEachLimited, packCommits } from "../kv/commits.ts";
 import { putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";

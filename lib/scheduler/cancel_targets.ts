@@ -22,7 +22,7 @@ import {
   readTargetRows,
 } from "../notices/rows.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { packCommits } from "./commits.ts";
+import { packCommits } from "../kv/commits.ts";
 import { putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import { isStageLive } from "../types.ts";

@@ -25,7 +25,7 @@ import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { leadIssues } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule_checks.ts";
 import { putStage } from "../apply/stage_status.ts";
-import { forEachLimited } from "./commits.ts";
+import { forEachLimited } from "../kv/commits.ts";
 import type { Config } from "../config.ts";
 import type { RescheduleInput } from "./schemas.ts";
 import {

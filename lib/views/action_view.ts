@@ -19,7 +19,7 @@ import { readTargetRows } from "../notices/rows.ts";
 import { getLastSweepRun } from "../notices/sweep.ts";
 import { outboxIdsOfNotification, outboxPushIds } from "../channels/outbox.ts";
 import { pushEvent } from "../channels/push_texts.ts";
-import { forEachLimited } from "../scheduler/commits.ts";
+import { forEachLimited } from "../kv/commits.ts";
 import { actionLabel } from "@/components/ActionLabel.tsx";
 import type {
   ActionStatus,

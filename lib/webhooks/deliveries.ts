@@ -39,7 +39,7 @@ import {
   systemResolver,
 } from "./address.ts";
 import { attempt, type AttemptResult, requestFor } from "./send.ts";
-import { forEachLimited } from "../scheduler/commits.ts";
+import { forEachLimited } from "../kv/commits.ts";
 
 export interface WebhookDelivery {
   id: string;

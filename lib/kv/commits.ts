@@ -1,6 +1,6 @@
 /** Packing many writes into as few KV commits as its limits allow. */
 
-import { MAX_CHECKS, MAX_MUTATIONS } from "../kv/db.ts";
+import { MAX_CHECKS, MAX_MUTATIONS } from "./db.ts";
 export { MAX_CHECKS, MAX_MUTATIONS };
 
 export interface CommitCost {
