@@ -11,6 +11,7 @@ import { openKv } from "./lib/kv/db.ts";
 import { createAppContext } from "./lib/app_context.ts";
 import { type AppContext, setAppContext } from "./lib/app_context.ts";
 import { installSecurity } from "./lib/security.ts";
+import { renderErrorPage } from "./components/ErrorPage.tsx";
 import { seedDemoData } from "./lib/demo_seed.ts";
 import {
   runApplyJob,
@@ -89,7 +90,7 @@ log.info("starting", {
   controller: ctx.controller.name,
 });
 const handler = await createHandler(manifest, {
-  setup: installSecurity,
+  setup: (app) => installSecurity(app, renderErrorPage),
   buildId: config.deploymentId ?? undefined,
 });
 if (config.onDeploy) {

@@ -9,13 +9,20 @@ import { AppError } from "./errors.ts";
 import { redirect } from "./http.ts";
 import { signInUrl } from "./auth/next.ts";
 import { log } from "./log.ts";
-import { renderErrorPage } from "@/components/ErrorPage.tsx";
+
+/** The HTML page that shows a refused page request (the page is a component). */
+export type ErrorPage = (
+  status: number,
+  title: string,
+  message: string,
+) => string;
 
 /** The answer for an error thrown while serving `url`; rethrows an untyped error on a page. */
 export function errorAnswer(
   err: unknown,
   url: URL,
   isApi: boolean,
+  errorPage: ErrorPage,
 ): Response {
   if (!(err instanceof AppError)) {
     if (!isApi) throw err; // the _500 page
@@ -31,7 +38,7 @@ export function errorAnswer(
     : err.status === 404
     ? "Not found"
     : "Request refused";
-  return new Response(renderErrorPage(err.status, title, err.message), {
+  return new Response(errorPage(err.status, title, err.message), {
     status: err.status,
     headers: { "content-type": "text/html; charset=utf-8" },
   });

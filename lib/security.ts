@@ -9,7 +9,7 @@ import type { Hono, MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { log, withRequestId } from "./log.ts";
 import { ADMIN_BODY_BYTES, limitBodies } from "./request_limits.ts";
-import { errorAnswer } from "./http_errors.ts";
+import { errorAnswer, type ErrorPage } from "./http_errors.ts";
 import { compressAnswers } from "./compression.ts";
 
 /** The largest body any route takes (an admin's schedule call). */
@@ -41,7 +41,7 @@ export const EMAIL_FRAME_PATH =
 /** The API reference page: its renderer (Scalar) styles its parts inline. */
 export const API_REFERENCE_PATH = /^\/admin\/api\/?$/;
 
-export function installSecurity(app: Hono): void {
+export function installSecurity(app: Hono, errorPage: ErrorPage): void {
   app.use(compressAnswers());
   app.use(requestId);
   const appHeaders = secureHeaders({
@@ -98,7 +98,12 @@ export function installSecurity(app: Hono): void {
   app.use(limitBodies({
     refuse: (err, req) => {
       const url = new URL(req.url);
-      return errorAnswer(err, url, url.pathname.startsWith("/api/"));
+      return errorAnswer(
+        err,
+        url,
+        url.pathname.startsWith("/api/"),
+        errorPage,
+      );
     },
   }));
 }

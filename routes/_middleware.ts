@@ -12,6 +12,7 @@ import { refuseCrossSite } from "@/lib/auth/csrf.ts";
 import { signInUrl } from "@/lib/auth/next.ts";
 import { noStore, redirect } from "@/lib/http.ts";
 import { apiAnswer, errorAnswer } from "@/lib/http_errors.ts";
+import { renderErrorPage } from "@/components/ErrorPage.tsx";
 import type { State } from "@/lib/request_state.ts";
 
 // Calendar links are signed and need no sign-in (lib/calendar.ts).
@@ -47,6 +48,6 @@ async function gate(req: Request, ctx: FreshContext<State>) {
       ? await apiAnswer(req, path, res, ctx.destination !== "notFound")
       : res;
   } catch (err) {
-    return errorAnswer(err, ctx.url, isApi);
+    return errorAnswer(err, ctx.url, isApi, renderErrorPage);
   }
 }

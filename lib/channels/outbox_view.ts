@@ -15,7 +15,7 @@ import { BadRequestError } from "../errors.ts";
 import { isId } from "../ids.ts";
 import { checkText } from "../text.ts";
 import { listCatalog } from "../kv/catalog.ts";
-import { actionLabel } from "@/components/ActionLabel.tsx";
+import { actionLabel } from "@/lib/action_words.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import type { ScheduledAction, Target, User } from "../types.ts";
 

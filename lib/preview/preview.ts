@@ -21,7 +21,7 @@ import type {
   Stage,
   User,
 } from "../types.ts";
-import { actionLabel } from "@/components/ActionLabel.tsx";
+import { actionLabel } from "@/lib/action_words.ts";
 import type { ScheduleInput } from "../scheduler/schemas.ts";
 import type {
   InstanceRef,

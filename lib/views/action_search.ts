@@ -12,7 +12,7 @@ import { listCatalog } from "../kv/catalog.ts";
 import { listCursor } from "../kv/cursor.ts";
 import { parseOrThrow } from "../errors.ts";
 import { searchWords } from "../search.ts";
-import { actionLabel } from "@/components/ActionLabel.tsx";
+import { actionLabel } from "@/lib/action_words.ts";
 import type {
   ActionCounters,
   ActionStatus,

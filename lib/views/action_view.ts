@@ -20,7 +20,7 @@ import { getLastSweepRun } from "../notices/sweep.ts";
 import { outboxIdsOfNotification, outboxPushIds } from "../channels/outbox.ts";
 import { pushEvent } from "../channels/push_texts.ts";
 import { forEachLimited } from "../kv/commits.ts";
-import { actionLabel } from "@/components/ActionLabel.tsx";
+import { actionLabel } from "@/lib/action_words.ts";
 import type {
   ActionStatus,
   Channel,

@@ -29,7 +29,7 @@ import {
   type MatchSummary,
   type PickerRow,
 } from "./form_model.ts";
-import { actionLabel } from "@/components/ActionLabel.tsx";
+import { actionLabel } from "@/lib/action_words.ts";
 import type {
   CatalogEntry,
   InstanceStatus,

@@ -15,7 +15,7 @@ import {
 import { validationError } from "@/lib/errors.ts";
 import { pushTexts } from "@/lib/channels/push_texts.ts";
 import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
-import { renderLoginEmail } from "@/components/email/LoginEmail.tsx";
+import { renderLoginEmail } from "@/lib/channels/email_templates/LoginEmail.tsx";
 import { noticeItem } from "../channels/_fixtures.ts";
 import { getUser, UserPutSchema } from "@/lib/kv/users.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";

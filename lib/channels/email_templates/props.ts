@@ -1,3 +1,5 @@
+import type { DoneOutcome } from "@/lib/action_words.ts";
+
 /** What every scheduled-action email template is given, already worded. */
 export interface ScheduledActionEmailProps {
   /** First name, or "there". */
@@ -22,7 +24,7 @@ export interface ScheduledActionEmailProps {
   /** How many of the owner's bots this one email is about (absent: one). */
   botCount?: number;
   /** Done notices: how it went. */
-  done?: import("./done.tsx").DoneOutcome;
+  done?: DoneOutcome;
   /** Reminders: which one this is ("Reminder 1 of 2 (24 hours before)"). */
   reminderLabel?: string | null;
   /** Rescheduled notices: the time the user was told before, in their zone (like `when`). */
