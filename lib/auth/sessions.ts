@@ -1,7 +1,6 @@
 /** Cookie sessions stored in KV with an expiry; sign-out deletes them, and so does deleting the user. */
 import { parse, serialize } from "hono/utils/cookie";
 import { keys } from "../kv/keys.ts";
-import { commitRetrying } from "../kv/db.ts";
 import { conditionalWrite } from "../kv/conditional_write.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
 import type { User } from "../types.ts";
@@ -95,36 +94,6 @@ export async function deleteSession(kv: Deno.Kv, id: string): Promise<void> {
   const op = kv.atomic().delete(keys.session(hash));
   if (cur.value) op.delete(keys.sessionByUser(cur.value.userId, hash));
   await op.commit();
-}
-
-/** KV takes at most 1,000 mutations an operation; two per session. */
-const SESSIONS_PER_COMMIT = 400;
-
-/** Ends every session of a user (deleting the user, or signing them out everywhere). */
-export async function deleteSessionsOfUser(
-  kv: Deno.Kv,
-  userId: string,
-): Promise<number> {
-  let hashes: string[] = [];
-  let deleted = 0;
-  const flush = async () => {
-    const batch = hashes;
-    hashes = [];
-    await commitRetrying(() => {
-      const op = kv.atomic();
-      for (const h of batch) {
-        op.delete(keys.session(h)).delete(keys.sessionByUser(userId, h));
-      }
-      return op;
-    });
-    deleted += batch.length;
-  };
-  for await (const e of kv.list({ prefix: keys.sessionsByUser(userId) })) {
-    hashes.push(e.key[2] as string);
-    if (hashes.length === SESSIONS_PER_COMMIT) await flush();
-  }
-  if (hashes.length) await flush();
-  return deleted;
 }
 
 export function sessionCookie(id: string, secure: boolean): string {

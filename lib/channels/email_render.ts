@@ -38,7 +38,11 @@ import {
   VersionChangeRescheduledEmail,
   versionChangeRescheduledText,
 } from "@/lib/channels/email_templates/rescheduled.tsx";
-import { DoneEmail, doneSubject, doneText } from "@/lib/channels/email_templates/done.tsx";
+import {
+  DoneEmail,
+  doneSubject,
+  doneText,
+} from "@/lib/channels/email_templates/done.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { calendarUrl } from "../calendar.ts";
 import { joinNames } from "./bundle.ts";

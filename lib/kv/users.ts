@@ -3,7 +3,7 @@ import { z } from "zod";
 import { keys } from "./keys.ts";
 import { conditionalWrite } from "./conditional_write.ts";
 import { getManyById, getManyChunked } from "./batched_reads.ts";
-import { deleteSessionsOfUser } from "../auth/sessions.ts";
+import { deleteSessionsOfUser } from "./user_sessions.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";
 import { isTimeZone } from "../format.ts";

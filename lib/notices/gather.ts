@@ -19,7 +19,7 @@ import type { GroupPlan } from "./claim.ts";
 import type { Dispatchers } from "../channels/types.ts";
 import type { Channel, NoticeGroup, Notification } from "../types.ts";
 import { recordNoticeRows } from "../telemetry.ts";
-import type { Tally } from "./sweep.ts";
+import type { Tally } from "./sweep_deps.ts";
 
 /** Fresh rows per channel, cut into groups as they fill. */
 export class Gatherer {

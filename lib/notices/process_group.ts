@@ -11,7 +11,7 @@ import {
   type SweepDeps,
   type SweepOptions,
   type Tally,
-} from "./sweep.ts";
+} from "./sweep_deps.ts";
 
 export async function processGroup(
   deps: SweepDeps,

@@ -50,7 +50,7 @@ import {
   SchedulePreviewSchema,
   ScheduleResultSchema,
   SweepRunSchema,
-} from "../views/answers.ts";
+} from "../views/action_answers.ts";
 import {
   AuditPageSchema,
   CatalogEntrySchema,
@@ -60,7 +60,7 @@ import {
   PushTokenAddedSchema,
   PushTokenRemovedSchema,
   UserSchema,
-} from "../kv/answers.ts";
+} from "../views/record_answers.ts";
 
 // The webhook shapes live beside the delivery code; named here so the
 // document shows each once as a component.

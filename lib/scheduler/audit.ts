@@ -4,11 +4,11 @@
  */
 import {
   type AuditActor,
-  auditActorOf,
   changedFields,
   newAuditEntry,
   recordAudit as recordAuditEntry,
 } from "../kv/audit.ts";
+import { auditActorOf } from "../request_state.ts";
 import { log } from "../log.ts";
 import type { State } from "../request_state.ts";
 import type {

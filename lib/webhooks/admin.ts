@@ -3,7 +3,7 @@
  * each taking the app's context and the signed-in admin.
  */
 import type { AppContext } from "../app_context.ts";
-import { auditActorOf } from "../kv/audit.ts";
+import { auditActorOf } from "../request_state.ts";
 import { parseOrThrow } from "../errors.ts";
 import type { State } from "../request_state.ts";
 import {

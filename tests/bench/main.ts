@@ -9,7 +9,8 @@
  *   deno task bench            every figure
  *   deno task bench fleetDrain idleSweep   only those
  */
-import { sweep, type SweepOptions } from "@/lib/notices/sweep.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { type SweepOptions } from "@/lib/notices/sweep_deps.ts";
 import { getBannerStatus } from "@/lib/notices/banner.ts";
 import { applyDue } from "@/lib/apply/apply.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";

@@ -23,7 +23,10 @@ import {
   VERSION_CHANGE_RESCHEDULED_SUBJECT,
   versionChangeRescheduledText,
 } from "@/lib/channels/email_templates/rescheduled.tsx";
-import { DONE_SUBJECTS, doneSubject } from "@/lib/channels/email_templates/done.tsx";
+import {
+  DONE_SUBJECTS,
+  doneSubject,
+} from "@/lib/channels/email_templates/done.tsx";
 
 const props = (botCount: number): ScheduledActionEmailProps => ({
   greetingName: "Maya",

@@ -8,7 +8,7 @@ import { RescheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
 import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { auditReschedule } from "@/lib/scheduler/audit.ts";
-import { auditActorOf } from "@/lib/kv/audit.ts";
+import { auditActorOf } from "@/lib/request_state.ts";
 
 /** Moves an action: 200 with the action as `GET …/:id` shows it, and what the move did. */
 export const handler: Handlers<unknown, State> = {

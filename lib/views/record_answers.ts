@@ -10,7 +10,7 @@ import {
   ScheduledActionSchema,
   StageSchema,
   TargetSchema,
-} from "../views/answers.ts";
+} from "./action_answers.ts";
 
 const at = z.iso.datetime();
 /** Counts, indexes, hours and epoch times: whole and never negative. */
