@@ -5,6 +5,7 @@
  * seconds (only while the page is visible), and at once after a sweep or a
  * cancel, so nothing reads "pending" after it went out.
  */
+import { noticeDueAt } from "@/lib/due_times.ts";
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { pollWhileVisible } from "@/components/poll.ts";
@@ -288,8 +289,7 @@ export default function ActionLive(props: Props) {
                     due {formatShortDateTime(
                       // A lead longer than the time left was due when scheduled, not before.
                       Math.max(
-                        Date.parse(v.scheduledAt) -
-                          a.noticeLeadHours * 3_600_000,
+                        noticeDueAt(a, { scheduledAt: v.scheduledAt }),
                         Date.parse(a.createdAt),
                       ),
                       tz,

@@ -9,9 +9,8 @@ export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {
   CANCELLED_AFTER_UNCERTAIN_DELIVERY,
   CANCELLED_BEFORE_DISPATCH,
-  reminderDueAt,
-  warningDueAt,
 } from "./rows.ts";
+import { reminderDueAt, warningDueAt } from "../due_times.ts";
 import { isActionOpen, isStageLive, isWarning } from "../types.ts";
 import type {
   ActionType,

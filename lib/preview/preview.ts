@@ -13,7 +13,8 @@ import { renderNoticeEmail } from "../channels/email_render.ts";
 import { calendarSigner } from "../calendar.ts";
 import { pushTexts } from "../channels/push_texts.ts";
 import type { NoticeItem } from "../channels/types.ts";
-import { HOUR_MS, newRow, noticeDueAt } from "../notices/rows.ts";
+import { HOUR_MS, noticeDueAt } from "../due_times.ts";
+import { newRow } from "../notices/rows.ts";
 import type {
   Channel,
   Instance,
@@ -178,7 +179,7 @@ export async function previewSchedule(
 
   const notify = input.notify && input.noticeChannels.length > 0;
   const validTime = Number.isFinite(atMs);
-  const noticeAt = validTime ? atMs - input.noticeLeadHours * HOUR_MS : NaN;
+  const noticeAt = validTime ? noticeDueAt(input, input) : NaN;
   const targetVersion = targetTag ? catalog.get(targetTag) ?? null : null;
   const sampleOwner = owners.find((o) => o.id === opts.sampleOwnerId) ??
     owners[0];
@@ -199,7 +200,7 @@ export async function previewSchedule(
     : null;
 
   const warnings = validTime
-    ? scheduleWarnings(input, atMs, now).filter((w) =>
+    ? scheduleWarnings(input, now).filter((w) =>
       !(opts.applyNow && w.code === "notice_at_once")
     )
     : [];

@@ -15,11 +15,10 @@ import { allTargetIdsOfAction, getTargetEntries } from "../kv/actions.ts";
 import { isActionVisible } from "../kv/actions.ts";
 import {
   addNewRow,
-  noticeDueAt,
   readTargetRows,
   rescheduledRowFor,
-  warningDueAt,
 } from "../notices/rows.ts";
+import { noticeDueAt, warningDueAt } from "../due_times.ts";
 import { asFailed, putRow } from "../notices/row_status.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { leadIssues } from "./schemas.ts";

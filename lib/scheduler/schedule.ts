@@ -245,7 +245,7 @@ export async function scheduleAction(
           alreadyOnTag: sel.alreadyOnTag,
           pending: [...skipped],
         },
-        warnings: scheduleWarnings(input, scheduledAtMs, now),
+        warnings: scheduleWarnings(input, now),
       };
     } catch (err) {
       if (!(err instanceof InstanceLockedError)) throw err;

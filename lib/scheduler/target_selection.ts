@@ -9,7 +9,7 @@ import { getInstances, listRunningInstanceIdsByTag } from "../kv/instances.ts";
 import { keys } from "../kv/keys.ts";
 import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
 import type { PendingTargetLock } from "../kv/actions.ts";
-import { HOUR_MS } from "../notices/rows.ts";
+import { noticeDueAt } from "../due_times.ts";
 import { formatDuration } from "../format.ts";
 import { isActionOpen, isPinnedAway } from "../types.ts";
 import type { Instance, ScheduledAction } from "../types.ts";
@@ -162,14 +162,12 @@ export function nothingLeft(
 
 /** The time between now and the action, against the notice lead: what the admin should know. */
 export function scheduleWarnings(
-  input: Pick<ScheduleInput, "notify" | "noticeLeadHours">,
-  scheduledAtMs: number,
+  input: Pick<ScheduleInput, "notify" | "noticeLeadHours" | "scheduledAt">,
   now: number,
 ): ScheduleWarning[] {
   if (!input.notify) return [];
-  const left = scheduledAtMs - now;
-  const lead = input.noticeLeadHours * HOUR_MS;
-  if (lead > left) {
+  const left = Date.parse(input.scheduledAt) - now;
+  if (noticeDueAt(input, input) < now) {
     return [{
       code: "notice_at_once",
       message:

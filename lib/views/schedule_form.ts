@@ -16,7 +16,7 @@ import {
   zoneOrUtc,
 } from "../format.ts";
 import { type Channel, CHANNELS } from "../types.ts";
-import { HOUR_MS } from "../notices/rows.ts";
+import { HOUR_MS } from "../due_times.ts";
 import {
   MAX_TARGETS,
   type ScheduleInput,
