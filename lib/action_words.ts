@@ -3,6 +3,7 @@
  * texts and emails: "Version change to OpenClaw 1.9.0", "Your bot Maya's bot
  * was restarted". No imports with side effects, so islands may use it.
  */
+import { channelList } from "./channel_names.ts";
 import type {
   ActionType,
   ScheduledAction,
@@ -57,4 +58,34 @@ export function doneSentence(
     return `Your bot ${name} was not ${verb}`;
   }
   return `Your bot ${name} could not be ${verb}; it runs as before and we are looking into it`;
+}
+
+/** "5 h ahead by email and push; reminders 24 h and 1 h ahead; done notice by email". */
+export function noticeSummary(
+  a: Pick<
+    ScheduledAction,
+    "noticeLeadHours" | "noticeChannels" | "reminderLeadHours" | "doneChannels"
+  >,
+): string {
+  return `${a.noticeLeadHours} h ahead by ${channelList(a.noticeChannels)}${
+    a.reminderLeadHours?.length
+      ? `; reminders ${a.reminderLeadHours.join(" h and ")} h ahead`
+      : ""
+  }${
+    a.doneChannels?.length
+      ? `; done notice by ${channelList(a.doneChannels)}`
+      : ""
+  }`;
+}
+
+const SKIP_REASONS: Record<SkipReason, string> = {
+  cancelled: "cancelled",
+  pinned: "pinned to another tag",
+  pin_changed_in_flight: "its pin changed while it was applied",
+  destroyed: "destroyed",
+};
+
+/** Why a target was skipped, as the action page says it: "pinned to another tag". */
+export function skipReasonLabel(reason: SkipReason): string {
+  return SKIP_REASONS[reason] ?? reason;
 }

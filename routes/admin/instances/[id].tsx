@@ -18,7 +18,7 @@ import { LastRestart } from "@/components/LastRestart.tsx";
 import { StatusPill } from "@/components/StatusPill.tsx";
 import { TargetStatus } from "@/components/TargetStatus.tsx";
 import { actionLabel } from "@/lib/action_words.ts";
-import { NoticeSummary } from "@/components/ActionLabel.tsx";
+import { NoticeSummary } from "@/components/NoticeSummary.tsx";
 import { NotificationList } from "@/components/NotificationList.tsx";
 import type { RecentChanges } from "@/lib/kv/audit.ts";
 import { RecentChangesSection } from "@/components/AuditList.tsx";
