@@ -2,7 +2,7 @@
 import { newId } from "@/lib/ids.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { newGroup, putGroup } from "@/lib/notices/groups.ts";
-import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
+import { makeAction, makeStage, makeTarget } from "./records.ts";
 import type { NoticeItem } from "@/lib/channels/types.ts";
 import type {
   ActionType,

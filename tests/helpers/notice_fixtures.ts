@@ -15,7 +15,7 @@ import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { newId } from "@/lib/ids.ts";
-import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
+import { makeAction, makeStage, makeTarget } from "./records.ts";
 import type {
   ActionType,
   Channel,

@@ -18,7 +18,7 @@ import {
   scheduleForOwners,
   seedCatalog,
   seedInstances,
-} from "../scheduler/helpers.ts";
+} from "../helpers/scheduling.ts";
 
 async function setup() {
   const kv = await Deno.openKv(":memory:");

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { MINUTE, seedAction } from "../notices/_fixtures.ts";
+import { MINUTE, seedAction } from "../helpers/notice_fixtures.ts";
 import { runApplyJob, runSweepJob } from "@/lib/jobs.ts";
 import { getLastApplyRun, type Health } from "@/lib/health.ts";
 import { getLastSweepRun } from "@/lib/notices/sweep.ts";

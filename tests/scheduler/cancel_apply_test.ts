@@ -24,7 +24,7 @@ import {
   input,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 const admin = { id: "admin-1" };
 

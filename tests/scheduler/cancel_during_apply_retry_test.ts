@@ -21,7 +21,7 @@ import {
   input,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 async function onlyTarget(kv: Deno.Kv, actionId: string): Promise<Target> {
   const ids: string[] = [];

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { seedCatalog, seedInstances } from "./helpers.ts";
+import { seedCatalog, seedInstances } from "../helpers/scheduling.ts";
 import { listCancellations } from "@/lib/scheduler/cancel_with_reason.ts";
 import { listAudit } from "@/lib/kv/audit.ts";
 

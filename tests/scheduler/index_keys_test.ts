@@ -25,7 +25,7 @@ import {
   input,
   scheduleForOwners,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 async function all<T>(kv: Deno.Kv, prefix: Deno.KvKey) {
   const out: Deno.KvEntry<T>[] = [];

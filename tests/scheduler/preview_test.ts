@@ -26,7 +26,7 @@ import {
   rid,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 const admin = { id: "admin-1" };
 const PUBLIC_URL = "https://claw.example.com";

@@ -16,7 +16,7 @@ import {
 } from "@/lib/scheduler/reschedule.ts";
 import { getActionView } from "@/lib/views/action_view.ts";
 import { getBannerStatus } from "@/lib/notices/banner.ts";
-import { faultyKv } from "./helpers.ts";
+import { faultyKv } from "../helpers/scheduling.ts";
 import {
   applyAt,
   cancelActionAt,
@@ -27,7 +27,7 @@ import {
   MINUTE,
   seedAction,
   type Seeded,
-} from "../notices/_fixtures.ts";
+} from "../helpers/notice_fixtures.ts";
 import type { Notification, Stage, Target } from "@/lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");

@@ -29,7 +29,7 @@ import {
   input,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 /** Keys that expire on their own (and the audit, kept for its own 400 days): the purge leaves them. */
 const EXPIRING = new Set([

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { HOUR, seedCatalog, seedInstances } from "./helpers.ts";
+import { HOUR, seedCatalog, seedInstances } from "../helpers/scheduling.ts";
 import { getActionDetail } from "@/lib/views/action_reads.ts";
 
 async function withApp(fn: (app: TestApp) => Promise<void>) {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { ORIGIN } from "../helpers/app.ts";
-import { seedCatalog, seedInstances } from "./helpers.ts";
+import { seedCatalog, seedInstances } from "../helpers/scheduling.ts";
 import { REVIEW_CHANGED } from "@/lib/views/form_model.ts";
 import { listActions } from "@/lib/views/action_reads.ts";
 

@@ -22,7 +22,7 @@ import {
   rid,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 const admin = { id: "admin-1" };
 
