@@ -1,5 +1,5 @@
 /**
- * Typed errors. `lib/http_errors.ts` maps them: pages redirect or render an
+ * Typed errors. `lib/web/http_errors.ts` maps them: pages redirect or render an
  * error page, `/api` answers the status with a JSON body `{error, issues?}`.
  */
 import { z } from "zod";

@@ -11,7 +11,7 @@ import { sweep } from "./notices/sweep.ts";
 import { type SweepReport } from "./notices/sweep_deps.ts";
 import { checkPushReceipts } from "./channels/mod.ts";
 import { sweepSignInEmails } from "./auth/sign_in_emails.ts";
-import { countDue, recordApplyRun, sweepLagMs } from "./health.ts";
+import { countDue, recordApplyRun, sweepLagMs } from "./operations/health.ts";
 import {
   failSpan,
   inSpan,
@@ -19,8 +19,8 @@ import {
   recordBacklog,
   recordSweepDuration,
   setCounts,
-} from "./telemetry.ts";
-import { log } from "./log.ts";
+} from "./operations/telemetry.ts";
+import { log } from "./operations/log.ts";
 import { deliverWebhooks } from "./webhooks/deliveries.ts";
 
 function guarded(

@@ -18,7 +18,7 @@
  */
 import type { Instance } from "../types.ts";
 import { encodeHex } from "../hex.ts";
-import { retryAfterMs, upstreamErrorText } from "../http.ts";
+import { retryAfterMs, upstreamErrorText } from "../web/http.ts";
 import type {
   ControllerCallOptions,
   ControllerResult,

@@ -13,7 +13,7 @@
  * compresses (BREACH); masked, its bytes differ on every page.
  */
 import { AppError, BadRequestError, ForbiddenError, quote } from "../errors.ts";
-import { isFormRequest, sendFormError } from "../request_body.ts";
+import { isFormRequest, sendFormError } from "../web/request_body.ts";
 import { secretsEqual } from "./compare.ts";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);

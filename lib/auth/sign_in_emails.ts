@@ -23,8 +23,11 @@ import {
   type SignInLinkJob,
 } from "./login_links.ts";
 import type { AppContext } from "../app_context.ts";
-import { log } from "../log.ts";
-import { recordSignInEmail, type SignInOutcome } from "../telemetry.ts";
+import { log } from "../operations/log.ts";
+import {
+  recordSignInEmail,
+  type SignInOutcome,
+} from "../operations/telemetry.ts";
 
 export interface SignInEmail {
   id: string;

@@ -27,7 +27,7 @@ import { handBack } from "./hand_back.ts";
 import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
 import { isWarning } from "../types.ts";
 import type { Channel, NoticeGroup, Notification, User } from "../types.ts";
-import { recordClaimsLost, recordNoticeRows } from "../telemetry.ts";
+import { recordClaimsLost, recordNoticeRows } from "../operations/telemetry.ts";
 
 const CLAIM_ROUNDS = 3;
 

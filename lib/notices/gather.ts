@@ -18,7 +18,7 @@ import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
 import type { GroupPlan } from "./claim.ts";
 import type { Dispatchers } from "../channels/types.ts";
 import type { Channel, NoticeGroup, Notification } from "../types.ts";
-import { recordNoticeRows } from "../telemetry.ts";
+import { recordNoticeRows } from "../operations/telemetry.ts";
 import type { Tally } from "./sweep_deps.ts";
 
 /** Fresh rows per channel, cut into groups as they fill. */

@@ -12,7 +12,7 @@ import { parentCancelled } from "./parents.ts";
 import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
 import { afterOutcome, putRow } from "./row_status.ts";
 import { heldBy, keepsMembers, openIn, putGroup, released } from "./groups.ts";
-import { recordSettled } from "../telemetry.ts";
+import { recordSettled } from "../operations/telemetry.ts";
 import { isWarning } from "../types.ts";
 import type {
   DispatchOutcome,

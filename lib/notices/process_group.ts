@@ -1,6 +1,6 @@
 /** One dispatch group's run: claim it, build its notices, send it, mark it. */
 import { claimDelivered, claimGroup, type GroupPlan } from "./claim.ts";
-import { recordSettled } from "../telemetry.ts";
+import { recordSettled } from "../operations/telemetry.ts";
 import { buildItems } from "./items.ts";
 import { sendGroup } from "./dispatch.ts";
 import { settleGroup } from "./mark.ts";

@@ -12,7 +12,7 @@ import { handBack } from "./hand_back.ts";
 import { heldBy } from "./groups.ts";
 import { type Mark, settleGroup } from "./mark.ts";
 import type { NoticeGroup, Notification } from "../types.ts";
-import { recordNoticeRows } from "../telemetry.ts";
+import { recordNoticeRows } from "../operations/telemetry.ts";
 
 const PAGE = 100;
 

@@ -2,7 +2,7 @@
  * The review shows its email in a sandboxed frame. The page's CSP forbids
  * inline styles (and a `srcdoc` frame inherits it), so the HTML is kept for a
  * while under its content hash and served from its own path with the strict
- * email-frame CSP (lib/security.ts), as the outbox does for sent mail.
+ * email-frame CSP (lib/web/security.ts), as the outbox does for sent mail.
  */
 import { keys } from "../kv/keys.ts";
 import type { SchedulePreview } from "./preview_model.ts";

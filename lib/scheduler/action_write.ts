@@ -20,7 +20,7 @@ import {
   readRowsOfTargets,
 } from "../notices/rows.ts";
 import { ConflictError } from "../errors.ts";
-import { log } from "../log.ts";
+import { log } from "../operations/log.ts";
 import { commitPool, forEachLimited, packCommits } from "../kv/commits.ts";
 import { putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";

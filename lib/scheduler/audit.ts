@@ -9,7 +9,7 @@ import {
   recordAudit as recordAuditEntry,
 } from "../kv/audit.ts";
 import { auditActorOf } from "../request_state.ts";
-import { log } from "../log.ts";
+import { log } from "../operations/log.ts";
 import type { State } from "../request_state.ts";
 import type {
   AuditEntry,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CHANNELS } from "../types.ts";
 import { ImageTagSchema } from "../kv/catalog.ts";
 import { parseOrThrow } from "../errors.ts";
-import { readOptionalJson } from "../request_body.ts";
+import { readOptionalJson } from "../web/request_body.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
 

@@ -8,7 +8,7 @@
 import type { AppContext } from "../app_context.ts";
 import type { SignedInState } from "../request_state.ts";
 import { AppError } from "../errors.ts";
-import { log } from "../log.ts";
+import { log } from "../operations/log.ts";
 import { sweep } from "../notices/sweep.ts";
 import { previewSchedule, type SchedulePreview } from "../preview/preview.ts";
 import { sendTestToAdmin } from "../preview/test_send.ts";

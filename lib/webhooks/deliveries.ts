@@ -24,7 +24,7 @@ import { getActionCounters } from "../kv/actions.ts";
 import { newId } from "../ids.ts";
 import { addAuditWrite, type AuditActor, newAuditEntry } from "../kv/audit.ts";
 import type { ActionCounters } from "../types.ts";
-import { log } from "../log.ts";
+import { log } from "../operations/log.ts";
 import type { WebhookEvent } from "./events.ts";
 import { listEndpoints, type WebhookEndpoint } from "./endpoints.ts";
 import {

@@ -2,7 +2,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { z } from "zod";
 import { parseOrThrow } from "@/lib/errors.ts";
-import { readJson } from "@/lib/request_body.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { addPushToken, removePushTokens } from "@/lib/kv/users.ts";

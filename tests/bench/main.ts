@@ -18,7 +18,7 @@ import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { addNewRow } from "@/lib/notices/rows.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { newId } from "@/lib/ids.ts";
-import { setQuietLogs } from "@/lib/log.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import { createTestApp } from "../helpers/app.ts";
 import {

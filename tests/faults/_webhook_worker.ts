@@ -13,7 +13,7 @@
 import { parseConfig } from "@/lib/config.ts";
 import { openKv } from "@/lib/kv/db.ts";
 import { keys } from "@/lib/kv/keys.ts";
-import { setQuietLogs } from "@/lib/log.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
 import {
   deliverWebhooks,
   type WebhookDelivery,

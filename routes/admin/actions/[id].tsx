@@ -9,10 +9,10 @@ import {
   cancelTargetAsAdmin,
 } from "@/lib/scheduler/cancel_with_reason.ts";
 import { BadRequestError } from "@/lib/errors.ts";
-import { readForm } from "@/lib/request_body.ts";
+import { readForm } from "@/lib/web/request_body.ts";
 import { IdSchema, parseId } from "@/lib/ids.ts";
 import { textField } from "@/lib/text.ts";
-import { redirect } from "@/lib/http.ts";
+import { redirect } from "@/lib/web/http.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import ActionLive from "@/islands/ActionLive.tsx";
 import { AUDIT_RETENTION_DAYS, type RecentChanges } from "@/lib/kv/audit.ts";

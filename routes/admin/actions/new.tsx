@@ -15,8 +15,8 @@ import { isId } from "@/lib/ids.ts";
 import { searchWords } from "@/lib/search.ts";
 import { MAX_TARGETS } from "@/lib/scheduler/schemas.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
-import { readForm } from "@/lib/request_body.ts";
-import { redirect } from "@/lib/http.ts";
+import { readForm } from "@/lib/web/request_body.ts";
+import { redirect } from "@/lib/web/http.ts";
 import { freshScheduleForm } from "@/lib/views/schedule_form.ts";
 import { EMPTY_MATCH, type MatchFilter } from "@/lib/views/form_model.ts";
 import type {

@@ -1,4 +1,4 @@
-/** A schedule review's email HTML, for its sandboxed frame (lib/security.ts gives this path the email-frame CSP). */
+/** A schedule review's email HTML, for its sandboxed frame (lib/web/security.ts gives this path the email-frame CSP). */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { getEmailPreview } from "@/lib/preview/email_preview.ts";

@@ -13,7 +13,7 @@ import {
   parseOrThrow,
   UnprocessableError,
 } from "@/lib/errors.ts";
-import { readJson } from "@/lib/request_body.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { requireInternalSecret } from "@/lib/auth/internal.ts";
 import {

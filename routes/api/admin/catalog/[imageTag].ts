@@ -1,7 +1,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { parseOrThrow } from "@/lib/errors.ts";
-import { readJson } from "@/lib/request_body.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import {
   CatalogPutSchema,
   ImageTagSchema,

@@ -1,6 +1,6 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readJson } from "@/lib/request_body.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { ScheduleRequestSchema } from "@/lib/scheduler/schemas.ts";
 import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";

@@ -1,7 +1,7 @@
 /** The dry run of `POST /api/admin/scheduled-actions`: the same body, nothing written. */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readJson } from "@/lib/request_body.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import type { State } from "@/lib/request_state.ts";
 import { PreviewRequestSchema } from "@/lib/scheduler/schemas.ts";
 import { previewSchedule } from "@/lib/preview/preview.ts";

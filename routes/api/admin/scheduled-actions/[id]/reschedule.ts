@@ -1,6 +1,6 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readJson } from "@/lib/request_body.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";
 import { parseId } from "@/lib/ids.ts";
 import type { State } from "@/lib/request_state.ts";

@@ -1,7 +1,7 @@
 /** The dry run of a move: the same body as `…/:id/reschedule`, nothing written. */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readJson } from "@/lib/request_body.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";
 import { parseId } from "@/lib/ids.ts";
 import type { State } from "@/lib/request_state.ts";

@@ -4,11 +4,11 @@
  * finished, and the sweep lag, the time the oldest due notice has waited.
  * Every read follows the due index from its oldest end, never all rows.
  */
-import { keys } from "./kv/keys.ts";
-import { getManyChunked } from "./kv/batched_reads.ts";
-import { getLastSweepRun } from "./notices/sweep.ts";
-import type { Config } from "./config.ts";
-import type { Notification } from "./types.ts";
+import { keys } from "../kv/keys.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
+import { getLastSweepRun } from "../notices/sweep.ts";
+import type { Config } from "../config.ts";
+import type { Notification } from "../types.ts";
 
 export interface ApplyRun {
   startedAt: string;

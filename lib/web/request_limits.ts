@@ -7,7 +7,7 @@
  * and at most `BODY_TIMEOUT_MS`.
  */
 import type { MiddlewareHandler } from "hono";
-import { AppError } from "./errors.ts";
+import { AppError } from "../errors.ts";
 import { bodyCutShortError } from "./request_body.ts";
 
 /** A connection that has not sent its whole request head by then is closed. */

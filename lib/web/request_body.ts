@@ -8,7 +8,7 @@ import {
   BadRequestError,
   quote,
   UnsupportedMediaTypeError,
-} from "./errors.ts";
+} from "../errors.ts";
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 const FORM_TYPE =

@@ -5,10 +5,10 @@
  * sign in on 401 and show the error page for other typed errors; an untyped
  * error is left to the 500 page.
  */
-import { AppError } from "./errors.ts";
+import { AppError } from "../errors.ts";
 import { redirect } from "./http.ts";
-import { signInUrl } from "./auth/next.ts";
-import { log } from "./log.ts";
+import { signInUrl } from "../auth/next.ts";
+import { log } from "../operations/log.ts";
 
 /** The HTML page that shows a refused page request (the page is a component). */
 export type ErrorPage = (

@@ -10,7 +10,7 @@
  * out, and hands each complete request to `Deno.serve` on a private Unix
  * socket, one request per connection. On Deno Deploy the platform is the door.
  */
-import { log } from "./log.ts";
+import { log } from "../operations/log.ts";
 import { BODY_TIMEOUT_MS, HEADERS_TIMEOUT_MS } from "./request_limits.ts";
 
 /** The front's word on who connected; any copy sent by a client is dropped. */

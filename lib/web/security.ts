@@ -7,7 +7,7 @@
  */
 import type { Hono, MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import { log, withRequestId } from "./log.ts";
+import { log, withRequestId } from "../operations/log.ts";
 import { ADMIN_BODY_BYTES, limitBodies } from "./request_limits.ts";
 import { errorAnswer, type ErrorPage } from "./http_errors.ts";
 import { compressAnswers } from "./compression.ts";
