@@ -158,6 +158,18 @@ export function removeEndedRow(
   return op.delete(keys.notification(row.id)).delete(uniqueKeyOf(row));
 }
 
+/**
+ * Removes a row of a write that never became visible, with every key it has:
+ * its by-target key (a reminder's carries its lead) and its due key.
+ */
+export function removeUnwrittenRow(
+  op: Deno.AtomicOperation,
+  row: Notification,
+): Deno.AtomicOperation {
+  return op.delete(keys.notification(row.id)).delete(uniqueKeyOf(row))
+    .delete(keys.notificationDue(row.dueAt, row.id));
+}
+
 /** Reads a target's notification rows (at most one per kind and channel, so at most six). */
 export async function readTargetRows(
   kv: Deno.Kv,

@@ -18,6 +18,7 @@ import {
   CHECKS_PER_NEW_ROW,
   MUTATIONS_PER_NEW_ROW,
   readRowsOfTargets,
+  removeUnwrittenRow,
 } from "../notices/rows.ts";
 import { ConflictError } from "../errors.ts";
 import { log } from "../operations/log.ts";
@@ -252,11 +253,7 @@ export async function discardWrite(
     async (chunk) => {
       await commitRetrying(() => {
         const op = kv.atomic();
-        for (const r of chunk) {
-          op.delete(keys.notification(r.id))
-            .delete(keys.notificationByTarget(r.targetId, r.kind, r.channel))
-            .delete(keys.notificationDue(r.dueAt, r.id));
-        }
+        for (const r of chunk) removeUnwrittenRow(op, r);
         return op;
       });
     },
