@@ -123,6 +123,31 @@ export function asFailed(
   };
 }
 
+/**
+ * A row that cannot be parsed, failed where it stands: what could be read of
+ * it is kept beside the reason, and its due key (when `dueAt` still reads as
+ * a time) goes with it. The caller also drops the key it found the row by.
+ */
+export function putDamagedRowFailed(
+  op: Deno.AtomicOperation,
+  id: string,
+  raw: unknown,
+  problem: string,
+  now: number,
+): Deno.AtomicOperation {
+  const dueAt = (raw as { dueAt?: unknown } | null)?.dueAt;
+  const base = typeof raw === "object" && raw !== null ? raw : { value: raw };
+  op.set(keys.notification(id), {
+    ...base,
+    id,
+    status: "failed",
+    error: `notification row could not be read: ${problem}`,
+    updatedAt: new Date(now).toISOString(),
+  });
+  if (typeof dueAt === "number") op.delete(keys.notificationDue(dueAt, id));
+  return op;
+}
+
 export const MAX_ATTEMPTS = 5;
 export const RETRY_BASE_MS = 30_000;
 export const RETRY_MAX_MS = 3_600_000;
