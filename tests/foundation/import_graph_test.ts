@@ -134,7 +134,7 @@ Deno.test("nothing below the scheduler imports it", () => {
   assert.deepEqual(
     importsBetween(
       graph,
-      /^lib\/(kv|notices|channels|auth)\//,
+      /^lib\/(kv|notices|channels|auth|webhooks)\//,
       /^lib\/(scheduler|apply|views|preview)\//,
     ),
     [],
