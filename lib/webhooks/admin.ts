@@ -13,7 +13,8 @@ import {
   getEndpoint,
   listEndpoints,
 } from "./endpoints.ts";
-import { deliveryView, listDeliveries, sendTestEvent } from "./deliveries.ts";
+import { deliveryView, listDeliveries } from "./delivery_rows.ts";
+import { sendTestEvent } from "./deliveries.ts";
 import { webhookEndpointInputSchema } from "./schemas.ts";
 
 type Deps = Pick<AppContext, "kv" | "config" | "now">;

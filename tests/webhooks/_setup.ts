@@ -15,8 +15,8 @@ import { applyTick } from "@/lib/jobs.ts";
 import {
   type DeliverDeps,
   type DeliverReport,
-  deliverWebhooks,
-} from "@/lib/webhooks/deliveries.ts";
+} from "@/lib/webhooks/delivery_rows.ts";
+import { deliverWebhooks } from "@/lib/webhooks/deliveries.ts";
 import type { Config } from "@/lib/config.ts";
 
 export const HOUR = 3_600_000;
