@@ -10,7 +10,8 @@ import { ConfigError, loadConfig } from "./lib/config.ts";
 import { openKv } from "./lib/kv/db.ts";
 import { createAppContext } from "./lib/app_context.ts";
 import { type AppContext, setAppContext } from "./lib/app_context.ts";
-import { installSecurity } from "./lib/security.ts";
+import { installSecurity } from "./lib/web/security.ts";
+import { renderErrorPage } from "./components/ErrorPage.tsx";
 import { seedDemoData } from "./lib/demo_seed.ts";
 import {
   runApplyJob,
@@ -19,8 +20,8 @@ import {
   runSweepJob,
   runWebhookJob,
 } from "./lib/jobs.ts";
-import { log } from "./lib/log.ts";
-import { serveGuarded } from "./lib/connection_guard.ts";
+import { log } from "./lib/operations/log.ts";
+import { serveGuarded } from "./lib/web/connection_guard.ts";
 
 let resolveReady: (ctx: AppContext) => void;
 const ready = new Promise<AppContext>((r) => resolveReady = r);
@@ -89,7 +90,7 @@ log.info("starting", {
   controller: ctx.controller.name,
 });
 const handler = await createHandler(manifest, {
-  setup: installSecurity,
+  setup: (app) => installSecurity(app, renderErrorPage),
   buildId: config.deploymentId ?? undefined,
 });
 if (config.onDeploy) {

@@ -5,7 +5,7 @@ import {
   CHANGE_WORDS,
   describeChange,
   type Sentence,
-} from "@/lib/scheduler/audit_words.ts";
+} from "@/lib/views/audit_words.ts";
 import LocalTime from "@/islands/LocalTime.tsx";
 
 function subjectHref(s: AuditEntry["subject"]): string | null {

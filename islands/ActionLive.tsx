@@ -5,15 +5,15 @@
  * seconds (only while the page is visible), and at once after a sweep or a
  * cancel, so nothing reads "pending" after it went out.
  */
+import { noticeSummary } from "@/lib/action_words.ts";
+import { TargetRow } from "@/components/action/TargetRow.tsx";
+import { ProgressBar } from "@/components/action/ProgressBar.tsx";
+import { noticeDueAt } from "@/lib/due_times.ts";
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { pollWhileVisible } from "@/components/poll.ts";
 import { isActionOpen, isMovable } from "@/lib/types.ts";
-import type {
-  ActionView,
-  NoticeView,
-  TargetView,
-} from "@/lib/scheduler/action_view_model.ts";
+import type { ActionView } from "@/lib/views/action_view_model.ts";
 import {
   formatDateTime,
   formatRelative,
@@ -22,11 +22,7 @@ import {
   localTimeZone,
 } from "@/lib/format.ts";
 import { StatusPill } from "@/components/StatusPill.tsx";
-import {
-  channelList,
-  channelName,
-  noticeKindName,
-} from "@/lib/channel_names.ts";
+import { channelName, noticeKindName } from "@/lib/channel_names.ts";
 import { CancelControl } from "@/components/CancelControl.tsx";
 import SweepButton from "./SweepButton.tsx";
 import MoveAction from "./MoveAction.tsx";
@@ -41,13 +37,6 @@ interface Props {
   targetCursor: string | null;
   pollSeconds?: number;
 }
-
-const SKIP_REASONS: Record<string, string> = {
-  cancelled: "cancelled",
-  pinned: "pinned to another tag",
-  pin_changed_in_flight: "its pin changed while it was applied",
-  destroyed: "destroyed",
-};
 
 export default function ActionLive(props: Props) {
   const view = useSignal<ActionView>(props.view);
@@ -276,20 +265,13 @@ export default function ActionLive(props: Props) {
           {a.notify
             ? (
               <>
-                {a.noticeLeadHours} h ahead by {channelList(a.noticeChannels)}
-                {a.reminderLeadHours?.length
-                  ? `; reminders ${a.reminderLeadHours.join(" h and ")} h ahead`
-                  : ""}
-                {a.doneChannels?.length
-                  ? `; done notice by ${channelList(a.doneChannels)}`
-                  : ""}
+                {noticeSummary(a)}
                 {v.scheduledAt && (
                   <div class="muted small">
                     due {formatShortDateTime(
                       // A lead longer than the time left was due when scheduled, not before.
                       Math.max(
-                        Date.parse(v.scheduledAt) -
-                          a.noticeLeadHours * 3_600_000,
+                        noticeDueAt(a, { scheduledAt: v.scheduledAt }),
                         Date.parse(a.createdAt),
                       ),
                       tz,
@@ -383,211 +365,5 @@ export default function ActionLive(props: Props) {
         </p>
       )}
     </div>
-  );
-}
-
-/** Applied, skipped, failed and cancelled as one bar (SVG: the page's CSP allows no inline styles). */
-function ProgressBar({ counters: c }: { counters: ActionView["counters"] }) {
-  const total = Math.max(c.total, 1);
-  let x = 0;
-  const part = (n: number, cls: string) => {
-    const w = (100 * n) / total;
-    const rect = <rect class={cls} x={x} y={0} width={w} height={1} />;
-    x += w;
-    return rect;
-  };
-  return (
-    <svg
-      class="bar"
-      viewBox="0 0 100 1"
-      preserveAspectRatio="none"
-      role="img"
-      aria-label={`${c.applied + c.skipped + c.failed} of ${
-        c.total - c.cancelled
-      } instances done${c.cancelled ? `, ${c.cancelled} cancelled` : ""}`}
-    >
-      {part(c.applied, "bar-applied")}
-      {part(c.skipped, "bar-skipped")}
-      {part(c.failed, "bar-failed")}
-      {part(c.cancelled, "bar-cancelled")}
-    </svg>
-  );
-}
-
-function TargetRow(
-  { target, open, tz, now, actionId, pageUrl, csrfToken, onDone }: {
-    target: TargetView;
-    open: boolean;
-    tz: string | null;
-    now: number;
-    actionId: string;
-    pageUrl: string;
-    csrfToken: string | null;
-    onDone: (message: string) => void;
-  },
-) {
-  const name = target.instanceName ?? target.instanceId;
-  return (
-    <tr data-target={target.id}>
-      <td data-label="Instance">
-        <div>
-          <a href={`/admin/instances/${target.instanceId}`}>{name}</a>
-          <div class="muted small">{target.owner}</div>
-        </div>
-      </td>
-      <td data-label="Change">
-        <span>
-          <code>{target.from}</code>
-          {target.to !== target.from && (
-            <>
-              {" → "}
-              <code>{target.to}</code>
-            </>
-          )}
-        </span>
-      </td>
-      <td data-label="Status">
-        <div>
-          <StatusPill
-            status={target.skipReason === "cancelled"
-              ? "cancelled"
-              : target.status}
-          />
-          {target.skipReason && target.skipReason !== "cancelled" && (
-            <div class="muted small">
-              {SKIP_REASONS[target.skipReason] ?? target.skipReason}
-            </div>
-          )}
-          {target.error && <div class="error small">{target.error}</div>}
-          {target.cancellation && (
-            <div class="muted small">
-              by {target.cancellation.byLabel},{" "}
-              {formatShortDateTime(target.cancellation.at, tz)}
-              {target.cancellation.reason &&
-                ` — “${target.cancellation.reason}”`}
-            </div>
-          )}
-        </div>
-      </td>
-      <td data-label="Notices">
-        {target.notices.length === 0
-          ? <span class="muted small">none</span>
-          : (
-            <ul class="plain notices">
-              {target.notices.map((n) => (
-                <NoticeLine notice={n} tz={tz} now={now} />
-              ))}
-            </ul>
-          )}
-      </td>
-      <td data-label="" class="row-actions">
-        {open && target.status === "pending" && (
-          <CancelControl
-            id={target.id}
-            label="Cancel for this instance"
-            question={`Leave ${name} out of this action? Its owner is told if they were warned.`}
-            apiUrl={`/api/admin/scheduled-actions/${actionId}/targets/${target.id}/cancel`}
-            pageUrl={pageUrl}
-            targetId={target.id}
-            csrfToken={csrfToken}
-            onDone={onDone}
-          />
-        )}
-      </td>
-    </tr>
-  );
-}
-
-/** What kind of notice a line is, after its channel. */
-function kindLabel(n: NoticeView): string {
-  switch (n.kind) {
-    case "notice":
-      return "";
-    case "reminder":
-      return n.reminderLeadHours !== null
-        ? ` (reminder, ${n.reminderLeadHours} h ahead)`
-        : " (reminder)";
-    default:
-      return ` (${noticeKindName(n.kind).toLowerCase()})`;
-  }
-}
-
-function NoticeLine(
-  { notice: n, tz, now }: {
-    notice: NoticeView;
-    tz: string | null;
-    now: number;
-  },
-) {
-  const when = (iso: string) => (
-    <time dateTime={iso} title={formatUtc(iso)}>
-      {formatShortDateTime(iso, tz)} ({formatRelative(iso, now)})
-    </time>
-  );
-  return (
-    <li class="notice-line" data-channel={n.channel} data-kind={n.kind}>
-      <span class="notice-what">
-        {channelName(n.channel)}
-        {kindLabel(n)}
-      </span>{" "}
-      {n.noDevice
-        ? <span class="pill pill-no-device">not delivered</span>
-        : <StatusPill status={n.status} />}
-      <div class="muted small">
-        {n.noDevice
-          ? "no device registered: nothing delivered"
-          : n.channel === "webapp"
-          ? ""
-          : `to ${n.recipient}`}
-        {n.status === "sent" && n.sentAt && (
-          <>
-            {n.channel === "webapp"
-              ? "shown since "
-              : n.noDevice
-              ? ", checked "
-              : ", sent "}
-            {when(n.sentAt)}
-          </>
-        )}
-        {n.status === "pending" && n.dueAt && (
-          <>
-            {n.channel === "webapp" ? "" : ", "}
-            {n.retry ? "next attempt " : "due "}
-            {when(n.dueAt)}
-          </>
-        )}
-        {n.attempts > 0 && (
-          <>
-            {" "}· {n.attempts} attempt{n.attempts === 1 ? "" : "s"}
-          </>
-        )}
-        {n.outboxId && (
-          <>
-            {" "}·{" "}
-            <a href={`/admin/outbox/${n.outboxId}`}>
-              View {n.channel === "email" ? "email" : "push"}
-              <span class="visually-hidden">sent to {n.recipient}</span>
-            </a>
-          </>
-        )}
-      </div>
-      {n.error && (
-        <div class={n.status === "failed" ? "error small" : "muted small"}>
-          {n.status === "failed" ? "" : "last error: "}
-          {n.error}
-        </div>
-      )}
-      {n.earlier.length > 0 && (
-        <ul class="plain muted small earlier-sends">
-          {n.earlier.map((e) => (
-            <li>
-              earlier: moved from {formatShortDateTime(e.movedFrom, tz)} to{" "}
-              {formatShortDateTime(e.movedTo, tz)},{" "}
-              {e.sentAt ? <>sent {when(e.sentAt)}</> : "may have been sent"}
-            </li>
-          ))}
-        </ul>
-      )}
-    </li>
   );
 }

@@ -8,7 +8,7 @@ import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formatShortDateTime, formatUtc, localTimeZone } from "@/lib/format.ts";
 import { StatusPill } from "@/components/StatusPill.tsx";
-import type { PickerRow } from "@/lib/scheduler/form_model.ts";
+import type { PickerRow } from "@/lib/views/form_model.ts";
 
 interface Props {
   rows: PickerRow[];

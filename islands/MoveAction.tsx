@@ -16,9 +16,9 @@ import {
   localTimeZone,
   toZonedInput,
 } from "@/lib/format.ts";
-import { timeHint, zoneLabel } from "@/lib/scheduler/form_model.ts";
+import { timeHint, zoneLabel } from "@/lib/views/form_model.ts";
 import type { Issue } from "@/lib/errors.ts";
-import type { MovePreview } from "@/lib/scheduler/preview_model.ts";
+import type { MovePreview } from "@/lib/preview/preview_model.ts";
 
 /** What the move's fields are called on the dialog, for the server's problems. */
 const LABELS: Record<string, string> = {

@@ -11,7 +11,7 @@ import {
   ScheduleFormBody,
   type ScheduleFormBodyProps,
 } from "@/components/schedule/ScheduleFormBody.tsx";
-import type { InstanceChoice } from "@/lib/scheduler/form_model.ts";
+import type { InstanceChoice } from "@/lib/views/form_model.ts";
 import type { ActionType } from "@/lib/types.ts";
 
 type Props =

@@ -6,9 +6,9 @@
  */
 import type { Config } from "./config.ts";
 import type { Dispatchers, EmailSender } from "./channels/types.ts";
-import type { InstanceController } from "./scheduler/controller.ts";
+import type { InstanceController } from "./apply/controller.ts";
 import { createDispatchers, createEmailSender } from "./channels/mod.ts";
-import { createController } from "./scheduler/create_controller.ts";
+import { createController } from "./apply/create_controller.ts";
 
 export interface AppContext {
   config: Config;

@@ -4,17 +4,14 @@
  * logs its counts and never throws.
  */
 import type { AppContext } from "./app_context.ts";
-import {
-  type ApplyDeps,
-  applyDue,
-  type ApplyResult,
-} from "./scheduler/apply.ts";
-import { finishInterrupted } from "./scheduler/housekeeping.ts";
+import { type ApplyDeps, applyDue, type ApplyResult } from "./apply/apply.ts";
+import { finishInterrupted } from "./apply/housekeeping.ts";
 import { purgeEndedActions } from "./scheduler/retention.ts";
-import { sweep, type SweepReport } from "./notices/sweep.ts";
+import { sweep } from "./notices/sweep.ts";
+import { type SweepReport } from "./notices/sweep_deps.ts";
 import { checkPushReceipts } from "./channels/mod.ts";
 import { sweepSignInEmails } from "./auth/sign_in_emails.ts";
-import { countDue, recordApplyRun, sweepLagMs } from "./health.ts";
+import { countDue, recordApplyRun, sweepLagMs } from "./operations/health.ts";
 import {
   failSpan,
   inSpan,
@@ -22,8 +19,8 @@ import {
   recordBacklog,
   recordSweepDuration,
   setCounts,
-} from "./telemetry.ts";
-import { log } from "./log.ts";
+} from "./operations/telemetry.ts";
+import { log } from "./operations/log.ts";
 import { deliverWebhooks } from "./webhooks/deliveries.ts";
 
 function guarded(

@@ -2,6 +2,7 @@
 import type { Role, User } from "./types.ts";
 import { UnauthorizedError } from "./errors.ts";
 import { API_TOKEN_ACTOR_ID } from "./ids.ts";
+import type { AuditActor } from "./kv/audit.ts";
 
 export interface State {
   user: User | null;
@@ -35,3 +36,15 @@ export const API_TOKEN_USER: User = {
   createdAt: "1970-01-01T00:00:00.000Z",
   updatedAt: "1970-01-01T00:00:00.000Z",
 };
+
+/** Who made a request's change, and how they were signed in. */
+export function auditActorOf(state: State): AuditActor {
+  assertSignedIn(state);
+  return {
+    actor: {
+      id: state.user.id,
+      email: state.sessionId ? state.user.email : null,
+    },
+    via: state.sessionId ? "session" : "api_token",
+  };
+}

@@ -1,5 +1,5 @@
 import type { ErrorPageProps } from "$fresh/server.ts";
-import { log } from "@/lib/log.ts";
+import { log } from "@/lib/operations/log.ts";
 
 export default function ServerError({ error }: ErrorPageProps) {
   log.error("page failed", { error: String((error as Error)?.stack ?? error) });

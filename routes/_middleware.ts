@@ -1,7 +1,7 @@
 /**
  * Every request but static files, in order: who is asking (the session),
  * refuse cross-site state changes (CSRF), send anonymous page visits to sign
- * in, run the route, and answer errors (lib/http_errors.ts). No answer may be
+ * in, run the route, and answer errors (lib/web/http_errors.ts). No answer may be
  * cached. Paths no route matches go through the same gates as their parent
  * folder (so an unknown admin page is still for admins) and then answer 404.
  */
@@ -10,8 +10,9 @@ import { appContext } from "@/lib/app_context.ts";
 import { anonymousState, loadSessionState } from "@/lib/auth/session_state.ts";
 import { refuseCrossSite } from "@/lib/auth/csrf.ts";
 import { signInUrl } from "@/lib/auth/next.ts";
-import { noStore, redirect } from "@/lib/http.ts";
-import { apiAnswer, errorAnswer } from "@/lib/http_errors.ts";
+import { noStore, redirect } from "@/lib/web/http.ts";
+import { apiAnswer, errorAnswer } from "@/lib/web/http_errors.ts";
+import { renderErrorPage } from "@/components/ErrorPage.tsx";
 import type { State } from "@/lib/request_state.ts";
 
 // Calendar links are signed and need no sign-in (lib/calendar.ts).
@@ -47,6 +48,6 @@ async function gate(req: Request, ctx: FreshContext<State>) {
       ? await apiAnswer(req, path, res, ctx.destination !== "notFound")
       : res;
   } catch (err) {
-    return errorAnswer(err, ctx.url, isApi);
+    return errorAnswer(err, ctx.url, isApi, renderErrorPage);
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readHealth } from "@/lib/health.ts";
+import { readHealth } from "@/lib/operations/health.ts";
 
 export const handler: Handlers = {
   async GET() {

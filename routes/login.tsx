@@ -11,9 +11,9 @@ import {
   sendSignInEmailSoon,
 } from "@/lib/auth/sign_in_emails.ts";
 import { safeNext } from "@/lib/auth/next.ts";
-import { log } from "@/lib/log.ts";
-import { readForm } from "@/lib/errors.ts";
-import { redirect } from "@/lib/http.ts";
+import { log } from "@/lib/operations/log.ts";
+import { readForm } from "@/lib/web/request_body.ts";
+import { redirect } from "@/lib/web/http.ts";
 import type { State } from "@/lib/request_state.ts";
 
 interface Data {

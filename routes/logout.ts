@@ -2,7 +2,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { clearSessionCookie, deleteSession } from "@/lib/auth/sessions.ts";
-import { redirect } from "@/lib/http.ts";
+import { redirect } from "@/lib/web/http.ts";
 import type { State } from "@/lib/request_state.ts";
 
 export const handler: Handlers<unknown, State> = {

@@ -4,7 +4,7 @@
  * it appears (the server marks it `autofocus`; the islands focus it).
  */
 import type { Ref } from "preact";
-import type { FormError } from "@/lib/scheduler/form_model.ts";
+import type { FormError } from "@/lib/views/form_model.ts";
 
 /** The id a field's `aria-describedby` uses for its error. */
 export const errorId = (field: string) => `err-${field}`;

@@ -5,10 +5,10 @@
  * banner exactly as the chosen owner will see them. Its buttons belong to the
  * schedule form around it.
  */
-import type { SchedulePreview } from "@/lib/scheduler/preview_model.ts";
+import type { SchedulePreview } from "@/lib/preview/preview_model.ts";
 import type { Channel } from "@/lib/types.ts";
 import { formatDateTime, formatRelative, formatUtc } from "@/lib/format.ts";
-import { FIELD, type FormError } from "@/lib/scheduler/form_model.ts";
+import { FIELD, type FormError } from "@/lib/views/form_model.ts";
 import { Banner } from "../Banner.tsx";
 
 const CHANNEL_WORDS: Record<Channel, string> = {

@@ -15,7 +15,7 @@ import {
   type InstanceChoice,
   type MatchSummary,
   type ScheduleFormValues,
-} from "@/lib/scheduler/form_model.ts";
+} from "@/lib/views/form_model.ts";
 import { invalidProps } from "./ErrorSummary.tsx";
 
 export interface ScheduleFieldsProps {

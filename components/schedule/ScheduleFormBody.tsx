@@ -30,8 +30,8 @@ import {
   type ScheduleFormValues,
   timeHint,
   zoneLabel,
-} from "@/lib/scheduler/form_model.ts";
-import type { SchedulePreview } from "@/lib/scheduler/preview_model.ts";
+} from "@/lib/views/form_model.ts";
+import type { SchedulePreview } from "@/lib/preview/preview_model.ts";
 import { fromZonedInput, localTimeZone, toZonedInput } from "@/lib/format.ts";
 import { CsrfField } from "../CsrfField.tsx";
 import { byField, ErrorSummary } from "./ErrorSummary.tsx";

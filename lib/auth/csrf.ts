@@ -12,14 +12,8 @@
  * search) could learn the token byte by byte from how well the page
  * compresses (BREACH); masked, its bytes differ on every page.
  */
-import {
-  AppError,
-  BadRequestError,
-  ForbiddenError,
-  isFormRequest,
-  quote,
-  sendFormError,
-} from "../errors.ts";
+import { AppError, BadRequestError, ForbiddenError, quote } from "../errors.ts";
+import { isFormRequest, sendFormError } from "../web/request_body.ts";
 import { secretsEqual } from "./compare.ts";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);

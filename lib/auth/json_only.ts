@@ -1,5 +1,5 @@
 /** JSON endpoints take JSON bodies only, which is also why no cross-site form can reach them. */
-import { isJsonRequest, sendJsonError } from "../errors.ts";
+import { isJsonRequest, sendJsonError } from "../web/request_body.ts";
 import { isSafeMethod } from "./csrf.ts";
 
 /** 415 for a state-changing request that declares a body other than JSON. */

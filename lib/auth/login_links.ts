@@ -12,7 +12,7 @@ import { randomToken, sha256Hex } from "./compare.ts";
 import { deviceKnows } from "./device_cookie.ts";
 import type { EmailSender, SendFailure } from "../channels/types.ts";
 import type { Config } from "../config.ts";
-import { renderLoginEmail } from "@/components/email/LoginEmail.tsx";
+import { renderLoginEmail } from "@/lib/channels/email_templates/LoginEmail.tsx";
 
 export const LOGIN_LINK_TTL_MS = 15 * 60_000;
 export const PER_ADDRESS = { max: 5, windowMs: 15 * 60_000 };

@@ -4,6 +4,7 @@
  * anonymous (a bearer-token request never rides on a cookie session; the
  * admin API's own gate reads the token).
  */
+import { isBearerRequest } from "./api_token.ts";
 import type { AppContext } from "../app_context.ts";
 import type { State } from "../request_state.ts";
 import { effectiveRole, getUser } from "../kv/users.ts";
@@ -29,8 +30,7 @@ export async function loadSessionState(
   state: State,
   { kv, config, now }: Pick<AppContext, "kv" | "config" | "now">,
 ): Promise<void> {
-  const bearer = /^Bearer\s/i.test(req.headers.get("authorization") ?? "");
-  const sid = bearer
+  const sid = isBearerRequest(req)
     ? null
     : readCookie(req, sessionCookieName(config.secureCookies));
   const session = sid ? await getSession(kv, sid, now()) : null;

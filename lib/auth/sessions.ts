@@ -1,7 +1,7 @@
 /** Cookie sessions stored in KV with an expiry; sign-out deletes them, and so does deleting the user. */
 import { parse, serialize } from "hono/utils/cookie";
 import { keys } from "../kv/keys.ts";
-import { commitRetrying } from "../kv/db.ts";
+import { conditionalWrite } from "../kv/conditional_write.ts";
 import { randomToken, sha256Hex } from "./compare.ts";
 import type { User } from "../types.ts";
 
@@ -38,7 +38,7 @@ export async function createSession(
   userId: string,
   now = Date.now(),
 ): Promise<{ id: string; session: Session }> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite(`user ${userId}`, async () => {
     const user = await kv.get<User>(keys.user(userId));
     if (!user.value) {
       throw new Error(`no user ${userId} to start a session for`);
@@ -53,16 +53,16 @@ export async function createSession(
       expiresAt: now + SESSION_TTL_MS,
     };
     // Checking the user: a session never starts for a record being deleted.
-    const res = await commitRetrying(() =>
-      kv.atomic().check(user)
-        .set(keys.session(hash), session, { expireIn: SESSION_TTL_MS })
-        .set(keys.sessionByUser(userId, hash), null, {
-          expireIn: SESSION_TTL_MS,
-        })
-    );
-    if (res.ok) return { id, session };
-  }
-  throw new Error(`user ${userId} kept changing while a session was started`);
+    return {
+      write: () =>
+        kv.atomic().check(user)
+          .set(keys.session(hash), session, { expireIn: SESSION_TTL_MS })
+          .set(keys.sessionByUser(userId, hash), null, {
+            expireIn: SESSION_TTL_MS,
+          }),
+      result: { id, session },
+    };
+  });
 }
 
 export async function getSession(
@@ -94,36 +94,6 @@ export async function deleteSession(kv: Deno.Kv, id: string): Promise<void> {
   const op = kv.atomic().delete(keys.session(hash));
   if (cur.value) op.delete(keys.sessionByUser(cur.value.userId, hash));
   await op.commit();
-}
-
-/** KV takes at most 1,000 mutations an operation; two per session. */
-const SESSIONS_PER_COMMIT = 400;
-
-/** Ends every session of a user (deleting the user, or signing them out everywhere). */
-export async function deleteSessionsOfUser(
-  kv: Deno.Kv,
-  userId: string,
-): Promise<number> {
-  let hashes: string[] = [];
-  let deleted = 0;
-  const flush = async () => {
-    const batch = hashes;
-    hashes = [];
-    await commitRetrying(() => {
-      const op = kv.atomic();
-      for (const h of batch) {
-        op.delete(keys.session(h)).delete(keys.sessionByUser(userId, h));
-      }
-      return op;
-    });
-    deleted += batch.length;
-  };
-  for await (const e of kv.list({ prefix: keys.sessionsByUser(userId) })) {
-    hashes.push(e.key[2] as string);
-    if (hashes.length === SESSIONS_PER_COMMIT) await flush();
-  }
-  if (hashes.length) await flush();
-  return deleted;
 }
 
 export function sessionCookie(id: string, secure: boolean): string {

@@ -11,6 +11,7 @@
  * address, the page to go to after signing in and the hash of the last link
  * it carried, never a token; it expires with the link it would carry.
  */
+import { backoffMs } from "../backoff.ts";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { newId } from "../ids.ts";
@@ -22,8 +23,11 @@ import {
   type SignInLinkJob,
 } from "./login_links.ts";
 import type { AppContext } from "../app_context.ts";
-import { log } from "../log.ts";
-import { recordSignInEmail, type SignInOutcome } from "../telemetry.ts";
+import { log } from "../operations/log.ts";
+import {
+  recordSignInEmail,
+  type SignInOutcome,
+} from "../operations/telemetry.ts";
 
 export interface SignInEmail {
   id: string;
@@ -148,12 +152,12 @@ async function retryLater(
   retryAfterMs: number | undefined,
 ) {
   const row = entry.value;
-  const backoff = RETRY_BASE_MS * 2 ** (row.attempts - 1);
   const next: SignInEmail = {
     ...row,
     status: "pending",
     claimId: null,
-    dueAt: now + Math.max(backoff, retryAfterMs ?? 0),
+    dueAt: now +
+      backoffMs(row.attempts, { baseMs: RETRY_BASE_MS, retryAfterMs }),
     tokenHash: tokenHash ?? row.tokenHash,
     lastError: error,
   };

@@ -9,27 +9,27 @@ import {
   isUtcZone,
   zoneOrUtc,
 } from "../format.ts";
-import type { ScheduledActionEmailProps } from "@/components/email/props.ts";
+import type { ScheduledActionEmailProps } from "@/lib/channels/email_templates/props.ts";
 import {
   RESTART_NOTICE_SUBJECT,
   RestartNoticeEmail,
   restartNoticeText,
-} from "@/components/email/restart_notice.tsx";
+} from "@/lib/channels/email_templates/restart_notice.tsx";
 import {
   VERSION_CHANGE_NOTICE_SUBJECT,
   VersionChangeNoticeEmail,
   versionChangeNoticeText,
-} from "@/components/email/version_change_notice.tsx";
+} from "@/lib/channels/email_templates/version_change_notice.tsx";
 import {
   RESTART_CANCELLED_SUBJECT,
   RestartCancelledEmail,
   restartCancelledText,
-} from "@/components/email/restart_cancelled.tsx";
+} from "@/lib/channels/email_templates/restart_cancelled.tsx";
 import {
   VERSION_CHANGE_CANCELLED_SUBJECT,
   VersionChangeCancelledEmail,
   versionChangeCancelledText,
-} from "@/components/email/version_change_cancelled.tsx";
+} from "@/lib/channels/email_templates/version_change_cancelled.tsx";
 import {
   RESTART_RESCHEDULED_SUBJECT,
   RestartRescheduledEmail,
@@ -37,8 +37,12 @@ import {
   VERSION_CHANGE_RESCHEDULED_SUBJECT,
   VersionChangeRescheduledEmail,
   versionChangeRescheduledText,
-} from "@/components/email/rescheduled.tsx";
-import { DoneEmail, doneSubject, doneText } from "@/components/email/done.tsx";
+} from "@/lib/channels/email_templates/rescheduled.tsx";
+import {
+  DoneEmail,
+  doneSubject,
+  doneText,
+} from "@/lib/channels/email_templates/done.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { calendarUrl } from "../calendar.ts";
 import { joinNames } from "./bundle.ts";

@@ -6,7 +6,7 @@
  * to go on from.
  */
 import { keys } from "../kv/keys.ts";
-import { getManyById, getManyChunked } from "../kv/read.ts";
+import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
 import { listTargetIdsOfInstance } from "../kv/actions.ts";
 import { getUserByEmail, nameAndEmail } from "../kv/users.ts";
 import { getInstances } from "../kv/instances.ts";
@@ -15,7 +15,7 @@ import { BadRequestError } from "../errors.ts";
 import { isId } from "../ids.ts";
 import { checkText } from "../text.ts";
 import { listCatalog } from "../kv/catalog.ts";
-import { actionLabel } from "@/components/ActionLabel.tsx";
+import { actionLabel } from "@/lib/action_words.ts";
 import type { OutboxMessage } from "./outbox.ts";
 import type { ScheduledAction, Target, User } from "../types.ts";
 

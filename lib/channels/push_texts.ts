@@ -4,7 +4,7 @@ import type { ActionType, NotificationKind } from "../types.ts";
 import { PUSH_BODY_MAX, type PushEvent } from "./push_payload.ts";
 import { formatShortDateTime } from "../format.ts";
 import { oneLine } from "../text.ts";
-import { doneSentence } from "@/components/email/done.tsx";
+import { doneSentence } from "@/lib/action_words.ts";
 
 export function pushEvent(
   actionType: ActionType,

@@ -11,7 +11,7 @@ import type {
   SendResult,
 } from "./types.ts";
 import { rateLimitInfo, type SendBudget } from "./rate_budget.ts";
-import { retryAfterMs } from "../http.ts";
+import { retryAfterMs } from "../web/http.ts";
 
 export interface ResendError {
   name?: string;

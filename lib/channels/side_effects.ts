@@ -25,8 +25,8 @@ import type {
   NoticeItem,
 } from "./types.ts";
 import { NO_EMAIL_ADDRESS, prepareEmail } from "./email.ts";
-import { retryAfterMs, upstreamErrorText } from "../http.ts";
-import { forEachLimited } from "../scheduler/commits.ts";
+import { retryAfterMs, upstreamErrorText } from "../web/http.ts";
+import { forEachLimited } from "../kv/commits.ts";
 
 export const SIDE_EFFECTS_PATH = "/api/internal/scheduled-action-side-effects";
 

@@ -14,7 +14,10 @@ import type {
   SendResult,
 } from "./types.ts";
 import { REQUEST_FAILED } from "./expo.ts";
-import { recordProviderCall, recordRateLimited } from "../telemetry.ts";
+import {
+  recordProviderCall,
+  recordRateLimited,
+} from "../operations/telemetry.ts";
 
 async function timed<T>(
   provider: string,

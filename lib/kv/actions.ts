@@ -9,7 +9,7 @@
  * belongs to a write in progress or to an abandoned one.
  */
 import { keys } from "./keys.ts";
-import { getManyChunked } from "./read.ts";
+import { getManyChunked } from "./batched_reads.ts";
 import type {
   ActionCounters,
   ProgressCounts,

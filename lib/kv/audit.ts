@@ -7,9 +7,8 @@ import { z } from "zod";
 import { keys } from "./keys.ts";
 import { commitRetrying } from "./db.ts";
 import { listCursor } from "./cursor.ts";
-import { getManyById } from "./read.ts";
+import { getManyById } from "./batched_reads.ts";
 import { IdSchema, newId } from "../ids.ts";
-import { assertSignedIn, type State } from "../request_state.ts";
 import type {
   AuditChange,
   AuditEntry,
@@ -49,18 +48,6 @@ const MAX_SCANNED = 2000;
 export interface AuditActor {
   actor: AuditEntry["actor"];
   via: AuditVia;
-}
-
-/** Who made a request's change, and how they were signed in. */
-export function auditActorOf(state: State): AuditActor {
-  assertSignedIn(state);
-  return {
-    actor: {
-      id: state.user.id,
-      email: state.sessionId ? state.user.email : null,
-    },
-    via: state.sessionId ? "session" : "api_token",
-  };
 }
 
 export interface AuditInput {

@@ -1,9 +1,9 @@
 /** The image catalog: image tag → OpenClaw version, available or not; the admin's body for a tag. */
 import { z } from "zod";
 import { keys } from "./keys.ts";
-import { commitRetrying } from "./db.ts";
+import { conditionalWrite } from "./conditional_write.ts";
 import { addAuditWrite } from "./audit.ts";
-import { ConflictError, UnprocessableError } from "../errors.ts";
+import { UnprocessableError } from "../errors.ts";
 import { textField } from "../text.ts";
 import type { AuditEntry, CatalogEntry } from "../types.ts";
 
@@ -45,7 +45,7 @@ export async function putCatalogEntry(
   /** The audit entry of this change, written in the same atomic operation. */
   audit?: (prev: CatalogEntry | null, next: CatalogEntry) => AuditEntry,
 ): Promise<CatalogEntry> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite(`catalog entry ${imageTag}`, async () => {
     const cur = await kv.get<CatalogEntry>(keys.catalogEntry(imageTag));
     const prev = cur.value;
     const entry: CatalogEntry = {
@@ -54,16 +54,18 @@ export async function putCatalogEntry(
       available: input.available ?? prev?.available ?? true,
       updatedAt: new Date(now).toISOString(),
     };
-    const res = await commitRetrying(() => {
-      const op = kv.atomic().check(cur).set(keys.catalogEntry(imageTag), entry);
-      if (audit) addAuditWrite(op, audit(prev, entry));
-      return op;
-    });
-    if (res.ok) return entry;
-  }
-  throw new ConflictError(
-    `catalog entry ${imageTag} is being changed by another request; try again`,
-  );
+    return {
+      write: () => {
+        const op = kv.atomic().check(cur).set(
+          keys.catalogEntry(imageTag),
+          entry,
+        );
+        if (audit) addAuditWrite(op, audit(prev, entry));
+        return op;
+      },
+      result: entry,
+    };
+  });
 }
 
 /**

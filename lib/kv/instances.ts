@@ -1,9 +1,9 @@
 /** Instances: records and their owner and image-tag indexes. */
 import { z } from "zod";
 import { keys } from "./keys.ts";
-import { commitRetrying } from "./db.ts";
-import { getManyById, getManyChunked } from "./read.ts";
-import { ConflictError, NotFoundError } from "../errors.ts";
+import { conditionalWrite } from "./conditional_write.ts";
+import { getManyById, getManyChunked } from "./batched_reads.ts";
+import { NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";
 import { ImageTagSchema } from "./catalog.ts";
 import { IdSchema } from "../ids.ts";
@@ -72,7 +72,7 @@ export async function putInstance(
   /** The audit entry of this change, written in the same atomic operation. */
   audit?: (prev: Instance | null, next: Instance) => AuditEntry,
 ): Promise<Instance> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite(`instance ${id}`, async () => {
     const cur = await kv.get<Instance>(keys.instance(id));
     const prev = cur.value;
     const at = new Date(now).toISOString();
@@ -89,17 +89,16 @@ export async function putInstance(
       createdAt: prev?.createdAt ?? at,
       updatedAt: at,
     };
-    const res = await commitRetrying(() => {
-      const op = kv.atomic().check(cur).set(keys.instance(id), next);
-      indexWrites(op, prev, next);
-      if (audit) addAuditWrite(op, audit(prev, next));
-      return op;
-    });
-    if (res.ok) return next;
-  }
-  throw new ConflictError(
-    `instance ${id} is being changed by another request; try again`,
-  );
+    return {
+      write: () => {
+        const op = kv.atomic().check(cur).set(keys.instance(id), next);
+        indexWrites(op, prev, next);
+        if (audit) addAuditWrite(op, audit(prev, next));
+        return op;
+      },
+      result: next,
+    };
+  });
 }
 
 /**
@@ -122,18 +121,16 @@ export async function updateInstance(
   id: string,
   change: (i: Instance) => Instance,
 ): Promise<Instance> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite(`instance ${id}`, async () => {
     const cur = await kv.get<Instance>(keys.instance(id));
     if (!cur.value) throw new NotFoundError(`instance ${id} not found`);
     const next = change(cur.value);
-    const res = await commitRetrying(() =>
-      addInstanceUpdate(kv.atomic(), cur as Deno.KvEntry<Instance>, next)
-    );
-    if (res.ok) return next;
-  }
-  throw new ConflictError(
-    `instance ${id} is being changed by another request; try again`,
-  );
+    return {
+      write: () =>
+        addInstanceUpdate(kv.atomic(), cur as Deno.KvEntry<Instance>, next),
+      result: next,
+    };
+  });
 }
 
 /** Ids of every running instance on a tag (the `selector` of a schedule). */

@@ -1,9 +1,9 @@
 /** Users: records, the email index, push tokens; the admin's body for a user. */
 import { z } from "zod";
 import { keys } from "./keys.ts";
-import { commitRetrying } from "./db.ts";
-import { getManyById, getManyChunked } from "./read.ts";
-import { deleteSessionsOfUser } from "../auth/sessions.ts";
+import { conditionalWrite } from "./conditional_write.ts";
+import { getManyById, getManyChunked } from "./batched_reads.ts";
+import { deleteSessionsOfUser } from "./user_sessions.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";
 import { isTimeZone } from "../format.ts";
@@ -115,7 +115,7 @@ export async function putUser(
   audit?: (prev: User | null, next: User) => AuditEntry,
 ): Promise<User> {
   const email = input.email.trim().toLowerCase();
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite(`user ${id}`, async () => {
     const [cur, owner] = await kv.getMany<[User, string]>([
       keys.user(id),
       keys.userByEmail(email),
@@ -141,19 +141,20 @@ export async function putUser(
       createdAt: prev?.createdAt ?? at,
       updatedAt: at,
     };
-    const res = await commitRetrying(() => {
-      const op = kv.atomic().check(cur).check(owner)
-        .set(keys.user(id), user)
-        .set(keys.userByEmail(email), id);
-      if (prev && prev.email !== email) op.delete(keys.userByEmail(prev.email));
-      if (audit) addAuditWrite(op, audit(prev, user));
-      return op;
-    });
-    if (res.ok) return user;
-  }
-  throw new ConflictError(
-    `user ${id} is being changed by another request; try again`,
-  );
+    return {
+      write: () => {
+        const op = kv.atomic().check(cur).check(owner)
+          .set(keys.user(id), user)
+          .set(keys.userByEmail(email), id);
+        if (prev && prev.email !== email) {
+          op.delete(keys.userByEmail(prev.email));
+        }
+        if (audit) addAuditWrite(op, audit(prev, user));
+        return op;
+      },
+      result: user,
+    };
+  });
 }
 
 /**
@@ -166,32 +167,30 @@ export async function deleteUser(
   /** The audit entry of this change, written in the same atomic operation. */
   audit?: (prev: User) => AuditEntry,
 ): Promise<boolean> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  const deleted = await conditionalWrite<boolean>(`user ${id}`, async () => {
     const cur = await kv.get<User>(keys.user(id));
-    if (!cur.value) return false;
+    if (!cur.value) return { done: false };
     const user = cur.value;
     const owners = await getManyChunked<string>(
       kv,
       user.pushTokens.map((t) => keys.pushTokenOwner(t)),
     );
-    const res = await commitRetrying(() => {
-      const op = kv.atomic().check(cur).delete(keys.user(id)).delete(
-        keys.userByEmail(user.email),
-      );
-      for (const owner of owners) {
-        if (owner.value === id) op.check(owner).delete(owner.key);
-      }
-      if (audit) addAuditWrite(op, audit(user));
-      return op;
-    });
-    if (res.ok) {
-      await deleteSessionsOfUser(kv, id);
-      return true;
-    }
-  }
-  throw new ConflictError(
-    `user ${id} is being changed by another request; try again`,
-  );
+    return {
+      write: () => {
+        const op = kv.atomic().check(cur).delete(keys.user(id)).delete(
+          keys.userByEmail(user.email),
+        );
+        for (const owner of owners) {
+          if (owner.value === id) op.check(owner).delete(owner.key);
+        }
+        if (audit) addAuditWrite(op, audit(user));
+        return op;
+      },
+      result: true,
+    };
+  });
+  if (deleted) await deleteSessionsOfUser(kv, id);
+  return deleted;
 }
 
 /** Applies `change` to a user record under an optimistic check, retrying on conflict. */
@@ -200,18 +199,15 @@ export async function updateUser(
   id: string,
   change: (u: User) => User,
 ): Promise<User> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite(`user ${id}`, async () => {
     const cur = await kv.get<User>(keys.user(id));
     if (!cur.value) throw new NotFoundError(`user ${id} not found`);
     const next = change(cur.value);
-    const res = await commitRetrying(() =>
-      kv.atomic().check(cur).set(keys.user(id), next)
-    );
-    if (res.ok) return next;
-  }
-  throw new ConflictError(
-    `user ${id} is being changed by another request; try again`,
-  );
+    return {
+      write: () => kv.atomic().check(cur).set(keys.user(id), next),
+      result: next,
+    };
+  });
 }
 
 /** At most this many devices per user; the oldest token goes first. */
@@ -233,7 +229,7 @@ export async function addPushToken(
   userId: string,
   token: string,
 ): Promise<User> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite(`user ${userId}`, async () => {
     const [cur, owner] = await kv.getMany<[User, string]>([
       keys.user(userId),
       keys.pushTokenOwner(token),
@@ -250,19 +246,18 @@ export async function addPushToken(
       pushTokens: [...cur.value.pushTokens.filter((t) => t !== token), token]
         .slice(-MAX_PUSH_TOKENS),
     };
-    const res = await commitRetrying(() => {
-      const op = kv.atomic().check(cur, owner)
-        .set(keys.user(userId), next)
-        .set(keys.pushTokenOwner(token), userId);
-      // The previous holder may register the device again meanwhile.
-      if (previous) op.check(previous);
-      return op;
-    });
-    if (res.ok) return next;
-  }
-  throw new ConflictError(
-    `user ${userId} is being changed by another request; try again`,
-  );
+    return {
+      write: () => {
+        const op = kv.atomic().check(cur, owner)
+          .set(keys.user(userId), next)
+          .set(keys.pushTokenOwner(token), userId);
+        // The previous holder may register the device again meanwhile.
+        if (previous) op.check(previous);
+        return op;
+      },
+      result: next,
+    };
+  });
 }
 
 /**
@@ -275,9 +270,9 @@ export async function removePushTokens(
   userId: string,
   tokens: string[],
 ): Promise<User | null> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  return await conditionalWrite<User | null>(`user ${userId}`, async () => {
     const cur = await kv.get<User>(keys.user(userId));
-    if (!cur.value) return null;
+    if (!cur.value) return { done: null };
     const owners = await getManyChunked<string>(
       kv,
       [...new Set(tokens)].map((t) => keys.pushTokenOwner(t)),
@@ -286,18 +281,17 @@ export async function removePushTokens(
       ...cur.value,
       pushTokens: cur.value.pushTokens.filter((t) => !tokens.includes(t)),
     };
-    const res = await commitRetrying(() => {
-      const op = kv.atomic().check(cur).set(keys.user(userId), next);
-      for (const owner of owners) {
-        if (owner.value === userId) op.check(owner).delete(owner.key);
-      }
-      return op;
-    });
-    if (res.ok) return next;
-  }
-  throw new ConflictError(
-    `user ${userId} is being changed by another request; try again`,
-  );
+    return {
+      write: () => {
+        const op = kv.atomic().check(cur).set(keys.user(userId), next);
+        for (const owner of owners) {
+          if (owner.value === userId) op.check(owner).delete(owner.key);
+        }
+        return op;
+      },
+      result: next,
+    };
+  });
 }
 
 /** The role that counts: the stored role, or admin when the address is in ADMIN_EMAILS. */

@@ -8,7 +8,7 @@
 import { keys } from "../kv/keys.ts";
 import { isActionVisible, type PendingTargetLock } from "../kv/actions.ts";
 import { isActionOpen, isStageLive } from "../types.ts";
-import { noticeDueAt } from "./rows.ts";
+import { noticeDueAt } from "../due_times.ts";
 import type { CancelledBanner } from "./rows.ts";
 import type {
   BannerAction,

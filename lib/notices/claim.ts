@@ -7,7 +7,11 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying, MAX_CHECKS } from "../kv/db.ts";
-import { getManyChunked, type SharedReads, sharedReads } from "../kv/read.ts";
+import {
+  getManyChunked,
+  type SharedReads,
+  sharedReads,
+} from "../kv/batched_reads.ts";
 import { newId } from "../ids.ts";
 import {
   actionWriteState,
@@ -17,13 +21,13 @@ import {
   type Verdict,
   verdictFor,
 } from "./parents.ts";
-import { asSending, asSentByClaim, putRow } from "./row_moves.ts";
+import { asSending, asSentByClaim, putRow } from "./row_status.ts";
 import { commitFinalFailures, type FinalFailure } from "./finalize.ts";
 import { handBack } from "./hand_back.ts";
 import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
 import { isWarning } from "../types.ts";
 import type { Channel, NoticeGroup, Notification, User } from "../types.ts";
-import { recordClaimsLost, recordNoticeRows } from "../telemetry.ts";
+import { recordClaimsLost, recordNoticeRows } from "../operations/telemetry.ts";
 
 const CLAIM_ROUNDS = 3;
 

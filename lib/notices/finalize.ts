@@ -6,9 +6,9 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getManyChunked } from "../kv/read.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
 import { addNewRow, cancelledRowFor } from "./rows.ts";
-import { asFailed, putRow } from "./row_moves.ts";
+import { asFailed, putRow } from "./row_status.ts";
 import type { Notification } from "../types.ts";
 
 export interface FinalFailure {

@@ -5,17 +5,22 @@
  * `Gatherer` collects per channel into full groups — an owner's rows kept
  * together (one message per owner, bundle.ts).
  */
+import { putDamagedRowFailed } from "./row_status.ts";
 import { bundleCut } from "../channels/bundle.ts";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getManyById, getManyChunked, getManyNearby } from "../kv/read.ts";
+import {
+  getManyById,
+  getManyChunked,
+  getManyNearby,
+} from "../kv/batched_reads.ts";
 import { rowProblem } from "./rows.ts";
 import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
 import type { GroupPlan } from "./claim.ts";
 import type { Dispatchers } from "../channels/types.ts";
 import type { Channel, NoticeGroup, Notification } from "../types.ts";
-import { recordNoticeRows } from "../telemetry.ts";
-import type { Tally } from "./sweep.ts";
+import { recordNoticeRows } from "../operations/telemetry.ts";
+import type { Tally } from "./sweep_deps.ts";
 
 /** Fresh rows per channel, cut into groups as they fill. */
 export class Gatherer {
@@ -161,20 +166,10 @@ async function failDamagedRow(
 ): Promise<boolean> {
   const id = entry.key[1] as string;
   const raw = entry.value as unknown;
-  const dueAt = (raw as { dueAt?: unknown }).dueAt;
-  const base = typeof raw === "object" && raw !== null ? raw : { value: raw };
-  const res = await commitRetrying(() => {
-    const op = kv.atomic().check(entry).set(entry.key, {
-      ...base,
-      id,
-      status: "failed",
-      error: `notification row could not be read: ${problem}`,
-      updatedAt: new Date(now).toISOString(),
-    });
-    if (typeof dueAt === "number") op.delete(keys.notificationDue(dueAt, id));
-    op.delete(dueKey);
-    return op;
-  });
+  const res = await commitRetrying(() =>
+    putDamagedRowFailed(kv.atomic().check(entry), id, raw, problem, now)
+      .delete(dueKey)
+  );
   if (res.ok) recordNoticeRows(damagedChannel(raw), "failed", 1);
   return res.ok;
 }

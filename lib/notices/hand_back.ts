@@ -6,8 +6,8 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getManyChunked } from "../kv/read.ts";
-import { asFailed, asPending, MAX_ATTEMPTS, putRow } from "./row_moves.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
+import { asFailed, asPending, MAX_ATTEMPTS, putRow } from "./row_status.ts";
 import { heldBy, keepsMembers, openIn, putGroup, released } from "./groups.ts";
 import type { NoticeGroup, Notification } from "../types.ts";
 

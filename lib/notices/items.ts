@@ -1,6 +1,10 @@
 /** Everything a channel needs for each claimed row: user, instance, parents, catalog version. */
 import { keys } from "../kv/keys.ts";
-import { getManyById, type SharedReads, sharedReads } from "../kv/read.ts";
+import {
+  getManyById,
+  type SharedReads,
+  sharedReads,
+} from "../kv/batched_reads.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import type { ClaimedRow } from "./claim.ts";
 import {

@@ -9,10 +9,10 @@ import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { addNewRow, cancelledRowFor } from "./rows.ts";
 import { parentCancelled } from "./parents.ts";
-import { getManyById, getManyChunked } from "../kv/read.ts";
-import { afterOutcome, putRow } from "./row_moves.ts";
+import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
+import { afterOutcome, putRow } from "./row_status.ts";
 import { heldBy, keepsMembers, openIn, putGroup, released } from "./groups.ts";
-import { recordSettled } from "../telemetry.ts";
+import { recordSettled } from "../operations/telemetry.ts";
 import { isWarning } from "../types.ts";
 import type {
   DispatchOutcome,
@@ -27,7 +27,7 @@ export {
   RETRY_BASE_MS,
   RETRY_MAX_MS,
   retryDelayMs,
-} from "./row_moves.ts";
+} from "./row_status.ts";
 
 /** 48 rows × (row + target) + action + group stays within 100 checks. */
 const MARK_CHUNK = 48;

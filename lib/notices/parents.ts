@@ -3,15 +3,14 @@
  * rows, and the rules that decide whether a notice may still go out.
  */
 import { keys } from "../kv/keys.ts";
-import { type SharedReads, sharedReads } from "../kv/read.ts";
+import { type SharedReads, sharedReads } from "../kv/batched_reads.ts";
 import { isActionVisible } from "../kv/actions.ts";
 export { actionWriteState, isActionVisible } from "../kv/actions.ts";
 import {
   CANCELLED_AFTER_UNCERTAIN_DELIVERY,
   CANCELLED_BEFORE_DISPATCH,
-  reminderDueAt,
-  warningDueAt,
 } from "./rows.ts";
+import { reminderDueAt, warningDueAt } from "../due_times.ts";
 import { isActionOpen, isStageLive, isWarning } from "../types.ts";
 import type {
   ActionType,

@@ -1,17 +1,17 @@
 /** One dispatch group's run: claim it, build its notices, send it, mark it. */
 import { claimDelivered, claimGroup, type GroupPlan } from "./claim.ts";
-import { recordSettled } from "../telemetry.ts";
+import { recordSettled } from "../operations/telemetry.ts";
 import { buildItems } from "./items.ts";
 import { sendGroup } from "./dispatch.ts";
 import { settleGroup } from "./mark.ts";
-import type { SharedReads } from "../kv/read.ts";
+import type { SharedReads } from "../kv/batched_reads.ts";
 import type { NoticeItem } from "../channels/types.ts";
 import {
   DEFAULT_LEASE_MS,
   type SweepDeps,
   type SweepOptions,
   type Tally,
-} from "./sweep.ts";
+} from "./sweep_deps.ts";
 
 export async function processGroup(
   deps: SweepDeps,

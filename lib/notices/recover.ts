@@ -7,12 +7,12 @@
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getManyChunked } from "../kv/read.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
 import { handBack } from "./hand_back.ts";
 import { heldBy } from "./groups.ts";
 import { type Mark, settleGroup } from "./mark.ts";
 import type { NoticeGroup, Notification } from "../types.ts";
-import { recordNoticeRows } from "../telemetry.ts";
+import { recordNoticeRows } from "../operations/telemetry.ts";
 
 const PAGE = 100;
 

@@ -3,11 +3,12 @@
  * scheduler calls these inside its own atomic operations so an action, its
  * targets and their rows appear (and are cancelled) together.
  */
+import { HOUR_MS, noticeDueAt, reminderDueAt } from "../due_times.ts";
 import { keys } from "../kv/keys.ts";
-import { getManyChunked } from "../kv/read.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
 import { newId } from "../ids.ts";
 import { CHANNELS, isWarning } from "../types.ts";
-import { asFailed, putRow } from "./row_moves.ts";
+import { asFailed, putRow } from "./row_status.ts";
 import type {
   Channel,
   Notification,
@@ -17,7 +18,6 @@ import type {
   Target,
 } from "../types.ts";
 
-export const HOUR_MS = 3_600_000;
 export const CANCELLED_BEFORE_DISPATCH =
   "action cancelled before notice was dispatched";
 /** A cancelled notice whose earlier attempt may have been delivered (a timeout, a crash): a cancellation follows it. */
@@ -26,35 +26,6 @@ export const CANCELLED_AFTER_UNCERTAIN_DELIVERY =
 
 /** Channels that send reminders: the banner stays up from the notice on, so it needs none. */
 export const REMINDER_CHANNELS: readonly Channel[] = ["email", "mobile_push"];
-
-/** When a reminder (`leadHours` before the time) for this stage becomes due. */
-export function reminderDueAt(
-  leadHours: number,
-  stage: Pick<Stage, "scheduledAt">,
-): number {
-  return Date.parse(stage.scheduledAt) - leadHours * HOUR_MS;
-}
-
-/** The due time a notice or reminder row has at its stage's current time and lead. */
-export function warningDueAt(
-  row: Pick<Notification, "kind" | "reminderLeadHours">,
-  action: Pick<ScheduledAction, "noticeLeadHours">,
-  stage: Pick<Stage, "scheduledAt">,
-): number | null {
-  if (row.kind === "notice") return noticeDueAt(action, stage);
-  if (row.kind === "reminder" && row.reminderLeadHours !== undefined) {
-    return reminderDueAt(row.reminderLeadHours, stage);
-  }
-  return null;
-}
-
-/** When a notice for this stage becomes due: scheduledAt − lead window. */
-export function noticeDueAt(
-  action: Pick<ScheduledAction, "noticeLeadHours">,
-  stage: Pick<Stage, "scheduledAt">,
-): number {
-  return Date.parse(stage.scheduledAt) - action.noticeLeadHours * HOUR_MS;
-}
 
 type RowOwner = Pick<
   Notification,
@@ -185,6 +156,18 @@ export function removeEndedRow(
     throw new Error(`row ${row.id} is ${row.status}, not ended`);
   }
   return op.delete(keys.notification(row.id)).delete(uniqueKeyOf(row));
+}
+
+/**
+ * Removes a row of a write that never became visible, with every key it has:
+ * its by-target key (a reminder's carries its lead) and its due key.
+ */
+export function removeUnwrittenRow(
+  op: Deno.AtomicOperation,
+  row: Notification,
+): Deno.AtomicOperation {
+  return op.delete(keys.notification(row.id)).delete(uniqueKeyOf(row))
+    .delete(keys.notificationDue(row.dueAt, row.id));
 }
 
 /** Reads a target's notification rows (at most one per kind and channel, so at most six). */

@@ -18,12 +18,13 @@ import {
   CHECKS_PER_NEW_ROW,
   MUTATIONS_PER_NEW_ROW,
   readRowsOfTargets,
+  removeUnwrittenRow,
 } from "../notices/rows.ts";
 import { ConflictError } from "../errors.ts";
-import { log } from "../log.ts";
-import { commitPool, forEachLimited, packCommits } from "./commits.ts";
-import { putTarget } from "./target_moves.ts";
-import { putStage } from "./stage_moves.ts";
+import { log } from "../operations/log.ts";
+import { commitPool, forEachLimited, packCommits } from "../kv/commits.ts";
+import { putTarget } from "../apply/target_status.ts";
+import { putStage } from "../apply/stage_status.ts";
 import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
 
@@ -252,11 +253,7 @@ export async function discardWrite(
     async (chunk) => {
       await commitRetrying(() => {
         const op = kv.atomic();
-        for (const r of chunk) {
-          op.delete(keys.notification(r.id))
-            .delete(keys.notificationByTarget(r.targetId, r.kind, r.channel))
-            .delete(keys.notificationDue(r.dueAt, r.id));
-        }
+        for (const r of chunk) removeUnwrittenRow(op, r);
         return op;
       });
     },

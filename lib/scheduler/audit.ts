@@ -4,12 +4,12 @@
  */
 import {
   type AuditActor,
-  auditActorOf,
   changedFields,
   newAuditEntry,
   recordAudit as recordAuditEntry,
 } from "../kv/audit.ts";
-import { log } from "../log.ts";
+import { auditActorOf } from "../request_state.ts";
+import { log } from "../operations/log.ts";
 import type { State } from "../request_state.ts";
 import type {
   AuditEntry,

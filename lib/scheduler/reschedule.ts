@@ -10,22 +10,21 @@
  * marked; the marker goes when no pending target is left to move.
  */
 import { keys } from "../kv/keys.ts";
-import { commitRetrying } from "../kv/db.ts";
+import { conditionalWrite } from "../kv/conditional_write.ts";
 import { allTargetIdsOfAction, getTargetEntries } from "../kv/actions.ts";
 import { isActionVisible } from "../kv/actions.ts";
 import {
   addNewRow,
-  noticeDueAt,
   readTargetRows,
   rescheduledRowFor,
-  warningDueAt,
 } from "../notices/rows.ts";
-import { asFailed, putRow } from "../notices/row_moves.ts";
+import { noticeDueAt, warningDueAt } from "../due_times.ts";
+import { asFailed, putRow } from "../notices/row_status.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { leadIssues } from "./schemas.ts";
-import { scheduledAtIssues } from "./schedule.ts";
-import { putStage } from "./stage_moves.ts";
-import { forEachLimited } from "./commits.ts";
+import { scheduledAtIssues } from "./schedule_checks.ts";
+import { putStage } from "../apply/stage_status.ts";
+import { forEachLimited } from "../kv/commits.ts";
 import type { Config } from "../config.ts";
 import type { RescheduleInput } from "./schemas.ts";
 import {
@@ -80,7 +79,6 @@ export const MOVED_BACK = "action moved back to the time announced before";
 export const REMINDER_WINDOW_PASSED =
   "skipped: the reminder's time had already passed at the new time";
 
-const ATTEMPTS = 10;
 /** Targets listed by name in a report; the rest are counted. */
 const NOT_MOVED_LISTED = 100;
 
@@ -95,8 +93,9 @@ export async function rescheduleAction(
   input: RescheduleInput,
 ): Promise<RescheduleReport> {
   const { kv } = deps;
-  let moved: { from: string; to: string; lead: [number, number] } | null = null;
-  for (let attempt = 0; attempt < ATTEMPTS && !moved; attempt++) {
+  const moved = await conditionalWrite<
+    { from: string; to: string; lead: [number, number] }
+  >(`action ${actionId}`, async () => {
     const [action, stage, marker] = await kv.getMany<
       [ScheduledAction, Stage, ReschedulingMarker]
     >([
@@ -150,23 +149,17 @@ export async function rescheduleAction(
       from: s.scheduledAt,
       to,
     });
-    const res = await commitRetrying(() =>
-      addWebhookEvent(
-        putStage(kv.atomic().check(action, stage, marker), s, nextStage)
-          .set(keys.action(actionId), nextAction)
-          .set(keys.actionRescheduling(actionId), nextMarker),
-        rescheduled,
-      )
-    );
-    if (res.ok) {
-      moved = { from: s.scheduledAt, to, lead: [a.noticeLeadHours, lead] };
-    }
-  }
-  if (!moved) {
-    throw new ConflictError(
-      `action ${actionId} is being changed by another request; try again`,
-    );
-  }
+    return {
+      write: () =>
+        addWebhookEvent(
+          putStage(kv.atomic().check(action, stage, marker), s, nextStage)
+            .set(keys.action(actionId), nextAction)
+            .set(keys.actionRescheduling(actionId), nextMarker),
+          rescheduled,
+        ),
+      result: { from: s.scheduledAt, to, lead: [a.noticeLeadHours, lead] },
+    };
+  });
   const done = await finishReschedule(deps, actionId);
   return {
     from: moved.from,
@@ -244,20 +237,20 @@ async function moveTarget(
   toldTime: string,
 ): Promise<MoveOutcome> {
   const { kv } = deps;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  return await conditionalWrite<MoveOutcome>(`target ${targetId}`, async () => {
     const t = await kv.get<Target>(keys.target(targetId));
-    if (t.value?.status !== "pending") return "left";
+    if (t.value?.status !== "pending") return { done: "left" };
     const [action, stage] = await kv.getMany<[ScheduledAction, Stage]>([
       keys.action(t.value.actionId),
       keys.stage(t.value.actionId, t.value.stageIndex),
     ]);
-    if (!action.value || !stage.value) return "left";
+    if (!action.value || !stage.value) return { done: "left" };
     const rows = await readTargetRows(kv, targetId);
     // A warning being sent right now: its outcome decides what follows.
     if (
       rows.some((e) => isWarning(e.value.kind) && e.value.status === "sending")
     ) {
-      return "in_flight";
+      return { done: "in_flight" };
     }
     const now = deps.now();
     const move = {
@@ -268,14 +261,12 @@ async function moveTarget(
       to: stage.value.scheduledAt,
       told: toldTime,
     };
-    const res = await commitRetrying(() =>
-      addMoveMutations(kv.atomic().check(t, action, stage), rows, move)
-    );
-    if (res.ok) return "moved";
-  }
-  throw new ConflictError(
-    `target ${targetId} is being changed by another request; try again`,
-  );
+    return {
+      write: () =>
+        addMoveMutations(kv.atomic().check(t, action, stage), rows, move),
+      result: "moved",
+    };
+  });
 }
 
 /**

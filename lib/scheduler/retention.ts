@@ -14,8 +14,9 @@
  * and finished by the next run.
  */
 import { keys } from "../kv/keys.ts";
-import { commitRetrying, MAX_CHECKS, MAX_MUTATIONS } from "../kv/db.ts";
-import { getManyChunked } from "../kv/read.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { packCommits } from "../kv/commits.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
 import { listTargetIdsOfAction } from "../kv/actions.ts";
 import {
   isRowEnded,
@@ -23,8 +24,8 @@ import {
   removeEndedRow,
   rowsIn,
 } from "../notices/rows.ts";
-import { hasEnded, putTarget } from "./target_moves.ts";
-import { putStage } from "./stage_moves.ts";
+import { hasEnded, putTarget } from "../apply/target_status.ts";
+import { putStage } from "../apply/stage_status.ts";
 import type { ScheduledAction, Stage, Target } from "../types.ts";
 
 export const DAY_MS = 24 * 3_600_000;
@@ -105,7 +106,11 @@ async function purgeAction(
     if (!ids.length) break;
     const parts = await removals(kv, id, ids);
     if (parts === null) return false;
-    for (const chunk of chunked(parts)) {
+    const commits = packCommits(
+      parts,
+      (p) => ({ checks: p.checks.length, mutations: p.mutations }),
+    );
+    for (const chunk of commits) {
       const res = await commitRetrying(() => {
         const op = kv.atomic();
         for (const p of chunk) {
@@ -178,29 +183,4 @@ interface TargetRemoval {
   rows: number;
   mutations: number;
   apply: (op: Deno.AtomicOperation) => void;
-}
-
-/** Groups per-target removals into commits within KV's check and mutation limits. */
-function chunked(parts: TargetRemoval[]): TargetRemoval[][] {
-  const out: TargetRemoval[][] = [];
-  let chunk: TargetRemoval[] = [];
-  let checks = 0;
-  let mutations = 0;
-  for (const p of parts) {
-    const m = p.mutations;
-    if (
-      chunk.length &&
-      (checks + p.checks.length > MAX_CHECKS || mutations + m > MAX_MUTATIONS)
-    ) {
-      out.push(chunk);
-      chunk = [];
-      checks = 0;
-      mutations = 0;
-    }
-    chunk.push(p);
-    checks += p.checks.length;
-    mutations += m;
-  }
-  if (chunk.length) out.push(chunk);
-  return out;
 }

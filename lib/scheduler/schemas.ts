@@ -2,7 +2,8 @@
 import { z } from "zod";
 import { CHANNELS } from "../types.ts";
 import { ImageTagSchema } from "../kv/catalog.ts";
-import { parseOrThrow, readOptionalJson } from "../errors.ts";
+import { parseOrThrow } from "../errors.ts";
+import { readOptionalJson } from "../web/request_body.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
 

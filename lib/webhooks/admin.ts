@@ -3,7 +3,7 @@
  * each taking the app's context and the signed-in admin.
  */
 import type { AppContext } from "../app_context.ts";
-import { auditActorOf } from "../kv/audit.ts";
+import { auditActorOf } from "../request_state.ts";
 import { parseOrThrow } from "../errors.ts";
 import type { State } from "../request_state.ts";
 import {
@@ -13,7 +13,8 @@ import {
   getEndpoint,
   listEndpoints,
 } from "./endpoints.ts";
-import { deliveryView, listDeliveries, sendTestEvent } from "./deliveries.ts";
+import { deliveryView, listDeliveries } from "./delivery_rows.ts";
+import { sendTestEvent } from "./deliveries.ts";
 import { webhookEndpointInputSchema } from "./schemas.ts";
 
 type Deps = Pick<AppContext, "kv" | "config" | "now">;

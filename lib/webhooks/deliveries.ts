@@ -1,9 +1,10 @@
 /**
  * Delivering webhook events, with the notice sweep's guarantees:
  *
- * 1. Fan-out: each event row (written with its change, `events.ts`) becomes
- *    one delivery row per endpoint subscribed to its type, in one atomic
- *    operation that also removes the event, so an event is fanned out once.
+ * 1. Fan-out (`fan_out.ts`): each event row (written with its change,
+ *    `events.ts`) becomes one delivery row per endpoint subscribed to its
+ *    type, in one atomic operation that also removes the event, so an event
+ *    is fanned out once.
  * 2. Claim: a due delivery goes pending → sending under a lease, checked
  *    against the row's versionstamp, so two senders never both take it.
  * 3. Send, then mark: the answer is recorded only by the claim that holds
@@ -15,283 +16,32 @@
  * 4. Order: the deliveries of one action to one endpoint go one at a time,
  *    in event order; a later one waits while an earlier one is not final.
  *
- * `putDelivery` is the one function that changes a delivery and moves its
- * index keys (due, lease, the action's queue, the endpoint's log).
+ * `putDelivery` (`delivery_rows.ts`) is the one function that changes a
+ * delivery and moves its index keys (due, lease, the action's queue, the
+ * endpoint's log).
  */
+import {
+  BACKOFF_MS,
+  CONCURRENCY,
+  type DeliverDeps,
+  type DeliverReport,
+  GIVE_UP_AFTER_MS,
+  isFinal,
+  MAX_RETRY_AFTER_MS,
+  putDelivery,
+  type WebhookDelivery,
+} from "./delivery_rows.ts";
+import { fanOut, newDelivery } from "./fan_out.ts";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
-import { getActionCounters } from "../kv/actions.ts";
 import { newId } from "../ids.ts";
 import { addAuditWrite, type AuditActor, newAuditEntry } from "../kv/audit.ts";
-import type { ActionCounters } from "../types.ts";
-import { log } from "../log.ts";
-import type { WebhookEvent } from "./events.ts";
+import { log } from "../operations/log.ts";
 import { listEndpoints, type WebhookEndpoint } from "./endpoints.ts";
-import {
-  type DeliveryStatus,
-  TEST_EVENT_TYPE,
-  type WebhookDeliveryView,
-  type WebhookPayload,
-} from "./schemas.ts";
-import {
-  resolvedAddressProblem,
-  type Resolver,
-  systemResolver,
-} from "./address.ts";
+import { TEST_EVENT_TYPE } from "./schemas.ts";
+import { resolvedAddressProblem, systemResolver } from "./address.ts";
 import { attempt, type AttemptResult, requestFor } from "./send.ts";
-import { forEachLimited } from "../scheduler/commits.ts";
-
-export interface WebhookDelivery {
-  id: string;
-  endpointId: string;
-  /** Sent as `webhook-id`: the same on every attempt and for every endpoint. */
-  eventId: string;
-  type: string;
-  /** Null for a test event: it waits for nothing. */
-  actionId: string | null;
-  payload: WebhookPayload;
-  status: DeliveryStatus;
-  attempts: number;
-  createdAt: string;
-  /** Epoch ms of the next attempt, while pending. */
-  nextAttemptAt: number | null;
-  /** Epoch ms the claim holds the row until, while sending. */
-  leaseUntil: number | null;
-  lastAttemptAt: string | null;
-  lastStatus: number | null;
-  lastAnswer: string | null;
-  deliveredAt: string | null;
-}
-
-/** Finished deliveries stay in the log this long. */
-export const DELIVERY_RETENTION_MS = 30 * 24 * 3_600_000;
-/** Retries stop this long after the event was fanned out; the delivery fails. */
-export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
-/** Waits before attempts 2, 3, …; the last one repeats. */
-const BACKOFF_MS = [
-  5_000,
-  30_000,
-  120_000,
-  600_000,
-  1_800_000,
-  3_600_000,
-  7_200_000,
-  14_400_000,
-];
-/** A receiver's Retry-After is honoured up to this. */
-const MAX_RETRY_AFTER_MS = 6 * 3_600_000;
-/** Deliveries sent at once in one tick (across endpoints and actions). */
-const CONCURRENCY = 8;
-
-const isFinal = (d: WebhookDelivery) =>
-  d.status === "delivered" || d.status === "failed";
-
-function dueKeyOf(d: WebhookDelivery | null) {
-  return d?.status === "pending"
-    ? keys.webhookDeliveryDue(d.nextAttemptAt!, d.id)
-    : null;
-}
-function leaseKeyOf(d: WebhookDelivery | null) {
-  return d?.status === "sending"
-    ? keys.webhookDeliveryLease(d.leaseUntil!, d.id)
-    : null;
-}
-function queueKeyOf(d: WebhookDelivery | null) {
-  return d && d.actionId && !isFinal(d)
-    ? keys.webhookQueued(d.endpointId, d.actionId, d.eventId)
-    : null;
-}
-
-/**
- * Writes `next` in place of `prev` (null: a new delivery), moving its index
- * keys in the same operation. Nothing else writes deliveries or their keys.
- */
-export function putDelivery(
-  op: Deno.AtomicOperation,
-  prev: WebhookDelivery | null,
-  next: WebhookDelivery,
-): Deno.AtomicOperation {
-  for (const keyOf of [dueKeyOf, leaseKeyOf, queueKeyOf]) {
-    const was = keyOf(prev);
-    const is = keyOf(next);
-    const same = was && is && JSON.stringify(was) === JSON.stringify(is);
-    if (was && !same) op.delete(was);
-    if (is && !same) op.set(is, next.id);
-  }
-  const opts = isFinal(next) ? { expireIn: DELIVERY_RETENTION_MS } : undefined;
-  op.set(keys.webhookDelivery(next.id), next, opts);
-  op.set(keys.webhookDeliveryByEndpoint(next.endpointId, next.id), null, opts);
-  return op;
-}
-
-export interface DeliverDeps {
-  kv: Deno.Kv;
-  config: {
-    publicUrl: string;
-    noticeLeaseSeconds: number;
-    allowHttpWebhooks: boolean;
-  };
-  now: () => number;
-  /** The HTTP client (tests count or cut requests with it). */
-  fetch?: typeof fetch;
-  /** The DNS lookup the address check uses. */
-  resolve?: Resolver;
-}
-
-export interface DeliverReport {
-  fannedOut: number;
-  delivered: number;
-  retried: number;
-  failed: number;
-  recovered: number;
-  disabled: number;
-}
-
-function payloadOf(
-  ev: WebhookEvent,
-  counts: ActionCounters | null,
-  publicUrl: string,
-): WebhookPayload {
-  return {
-    type: ev.type,
-    timestamp: ev.at,
-    data: {
-      action: {
-        ...ev.action,
-        url: `${publicUrl}/admin/actions/${ev.action.id}`,
-      },
-      counts: counts
-        ? {
-          total: counts.total,
-          applied: counts.applied,
-          skipped: counts.skipped,
-          failed: counts.failed,
-        }
-        : null,
-      ...(ev.target ? { target: ev.target } : {}),
-      ...(ev.from ? { from: ev.from } : {}),
-      ...(ev.to ? { to: ev.to } : {}),
-    },
-  };
-}
-
-function newDelivery(
-  endpointId: string,
-  eventId: string,
-  type: string,
-  actionId: string | null,
-  payload: WebhookPayload,
-  now: number,
-): WebhookDelivery {
-  return {
-    id: newId(),
-    endpointId,
-    eventId,
-    type,
-    actionId,
-    payload,
-    status: "pending",
-    attempts: 0,
-    createdAt: new Date(now).toISOString(),
-    nextAttemptAt: now,
-    leaseUntil: null,
-    lastAttemptAt: null,
-    lastStatus: null,
-    lastAnswer: null,
-    deliveredAt: null,
-  };
-}
-
-/** Turns every waiting event into its deliveries, oldest first. */
-export async function fanOut(
-  deps: DeliverDeps,
-  endpoints: WebhookEndpoint[],
-): Promise<number> {
-  const { kv } = deps;
-  let fanned = 0;
-  for (;;) {
-    const page: Deno.KvEntry<WebhookEvent>[] = [];
-    for await (
-      const e of kv.list<WebhookEvent>({ prefix: keys.webhookEvents() }, {
-        limit: 100,
-      })
-    ) page.push(e);
-    if (!page.length) return fanned;
-    let progressed = false;
-    for (const e of page) {
-      const ev = e.value;
-      try {
-        const listening = endpoints.filter((x) =>
-          !x.disabledAt && (x.events as string[]).includes(ev.type)
-        );
-        const { subscribed, alerted } = await withoutRepeatedChatAlerts(
-          kv,
-          ev,
-          listening,
-        );
-        const counts = ev.counts ??
-          (subscribed.length ? await getActionCounters(kv, ev.actionId) : null);
-        const payload = payloadOf(ev, counts, deps.config.publicUrl);
-        const now = deps.now();
-        const rows = subscribed.map((x) =>
-          newDelivery(x.id, ev.id, ev.type, ev.actionId, payload, now)
-        );
-        const res = await commitRetrying(() => {
-          const op = kv.atomic().check(e).delete(e.key);
-          for (const r of rows) putDelivery(op, null, r);
-          for (const key of alerted) {
-            op.check({ key, versionstamp: null }).set(key, ev.id, {
-              expireIn: DELIVERY_RETENTION_MS,
-            });
-          }
-          return op;
-        });
-        if (res.ok) fanned++;
-        progressed = true;
-      } catch (err) {
-        // One bad event never holds back the others; it is tried again next tick.
-        log.error("webhook event not fanned out", {
-          eventId: ev.id,
-          error: String(err),
-        });
-      }
-    }
-    if (!progressed) return fanned;
-  }
-}
-
-/**
- * A chat hears of an action's first failed instance only: a fleet whose
- * instances all fail would otherwise post one message per instance (and
- * hold the action's own "failed" behind them). Returns the endpoints that
- * get the event and the markers to write with it.
- */
-async function withoutRepeatedChatAlerts(
-  kv: Deno.Kv,
-  ev: WebhookEvent,
-  listening: WebhookEndpoint[],
-): Promise<{ subscribed: WebhookEndpoint[]; alerted: Deno.KvKey[] }> {
-  const chats = ev.type === "target.failed"
-    ? listening.filter((x) => x.kind === "slack")
-    : [];
-  if (!chats.length) return { subscribed: listening, alerted: [] };
-  const seen = new Set<string>();
-  for (let i = 0; i < chats.length; i += 10) {
-    const part = chats.slice(i, i + 10);
-    const got = await kv.getMany(
-      part.map((x) => keys.webhookChatAlert(x.id, ev.actionId)),
-    );
-    got.forEach((g, j) => {
-      if (g.versionstamp) seen.add(part[j].id);
-    });
-  }
-  return {
-    subscribed: listening.filter((x) => !seen.has(x.id)),
-    alerted: chats.filter((x) => !seen.has(x.id)).map((x) =>
-      keys.webhookChatAlert(x.id, ev.actionId)
-    ),
-  };
-}
+import { forEachLimited } from "../kv/commits.ts";
 
 /** Deliveries whose sender stopped go back to pending once their lease ends. */
 export async function recoverDeliveries(
@@ -643,50 +393,4 @@ export async function sendTestEvent(
   await sendAlone(t, d.id);
   return (await kv.get<WebhookDelivery>(keys.webhookDelivery(d.id))).value ??
     d;
-}
-
-export function deliveryView(d: WebhookDelivery): WebhookDeliveryView {
-  return {
-    id: d.id,
-    endpointId: d.endpointId,
-    eventId: d.eventId,
-    type: d.type,
-    actionId: d.actionId,
-    status: d.status,
-    attempts: d.attempts,
-    createdAt: d.createdAt,
-    nextAttemptAt: d.nextAttemptAt === null
-      ? null
-      : new Date(d.nextAttemptAt).toISOString(),
-    lastAttemptAt: d.lastAttemptAt,
-    lastStatus: d.lastStatus,
-    lastAnswer: d.lastAnswer,
-    deliveredAt: d.deliveredAt,
-  };
-}
-
-/** An endpoint's delivery log, newest first. */
-export async function listDeliveries(
-  kv: Deno.Kv,
-  endpointId: string,
-  limit = 50,
-): Promise<WebhookDelivery[]> {
-  const ids: string[] = [];
-  for await (
-    const e of kv.list(
-      { prefix: keys.webhookDeliveriesByEndpoint(endpointId) },
-      {
-        reverse: true,
-        limit,
-      },
-    )
-  ) ids.push(e.key[2] as string);
-  const out: WebhookDelivery[] = [];
-  for (let i = 0; i < ids.length; i += 10) {
-    const rows = await kv.getMany<WebhookDelivery[]>(
-      ids.slice(i, i + 10).map((id) => keys.webhookDelivery(id)),
-    );
-    for (const r of rows) if (r.value) out.push(r.value);
-  }
-  return out;
 }

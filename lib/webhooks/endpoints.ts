@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
+import { conditionalWrite } from "../kv/conditional_write.ts";
 import { newId } from "../ids.ts";
 import { addAuditWrite, type AuditActor, newAuditEntry } from "../kv/audit.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
@@ -105,7 +106,7 @@ export async function deleteEndpoint(
   now: number,
 ): Promise<void> {
   const key = keys.webhookEndpoint(id);
-  for (let attempt = 0; attempt < 5; attempt++) {
+  await conditionalWrite(`webhook endpoint ${id}`, async () => {
     const e = await kv.get<WebhookEndpoint>(key);
     if (!e.value) throw new NotFoundError(`webhook endpoint ${id} not found`);
     const audit = newAuditEntry(who, {
@@ -113,12 +114,9 @@ export async function deleteEndpoint(
       subject: { type: "webhook", id },
       details: { url: e.value.url, kind: e.value.kind },
     }, now);
-    const res = await commitRetrying(() =>
-      addAuditWrite(kv.atomic().check(e).delete(key), audit)
-    );
-    if (res.ok) return;
-  }
-  throw new ConflictError(
-    `webhook endpoint ${id} is being changed by another request; try again`,
-  );
+    return {
+      write: () => addAuditWrite(kv.atomic().check(e).delete(key), audit),
+      result: undefined,
+    };
+  }, 5);
 }

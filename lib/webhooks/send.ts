@@ -5,7 +5,7 @@
  * a `slack` endpoint gets Slack's `{text}`.
  */
 import { Webhook } from "standardwebhooks";
-import { retryAfterMs } from "../http.ts";
+import { retryAfterMs } from "../web/http.ts";
 import type { WebhookEndpoint } from "./endpoints.ts";
 import type { WebhookPayload } from "./schemas.ts";
 import { slackText } from "./slack_text.ts";

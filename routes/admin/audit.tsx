@@ -8,7 +8,7 @@ import { getUserByEmail, nameAndEmail } from "@/lib/kv/users.ts";
 import type { State } from "@/lib/request_state.ts";
 import { AUDIT_CHANGES, AUDIT_SUBJECT_TYPES, type User } from "@/lib/types.ts";
 import { API_TOKEN_ACTOR_ID } from "@/lib/ids.ts";
-import { CHANGE_WORDS } from "@/lib/scheduler/audit_words.ts";
+import { CHANGE_WORDS } from "@/lib/views/audit_words.ts";
 import { AuditList } from "@/components/AuditList.tsx";
 import { CursorPager } from "@/components/Pager.tsx";
 

@@ -8,10 +8,11 @@ import {
   ImageTagSchema,
   putCatalogEntry,
 } from "@/lib/kv/catalog.ts";
-import { listCatalogUsage } from "@/lib/scheduler/read.ts";
+import { listCatalogUsage } from "@/lib/views/list_reads.ts";
 import { catalogAudit } from "@/lib/scheduler/audit.ts";
-import { readForm, zodIssues } from "@/lib/errors.ts";
-import { redirect } from "@/lib/http.ts";
+import { readForm } from "@/lib/web/request_body.ts";
+import { zodIssues } from "@/lib/errors.ts";
+import { redirect } from "@/lib/web/http.ts";
 import type { State } from "@/lib/request_state.ts";
 import type { CatalogEntry } from "@/lib/types.ts";
 import { CsrfField } from "@/components/CsrfField.tsx";

@@ -5,14 +5,14 @@ import { appContext } from "@/lib/app_context.ts";
 import {
   getInstanceTable,
   type InstanceListFilter,
-} from "@/lib/scheduler/read.ts";
+} from "@/lib/views/list_reads.ts";
 import type { InstancePage } from "@/lib/kv/instances.ts";
 import { parseId } from "@/lib/ids.ts";
 import { searchWords } from "@/lib/search.ts";
 import type { State } from "@/lib/request_state.ts";
 import { Pager } from "@/components/Pager.tsx";
 import InstancePicker from "@/islands/InstancePicker.tsx";
-import type { PickerRow } from "@/lib/scheduler/form_model.ts";
+import type { PickerRow } from "@/lib/views/form_model.ts";
 
 interface Data {
   result: InstancePage;

@@ -6,7 +6,7 @@ import {
   INSTANCE_COUNT_CAP,
   listUserRows,
   type UserRow,
-} from "@/lib/scheduler/read.ts";
+} from "@/lib/views/list_reads.ts";
 import { listCursor } from "@/lib/kv/cursor.ts";
 import type { State } from "@/lib/request_state.ts";
 import { CursorPager } from "@/components/Pager.tsx";

@@ -1,7 +1,8 @@
 /** Signed-in users register and remove the Expo push tokens of their devices. */
 import type { Handlers } from "$fresh/server.ts";
 import { z } from "zod";
-import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import { parseOrThrow } from "@/lib/errors.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { addPushToken, removePushTokens } from "@/lib/kv/users.ts";

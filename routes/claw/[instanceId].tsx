@@ -2,7 +2,7 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getWorkspace } from "@/lib/scheduler/read.ts";
+import { getWorkspace } from "@/lib/views/instance_reads.ts";
 import { parseId } from "@/lib/ids.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import type { Instance } from "@/lib/types.ts";

@@ -17,9 +17,9 @@ import {
 import { safeNext } from "@/lib/auth/next.ts";
 import { deviceCookie } from "@/lib/auth/device_cookie.ts";
 import { getUser, nameAndEmail } from "@/lib/kv/users.ts";
-import { log } from "@/lib/log.ts";
-import { readForm } from "@/lib/errors.ts";
-import { redirect } from "@/lib/http.ts";
+import { log } from "@/lib/operations/log.ts";
+import { readForm } from "@/lib/web/request_body.ts";
+import { redirect } from "@/lib/web/http.ts";
 import { CsrfField } from "@/components/CsrfField.tsx";
 import type { State } from "@/lib/request_state.ts";
 

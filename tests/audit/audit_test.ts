@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
-import { faultyKv, HOUR, seedCatalog } from "../scheduler/helpers.ts";
+import { faultyKv, HOUR, seedCatalog } from "../helpers/scheduling.ts";
 import { auditCancelAction } from "@/lib/scheduler/audit.ts";
 import { API_TOKEN_USER } from "@/lib/request_state.ts";
 import { AUDIT_RETENTION_DAYS } from "@/lib/kv/audit.ts";

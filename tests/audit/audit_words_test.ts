@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN } from "../helpers/app.ts";
-import { HOUR, seedCatalog } from "../scheduler/helpers.ts";
-import { describeChange, sentenceText } from "@/lib/scheduler/audit_words.ts";
+import { HOUR, seedCatalog } from "../helpers/scheduling.ts";
+import { describeChange, sentenceText } from "@/lib/views/audit_words.ts";
 import type { AuditEntry } from "@/lib/types.ts";
 
 const entry = (

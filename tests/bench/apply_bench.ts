@@ -4,10 +4,10 @@
  * apply claim checks) and off. It must finish well inside its minute.
  */
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { applyDue } from "@/lib/scheduler/apply.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { applyDue } from "@/lib/apply/apply.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { testConfig } from "@/lib/config.ts";
-import { input, seedCatalog, seedInstances } from "../scheduler/helpers.ts";
+import { input, seedCatalog, seedInstances } from "../helpers/scheduling.ts";
 
 const COUNT = 10_000;
 const HOUR = 3_600_000;

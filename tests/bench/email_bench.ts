@@ -6,7 +6,7 @@ import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
 import { OutboxEmailSender } from "@/lib/channels/outbox.ts";
 import { pushTexts } from "@/lib/channels/push_texts.ts";
 import { RateBudget } from "@/lib/channels/rate_budget.ts";
-import { noticeItem } from "../channels/_fixtures.ts";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 
 const items = Array.from({ length: 100 }, (_, i) =>
   noticeItem({

@@ -9,15 +9,16 @@
  *   deno task bench            every figure
  *   deno task bench fleetDrain idleSweep   only those
  */
-import { sweep, type SweepOptions } from "@/lib/notices/sweep.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { type SweepOptions } from "@/lib/notices/sweep_deps.ts";
 import { getBannerStatus } from "@/lib/notices/banner.ts";
-import { applyDue } from "@/lib/scheduler/apply.ts";
+import { applyDue } from "@/lib/apply/apply.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { addNewRow } from "@/lib/notices/rows.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { newId } from "@/lib/ids.ts";
-import { setQuietLogs } from "@/lib/log.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
 import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
 import { createTestApp } from "../helpers/app.ts";
 import {

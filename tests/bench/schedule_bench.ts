@@ -6,7 +6,7 @@
  */
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { testConfig } from "@/lib/config.ts";
-import { input, seedCatalog, seedInstances } from "../scheduler/helpers.ts";
+import { input, seedCatalog, seedInstances } from "../helpers/scheduling.ts";
 
 const COUNT = 10_000;
 const actor = { id: "bench-admin" };

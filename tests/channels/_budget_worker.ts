@@ -6,7 +6,7 @@
 import { parseConfig } from "@/lib/config.ts";
 import { openKv } from "@/lib/kv/db.ts";
 import { createEmailSender } from "@/lib/channels/mod.ts";
-import { setQuietLogs } from "@/lib/log.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
 
 setQuietLogs(true);
 const [kvUrl, resendUrl, label, countArg, lanesArg] = Deno.args;

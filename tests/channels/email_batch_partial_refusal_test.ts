@@ -7,7 +7,7 @@ import {
 import { RateBudget } from "@/lib/channels/rate_budget.ts";
 import { createEmailDispatcher } from "@/lib/channels/email.ts";
 import { newId } from "@/lib/ids.ts";
-import { noticeItem } from "./_fixtures.ts";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 
 // DESIGN rule 7: a bad row is failed on its own. An address the provider
 // refuses must not take the other users of the same batch down with it.

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { withPage } from "../helpers/browser.ts";
 import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
-import { renderLoginEmail } from "@/components/email/LoginEmail.tsx";
-import { noticeItem } from "./_fixtures.ts";
+import { renderLoginEmail } from "@/lib/channels/email_templates/LoginEmail.tsx";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 
 // A phone's mail app is about 320 px wide. Long links and other unbroken
 // text (the sign-in link, a URL in the admin's message, a long name) must

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
-import { noticeItem } from "./_fixtures.ts";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 
 const PUBLIC_URL = "https://claw.example.com";
 

@@ -9,7 +9,7 @@ import { createEmailDispatcher } from "@/lib/channels/email.ts";
 import { createEmailSender } from "@/lib/channels/mod.ts";
 import { testConfig } from "@/lib/config.ts";
 import { newId } from "@/lib/ids.ts";
-import { noticeItem } from "./_fixtures.ts";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 
 const PUBLIC_URL = "https://claw.example.com";
 const FROM = "KiloClaw <notices@example.com>";

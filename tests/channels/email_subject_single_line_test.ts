@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
-import { noticeItem } from "./_fixtures.ts";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 
 // The admin's subject goes into a mail header: a line break typed or pasted
 // into it must not start a new header line (Bcc:, Content-Type:, …).

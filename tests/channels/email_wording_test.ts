@@ -4,26 +4,29 @@
  * the sentence agreeing with the number of bots an email is about.
  */
 import assert from "node:assert/strict";
-import type { ScheduledActionEmailProps } from "@/components/email/props.ts";
+import type { ScheduledActionEmailProps } from "@/lib/channels/email_templates/props.ts";
 import {
   VERSION_CHANGE_CANCELLED_SUBJECT,
   versionChangeCancelledText,
-} from "@/components/email/version_change_cancelled.tsx";
+} from "@/lib/channels/email_templates/version_change_cancelled.tsx";
 import {
   VERSION_CHANGE_NOTICE_SUBJECT,
   versionChangeNoticeText,
-} from "@/components/email/version_change_notice.tsx";
+} from "@/lib/channels/email_templates/version_change_notice.tsx";
 import {
   RESTART_NOTICE_SUBJECT,
   restartNoticeText,
-} from "@/components/email/restart_notice.tsx";
-import { RESTART_CANCELLED_SUBJECT } from "@/components/email/restart_cancelled.tsx";
+} from "@/lib/channels/email_templates/restart_notice.tsx";
+import { RESTART_CANCELLED_SUBJECT } from "@/lib/channels/email_templates/restart_cancelled.tsx";
 import {
   RESTART_RESCHEDULED_SUBJECT,
   VERSION_CHANGE_RESCHEDULED_SUBJECT,
   versionChangeRescheduledText,
-} from "@/components/email/rescheduled.tsx";
-import { DONE_SUBJECTS, doneSubject } from "@/components/email/done.tsx";
+} from "@/lib/channels/email_templates/rescheduled.tsx";
+import {
+  DONE_SUBJECTS,
+  doneSubject,
+} from "@/lib/channels/email_templates/done.tsx";
 
 const props = (botCount: number): ScheduledActionEmailProps => ({
   greetingName: "Maya",

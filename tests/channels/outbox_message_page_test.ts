@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { seedCatalog } from "../scheduler/helpers.ts";
+import { seedCatalog } from "../helpers/scheduling.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
 

@@ -13,7 +13,7 @@ import { listOutbox } from "@/lib/channels/outbox.ts";
 import { testConfig } from "@/lib/config.ts";
 import { getUser, putUser } from "@/lib/kv/users.ts";
 import { newId } from "@/lib/ids.ts";
-import { noticeItem } from "./_fixtures.ts";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 import type { NoticeItem } from "@/lib/channels/types.ts";
 
 const token = () =>

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pushTexts } from "@/lib/channels/push_texts.ts";
-import { noticeItem } from "./_fixtures.ts";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 
 Deno.test("push texts: the time is the owner's own, with its zone's abbreviation; UTC without a zone", () => {
   const kolkata = pushTexts(noticeItem({ user: { timeZone: "Asia/Kolkata" } }));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pushTexts } from "@/lib/channels/push_texts.ts";
-import { noticeItem } from "./_fixtures.ts";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 
 // Instance names may be up to 120 characters; a phone shows at most about
 // 100 of a title, so the title is held to 100 like the body.

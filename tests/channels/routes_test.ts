@@ -11,7 +11,11 @@ import { keys } from "@/lib/kv/keys.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { getUser } from "@/lib/kv/users.ts";
 import { newId } from "@/lib/ids.ts";
-import { ITEM_NOW, noticeItem, storeHeldItem } from "./_fixtures.ts";
+import {
+  ITEM_NOW,
+  noticeItem,
+  storeHeldItem,
+} from "../helpers/channel_fixtures.ts";
 import type { NoticeGroup, Notification } from "@/lib/types.ts";
 
 const ROUTE = "/api/internal/scheduled-action-side-effects";

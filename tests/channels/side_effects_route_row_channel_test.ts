@@ -6,7 +6,11 @@ import {
   ResendEmailSender,
 } from "@/lib/channels/resend.ts";
 import { RateBudget } from "@/lib/channels/rate_budget.ts";
-import { ITEM_NOW, noticeItem, storeHeldItem } from "./_fixtures.ts";
+import {
+  ITEM_NOW,
+  noticeItem,
+  storeHeldItem,
+} from "../helpers/channel_fixtures.ts";
 import type { Channel } from "@/lib/types.ts";
 
 // The route emails a row only when the row itself is an email row: a user

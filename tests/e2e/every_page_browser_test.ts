@@ -14,7 +14,7 @@ import { expectAccessible, watch, withBrowser } from "../helpers/e2e.ts";
 import { seedDemoData } from "@/lib/demo_seed.ts";
 import { getUserByEmail } from "@/lib/kv/users.ts";
 import { createLoginLink } from "@/lib/auth/login_links.ts";
-import { listActions } from "@/lib/scheduler/read.ts";
+import { listActions } from "@/lib/views/action_reads.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 
 async function signInWith(

@@ -16,7 +16,7 @@ import {
   watch,
   withBrowser,
 } from "../helpers/e2e.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 
 /** Presses Tab until `test` holds for the focused element (at most `max` times). */

@@ -14,7 +14,7 @@ import {
   withBrowser,
 } from "../helpers/e2e.ts";
 import { toZonedInput } from "@/lib/format.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 
 const VIEWS = [
   { width: 1280, timezoneId: "Europe/Berlin" },

@@ -12,7 +12,7 @@ import {
   signedIn,
   withBrowser,
 } from "../helpers/e2e.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { fromZonedInput } from "@/lib/format.ts";
 
 Deno.test({

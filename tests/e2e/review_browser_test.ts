@@ -16,7 +16,7 @@ import {
 } from "../helpers/e2e.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 
 Deno.test({
   name:

@@ -22,7 +22,7 @@ import {
   watch,
   withBrowser,
 } from "../helpers/e2e.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { formatShortDateTime } from "@/lib/format.ts";
 
 const SCHEDULED = /\/admin\/actions\/[0-9a-f-]{36}\?scheduled=1/;

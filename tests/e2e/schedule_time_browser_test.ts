@@ -18,7 +18,7 @@ import {
   withBrowser,
 } from "../helpers/e2e.ts";
 import { fromZonedInput } from "@/lib/format.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import type { TestApp } from "../helpers/app.ts";
 
 /** The instant the form's field names, read as the admin reads it: value and zone. */

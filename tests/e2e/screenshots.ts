@@ -10,7 +10,7 @@ import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser } from "../helpers/browser.ts";
 import { afterReview, hydrated, reviewReady } from "../helpers/e2e.ts";
 import { seedDemoData } from "@/lib/demo_seed.ts";
-import { listActions } from "@/lib/scheduler/read.ts";
+import { listActions } from "@/lib/views/action_reads.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 import { getUserByEmail } from "@/lib/kv/users.ts";
 import { createLoginLink } from "@/lib/auth/login_links.ts";

@@ -2,7 +2,7 @@
  * A fleet controller on a local port: records every request, checks its
  * signature, and answers from a script (default 200).
  */
-import { signControllerRequest } from "@/lib/scheduler/http_controller.ts";
+import { signControllerRequest } from "@/lib/apply/http_controller.ts";
 
 export interface ControllerRequest {
   path: string;

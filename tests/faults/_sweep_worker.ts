@@ -12,7 +12,7 @@ import { openKv } from "@/lib/kv/db.ts";
 import { createAppContext } from "@/lib/app_context.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { keys } from "@/lib/kv/keys.ts";
-import { setQuietLogs } from "@/lib/log.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
 import type { EmailSender } from "@/lib/channels/types.ts";
 import type { NoticeGroup, Notification } from "@/lib/types.ts";
 

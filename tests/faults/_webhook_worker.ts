@@ -13,11 +13,9 @@
 import { parseConfig } from "@/lib/config.ts";
 import { openKv } from "@/lib/kv/db.ts";
 import { keys } from "@/lib/kv/keys.ts";
-import { setQuietLogs } from "@/lib/log.ts";
-import {
-  deliverWebhooks,
-  type WebhookDelivery,
-} from "@/lib/webhooks/deliveries.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
+import { deliverWebhooks } from "@/lib/webhooks/deliveries.ts";
+import { type WebhookDelivery } from "@/lib/webhooks/delivery_rows.ts";
 
 setQuietLogs(true);
 const [kvPath, pauseArg, maxMsArg] = Deno.args;

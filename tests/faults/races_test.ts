@@ -13,10 +13,11 @@ import {
   ResendEmailSender,
 } from "@/lib/channels/resend.ts";
 import { RateBudget } from "@/lib/channels/rate_budget.ts";
-import { sweep, type SweepOptions } from "@/lib/notices/sweep.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { type SweepOptions } from "@/lib/notices/sweep_deps.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { MAX_ATTEMPTS } from "@/lib/notices/mark.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import type { Dispatchers } from "@/lib/channels/types.ts";

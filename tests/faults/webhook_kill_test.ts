@@ -13,9 +13,9 @@
 import assert from "node:assert/strict";
 import { startWebhookReceiver } from "../fakes/webhook_receiver.ts";
 import { keys } from "@/lib/kv/keys.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { createEndpoint } from "@/lib/webhooks/endpoints.ts";
-import type { WebhookDelivery } from "@/lib/webhooks/deliveries.ts";
+import type { WebhookDelivery } from "@/lib/webhooks/delivery_rows.ts";
 import { openKvFile, scheduleOwners, startWorker } from "./_harness.ts";
 
 const WORKER = new URL("./_webhook_worker.ts", import.meta.url).pathname;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { MAX_MESSAGE_CHARS, setQuietLogs } from "@/lib/log.ts";
+import { MAX_MESSAGE_CHARS, setQuietLogs } from "@/lib/operations/log.ts";
 
 Deno.test("an anonymous caller's 10 KB path is logged cut short, with a marker", async () => {
   const app = await createTestApp();

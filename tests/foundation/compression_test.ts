@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { compressAnswers, pickEncoding } from "@/lib/compression.ts";
+import { compressAnswers, pickEncoding } from "@/lib/web/compression.ts";
 
 const FORMAT = { br: "brotli", gzip: "gzip" } as const;
 

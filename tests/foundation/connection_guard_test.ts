@@ -10,7 +10,7 @@ import {
   defaultMaxConnections,
   PEER_HEADER,
   serveGuarded,
-} from "@/lib/connection_guard.ts";
+} from "@/lib/web/connection_guard.ts";
 import { createTestApp } from "../helpers/app.ts";
 
 /** Fails if `work` has not settled after `ms`: here a hang, not a speed. */

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { seedDemoData } from "@/lib/demo_seed.ts";
-import { listActions } from "@/lib/scheduler/read.ts";
-import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { listActions } from "@/lib/views/action_reads.ts";
+import { getActionView } from "@/lib/views/action_view.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 
 const HOUR = 3_600_000;

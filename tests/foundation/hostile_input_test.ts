@@ -12,7 +12,7 @@ import {
   type Send,
   type World,
 } from "../helpers/identities.ts";
-import { MAX_BODY_BYTES } from "@/lib/security.ts";
+import { MAX_BODY_BYTES } from "@/lib/web/security.ts";
 import { newId } from "@/lib/ids.ts";
 
 interface Case extends Omit<Send, "json" | "form" | "body"> {

@@ -15,8 +15,8 @@ import {
 import { validationError } from "@/lib/errors.ts";
 import { pushTexts } from "@/lib/channels/push_texts.ts";
 import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
-import { renderLoginEmail } from "@/components/email/LoginEmail.tsx";
-import { noticeItem } from "../channels/_fixtures.ts";
+import { renderLoginEmail } from "@/lib/channels/email_templates/LoginEmail.tsx";
+import { noticeItem } from "../helpers/channel_fixtures.ts";
 import { getUser, UserPutSchema } from "@/lib/kv/users.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { createTestApp } from "../helpers/app.ts";

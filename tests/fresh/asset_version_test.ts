@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { cp } from "node:fs/promises";
 import { createHandler } from "$fresh/server.ts";
 import { sha256Hex } from "$fresh/hash.ts";
-import { compressAnswers } from "@/lib/compression.ts";
+import { compressAnswers } from "@/lib/web/compression.ts";
 import manifest from "./fixtures/basic/fresh.gen.ts";
 
 const IMMUTABLE = "public, max-age=31536000, immutable";

@@ -8,11 +8,12 @@ import { type Config, testConfig } from "@/lib/config.ts";
 import { createAppContext } from "@/lib/app_context.ts";
 import { createDispatchers } from "@/lib/channels/mod.ts";
 import { type AppContext, setAppContext } from "@/lib/app_context.ts";
-import { installSecurity } from "@/lib/security.ts";
+import { installSecurity } from "@/lib/web/security.ts";
+import { renderErrorPage } from "@/components/ErrorPage.tsx";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { newId } from "@/lib/ids.ts";
-import { setQuietLogs } from "@/lib/log.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
 import { whenSignInEmailsSent } from "@/lib/auth/sign_in_emails.ts";
 import type { User } from "@/lib/types.ts";
 import { withServer } from "./server.ts";
@@ -65,7 +66,9 @@ export async function createTestApp(
     ...opts.context,
   };
   setAppContext(ctx);
-  const handler = await createHandler(manifest, { setup: installSecurity });
+  const handler = await createHandler(manifest, {
+    setup: (app) => installSecurity(app, renderErrorPage),
+  });
   const info = {
     remoteAddr: {
       transport: "tcp" as const,

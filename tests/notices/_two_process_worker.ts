@@ -6,7 +6,7 @@ import { parseConfig } from "@/lib/config.ts";
 import { openKv } from "@/lib/kv/db.ts";
 import { createAppContext } from "@/lib/app_context.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
-import { setQuietLogs } from "@/lib/log.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
 
 setQuietLogs(true);
 const [kvPath, nowArg] = Deno.args;

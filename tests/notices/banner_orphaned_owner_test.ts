@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { seedCatalog } from "../scheduler/helpers.ts";
+import { seedCatalog } from "../helpers/scheduling.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
 import { webappDispatcher } from "@/lib/channels/webapp.ts";
 import { readTargetRows } from "@/lib/notices/rows.ts";

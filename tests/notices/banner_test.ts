@@ -11,7 +11,7 @@ import {
   HOUR,
   MINUTE,
   seedAction,
-} from "./_fixtures.ts";
+} from "../helpers/notice_fixtures.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 

@@ -16,7 +16,7 @@ import type {
   Target,
 } from "@/lib/types.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import { clock, HOUR, scheduleForOwners } from "../scheduler/helpers.ts";
+import { clock, HOUR, scheduleForOwners } from "../helpers/scheduling.ts";
 
 /** The real KV, except that `before` runs once just ahead of the first commit setting a row to `sending`. */
 function beforeClaim(kv: Deno.Kv, before: () => Promise<void>): Deno.Kv {

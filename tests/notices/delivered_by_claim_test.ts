@@ -15,7 +15,7 @@ import {
   asPendingAgain,
   asRunning,
   putTarget,
-} from "@/lib/scheduler/target_moves.ts";
+} from "@/lib/apply/target_status.ts";
 import type { Target } from "@/lib/types.ts";
 import {
   allDispatchedIds,
@@ -30,7 +30,7 @@ import {
   interceptCommits,
   MINUTE,
   seedAction,
-} from "./_fixtures.ts";
+} from "../helpers/notice_fixtures.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
 

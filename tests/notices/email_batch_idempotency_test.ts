@@ -12,7 +12,7 @@ import { sweep } from "@/lib/notices/sweep.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import type { Notification } from "@/lib/types.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import { clock, HOUR, scheduleForOwners } from "../scheduler/helpers.ts";
+import { clock, HOUR, scheduleForOwners } from "../helpers/scheduling.ts";
 
 Deno.test("a retried email batch whose members back off differently still goes out whole under its key", async () => {
   const kv = await Deno.openKv(":memory:");

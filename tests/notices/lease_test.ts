@@ -23,7 +23,7 @@ import {
   MINUTE,
   rowTo,
   seedAction,
-} from "./_fixtures.ts";
+} from "../helpers/notice_fixtures.ts";
 
 Deno.test("a holder whose lease is too short for a send renews it before sending: a second sweep meanwhile takes nothing", () =>
   withKv(async (kv) => {

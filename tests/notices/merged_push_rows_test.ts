@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { seedCatalog } from "../scheduler/helpers.ts";
+import { seedCatalog } from "../helpers/scheduling.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
 import { startExpoFake } from "../fakes/expo_server.ts";
-import type { ActionView } from "@/lib/scheduler/action_view_model.ts";
+import type { ActionView } from "@/lib/views/action_view_model.ts";
 
 const HOUR = 3_600_000;
 

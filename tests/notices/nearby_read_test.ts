@@ -1,7 +1,7 @@
 /** Reading rows and targets by range (`getManyNearby`): the same answer as one read per key. */
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
-import { getManyChunked, getManyNearby } from "@/lib/kv/read.ts";
+import { getManyChunked, getManyNearby } from "@/lib/kv/batched_reads.ts";
 
 const id = (n: number) => `row-${String(n).padStart(4, "0")}`;
 

@@ -5,14 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { seedCatalog } from "../scheduler/helpers.ts";
+import { seedCatalog } from "../helpers/scheduling.ts";
 import {
   listOutbox,
   type OutboxEmail,
   type OutboxMessage,
 } from "@/lib/channels/outbox.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
-import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { getActionView } from "@/lib/views/action_view.ts";
 
 const HOUR = 3_600_000;
 

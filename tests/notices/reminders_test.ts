@@ -8,10 +8,10 @@ import { sweep } from "@/lib/notices/sweep.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { testConfig } from "@/lib/config.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import { HOUR, scheduleForOwners } from "../scheduler/helpers.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { HOUR, scheduleForOwners } from "../helpers/scheduling.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
-import { getRow, MINUTE } from "./_fixtures.ts";
+import { getRow, MINUTE } from "../helpers/notice_fixtures.ts";
 import {
   reminderLabel,
   renderNoticeEmail,

@@ -19,7 +19,7 @@ import {
   interceptCommits,
   MINUTE,
   seedAction,
-} from "./_fixtures.ts";
+} from "../helpers/notice_fixtures.ts";
 import type { Notification } from "@/lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");

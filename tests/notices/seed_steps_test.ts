@@ -12,7 +12,7 @@ import {
 import type { Notification, SweepRun, User } from "@/lib/types.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { readTargetRows } from "@/lib/notices/rows.ts";
-import { HOUR, MINUTE } from "./_fixtures.ts";
+import { HOUR, MINUTE } from "../helpers/notice_fixtures.ts";
 
 interface World {
   app: TestApp;

@@ -17,7 +17,7 @@ import {
   MINUTE,
   rowTo,
   seedAction,
-} from "./_fixtures.ts";
+} from "../helpers/notice_fixtures.ts";
 import type { Notification, SweepRun } from "@/lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 
 import { readTargetRows } from "@/lib/notices/rows.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
   clock,
@@ -18,7 +18,7 @@ import {
   scheduleForOwners,
   seedCatalog,
   seedInstances,
-} from "../scheduler/helpers.ts";
+} from "../helpers/scheduling.ts";
 
 async function setup() {
   const kv = await Deno.openKv(":memory:");

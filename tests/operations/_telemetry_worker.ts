@@ -12,7 +12,7 @@ import { createAppContext } from "@/lib/app_context.ts";
 import { runApplyJob, runSweepJob } from "@/lib/jobs.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
-import { HOUR, MINUTE, seedAction } from "../notices/_fixtures.ts";
+import { HOUR, MINUTE, seedAction } from "../helpers/notice_fixtures.ts";
 
 const fake = await startResendFake();
 const kv = await Deno.openKv(":memory:");

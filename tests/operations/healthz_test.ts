@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { MINUTE, seedAction } from "../notices/_fixtures.ts";
+import { MINUTE, seedAction } from "../helpers/notice_fixtures.ts";
 import { runApplyJob, runSweepJob } from "@/lib/jobs.ts";
-import { getLastApplyRun, type Health } from "@/lib/health.ts";
+import { getLastApplyRun, type Health } from "@/lib/operations/health.ts";
 import { getLastSweepRun } from "@/lib/notices/sweep.ts";
 
 function clock() {

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { launchBrowser } from "../helpers/browser.ts";
-import { HOUR, MINUTE, seedAction } from "../notices/_fixtures.ts";
+import { HOUR, MINUTE, seedAction } from "../helpers/notice_fixtures.ts";
 import { SESSION_COOKIE } from "@/lib/auth/sessions.ts";
 
 Deno.test({

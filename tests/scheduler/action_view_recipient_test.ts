@@ -5,11 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { getActionView } from "@/lib/views/action_view.ts";
 import { addPushToken, putUser } from "@/lib/kv/users.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { withKv } from "../helpers/kv.ts";
-import { clock, deps, HOUR, input, rid, seedCatalog } from "./helpers.ts";
+import {
+  clock,
+  deps,
+  HOUR,
+  input,
+  rid,
+  seedCatalog,
+} from "../helpers/scheduling.ts";
 
 Deno.test("action view: a pending push names its recipients, in words when there is no device", async () => {
   await withKv(async (kv) => {

@@ -7,13 +7,13 @@
 import assert from "node:assert/strict";
 
 import { applyTick } from "@/lib/jobs.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { getInstance } from "@/lib/kv/instances.ts";
 
 import { sweep } from "@/lib/notices/sweep.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import { HOUR, scheduleForOwners } from "./helpers.ts";
+import { HOUR, scheduleForOwners } from "../helpers/scheduling.ts";
 
 Deno.test("apply waits for the lease of a notice being delivered, then changes the instance", async () => {
   const kv = await Deno.openKv(":memory:");

@@ -1,19 +1,16 @@
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { MAX_APPLY_ATTEMPTS } from "@/lib/scheduler/apply_decide.ts";
-import { STUCK_RUNNING_MS } from "@/lib/scheduler/apply_recover.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { MAX_APPLY_ATTEMPTS } from "@/lib/apply/decide.ts";
+import { STUCK_RUNNING_MS } from "@/lib/apply/recover.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import type {
   ControllerResult,
   InstanceController,
-} from "@/lib/scheduler/controller.ts";
-import {
-  getActionDetail,
-  getInstanceDetail,
-  getPendingAction,
-} from "@/lib/scheduler/read.ts";
+} from "@/lib/apply/controller.ts";
+import { getActionDetail, getPendingAction } from "@/lib/views/action_reads.ts";
+import { getInstanceDetail } from "@/lib/views/instance_reads.ts";
 import { getInstance, updateInstance } from "@/lib/kv/instances.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { CANCELLED_BEFORE_DISPATCH } from "@/lib/notices/rows.ts";
@@ -27,7 +24,7 @@ import {
   input,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 const admin = { id: "admin-1" };
 

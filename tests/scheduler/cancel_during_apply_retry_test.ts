@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { STUCK_RUNNING_MS } from "@/lib/scheduler/apply_recover.ts";
+import { STUCK_RUNNING_MS } from "@/lib/apply/recover.ts";
 import type {
   ControllerResult,
   InstanceController,
-} from "@/lib/scheduler/controller.ts";
+} from "@/lib/apply/controller.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import type { Target } from "@/lib/types.ts";
 import {
@@ -21,7 +21,7 @@ import {
   input,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 async function onlyTarget(kv: Deno.Kv, actionId: string): Promise<Target> {
   const ids: string[] = [];

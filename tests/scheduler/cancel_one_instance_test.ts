@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
 import { startExpoFake } from "../fakes/expo_server.ts";
-import { seedCatalog } from "./helpers.ts";
+import { seedCatalog } from "../helpers/scheduling.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
 import { readTargetRows } from "@/lib/notices/rows.ts";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { seedCatalog, seedInstances } from "./helpers.ts";
-import { listCancellations } from "@/lib/scheduler/cancellations.ts";
+import { seedCatalog, seedInstances } from "../helpers/scheduling.ts";
+import { listCancellations } from "@/lib/scheduler/cancel_with_reason.ts";
 import { listAudit } from "@/lib/kv/audit.ts";
 
 Deno.test("API: cancel with a reason, for one instance and for the whole action", async () => {

@@ -7,17 +7,17 @@ import { withKv } from "../helpers/kv.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
-import { cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
+import { cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { updateInstance } from "@/lib/kv/instances.ts";
 import { allTargetIdsOfAction, getTargetEntries } from "@/lib/kv/actions.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
-import { HOUR, scheduleForOwners } from "./helpers.ts";
-import { getRow } from "../notices/_fixtures.ts";
+import { HOUR, scheduleForOwners } from "../helpers/scheduling.ts";
+import { getRow } from "../helpers/notice_fixtures.ts";
 import { renderNoticeEmail } from "@/lib/channels/email_render.ts";
 import { pushTexts } from "@/lib/channels/push_texts.ts";
 import { createTestApp } from "../helpers/app.ts";
-import type { InstanceController } from "@/lib/scheduler/controller.ts";
+import type { InstanceController } from "@/lib/apply/controller.ts";
 import type { Notification } from "@/lib/types.ts";
 
 async function doneRows(kv: Deno.Kv, targetId: string) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { httpController } from "@/lib/scheduler/http_controller.ts";
-import { createController } from "@/lib/scheduler/create_controller.ts";
+import { httpController } from "@/lib/apply/http_controller.ts";
+import { createController } from "@/lib/apply/create_controller.ts";
 import { testConfig } from "@/lib/config.ts";
 import { startFakeController } from "../fakes/controller_server.ts";
 import type { Instance } from "@/lib/types.ts";

@@ -9,13 +9,13 @@
 import assert from "node:assert/strict";
 import { keys } from "@/lib/kv/keys.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { STUCK_RUNNING_MS } from "@/lib/scheduler/apply_recover.ts";
-import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel.ts";
+import { STUCK_RUNNING_MS } from "@/lib/apply/recover.ts";
+import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { updateInstance } from "@/lib/kv/instances.ts";
-import type { InstanceController } from "@/lib/scheduler/controller.ts";
+import type { InstanceController } from "@/lib/apply/controller.ts";
 import type { Notification, Stage, Target } from "@/lib/types.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
@@ -25,7 +25,7 @@ import {
   input,
   scheduleForOwners,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 async function all<T>(kv: Deno.Kv, prefix: Deno.KvKey) {
   const out: Deno.KvEntry<T>[] = [];

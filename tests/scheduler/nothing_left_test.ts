@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
-import { seedCatalog, seedInstances } from "./helpers.ts";
+import { seedCatalog, seedInstances } from "../helpers/scheduling.ts";
 
 Deno.test("API: nothing left to schedule says why, in plain grammar", async () => {
   const app = await createTestApp();

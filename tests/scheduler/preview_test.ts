@@ -5,9 +5,9 @@
  * instance already runs.
  */
 import assert from "node:assert/strict";
-import { previewSchedule } from "@/lib/scheduler/preview.ts";
+import { previewSchedule } from "@/lib/preview/preview.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { listActions } from "@/lib/scheduler/read.ts";
+import { listActions } from "@/lib/views/action_reads.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
@@ -26,7 +26,7 @@ import {
   rid,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 const admin = { id: "admin-1" };
 const PUBLIC_URL = "https://claw.example.com";

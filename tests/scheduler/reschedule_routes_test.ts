@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { seedCatalog } from "./helpers.ts";
+import { seedCatalog } from "../helpers/scheduling.ts";
 import { listOutbox, type OutboxEmail } from "@/lib/channels/outbox.ts";
 
 const HOUR = 3_600_000;

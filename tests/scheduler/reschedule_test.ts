@@ -14,9 +14,9 @@ import {
   rescheduleAction,
   type RescheduleReport,
 } from "@/lib/scheduler/reschedule.ts";
-import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { getActionView } from "@/lib/views/action_view.ts";
 import { getBannerStatus } from "@/lib/notices/banner.ts";
-import { faultyKv } from "./helpers.ts";
+import { faultyKv } from "../helpers/scheduling.ts";
 import {
   applyAt,
   cancelActionAt,
@@ -27,7 +27,7 @@ import {
   MINUTE,
   seedAction,
   type Seeded,
-} from "../notices/_fixtures.ts";
+} from "../helpers/notice_fixtures.ts";
 import type { Notification, Stage, Target } from "@/lib/types.ts";
 
 const T0 = Date.parse("2026-11-25T12:00:00Z");
@@ -309,7 +309,7 @@ Deno.test("a move racing the apply: the stage claim loses, nothing is applied at
     );
     const { applyTick } = await import("@/lib/jobs.ts");
     const { embeddedController } = await import(
-      "@/lib/scheduler/embedded_controller.ts"
+      "@/lib/apply/embedded_controller.ts"
     );
     const result = await applyTick({
       kv: racing.kv,

@@ -5,18 +5,18 @@
  */
 import assert from "node:assert/strict";
 import { applyTick } from "@/lib/jobs.ts";
-import { cancelAction } from "@/lib/scheduler/cancel.ts";
+import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { putUser } from "@/lib/kv/users.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import {
   DAY_MS,
   endedAt,
   purgeEndedActions,
 } from "@/lib/scheduler/retention.ts";
 import { formatDateTime } from "@/lib/format.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import type { ScheduledAction } from "@/lib/types.ts";
 import { createTestApp } from "../helpers/app.ts";
 import { parseConfig } from "@/lib/config.ts";
@@ -29,7 +29,7 @@ import {
   input,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 /** Keys that expire on their own (and the audit, kept for its own 400 days): the purge leaves them. */
 const EXPIRING = new Set([

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { HOUR, rid, seedCatalog, seedInstances } from "./helpers.ts";
+import {
+  HOUR,
+  rid,
+  seedCatalog,
+  seedInstances,
+} from "../helpers/scheduling.ts";
 
 async function withApp(fn: (app: TestApp) => Promise<void>) {
   const app = await createTestApp();

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { HOUR, seedCatalog, seedInstances } from "./helpers.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { HOUR, seedCatalog, seedInstances } from "../helpers/scheduling.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 
 async function withApp(fn: (app: TestApp) => Promise<void>) {
   const app = await createTestApp();

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import {
   checkScheduleForm,
   readScheduleForm,
-} from "@/lib/scheduler/schedule_form.ts";
-import { FIELD } from "@/lib/scheduler/form_model.ts";
+} from "@/lib/views/schedule_form.ts";
+import { FIELD } from "@/lib/views/form_model.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { withKv } from "../helpers/kv.ts";
 

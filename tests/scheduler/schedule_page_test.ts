@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { createTestApp } from "../helpers/app.ts";
 import { ORIGIN } from "../helpers/app.ts";
-import { seedCatalog, seedInstances } from "./helpers.ts";
-import { REVIEW_CHANGED } from "@/lib/scheduler/form_model.ts";
-import { listActions } from "@/lib/scheduler/read.ts";
+import { seedCatalog, seedInstances } from "../helpers/scheduling.ts";
+import { REVIEW_CHANGED } from "@/lib/views/form_model.ts";
+import { listActions } from "@/lib/views/action_reads.ts";
 
 Deno.test("schedule page: a changed review is refused with one message, in the page and in JSON", async () => {
   const app = await createTestApp();

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import { embeddedController } from "@/lib/scheduler/embedded_controller.ts";
+import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import {
   getActionDetail,
   getPendingAction,
   listActions,
-} from "@/lib/scheduler/read.ts";
+} from "@/lib/views/action_reads.ts";
 import { ABANDONED_WRITE_MS, actionWriteState } from "@/lib/kv/actions.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { AppError, parseOrThrow } from "@/lib/errors.ts";
@@ -22,7 +22,7 @@ import {
   rid,
   seedCatalog,
   seedInstances,
-} from "./helpers.ts";
+} from "../helpers/scheduling.ts";
 
 const admin = { id: "admin-1" };
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { seedCatalog } from "../scheduler/helpers.ts";
+import { seedCatalog } from "../helpers/scheduling.ts";
 import { startFakeController } from "../fakes/controller_server.ts";
 import {
   startWebhookReceiver,
@@ -15,8 +15,8 @@ import { applyTick } from "@/lib/jobs.ts";
 import {
   type DeliverDeps,
   type DeliverReport,
-  deliverWebhooks,
-} from "@/lib/webhooks/deliveries.ts";
+} from "@/lib/webhooks/delivery_rows.ts";
+import { deliverWebhooks } from "@/lib/webhooks/deliveries.ts";
 import type { Config } from "@/lib/config.ts";
 
 export const HOUR = 3_600_000;

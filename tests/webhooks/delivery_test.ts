@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { HOUR, type Json, T0, typesOf, withWorld } from "./_setup.ts";
 import { ORIGIN } from "../helpers/app.ts";
 import { keys } from "@/lib/kv/keys.ts";
-import { startStage } from "@/lib/scheduler/stage_moves.ts";
-import { asRunning, putTarget } from "@/lib/scheduler/target_moves.ts";
-import { MAX_APPLY_ATTEMPTS } from "@/lib/scheduler/apply_decide.ts";
-import { STUCK_RUNNING_MS } from "@/lib/scheduler/apply_recover.ts";
+import { startStage } from "@/lib/apply/stage_status.ts";
+import { asRunning, putTarget } from "@/lib/apply/target_status.ts";
+import { MAX_APPLY_ATTEMPTS } from "@/lib/apply/decide.ts";
+import { STUCK_RUNNING_MS } from "@/lib/apply/recover.ts";
 import type { Target } from "@/lib/types.ts";
 
 Deno.test("every event kind, from the real schedule, move, cancel and apply paths, is delivered once and signed", async () => {

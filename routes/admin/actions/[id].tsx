@@ -3,15 +3,16 @@ import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
 import { appContext } from "@/lib/app_context.ts";
-import { type ActionView, getActionPage } from "@/lib/scheduler/action_view.ts";
+import { type ActionView, getActionPage } from "@/lib/views/action_view.ts";
 import {
   cancelActionAsAdmin,
   cancelTargetAsAdmin,
-} from "@/lib/scheduler/cancellations.ts";
-import { BadRequestError, readForm } from "@/lib/errors.ts";
+} from "@/lib/scheduler/cancel_with_reason.ts";
+import { BadRequestError } from "@/lib/errors.ts";
+import { readForm } from "@/lib/web/request_body.ts";
 import { IdSchema, parseId } from "@/lib/ids.ts";
 import { textField } from "@/lib/text.ts";
-import { redirect } from "@/lib/http.ts";
+import { redirect } from "@/lib/web/http.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import ActionLive from "@/islands/ActionLive.tsx";
 import { AUDIT_RETENTION_DAYS, type RecentChanges } from "@/lib/kv/audit.ts";

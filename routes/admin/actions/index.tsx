@@ -9,12 +9,12 @@ import {
   isFiltered,
   parseActionQuery,
   searchActions,
-} from "@/lib/scheduler/action_search.ts";
+} from "@/lib/views/action_search.ts";
 import { getLastSweepRun } from "@/lib/notices/sweep.ts";
 import type { State } from "@/lib/request_state.ts";
 import type { SweepRun } from "@/lib/types.ts";
 import { StatusPill } from "@/components/StatusPill.tsx";
-import { NoticeSummary } from "@/components/ActionLabel.tsx";
+import { NoticeSummary } from "@/components/NoticeSummary.tsx";
 import SweepButton from "@/islands/SweepButton.tsx";
 import LocalTime from "@/islands/LocalTime.tsx";
 import SweepLag from "@/islands/SweepLag.tsx";

@@ -2,19 +2,23 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getInstancePage, type InstanceDetail } from "@/lib/scheduler/read.ts";
+import {
+  getInstancePage,
+  type InstanceDetail,
+} from "@/lib/views/instance_reads.ts";
 import { nameAndEmail, userLabel } from "@/lib/kv/users.ts";
 import { parseId } from "@/lib/ids.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import type { CatalogEntry, User } from "@/lib/types.ts";
-import { freshScheduleForm } from "@/lib/scheduler/schedule_form.ts";
-import type { ScheduleFormValues } from "@/lib/scheduler/form_model.ts";
+import { freshScheduleForm } from "@/lib/views/schedule_form.ts";
+import type { ScheduleFormValues } from "@/lib/views/form_model.ts";
 import LocalTime from "@/islands/LocalTime.tsx";
 import ScheduleDialog from "@/islands/ScheduleDialog.tsx";
 import { LastRestart } from "@/components/LastRestart.tsx";
 import { StatusPill } from "@/components/StatusPill.tsx";
 import { TargetStatus } from "@/components/TargetStatus.tsx";
-import { actionLabel, NoticeSummary } from "@/components/ActionLabel.tsx";
+import { actionLabel } from "@/lib/action_words.ts";
+import { NoticeSummary } from "@/components/NoticeSummary.tsx";
 import { NotificationList } from "@/components/NotificationList.tsx";
 import type { RecentChanges } from "@/lib/kv/audit.ts";
 import { RecentChangesSection } from "@/components/AuditList.tsx";

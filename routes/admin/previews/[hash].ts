@@ -1,7 +1,7 @@
-/** A schedule review's email HTML, for its sandboxed frame (lib/security.ts gives this path the email-frame CSP). */
+/** A schedule review's email HTML, for its sandboxed frame (lib/web/security.ts gives this path the email-frame CSP). */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getEmailPreview } from "@/lib/scheduler/email_preview.ts";
+import { getEmailPreview } from "@/lib/preview/email_preview.ts";
 import { NotFoundError } from "@/lib/errors.ts";
 
 export const handler: Handlers = {

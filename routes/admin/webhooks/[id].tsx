@@ -2,9 +2,10 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { BadRequestError, readForm } from "@/lib/errors.ts";
+import { BadRequestError } from "@/lib/errors.ts";
+import { readForm } from "@/lib/web/request_body.ts";
 import { parseId } from "@/lib/ids.ts";
-import { redirect } from "@/lib/http.ts";
+import { redirect } from "@/lib/web/http.ts";
 import type { State } from "@/lib/request_state.ts";
 import {
   removeWebhook,

@@ -2,7 +2,8 @@
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { AppError, readForm } from "@/lib/errors.ts";
+import { AppError } from "@/lib/errors.ts";
+import { readForm } from "@/lib/web/request_body.ts";
 import type { State } from "@/lib/request_state.ts";
 import { listWebhooks, registerWebhook } from "@/lib/webhooks/admin.ts";
 import {

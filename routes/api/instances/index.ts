@@ -7,7 +7,7 @@ import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { BadRequestError } from "@/lib/errors.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
-import { getOwnInstances } from "@/lib/scheduler/read.ts";
+import { getOwnInstances } from "@/lib/views/instance_reads.ts";
 
 export const handler: Handlers<unknown, State> = {
   async GET(req, ctx) {

@@ -11,12 +11,11 @@ import {
   BadRequestError,
   ConflictError,
   parseOrThrow,
-  readJson,
-  UnauthorizedError,
   UnprocessableError,
 } from "@/lib/errors.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { secretsEqual } from "@/lib/auth/compare.ts";
+import { requireInternalSecret } from "@/lib/auth/internal.ts";
 import {
   sendNotificationEmail,
   SideEffectRequestSchema,
@@ -25,13 +24,7 @@ import {
 export const handler: Handlers = {
   async POST(req) {
     const { config, kv, email, now } = appContext();
-    const given = req.headers.get("x-internal-secret");
-    if (
-      !config.internalApiSecret || !given ||
-      !(await secretsEqual(given, config.internalApiSecret))
-    ) {
-      throw new UnauthorizedError("missing or wrong X-Internal-Secret");
-    }
+    await requireInternalSecret(req, config.internalApiSecret);
     const body = parseOrThrow(SideEffectRequestSchema, await readJson(req));
     if (body.channel !== "email") {
       throw new BadRequestError(

@@ -1,4 +1,4 @@
-/** A stored email's HTML, for the sandboxed frame (lib/security.ts gives this path its own strict CSP). */
+/** A stored email's HTML, for the sandboxed frame (lib/web/security.ts gives this path its own strict CSP). */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { getOutboxMessage } from "@/lib/channels/outbox.ts";

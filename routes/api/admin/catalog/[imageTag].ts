@@ -1,6 +1,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { parseOrThrow, readJson } from "@/lib/errors.ts";
+import { parseOrThrow } from "@/lib/errors.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import {
   CatalogPutSchema,
   ImageTagSchema,

@@ -1,6 +1,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { parseOrThrow, readJson, UnprocessableError } from "@/lib/errors.ts";
+import { parseOrThrow, UnprocessableError } from "@/lib/errors.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { parseId } from "@/lib/ids.ts";
 import {
   getInstance,
@@ -9,7 +10,7 @@ import {
 } from "@/lib/kv/instances.ts";
 import { requireCatalogTags } from "@/lib/kv/catalog.ts";
 import { getUser } from "@/lib/kv/users.ts";
-import { getInstanceDetail } from "@/lib/scheduler/read.ts";
+import { getInstanceDetail } from "@/lib/views/instance_reads.ts";
 import { instanceAudit } from "@/lib/scheduler/audit.ts";
 import type { State } from "@/lib/request_state.ts";
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { appContext } from "@/lib/app_context.ts";
 import { parseOrThrow } from "@/lib/errors.ts";
 import { parseId } from "@/lib/ids.ts";
-import { getActionDetail, MAX_TARGET_PAGE } from "@/lib/scheduler/read.ts";
+import { getActionDetail, MAX_TARGET_PAGE } from "@/lib/views/action_reads.ts";
 
 /** Paging the action's targets; the OpenAPI document reads it too. */
 export const ActionDetailQuerySchema = z.object({

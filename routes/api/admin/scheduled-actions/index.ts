@@ -1,13 +1,11 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readJson } from "@/lib/errors.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { ScheduleRequestSchema } from "@/lib/scheduler/schemas.ts";
-import { parseScheduleBody, scheduleAction } from "@/lib/scheduler/schedule.ts";
-import {
-  parseActionQuery,
-  searchActions,
-} from "@/lib/scheduler/action_search.ts";
+import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";
+import { scheduleAction } from "@/lib/scheduler/schedule.ts";
+import { parseActionQuery, searchActions } from "@/lib/views/action_search.ts";
 import { auditSchedule } from "@/lib/scheduler/audit.ts";
 
 export const handler: Handlers<unknown, State> = {

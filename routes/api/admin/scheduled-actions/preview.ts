@@ -1,11 +1,11 @@
 /** The dry run of `POST /api/admin/scheduled-actions`: the same body, nothing written. */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readJson } from "@/lib/errors.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import type { State } from "@/lib/request_state.ts";
 import { PreviewRequestSchema } from "@/lib/scheduler/schemas.ts";
-import { previewSchedule } from "@/lib/scheduler/preview.ts";
-import { parseScheduleBody } from "@/lib/scheduler/schedule.ts";
+import { previewSchedule } from "@/lib/preview/preview.ts";
+import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";
 
 export const handler: Handlers<unknown, State> = {
   async POST(req) {

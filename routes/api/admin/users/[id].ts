@@ -1,6 +1,7 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { NotFoundError, parseOrThrow, readJson } from "@/lib/errors.ts";
+import { NotFoundError, parseOrThrow } from "@/lib/errors.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { parseId, UserIdSchema } from "@/lib/ids.ts";
 import { deleteUser, putUser, UserPutSchema } from "@/lib/kv/users.ts";
 import { userAudit, userDeleteAudit } from "@/lib/scheduler/audit.ts";

@@ -1,6 +1,6 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readJson } from "@/lib/errors.ts";
+import { readJson } from "@/lib/web/request_body.ts";
 import { listWebhooks, registerWebhook } from "@/lib/webhooks/admin.ts";
 import type { State } from "@/lib/request_state.ts";
 

@@ -5,7 +5,7 @@
  */
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { getActionView } from "@/lib/scheduler/action_view.ts";
+import { getActionView } from "@/lib/views/action_view.ts";
 import { parseId } from "@/lib/ids.ts";
 import { listCursor } from "@/lib/kv/cursor.ts";
 

@@ -1,14 +1,14 @@
 import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
-import { readJson } from "@/lib/errors.ts";
-import { parseScheduleBody } from "@/lib/scheduler/schedule.ts";
+import { readJson } from "@/lib/web/request_body.ts";
+import { parseScheduleBody } from "@/lib/scheduler/schedule_checks.ts";
 import { parseId } from "@/lib/ids.ts";
 import type { State } from "@/lib/request_state.ts";
 import { RescheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
-import { getActionDetail } from "@/lib/scheduler/read.ts";
+import { getActionDetail } from "@/lib/views/action_reads.ts";
 import { auditReschedule } from "@/lib/scheduler/audit.ts";
-import { auditActorOf } from "@/lib/kv/audit.ts";
+import { auditActorOf } from "@/lib/request_state.ts";
 
 /** Moves an action: 200 with the action as `GET …/:id` shows it, and what the move did. */
 export const handler: Handlers<unknown, State> = {

@@ -2,7 +2,7 @@ import type { Handlers } from "$fresh/server.ts";
 import { appContext } from "@/lib/app_context.ts";
 import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import { parseId } from "@/lib/ids.ts";
-import { cancelTargetAsAdmin } from "@/lib/scheduler/cancellations.ts";
+import { cancelTargetAsAdmin } from "@/lib/scheduler/cancel_with_reason.ts";
 import { readCancelReason } from "@/lib/scheduler/schemas.ts";
 
 export const handler: Handlers<unknown, State> = {

@@ -1,0 +1,22 @@
+/**
+ * What the minute apply job finishes before it applies anything: schedule
+ * writes that were abandoned, cancels and moves a crash interrupted.
+ */
+import { keys } from "../kv/keys.ts";
+import { purgeAbandonedWrites } from "../scheduler/action_write.ts";
+import { finishCancel } from "../scheduler/cancel_targets.ts";
+import { finishReschedule } from "../scheduler/reschedule.ts";
+import type { ApplyDeps } from "./apply.ts";
+
+export async function finishInterrupted(
+  deps: Pick<ApplyDeps, "kv" | "now">,
+): Promise<void> {
+  const { kv } = deps;
+  await purgeAbandonedWrites(kv, deps.now());
+  for await (const e of kv.list<number>({ prefix: keys.actionsCancelling() })) {
+    await finishCancel(deps, e.key[1] as string);
+  }
+  for await (const e of kv.list({ prefix: keys.actionsRescheduling() })) {
+    await finishReschedule(deps, e.key[1] as string);
+  }
+}

@@ -1,0 +1,459 @@
+/**
+ * Every `/api` route as an OpenAPI operation, from the zod schemas the route
+ * validates with; the tests list any route left out.
+ */
+import {
+  ActionPath,
+  admin,
+  errors,
+  EXAMPLE,
+  InstancePath,
+  INTERNAL,
+  jsonBody,
+  ok,
+  rescheduleExample,
+  scheduleExample,
+  TargetPath,
+  user,
+  UserPath,
+  WebhookDeliveryListSchema,
+  WebhookEndpointCreatedSchema,
+  WebhookEndpointListSchema,
+  WebhookPath,
+  WebhookTestAnswerSchema,
+} from "./operation_parts.ts";
+import { z } from "zod";
+import type { ZodOpenApiOperationObject } from "zod-openapi";
+import { AuditQuerySchema } from "../kv/audit.ts";
+import { CatalogPutSchema, ImageTagSchema } from "../kv/catalog.ts";
+import { InstancePutSchema } from "../kv/instances.ts";
+import { UserPutSchema } from "../kv/users.ts";
+import {
+  CancelBodySchema,
+  PreviewRequestSchema,
+  RescheduleInputSchema,
+  ScheduleRequestSchema,
+} from "../scheduler/schemas.ts";
+import { ActionQuerySchema } from "../views/action_search.ts";
+import { SideEffectRequestSchema } from "../channels/side_effects.ts";
+import {
+  CHAT_ALERT_EVENTS,
+  MAX_WEBHOOK_ENDPOINTS,
+  TEST_EVENT_TYPE,
+  WebhookEndpointBodySchema,
+} from "../webhooks/schemas.ts";
+import {
+  ActionDetailQuerySchema,
+} from "@/routes/api/admin/scheduled-actions/[id].ts";
+import { PushTokenBodySchema } from "@/routes/api/push-tokens.ts";
+import {
+  ActionDetailSchema,
+  ActionListSchema,
+  ActionProgressSchema,
+  CancelActionResultSchema,
+  CancelTargetResultSchema,
+  InstanceStatusSchema,
+  MovePreviewSchema,
+  OwnInstancesSchema,
+  RescheduledActionSchema,
+  SchedulePreviewSchema,
+  ScheduleResultSchema,
+  SweepRunSchema,
+} from "../views/action_answers.ts";
+import {
+  AuditPageSchema,
+  CatalogEntrySchema,
+  DeletedUserSchema,
+  InstanceDetailSchema,
+  InstanceSchema,
+  PushTokenAddedSchema,
+  PushTokenRemovedSchema,
+  UserSchema,
+} from "../views/record_answers.ts";
+
+export const paths = {
+  "/api/admin/scheduled-actions": {
+    get: admin("Actions", {
+      operationId: "listScheduledActions",
+      summary: "List actions, newest first",
+      description:
+        "Filters: `status` (repeatable), `type`, `q` (words of the reason, OpenClaw version, tag, notice subject or id), `from`/`to` (UTC days it is scheduled for); `limit` and `cursor` page.",
+      requestParams: { query: ActionQuerySchema },
+      responses: {
+        "200": ok("A page of actions.", ActionListSchema),
+        ...errors(400),
+      },
+    }),
+    post: admin("Actions", {
+      operationId: "scheduleAction",
+      summary: "Schedule a restart or a version change",
+      description:
+        "`instanceIds` (up to 10,000) or `selector: {imageTag}`; `skipPending: true` leaves out instances another action holds instead of a 409.",
+      requestBody: jsonBody(ScheduleRequestSchema, scheduleExample, {
+        summary: "The README's example",
+      }),
+      responses: {
+        "201": ok("Scheduled.", ScheduleResultSchema),
+        ...errors(400, 409, 413, 415, 422),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/preview": {
+    post: admin("Actions", {
+      operationId: "previewSchedule",
+      summary: "Review a schedule without writing anything",
+      description:
+        "The same body as scheduling, plus `sampleOwnerId`: counts, who is left out and why, the email, push and banner one owner would get, send times, warnings.",
+      requestBody: jsonBody(PreviewRequestSchema, scheduleExample, {
+        summary: "The README's example, as a dry run",
+      }),
+      responses: {
+        "200": ok("The review.", SchedulePreviewSchema),
+        ...errors(400, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}": {
+    get: admin("Actions", {
+      operationId: "getScheduledAction",
+      summary: "One action with its stages, counters and a page of targets",
+      requestParams: { path: ActionPath, query: ActionDetailQuerySchema },
+      responses: {
+        "200": ok("The action.", ActionDetailSchema),
+        ...errors(400, 404),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/progress": {
+    get: admin("Actions", {
+      operationId: "getActionProgress",
+      summary: "What the action page shows",
+      description:
+        "Progress (cancelled instances counted apart from skipped), notices per kind and channel, who cancelled, 50 instances a page (`cursor`; `targets` is the older name).",
+      requestParams: {
+        path: ActionPath,
+        query: z.object({
+          cursor: z.string().optional(),
+          targets: z.string().optional().meta({ deprecated: true }),
+        }),
+      },
+      responses: {
+        "200": ok("The progress.", ActionProgressSchema),
+        ...errors(400, 404),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/reschedule": {
+    post: admin("Actions", {
+      operationId: "rescheduleAction",
+      summary: "Move an action to another time",
+      description:
+        "Only an action still `scheduled` whose stage has not begun moves; owners already warned get a rescheduled notice.",
+      requestParams: { path: ActionPath },
+      requestBody: jsonBody(RescheduleInputSchema, rescheduleExample),
+      responses: {
+        "200": ok(
+          "Moved: the action, and what the move did.",
+          RescheduledActionSchema,
+        ),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/reschedule/preview": {
+    post: admin("Actions", {
+      operationId: "previewReschedule",
+      summary: "Review a move without writing anything",
+      description:
+        "The same body as moving: when owners not yet warned get their notice, the reminders still ahead, and the message one owner already warned would get. Refuses what the move would refuse, every problem at once.",
+      requestParams: { path: ActionPath },
+      requestBody: jsonBody(RescheduleInputSchema, rescheduleExample, {
+        summary: "The move's example, as a dry run",
+      }),
+      responses: {
+        "200": ok("The move as it would happen.", MovePreviewSchema),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/cancel": {
+    post: admin("Actions", {
+      operationId: "cancelAction",
+      summary: "Cancel an action (idempotent)",
+      requestParams: { path: ActionPath },
+      requestBody: jsonBody(CancelBodySchema, {
+        reason: "postponed to January",
+      }, {
+        required: false,
+      }),
+      responses: {
+        "200": ok("Cancelled (or already).", CancelActionResultSchema),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/targets/{targetId}/cancel": {
+    post: admin("Actions", {
+      operationId: "cancelTarget",
+      summary: "Cancel the action for one instance",
+      requestParams: { path: TargetPath },
+      requestBody: jsonBody(CancelBodySchema, {
+        reason: "the owner asked to wait",
+      }, {
+        required: false,
+      }),
+      responses: {
+        "200": ok("Cancelled for that instance.", CancelTargetResultSchema),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/notices/sweep": {
+    post: admin("Notices", {
+      operationId: "runSweep",
+      summary: "Run the notice sweep now",
+      responses: { "200": ok("The sweep's counts.", SweepRunSchema) },
+    }),
+  },
+  "/api/admin/notices/last-run": {
+    get: admin("Notices", {
+      operationId: "getLastSweepRun",
+      summary: "The last sweep's counts",
+      responses: {
+        "200": ok(
+          "Its counts; null before the first run.",
+          SweepRunSchema.nullable(),
+        ),
+      },
+    }),
+  },
+  "/api/admin/audit": {
+    get: admin("Audit", {
+      operationId: "listAudit",
+      summary: "Admin changes, newest first",
+      requestParams: { query: AuditQuerySchema.in },
+      responses: {
+        "200": ok("A page of changes.", AuditPageSchema),
+        ...errors(400),
+      },
+    }),
+  },
+  "/api/admin/catalog/{imageTag}": {
+    put: admin("Records", {
+      operationId: "putCatalogEntry",
+      summary: "Add or update an image tag",
+      requestParams: {
+        path: z.object({
+          imageTag: ImageTagSchema.meta({ example: EXAMPLE.toTag }),
+        }),
+      },
+      requestBody: jsonBody(CatalogPutSchema, {
+        openclawVersion: "1.9.0",
+        available: true,
+      }),
+      responses: {
+        "200": ok("The entry.", CatalogEntrySchema),
+        ...errors(400, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/users/{id}": {
+    put: admin("Records", {
+      operationId: "putUser",
+      summary: "Add or update a user",
+      requestParams: { path: UserPath },
+      requestBody: jsonBody(UserPutSchema, {
+        email: "maya@example.com",
+        name: "Maya",
+        timeZone: "Europe/Berlin",
+        admin: false,
+      }),
+      responses: {
+        "200": ok("The user.", UserSchema),
+        ...errors(400, 409, 413, 415),
+      },
+    }),
+    delete: admin("Records", {
+      operationId: "deleteUser",
+      summary: "Delete a user and end their sessions",
+      requestParams: { path: UserPath },
+      responses: {
+        "200": ok("Deleted.", DeletedUserSchema),
+        ...errors(400, 404),
+      },
+    }),
+  },
+  "/api/admin/instances/{id}": {
+    get: admin("Records", {
+      operationId: "getInstance",
+      summary: "An instance, its pending action and its history",
+      requestParams: { path: InstancePath },
+      responses: {
+        "200": ok("The instance.", InstanceDetailSchema),
+        ...errors(400, 404),
+      },
+    }),
+    put: admin("Records", {
+      operationId: "putInstance",
+      summary: "Add or update an instance",
+      requestParams: { path: InstancePath },
+      requestBody: jsonBody(InstancePutSchema, {
+        name: "Maya's bot",
+        ownerId: EXAMPLE.userId,
+        imageTag: EXAMPLE.fromTag,
+      }),
+      responses: {
+        "200": ok("The instance.", InstanceSchema),
+        ...errors(400, 409, 413, 415, 422),
+      },
+    }),
+  },
+  "/api/admin/webhooks": {
+    get: admin("Webhooks", {
+      operationId: "listWebhooks",
+      summary: "The endpoints events are sent to",
+      description: "Never their signing secrets.",
+      responses: { "200": ok("Every endpoint.", WebhookEndpointListSchema) },
+    }),
+    post: admin("Webhooks", {
+      operationId: "createWebhook",
+      summary: "Register an endpoint",
+      description:
+        `An https URL to a public address (\`ALLOW_HTTP_WEBHOOKS=true\` also takes http to a loopback address, for local use). Without \`events\`, a \`standard\` endpoint gets every event and a \`slack\` chat alert ${
+          CHAT_ALERT_EVENTS.join(" and ")
+        }, the only events it may carry. At most ${MAX_WEBHOOK_ENDPOINTS} endpoints.`,
+      requestBody: jsonBody(WebhookEndpointBodySchema, {
+        url: EXAMPLE.webhookUrl,
+        events: [
+          "action.scheduled",
+          "action.rescheduled",
+          "action.cancelled",
+          "action.failed",
+        ],
+        description: "Release channel bot",
+      }),
+      responses: {
+        "201": ok(
+          "Registered: the signing secret, shown this once.",
+          WebhookEndpointCreatedSchema,
+        ),
+        ...errors(400, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/webhooks/{id}": {
+    get: admin("Webhooks", {
+      operationId: "getWebhook",
+      summary: "An endpoint and its delivery log, newest first",
+      requestParams: { path: WebhookPath },
+      responses: {
+        "200": ok(
+          "The endpoint and its deliveries.",
+          WebhookDeliveryListSchema,
+        ),
+        ...errors(400, 404),
+      },
+    }),
+    delete: admin("Webhooks", {
+      operationId: "deleteWebhook",
+      summary: "Remove an endpoint",
+      description: "Nothing more is sent to it, retries included.",
+      requestParams: { path: WebhookPath },
+      responses: {
+        "204": { description: "Removed." },
+        ...errors(400, 404, 409),
+      },
+    }),
+  },
+  "/api/admin/webhooks/{id}/test": {
+    post: admin("Webhooks", {
+      operationId: "sendWebhookTestEvent",
+      summary: `Send a ${TEST_EVENT_TYPE} event now`,
+      description:
+        "Sent at once, signed as every event is; the answer is the delivery as it stands after that first attempt (the receiver's status and the start of its answer).",
+      requestParams: { path: WebhookPath },
+      responses: {
+        "201": ok("Sent (or tried).", WebhookTestAnswerSchema),
+        ...errors(400, 404),
+      },
+    }),
+  },
+  "/api/instances": {
+    get: user({
+      operationId: "listOwnInstances",
+      summary: "The signed-in owner's instances with their banners",
+      requestParams: {
+        query: z.object({
+          page: z.string().regex(/^\d{1,6}$/).optional().meta({
+            description: "A whole number from 1; 50 instances a page.",
+            example: "1",
+          }),
+        }),
+      },
+      responses: {
+        "200": ok("A page of instances.", OwnInstancesSchema),
+        ...errors(400),
+      },
+    }),
+  },
+  "/api/instances/{id}/status": {
+    get: user({
+      operationId: "getInstanceStatus",
+      summary: "An own instance's status and banner",
+      requestParams: { path: InstancePath },
+      responses: {
+        "200": ok("Its status and banner.", InstanceStatusSchema),
+        ...errors(400, 404),
+      },
+    }),
+  },
+  "/api/push-tokens": {
+    post: user({
+      operationId: "addPushToken",
+      summary: "Register a device's Expo push token",
+      requestBody: jsonBody(PushTokenBodySchema, { token: EXAMPLE.pushToken }),
+      responses: {
+        "200": ok("Registered.", PushTokenAddedSchema),
+        ...errors(400, 409, 413, 415),
+      },
+    }),
+    delete: user({
+      operationId: "removePushToken",
+      summary: "Remove a device's push token (sign-out on the phone)",
+      description:
+        "The token in the body, or as `?token=` for clients that send no DELETE body.",
+      requestParams: {
+        query: z.object({
+          token: z.string().optional().meta({ example: EXAMPLE.pushToken }),
+        }),
+      },
+      requestBody: jsonBody(PushTokenBodySchema, { token: EXAMPLE.pushToken }, {
+        required: false,
+      }),
+      responses: {
+        "200": ok("Removed (or was not there).", PushTokenRemovedSchema),
+        ...errors(400, 413, 415),
+      },
+    }),
+  },
+  "/api/internal/scheduled-action-side-effects": {
+    post: {
+      tags: ["Internal"],
+      operationId: "sendNotificationEmail",
+      summary:
+        "Send one claimed notification's email for another deployment's sweep",
+      description:
+        "Sends only a row the caller's claim holds; a repeated call for the same claim gets the first answer without a second send.",
+      security: INTERNAL,
+      requestBody: jsonBody(SideEffectRequestSchema, {
+        notificationId: EXAMPLE.notificationId,
+        claimId: "0193a1b2-0000-7000-8000-0000000c1a13",
+        channel: "email",
+      }),
+      responses: {
+        "200": ok("Sent.", z.object({ sent: z.literal(true) })),
+        ...errors(400, 401, 409, 413, 415, 422, 502),
+      },
+    },
+  },
+} satisfies Record<string, Record<string, ZodOpenApiOperationObject>>;

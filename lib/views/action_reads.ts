@@ -1,0 +1,141 @@
+/**
+ * What the actions list and one action's page read, each in one call: a page
+ * of actions with their counters, one action in detail with its targets and
+ * their notices, an action still pending.
+ */
+import { z } from "zod";
+import { keys } from "../kv/keys.ts";
+import {
+  getActionCounters,
+  getPendingTargetLock,
+  getStageEntries,
+  getTargetEntries,
+  listTargetIdsOfAction,
+} from "../kv/actions.ts";
+import { listCursor } from "../kv/cursor.ts";
+import { readTargetRows } from "../notices/rows.ts";
+import { NotFoundError } from "../errors.ts";
+import type {
+  ActionCounters,
+  Notification,
+  ScheduledAction,
+  Stage,
+  Target,
+} from "../types.ts";
+export interface ActionSummary {
+  action: ScheduledAction;
+  counters: ActionCounters;
+  stages: Stage[];
+}
+
+/** The most actions, and targets of one action, a page may hold. */
+export const MAX_ACTION_PAGE = 200;
+export const MAX_TARGET_PAGE = 500;
+
+/** `GET /api/admin/scheduled-actions`: a page of actions. */
+export const PageQuerySchema = z.object({
+  cursor: z.string().max(1000).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_ACTION_PAGE).optional(),
+});
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back to get the next page; null on the last one. */
+  cursor: string | null;
+}
+
+async function summary(
+  kv: Deno.Kv,
+  action: ScheduledAction,
+): Promise<ActionSummary> {
+  const [counters, stages] = await Promise.all([
+    getActionCounters(kv, action.id),
+    getStageEntries(kv, action.id),
+  ]);
+  return { action, counters, stages: stages.map((s) => s.value) };
+}
+
+/** Visible actions, newest first (ids are UUIDv7). */
+export async function listActions(
+  kv: Deno.Kv,
+  opts: { cursor?: string | null; limit?: number } = {},
+): Promise<Page<ActionSummary>> {
+  const limit = Math.min(Math.max(1, opts.limit ?? 20), MAX_ACTION_PAGE);
+  const iter = kv.list<ScheduledAction>({ prefix: keys.actions() }, {
+    reverse: true,
+    limit,
+    cursor: listCursor(opts.cursor),
+  });
+  const actions: ScheduledAction[] = [];
+  for await (const e of iter) actions.push(e.value);
+  return {
+    items: await Promise.all(actions.map((a) => summary(kv, a))),
+    cursor: actions.length === limit && iter.cursor ? iter.cursor : null,
+  };
+}
+
+export interface TargetWithNotifications {
+  target: Target;
+  notifications: Notification[];
+}
+
+export interface ActionDetail extends ActionSummary {
+  targets: Page<TargetWithNotifications>;
+}
+
+export async function withNotifications(kv: Deno.Kv, targets: Target[]) {
+  return await Promise.all(targets.map(async (target) => ({
+    target,
+    notifications: (await readTargetRows(kv, target.id)).map((e) => e.value),
+  })));
+}
+
+export async function getActionDetail(
+  kv: Deno.Kv,
+  id: string,
+  opts: { targetCursor?: string | null; targetLimit?: number } = {},
+): Promise<ActionDetail> {
+  const action = (await kv.get<ScheduledAction>(keys.action(id))).value;
+  if (!action) {
+    throw new NotFoundError(
+      `scheduled action ${id} not found (an ended action is removed once ACTION_RETENTION_DAYS have passed)`,
+    );
+  }
+  const page = await listTargetIdsOfAction(kv, id, {
+    cursor: listCursor(opts.targetCursor),
+    limit: Math.min(Math.max(1, opts.targetLimit ?? 50), MAX_TARGET_PAGE),
+  });
+  const targets = (await getTargetEntries(kv, page.ids)).map((e) => e.value);
+  return {
+    ...(await summary(kv, action)),
+    targets: {
+      items: await withNotifications(kv, targets),
+      cursor: page.cursor,
+    },
+  };
+}
+
+export interface PendingAction {
+  action: ScheduledAction;
+  stage: Stage;
+  target: Target;
+}
+
+/** The instance's pending (or running) target and its action, when that action is visible. */
+export async function getPendingAction(
+  kv: Deno.Kv,
+  instanceId: string,
+): Promise<PendingAction | null> {
+  const lock = (await getPendingTargetLock(kv, instanceId)).value;
+  if (!lock) return null;
+  const [action, target] = await kv.getMany<[ScheduledAction, Target]>([
+    keys.action(lock.actionId),
+    keys.target(lock.targetId),
+  ]);
+  if (!action.value || !target.value) return null;
+  const stage =
+    (await kv.get<Stage>(keys.stage(lock.actionId, target.value.stageIndex)))
+      .value;
+  if (!stage) return null;
+  return { action: action.value, stage, target: target.value };
+}

@@ -1,0 +1,303 @@
+/**
+ * What the admin's action page shows, as plain data: progress, notices per
+ * channel, each target with its notices (recipient, attempts, last error,
+ * next attempt, sent time, the outbox message), and who cancelled what. The
+ * page renders it, and its island polls `GET
+ * /api/admin/scheduled-actions/:id/progress` for the same while anything is
+ * still to happen.
+ */
+import { nameAndEmail } from "../kv/users.ts";
+import { getActionDetail } from "./action_reads.ts";
+import { listCancellations } from "../scheduler/cancel_with_reason.ts";
+import { allTargetIdsOfAction, getProgressCounts } from "../kv/actions.ts";
+import { getInstances } from "../kv/instances.ts";
+import { getCatalogEntry } from "../kv/catalog.ts";
+import { keys } from "../kv/keys.ts";
+import { getManyById } from "../kv/batched_reads.ts";
+import { type RecentChanges, recentChanges } from "../kv/audit.ts";
+import { readTargetRows } from "../notices/rows.ts";
+import { getLastSweepRun } from "../notices/sweep.ts";
+import { outboxIdsOfNotification, outboxPushIds } from "../channels/outbox.ts";
+import { pushEvent } from "../channels/push_texts.ts";
+import { forEachLimited } from "../kv/commits.ts";
+import { actionLabel } from "@/lib/action_words.ts";
+import type {
+  ActionStatus,
+  Channel,
+  Notification,
+  NotificationKind,
+  ScheduledAction,
+  User,
+} from "../types.ts";
+import { CHANNELS } from "../types.ts";
+import { API_TOKEN_ACTOR_ID } from "../ids.ts";
+import type {
+  ActionView,
+  ChannelCount,
+  NoticeView,
+  TargetView,
+} from "./action_view_model.ts";
+
+export type { ActionView, ChannelCount, NoticeView, TargetView };
+
+/** Above this many targets, notice counts cover the first ones only (there are no per-action counters). */
+export const COUNTED_TARGETS = 1000;
+
+const OPEN: ActionStatus[] = ["scheduled", "running"];
+
+function userLabel(u: User | null | undefined, id: string): string {
+  // The API token's id is reserved: a stray user record with it is never its author.
+  if (id === API_TOKEN_ACTOR_ID) return "the admin API token";
+  return u ? nameAndEmail(u) : `user ${id}`;
+}
+
+/** The admin's action page: the view, and the latest changes to the action. */
+export async function getActionPage(
+  kv: Deno.Kv,
+  id: string,
+  opts: { targetCursor: string | null; pushViaOutbox: boolean },
+): Promise<{ view: ActionView; audit: RecentChanges }> {
+  const [view, audit] = await Promise.all([
+    getActionView(kv, id, opts),
+    recentChanges(kv, { type: "action", id }),
+  ]);
+  return { view, audit };
+}
+
+export async function getActionView(
+  kv: Deno.Kv,
+  id: string,
+  opts: {
+    targetCursor?: string | null;
+    targetLimit?: number;
+    pushViaOutbox: boolean;
+  },
+): Promise<ActionView> {
+  const [detail, lastRun, cancellations, counters] = await Promise.all([
+    getActionDetail(kv, id, {
+      targetCursor: opts.targetCursor,
+      targetLimit: opts.targetLimit ?? 50,
+    }),
+    getLastSweepRun(kv),
+    listCancellations(kv, id),
+    getProgressCounts(kv, id),
+  ]);
+  const { action } = detail;
+  const items = detail.targets.items;
+  const [instances, users, version] = await Promise.all([
+    getInstances(kv, items.map((t) => t.target.instanceId)),
+    getManyById<User>(
+      kv,
+      [...items.map((t) => t.target.userId), action.createdBy],
+      keys.user,
+    ),
+    action.imageTag
+      ? getCatalogEntry(kv, action.imageTag).then((c) =>
+        c?.openclawVersion ?? null
+      )
+      : null,
+  ]);
+  const userOf = (uid: string) => users.get(uid)?.value ?? null;
+  const byTarget = new Map(
+    cancellations.filter((c) => c.targetId).map((c) => [c.targetId!, c]),
+  );
+  const targets: TargetView[] = [];
+  await forEachLimited(items, 8, async ({ target, notifications }) => {
+    const owner = userOf(target.userId);
+    targets.push({
+      id: target.id,
+      instanceId: target.instanceId,
+      instanceName: instances.get(target.instanceId)?.name ?? null,
+      owner: userLabel(owner, target.userId),
+      from: target.sourceImageTag,
+      to: target.targetImageTag,
+      status: target.status,
+      skipReason: target.skipReason,
+      error: target.error,
+      finishedAt: target.finishedAt,
+      cancellation: byTarget.get(target.id) ?? null,
+      notices: await Promise.all(
+        sortRows(notifications).map((n) =>
+          noticeView(kv, n, action, owner, opts.pushViaOutbox)
+        ),
+      ),
+    });
+  });
+  // forEachLimited finishes in any order; the page keeps the stored order.
+  const order = new Map(items.map((t, i) => [t.target.id, i]));
+  targets.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+
+  const counts = await countNotices(kv, action, opts.pushViaOutbox);
+  const stage = detail.stages[0] ?? null;
+  const live = OPEN.includes(action.status) || counts.nextDueAt !== null;
+  return {
+    action: {
+      ...action,
+      label: actionLabel(action, version),
+      creator: userLabel(userOf(action.createdBy), action.createdBy),
+    },
+    scheduledAt: stage?.scheduledAt ?? null,
+    stageStatus: stage?.status ?? null,
+    counters,
+    notices: counts,
+    cancellation: cancellations.find((c) => c.targetId === null) ?? null,
+    targets,
+    cursor: detail.targets.cursor,
+    lastRun,
+    live,
+  };
+}
+
+const KIND_ORDER: Record<NotificationKind, number> = {
+  notice: 0,
+  reminder: 1,
+  rescheduled: 2,
+  cancelled: 3,
+  done: 4,
+};
+
+function sortRows(rows: Notification[]): Notification[] {
+  return [...rows].sort((a, b) =>
+    KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+    (b.reminderLeadHours ?? 0) - (a.reminderLeadHours ?? 0) ||
+    CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel)
+  );
+}
+
+/** A sent push with nothing delivered: no outbox message in its window, or (with Expo) no device now. */
+async function pushReachedNobody(
+  kv: Deno.Kv,
+  n: Notification,
+  action: ScheduledAction,
+  owner: User | null,
+  viaOutbox: boolean,
+): Promise<boolean> {
+  if (n.channel !== "mobile_push" || n.status !== "sent") return false;
+  if (!viaOutbox) return (owner?.pushTokens.length ?? 0) === 0;
+  const from = Date.parse(n.claimedAt ?? n.createdAt) - 1000;
+  const to = Date.parse(n.sentAt ?? n.updatedAt) + 1000;
+  const ids = await outboxPushIds(
+    kv,
+    n.instanceId,
+    pushEvent(action.actionType, n.kind),
+    from,
+    to,
+  );
+  return ids.length === 0;
+}
+
+async function noticeView(
+  kv: Deno.Kv,
+  n: Notification,
+  action: ScheduledAction,
+  owner: User | null,
+  viaOutbox: boolean,
+): Promise<NoticeView> {
+  const noDevice = await pushReachedNobody(kv, n, action, owner, viaOutbox);
+  let outboxId: string | null = null;
+  if (n.status === "sent" && n.channel === "email") {
+    outboxId = (await outboxIdsOfNotification(kv, n.id))[0] ?? null;
+  } else if (n.status === "sent" && n.channel === "mobile_push" && !noDevice) {
+    outboxId = viaOutbox
+      ? (await outboxPushIds(
+        kv,
+        n.instanceId,
+        pushEvent(action.actionType, n.kind),
+        Date.parse(n.claimedAt ?? n.createdAt) - 1000,
+        Date.parse(n.sentAt ?? n.updatedAt) + 1000,
+      ))[0] ?? null
+      : null;
+  }
+  const devices = owner?.pushTokens.length ?? 0;
+  return {
+    id: n.id,
+    kind: n.kind,
+    reminderLeadHours: n.reminderLeadHours ?? null,
+    channel: n.channel,
+    status: n.status,
+    noDevice,
+    recipient: n.channel === "email"
+      ? owner?.email ?? "no user record"
+      : n.channel === "mobile_push"
+      ? devices === 0
+        ? "no registered device"
+        : devices === 1
+        ? "1 device"
+        : `${devices} devices`
+      : "workspace banner",
+    attempts: n.attempts,
+    error: n.error,
+    dueAt: n.status === "pending" ? new Date(n.dueAt).toISOString() : null,
+    retry: n.status === "pending" && n.attempts > 0,
+    sentAt: n.sentAt,
+    outboxId,
+    earlier: n.earlierSends ?? [],
+  };
+}
+
+/**
+ * Per kind and channel over the action's targets (the first COUNTED_TARGETS):
+ * sent, not delivered (a push that reached no device), pending, failed. The
+ * notice's channels are always listed; follow-ups once they exist.
+ */
+async function countNotices(
+  kv: Deno.Kv,
+  action: ScheduledAction,
+  viaOutbox: boolean,
+): Promise<ActionView["notices"]> {
+  const ids = (await allTargetIdsOfAction(kv, action.id)).slice(
+    0,
+    COUNTED_TARGETS,
+  );
+  const counts = new Map<string, ChannelCount>();
+  const countOf = (kind: NotificationKind, channel: Channel) => {
+    const key = `${kind}:${channel}`;
+    let c = counts.get(key);
+    if (!c) {
+      c = { kind, channel, sent: 0, notDelivered: 0, pending: 0, failed: 0 };
+      counts.set(key, c);
+    }
+    return c;
+  };
+  if (action.notify) {
+    for (const ch of action.noticeChannels) countOf("notice", ch);
+  }
+  const rows: Notification[] = [];
+  await forEachLimited(ids, 16, async (tid) => {
+    rows.push(...(await readTargetRows(kv, tid)).map((e) => e.value));
+  });
+  const owners = await getManyById<User>(
+    kv,
+    rows.filter((r) => r.channel === "mobile_push").map((r) => r.userId),
+    keys.user,
+  );
+  let nextDue = Infinity;
+  for (const r of rows) {
+    if (r.status === "pending" || r.status === "sending") {
+      nextDue = Math.min(nextDue, r.dueAt);
+    }
+    const c = countOf(r.kind, r.channel);
+    if (r.status === "sent") {
+      const nobody = await pushReachedNobody(
+        kv,
+        r,
+        action,
+        owners.get(r.userId)?.value ?? null,
+        viaOutbox,
+      );
+      if (nobody) c.notDelivered++;
+      else c.sent++;
+    } else if (r.status === "failed") c.failed++;
+    else c.pending++;
+  }
+  return {
+    channels: [...counts.values()].sort((a, b) =>
+      KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
+      CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel)
+    ),
+    counted: ids.length,
+    nextDueAt: Number.isFinite(nextDue)
+      ? new Date(nextDue).toISOString()
+      : null,
+  };
+}
