@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import {
   defaultMaxConnections,
-  PEER_HEADER,
   serveGuarded,
 } from "@/lib/web/connection_guard.ts";
+import { PEER_HEADER } from "@/lib/web/request_head.ts";
 import { createTestApp } from "../helpers/app.ts";
 
 /** Fails if `work` has not settled after `ms`: here a hang, not a speed. */
