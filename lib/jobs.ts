@@ -8,7 +8,7 @@ import { type ApplyDeps, applyDue, type ApplyResult } from "./apply/apply.ts";
 import { finishInterrupted } from "./apply/housekeeping.ts";
 import { purgeEndedActions } from "./scheduler/retention.ts";
 import { sweep } from "./notices/sweep.ts";
-import { type SweepReport } from "./notices/sweep_deps.ts";
+import type { SweepReport } from "./notices/sweep_deps.ts";
 import { checkPushReceipts } from "./channels/mod.ts";
 import { sweepSignInEmails } from "./auth/sign_in_emails.ts";
 import { countDue, recordApplyRun, sweepLagMs } from "./operations/health.ts";

@@ -10,11 +10,11 @@
  * Overlapping sweeps (the cron and the button, or two processes on one KV)
  * are safe: a row is dispatched only by the sweep whose claim committed.
  */
-import {
-  type SweepDeps,
-  type SweepOptions,
-  type SweepReport,
-  type Tally,
+import type {
+  SweepDeps,
+  SweepOptions,
+  SweepReport,
+  Tally,
 } from "./sweep_deps.ts";
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";

@@ -49,7 +49,7 @@ import type {
   User,
 } from "../types.ts";
 import { InstanceLockedError, writeAction } from "./action_write.ts";
-import { type ScheduleInput } from "./schemas.ts";
+import type { ScheduleInput } from "./schemas.ts";
 
 export interface ScheduleOptions {
   /**

@@ -4,12 +4,12 @@
  * queue, the endpoint's log); the endpoint's log reads them back.
  */
 import { keys } from "../kv/keys.ts";
-import {
-  type DeliveryStatus,
-  type WebhookDeliveryView,
-  type WebhookPayload,
+import type {
+  DeliveryStatus,
+  WebhookDeliveryView,
+  WebhookPayload,
 } from "./schemas.ts";
-import { type Resolver } from "./address.ts";
+import type { Resolver } from "./address.ts";
 
 export interface WebhookDelivery {
   id: string;

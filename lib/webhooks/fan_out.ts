@@ -16,8 +16,8 @@ import { newId } from "../ids.ts";
 import type { ActionCounters } from "../types.ts";
 import { log } from "../operations/log.ts";
 import type { WebhookEvent } from "./events.ts";
-import { type WebhookEndpoint } from "./endpoints.ts";
-import { type WebhookPayload } from "./schemas.ts";
+import type { WebhookEndpoint } from "./endpoints.ts";
+import type { WebhookPayload } from "./schemas.ts";
 
 function payloadOf(
   ev: WebhookEvent,

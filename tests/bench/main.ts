@@ -10,7 +10,7 @@
  *   deno task bench fleetDrain idleSweep   only those
  */
 import { sweep } from "@/lib/notices/sweep.ts";
-import { type SweepOptions } from "@/lib/notices/sweep_deps.ts";
+import type { SweepOptions } from "@/lib/notices/sweep_deps.ts";
 import { getBannerStatus } from "@/lib/notices/banner.ts";
 import { applyDue } from "@/lib/apply/apply.ts";
 import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";

@@ -15,7 +15,7 @@ import { openKv } from "@/lib/kv/db.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { setQuietLogs } from "@/lib/operations/log.ts";
 import { deliverWebhooks } from "@/lib/webhooks/deliveries.ts";
-import { type WebhookDelivery } from "@/lib/webhooks/delivery_rows.ts";
+import type { WebhookDelivery } from "@/lib/webhooks/delivery_rows.ts";
 
 setQuietLogs(true);
 const [kvPath, pauseArg, maxMsArg] = Deno.args;

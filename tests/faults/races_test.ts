@@ -14,7 +14,7 @@ import {
 } from "@/lib/channels/resend.ts";
 import { RateBudget } from "@/lib/channels/rate_budget.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
-import { type SweepOptions } from "@/lib/notices/sweep_deps.ts";
+import type { SweepOptions } from "@/lib/notices/sweep_deps.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";

@@ -12,9 +12,9 @@ import {
   type WebhookReceiver,
 } from "../fakes/webhook_receiver.ts";
 import { applyTick } from "@/lib/jobs.ts";
-import {
-  type DeliverDeps,
-  type DeliverReport,
+import type {
+  DeliverDeps,
+  DeliverReport,
 } from "@/lib/webhooks/delivery_rows.ts";
 import { deliverWebhooks } from "@/lib/webhooks/deliveries.ts";
 import type { Config } from "@/lib/config.ts";
