@@ -4,24 +4,12 @@
  * about, with links, and what kind of notice it is — no raw tag dump.
  */
 import assert from "node:assert/strict";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { apiOk, createTestApp } from "../helpers/app.ts";
 import { seedCatalog } from "../helpers/scheduling.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
 
 const HOUR = 3_600_000;
-
-async function call(
-  app: TestApp,
-  method: string,
-  path: string,
-  body?: unknown,
-) {
-  const res = await app.api(method, path, body);
-  const json = await res.json();
-  assert.ok(res.status < 300, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 Deno.test("an outbox message names its recipient, its action and its instance, not tags or a raw token", async () => {
   const app = await createTestApp();
@@ -29,24 +17,24 @@ Deno.test("an outbox message names its recipient, its action and its instance, n
     await seedCatalog(app.kv);
     const owner = `outbox-${crypto.randomUUID().slice(0, 8)}`;
     const token = `ExponentPushToken[${owner}-phone-0123456789]`;
-    await call(app, "PUT", `/api/admin/users/${owner}`, {
+    await apiOk(app, "PUT", `/api/admin/users/${owner}`, {
       email: `${owner}@example.test`,
       name: "Ada Byron",
     });
     await addPushToken(app.kv, owner, token);
     const bot = `${owner}-bot`;
-    await call(app, "PUT", `/api/admin/instances/${bot}`, {
+    await apiOk(app, "PUT", `/api/admin/instances/${bot}`, {
       name: "Ada's helper",
       ownerId: owner,
       imageTag: "v1",
     });
-    const created = await call(app, "POST", "/api/admin/scheduled-actions", {
+    const created = await apiOk(app, "POST", "/api/admin/scheduled-actions", {
       actionType: "scheduled_restart",
       instanceIds: [bot],
       scheduledAt: new Date(Date.now() + 2 * HOUR).toISOString(),
       noticeChannels: ["email", "mobile_push"],
     });
-    await call(app, "POST", "/api/admin/notices/sweep");
+    await apiOk(app, "POST", "/api/admin/notices/sweep");
     const admin = await app.signIn({ admin: true });
     const messages = (await listOutbox(app.kv, { limit: 50 })).items
       .filter((m) =>

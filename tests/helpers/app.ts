@@ -2,6 +2,7 @@
  * Drives the whole app in process: real routes and middleware, an in-memory
  * KV, outbox transports unless a test passes its own.
  */
+import assert from "node:assert/strict";
 import manifest from "@/fresh.gen.ts";
 import { createHandler } from "$fresh/server.ts";
 import { type Config, testConfig } from "@/lib/config.ts";
@@ -138,4 +139,18 @@ export async function createTestApp(
       kv.close();
     },
   };
+}
+
+/** An admin API call that must succeed (below 300); answers its JSON body. */
+export async function apiOk(
+  app: TestApp,
+  method: string,
+  path: string,
+  body?: unknown,
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const res = await app.api(method, path, body);
+  const json = await res.json();
+  assert.ok(res.status < 300, `${method} ${path}: ${JSON.stringify(json)}`);
+  return json;
 }

@@ -4,7 +4,7 @@
  * through Expo, and the action page counts none of them as "no device".
  */
 import assert from "node:assert/strict";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { apiOk, createTestApp, type TestApp } from "../helpers/app.ts";
 import { seedCatalog } from "../helpers/scheduling.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
@@ -13,40 +13,28 @@ import type { ActionView } from "@/lib/views/action_view_model.ts";
 
 const HOUR = 3_600_000;
 
-async function call(
-  app: TestApp,
-  method: string,
-  path: string,
-  body?: unknown,
-) {
-  const res = await app.api(method, path, body);
-  const json = await res.json();
-  assert.ok(res.status < 300, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
-
 async function tenBotsOneDevice(app: TestApp) {
   await seedCatalog(app.kv);
   const owner = `merged-${crypto.randomUUID().slice(0, 8)}`;
-  await call(app, "PUT", `/api/admin/users/${owner}`, {
+  await apiOk(app, "PUT", `/api/admin/users/${owner}`, {
     email: `${owner}@example.test`,
   });
   await addPushToken(app.kv, owner, `ExponentPushToken[${owner}-phone]`);
   const bots = Array.from({ length: 10 }, (_, i) => `${owner}-bot-${i}`);
   for (const [i, bot] of bots.entries()) {
-    await call(app, "PUT", `/api/admin/instances/${bot}`, {
+    await apiOk(app, "PUT", `/api/admin/instances/${bot}`, {
       name: `Bot ${i}`,
       ownerId: owner,
       imageTag: "v1",
     });
   }
-  const created = await call(app, "POST", "/api/admin/scheduled-actions", {
+  const created = await apiOk(app, "POST", "/api/admin/scheduled-actions", {
     actionType: "scheduled_restart",
     instanceIds: bots,
     scheduledAt: new Date(Date.now() + 2 * HOUR).toISOString(),
     noticeChannels: ["mobile_push"],
   });
-  const run = await call(app, "POST", "/api/admin/notices/sweep");
+  const run = await apiOk(app, "POST", "/api/admin/notices/sweep");
   assert.equal(run.sent, 10);
   return created.id as string;
 }
@@ -75,7 +63,7 @@ Deno.test("a merged push through the outbox marks every row it carried as delive
       m,
     ) => m.kind === "push");
     assert.equal(pushes.length, 1);
-    const view = await call(
+    const view = await apiOk(
       app,
       "GET",
       `/api/admin/scheduled-actions/${actionId}/progress`,
@@ -99,7 +87,7 @@ Deno.test("a merged push through Expo marks every row it carried as delivered", 
   try {
     const actionId = await tenBotsOneDevice(app);
     assert.equal(expo.messages.length, 1);
-    const view = await call(
+    const view = await apiOk(
       app,
       "GET",
       `/api/admin/scheduled-actions/${actionId}/progress`,

@@ -4,7 +4,7 @@
  * Driven through the app, with the outbox standing in for the providers.
  */
 import assert from "node:assert/strict";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { apiOk, createTestApp, type TestApp } from "../helpers/app.ts";
 import { seedCatalog } from "../helpers/scheduling.ts";
 import {
   listOutbox,
@@ -15,18 +15,6 @@ import { addPushToken } from "@/lib/kv/users.ts";
 import { getActionView } from "@/lib/views/action_view.ts";
 
 const HOUR = 3_600_000;
-
-async function call(
-  app: TestApp,
-  method: string,
-  path: string,
-  body?: unknown,
-) {
-  const res = await app.api(method, path, body);
-  const json = await res.json();
-  assert.ok(res.status < 300, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 async function outbox(app: TestApp): Promise<OutboxMessage[]> {
   const out: OutboxMessage[] = [];
@@ -48,12 +36,12 @@ Deno.test("owners with 1–5 bots each get one email and one push per notice, li
     for (let o = 0; o < 60; o++) {
       const id = `bundle-owner-${String(o).padStart(2, "0")}`;
       const email = `${id}@example.test`;
-      await call(app, "PUT", `/api/admin/users/${id}`, { email });
+      await apiOk(app, "PUT", `/api/admin/users/${id}`, { email });
       await addPushToken(app.kv, id, `ExponentPushToken[${id}]`);
       const bots: string[] = [];
       for (let b = 0; b <= o % 5; b++) {
         const bot = `${id}-bot-${b}`;
-        await call(app, "PUT", `/api/admin/instances/${bot}`, {
+        await apiOk(app, "PUT", `/api/admin/instances/${bot}`, {
           name: `Bot ${o}.${b}`,
           ownerId: id,
           imageTag: "v1",
@@ -62,14 +50,14 @@ Deno.test("owners with 1–5 bots each get one email and one push per notice, li
       }
       owners.push({ id, email, bots });
     }
-    const created = await call(app, "POST", "/api/admin/scheduled-actions", {
+    const created = await apiOk(app, "POST", "/api/admin/scheduled-actions", {
       actionType: "scheduled_restart",
       instanceIds: owners.flatMap((o) => o.bots),
       scheduledAt: new Date(Date.now() + 2 * HOUR).toISOString(),
       noticeChannels: ["email", "mobile_push", "webapp"],
     });
     assert.equal(created.targets.total, 180);
-    const run = await call(app, "POST", "/api/admin/notices/sweep");
+    const run = await apiOk(app, "POST", "/api/admin/notices/sweep");
     assert.equal(run.sent, 180 * 3);
 
     const messages = await outbox(app);
@@ -111,7 +99,7 @@ Deno.test("owners with 1–5 bots each get one email and one push per notice, li
 
     // Cancelling two of one owner's five bots tells that owner about those two, in one email.
     const five = owners.find((o) => o.bots.length === 5)!;
-    const detail = await call(
+    const detail = await apiOk(
       app,
       "GET",
       `/api/admin/scheduled-actions/${created.id}?targetLimit=500`,
@@ -121,7 +109,7 @@ Deno.test("owners with 1–5 bots each get one email and one push per notice, li
         t.target.instanceId === bot
       ).target.id;
     for (const bot of five.bots.slice(0, 2)) {
-      await call(
+      await apiOk(
         app,
         "POST",
         `/api/admin/scheduled-actions/${created.id}/targets/${
@@ -129,7 +117,7 @@ Deno.test("owners with 1–5 bots each get one email and one push per notice, li
         }/cancel`,
       );
     }
-    await call(app, "POST", "/api/admin/notices/sweep");
+    await apiOk(app, "POST", "/api/admin/notices/sweep");
     const cancellations = (await outbox(app)).filter((m): m is OutboxEmail =>
       m.kind === "email" && m.to === five.email && /cancelled/i.test(m.subject)
     );
@@ -151,24 +139,24 @@ Deno.test("the action page leads from each bot's email notice to the one email i
   try {
     await seedCatalog(app.kv);
     const owner = `two-bots-${crypto.randomUUID().slice(0, 8)}`;
-    await call(app, "PUT", `/api/admin/users/${owner}`, {
+    await apiOk(app, "PUT", `/api/admin/users/${owner}`, {
       email: `${owner}@example.test`,
     });
     const bots = [`${owner}-a`, `${owner}-b`];
     for (const [i, bot] of bots.entries()) {
-      await call(app, "PUT", `/api/admin/instances/${bot}`, {
+      await apiOk(app, "PUT", `/api/admin/instances/${bot}`, {
         name: `Bot ${i}`,
         ownerId: owner,
         imageTag: "v1",
       });
     }
-    const created = await call(app, "POST", "/api/admin/scheduled-actions", {
+    const created = await apiOk(app, "POST", "/api/admin/scheduled-actions", {
       actionType: "scheduled_restart",
       instanceIds: bots,
       scheduledAt: new Date(Date.now() + 2 * HOUR).toISOString(),
       noticeChannels: ["email"],
     });
-    await call(app, "POST", "/api/admin/notices/sweep");
+    await apiOk(app, "POST", "/api/admin/notices/sweep");
     const [email] = (await outbox(app)).filter((m) =>
       m.kind === "email" && m.to === `${owner}@example.test`
     );

@@ -6,7 +6,7 @@
  * real sweep.
  */
 import assert from "node:assert/strict";
-import { createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
+import { apiOk, createTestApp, ORIGIN } from "../helpers/app.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
 import { startExpoFake } from "../fakes/expo_server.ts";
 import { seedCatalog } from "../helpers/scheduling.ts";
@@ -16,18 +16,6 @@ import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
 import type { Notification } from "@/lib/types.ts";
 
 const HOUR = 3_600_000;
-
-async function call(
-  app: TestApp,
-  method: string,
-  path: string,
-  body?: unknown,
-) {
-  const res = await app.api(method, path, body);
-  const json = await res.json();
-  assert.ok(res.status < 300, `${method} ${path}: ${JSON.stringify(json)}`);
-  return json;
-}
 
 Deno.test("cancelling one instance leaves the others alone and tells its owner once per channel that warned them", async () => {
   const resend = await startResendFake();
@@ -49,31 +37,31 @@ Deno.test("cancelling one instance leaves the others alone and tells its owner o
     for (
       const [owner, names] of [[maya, ["A", "B", "C"]], [tom, ["D"]]] as const
     ) {
-      await call(app, "PUT", `/api/admin/users/${owner}`, {
+      await apiOk(app, "PUT", `/api/admin/users/${owner}`, {
         email: `${owner}@example.test`,
       });
       await addPushToken(app.kv, owner, `ExponentPushToken[${owner}-phone]`);
       for (const name of names) {
         bots[name] = `${owner}-bot-${name}`;
-        await call(app, "PUT", `/api/admin/instances/${bots[name]}`, {
+        await apiOk(app, "PUT", `/api/admin/instances/${bots[name]}`, {
           name: `Bot ${name}`,
           ownerId: owner,
           imageTag: "v1",
         });
       }
     }
-    const created = await call(app, "POST", "/api/admin/scheduled-actions", {
+    const created = await apiOk(app, "POST", "/api/admin/scheduled-actions", {
       actionType: "scheduled_restart",
       instanceIds: Object.values(bots),
       scheduledAt: new Date(Date.now() + 2 * HOUR).toISOString(),
       noticeChannels: ["email", "mobile_push", "webapp"],
     });
-    const warned = await call(app, "POST", "/api/admin/notices/sweep");
+    const warned = await apiOk(app, "POST", "/api/admin/notices/sweep");
     assert.equal(warned.sent, 12);
     assert.equal(resend.delivered.length, 2);
     assert.equal(expo.messages.length, 2);
 
-    const detail = await call(
+    const detail = await apiOk(
       app,
       "GET",
       `/api/admin/scheduled-actions/${created.id}?targetLimit=500`,
@@ -92,7 +80,7 @@ Deno.test("cancelling one instance leaves the others alone and tells its owner o
       );
     }
 
-    await call(
+    await apiOk(
       app,
       "POST",
       `/api/admin/scheduled-actions/${created.id}/targets/${
@@ -101,8 +89,8 @@ Deno.test("cancelling one instance leaves the others alone and tells its owner o
       { reason: "Maya asked to keep Bot A running" },
     );
     // Two sweeps: nothing is told twice.
-    await call(app, "POST", "/api/admin/notices/sweep");
-    await call(app, "POST", "/api/admin/notices/sweep");
+    await apiOk(app, "POST", "/api/admin/notices/sweep");
+    await apiOk(app, "POST", "/api/admin/notices/sweep");
 
     // Maya hears of the cancel once by email, naming Bot A only.
     const mayaMail = resend.delivered.filter((d) =>
@@ -146,7 +134,7 @@ Deno.test("cancelling one instance leaves the others alone and tells its owner o
     );
 
     // The other instances go ahead as before: pending, their rows unchanged.
-    const after = await call(
+    const after = await apiOk(
       app,
       "GET",
       `/api/admin/scheduled-actions/${created.id}?targetLimit=500`,
