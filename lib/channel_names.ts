@@ -32,6 +32,7 @@ const KIND_NAMES: Record<NotificationKind, string> = {
   rescheduled: "Moved",
   cancelled: "Called off",
   done: "Done",
+  on_hold: "On hold",
 };
 
 /** "Notice", "Reminder", "Moved", "Called off", "Done": what a notice tells. */

@@ -45,7 +45,9 @@ export type ActionStatus =
   | "running"
   | "completed"
   | "failed"
-  | "cancelled";
+  | "cancelled"
+  /** A rollout's health gate stopped it: nothing new starts until an admin resumes it. */
+  | "paused";
 export type Channel = "email" | "webapp" | "mobile_push";
 export const CHANNELS: readonly Channel[] = ["email", "webapp", "mobile_push"];
 
@@ -62,6 +64,25 @@ export interface NotifySettings {
   doneChannels?: Channel[];
 }
 
+/**
+ * One wave of a rollout: a share of the action's instances (`percent`,
+ * rounded up, at least 1), a number of them (`count`) or, for the first
+ * wave only, a hand-picked canary (`instanceIds`); then a soak in whole
+ * minutes before the gate judges it. The last wave takes whatever is left.
+ */
+export interface WaveSpec {
+  percent?: number;
+  count?: number;
+  instanceIds?: string[];
+  soakMinutes: number;
+}
+
+/** When a wave's soak stops the rollout: more than this share failed or unhealthy. */
+export interface GateSpec {
+  maxFailedPercent: number;
+  maxUnhealthyPercent: number;
+}
+
 export interface ScheduledAction extends NotifySettings {
   id: string;
   actionType: ActionType;
@@ -70,6 +91,14 @@ export interface ScheduledAction extends NotifySettings {
   overridePins: boolean;
   reason: string | null;
   status: ActionStatus;
+  /** The rollout's waves as scheduled (absent: one wave, every instance at once). */
+  waves?: WaveSpec[];
+  /** The health gate judged after each wave's soak (absent: no gate). */
+  gate?: GateSpec | null;
+  /** Set when an admin aborted a paused or running rollout: the waves applied before. */
+  abortedAfterWave?: number | null;
+  /** A rollback action: the action whose applied waves it moves back. */
+  rollbackOf?: string | null;
   /** Raised by each move, so calendars replace the event (absent: never moved). */
   calendarSequence?: number;
   createdBy: string;
@@ -80,7 +109,10 @@ export interface ScheduledAction extends NotifySettings {
   cancelledAt: string | null;
 }
 
-/** The action can still run: scheduled, or running now. */
+/**
+ * The action can still run: scheduled, or running now. A paused rollout is
+ * not open: nothing starts and no warning goes out until it is resumed.
+ */
 export function isActionOpen(a: Pick<ScheduledAction, "status">): boolean {
   return a.status === "scheduled" || a.status === "running";
 }
@@ -131,6 +163,22 @@ export type StageStatus =
   | "cancelled"
   | "failed";
 
+export type GateVerdict = "passed" | "failed";
+
+/** The health gate's reading of a wave, stored on its stage. */
+export interface StageGate {
+  verdict: GateVerdict | null;
+  /** When the verdict (or the last reading before it) was taken. */
+  at: string | null;
+  failedPercent: number;
+  unhealthyPercent: number;
+  healthy: number;
+  unhealthy: number;
+  unknown: number;
+  /** Changed instances whose health was read (applied targets of the wave). */
+  checked: number;
+}
+
 export interface Stage {
   actionId: string;
   index: number;
@@ -138,6 +186,12 @@ export interface Stage {
   status: StageStatus;
   startedAt: string | null;
   finishedAt: string | null;
+  /** The wave's soak after its changes land, in minutes (absent: none). */
+  soakMinutes?: number;
+  /** When the soak ends and the gate gives its verdict (set when the wave's apply finishes). */
+  soakUntil?: string | null;
+  /** The gate's reading (absent: no gate for this stage). */
+  gate?: StageGate | null;
 }
 
 export type TargetStatus =
@@ -182,7 +236,9 @@ export type NotificationKind =
   | "reminder"
   | "cancelled"
   | "rescheduled"
-  | "done";
+  | "done"
+  /** A paused rollout: the owner was warned of a time that will not happen; a new one follows. */
+  | "on_hold";
 
 /**
  * Kinds that announce a change still to come: sent only while their target

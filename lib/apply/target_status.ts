@@ -7,11 +7,12 @@
  *   or running (the creator checks the instance is free), let go when it ends;
  * - `targets_running`: present exactly while it runs, keyed by its claim time;
  * - `targets_by_action`, `targets_by_instance`: from creation to discard;
- * - the action's counters: a target counts once, when it ends; a cancelled
- *   one also counts as `cancelled`, so progress can tell it from a skip.
+ * - the action's and its stage's counters: a target counts once, when it
+ *   ends; a cancelled one also counts as `cancelled`, so progress can tell
+ *   it from a skip.
  */
 import { keys } from "../kv/keys.ts";
-import { addToCounter } from "../kv/actions.ts";
+import { addToCounter, addToStageCounter } from "../kv/actions.ts";
 import type { SkipReason, Target, TargetStatus } from "../types.ts";
 
 const ENDED: ReadonlySet<TargetStatus> = new Set([
@@ -65,9 +66,12 @@ export function putTarget(
   if (isRunning && !sameClaim) op.set(runningKey(next), null);
   if (hasEnded(next) && prev && !hasEnded(prev)) {
     op.delete(lock);
+    const stage = { actionId: next.actionId, index: next.stageIndex };
     addToCounter(op, next.actionId, next.status as "applied");
+    addToStageCounter(op, stage, next.status as "applied");
     if (next.skipReason === "cancelled") {
       addToCounter(op, next.actionId, "cancelled");
+      addToStageCounter(op, stage, "cancelled");
     }
   }
   return op;

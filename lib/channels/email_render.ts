@@ -43,6 +43,12 @@ import {
   doneSubject,
   doneText,
 } from "@/lib/channels/email_templates/done.tsx";
+import {
+  OnHoldEmail,
+  onHoldText,
+  RESTART_ON_HOLD_SUBJECT,
+  VERSION_CHANGE_ON_HOLD_SUBJECT,
+} from "@/lib/channels/email_templates/on_hold.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { calendarUrl } from "../calendar.ts";
 import { joinNames } from "./bundle.ts";
@@ -78,6 +84,11 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       html: RestartRescheduledEmail,
       text: restartRescheduledText,
     },
+    on_hold: {
+      subject: RESTART_ON_HOLD_SUBJECT,
+      html: OnHoldEmail,
+      text: onHoldText,
+    },
   },
   version_change: {
     notice: {
@@ -100,6 +111,11 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
       subject: VERSION_CHANGE_RESCHEDULED_SUBJECT,
       html: VersionChangeRescheduledEmail,
       text: versionChangeRescheduledText,
+    },
+    on_hold: {
+      subject: VERSION_CHANGE_ON_HOLD_SUBJECT,
+      html: OnHoldEmail,
+      text: onHoldText,
     },
   },
 };

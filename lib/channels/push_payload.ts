@@ -24,6 +24,8 @@ export const PUSH_EVENTS = [
   "scheduled_version_change_reminder",
   "scheduled_restart_done",
   "scheduled_version_change_done",
+  "scheduled_restart_on_hold",
+  "scheduled_version_change_on_hold",
 ] as const;
 export type PushEvent = typeof PUSH_EVENTS[number];
 

@@ -57,6 +57,14 @@ export function pushTexts(item: NoticeItem): { title: string; body: string } {
       body: clip(`Now ${when}${from}. Nothing happens at the old time.`),
     };
   }
+  if (item.notification.kind === "on_hold") {
+    return {
+      title: title(name, isVersion ? ": upgrade on hold" : ": restart on hold"),
+      body: clip(
+        `Nothing happens ${when}. We will tell you the new time first.`,
+      ),
+    };
+  }
   if (item.notification.kind === "done") {
     const sentence = doneSentence(
       {

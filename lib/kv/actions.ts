@@ -149,6 +149,41 @@ export function addToCounter(
   return op.sum(keys.actionCounter(actionId, name), BigInt(n));
 }
 
+/** Adds `n` to one of a stage's counters in `op` (KV `sum`, like the action's). */
+export function addToStageCounter(
+  op: Deno.AtomicOperation,
+  stage: Pick<Stage, "actionId" | "index">,
+  name: keyof ActionCounters | "cancelled",
+  n = 1,
+): Deno.AtomicOperation {
+  return op.sum(
+    keys.stageCounter(stage.actionId, stage.index, name),
+    BigInt(n),
+  );
+}
+
+/** Every stage's counters of an action, by stage index (cancelled apart from skipped). */
+export async function getStageCounts(
+  kv: Deno.Kv,
+  actionId: string,
+): Promise<Map<number, ProgressCounts>> {
+  const out = new Map<number, ProgressCounts>();
+  for await (
+    const e of kv.list<Deno.KvU64>({ prefix: keys.stageCounters(actionId) })
+  ) {
+    const index = e.key[2] as number;
+    const name = e.key[3] as keyof ProgressCounts;
+    const c = out.get(index) ??
+      { total: 0, applied: 0, skipped: 0, failed: 0, cancelled: 0 };
+    c[name] = Number(e.value.value);
+    out.set(index, c);
+  }
+  for (const c of out.values()) {
+    c.skipped = Math.max(0, c.skipped - c.cancelled);
+  }
+  return out;
+}
+
 /** One page of an action's target ids, in creation order. */
 export async function listTargetIdsOfAction(
   kv: Deno.Kv,

@@ -83,6 +83,23 @@ export const keys = {
     name: "total" | "applied" | "skipped" | "failed" | "cancelled",
   ) => ["action_counters", actionId, name] as const,
   actionCounters: (actionId: string) => ["action_counters", actionId] as const,
+  /** A stage's own counters (a wave's size and outcomes), beside the action's. */
+  stageCounter: (
+    actionId: string,
+    index: number,
+    name: "total" | "applied" | "skipped" | "failed" | "cancelled",
+  ) => ["stage_counters", actionId, index, name] as const,
+  stageCounters: (actionId: string) => ["stage_counters", actionId] as const,
+  /**
+   * A wave applied and soaking: the time its gate next reads the wave's
+   * health (during the soak, and at its end for the verdict).
+   */
+  stageGateDue: (atMs: number, actionId: string, index: number) =>
+    ["stages_gate_due", atMs, actionId, index] as const,
+  stagesGateDue: () => ["stages_gate_due"] as const,
+  /** A pause whose later waves' warnings are not all held yet; the apply tick finishes it. */
+  actionPausing: (actionId: string) => ["actions_pausing", actionId] as const,
+  actionsPausing: () => ["actions_pausing"] as const,
   stage: (actionId: string, index: number) =>
     ["stages", actionId, index] as const,
   stages: (actionId: string) => ["stages", actionId] as const,

@@ -8,6 +8,7 @@ import { commitRetrying } from "../kv/db.ts";
 import {
   type ActionWriteMarker,
   addToCounter,
+  addToStageCounter,
   allTargetIdsOfAction,
   getTargetEntries,
   isWriteAbandoned,
@@ -30,7 +31,8 @@ import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
 
 export interface ActionPlan {
   action: ScheduledAction;
-  stage: Stage;
+  /** One per wave (one for an action without waves), index order. */
+  stages: Stage[];
   /** Sorted by instance id: every writer takes locks in the same order, so of two overlapping writes one wins whole. */
   targets: Target[];
   rows: Notification[];
@@ -66,7 +68,7 @@ export async function writeAction(
   plan: ActionPlan,
   now: number,
 ): Promise<void> {
-  const { action, stage } = plan;
+  const { action, stages } = plan;
   const markerKey = keys.actionWrite(action.id);
   const marker: ActionWriteMarker = { actionId: action.id, startedAt: now };
   const started = await commitRetrying(() =>
@@ -77,29 +79,32 @@ export async function writeAction(
   );
   if (!started.ok) throw new Error(`action id ${action.id} is already in use`);
   const scheduled = actionEvent("action.scheduled", action, now, {
-    scheduledAt: stage.scheduledAt,
+    scheduledAt: stages[0].scheduledAt,
     counts: { total: plan.targets.length, applied: 0, skipped: 0, failed: 0 },
   });
   try {
     await writeTargets(kv, plan, now);
-    const visible = await commitRetrying(() =>
-      addToCounter(
-        addWebhookEvent(
-          putStage(
-            kv.atomic()
-              .check({ key: markerKey, versionstamp: started.versionstamp })
-              .check({ key: keys.action(action.id), versionstamp: null })
-              .set(keys.action(action.id), action),
-            null,
-            stage,
-          ).delete(markerKey),
-          scheduled,
-        ),
+    const perStage = new Map<number, number>();
+    for (const t of plan.targets) {
+      perStage.set(t.stageIndex, (perStage.get(t.stageIndex) ?? 0) + 1);
+    }
+    const visible = await commitRetrying(() => {
+      const op = kv.atomic()
+        .check({ key: markerKey, versionstamp: started.versionstamp })
+        .check({ key: keys.action(action.id), versionstamp: null })
+        .set(keys.action(action.id), action)
+        .delete(markerKey);
+      for (const s of stages) {
+        putStage(op, null, s);
+        addToStageCounter(op, s, "total", perStage.get(s.index) ?? 0);
+      }
+      return addToCounter(
+        addWebhookEvent(op, scheduled),
         action.id,
         "total",
         plan.targets.length,
-      )
-    );
+      );
+    });
     if (!visible.ok) {
       throw new ConflictError(
         "scheduling took too long and was abandoned; nothing was scheduled, try again",

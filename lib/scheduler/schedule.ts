@@ -45,9 +45,16 @@ import type {
   Notification,
   ScheduledAction,
   Stage,
+  StageGate,
   Target,
   User,
 } from "../types.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  type PlannedWave,
+  planWaves,
+  strangerCanaries,
+} from "./waves.ts";
 import { InstanceLockedError, writeAction } from "./action_write.ts";
 import type { ScheduleInput } from "./schemas.ts";
 
@@ -65,7 +72,9 @@ export type { ScheduleWarning };
 export interface ScheduleResult {
   id: string;
   action: ScheduledAction;
+  /** The first stage (wave 1). */
   stage: Stage;
+  stages: Stage[];
   counters: ActionCounters;
   targets: { total: number };
   /**
@@ -92,8 +101,16 @@ export function newActionRecords(
     scheduledAt: string;
     now: number;
     targetId: () => string;
+    /** The rollout's waves (absent: one stage of every instance at `scheduledAt`). */
+    waves?: PlannedWave[];
   },
-): { action: ScheduledAction; stage: Stage; targets: Target[] } {
+): {
+  action: ScheduledAction;
+  /** The first stage. */
+  stage: Stage;
+  stages: Stage[];
+  targets: Target[];
+} {
   const at = new Date(o.now).toISOString();
   const imageTag = input.actionType === "version_change"
     ? input.imageTag
@@ -111,6 +128,7 @@ export function newActionRecords(
     noticeSubject: input.noticeSubject,
     noticeBody: input.noticeBody,
     noticeChannels: input.noticeChannels,
+    ...(input.waves?.length ? { waves: input.waves, gate: input.gate } : {}),
     status: "scheduled",
     createdBy: o.createdBy,
     createdAt: at,
@@ -119,18 +137,33 @@ export function newActionRecords(
     finishedAt: null,
     cancelledAt: null,
   };
-  const stage: Stage = {
-    actionId: action.id,
+  const waves = o.waves ?? [{
     index: 0,
     scheduledAt: o.scheduledAt,
+    soakMinutes: 0,
+    instanceIds: instances.map((i) => i.id),
+    expectedApplyMinutes: 0,
+  }];
+  const gated = !!action.gate;
+  const stages: Stage[] = waves.map((w) => ({
+    actionId: action.id,
+    index: w.index,
+    scheduledAt: w.scheduledAt,
     status: "pending",
     startedAt: null,
     finishedAt: null,
-  };
+    ...(o.waves ? { soakMinutes: w.soakMinutes, soakUntil: null } : {}),
+    // The last wave has nothing after it to hold back: no gate.
+    ...(gated && w.index < waves.length - 1 ? { gate: emptyGate() } : {}),
+  }));
+  const stageOf = new Map<string, number>();
+  for (const w of waves) {
+    for (const id of w.instanceIds) stageOf.set(id, w.index);
+  }
   const targets: Target[] = instances.map((i) => ({
     id: o.targetId(),
     actionId: action.id,
-    stageIndex: stage.index,
+    stageIndex: stageOf.get(i.id) ?? 0,
     instanceId: i.id,
     userId: i.ownerId,
     sourceImageTag: i.imageTag,
@@ -144,7 +177,21 @@ export function newActionRecords(
     updatedAt: at,
     attempts: 0,
   }));
-  return { action, stage, targets };
+  return { action, stage: stages[0], stages, targets };
+}
+
+/** A gate that has not read anything yet. */
+export function emptyGate(): StageGate {
+  return {
+    verdict: null,
+    at: null,
+    failedPercent: 0,
+    unhealthyPercent: 0,
+    healthy: 0,
+    unhealthy: 0,
+    unknown: 0,
+    checked: 0,
+  };
 }
 
 function buildPlan(
@@ -153,13 +200,19 @@ function buildPlan(
   scheduledAtMs: number,
   actor: Pick<User, "id">,
   now: number,
+  concurrency: number,
 ) {
-  const { action, stage, targets } = newActionRecords(input, instances, {
-    id: newId(),
+  const id = newId();
+  const waves = input.waves?.length
+    ? planWaves(id, instances, input.waves, scheduledAtMs, concurrency)
+    : undefined;
+  const { action, stages, targets } = newActionRecords(input, instances, {
+    id,
     createdBy: actor.id,
     scheduledAt: new Date(scheduledAtMs).toISOString(),
     now,
     targetId: newId,
+    waves,
   });
   // Row ids follow creation order, so an owner's rows lie together in the
   // due index and reach one dispatch group: one message per owner. A notice
@@ -167,10 +220,11 @@ function buildPlan(
   // time (as a move that brings the time closer does it).
   const rows: Notification[] = [...targets].sort((a, b) =>
     a.userId.localeCompare(b.userId) || a.instanceId.localeCompare(b.instanceId)
-  ).flatMap((t) => buildNoticeRows(action, stage, t, now)).map((row) =>
-    row.kind === "notice" ? { ...row, dueAt: Math.max(now, row.dueAt) } : row
-  );
-  return { action, stage, targets, rows };
+  ).flatMap((t) => buildNoticeRows(action, stages[t.stageIndex], t, now))
+    .map((row) =>
+      row.kind === "notice" ? { ...row, dueAt: Math.max(now, row.dueAt) } : row
+    );
+  return { action, stages, targets, rows };
 }
 
 /**
@@ -211,6 +265,16 @@ export async function scheduleAction(
   if (problems.length || !sel) {
     throw problemsError(problems.flatMap((e) => e.issues ?? []));
   }
+  const strangers = strangerCanaries(input.waves, sel.live);
+  if (strangers.length) {
+    const message =
+      `the hand-picked first wave names instances that are not among the action's instances: ${
+        nameSome(strangers)
+      }`;
+    throw new BadRequestError(message, [
+      { path: "waves.0.instanceIds", message },
+    ]);
+  }
   if (sel.pending.length && !opts.skipPending) {
     throw pendingConflict(sel.pending.map((h) => [h.instanceId, h]));
   }
@@ -230,13 +294,21 @@ export async function scheduleAction(
   // A schedule that took an instance since we looked wins it: with
   // skipPending that instance is left out too, and the write tried again.
   for (let attempt = 0;; attempt++) {
-    const plan = buildPlan(input, live, scheduledAtMs, actor, now);
+    const plan = buildPlan(
+      input,
+      live,
+      scheduledAtMs,
+      actor,
+      now,
+      deps.config.controllerConcurrency ?? DEFAULT_CONCURRENCY,
+    );
     try {
       await writeAction(kv, plan, now);
       return {
         id: plan.action.id,
         action: plan.action,
-        stage: plan.stage,
+        stage: plan.stages[0],
+        stages: plan.stages,
         counters: { total: live.length, applied: 0, skipped: 0, failed: 0 },
         targets: { total: live.length },
         excluded: {

@@ -14,7 +14,10 @@ import type { Config } from "../config.ts";
 
 export interface ScheduleDeps {
   kv: Deno.Kv;
-  config: Pick<Config, "scheduleMinAheadSeconds">;
+  config: Pick<Config, "scheduleMinAheadSeconds"> & {
+    /** Controller calls in flight at once: how long a wave is expected to take. */
+    controllerConcurrency?: number;
+  };
   now: () => number;
 }
 

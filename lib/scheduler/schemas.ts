@@ -6,6 +6,7 @@ import { parseOrThrow } from "../errors.ts";
 import { readOptionalJson } from "../web/request_body.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
+import { GateSchema, WavesSchema } from "./waves.ts";
 
 export const MAX_TARGETS = 10_000;
 
@@ -97,6 +98,8 @@ const common = {
     .min(1, "choose at least one channel")
     .default([...CHANNELS])
     .transform((list) => [...new Set(list)] as (typeof CHANNELS)[number][]),
+  waves: WavesSchema.optional(),
+  gate: GateSchema.nullish().transform((v) => v ?? null),
 };
 
 function eitherIdsOrSelector(
@@ -120,6 +123,8 @@ function scheduleRefine(
     reminderLeadHours: number[];
     noticeLeadHours: number;
     notify: boolean;
+    waves?: unknown[];
+    gate: unknown;
   },
   ctx: z.RefinementCtx,
 ) {
@@ -142,6 +147,14 @@ function scheduleRefine(
     });
   }
   eitherIdsOrSelector(v, ctx);
+  if (v.gate && (v.waves?.length ?? 0) < 2) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["gate"],
+      message:
+        "a gate judges a wave before the next one starts: give at least two waves",
+    });
+  }
 }
 
 export const ScheduleInputSchema = z.discriminatedUnion("actionType", [

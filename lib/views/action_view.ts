@@ -152,8 +152,9 @@ const KIND_ORDER: Record<NotificationKind, number> = {
   notice: 0,
   reminder: 1,
   rescheduled: 2,
-  cancelled: 3,
-  done: 4,
+  on_hold: 3,
+  cancelled: 4,
+  done: 5,
 };
 
 function sortRows(rows: Notification[]): Notification[] {

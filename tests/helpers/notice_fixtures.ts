@@ -96,7 +96,11 @@ export async function seedAction(
     const sorted = [...targets].sort((a, b) =>
       a.instanceId.localeCompare(b.instanceId)
     );
-    await writeAction(kv, { action, stage, targets: sorted, rows }, o.now);
+    await writeAction(
+      kv,
+      { action, stages: [stage], targets: sorted, rows },
+      o.now,
+    );
   } else {
     // A schedule write still in progress: targets and rows, no action record yet.
     for (let i = 0; i < targets.length; i += 50) {
