@@ -97,6 +97,11 @@ export interface ScheduledAction extends NotifySettings {
   gate?: GateSpec | null;
   /** Set when an admin aborted a paused or running rollout: the waves applied before. */
   abortedAfterWave?: number | null;
+  /**
+   * Owners may postpone their instance's change up to `times` times, to no
+   * later than `until` (absent or null: the change is urgent).
+   */
+  ownerMayPostpone?: { until: string; times: number } | null;
   /** A rollback action: the action whose applied waves it moves back. */
   rollbackOf?: string | null;
   /** Raised by each move, so calendars replace the event (absent: never moved). */
@@ -196,6 +201,13 @@ export interface Stage {
   soakUntil?: string | null;
   /** The gate's reading (absent: no gate for this stage). */
   gate?: StageGate | null;
+  /**
+   * The stage whose wave must be done (soaked, gate passed) before this one
+   * starts; null: none. Absent: the stage before it (a wave follows a wave).
+   */
+  waitsFor?: number | null;
+  /** Why the stage exists beside the planned waves: an owner postponed to its time. */
+  origin?: "postponed";
 }
 
 export type TargetStatus =
@@ -233,6 +245,8 @@ export interface Target {
   updatedAt: string;
   /** Apply attempts so far (a transient controller failure or a recovery leaves the target pending for another try). */
   attempts?: number;
+  /** Times the owner postponed this change. */
+  postpones?: number;
 }
 
 export type NotificationKind =
@@ -385,7 +399,7 @@ export interface SweepRun extends SweepResult {
 
 /** Where an admin change came from. */
 /** How the change came: an admin's session, the API token, or the app itself (a rollout's gate). */
-export type AuditVia = "session" | "api_token" | "system";
+export type AuditVia = "session" | "api_token" | "system" | "owner";
 
 /** Every kind of admin change the audit records. */
 export const AUDIT_CHANGES = [
@@ -397,6 +411,7 @@ export const AUDIT_CHANGES = [
   "action.resume",
   "action.abort",
   "action.rollback",
+  "target.postpone",
   "catalog.put",
   "user.put",
   "user.delete",

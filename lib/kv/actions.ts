@@ -153,7 +153,7 @@ export function addToCounter(
 export function addToStageCounter(
   op: Deno.AtomicOperation,
   stage: Pick<Stage, "actionId" | "index">,
-  name: keyof ActionCounters | "cancelled",
+  name: keyof ActionCounters | "cancelled" | "moved_out",
   n = 1,
 ): Deno.AtomicOperation {
   return op.sum(

@@ -87,7 +87,14 @@ export const keys = {
   stageCounter: (
     actionId: string,
     index: number,
-    name: "total" | "applied" | "skipped" | "failed" | "cancelled",
+    name:
+      | "total"
+      | "applied"
+      | "skipped"
+      | "failed"
+      | "cancelled"
+      /** Targets an owner's postpone took to another stage. */
+      | "moved_out",
   ) => ["stage_counters", actionId, index, name] as const,
   stageCounters: (actionId: string) => ["stage_counters", actionId] as const,
   /**

@@ -20,6 +20,7 @@ export const CHANGE_WORDS: Record<AuditChange, string> = {
   "action.resume": "Resumed a rollout",
   "action.abort": "Aborted a rollout",
   "action.rollback": "Rolled back a rollout",
+  "target.postpone": "Postponed their instance's change",
   "catalog.put": "Saved a catalog entry",
   "user.put": "Saved a user",
   "user.delete": "Deleted a user",
