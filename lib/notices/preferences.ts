@@ -1,0 +1,107 @@
+/**
+ * The owner's preferences, applied while a group is claimed: a notice or
+ * reminder on a channel the owner turned off is finalized, never sent; a
+ * push warning due inside their quiet hours is re-timed to when they end,
+ * if that is still an hour or more before the change. Anything that cannot
+ * wait goes at once: quiet hours never make a warning late (DESIGN rule 9).
+ * Cancellations, moves and done notices are not touched: they go to every
+ * channel that carried the warning, whatever the settings.
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { type SharedReads, sharedReads } from "../kv/batched_reads.ts";
+import { zoneOrUtc } from "../format.ts";
+import { isWarning } from "../types.ts";
+import type { Notification, User } from "../types.ts";
+import { preferencesOf, type StoredPreferences } from "../owners/settings.ts";
+import { quietHoursDeferral } from "../owners/quiet_hours.ts";
+import { asHeldForQuietHours, asTurnedOff, putRow } from "./row_status.ts";
+import type { ClaimCandidate, ClaimTally } from "./claim.ts";
+
+/** What the action page and the API say of a warning the owner turned off. */
+export function turnedOffByOwner(row: Pick<Notification, "channel">): string {
+  return `turned off by the owner: they chose not to get warnings by ${
+    row.channel === "email" ? "email" : "push"
+  }`;
+}
+
+/** Notices and reminders may be turned off; a move (rescheduled) always arrives. */
+function mayBeTurnedOff(row: Notification): boolean {
+  return row.kind === "notice" || row.kind === "reminder";
+}
+
+/** One row's finalize or re-time, checked against the row as read. */
+async function commitRow(
+  kv: Deno.Kv,
+  entry: Deno.KvEntry<Notification>,
+  next: Notification,
+): Promise<boolean> {
+  const res = await commitRetrying(() =>
+    putRow(kv.atomic().check(entry), entry.value, next)
+  ).catch(() => null);
+  return res?.ok === true;
+}
+
+/**
+ * Returns the candidates still to claim. A row changed meanwhile is left for
+ * the next sweep to judge.
+ */
+export async function applyOwnerPreferences(
+  kv: Deno.Kv,
+  candidates: ClaimCandidate[],
+  o: { now: number; tally: ClaimTally; reads?: SharedReads },
+): Promise<ClaimCandidate[]> {
+  const concerned = candidates.filter((c) =>
+    c.entry.value.channel !== "webapp" && isWarning(c.entry.value.kind)
+  );
+  if (!concerned.length) return candidates;
+  const reads = o.reads ?? sharedReads(kv);
+  const ids = concerned.map((c) => c.entry.value.userId);
+  const [stored, users] = await Promise.all([
+    reads.byId<StoredPreferences>(ids, keys.userSettings),
+    reads.byId<User>(ids, keys.user),
+  ]);
+  const keep: ClaimCandidate[] = [];
+  for (const c of candidates) {
+    const row = c.entry.value;
+    if (row.channel === "webapp" || !isWarning(row.kind)) {
+      keep.push(c);
+      continue;
+    }
+    const prefs = preferencesOf(stored.get(row.userId)?.value);
+    if (mayBeTurnedOff(row) && !prefs.channels[row.channel]) {
+      if (
+        await commitRow(
+          kv,
+          c.entry,
+          asTurnedOff(row, turnedOffByOwner(row), o.now),
+        )
+      ) {
+        o.tally.processed++;
+        o.tally.voidedStale++;
+      }
+      continue;
+    }
+    const changeAt = c.parents.stage.value
+      ? Date.parse(c.parents.stage.value.scheduledAt)
+      : NaN;
+    const until = row.channel === "mobile_push" && Number.isFinite(changeAt)
+      ? quietHoursDeferral(
+        prefs.quietHours,
+        zoneOrUtc(users.get(row.userId)?.value?.timeZone),
+        o.now,
+        changeAt,
+      )
+      : null;
+    if (until !== null) {
+      if (
+        await commitRow(kv, c.entry, asHeldForQuietHours(row, until, o.now))
+      ) {
+        o.tally.deferred++;
+      }
+      continue;
+    }
+    keep.push(c);
+  }
+  return keep;
+}
