@@ -132,6 +132,8 @@ function NoticeLine(
       </span>{" "}
       {n.noDevice
         ? <span class="pill pill-no-device">not delivered</span>
+        : n.turnedOff
+        ? <span class="pill pill-no-device">turned off by the owner</span>
         : <StatusPill status={n.status} />}
       <div class="muted small">
         {n.noDevice
@@ -171,7 +173,7 @@ function NoticeLine(
           </>
         )}
       </div>
-      {n.error && (
+      {n.error && !n.turnedOff && (
         <div class={n.status === "failed" ? "error small" : "muted small"}>
           {n.status === "failed" ? "" : "last error: "}
           {n.error}

@@ -312,6 +312,10 @@ export const ActionProgressSchema = z.object({
       channel: ChannelSchema,
       status: NotificationStatusSchema,
       noDevice: z.boolean(),
+      turnedOff: z.boolean().meta({
+        description:
+          "a warning not sent because the owner turned this channel off in their settings",
+      }),
       recipient: z.string(),
       attempts: count,
       error: z.string().nullable(),
