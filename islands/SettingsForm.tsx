@@ -79,8 +79,10 @@ export default function SettingsForm(props: Props) {
   const saving = useSignal(false);
   const saved = useSignal<string | null>(null);
   const failure = useSignal<string | null>(null);
+  const enhanced = useSignal(false);
 
   useEffect(() => {
+    enhanced.value = true;
     // An admin's browser says nothing about the owner's zone.
     if (!zone.value && !props.forWhom) {
       zone.value = localTimeZone();
@@ -192,7 +194,12 @@ export default function SettingsForm(props: Props) {
   };
 
   return (
-    <form class="stack settings-form" onSubmit={save} noValidate>
+    <form
+      class="stack settings-form"
+      onSubmit={save}
+      noValidate
+      data-enhanced={enhanced.value ? "" : undefined}
+    >
       {problems.value.length > 0 && (
         <div
           class="error-summary"
