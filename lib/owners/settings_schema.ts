@@ -52,4 +52,4 @@ export const OwnerSettingsSchema: z.ZodType<OwnerSettings> = z.strictObject({
     mobile_push: z.boolean("must be true or false"),
   }),
   quietHours: QuietHoursSchema.nullable(),
-});
+}).meta({ id: "OwnerSettings" });

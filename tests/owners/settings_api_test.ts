@@ -246,3 +246,27 @@ Deno.test("API: an admin edits a user's settings, audited", async () => {
     await app.close();
   }
 });
+
+Deno.test("deleting a user deletes their settings with them", async () => {
+  const app = await createTestApp();
+  try {
+    const owner = await app.signIn();
+    const path = `/api/admin/users/${owner.user.id}/settings`;
+    assert.equal((await app.api("PUT", path, GOOD)).status, 200);
+    assert.notEqual(
+      (await app.kv.get(keys.userSettings(owner.user.id))).value,
+      null,
+    );
+    assert.equal(
+      (await app.api("DELETE", `/api/admin/users/${owner.user.id}`)).status,
+      200,
+    );
+    assert.equal(
+      (await app.kv.get(keys.userSettings(owner.user.id))).value,
+      null,
+    );
+    assert.equal((await app.api("GET", path)).status, 404);
+  } finally {
+    await app.close();
+  }
+});
