@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   describeWindow,
   firstWindowStart,
+  localInstant,
   windowStartsBetween,
 } from "@/lib/owners/maintenance_window.ts";
 import { quietHoursDeferral, quietHoursEnd } from "@/lib/owners/quiet_hours.ts";
@@ -93,6 +94,24 @@ Deno.test("window starts", async (t) => {
         )!,
       );
       assert.equal(local, "03:00");
+    },
+  );
+
+  await t.step(
+    "02:30 on the spring-forward day is 03:00, the gap's end (not 03:30)",
+    () => {
+      const day = Temporal.PlainDate.from("2027-03-14");
+      assert.equal(
+        isoOf(localInstant("America/New_York", day, 2 * 60 + 30)),
+        "2027-03-14T07:00:00.000Z",
+      );
+      // The same wall time on an ordinary day is itself.
+      assert.equal(
+        isoOf(
+          localInstant("America/New_York", day.add({ days: 7 }), 2 * 60 + 30),
+        ),
+        "2027-03-21T06:30:00.000Z",
+      );
     },
   );
 
