@@ -210,7 +210,7 @@ export default function SettingsForm(props: Props) {
           <h2>Please check {problems.value.length === 1 ? "this" : "these"}</h2>
           <ul>
             {problems.value.map((p) => (
-              <li>
+              <li key={`${p.field}:${p.message}`}>
                 <a href={`#${FIELDS[p.field].id}`}>
                   {FIELDS[p.field].name}: {p.message}
                 </a>
@@ -233,8 +233,9 @@ export default function SettingsForm(props: Props) {
           }}
         >
           {!zone.value && <option value="">Choose your time zone</option>}
-          {zones.map((z) => <option value={z}>{z.replaceAll("_", " ")}
-          </option>)}
+          {zones.map((z) => (
+            <option key={z} value={z}>{z.replaceAll("_", " ")}</option>
+          ))}
         </select>
         <span class="zone-name" id="settings-zone-note">
           {zoneGuessed.value
@@ -287,7 +288,7 @@ export default function SettingsForm(props: Props) {
               <legend>Days</legend>
               <div class="day-picks">
                 {WEEKDAYS.map((d) => (
-                  <label class="check" for={`settings-day-${d}`}>
+                  <label key={d} class="check" for={`settings-day-${d}`}>
                     <input
                       type="checkbox"
                       id={`settings-day-${d}`}
@@ -322,7 +323,9 @@ export default function SettingsForm(props: Props) {
                 >
                   {Array.from(
                     { length: 24 },
-                    (_, h) => <option value={String(h)}>{hh(h)}</option>,
+                    (_, h) => (
+                      <option key={h} value={String(h)}>{hh(h)}</option>
+                    ),
                   )}
                 </select>
                 <FieldError field="maintenanceWindow.startHour" />
@@ -343,7 +346,7 @@ export default function SettingsForm(props: Props) {
                   {Array.from(
                     { length: 8 },
                     (_, i) => (
-                      <option value={String(i + 1)}>
+                      <option key={i} value={String(i + 1)}>
                         {i + 1} hour{i === 0 ? "" : "s"}
                       </option>
                     ),

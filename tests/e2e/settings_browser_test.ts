@@ -90,7 +90,7 @@ Deno.test({
         await expectAccessible(page, `settings, saved, at ${width}`);
         // Nothing reaches past the screen's width.
         const overflow = await page.evaluate(() =>
-          document.documentElement.scrollWidth > window.innerWidth
+          document.documentElement.scrollWidth > globalThis.innerWidth
         );
         assert.equal(overflow, false, `wider than ${width} px`);
         assert.deepEqual(errors, []);
