@@ -12,11 +12,23 @@ import { commitRetrying } from "../kv/db.ts";
 import { type SharedReads, sharedReads } from "../kv/batched_reads.ts";
 import { zoneOrUtc } from "../format.ts";
 import { isWarning } from "../types.ts";
-import type { Notification, User } from "../types.ts";
+import type { Notification, Stage, User } from "../types.ts";
 import { preferencesOf, type StoredPreferences } from "../owners/settings.ts";
 import { quietHoursDeferral } from "../owners/quiet_hours.ts";
 import { asHeldForQuietHours, asTurnedOff, putRow } from "./row_status.ts";
-import type { ClaimCandidate, ClaimTally } from "./claim.ts";
+
+/** A row the claim is about to take, with the stage whose time it warns of. */
+interface Candidate {
+  entry: Deno.KvEntry<Notification>;
+  parents: { stage: Deno.KvEntryMaybe<Stage> };
+}
+
+/** The claim's counts this step adds to. */
+interface Tally {
+  processed: number;
+  voidedStale: number;
+  deferred: number;
+}
 
 /** What the action page and the API say of a warning the owner turned off. */
 export function turnedOffByOwner(row: Pick<Notification, "channel">): string {
@@ -46,11 +58,11 @@ async function commitRow(
  * Returns the candidates still to claim. A row changed meanwhile is left for
  * the next sweep to judge.
  */
-export async function applyOwnerPreferences(
+export async function applyOwnerPreferences<C extends Candidate>(
   kv: Deno.Kv,
-  candidates: ClaimCandidate[],
-  o: { now: number; tally: ClaimTally; reads?: SharedReads },
-): Promise<ClaimCandidate[]> {
+  candidates: C[],
+  o: { now: number; tally: Tally; reads?: SharedReads },
+): Promise<C[]> {
   const concerned = candidates.filter((c) =>
     c.entry.value.channel !== "webapp" && isWarning(c.entry.value.kind)
   );
@@ -61,7 +73,7 @@ export async function applyOwnerPreferences(
     reads.byId<StoredPreferences>(ids, keys.userSettings),
     reads.byId<User>(ids, keys.user),
   ]);
-  const keep: ClaimCandidate[] = [];
+  const keep: C[] = [];
   for (const c of candidates) {
     const row = c.entry.value;
     if (row.channel === "webapp" || !isWarning(row.kind)) {
