@@ -156,6 +156,7 @@ function NoticeLine(
             {n.channel === "webapp" ? "" : ", "}
             {n.retry ? "next attempt " : "due "}
             {when(n.dueAt)}
+            {n.quietHours && ", when the owner's quiet hours end"}
           </>
         )}
         {n.attempts > 0 && (

@@ -217,6 +217,7 @@ async function noticeView(
     status: n.status,
     noDevice,
     turnedOff: n.turnedOff === true,
+    quietHours: n.status === "pending" && n.quietUntil !== undefined,
     recipient: n.channel === "email"
       ? owner?.email ?? "no user record"
       : n.channel === "mobile_push"

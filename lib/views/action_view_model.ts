@@ -37,6 +37,8 @@ export interface NoticeView {
   noDevice: boolean;
   /** A warning not sent because the owner turned this channel off (not an error). */
   turnedOff: boolean;
+  /** A push warning waiting for the end of the owner's quiet hours. */
+  quietHours: boolean;
   /** The address, the devices, or the banner. */
   recipient: string;
   attempts: number;

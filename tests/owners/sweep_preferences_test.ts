@@ -122,6 +122,13 @@ Deno.test("a channel the owner turned off gets no warning, yet cancellations rea
       /data-channel="email" data-kind="notice"[^]*?<span class="pill pill-no-device">turned off by the owner<\/span>/,
     );
     assert.doesNotMatch(html, /class="error small">turned off/);
+    const instancePage = await s.app.request(`/admin/instances/${quiet.bot}`, {
+      headers: { cookie: admin.cookie },
+    });
+    assert.match(
+      await instancePage.text(),
+      /<span class="pill pill-no-device">turned off by the owner<\/span>/,
+    );
     const progress = await apiOk(
       s.app,
       "GET",
@@ -237,6 +244,16 @@ Deno.test("quiet hours: a push warning waits for their end, and never makes a wa
             .versionstamp,
           null,
         );
+        const progress = await apiOk(
+          s.app,
+          "GET",
+          `/api/admin/scheduled-actions/${waiting.id}/progress`,
+        );
+        const line = progress.targets[0].notices.find((
+          n: { channel: string },
+        ) => n.channel === "mobile_push");
+        assert.equal(line.quietHours, true);
+        assert.equal(line.dueAt, "2030-01-02T07:00:00.000Z");
         // Email has no quiet hours.
         assert.equal(find("notice", "email")!.status, "sent");
         assert.equal(s.expo.messages.length, 0);
