@@ -42,16 +42,43 @@ function mayBeTurnedOff(row: Notification): boolean {
   return row.kind === "notice" || row.kind === "reminder";
 }
 
-/** One row's finalize or re-time, checked against the row as read. */
-async function commitRow(
+/** A row's finalize or re-time, checked against the row as read. */
+interface RowChange {
+  entry: Deno.KvEntry<Notification>;
+  next: Notification;
+  /** Counted when it commits. */
+  count: keyof Tally;
+}
+
+/** A check and up to three writes per row stay within KV's limits. */
+const CHUNK = 50;
+
+/**
+ * Commits the changes a chunk at a time; a chunk that loses a check is
+ * retried row by row, so one row changed meanwhile (left for the next sweep
+ * to judge) never holds back the rest.
+ */
+async function commitChanges(
   kv: Deno.Kv,
-  entry: Deno.KvEntry<Notification>,
-  next: Notification,
-): Promise<boolean> {
-  const res = await commitRetrying(() =>
-    putRow(kv.atomic().check(entry), entry.value, next)
-  ).catch(() => null);
-  return res?.ok === true;
+  changes: RowChange[],
+  tally: Tally,
+): Promise<void> {
+  for (let i = 0; i < changes.length; i += CHUNK) {
+    const part = changes.slice(i, i + CHUNK);
+    const res = await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const c of part) putRow(op.check(c.entry), c.entry.value, c.next);
+      return op;
+    }).catch(() => null);
+    if (res?.ok) {
+      for (const c of part) {
+        tally[c.count]++;
+        if (c.count === "voidedStale") tally.processed++;
+      }
+    } else if (part.length > 1) {
+      for (const c of part) await commitChanges(kv, [c], tally);
+    }
+  }
 }
 
 /**
@@ -74,6 +101,7 @@ export async function applyOwnerPreferences<C extends Candidate>(
     reads.byId<User>(ids, keys.user),
   ]);
   const keep: C[] = [];
+  const changes: RowChange[] = [];
   for (const c of candidates) {
     const row = c.entry.value;
     if (row.channel === "webapp" || !isWarning(row.kind)) {
@@ -82,16 +110,11 @@ export async function applyOwnerPreferences<C extends Candidate>(
     }
     const prefs = preferencesOf(stored.get(row.userId)?.value);
     if (mayBeTurnedOff(row) && !prefs.channels[row.channel]) {
-      if (
-        await commitRow(
-          kv,
-          c.entry,
-          asTurnedOff(row, turnedOffByOwner(row), o.now),
-        )
-      ) {
-        o.tally.processed++;
-        o.tally.voidedStale++;
-      }
+      changes.push({
+        entry: c.entry,
+        next: asTurnedOff(row, turnedOffByOwner(row), o.now),
+        count: "voidedStale",
+      });
       continue;
     }
     const changeAt = c.parents.stage.value
@@ -106,14 +129,15 @@ export async function applyOwnerPreferences<C extends Candidate>(
       )
       : null;
     if (until !== null) {
-      if (
-        await commitRow(kv, c.entry, asHeldForQuietHours(row, until, o.now))
-      ) {
-        o.tally.deferred++;
-      }
+      changes.push({
+        entry: c.entry,
+        next: asHeldForQuietHours(row, until, o.now),
+        count: "deferred",
+      });
       continue;
     }
     keep.push(c);
   }
+  await commitChanges(kv, changes, o.tally);
   return keep;
 }

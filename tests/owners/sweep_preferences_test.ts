@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { apiOk, createTestApp, type TestApp } from "../helpers/app.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
 import { startExpoFake } from "../fakes/expo_server.ts";
-import { clock, seedCatalog } from "../helpers/scheduling.ts";
+import { clock, seedCatalog, seedInstances } from "../helpers/scheduling.ts";
 import { addPushToken } from "@/lib/kv/users.ts";
 import { readTargetRows } from "@/lib/notices/rows.ts";
 import { keys } from "@/lib/kv/keys.ts";
@@ -304,6 +304,45 @@ Deno.test("quiet hours: a push warning waits for their end, and never makes a wa
         assert.equal(s.expo.messages.length, 2);
       },
     );
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("many warnings turned off at once are finalized in a few commits, none left pending", async () => {
+  const s = await setup(Date.parse("2030-01-01T09:00:00Z"));
+  try {
+    const o = await owner(s.app, "Mira", {
+      channels: { email: false, mobile_push: true },
+    });
+    const bots = await seedInstances(s.app.kv, 120, { ownerId: o.id });
+    const action = await apiOk(s.app, "POST", "/api/admin/scheduled-actions", {
+      actionType: "scheduled_restart",
+      instanceIds: bots.map((b) => b.id),
+      scheduledAt: new Date(s.c.now() + 3 * HOUR).toISOString(),
+      noticeChannels: ["email"],
+    });
+    const swept = await apiOk(s.app, "POST", "/api/admin/notices/sweep");
+    assert.equal(swept.voidedStale, 120);
+    assert.equal(s.resend.requests.length, 0);
+    const progress = await apiOk(
+      s.app,
+      "GET",
+      `/api/admin/scheduled-actions/${action.id}/progress`,
+    );
+    assert.deepEqual(progress.notices.channels, [{
+      kind: "notice",
+      channel: "email",
+      sent: 0,
+      notDelivered: 120,
+      pending: 0,
+      failed: 0,
+    }]);
+    let due = 0;
+    for await (const _ of s.app.kv.list({ prefix: keys.notificationsDue() })) {
+      due++;
+    }
+    assert.equal(due, 0);
   } finally {
     await s.close();
   }
