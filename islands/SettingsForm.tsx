@@ -9,10 +9,18 @@ import { useEffect } from "preact/hooks";
 import { localTimeZone } from "@/lib/format.ts";
 import { WEEKDAYS } from "@/lib/types.ts";
 import type { OwnerSettings, Weekday } from "@/lib/types.ts";
+import { CsrfField } from "@/components/CsrfField.tsx";
 
 interface Props {
   /** `/api/me/settings`, or an admin's `/api/admin/users/:id/settings`. */
   endpoint: string;
+  /** Where the form posts without JavaScript: the page itself. */
+  action: string;
+  csrfToken: string | null;
+  /** The problems of a form the server refused (posted without JavaScript). */
+  problems?: { path: string; message: string }[];
+  /** The page was reached right after a save. */
+  saved?: boolean;
   initial: OwnerSettings;
   zones: string[];
   /** Whose settings these are, when an admin edits someone else's. */
@@ -75,9 +83,16 @@ export default function SettingsForm(props: Props) {
   const hasQuiet = useSignal(props.initial.quietHours !== null);
   const quietStart = useSignal(props.initial.quietHours?.start ?? "22:00");
   const quietEnd = useSignal(props.initial.quietHours?.end ?? "07:00");
-  const problems = useSignal<Problem[]>([]);
+  const problems = useSignal<Problem[]>(
+    (props.problems ?? []).map((i) => ({
+      field: fieldOf(i.path),
+      message: i.message,
+    })),
+  );
   const saving = useSignal(false);
-  const saved = useSignal<string | null>(null);
+  const saved = useSignal<string | null>(
+    props.saved ? "Settings saved." : null,
+  );
   const failure = useSignal<string | null>(null);
   const enhanced = useSignal(false);
 
@@ -195,11 +210,14 @@ export default function SettingsForm(props: Props) {
 
   return (
     <form
+      method="post"
+      action={props.action}
       class="stack settings-form"
       onSubmit={save}
       noValidate
       data-enhanced={enhanced.value ? "" : undefined}
     >
+      <CsrfField token={props.csrfToken} />
       {problems.value.length > 0 && (
         <div
           class="error-summary"
@@ -224,6 +242,7 @@ export default function SettingsForm(props: Props) {
         Time zone
         <select
           id="settings-zone"
+          name="timeZone"
           value={zone.value}
           aria-describedby={describedBy("timeZone") ?? "settings-zone-note"}
           onChange={(e) => {
@@ -257,6 +276,7 @@ export default function SettingsForm(props: Props) {
               type="radio"
               id="settings-window-any"
               name="window"
+              value="any"
               checked={!hasWindow.value}
               onChange={() => {
                 hasWindow.value = false;
@@ -270,6 +290,7 @@ export default function SettingsForm(props: Props) {
               type="radio"
               id="settings-window-some"
               name="window"
+              value="some"
               checked={hasWindow.value}
               onChange={() => {
                 hasWindow.value = true;
@@ -279,7 +300,7 @@ export default function SettingsForm(props: Props) {
             In a window I choose
           </label>
         </div>
-        {hasWindow.value && (
+        {(hasWindow.value || !enhanced.value) && (
           <div class="stack">
             <fieldset
               class="plain-fieldset"
@@ -292,6 +313,8 @@ export default function SettingsForm(props: Props) {
                     <input
                       type="checkbox"
                       id={`settings-day-${d}`}
+                      name="days"
+                      value={d}
                       checked={days.value.includes(d)}
                       onChange={(e) => {
                         const on = e.currentTarget.checked;
@@ -314,6 +337,7 @@ export default function SettingsForm(props: Props) {
                 Starts at
                 <select
                   id="settings-start"
+                  name="startHour"
                   value={String(startHour.value)}
                   aria-describedby={describedBy("maintenanceWindow.startHour")}
                   onChange={(e) => {
@@ -334,6 +358,7 @@ export default function SettingsForm(props: Props) {
                 Length
                 <select
                   id="settings-length"
+                  name="lengthHours"
                   value={String(lengthHours.value)}
                   aria-describedby={describedBy(
                     "maintenanceWindow.lengthHours",
@@ -372,6 +397,7 @@ export default function SettingsForm(props: Props) {
               type="checkbox"
               role="switch"
               id="settings-email"
+              name="email"
               checked={email.value}
               onChange={(e) => {
                 email.value = e.currentTarget.checked;
@@ -385,6 +411,7 @@ export default function SettingsForm(props: Props) {
               type="checkbox"
               role="switch"
               id="settings-push"
+              name="mobile_push"
               checked={push.value}
               onChange={(e) => {
                 push.value = e.currentTarget.checked;
@@ -402,6 +429,7 @@ export default function SettingsForm(props: Props) {
           <input
             type="checkbox"
             id="settings-quiet"
+            name="quiet"
             checked={hasQuiet.value}
             onChange={(e) => {
               hasQuiet.value = e.currentTarget.checked;
@@ -414,13 +442,14 @@ export default function SettingsForm(props: Props) {
           A warning due in them goes out when they end, if that is still at
           least an hour before the change; otherwise it goes at once.
         </p>
-        {hasQuiet.value && (
+        {(hasQuiet.value || !enhanced.value) && (
           <div class="row">
             <label for="settings-quiet-start">
               Quiet from
               <input
                 type="time"
                 id="settings-quiet-start"
+                name="quietStart"
                 step={60}
                 value={quietStart.value}
                 aria-describedby={describedBy("quietHours.start")}
@@ -436,6 +465,7 @@ export default function SettingsForm(props: Props) {
               <input
                 type="time"
                 id="settings-quiet-end"
+                name="quietEnd"
                 step={60}
                 value={quietEnd.value}
                 aria-describedby={describedBy("quietHours.end")}

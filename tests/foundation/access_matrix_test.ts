@@ -43,6 +43,13 @@ const SETTINGS = {
   quietHours: null,
 };
 
+const SETTINGS_FORM = {
+  timeZone: "Europe/Berlin",
+  window: "any",
+  email: "on",
+  mobile_push: "on",
+};
+
 const RULES: Record<string, Rule> = {
   "GET ./routes/index.tsx": { path: () => "/", expect: USER_PAGE },
   "GET ./routes/login.tsx": {
@@ -81,6 +88,17 @@ const RULES: Record<string, Rule> = {
     ownSession: true,
   },
   "GET ./routes/settings.tsx": { path: () => "/settings", expect: USER_PAGE },
+  "POST ./routes/settings.tsx": {
+    // The form without JavaScript: saved, then back to the page.
+    path: () => "/settings",
+    send: () => ({ method: "POST", form: SETTINGS_FORM }),
+    expect: ["login", 303, 303, 303, "login", "login"],
+  },
+  "POST ./routes/admin/users/[id]/settings.tsx": {
+    path: (w) => `/admin/users/${w.owner.user.id}/settings`,
+    send: () => ({ method: "POST", form: SETTINGS_FORM }),
+    expect: ["login", 403, 403, 303, "login", "login"],
+  },
   "GET ./routes/admin/users/[id]/settings.tsx": {
     path: (w) => `/admin/users/${w.owner.user.id}/settings`,
     expect: ADMIN_PAGE,

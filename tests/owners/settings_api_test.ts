@@ -270,3 +270,54 @@ Deno.test("deleting a user deletes their settings with them", async () => {
     await app.close();
   }
 });
+
+Deno.test("the admin's settings page saves a user's settings without JavaScript, audited under the admin", async () => {
+  const app = await createTestApp();
+  try {
+    const admin = await app.signIn({ admin: true, name: "Ada" });
+    const owner = await app.signIn({ name: "Sami" });
+    const path = `/admin/users/${owner.user.id}/settings`;
+    const post = (fields: [string, string][]) =>
+      app.request(path, {
+        method: "POST",
+        headers: { cookie: admin.cookie, origin: ORIGIN },
+        body: new URLSearchParams([["_csrf", admin.csrfToken], ...fields]),
+      });
+    const refused = await post([["timeZone", "UTC"], ["window", "some"]]);
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /pick at least one day/);
+    assert.equal(
+      (await app.kv.get(keys.userSettings(owner.user.id))).value,
+      null,
+    );
+
+    const saved = await post([
+      ["timeZone", "Asia/Kolkata"],
+      ["window", "some"],
+      ["days", "tue"],
+      ["days", "thu"],
+      ["startHour", "2"],
+      ["lengthHours", "3"],
+      ["mobile_push", "on"],
+      ["quiet", "on"],
+      ["quietStart", "22:00"],
+      ["quietEnd", "07:00"],
+    ]);
+    assert.equal(saved.status, 303);
+    assert.equal(saved.headers.get("location"), `${path}?saved`);
+    assert.deepEqual(
+      await (await app.api("GET", `/api/admin/users/${owner.user.id}/settings`))
+        .json(),
+      GOOD,
+    );
+    const audit = await (await app.api(
+      "GET",
+      `/api/admin/audit?change=user.settings&actor=${admin.user.id}`,
+    )).json();
+    assert.equal(audit.items.length, 1);
+    assert.equal(audit.items[0].subject.id, owner.user.id);
+    assert.equal(audit.items[0].via, "session");
+  } finally {
+    await app.close();
+  }
+});
