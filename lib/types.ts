@@ -18,6 +18,48 @@ export interface User {
   updatedAt: string;
 }
 
+/** Days of the week, as the owner's settings and their API name them. */
+export const WEEKDAYS = [
+  "mon",
+  "tue",
+  "wed",
+  "thu",
+  "fri",
+  "sat",
+  "sun",
+] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** When an owner prefers changes to happen, in their own zone. */
+export interface MaintenanceWindow {
+  days: Weekday[];
+  /** 0–23, local hour in the owner's zone. */
+  startHour: number;
+  /** 1–8 hours. */
+  lengthHours: number;
+}
+
+/** Push quiet hours, "HH:MM" in the owner's zone; `end` before `start` crosses midnight. */
+export interface QuietHours {
+  start: string;
+  end: string;
+}
+
+/** Channels an owner hears warnings (notices, reminders) on; the banner is always on. */
+export interface WarningChannels {
+  email: boolean;
+  mobile_push: boolean;
+}
+
+/** An owner's preferences (`GET/PUT /api/me/settings`); the zone lives on the user record. */
+export interface OwnerSettings {
+  timeZone: string | null;
+  /** null: any time. */
+  maintenanceWindow: MaintenanceWindow | null;
+  channels: WarningChannels;
+  quietHours: QuietHours | null;
+}
+
 export type InstanceStatus = "running" | "destroyed";
 
 export interface Instance {
@@ -292,6 +334,10 @@ export interface Notification {
   claimedAt: string | null;
   sentAt: string | null;
   error: string | null;
+  /** A warning not sent because its owner turned that channel off. */
+  turnedOff?: boolean;
+  /** A push warning held back until the owner's quiet hours end (when it was first due). */
+  quietUntil?: string;
   /** What the channel said of a sent row (e.g. "no registered devices: 0 deliveries"). */
   detail?: string | null;
   /**
@@ -415,6 +461,7 @@ export const AUDIT_CHANGES = [
   "catalog.put",
   "user.put",
   "user.delete",
+  "user.settings",
   "instance.put",
   "webhook.create",
   "webhook.delete",

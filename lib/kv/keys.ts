@@ -13,6 +13,8 @@ export const keys = {
   userByEmail: (email: string) =>
     ["users_by_email", email.toLowerCase()] as const,
   usersByEmail: () => ["users_by_email"] as const,
+  /** An owner's preferences (lib/owners/settings.ts); absent: the defaults. */
+  userSettings: (userId: string) => ["user_settings", userId] as const,
 
   // instances
   instance: (id: string) => ["instances", id] as const,
