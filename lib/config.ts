@@ -130,6 +130,7 @@ const EnvSchema = z.object({
   DEMO_SEED: z.string().optional(),
   CONTROLLER_URL: optionalUrl,
   CONTROLLER_SECRET: secret("CONTROLLER_SECRET"),
+  CONTROLLER_CONCURRENCY: int(8, 1, 256),
   SIDE_EFFECTS_URL: optionalUrl,
   ALLOW_HTTP_WEBHOOKS: z.string().optional(),
   DENO_DEPLOYMENT_ID: optionalString,
@@ -166,6 +167,8 @@ export interface Config {
   demoSeed: boolean;
   controllerUrl: string | null;
   controllerSecret: string | null;
+  /** Controller calls the apply keeps in flight at once. */
+  controllerConcurrency: number;
   sideEffectsUrl: string | null;
   /**
    * Webhook endpoints may use plain http to loopback and reach private
@@ -250,6 +253,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     demoSeed: demo.success ? demo.data : false,
     controllerUrl: e.CONTROLLER_URL,
     controllerSecret: e.CONTROLLER_SECRET,
+    controllerConcurrency: e.CONTROLLER_CONCURRENCY,
     sideEffectsUrl: e.SIDE_EFFECTS_URL,
     allowHttpWebhooks: allowHttpWebhooks.success && allowHttpWebhooks.data,
     onDeploy,

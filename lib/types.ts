@@ -332,6 +332,7 @@ export const AUDIT_CHANGES = [
   "action.cancel",
   "target.cancel",
   "action.reschedule",
+  "action.recount",
   "catalog.put",
   "user.put",
   "user.delete",

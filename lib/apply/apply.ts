@@ -18,12 +18,13 @@ import { type Settled, settler, type Settling } from "./settle.ts";
 import { recoverStuckTargets } from "./recover.ts";
 import { finishStage, startStage } from "./stage_status.ts";
 import { forEachLimited } from "../kv/commits.ts";
+import { callSlots } from "./call_slots.ts";
 
 export interface ApplyDeps {
   kv: Deno.Kv;
   controller: InstanceController;
   now: () => number;
-  /** Controller calls in flight at once (default 8). */
+  /** Controller calls in flight at once (`CONTROLLER_CONCURRENCY`, default 8). */
   concurrency?: number;
   /** Waits for a notice's lease to end (default: a timer). */
   sleep?: (ms: number) => Promise<void>;
@@ -85,6 +86,7 @@ async function applyStage(
   const counts: Counts = { applied: 0, skipped: 0, failed: 0 };
   const waiting: { id: string; until: number }[] = [];
   const settle = settler(kv, deps.now);
+  const inSlot = callSlots(deps.concurrency ?? 8);
   const run = async (ids: string[]) => {
     const pending = (await getTargetEntries(kv, ids)).filter((e) =>
       e.value.status === "pending" && e.value.stageIndex === index
@@ -96,7 +98,7 @@ async function applyStage(
     await forEachLimited(batches, LANES, async (batch) => {
       const claim = await claimTargets(kv, started, batch, deps.now());
       waiting.push(...claim.waiting);
-      await applyClaimed(deps, claim.claimed, settle.record, (s) => {
+      await applyClaimed(deps, claim.claimed, inSlot, settle.record, (s) => {
         if (s !== "retry" && s !== "lost") counts[s]++;
       });
     });
@@ -121,6 +123,7 @@ async function applyStage(
 async function applyClaimed(
   deps: ApplyDeps,
   claimed: Claimed[],
+  inSlot: ReturnType<typeof callSlots>,
   record: (s: Settling) => Promise<Settled>,
   count: (s: Settled) => void,
 ) {
@@ -130,13 +133,13 @@ async function applyClaimed(
   );
   await forEachLimited(
     claimed,
-    Math.max(1, Math.ceil((deps.concurrency ?? 8) / LANES)),
+    Math.max(1, deps.concurrency ?? 8),
     async (c) => {
       const t = c.target.value;
       const instance = instances.get(t.instanceId) ?? null;
       const decision = decide(instance, c.action, t);
       const end = decision.call === "none" ? decision.end : judgeResult(
-        await call(deps.controller, instance!, decision),
+        await inSlot(() => call(deps.controller, instance!, decision)),
         t.attempts ?? 1,
       );
       count(await record({ ...c, end }));

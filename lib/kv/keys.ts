@@ -151,6 +151,39 @@ export const keys = {
   notificationDue: (dueAtMs: number, notificationId: string) =>
     ["notifications_due", dueAtMs, notificationId] as const,
   notificationsDue: () => ["notifications_due"] as const,
+  /**
+   * How many of an action's rows are in one state, per kind and channel: one
+   * of a few shards, picked by the row's id, so no single key takes every
+   * change (notices/counters.ts). Readers sum the shards.
+   */
+  noticeCount: (
+    actionId: string,
+    kind: NotificationKind,
+    channel: Channel,
+    state: string,
+    shard: number,
+  ) => ["notice_counts", actionId, kind, channel, state, shard] as const,
+  noticeCounts: (actionId: string) => ["notice_counts", actionId] as const,
+  /** The same per stage of the action. */
+  stageNoticeCount: (
+    actionId: string,
+    stageIndex: number,
+    kind: NotificationKind,
+    channel: Channel,
+    state: string,
+    shard: number,
+  ) =>
+    [
+      "stage_notice_counts",
+      actionId,
+      stageIndex,
+      kind,
+      channel,
+      state,
+      shard,
+    ] as const,
+  stageNoticeCounts: (actionId: string) =>
+    ["stage_notice_counts", actionId] as const,
   /** A dispatch group of rows sent together under one idempotency key. */
   noticeGroup: (groupId: string) => ["notice_groups", groupId] as const,
   /** Held groups, ordered by the end of their lease, for recovery. */

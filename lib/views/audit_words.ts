@@ -16,6 +16,7 @@ export const CHANGE_WORDS: Record<AuditChange, string> = {
   "action.cancel": "Cancelled an action",
   "target.cancel": "Cancelled one instance",
   "action.reschedule": "Moved an action",
+  "action.recount": "Recounted an action",
   "catalog.put": "Saved a catalog entry",
   "user.put": "Saved a user",
   "user.delete": "Deleted a user",
@@ -113,6 +114,14 @@ export function describeChange(e: AuditEntry): Sentence[] {
     }
     case "target.cancel":
       return [["That instance is left out; the rest go ahead"]];
+    case "action.recount": {
+      const n = Number(d.corrected ?? 0);
+      return [[
+        n
+          ? `${plural(n, "counter")} corrected from the rows`
+          : "Every counter matched the rows",
+      ]];
+    }
     case "action.reschedule": {
       const out: Sentence[] = [];
       const at = d.scheduledAt as [string, string] | undefined;
