@@ -60,6 +60,7 @@ const REPLAY_ORDER = [
   "getActionProgress",
   "previewReschedule",
   "rescheduleAction",
+  "recountAction",
   "runSweep",
   "getLastSweepRun",
   "listOwnInstances",
