@@ -14,6 +14,7 @@
  */
 import { keys } from "../kv/keys.ts";
 import { MAX_MUTATIONS } from "../kv/db.ts";
+import { shardOf as shardOfId } from "../kv/shards.ts";
 import type { Channel, Notification, NotificationKind } from "../types.ts";
 import { CHANNELS } from "../types.ts";
 
@@ -65,11 +66,7 @@ export function countedState(row: CountedRow): CountedState {
 
 /** Which shard a row counts on: fixed by its id, so its every change lands on the same key. */
 export function shardOf(rowId: string): number {
-  let h = 0;
-  for (let i = 0; i < rowId.length; i++) {
-    h = (Math.imul(h, 31) + rowId.charCodeAt(i)) | 0;
-  }
-  return (h >>> 0) % NOTICE_COUNTER_SHARDS;
+  return shardOfId(rowId, NOTICE_COUNTER_SHARDS);
 }
 
 /** The action's key and the stage's key a row counts on in its current state. */
