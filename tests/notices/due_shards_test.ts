@@ -41,7 +41,9 @@ Deno.test("three sweeps started at once split the due rows: no claim lost to one
     });
     const d = recordingDispatchers({ email: 20, webapp: 20, mobile_push: 20 });
     // Each send takes a moment, so the three sweeps overlap throughout.
-    const slow = async () => await new Promise((r) => setTimeout(r, 3));
+    const slow = async () => {
+      await new Promise((r) => setTimeout(r, 3));
+    };
     d.email.beforeAnswer = slow;
     d.mobile_push.beforeAnswer = slow;
     const runs = await Promise.all(

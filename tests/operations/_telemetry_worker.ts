@@ -11,7 +11,6 @@ import { firstDueKeys } from "@/lib/notices/due_index.ts";
 import { parseConfig } from "@/lib/config.ts";
 import { createAppContext } from "@/lib/app_context.ts";
 import { runApplyJob, runSweepJob } from "@/lib/jobs.ts";
-import { keys } from "@/lib/kv/keys.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
 import { HOUR, MINUTE, seedAction } from "../helpers/notice_fixtures.ts";
 
