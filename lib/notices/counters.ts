@@ -21,17 +21,15 @@ import { CHANNELS } from "../types.ts";
 /** Enough keys that the drain's changes spread out; few enough that a read stays one small range. */
 export const NOTICE_COUNTER_SHARDS = 4;
 
-/** A row's state as counted: a sent push that reached no device is told apart. */
-export type CountedState =
-  | "pending"
-  | "sending"
-  | "sent"
-  | "not_delivered"
-  | "failed";
+/**
+ * A row's state as counted. A row held by a claim is still to be sent, so it
+ * counts as pending: the claim, the drain's busiest write, then leaves the
+ * counts alone. A sent push that reached no device is told apart.
+ */
+export type CountedState = "pending" | "sent" | "not_delivered" | "failed";
 
 export const COUNTED_STATES: readonly CountedState[] = [
   "pending",
-  "sending",
   "sent",
   "not_delivered",
   "failed",
@@ -44,7 +42,7 @@ export type CountedRow = Pick<
 
 /** KV writes a new row adds to its operation (its action's count and its stage's). */
 export const COUNTER_MUTATIONS_PER_NEW_ROW = 2;
-/** KV writes a row's change of state adds (out of one count, into another, for the action and the stage). */
+/** KV writes a row's change of state adds (out of one count, into another, for the action and the stage); none for a claim. */
 export const COUNTER_MUTATIONS_PER_ROW_CHANGE = 4;
 /** KV writes a row's removal adds. */
 export const COUNTER_MUTATIONS_PER_REMOVED_ROW = 2;
@@ -61,7 +59,7 @@ export function countedState(row: CountedRow): CountedState {
     row.status === "sent" && row.channel === "mobile_push" &&
     NO_DELIVERY.test(row.detail ?? "")
   ) return "not_delivered";
-  return row.status;
+  return row.status === "sending" ? "pending" : row.status;
 }
 
 /** Which shard a row counts on: fixed by its id, so its every change lands on the same key. */
@@ -111,8 +109,8 @@ export function countRowChange(
 export interface NoticeTally {
   kind: NotificationKind;
   channel: Channel;
+  /** Still to be sent: waiting, or held by a sweep's claim. */
   pending: number;
-  sending: number;
   sent: number;
   notDelivered: number;
   failed: number;
@@ -120,7 +118,6 @@ export interface NoticeTally {
 
 const FIELD: Record<CountedState, keyof NoticeTally> = {
   pending: "pending",
-  sending: "sending",
   sent: "sent",
   not_delivered: "notDelivered",
   failed: "failed",
@@ -162,7 +159,6 @@ function tallies(entries: Deno.KvEntry<Deno.KvU64>[]): NoticeTally[] {
         kind,
         channel,
         pending: 0,
-        sending: 0,
         sent: 0,
         notDelivered: 0,
         failed: 0,
@@ -172,9 +168,7 @@ function tallies(entries: Deno.KvEntry<Deno.KvU64>[]): NoticeTally[] {
     (t[FIELD[state]] as number) += asCount(total);
   }
   return [...out.values()]
-    .filter((t) =>
-      t.pending + t.sending + t.sent + t.notDelivered + t.failed > 0
-    )
+    .filter((t) => t.pending + t.sent + t.notDelivered + t.failed > 0)
     .sort((a, b) =>
       KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
       CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel)

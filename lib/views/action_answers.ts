@@ -162,8 +162,9 @@ export const NotificationSchema = z.object({
 const NoticeTallySchema = z.object({
   kind: NotificationKindSchema,
   channel: ChannelSchema,
-  pending: count,
-  sending: count,
+  pending: count.meta({
+    description: "Still to be sent: waiting, or held by a sweep's claim.",
+  }),
   sent: count,
   notDelivered: count.meta({
     description: "A push sent to no device: the owner had none.",

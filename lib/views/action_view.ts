@@ -271,7 +271,7 @@ async function countNotices(
     const c = countOf(t.kind, t.channel);
     c.sent += t.sent;
     c.notDelivered += t.notDelivered;
-    c.pending += t.pending + t.sending;
+    c.pending += t.pending;
     c.failed += t.failed;
   }
   return {
@@ -300,8 +300,8 @@ function nextDueOf(
   for (const [index, tallies] of byStage) {
     const stage = stageOf.get(index);
     for (const t of tallies) {
-      if (t.pending + t.sending === 0) continue;
-      if (!stage || t.sending > 0 || !isWarning(t.kind)) {
+      if (t.pending === 0) continue;
+      if (!stage || !isWarning(t.kind)) {
         next = Math.min(next, now);
       } else if (t.kind === "reminder") {
         // The earliest reminder still ahead (the sweep takes an overdue one

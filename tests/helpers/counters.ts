@@ -44,13 +44,12 @@ export function sumTallies(list: NoticeTally[]): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const t of list) {
     const k = `${t.kind}/${t.channel}`;
-    const cur = out[k] ?? [0, 0, 0, 0, 0];
+    const cur = out[k] ?? [0, 0, 0, 0];
     out[k] = [
       cur[0] + t.pending,
-      cur[1] + t.sending,
-      cur[2] + t.sent,
-      cur[3] + t.notDelivered,
-      cur[4] + t.failed,
+      cur[1] + t.sent,
+      cur[2] + t.notDelivered,
+      cur[3] + t.failed,
     ];
   }
   return Object.fromEntries(Object.entries(out).sort());
@@ -62,7 +61,7 @@ export async function countedRows(
   actionId: string,
 ): Promise<number> {
   return (await readNoticeCounts(kv, actionId)).reduce(
-    (n, t) => n + t.pending + t.sending + t.sent + t.notDelivered + t.failed,
+    (n, t) => n + t.pending + t.sent + t.notDelivered + t.failed,
     0,
   );
 }

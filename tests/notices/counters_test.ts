@@ -158,9 +158,10 @@ Deno.test("a row is counted once through retries and a recovery after its lease"
     });
     assert.ok(held, "the rows were claimed");
     await assertCountersMatchRows(kv, id, "a claim that never finished");
+    // Held by a claim, still to be sent.
     assert.equal(
       (await readNoticeCounts(kv, id)).find((t) => t.channel === "email")
-        ?.sending,
+        ?.pending,
       5,
     );
 
@@ -173,7 +174,7 @@ Deno.test("a row is counted once through retries and a recovery after its lease"
     await assertCountersMatchRows(kv, id, "the recovery");
     const counts = await readNoticeCounts(kv, id);
     assert.deepEqual(
-      counts.map((t) => [t.kind, t.channel, t.pending + t.sending, t.sent]),
+      counts.map((t) => [t.kind, t.channel, t.pending, t.sent]),
       [["notice", "email", 0, 5], ["notice", "mobile_push", 0, 5]],
     );
     assert.equal(await countedRows(kv, id), 10);
@@ -285,7 +286,7 @@ Deno.test("recount: corrects counters that went wrong, answers what it changed, 
     assert.deepEqual(
       after.notices.channels.map((c: Record<string, unknown>) => [
         c.channel,
-        c.sent + (c.notDelivered as number),
+        (c.sent as number) + (c.notDelivered as number),
         c.failed,
       ]),
       [["email", 2, 0], ["mobile_push", 2, 0]],
@@ -304,12 +305,11 @@ Deno.test("recount: corrects counters that went wrong, answers what it changed, 
       method: "POST",
       headers: {
         cookie: f.maya.cookie,
-        "x-csrf-token": f.maya.csrfToken,
         origin: "http://localhost:8000",
       },
     });
     assert.equal(maya.status, 403);
-    await maya.body?.cancel();
+    assert.match((await maya.json()).error, /admin/i);
     const missing = await f.app.api(
       "POST",
       `/api/admin/scheduled-actions/${newId()}/recount`,

@@ -230,7 +230,7 @@ function NoticeTotals({ notices }: { notices: NoticeTally[] }) {
   let sent = 0, pending = 0, failed = 0;
   for (const n of notices) {
     sent += n.sent + n.notDelivered;
-    pending += n.pending + n.sending;
+    pending += n.pending;
     failed += n.failed;
   }
   return (
