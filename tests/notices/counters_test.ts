@@ -20,8 +20,10 @@ import {
   countedState,
   NOTICE_COUNTER_SHARDS,
   readNoticeCounts,
+  readStageNoticeCounts,
   shardOf,
 } from "@/lib/notices/counters.ts";
+import { putRow } from "@/lib/notices/row_status.ts";
 import { purgeEndedActions } from "@/lib/scheduler/retention.ts";
 import { purgeAbandonedWrite } from "@/lib/scheduler/action_write.ts";
 import { ABANDONED_WRITE_MS } from "@/lib/kv/actions.ts";
@@ -400,4 +402,37 @@ Deno.test("a schedule write that never became visible leaves no counters once pu
         assert.fail(`left behind: ${JSON.stringify(e.key)}`);
       }
     }
+  }));
+
+Deno.test("a row moved to another stage (as an owner's postpone moves it) leaves one stage's counts for the other's; the stages add up to the action", () =>
+  withKv(async (kv) => {
+    const start = Date.now();
+    const seeded = await seedAction(kv, {
+      now: start,
+      scheduledAt: start + 2 * HOUR,
+      leadHours: 3,
+      instances: 4,
+      channels: ["email", "webapp"],
+    });
+    const id = seeded.action.id;
+    const moved = seeded.targets.slice(0, 3).map((t) => t.id);
+    const op = kv.atomic();
+    for (const r of seeded.rows.filter((r) => moved.includes(r.targetId))) {
+      const e = await kv.get<Notification>(keys.notification(r.id));
+      putRow(op.check(e), e.value!, { ...e.value!, stageIndex: 1 });
+    }
+    assert.ok((await op.commit()).ok);
+    await assertCountersMatchRows(kv, id, "a move to another stage");
+    const byStage = await readStageNoticeCounts(kv, id);
+    assert.deepEqual(
+      [...byStage].sort(([a], [b]) => a - b).map(([index, tallies]) => [
+        index,
+        tallies.map((t) => [t.channel, t.pending]),
+      ]),
+      [
+        [0, [["email", 1], ["webapp", 1]]],
+        [1, [["email", 3], ["webapp", 3]]],
+      ],
+    );
+    assert.equal(await countedRows(kv, id), 8);
   }));
