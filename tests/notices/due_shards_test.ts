@@ -195,3 +195,34 @@ Deno.test("the health lag is the oldest due row's, whichever part it is in", () 
     }
     assert.equal(await sweepLagMs(kv, now), 7 * MINUTE);
   }));
+
+Deno.test("a part whose hold ends while a sweep runs is taken by that sweep between pages", () =>
+  withKv(async (kv) => {
+    const start = Date.now();
+    const seeded = await seedAction(kv, {
+      now: start,
+      scheduledAt: start + 2 * HOUR,
+      leadHours: 3,
+      instances: 40,
+      channels: ["email"],
+    });
+    const deadShard = shardOf(seeded.rows[0].id, DUE_SHARDS);
+    await kv.set(keys.dueShardLease(deadShard), {
+      sweepId: "a sweep that was killed",
+      until: start + MINUTE,
+    });
+    // The clock passes the dead hold's end once the first group is out.
+    let now = start;
+    const d = recordingDispatchers({ email: 5 });
+    d.email.beforeAnswer = async () => {
+      now = start + 2 * MINUTE;
+      await Promise.resolve();
+    };
+    const run = await sweep({ kv, dispatchers: d, now: () => now }, {
+      pageSize: 5,
+      concurrency: 1,
+    });
+    assert.equal(run.sent, seeded.rows.length);
+    assert.equal(new Set(d.email.dispatchedIds()).size, seeded.rows.length);
+    assert.equal(await countKeys(kv, ["due_shard_leases"]), 0);
+  }));
