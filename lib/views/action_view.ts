@@ -7,14 +7,9 @@
  * still to happen.
  */
 import { nameAndEmail } from "../kv/users.ts";
-import { getActionDetail } from "./action_reads.ts";
+import { type ActionDetail, getActionDetail } from "./action_reads.ts";
 import { listCancellations } from "../scheduler/cancel_with_reason.ts";
 import { getProgressCounts } from "../kv/actions.ts";
-import {
-  type NoticeTally,
-  readNoticeCounts,
-  readStageNoticeCounts,
-} from "../notices/counters.ts";
 import { noticeDueAt, reminderDueAt } from "../due_times.ts";
 import { getInstances } from "../kv/instances.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
@@ -130,7 +125,8 @@ export async function getActionView(
   const order = new Map(items.map((t, i) => [t.target.id, i]));
   targets.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 
-  const counts = await countNotices(kv, action, detail.stages, Date.now());
+  // The counts came with the action's detail: one read of the counters.
+  const counts = countNotices(action, detail, Date.now());
   const stage = detail.stages[0] ?? null;
   const live = OPEN.includes(action.status) || counts.nextDueAt !== null;
   return {
@@ -244,16 +240,11 @@ async function noticeView(
  * (claimed ones included), failed. The notice's channels are always listed;
  * follow-ups once they exist.
  */
-async function countNotices(
-  kv: Deno.Kv,
+function countNotices(
   action: ScheduledAction,
-  stages: Stage[],
+  detail: Pick<ActionDetail, "stages" | "notices" | "stageNotices">,
   now: number,
-): Promise<ActionView["notices"]> {
-  const [tallies, byStage] = await Promise.all([
-    readNoticeCounts(kv, action.id),
-    readStageNoticeCounts(kv, action.id),
-  ]);
+): ActionView["notices"] {
   const channels = new Map<string, ChannelCount>();
   const countOf = (kind: NotificationKind, channel: Channel) => {
     const key = `${kind}:${channel}`;
@@ -267,7 +258,7 @@ async function countNotices(
   if (action.notify) {
     for (const ch of action.noticeChannels) countOf("notice", ch);
   }
-  for (const t of tallies) {
+  for (const t of detail.notices) {
     const c = countOf(t.kind, t.channel);
     c.sent += t.sent;
     c.notDelivered += t.notDelivered;
@@ -279,7 +270,7 @@ async function countNotices(
       KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
       CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel)
     ),
-    nextDueAt: nextDueOf(action, stages, byStage, now),
+    nextDueAt: nextDueOf(action, detail.stages, detail.stageNotices, now),
   };
 }
 
@@ -292,12 +283,12 @@ async function countNotices(
 function nextDueOf(
   action: ScheduledAction,
   stages: Stage[],
-  byStage: Map<number, NoticeTally[]>,
+  byStage: ActionDetail["stageNotices"],
   now: number,
 ): string | null {
   let next = Infinity;
   const stageOf = new Map(stages.map((s) => [s.index, s]));
-  for (const [index, tallies] of byStage) {
+  for (const { stageIndex: index, notices: tallies } of byStage) {
     const stage = stageOf.get(index);
     for (const t of tallies) {
       if (t.pending === 0) continue;

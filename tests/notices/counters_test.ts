@@ -436,3 +436,33 @@ Deno.test("a row moved to another stage (as an owner's postpone moves it) leaves
     );
     assert.equal(await countedRows(kv, id), 8);
   }));
+
+Deno.test("progress: the next notice's time comes from the counts and the stage, and nothing pending leaves the page at rest", async () => {
+  const f = await fleet();
+  try {
+    const at = new Date(Math.ceil((Date.now() + 30 * HOUR) / 60_000) * 60_000);
+    const { id } = await apiOk(f.app, "POST", "/api/admin/scheduled-actions", {
+      actionType: "scheduled_restart",
+      instanceIds: [f.ids["Maya's support bot"], f.ids["Tom's sales bot"]],
+      scheduledAt: at.toISOString(),
+      noticeLeadHours: 24,
+      reminderLeadHours: [2],
+      noticeChannels: ["email", "webapp"],
+    });
+    const progress = () =>
+      apiOk(f.app, "GET", `/api/admin/scheduled-actions/${id}/progress`);
+    const before = await progress();
+    assert.equal(
+      before.notices.nextDueAt,
+      new Date(at.getTime() - 24 * HOUR).toISOString(),
+    );
+    assert.equal(before.live, true);
+    await apiOk(f.app, "POST", `/api/admin/scheduled-actions/${id}/cancel`);
+    const after = await progress();
+    // Nothing was sent, so no cancellation is queued: nothing is pending.
+    assert.equal(after.notices.nextDueAt, null);
+    assert.equal(after.live, false);
+  } finally {
+    await f.app.close();
+  }
+});
