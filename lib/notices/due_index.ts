@@ -197,20 +197,25 @@ export class DueShards {
     );
     await Promise.all(entries.map(async (e, shard) => {
       const mine = this.held.get(shard);
-      if (mine) {
-        if (e.versionstamp !== mine.versionstamp) {
-          // Taken over after our lease ran out: the other sweep reads it now.
-          this.held.delete(shard);
-          lost.push(shard);
-        } else if (renew && !(await this.put(e, shard, now))) {
-          this.held.delete(shard);
-          lost.push(shard);
-        }
-        return;
+      if (!mine) return;
+      if (e.versionstamp !== mine.versionstamp) {
+        // Taken over after our lease ran out: the other sweep reads it now.
+        this.held.delete(shard);
+        lost.push(shard);
+      } else if (renew && !(await this.put(e, shard, now))) {
+        this.held.delete(shard);
+        lost.push(shard);
       }
-      const free = e.value === null || e.value.until <= now;
-      if (free && await this.put(e, shard, now)) gained.push(shard);
     }));
+    // Free parts are taken one at a time, in an order of this sweep's own:
+    // sweeps starting together take turns, and so share them.
+    const free = ALL_DUE_SHARDS.filter((shard) =>
+      !this.held.has(shard) && !lost.includes(shard) &&
+      (entries[shard].value === null || entries[shard].value!.until <= now)
+    ).sort(() => Math.random() - 0.5);
+    for (const shard of free) {
+      if (await this.put(entries[shard], shard, now)) gained.push(shard);
+    }
     if (renew) this.renewedAt = now;
     return { gained, lost };
   }

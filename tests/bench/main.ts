@@ -477,14 +477,17 @@ if (wanted("concurrentDrain")) {
     let claimsLost = 0;
     let sent = 0;
     let rounds = 0;
+    const shares: number[][] = [];
     while (await anyOpen(kv) && rounds++ < 50) {
-      // Started a moment apart, as overlapping jobs are.
+      // Started together, as the jobs of several processes are: they share
+      // the due index's parts between them.
       const runs = await Promise.all(
-        Array.from({ length: SWEEPS }, async (_, i) => {
-          await new Promise((r) => setTimeout(r, i * 150));
-          return await sweep({ kv, dispatchers, now: Date.now });
-        }),
+        Array.from(
+          { length: SWEEPS },
+          () => sweep({ kv, dispatchers, now: Date.now }),
+        ),
       );
+      shares.push(runs.map((r) => r.sent));
       for (const r of runs) {
         claimsLost += r.claimsLost;
         sent += r.sent;
@@ -510,6 +513,7 @@ if (wanted("concurrentDrain")) {
       emails: stats.delivered,
       dupes: Math.max(0, stats.delivered - owners),
       rejected429: stats.rejected429,
+      sentBySweep: shares.filter((s) => s.some((n) => n > 0)),
     };
     row(
       "concurrentDrain",

@@ -30,7 +30,7 @@ function idIn(shard: number): string {
   }
 }
 
-Deno.test("three sweeps started at once split the due rows: no claim lost to one another, every row sent once", () =>
+Deno.test("three sweeps started at once read apart: no claim lost to one another, every row sent once", () =>
   withKv(async (kv) => {
     const start = Date.now();
     const seeded = await seedAction(kv, {
