@@ -62,6 +62,7 @@ const REPLAY_ORDER = [
   "getActionProgress",
   "previewReschedule",
   "rescheduleAction",
+  "recountAction",
   "runSweep",
   "getLastSweepRun",
   "listOwnInstances",
