@@ -207,6 +207,22 @@ for (
             s.value.gate?.verdict
           );
           assert.deepEqual(gates.slice(0, 2), ["passed", "passed"]);
+          // Webhooks heard each step once.
+          const events = (await Array.fromAsync(
+            kv.list<{ type: string; wave?: number }>({
+              prefix: keys.webhookEvents(),
+            }),
+          )).map((e) =>
+            `${e.value.type}${e.value.wave ? ` ${e.value.wave}` : ""}`
+          )
+            .filter((t) => t !== "action.scheduled");
+          assert.deepEqual(events, [
+            "action.started",
+            "wave.completed 1",
+            "wave.completed 2",
+            "wave.completed 3",
+            "action.completed",
+          ]);
         });
       }),
   );
