@@ -12,7 +12,8 @@
  * the unhealthy list read unhealthy, as with
  * EMBEDDED_CONTROLLER_UNHEALTHY_TAGS.
  *
- * It prints "phase <name> <n> <detail>" after each committed step:
+ * It prints "at <ms>" as each tick begins, and "phase <name> <n> <detail>"
+ * after each committed step:
  * started (a stage start, detail its index), applied (a target recorded
  * applied, detail its instance), finished (a wave ended, before any gate
  * reading), health (the gate read the wave's health, before deciding),
@@ -194,6 +195,7 @@ const controller: InstanceController = {
 console.log("ready");
 for (const t of times) {
   now = t;
+  console.log(`at ${t}`);
   const r = await applyTick({ kv, controller, now: () => now, concurrency: 1 });
   console.log(`tick ${t} applied ${r.applied} paused ${r.paused}`);
 }

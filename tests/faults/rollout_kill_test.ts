@@ -434,3 +434,69 @@ faultTest(
       });
     }),
 );
+
+faultTest(
+  "kill -9 at each step of a three-wave rollout in turn: every instance changed once, each wave started once and after its gate, each gate decided once",
+  () =>
+    withKvFile("rollout-every-step", async (kvPath) => {
+      const { actionId, stages } = await rolloutOnFile(kvPath, [
+        { percent: 25, soakMinutes: 5 },
+        { percent: 25, soakMinutes: 0 },
+        { percent: 100 },
+      ]);
+      assert.deepEqual(stages.map((s) => (s - T) / MINUTE), [0, 6, 7]);
+      // A tick a minute, long enough for targets stuck by a kill to come back.
+      const clock = Array.from({ length: 45 }, (_, i) => T + i * MINUTE);
+      const runs: Run[] = [];
+      let from = 0;
+      const plan: string[] = [];
+      for (const nth of [1, 2]) {
+        for (
+          const p of ["started", "applied", "finished", "health", "verdict"]
+        ) {
+          plan.push(`${p}:${nth}`);
+        }
+      }
+      for (const stopAt of plan) {
+        const w = startWorker(WORKER, [
+          kvPath,
+          clock.slice(from).join(","),
+          stopAt,
+          "-",
+        ]);
+        const end = await w.waitFor(/^(stopped|done)$/, 60_000);
+        if (end === "stopped") await w.kill();
+        await w.done;
+        runs.push({ lines: w.lines, killed: end === "stopped" });
+        // The next process goes on from the minute the killed one was in.
+        const last = w.lines.findLast((l) => l.startsWith("at "));
+        if (last) from = clock.indexOf(Number(last.split(" ")[1]));
+        if (end === "done") break;
+      }
+      // The rollout ends before the plan does (there is no third verdict).
+      assert.ok(
+        runs.filter((r) => r.killed).length >= 7,
+        runs.map((r) => r.killed).join(" "),
+      );
+      runs.push(await apply(kvPath, clock.slice(from)));
+
+      assert.deepEqual(phases(runs, "started"), ["0", "1", "2"]);
+      assert.deepEqual(
+        phases(runs, "verdict").sort(),
+        ["0:passed", "1:passed"],
+      );
+      await onFile(kvPath, async (kv) => {
+        const ts = await targetsOf(kv, actionId);
+        assert.deepEqual(
+          await changes(kv, ts.map((t) => t.instanceId)),
+          ts.map(() => 1),
+          "each instance changed exactly once",
+        );
+        assert.deepEqual(await listed(kv, ["fault_early"]), []);
+        const a = await kv.get<ScheduledAction>(keys.action(actionId));
+        assert.equal(a.value?.status, "completed");
+        assert.deepEqual(await listed(kv, keys.stagesGateDue()), []);
+        assert.deepEqual(await listed(kv, keys.stagesDue()), []);
+      });
+    }),
+);
