@@ -5,6 +5,7 @@ import {
   CHANGE_WORDS,
   describeChange,
   type Sentence,
+  VIA_WORDS,
 } from "@/lib/views/audit_words.ts";
 import LocalTime from "@/islands/LocalTime.tsx";
 
@@ -102,7 +103,7 @@ export function AuditList(
                     </a>
                   )}
                   <div class="muted small">
-                    {e.via === "session" ? "admin session" : "API token"}
+                    {VIA_WORDS[e.via]}
                   </div>
                 </td>
                 <td>{CHANGE_WORDS[e.change]}</td>

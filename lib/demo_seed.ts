@@ -1,9 +1,10 @@
 /**
  * Demo data for a first local start: an admin, three users, two image tags,
  * eight instances, and sign-in links printed for the admin and one user.
- * Given the app's context it also plays three actions through the real
+ * Given the app's context it also plays four actions through the real
  * scheduler, sweep and apply path: one applied two days ago, one called off
- * after its notices went out, and one whose notice window is open, so the
+ * after its notices went out, a rollout in waves that its health gate paused
+ * after an unhealthy canary, and one whose notice window is open, so the
  * demo user's banner shows on first sign-in.
  */
 import { keys } from "./kv/keys.ts";
@@ -18,6 +19,7 @@ import { scheduleAction } from "./scheduler/schedule.ts";
 import { ScheduleInputSchema } from "./scheduler/schemas.ts";
 import { cancelActionBy } from "./scheduler/cancel_with_reason.ts";
 import { applyDue } from "./apply/apply.ts";
+import { embeddedController } from "./apply/embedded_controller.ts";
 import { sweep } from "./notices/sweep.ts";
 import { createDispatchers, createEmailSender } from "./channels/mod.ts";
 import type { Config } from "./config.ts";
@@ -28,6 +30,15 @@ export const DEMO_TAGS = [
   { imageTag: "2026.11.1", openclawVersion: "1.8.2" },
   { imageTag: "2026.11.2", openclawVersion: "1.9.0" },
 ] as const;
+
+/**
+ * The bad build of the paused rollout: instances on it read unhealthy at
+ * seed time, as with EMBEDDED_CONTROLLER_UNHEALTHY_TAGS.
+ */
+export const DEMO_BAD_BUILD = {
+  imageTag: "2026.12.1",
+  openclawVersion: "2.0.0",
+} as const;
 
 export interface SeedResult {
   adminEmail: string;
@@ -69,7 +80,7 @@ export async function seedDemoData(
   }, now);
   const sam = await putUser(kv, newId(), { email: "sam@example.com" }, now);
 
-  for (const t of DEMO_TAGS) {
+  for (const t of [...DEMO_TAGS, DEMO_BAD_BUILD]) {
     await putCatalogEntry(kv, t.imageTag, {
       openclawVersion: t.openclawVersion,
     }, now);
@@ -106,7 +117,7 @@ export async function seedDemoData(
   };
 }
 
-/** Three actions played through the real scheduler, sweep and apply path (see the top). */
+/** Four actions played through the real scheduler, sweep and apply path (see the top). */
 async function seedDemoActions(
   kv: Deno.Kv,
   app: Pick<AppContext, "config" | "dispatchers" | "controller">,
@@ -166,6 +177,48 @@ async function seedDemoActions(
     "The host maintenance moved to next week",
   );
   await sweepAt(now - 29 * 60_000);
+
+  // A rollout in three waves paused by its gate: the canary (Ops canary)
+  // landed on a build that reads unhealthy, so no later wave starts, and
+  // Sam and Tom, warned of theirs, were told it is on hold. Played with the
+  // real gate and a controller that calls that build unhealthy, so the
+  // demo needs no setting of its own.
+  const rolloutAt = now - 20 * 60_000;
+  const rollout = await schedule(now - 25 * 60_000, {
+    actionType: "version_change",
+    imageTag: DEMO_BAD_BUILD.imageTag,
+    instanceIds: [
+      ids["Ops canary"],
+      ids["Sam's sandbox"],
+      ids["Tom's on-call helper"],
+    ],
+    scheduledAt: new Date(rolloutAt).toISOString(),
+    noticeLeadHours: 24,
+    noticeChannels: ["email", "webapp"],
+    waves: [
+      { instanceIds: [ids["Ops canary"]], soakMinutes: 60 },
+      { count: 1, soakMinutes: 60 },
+      { percent: 100 },
+    ],
+    gate: { maxFailedPercent: 0, maxUnhealthyPercent: 0 },
+    reason: "OpenClaw 2.0.0, canary first",
+  });
+  await sweepAt(now - 24 * 60_000);
+  await applyDue({
+    kv,
+    controller: embeddedController(kv, at(rolloutAt), [
+      DEMO_BAD_BUILD.imageTag,
+    ]),
+    now: at(rolloutAt),
+    config: app.config,
+    email: everythingToOutbox(app.config)
+      ? createEmailSender(app.config, kv, at(rolloutAt))
+      : undefined,
+  });
+  await sweepAt(rolloutAt + 60_000);
+  if (rollout.stages.length !== 3) {
+    throw new Error("the demo rollout was not planned in three waves");
+  }
 
   // The notice window is open: Maya's banner shows on first sign-in.
   await schedule(now - 10 * 60_000, {

@@ -10,6 +10,14 @@ import { channelList } from "../channel_names.ts";
 export type Part = string | { at: string };
 export type Sentence = Part[];
 
+/** How a change came, as the audit table names it. */
+export const VIA_WORDS: Record<AuditEntry["via"], string> = {
+  session: "admin session",
+  api_token: "API token",
+  system: "the scheduler itself",
+  owner: "the owner",
+};
+
 /** Every kind of change, as the filter and the table name it. */
 export const CHANGE_WORDS: Record<AuditChange, string> = {
   "action.schedule": "Scheduled an action",

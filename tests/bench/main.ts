@@ -33,6 +33,7 @@ import type { Dispatchers } from "@/lib/channels/types.ts";
 import { createDispatchers, createEmailSender } from "@/lib/channels/mod.ts";
 import { DAY_MS, purgeEndedActions } from "@/lib/scheduler/retention.ts";
 import { testConfig } from "@/lib/config.ts";
+import { rollout10k } from "./rollout10k.ts";
 import type { Notification } from "@/lib/types.ts";
 
 setQuietLogs(true);
@@ -809,6 +810,25 @@ if (wanted("retention10k")) {
     "a daily job",
   );
   kv.close();
+}
+
+if (wanted("rollout10k")) {
+  const r = await rollout10k(FLEET);
+  figures.rollout10k = {
+    seconds: round(r.seconds),
+    healthCalls: r.healthCalls,
+    ticks: r.ticks,
+    waves: r.waves.map((w) => ({ ...w, seconds: round(w.seconds) })),
+  };
+  row(
+    "rollout10k",
+    `${round(r.seconds)} s for ${r.instances} in waves of ${
+      r.waves.map((w) => w.size).join(", ")
+    } (${r.ticks} ticks); ${r.healthCalls} health calls (${
+      r.waves.map((w) => w.healthCalls).join(" + ")
+    })`,
+    "about apply10k; calls = ⌈wave ÷ 100⌉",
+  );
 }
 
 /** Installs wrk with apt when it is missing; null when it cannot. */

@@ -62,7 +62,7 @@ async function checkNav(page: Page, current: string | null) {
 
 Deno.test({
   name:
-    "browser: every page passes axe at 1280 and 375 px; nav, skip link; the demo shows its three actions and the banner",
+    "browser: every page passes axe at 1280 and 375 px; nav, skip link; the demo shows its four actions and the banner",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -77,7 +77,12 @@ Deno.test({
     const statuses = (await listActions(app.kv)).items.map((a) =>
       a.action.status
     );
-    assert.deepEqual(statuses, ["scheduled", "cancelled", "completed"]);
+    assert.deepEqual(statuses, [
+      "scheduled",
+      "paused",
+      "cancelled",
+      "completed",
+    ]);
     const firstEmail = (await listOutbox(app.kv)).items.find((m) =>
       m.kind === "email"
     );

@@ -10,6 +10,8 @@ import { seedDemoData } from "@/lib/demo_seed.ts";
 import { listActions } from "@/lib/views/action_reads.ts";
 import { getActionView } from "@/lib/views/action_view.ts";
 import { listOutbox } from "@/lib/channels/outbox.ts";
+import { getStageEntries } from "@/lib/kv/actions.ts";
+import { getInstances } from "@/lib/kv/instances.ts";
 
 const HOUR = 3_600_000;
 
@@ -60,6 +62,67 @@ Deno.test("demo: the called-off restart's pushes to Tom's phone show as sent, an
         `told two days ago, not at ${m.createdAt}`,
       );
     }
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("demo: a rollout its gate paused after an unhealthy canary; later owners told it is on hold, the admin alerted", async () => {
+  const app = await createTestApp();
+  try {
+    const seeded = await seedDemoData(
+      app.kv,
+      app.ctx.config.publicUrl,
+      Date.now(),
+      app.ctx,
+    );
+    assert.ok(seeded);
+    const items = (await listActions(app.kv)).items;
+    assert.deepEqual(items.map((a) => a.action.status), [
+      "scheduled",
+      "paused",
+      "cancelled",
+      "completed",
+    ]);
+    const paused = items.find((a) => a.action.status === "paused")!.action;
+    const stages = (await getStageEntries(app.kv, paused.id)).map((e) =>
+      e.value
+    );
+    assert.deepEqual(stages.map((s) => s.status), [
+      "completed",
+      "pending",
+      "pending",
+    ]);
+    assert.equal(stages[0].gate?.verdict, "failed");
+    assert.equal(stages[0].gate?.unhealthy, 1);
+
+    const view = await getActionView(app.kv, paused.id, {
+      pushViaOutbox: true,
+    });
+    const byName = new Map(view.targets.map((t) => [t.instanceName, t]));
+    assert.equal(byName.get("Ops canary")?.status, "applied");
+    const tags = await getInstances(
+      app.kv,
+      view.targets.map((t) => t.instanceId),
+    );
+    for (const name of ["Sam's sandbox", "Tom's on-call helper"]) {
+      const t = byName.get(name)!;
+      assert.equal(t.status, "pending", `${name} was not changed`);
+      assert.equal(tags.get(t.instanceId)?.imageTag, "2026.11.2");
+      assert.deepEqual(
+        t.notices.filter((n) => n.kind === "on_hold")
+          .map((n) => `${n.channel} ${n.status}`).sort(),
+        ["email sent", "webapp sent"],
+        `${name}'s owner was told it is on hold`,
+      );
+    }
+    const canary = byName.get("Ops canary")!;
+    assert.equal(tags.get(canary.instanceId)?.imageTag, "2026.12.1");
+
+    const alerts = (await listOutbox(app.kv, { limit: 100 })).items.filter((
+      m,
+    ) => m.kind === "email" && /rollout paused after wave 1/.test(m.subject));
+    assert.deepEqual(alerts.map((m) => m.to), [seeded.adminEmail]);
   } finally {
     await app.close();
   }
