@@ -2,7 +2,8 @@
  * The workspace banner (`GET /api/instances/:id/status`): the instance's
  * pending target whose action is still on, whose webapp notice row exists
  * (so notify off, or webapp left out, means no banner) and whose lead window
- * has opened. A fixed handful of KV reads, however many actions and rows exist:
+ * has opened. While the rollout is paused the banner of an owner already
+ * warned stays, on hold, with no time to count down to. A fixed handful of KV reads, however many actions and rows exist:
  * the instance's pending-target lock leads straight to the one candidate.
  */
 import { keys } from "../kv/keys.ts";
@@ -65,7 +66,9 @@ export async function getBannerStatus(
     keys.action(c?.actionId ?? "-"),
     keys.target(c?.targetId ?? "-"),
   ]);
-  const live = isActionVisible(action) && isActionOpen(action.value) &&
+  const paused = action.value?.status === "paused";
+  const live = isActionVisible(action) &&
+    (isActionOpen(action.value) || paused) &&
     target.value?.status === "pending" &&
     target.value.instanceId === instanceId && webapp.value !== null;
 
@@ -92,6 +95,7 @@ export async function getBannerStatus(
       { action: action.value!, stage: stage.value, target: target.value! },
       catalog.value,
     );
+    if (paused) scheduledAction.onHold = true;
   }
 
   const status: BannerStatus = { scheduledAction };

@@ -46,9 +46,25 @@ import {
   type TargetSelection,
 } from "../scheduler/target_selection.ts";
 import { newActionRecords } from "../scheduler/schedule.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  EXPECTED_CALL_MS,
+  type PlannedWave,
+  planWaves,
+  strangerCanaries,
+} from "../scheduler/waves.ts";
+import type { PreviewStage } from "./preview_model.ts";
 
 /** How many of each left-out group are named; the rest are counted. */
 const NAMED = 50;
+/** How many of a wave's instances the review names. */
+const STAGE_SAMPLE = 5;
+/**
+ * The action id the preview draws its waves with. The write draws them with
+ * the new action's own id, so beyond a hand-picked canary the members named
+ * are a sample of the wave's kind, not a promise.
+ */
+const PREVIEW_ACTION_ID = "preview";
 /** How many affected owners the review offers to preview as. */
 const OWNER_CHOICES = 200;
 
@@ -177,19 +193,38 @@ export async function previewSchedule(
     });
   }
 
+  const strangers = sel ? strangerCanaries(input.waves, live) : [];
+  if (strangers.length) {
+    problems.push({
+      path: "waves.0.instanceIds",
+      message:
+        `the hand-picked first wave names instances that are not among the action's instances: ${
+          strangers.slice(0, 10).join(", ")
+        }${strangers.length > 10 ? ` and ${strangers.length - 10} more` : ""}`,
+    });
+  }
+  const concurrency = deps.config.controllerConcurrency ?? DEFAULT_CONCURRENCY;
+
   const notify = input.notify && input.noticeChannels.length > 0;
   const validTime = Number.isFinite(atMs);
   const noticeAt = validTime ? noticeDueAt(input, input) : NaN;
   const targetVersion = targetTag ? catalog.get(targetTag) ?? null : null;
   const sampleOwner = owners.find((o) => o.id === opts.sampleOwnerId) ??
     owners[0];
+  const plan = validTime
+    ? planWaves(PREVIEW_ACTION_ID, live, input.waves, atMs, concurrency)
+    : [];
+  const sampleInstance = sampleOwner &&
+    live.find((i) => i.ownerId === sampleOwner.id)!;
   const sample = sampleOwner && validTime
     ? await renderSample({
       input,
       owner: sampleOwner,
       user: userOf(sampleOwner.id),
-      instance: live.find((i) => i.ownerId === sampleOwner.id)!,
-      scheduledAt: new Date(atMs).toISOString(),
+      instance: sampleInstance,
+      // Each owner is told the time of their own wave.
+      scheduledAt: plan.find((w) => w.instanceIds.includes(sampleInstance.id))
+        ?.scheduledAt ?? new Date(atMs).toISOString(),
       targetVersion,
       sourceVersion: (tag) => catalog.get(tag) ?? null,
       notify,
@@ -266,6 +301,12 @@ export async function previewSchedule(
     ownersWithoutDevice,
     sample,
     warnings,
+    stages: stagesOf(plan, live),
+    rollout: {
+      expectedCallMs: EXPECTED_CALL_MS,
+      concurrency,
+      gate: input.gate ?? null,
+    },
     fingerprint: await fingerprintOf(
       input,
       live,
@@ -273,6 +314,22 @@ export async function previewSchedule(
       opts.fingerprintTime,
     ),
   };
+}
+
+/** The waves as the write plans them (over the same instances), each with a few names. */
+function stagesOf(plan: PlannedWave[], live: Instance[]): PreviewStage[] {
+  const byId = new Map(live.map((i) => [i.id, i]));
+  return plan.map((w) => ({
+    index: w.index,
+    scheduledAt: w.scheduledAt,
+    size: w.instanceIds.length,
+    soakMinutes: w.soakMinutes,
+    expectedApplyMinutes: w.expectedApplyMinutes,
+    sample: w.instanceIds.slice(0, STAGE_SAMPLE).map((id) => ({
+      instanceId: id,
+      name: byId.get(id)?.name ?? id,
+    })),
+  }));
 }
 
 /** The actions holding the pending instances, so the review can link to them. */

@@ -8,6 +8,7 @@
  */
 import { nameAndEmail } from "../kv/users.ts";
 import { getActionDetail } from "./action_reads.ts";
+import type { RollbackLink } from "./action_view_model.ts";
 import { listCancellations } from "../scheduler/cancel_with_reason.ts";
 import { allTargetIdsOfAction, getProgressCounts } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";
@@ -43,7 +44,8 @@ export type { ActionView, ChannelCount, NoticeView, TargetView };
 /** Above this many targets, notice counts cover the first ones only (there are no per-action counters). */
 export const COUNTED_TARGETS = 1000;
 
-const OPEN: ActionStatus[] = ["scheduled", "running"];
+/** Still to move: a paused rollout waits for an admin, and the page follows it. */
+const OPEN: ActionStatus[] = ["scheduled", "running", "paused"];
 
 function userLabel(u: User | null | undefined, id: string): string {
   // The API token's id is reserved: a stray user record with it is never its author.
@@ -127,7 +129,10 @@ export async function getActionView(
   const order = new Map(items.map((t, i) => [t.target.id, i]));
   targets.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 
-  const counts = await countNotices(kv, action, opts.pushViaOutbox);
+  const [counts, rollback] = await Promise.all([
+    countNotices(kv, action, opts.pushViaOutbox),
+    rollbackLinks(kv, action),
+  ]);
   const stage = detail.stages[0] ?? null;
   const live = OPEN.includes(action.status) || counts.nextDueAt !== null;
   return {
@@ -138,6 +143,8 @@ export async function getActionView(
     },
     scheduledAt: stage?.scheduledAt ?? null,
     stageStatus: stage?.status ?? null,
+    stages: detail.stages,
+    rollback,
     counters,
     notices: counts,
     cancellation: cancellations.find((c) => c.targetId === null) ?? null,
@@ -147,6 +154,43 @@ export async function getActionView(
     live,
   };
 }
+
+/**
+ * The action this one rolls back, and the newest action rolling this one
+ * back (found among the actions created after it, which ids order).
+ */
+async function rollbackLinks(
+  kv: Deno.Kv,
+  action: ScheduledAction,
+): Promise<ActionView["rollback"]> {
+  const link = async (a: ScheduledAction): Promise<RollbackLink> => ({
+    id: a.id,
+    label: actionLabel(
+      a,
+      a.imageTag
+        ? (await getCatalogEntry(kv, a.imageTag))?.openclawVersion
+        : null,
+    ),
+    status: a.status,
+  });
+  const of = action.rollbackOf
+    ? (await kv.get<ScheduledAction>(keys.action(action.rollbackOf))).value
+    : null;
+  let by: ScheduledAction | null = null;
+  if (action.actionType === "version_change") {
+    const later = kv.list<ScheduledAction>({
+      start: [...keys.actions(), action.id],
+      end: [...keys.actions(), "\uffff"],
+    }, { limit: ROLLBACK_SCAN });
+    for await (const e of later) {
+      if (e.value.rollbackOf === action.id) by = e.value;
+    }
+  }
+  return { of: of && await link(of), by: by && await link(by) };
+}
+
+/** How many later actions are looked through for this one's rollback. */
+const ROLLBACK_SCAN = 200;
 
 const KIND_ORDER: Record<NotificationKind, number> = {
   notice: 0,

@@ -1,0 +1,411 @@
+/**
+ * What people see of a rollout, through the app's real routes and an
+ * in-memory KV: the preview's plan (the same waves the write makes), each
+ * wave's counters, health and gate on `GET /api/admin/scheduled-actions/:id`,
+ * the paused status, and the owner's banner on hold at their own wave's time.
+ */
+import assert from "node:assert/strict";
+import { apiOk, createTestApp, type TestApp } from "../helpers/app.ts";
+import {
+  body,
+  clock,
+  HOUR,
+  seedCatalog,
+  seedInstances,
+} from "../helpers/scheduling.ts";
+import { keys } from "@/lib/kv/keys.ts";
+import { putStage } from "@/lib/apply/stage_status.ts";
+import { addToStageCounter } from "@/lib/kv/actions.ts";
+import { putUser } from "@/lib/kv/users.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
+import { recordingDispatchers } from "../helpers/dispatchers.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  expectedApplyMinutes,
+} from "@/lib/scheduler/waves.ts";
+import {
+  ActionDetailSchema,
+  InstanceStatusSchema,
+  SchedulePreviewSchema,
+} from "@/lib/views/action_answers.ts";
+import type { ScheduledAction, Stage } from "@/lib/types.ts";
+
+const MINUTE = 60_000;
+const WAVES = [
+  { percent: 10, soakMinutes: 60 },
+  { count: 5, soakMinutes: 30 },
+  { percent: 100 },
+];
+const GATE = { maxFailedPercent: 5, maxUnhealthyPercent: 5 };
+
+async function withApp(
+  fn: (app: TestApp, c: ReturnType<typeof clock>) => Promise<void>,
+) {
+  const c = clock();
+  const app = await createTestApp({ context: { now: c.now } });
+  try {
+    await seedCatalog(app.kv);
+    await fn(app, c);
+  } finally {
+    await app.close();
+  }
+}
+
+Deno.test("preview: each wave's size, planned time and a sample, as the write plans them", () =>
+  withApp(async (app, c) => {
+    const instances = await seedInstances(app.kv, 20);
+    const ids = instances.map((i) => i.id);
+    const request = body(ids, c.now(), { waves: WAVES, gate: GATE });
+    const preview = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions/preview",
+      request,
+    );
+    SchedulePreviewSchema.parse(preview);
+    assert.equal(preview.ready, true, JSON.stringify(preview.problems));
+    assert.deepEqual(preview.stages.map((s: { size: number }) => s.size), [
+      2,
+      5,
+      13,
+    ]);
+    const at = c.now() + HOUR;
+    const m1 = expectedApplyMinutes(2, DEFAULT_CONCURRENCY);
+    const m2 = expectedApplyMinutes(5, DEFAULT_CONCURRENCY);
+    const wave2 = at + (m1 + 60) * MINUTE;
+    const wave3 = wave2 + (m2 + 30) * MINUTE;
+    assert.deepEqual(
+      preview.stages.map((s: { scheduledAt: string }) => s.scheduledAt),
+      [at, wave2, wave3].map((ms) => new Date(ms).toISOString()),
+    );
+    assert.deepEqual(
+      preview.stages.map((s: { soakMinutes: number }) => s.soakMinutes),
+      [60, 30, 0],
+    );
+    const names = new Map(instances.map((i) => [i.id, i.name]));
+    for (const s of preview.stages) {
+      assert.equal(s.sample.length, Math.min(5, s.size));
+      for (const one of s.sample) {
+        assert.equal(one.name, names.get(one.instanceId));
+      }
+    }
+    assert.deepEqual(preview.rollout, {
+      expectedCallMs: 2000,
+      concurrency: DEFAULT_CONCURRENCY,
+      gate: GATE,
+    });
+
+    // The write makes the same waves at the same times.
+    const { id } = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions",
+      request,
+    );
+    const detail = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${id}`,
+    );
+    assert.deepEqual(
+      detail.stages.map((
+        s: { size: number; scheduledAt: string },
+      ) => [s.size, s.scheduledAt]),
+      preview.stages.map((
+        s: { size: number; scheduledAt: string },
+      ) => [s.size, s.scheduledAt]),
+    );
+  }));
+
+Deno.test("preview: one stage of everything without waves", () =>
+  withApp(async (app, c) => {
+    const ids = (await seedInstances(app.kv, 7)).map((i) => i.id);
+    const preview = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions/preview",
+      body(ids, c.now()),
+    );
+    assert.equal(preview.stages.length, 1);
+    assert.equal(preview.stages[0].size, 7);
+    assert.equal(preview.stages[0].scheduledAt, preview.scheduledAt);
+    assert.equal(preview.rollout.gate, null);
+  }));
+
+Deno.test("preview: a hand-picked canary is wave 1 exactly; a stranger in it is a problem on waves.0.instanceIds", () =>
+  withApp(async (app, c) => {
+    const instances = await seedInstances(app.kv, 12);
+    const ids = instances.map((i) => i.id);
+    const canary = [ids[7], ids[3]];
+    const preview = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions/preview",
+      body(ids, c.now(), {
+        waves: [{ instanceIds: canary, soakMinutes: 15 }, { percent: 100 }],
+      }),
+    );
+    assert.deepEqual(
+      preview.stages[0].sample.map((s: { instanceId: string }) => s.instanceId)
+        .sort(),
+      [...canary].sort(),
+    );
+    assert.deepEqual(preview.stages.map((s: { size: number }) => s.size), [
+      2,
+      10,
+    ]);
+
+    const stranger = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions/preview",
+      body(ids.slice(0, 5), c.now(), {
+        waves: [{ instanceIds: [ids[9]] }, { percent: 100 }],
+      }),
+    );
+    assert.equal(stranger.ready, false);
+    assert.deepEqual(
+      stranger.problems.map((p: { path: string }) => p.path),
+      ["waves.0.instanceIds"],
+    );
+    assert.match(stranger.problems[0].message, new RegExp(ids[9]));
+  }));
+
+/** Writes a wave's end the way the engine does: the stage through putStage, its counters by `sum`. */
+async function endWave(
+  kv: Deno.Kv,
+  actionId: string,
+  index: number,
+  change: Partial<Stage>,
+  counts: { applied: number; failed: number },
+) {
+  const prev = (await kv.get<Stage>(keys.stage(actionId, index))).value!;
+  const op = kv.atomic();
+  putStage(op, prev, { ...prev, ...change });
+  addToStageCounter(op, prev, "applied", counts.applied);
+  addToStageCounter(op, prev, "failed", counts.failed);
+  assert.ok((await op.commit()).ok);
+}
+
+async function setActionStatus(
+  kv: Deno.Kv,
+  actionId: string,
+  change: Partial<ScheduledAction>,
+) {
+  const a = (await kv.get<ScheduledAction>(keys.action(actionId))).value!;
+  await kv.set(keys.action(actionId), { ...a, ...change });
+}
+
+Deno.test("GET one action: each wave with its size, counters, health, soak and gate; paused and aborted after a wave", () =>
+  withApp(async (app, c) => {
+    const ids = (await seedInstances(app.kv, 20)).map((i) => i.id);
+    const { id } = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions",
+      body(ids, c.now(), { waves: WAVES, gate: GATE }),
+    );
+    const gateAt = new Date(c.now() + 3 * HOUR).toISOString();
+    const soakUntil = new Date(c.now() + 2 * HOUR).toISOString();
+    await endWave(app.kv, id, 0, {
+      status: "completed",
+      soakUntil,
+      gate: {
+        verdict: "failed",
+        at: gateAt,
+        failedPercent: 50,
+        unhealthyPercent: 50,
+        healthy: 0,
+        unhealthy: 1,
+        unknown: 0,
+        checked: 1,
+      },
+    }, { applied: 1, failed: 1 });
+    await setActionStatus(app.kv, id, { status: "paused" });
+
+    const detail = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${id}`,
+    );
+    ActionDetailSchema.parse(detail);
+    assert.equal(detail.action.status, "paused");
+    const [first, second, last] = detail.stages;
+    assert.deepEqual(
+      {
+        index: first.index,
+        status: first.status,
+        size: first.size,
+        applied: first.applied,
+        skipped: first.skipped,
+        failed: first.failed,
+        cancelled: first.cancelled,
+        healthy: first.healthy,
+        unhealthy: first.unhealthy,
+        unknown: first.unknown,
+        soakMinutes: first.soakMinutes,
+        soakUntil: first.soakUntil,
+        gate: first.gate,
+      },
+      {
+        index: 0,
+        status: "completed",
+        size: 2,
+        applied: 1,
+        skipped: 0,
+        failed: 1,
+        cancelled: 0,
+        healthy: 0,
+        unhealthy: 1,
+        unknown: 0,
+        soakMinutes: 60,
+        soakUntil,
+        gate: {
+          verdict: "failed",
+          at: gateAt,
+          failedPercent: 50,
+          unhealthyPercent: 50,
+        },
+      },
+    );
+    assert.equal(second.status, "pending");
+    assert.equal(second.size, 5);
+    assert.deepEqual(second.gate, {
+      verdict: null,
+      at: null,
+      failedPercent: 0,
+      unhealthyPercent: 0,
+    });
+    // The last wave has no gate after it.
+    assert.equal(last.gate, null);
+    assert.equal(last.size, 13);
+
+    // Paused actions are found by their status.
+    const found = await apiOk(
+      app,
+      "GET",
+      "/api/admin/scheduled-actions?status=paused",
+    );
+    assert.deepEqual(
+      found.items.map((i: { action: { id: string } }) => i.action.id),
+      [id],
+    );
+
+    await setActionStatus(app.kv, id, {
+      status: "cancelled",
+      abortedAfterWave: 1,
+    });
+    const aborted = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${id}`,
+    );
+    assert.equal(aborted.action.abortedAfterWave, 1);
+    const progress = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${id}/progress`,
+    );
+    assert.equal(progress.stages.length, 3);
+  }));
+
+Deno.test("GET one action without waves: one stage counting the whole action", () =>
+  withApp(async (app, c) => {
+    const ids = (await seedInstances(app.kv, 3)).map((i) => i.id);
+    const { id } = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions",
+      body(ids, c.now()),
+    );
+    const detail = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${id}`,
+    );
+    assert.equal(detail.stages.length, 1);
+    assert.equal(detail.stages[0].size, 3);
+    assert.equal(detail.stages[0].gate, null);
+    assert.equal(detail.stages[0].soakMinutes, 0);
+  }));
+
+Deno.test("banner: owners see their own wave's time, and on hold while the rollout is paused", () =>
+  withApp(async (app, c) => {
+    const owner = await app.signIn({ name: "Owner" });
+    const instances = await seedInstances(app.kv, 4, {
+      ownerId: owner.user.id,
+    });
+    await putUser(app.kv, owner.user.id, { email: owner.user.email });
+    const ids = instances.map((i) => i.id);
+    const { id } = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions",
+      body(ids, c.now(), {
+        noticeLeadHours: 24,
+        waves: [{ count: 1, soakMinutes: 120 }, { percent: 100 }],
+        gate: GATE,
+      }),
+    );
+    const detail = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${id}`,
+    );
+    const [wave1, wave2] = detail.stages;
+    assert.notEqual(wave1.scheduledAt, wave2.scheduledAt);
+    const inWave2 =
+      detail.targets.items.find((t: { target: { stageIndex: number } }) =>
+        t.target.stageIndex === 1
+      ).target.instanceId;
+    // The notices go out (the lead is longer than the time left).
+    await sweep({
+      kv: app.kv,
+      dispatchers: recordingDispatchers(),
+      now: c.now,
+    });
+
+    const status = async () => {
+      const res = await app.request(`/api/instances/${inWave2}/status`, {
+        headers: { cookie: owner.cookie },
+      });
+      assert.equal(res.status, 200);
+      return InstanceStatusSchema.parse(await res.json());
+    };
+    const before = await status();
+    assert.equal(before.scheduledAction?.scheduledAt, wave2.scheduledAt);
+    assert.equal(before.scheduledAction?.onHold, undefined);
+    const list = await fetchOwnList(app, owner.cookie);
+    assert.equal(
+      list.find((i: { instanceId: string }) => i.instanceId === inWave2)
+        .scheduledAction.scheduledAt,
+      wave2.scheduledAt,
+    );
+
+    await setActionStatus(app.kv, id, { status: "paused" });
+    const held = await status();
+    assert.equal(held.scheduledAction?.onHold, true);
+    assert.equal(held.scheduledAction?.scheduledActionId, id);
+    const page = await app.request(`/claw/${inWave2}`, {
+      headers: { cookie: owner.cookie },
+    });
+    const html = await page.text();
+    assert.match(html, /On hold:<\/strong> we will tell you the new time/);
+    // No countdown to a time that will not happen.
+    assert.doesNotMatch(html, /will upgrade to/);
+    const heldList = await fetchOwnList(app, owner.cookie);
+    assert.equal(
+      heldList.find((i: { instanceId: string }) => i.instanceId === inWave2)
+        .scheduledAction.onHold,
+      true,
+    );
+
+    await setActionStatus(app.kv, id, { status: "running" });
+    assert.equal((await status()).scheduledAction?.onHold, undefined);
+  }));
+
+async function fetchOwnList(app: TestApp, cookie: string) {
+  const res = await app.request("/api/instances", { headers: { cookie } });
+  assert.equal(res.status, 200);
+  return (await res.json()).items;
+}
