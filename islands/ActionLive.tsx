@@ -24,6 +24,8 @@ import {
 import { StatusPill } from "@/components/StatusPill.tsx";
 import { channelName, noticeKindName } from "@/lib/channel_names.ts";
 import { CancelControl } from "@/components/CancelControl.tsx";
+import { pauseLine, WaveTimeline } from "@/components/action/WaveTimeline.tsx";
+import { RolloutControls } from "@/components/action/RolloutControls.tsx";
 import SweepButton from "./SweepButton.tsx";
 import MoveAction from "./MoveAction.tsx";
 
@@ -80,7 +82,15 @@ export default function ActionLive(props: Props) {
     const every = () => {
       const v = view.value;
       const soon = Date.now() + 5 * 60_000;
-      const due = [v.notices.nextDueAt, v.scheduledAt]
+      const due = [
+        v.notices.nextDueAt,
+        v.scheduledAt,
+        // A later wave's start, and a soak about to end.
+        ...v.stages.filter((s) => s.status === "pending").map((s) =>
+          s.scheduledAt
+        ),
+        ...v.stages.map((s) => s.soakUntil),
+      ]
         .filter((t): t is string => t !== null)
         .some((t) => Date.parse(t) <= soon);
       return v.action.status === "running" || due ? often : 30_000;
@@ -111,10 +121,13 @@ export default function ActionLive(props: Props) {
       {formatDateTime(iso, tz)} ({formatRelative(iso, t)})
     </time>
   );
-  const onDone = (text: string) => {
+  const onDone = (text: string, goTo?: string) => {
     message.value = text;
-    refresh();
+    if (goTo) location.assign(goTo);
+    else refresh();
   };
+  const paused = a.status === "paused";
+  const pause = paused ? pauseLine(v.stages, a.gate) : null;
 
   return (
     <div class="action-live" data-enhanced={enhanced.value ? "" : undefined}>
@@ -147,7 +160,56 @@ export default function ActionLive(props: Props) {
             />
           </div>
         )}
+        {paused && enhanced.value && (
+          <RolloutControls
+            actionId={a.id}
+            versionChange={a.actionType === "version_change"}
+            onDone={onDone}
+          />
+        )}
       </div>
+      {paused && (
+        <p class="flash flash-error pause-line" data-testid="pause-line">
+          <strong>{pause ?? "Paused: the rollout's gate stopped it"}</strong>.
+          {" "}
+          No later wave starts until it is resumed.
+          {!enhanced.value &&
+            " Resume, abort or roll back it here once the page's scripts have loaded, or through the admin API."}
+        </p>
+      )}
+      {a.abortedAfterWave != null && (
+        <p class="flash flash-warn" data-testid="aborted-after">
+          {a.abortedAfterWave === 0
+            ? "Aborted before its first wave: no instance was changed."
+            : `Aborted after wave ${a.abortedAfterWave}: the instances of the later waves were left as they were.`}
+        </p>
+      )}
+      {(v.rollback.of || v.rollback.by) && (
+        <p data-testid="rollback-links">
+          {v.rollback.of && (
+            <>
+              Rolls back{" "}
+              <a
+                href={`/admin/actions/${encodeURIComponent(v.rollback.of.id)}`}
+              >
+                {v.rollback.of.label}
+              </a>{" "}
+              <StatusPill status={v.rollback.of.status} />
+            </>
+          )}
+          {v.rollback.by && (
+            <>
+              Rolled back by{" "}
+              <a
+                href={`/admin/actions/${encodeURIComponent(v.rollback.by.id)}`}
+              >
+                {v.rollback.by.label}
+              </a>{" "}
+              <StatusPill status={v.rollback.by.status} />
+            </>
+          )}
+        </p>
+      )}
       {movable && moving.value && (
         <MoveAction
           actionId={a.id}
@@ -247,6 +309,14 @@ export default function ActionLive(props: Props) {
           </p>
         </div>
       </section>
+
+      {v.stages.length > 1 && (
+        <WaveTimeline
+          stages={v.stages}
+          tz={tz}
+          now={t}
+        />
+      )}
 
       <dl class="facts">
         <dt>Scheduled for</dt>

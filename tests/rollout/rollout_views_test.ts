@@ -280,6 +280,18 @@ Deno.test("GET one action: each wave with its size, counters, health, soak and g
     assert.equal(last.gate, null);
     assert.equal(last.size, 13);
 
+    // The action page says why it stopped, and shows every wave.
+    const admin = await app.signIn({ admin: true });
+    const page = await (await app.request(`/admin/actions/${id}`, {
+      headers: { cookie: admin.cookie },
+    })).text();
+    assert.match(
+      page,
+      /Paused: wave 1 — 1 of 2 failed, 1 unhealthy, over the 5 % gate/,
+    );
+    assert.match(page, /data-testid="wave-3"/);
+    assert.match(page, /gate failed \(50 % failed, 50 % unhealthy\)/);
+
     // Paused actions are found by their status.
     const found = await apiOk(
       app,
@@ -301,6 +313,11 @@ Deno.test("GET one action: each wave with its size, counters, health, soak and g
       `/api/admin/scheduled-actions/${id}`,
     );
     assert.equal(aborted.action.abortedAfterWave, 1);
+    const abortedPage = await (await app.request(`/admin/actions/${id}`, {
+      headers: { cookie: admin.cookie },
+    })).text();
+    assert.match(abortedPage, /Aborted after wave 1:/);
+    assert.doesNotMatch(abortedPage, /Paused:/);
     const progress = await apiOk(
       app,
       "GET",
@@ -409,3 +426,34 @@ async function fetchOwnList(app: TestApp, cookie: string) {
   assert.equal(res.status, 200);
   return (await res.json()).items;
 }
+
+Deno.test("action page: a rollback links to the action it rolls back, and back", () =>
+  withApp(async (app, c) => {
+    const ids = (await seedInstances(app.kv, 4)).map((i) => i.id);
+    const first = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions",
+      body(ids.slice(0, 2), c.now()),
+    );
+    const back = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions",
+      body(ids.slice(2), c.now()),
+    );
+    await setActionStatus(app.kv, back.id, { rollbackOf: first.id });
+    const admin = await app.signIn({ admin: true });
+    const html = async (id: string) =>
+      await (await app.request(`/admin/actions/${id}`, {
+        headers: { cookie: admin.cookie },
+      })).text();
+    assert.match(
+      await html(back.id),
+      new RegExp(`Rolls back <a href="/admin/actions/${first.id}">`),
+    );
+    assert.match(
+      await html(first.id),
+      new RegExp(`Rolled back by <a href="/admin/actions/${back.id}">`),
+    );
+  }));
