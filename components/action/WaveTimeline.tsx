@@ -125,7 +125,7 @@ export function WaveTimeline(
                 <Verdict stage={s} />
                 {s.gate?.at && (
                   <span class="muted">
-                    {" "}(read {formatDateTime(s.gate.at, tz)})
+                    {` (read ${formatDateTime(s.gate.at, tz)})`}
                   </span>
                 )}
               </p>
