@@ -149,6 +149,8 @@ export function RolloutControls(
       data-testid={`open-${control}`}
       onClick={() => {
         error.value = null;
+        // Each time afresh: the earliest allowed unless a time is chosen now.
+        resumeAt.value = "earliest";
         open.value = control;
       }}
     >
