@@ -31,39 +31,42 @@ import * as $25 from "./routes/api/admin/instances/[id].ts";
 import * as $26 from "./routes/api/admin/notices/last-run.ts";
 import * as $27 from "./routes/api/admin/notices/sweep.ts";
 import * as $28 from "./routes/api/admin/scheduled-actions/[id].ts";
-import * as $29 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
-import * as $30 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
-import * as $31 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
-import * as $32 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
-import * as $33 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $34 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $35 from "./routes/api/admin/scheduled-actions/preview.ts";
-import * as $36 from "./routes/api/admin/users/[id].ts";
-import * as $37 from "./routes/api/admin/webhooks/[id].ts";
-import * as $38 from "./routes/api/admin/webhooks/[id]/test.ts";
-import * as $39 from "./routes/api/admin/webhooks/index.ts";
-import * as $40 from "./routes/api/instances/[id]/status.ts";
-import * as $41 from "./routes/api/instances/index.ts";
-import * as $42 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $43 from "./routes/api/openapi.json.ts";
-import * as $44 from "./routes/api/push-tokens.ts";
-import * as $45 from "./routes/calendar/[targetId]/[file].ts";
-import * as $46 from "./routes/claw/[instanceId].tsx";
-import * as $47 from "./routes/healthz.ts";
-import * as $48 from "./routes/index.tsx";
-import * as $49 from "./routes/login.tsx";
-import * as $50 from "./routes/login/[token].tsx";
-import * as $51 from "./routes/logout.ts";
-import * as $52 from "./islands/ActionLive.tsx";
-import * as $53 from "./islands/InstancePicker.tsx";
-import * as $54 from "./islands/LocalTime.tsx";
-import * as $55 from "./islands/MoveAction.tsx";
-import * as $56 from "./islands/OwnInstances.tsx";
-import * as $57 from "./islands/ScheduleDialog.tsx";
-import * as $58 from "./islands/ScheduleForm.tsx";
-import * as $59 from "./islands/SweepButton.tsx";
-import * as $60 from "./islands/SweepLag.tsx";
-import * as $61 from "./islands/WorkspaceBanner.tsx";
+import * as $29 from "./routes/api/admin/scheduled-actions/[id]/abort.ts";
+import * as $30 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
+import * as $31 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
+import * as $32 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
+import * as $33 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
+import * as $34 from "./routes/api/admin/scheduled-actions/[id]/resume.ts";
+import * as $35 from "./routes/api/admin/scheduled-actions/[id]/rollback.ts";
+import * as $36 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $37 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $38 from "./routes/api/admin/scheduled-actions/preview.ts";
+import * as $39 from "./routes/api/admin/users/[id].ts";
+import * as $40 from "./routes/api/admin/webhooks/[id].ts";
+import * as $41 from "./routes/api/admin/webhooks/[id]/test.ts";
+import * as $42 from "./routes/api/admin/webhooks/index.ts";
+import * as $43 from "./routes/api/instances/[id]/status.ts";
+import * as $44 from "./routes/api/instances/index.ts";
+import * as $45 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $46 from "./routes/api/openapi.json.ts";
+import * as $47 from "./routes/api/push-tokens.ts";
+import * as $48 from "./routes/calendar/[targetId]/[file].ts";
+import * as $49 from "./routes/claw/[instanceId].tsx";
+import * as $50 from "./routes/healthz.ts";
+import * as $51 from "./routes/index.tsx";
+import * as $52 from "./routes/login.tsx";
+import * as $53 from "./routes/login/[token].tsx";
+import * as $54 from "./routes/logout.ts";
+import * as $55 from "./islands/ActionLive.tsx";
+import * as $56 from "./islands/InstancePicker.tsx";
+import * as $57 from "./islands/LocalTime.tsx";
+import * as $58 from "./islands/MoveAction.tsx";
+import * as $59 from "./islands/OwnInstances.tsx";
+import * as $60 from "./islands/ScheduleDialog.tsx";
+import * as $61 from "./islands/ScheduleForm.tsx";
+import * as $62 from "./islands/SweepButton.tsx";
+import * as $63 from "./islands/SweepLag.tsx";
+import * as $64 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -97,42 +100,45 @@ const manifest = {
     "./routes/api/admin/notices/last-run.ts": $26,
     "./routes/api/admin/notices/sweep.ts": $27,
     "./routes/api/admin/scheduled-actions/[id].ts": $28,
-    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $29,
-    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $30,
-    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $31,
-    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $32,
+    "./routes/api/admin/scheduled-actions/[id]/abort.ts": $29,
+    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $30,
+    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $31,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $32,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $33,
+    "./routes/api/admin/scheduled-actions/[id]/resume.ts": $34,
+    "./routes/api/admin/scheduled-actions/[id]/rollback.ts": $35,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $33,
-    "./routes/api/admin/scheduled-actions/index.ts": $34,
-    "./routes/api/admin/scheduled-actions/preview.ts": $35,
-    "./routes/api/admin/users/[id].ts": $36,
-    "./routes/api/admin/webhooks/[id].ts": $37,
-    "./routes/api/admin/webhooks/[id]/test.ts": $38,
-    "./routes/api/admin/webhooks/index.ts": $39,
-    "./routes/api/instances/[id]/status.ts": $40,
-    "./routes/api/instances/index.ts": $41,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $42,
-    "./routes/api/openapi.json.ts": $43,
-    "./routes/api/push-tokens.ts": $44,
-    "./routes/calendar/[targetId]/[file].ts": $45,
-    "./routes/claw/[instanceId].tsx": $46,
-    "./routes/healthz.ts": $47,
-    "./routes/index.tsx": $48,
-    "./routes/login.tsx": $49,
-    "./routes/login/[token].tsx": $50,
-    "./routes/logout.ts": $51,
+      $36,
+    "./routes/api/admin/scheduled-actions/index.ts": $37,
+    "./routes/api/admin/scheduled-actions/preview.ts": $38,
+    "./routes/api/admin/users/[id].ts": $39,
+    "./routes/api/admin/webhooks/[id].ts": $40,
+    "./routes/api/admin/webhooks/[id]/test.ts": $41,
+    "./routes/api/admin/webhooks/index.ts": $42,
+    "./routes/api/instances/[id]/status.ts": $43,
+    "./routes/api/instances/index.ts": $44,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $45,
+    "./routes/api/openapi.json.ts": $46,
+    "./routes/api/push-tokens.ts": $47,
+    "./routes/calendar/[targetId]/[file].ts": $48,
+    "./routes/claw/[instanceId].tsx": $49,
+    "./routes/healthz.ts": $50,
+    "./routes/index.tsx": $51,
+    "./routes/login.tsx": $52,
+    "./routes/login/[token].tsx": $53,
+    "./routes/logout.ts": $54,
   },
   islands: {
-    "./islands/ActionLive.tsx": $52,
-    "./islands/InstancePicker.tsx": $53,
-    "./islands/LocalTime.tsx": $54,
-    "./islands/MoveAction.tsx": $55,
-    "./islands/OwnInstances.tsx": $56,
-    "./islands/ScheduleDialog.tsx": $57,
-    "./islands/ScheduleForm.tsx": $58,
-    "./islands/SweepButton.tsx": $59,
-    "./islands/SweepLag.tsx": $60,
-    "./islands/WorkspaceBanner.tsx": $61,
+    "./islands/ActionLive.tsx": $55,
+    "./islands/InstancePicker.tsx": $56,
+    "./islands/LocalTime.tsx": $57,
+    "./islands/MoveAction.tsx": $58,
+    "./islands/OwnInstances.tsx": $59,
+    "./islands/ScheduleDialog.tsx": $60,
+    "./islands/ScheduleForm.tsx": $61,
+    "./islands/SweepButton.tsx": $62,
+    "./islands/SweepLag.tsx": $63,
+    "./islands/WorkspaceBanner.tsx": $64,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -130,6 +130,9 @@ const EnvSchema = z.object({
   DEMO_SEED: z.string().optional(),
   CONTROLLER_URL: optionalUrl,
   CONTROLLER_SECRET: secret("CONTROLLER_SECRET"),
+  EMBEDDED_CONTROLLER_UNHEALTHY_TAGS: z.string().optional().transform((v) =>
+    (v ?? "").split(",").map((t) => t.trim()).filter(Boolean)
+  ),
   SIDE_EFFECTS_URL: optionalUrl,
   ALLOW_HTTP_WEBHOOKS: z.string().optional(),
   DENO_DEPLOYMENT_ID: optionalString,
@@ -166,6 +169,8 @@ export interface Config {
   demoSeed: boolean;
   controllerUrl: string | null;
   controllerSecret: string | null;
+  /** Tags the embedded controller reports unhealthy: a bad build staged without a fleet. */
+  embeddedUnhealthyTags: string[];
   sideEffectsUrl: string | null;
   /**
    * Webhook endpoints may use plain http to loopback and reach private
@@ -250,6 +255,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     demoSeed: demo.success ? demo.data : false,
     controllerUrl: e.CONTROLLER_URL,
     controllerSecret: e.CONTROLLER_SECRET,
+    embeddedUnhealthyTags: e.EMBEDDED_CONTROLLER_UNHEALTHY_TAGS,
     sideEffectsUrl: e.SIDE_EFFECTS_URL,
     allowHttpWebhooks: allowHttpWebhooks.success && allowHttpWebhooks.data,
     onDeploy,

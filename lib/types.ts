@@ -177,6 +177,10 @@ export interface StageGate {
   unknown: number;
   /** Changed instances whose health was read (applied targets of the wave). */
   checked: number;
+  /** When the gate reads the wave's health next (null: no reading due). */
+  nextAt: string | null;
+  /** An admin resumed the rollout over this failed verdict: the next wave may start. */
+  resumedAt?: string | null;
 }
 
 export interface Stage {
@@ -382,7 +386,8 @@ export interface SweepRun extends SweepResult {
 }
 
 /** Where an admin change came from. */
-export type AuditVia = "session" | "api_token";
+/** How the change came: an admin's session, the API token, or the app itself (a rollout's gate). */
+export type AuditVia = "session" | "api_token" | "system";
 
 /** Every kind of admin change the audit records. */
 export const AUDIT_CHANGES = [
@@ -390,6 +395,10 @@ export const AUDIT_CHANGES = [
   "action.cancel",
   "target.cancel",
   "action.reschedule",
+  "action.pause",
+  "action.resume",
+  "action.abort",
+  "action.rollback",
   "catalog.put",
   "user.put",
   "user.delete",

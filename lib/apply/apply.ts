@@ -18,11 +18,19 @@ import { type Settled, settler, type Settling } from "./settle.ts";
 import { recoverStuckTargets } from "./recover.ts";
 import { finishStage, startStage } from "./stage_status.ts";
 import { forEachLimited } from "../kv/commits.ts";
+import { judgeDueGates } from "./gate.ts";
+import { sendAdminAlerts } from "../operations/admin_alerts.ts";
+import type { Config } from "../config.ts";
+import type { EmailSender } from "../channels/types.ts";
 
 export interface ApplyDeps {
   kv: Deno.Kv;
   controller: InstanceController;
   now: () => number;
+  /** Who hears of a paused rollout besides its creator, and the link's base. */
+  config?: Pick<Config, "adminEmails" | "publicUrl">;
+  /** Sends the admin alert of a paused rollout (absent: alerts wait in KV). */
+  email?: EmailSender;
   /** Controller calls in flight at once (default 8). */
   concurrency?: number;
   /** Waits for a notice's lease to end (default: a timer). */
@@ -31,6 +39,10 @@ export interface ApplyDeps {
 
 export interface ApplyResult {
   stages: number;
+  /** Health gate readings taken, and the rollouts they paused. */
+  gates: number;
+  paused: number;
+  healthCalls: number;
   applied: number;
   skipped: number;
   failed: number;
@@ -50,11 +62,27 @@ export async function applyDue(deps: ApplyDeps): Promise<ApplyResult> {
   const { kv } = deps;
   const result: ApplyResult = {
     stages: 0,
+    gates: 0,
+    paused: 0,
+    healthCalls: 0,
     applied: 0,
     skipped: 0,
     failed: 0,
     recovered: await recoverStuckTargets(kv, deps.now()),
   };
+  const gateDeps = {
+    ...deps,
+    adminEmails: deps.config?.adminEmails,
+    publicUrl: deps.config?.publicUrl,
+  };
+  const judge = async () => {
+    const g = await judgeDueGates(gateDeps);
+    result.gates += g.judged;
+    result.paused += g.paused;
+    result.healthCalls += g.healthCalls;
+  };
+  // Gates first: a wave whose soak ended lets the next one start this tick.
+  await judge();
   const due: [string, number][] = [];
   for await (
     const e of kv.list({
@@ -70,6 +98,9 @@ export async function applyDue(deps: ApplyDeps): Promise<ApplyResult> {
     result.skipped += counts.skipped;
     result.failed += counts.failed;
   }
+  // A wave that just finished gets its first health reading now.
+  if (result.stages > 0) await judge();
+  if (deps.email) await sendAdminAlerts(kv, deps.email, deps.now);
   return result;
 }
 

@@ -34,6 +34,12 @@ export interface ControllerCallOptions {
   removePin?: boolean;
 }
 
+/** What a controller says of a changed instance: the gate counts the unhealthy ones. */
+export type InstanceHealth = "healthy" | "unhealthy" | "unknown";
+
+/** Instances whose health one controller call reads at most. */
+export const HEALTH_BATCH = 100;
+
 export interface InstanceController {
   readonly name: string;
   restart(
@@ -45,4 +51,10 @@ export interface InstanceController {
     imageTag: string,
     opts: ControllerCallOptions,
   ): Promise<ControllerResult>;
+  /**
+   * The health of each instance (at most HEALTH_BATCH per call); one the
+   * controller could not judge, or did not name, is `unknown`. Never throws:
+   * a controller that cannot be reached reports every instance `unknown`.
+   */
+  health(instanceIds: string[]): Promise<Record<string, InstanceHealth>>;
 }

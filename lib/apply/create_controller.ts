@@ -5,7 +5,9 @@ import { embeddedController } from "./embedded_controller.ts";
 import { httpController } from "./http_controller.ts";
 
 export function createController(
-  config: Pick<Config, "controllerUrl" | "controllerSecret">,
+  config: Pick<Config, "controllerUrl" | "controllerSecret"> & {
+    embeddedUnhealthyTags?: string[];
+  },
   kv: Deno.Kv,
   now: () => number = Date.now,
 ): InstanceController {
@@ -20,5 +22,5 @@ export function createController(
       secret: config.controllerSecret,
     });
   }
-  return embeddedController(kv, now);
+  return embeddedController(kv, now, config.embeddedUnhealthyTags ?? []);
 }

@@ -3,21 +3,26 @@
  * restart stamps `lastRestartAt`; a version change moves the image tag (and
  * its index, and the pin when it overrides pins). Checked against the record
  * it read, so a destroy or a pin change landing meanwhile is seen, not
- * overwritten.
+ * overwritten. Every instance is healthy, except those on a tag named in
+ * `unhealthyTags`: the demo and the tests stage a bad build that way.
  */
 import { keys } from "../kv/keys.ts";
 import { commitRetrying } from "../kv/db.ts";
 import { addInstanceUpdate } from "../kv/instances.ts";
 import type { Instance } from "../types.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
 import type {
   ControllerCallOptions,
   ControllerResult,
   InstanceController,
+  InstanceHealth,
 } from "./controller.ts";
 
 export function embeddedController(
   kv: Deno.Kv,
   now: () => number = Date.now,
+  /** Instances now on one of these tags report unhealthy (EMBEDDED_CONTROLLER_UNHEALTHY_TAGS). */
+  unhealthyTags: readonly string[] = [],
 ): InstanceController {
   async function change(
     id: string,
@@ -62,8 +67,24 @@ export function embeddedController(
       error: `instance ${id} kept changing under the apply; try again`,
     };
   }
+  async function health(ids: string[]) {
+    const out: Record<string, InstanceHealth> = {};
+    const got = await getManyChunked<Instance>(
+      kv,
+      ids.map((id) => keys.instance(id)),
+    );
+    got.forEach((e, i) => {
+      out[ids[i]] = !e.value || e.value.status === "destroyed"
+        ? "unknown"
+        : unhealthyTags.includes(e.value.imageTag)
+        ? "unhealthy"
+        : "healthy";
+    });
+    return out;
+  }
   return {
     name: "embedded",
+    health,
     restart: (instance, opts) =>
       change(instance.id, opts, (i, at) => ({
         ...i,

@@ -1,11 +1,12 @@
 /**
  * What the minute apply job finishes before it applies anything: schedule
- * writes that were abandoned, cancels and moves a crash interrupted.
+ * writes that were abandoned, cancels, moves and pauses a crash interrupted.
  */
 import { keys } from "../kv/keys.ts";
 import { purgeAbandonedWrites } from "../scheduler/action_write.ts";
 import { finishCancel } from "../scheduler/cancel_targets.ts";
 import { finishReschedule } from "../scheduler/reschedule.ts";
+import { finishPause } from "../scheduler/rollout_hold.ts";
 import type { ApplyDeps } from "./apply.ts";
 
 export async function finishInterrupted(
@@ -18,5 +19,8 @@ export async function finishInterrupted(
   }
   for await (const e of kv.list({ prefix: keys.actionsRescheduling() })) {
     await finishReschedule(deps, e.key[1] as string);
+  }
+  for await (const e of kv.list({ prefix: keys.actionsPausing() })) {
+    await finishPause(deps, e.key[1] as string);
   }
 }

@@ -15,15 +15,29 @@
  * skip; 408, 425, 429, 5xx, timeouts and network errors are retried with
  * backoff (honouring Retry-After) and reported transient if they persist;
  * any other status fails at once with the fleet's `error` text.
+ *
+ * Health: `POST {CONTROLLER_URL}/instances/health` `{"instanceIds": [...]}`
+ * (at most 100), signed the same way, answers
+ * `{"health": {"<instanceId>": "healthy" | "unhealthy" | "unknown"}}`; an id
+ * it leaves out, an answer that does not parse or a call that keeps failing
+ * reads as `unknown`, which the gate does not count as unhealthy.
  */
 import type { Instance } from "../types.ts";
 import { encodeHex } from "../hex.ts";
 import { retryAfterMs, upstreamErrorText } from "../web/http.ts";
-import type {
-  ControllerCallOptions,
-  ControllerResult,
-  InstanceController,
+import {
+  type ControllerCallOptions,
+  type ControllerResult,
+  HEALTH_BATCH,
+  type InstanceController,
+  type InstanceHealth,
 } from "./controller.ts";
+
+const HEALTH_VALUES: ReadonlySet<string> = new Set([
+  "healthy",
+  "unhealthy",
+  "unknown",
+]);
 
 export interface HttpControllerOptions {
   baseUrl: string;
@@ -156,8 +170,42 @@ export function httpController(
     return { ok: false, transient: true, error: last };
   }
 
+  /** One health call for up to HEALTH_BATCH ids, retried like a change. */
+  async function healthOnce(ids: string[]) {
+    const body = JSON.stringify({ instanceIds: ids });
+    for (let i = 0; i < tries; i++) {
+      let wait = backoffMs * 2 ** i;
+      try {
+        const res = await once("/instances/health", body, crypto.randomUUID());
+        if (res.ok) {
+          const answer = (await res.json().catch(() => null))?.health;
+          return answer && typeof answer === "object" ? answer : {};
+        }
+        await res.body?.cancel();
+        if (!TRANSIENT.has(res.status) && res.status < 500) return {};
+        wait = Math.min(retryAfterMs(res.headers) ?? wait, maxRetryAfterMs);
+      } catch { /* unreachable or timed out: tried again, then unknown */ }
+      if (i < tries - 1) await new Promise((r) => setTimeout(r, wait));
+    }
+    return {};
+  }
+
+  async function health(ids: string[]) {
+    const out: Record<string, InstanceHealth> = {};
+    for (let i = 0; i < ids.length; i += HEALTH_BATCH) {
+      const part = ids.slice(i, i + HEALTH_BATCH);
+      const answer = await healthOnce(part);
+      for (const id of part) {
+        const v = answer[id];
+        out[id] = HEALTH_VALUES.has(v) ? v : "unknown";
+      }
+    }
+    return out;
+  }
+
   return {
     name: "http",
+    health,
     restart: (instance, o) => call(instance, "restart", {}, o),
     changeVersion: (instance, imageTag, o) =>
       call(instance, "version-change", {

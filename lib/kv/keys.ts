@@ -246,6 +246,13 @@ export const keys = {
   webhookChatAlert: (endpointId: string, actionId: string) =>
     ["webhook_chat_alerts", endpointId, actionId] as const,
 
+  // emails to admins (a rollout paused), sent by the apply tick
+  adminAlert: (id: string) => ["admin_alerts", id] as const,
+  /** Admin alerts by the time they are due (or their sender's lease ends). */
+  adminAlertDue: (dueAtMs: number, id: string) =>
+    ["admin_alerts_due", dueAtMs, id] as const,
+  adminAlertsDue: () => ["admin_alerts_due"] as const,
+
   // bookkeeping
   meta: (name: string) => ["meta", name] as const,
 };

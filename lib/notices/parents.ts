@@ -109,8 +109,11 @@ export function verdictFor(
   // waiting email group come due together and are judged as a group.
   if (row.groupId === null && row.dueAt > now) return { kind: "defer" };
   // A cancellation announces itself whatever its parents became (rule 1);
-  // so does a done notice, written with the target's final status.
-  if (row.kind === "cancelled" || row.kind === "done") return { kind: "claim" };
+  // so does a done notice, written with the target's final status, and an
+  // on-hold notice (a resume or a cancel retires it while still pending).
+  if (
+    row.kind === "cancelled" || row.kind === "done" || row.kind === "on_hold"
+  ) return { kind: "claim" };
   if (parentCancelled(action.value, target.value)) {
     // An earlier attempt may have reached the user: its cancellation follows.
     return row.deliveryUncertain
@@ -120,6 +123,12 @@ export function verdictFor(
         followUp: true,
       }
       : { kind: "void", error: CANCELLED_BEFORE_DISPATCH, followUp: false };
+  }
+  // A paused rollout: its warnings wait (the pause holds them, and a resume
+  // gives them their new time); its time may pass meanwhile without making
+  // them late.
+  if (action.value.status === "paused" && isWarning(row.kind)) {
+    return { kind: "defer" };
   }
   if (isTooLate(row, stage.value, now)) {
     return {

@@ -279,6 +279,11 @@ export function addCancelMutations(
   );
   for (const e of entries) {
     const row = e.value;
+    // A hold not yet announced says nothing once the change is called off.
+    if (row.kind === "on_hold" && row.status === "pending") {
+      putRow(op.check(e), row, asFailed(row, CANCELLED_BEFORE_DISPATCH, now));
+      continue;
+    }
     if (!isWarning(row.kind)) continue;
     const bannerShown = row.kind === "notice" && row.channel === "webapp" &&
       (row.status === "sent" ||
@@ -352,6 +357,29 @@ export function rescheduledRowFor(
   };
 }
 
+/**
+ * The follow-up row for a warned owner whose rollout paused before their
+ * wave: same target and channel, due once their time is within the notice
+ * lead; `movedFrom` holds the time it says will not happen.
+ */
+export function onHoldRowFor(
+  notice: Notification,
+  heldTime: string,
+  dueAt: number,
+  now: number,
+): Notification {
+  return {
+    ...newRow(notice, "on_hold", notice.channel, dueAt, now),
+    movedFrom: heldTime,
+  };
+}
+
+/**
+ * The due time of a warning held by a paused rollout: never, until a resume
+ * re-times it (the largest time a Date holds, so it sorts after every real one).
+ */
+export const HELD_DUE_AT = 8_640_000_000_000_000;
+
 const STATUSES = new Set(["pending", "sending", "sent", "failed"]);
 const KINDS = new Set([
   "notice",
@@ -359,6 +387,7 @@ const KINDS = new Set([
   "cancelled",
   "rescheduled",
   "done",
+  "on_hold",
 ]);
 const CHANNEL_SET = new Set<unknown>(CHANNELS);
 

@@ -79,6 +79,16 @@ const signInEmails = meter.createCounter("kiloclaw.sign_in_emails", {
   unit: "{email}",
 });
 
+const rolloutGates = meter.createCounter("kiloclaw.rollout.gates", {
+  description:
+    "Health gate verdicts on rollout waves, by verdict: passed, failed (a failed verdict pauses the rollout)",
+  unit: "{verdict}",
+});
+
+export function recordGateVerdict(verdict: "passed" | "failed"): void {
+  rolloutGates.add(1, { verdict });
+}
+
 export type RowOutcome = "sent" | "failed" | "retried" | "voided" | "recovered";
 
 export function recordNoticeRows(

@@ -118,6 +118,8 @@ export async function cancelAction(
 export async function cancelActionTelling(
   deps: CancelDeps,
   actionId: string,
+  /** An abort: the waves that had started, kept on the cancelled action. */
+  opts: { abortedAfterWave?: number } = {},
 ): Promise<CancelActionOutcome> {
   const { kv } = deps;
   const cancel = await conditionalWrite<{
@@ -143,6 +145,9 @@ export async function cancelActionTelling(
       cancelledAt: at,
       finishedAt: at,
       updatedAt: at,
+      ...(opts.abortedAfterWave !== undefined
+        ? { abortedAfterWave: opts.abortedAfterWave }
+        : {}),
     };
     const cancelled = actionEvent("action.cancelled", next, now, {
       scheduledAt: stages[0]?.value.scheduledAt ?? null,

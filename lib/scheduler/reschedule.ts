@@ -11,10 +11,15 @@
  */
 import { keys } from "../kv/keys.ts";
 import { conditionalWrite } from "../kv/conditional_write.ts";
-import { allTargetIdsOfAction, getTargetEntries } from "../kv/actions.ts";
+import {
+  allTargetIdsOfAction,
+  getStageEntries,
+  getTargetEntries,
+} from "../kv/actions.ts";
 import { isActionVisible } from "../kv/actions.ts";
 import {
   addNewRow,
+  HELD_DUE_AT,
   readTargetRows,
   rescheduledRowFor,
 } from "../notices/rows.ts";
@@ -29,6 +34,7 @@ import type { Config } from "../config.ts";
 import type { RescheduleInput } from "./schemas.ts";
 import {
   type Channel,
+  isActionOpen,
   isMovable,
   isWarning,
   MAX_EARLIER_SENDS,
@@ -49,8 +55,11 @@ export interface RescheduleDeps {
 
 /** What a move in progress remembers: the time owners were last told. */
 export interface ReschedulingMarker {
+  /** The first stage's time owners were last told. */
   from: string;
   startedAt: string;
+  /** Each stage's time its owners were last told (a rollout's waves; absent: `from` for all). */
+  fromByStage?: Record<string, string>;
 }
 
 export interface NotMovedTarget {
@@ -76,6 +85,8 @@ export interface RescheduleReport {
 export const MOVED_AFTER_UNCERTAIN_DELIVERY =
   "action moved after a delivery attempt whose outcome is unknown; a rescheduled notice follows";
 export const MOVED_BACK = "action moved back to the time announced before";
+export const RESUMED_BEFORE_HOLD =
+  "rollout resumed before the hold was announced; the new time is told instead";
 export const REMINDER_WINDOW_PASSED =
   "skipped: the reminder's time had already passed at the new time";
 
@@ -96,14 +107,15 @@ export async function rescheduleAction(
   const moved = await conditionalWrite<
     { from: string; to: string; lead: [number, number] }
   >(`action ${actionId}`, async () => {
-    const [action, stage, marker] = await kv.getMany<
-      [ScheduledAction, Stage, ReschedulingMarker]
+    const [action, marker] = await kv.getMany<
+      [ScheduledAction, ReschedulingMarker]
     >([
       keys.action(actionId),
-      keys.stage(actionId, 0),
       keys.actionRescheduling(actionId),
     ]);
-    if (!isActionVisible(action) || !stage.value) {
+    const stages = await getStageEntries(kv, actionId);
+    const stage = stages.find((e) => e.value.index === 0);
+    if (!isActionVisible(action) || !stage) {
       throw new NotFoundError(`action ${actionId} not found`);
     }
     const a = action.value;
@@ -140,23 +152,29 @@ export async function rescheduleAction(
       calendarSequence: (a.calendarSequence ?? 0) + 1,
       updatedAt: stamp,
     };
-    const nextStage: Stage = { ...s, scheduledAt: to };
+    // Every wave moves by the same amount: the rollout keeps its shape.
+    const shift = Date.parse(to) - Date.parse(s.scheduledAt);
     // A move on top of an unfinished one keeps the time owners were told.
-    const nextMarker: ReschedulingMarker = marker.value ??
-      { from: s.scheduledAt, startedAt: stamp };
+    const nextMarker: ReschedulingMarker = marker.value ?? {
+      from: s.scheduledAt,
+      startedAt: stamp,
+      fromByStage: toldTimes(stages.map((e) => e.value)),
+    };
     const rescheduled = actionEvent("action.rescheduled", nextAction, now, {
       scheduledAt: to,
       from: s.scheduledAt,
       to,
     });
     return {
-      write: () =>
-        addWebhookEvent(
-          putStage(kv.atomic().check(action, stage, marker), s, nextStage)
-            .set(keys.action(actionId), nextAction)
-            .set(keys.actionRescheduling(actionId), nextMarker),
-          rescheduled,
-        ),
+      write: () => {
+        const op = kv.atomic().check(action, marker)
+          .set(keys.action(actionId), nextAction)
+          .set(keys.actionRescheduling(actionId), nextMarker);
+        for (const e of stages) {
+          putStage(op.check(e), e.value, shiftStage(e.value, shift));
+        }
+        return addWebhookEvent(op, rescheduled);
+      },
       result: { from: s.scheduledAt, to, lead: [a.noticeLeadHours, lead] },
     };
   });
@@ -167,6 +185,23 @@ export async function rescheduleAction(
     noticeLeadHours: { from: moved.lead[0], to: moved.lead[1] },
     ...done,
   };
+}
+
+/** Each stage's time, as a move's marker keeps it. */
+export function toldTimes(stages: Stage[]): Record<string, string> {
+  return Object.fromEntries(
+    stages.map((s) => [String(s.index), s.scheduledAt]),
+  );
+}
+
+/** The stage `shift` ms later (a stage no longer pending keeps its time). */
+export function shiftStage(s: Stage, shift: number): Stage {
+  return s.status === "pending"
+    ? {
+      ...s,
+      scheduledAt: new Date(Date.parse(s.scheduledAt) + shift).toISOString(),
+    }
+    : s;
 }
 
 /**
@@ -189,12 +224,10 @@ export async function finishReschedule(
     keys.actionRescheduling(actionId),
   );
   if (!marker.value) return report;
-  const [action, stage] = await kv.getMany<[ScheduledAction, Stage]>([
-    keys.action(actionId),
-    keys.stage(actionId, 0),
-  ]);
-  const live = action.value && stage.value &&
-    isMovable(action.value, stage.value);
+  const action = await kv.get<ScheduledAction>(keys.action(actionId));
+  // Scheduled, or a resumed rollout running again; each target's own stage
+  // decides whether it still moves (moveTarget).
+  const live = action.value !== null && isActionOpen(action.value);
   if (live) {
     const ids = await allTargetIdsOfAction(kv, actionId);
     for (let i = 0; i < ids.length; i += 200) {
@@ -213,7 +246,9 @@ export async function finishReschedule(
       }
       const pending = entries.filter((e) => e.value.status === "pending");
       await forEachLimited(pending, 8, async (e) => {
-        const outcome = await moveTarget(deps, e.value.id, marker.value!.from);
+        const m = marker.value!;
+        const told = m.fromByStage?.[String(e.value.stageIndex)] ?? m.from;
+        const outcome = await moveTarget(deps, e.value.id, told);
         if (outcome === "moved") report.moved++;
         else if (outcome === "in_flight") report.inFlight++;
         else report.notMovedCount++;
@@ -245,6 +280,10 @@ async function moveTarget(
       keys.stage(t.value.actionId, t.value.stageIndex),
     ]);
     if (!action.value || !stage.value) return { done: "left" };
+    // Its wave has started (or ended): it is no longer moved.
+    if (!isActionOpen(action.value) || stage.value.status !== "pending") {
+      return { done: "left" };
+    }
     const rows = await readTargetRows(kv, targetId);
     // A warning being sent right now: its outcome decides what follows.
     if (
@@ -291,6 +330,17 @@ export function addMoveMutations(
   const rescheduled = new Map<Channel, Deno.KvEntry<Notification>>();
   for (const e of rows) {
     if (e.value.kind === "rescheduled") rescheduled.set(e.value.channel, e);
+    // A hold not announced yet: the new time says it all.
+    if (
+      e.value.kind === "on_hold" && e.value.status === "pending" &&
+      e.value.groupId === null
+    ) {
+      putRow(
+        op.check(e),
+        e.value,
+        asFailed(e.value, RESUMED_BEFORE_HOLD, o.now),
+      );
+    }
   }
   // One rescheduled notice per channel that warned the owner.
   const warnedOn = new Map<Channel, Notification>();
@@ -336,8 +386,17 @@ export function addMoveMutations(
       // the owner was told, there is nothing to say.
       if (r.movedFrom === o.to && r.groupId === null) {
         putRow(op.check(prev), r, asFailed(r, MOVED_BACK, o.now));
-      } else if (r.movedTo !== o.to && r.groupId === null) {
-        putRow(op.check(prev), r, { ...r, movedTo: o.to, updatedAt: at });
+      } else if (
+        (r.movedTo !== o.to || r.dueAt === HELD_DUE_AT) && r.groupId === null
+      ) {
+        // Held by a pause: it goes now, with the new time.
+        const dueAt = r.dueAt === HELD_DUE_AT ? o.now : r.dueAt;
+        putRow(op.check(prev), r, {
+          ...r,
+          movedTo: o.to,
+          dueAt,
+          updatedAt: at,
+        });
       }
     } else if (r.movedTo !== o.to) {
       // Sent (or tried) before: the owner hears of this move too.

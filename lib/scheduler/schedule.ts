@@ -64,6 +64,13 @@ export interface ScheduleOptions {
    * in `excluded.pending`) instead of answering 409.
    */
   skipPending?: boolean;
+  /**
+   * A version change whose instances go to tags of their own (a rollback:
+   * each back to where it came from); others take the action's tag.
+   */
+  targetImageTags?: ReadonlyMap<string, string>;
+  /** Written on the action record: the action this one rolls back. */
+  rollbackOf?: string;
 }
 
 import type { ScheduleWarning } from "../preview/preview_model.ts";
@@ -103,6 +110,8 @@ export function newActionRecords(
     targetId: () => string;
     /** The rollout's waves (absent: one stage of every instance at `scheduledAt`). */
     waves?: PlannedWave[];
+    targetImageTags?: ReadonlyMap<string, string>;
+    rollbackOf?: string;
   },
 ): {
   action: ScheduledAction;
@@ -129,6 +138,7 @@ export function newActionRecords(
     noticeBody: input.noticeBody,
     noticeChannels: input.noticeChannels,
     ...(input.waves?.length ? { waves: input.waves, gate: input.gate } : {}),
+    ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}),
     status: "scheduled",
     createdBy: o.createdBy,
     createdAt: at,
@@ -167,7 +177,7 @@ export function newActionRecords(
     instanceId: i.id,
     userId: i.ownerId,
     sourceImageTag: i.imageTag,
-    targetImageTag: imageTag ?? i.imageTag,
+    targetImageTag: o.targetImageTags?.get(i.id) ?? imageTag ?? i.imageTag,
     sourcePinnedImageTag: i.pinnedImageTag,
     status: "pending",
     skipReason: null,
@@ -191,6 +201,7 @@ export function emptyGate(): StageGate {
     unhealthy: 0,
     unknown: 0,
     checked: 0,
+    nextAt: null,
   };
 }
 
@@ -201,6 +212,7 @@ function buildPlan(
   actor: Pick<User, "id">,
   now: number,
   concurrency: number,
+  opts: ScheduleOptions,
 ) {
   const id = newId();
   const waves = input.waves?.length
@@ -213,6 +225,8 @@ function buildPlan(
     now,
     targetId: newId,
     waves,
+    targetImageTags: opts.targetImageTags,
+    rollbackOf: opts.rollbackOf,
   });
   // Row ids follow creation order, so an owner's rows lie together in the
   // due index and reach one dispatch group: one message per owner. A notice
@@ -301,6 +315,7 @@ export async function scheduleAction(
       actor,
       now,
       deps.config.controllerConcurrency ?? DEFAULT_CONCURRENCY,
+      opts,
     );
     try {
       await writeAction(kv, plan, now);

@@ -171,3 +171,18 @@ export function gateVerdict(
     unhealthyPercent,
   };
 }
+
+/**
+ * "Paused: wave 1 — 3 of 100 failed, 7 unhealthy, over the 5 % gate": what
+ * the action page, the alert email and the audit say of a failed verdict.
+ */
+export function pauseSentence(
+  wave: number,
+  gate: GateSpec,
+  reading: { size: number; failed: number; unhealthy: number },
+): string {
+  const limit = gate.maxFailedPercent === gate.maxUnhealthyPercent
+    ? `the ${gate.maxFailedPercent} % gate`
+    : `the gate (${gate.maxFailedPercent} % failed, ${gate.maxUnhealthyPercent} % unhealthy)`;
+  return `Paused: wave ${wave} — ${reading.failed} of ${reading.size} failed, ${reading.unhealthy} unhealthy, over ${limit}`;
+}

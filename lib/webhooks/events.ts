@@ -40,6 +40,8 @@ export interface WebhookEvent {
   };
   from?: string;
   to?: string;
+  /** Rollout events: the wave (1-based) the event is about. */
+  wave?: number;
 }
 
 /** An event about `action` as it is after the change. */
@@ -53,6 +55,7 @@ export function actionEvent(
     target?: Target;
     from?: string;
     to?: string;
+    wave?: number;
   } = {},
 ): WebhookEvent {
   const t = extra.target;
@@ -83,6 +86,7 @@ export function actionEvent(
       : {}),
     ...(extra.from ? { from: extra.from } : {}),
     ...(extra.to ? { to: extra.to } : {}),
+    ...(extra.wave ? { wave: extra.wave } : {}),
   };
 }
 

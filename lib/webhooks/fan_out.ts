@@ -43,6 +43,7 @@ function payloadOf(
       ...(ev.target ? { target: ev.target } : {}),
       ...(ev.from ? { from: ev.from } : {}),
       ...(ev.to ? { to: ev.to } : {}),
+      ...(ev.wave ? { wave: ev.wave } : {}),
     },
   };
 }

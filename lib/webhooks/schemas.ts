@@ -18,6 +18,9 @@ export const WEBHOOK_EVENTS = [
   "action.failed",
   "action.cancelled",
   "action.rescheduled",
+  "action.paused",
+  "action.resumed",
+  "wave.completed",
   "target.failed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
@@ -25,6 +28,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 /** What a chat alert (kind `slack`) may carry: rollouts that stopped or went wrong. */
 export const CHAT_ALERT_EVENTS: readonly WebhookEventType[] = [
   "action.failed",
+  "action.paused",
   "target.failed",
 ];
 
@@ -198,6 +202,8 @@ export const WebhookPayloadSchema = z.object({
     /** A move: the time before and after. */
     from: z.string().optional(),
     to: z.string().optional(),
+    /** A rollout event (wave.completed, action.paused): the wave, from 1. */
+    wave: z.number().int().optional(),
   }),
 });
 export type WebhookPayload = z.infer<typeof WebhookPayloadSchema>;

@@ -28,6 +28,12 @@ export function slackText(p: WebhookPayload): string | null {
       : "";
     return `:red_circle: ${what(a)} failed${counts}. ${link}`;
   }
+  if (p.type === "action.paused") {
+    const counts = c ? `: ${c.failed} of ${c.total} failed` : "";
+    return `:double_vertical_bar: ${what(a)} paused after wave ${
+      p.data.wave ?? "?"
+    }${counts}; its health gate stopped the rollout. ${link}`;
+  }
   if (p.type === "target.failed") {
     const t = p.data.target;
     const error = t?.error ? ` (${t.error.slice(0, 200)})` : "";

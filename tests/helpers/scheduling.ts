@@ -174,3 +174,12 @@ export async function scheduleForOwners(
   );
   return { c, instances, actionId: res.id };
 }
+
+/** A test controller's health reading: every instance healthy. */
+export function allHealthy(
+  ids: string[],
+): Promise<Record<string, "healthy">> {
+  return Promise.resolve(
+    Object.fromEntries(ids.map((id) => [id, "healthy" as const])),
+  );
+}

@@ -1,3 +1,4 @@
+import { allHealthy } from "../helpers/scheduling.ts";
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { cancelAction, cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
@@ -385,6 +386,7 @@ Deno.test("apply: transient controller failures are retried on later ticks; perm
     const calls = new Map<string, number>();
     const flaky: InstanceController = {
       name: "flaky",
+      health: allHealthy,
       restart(instance): Promise<ControllerResult> {
         const n = (calls.get(instance.id) ?? 0) + 1;
         calls.set(instance.id, n);
@@ -435,6 +437,7 @@ Deno.test("apply: transient controller failures are retried on later ticks; perm
     try {
       const down: InstanceController = {
         name: "down",
+        health: allHealthy,
         restart: () =>
           Promise.resolve({ ok: false, transient: true, error: "timeout" }),
         changeVersion: () => Promise.reject(new Error("not used")),
@@ -608,6 +611,7 @@ Deno.test("two applies at once over 300 due targets: each instance is changed on
     // target is back to pending, its stage running, for both applies to take.
     const busy: InstanceController = {
       name: "busy",
+      health: allHealthy,
       restart: () =>
         Promise.resolve({ ok: false, transient: true, error: "busy" }),
       changeVersion: () =>

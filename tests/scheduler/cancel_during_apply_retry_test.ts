@@ -1,3 +1,4 @@
+import { allHealthy } from "../helpers/scheduling.ts";
 /**
  * A cancel-all that lands while a target is being applied must not
  * leave that target pending forever when the apply then asks for a retry
@@ -52,6 +53,7 @@ Deno.test("cancel-all during an apply that ends in a transient retry leaves no t
     const answer = new Promise<ControllerResult>((r) => release = r);
     const controller: InstanceController = {
       name: "held",
+      health: allHealthy,
       restart: () => {
         entered();
         return answer;
@@ -103,6 +105,7 @@ Deno.test("cancel-all while a crashed apply holds a target; recovery must not le
     const inCall = new Promise<void>((r) => entered = r);
     const hang: InstanceController = {
       name: "hang",
+      health: allHealthy,
       restart: () => {
         entered();
         return new Promise(() => {});
@@ -118,6 +121,7 @@ Deno.test("cancel-all while a crashed apply holds a target; recovery must not le
 
     const ok: InstanceController = {
       name: "ok",
+      health: allHealthy,
       restart: () => Promise.resolve({ ok: true }),
       changeVersion: () => Promise.resolve({ ok: true }),
     };

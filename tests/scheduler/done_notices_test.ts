@@ -1,3 +1,4 @@
+import { allHealthy } from "../helpers/scheduling.ts";
 /**
  * Done notices: after the apply, owners hear how it went on the channels the
  * admin picked, in plain words for every outcome; never for a cancelled target.
@@ -58,6 +59,7 @@ Deno.test("done notices: applied, pinned, failed each say what happened; a cance
     const embedded = embeddedController(kv, c.now);
     const controller: InstanceController = {
       name: "test",
+      health: allHealthy,
       restart: (i, o) => embedded.restart(i, o),
       changeVersion: (i, tag, o) =>
         i.id === failing.id

@@ -1,3 +1,4 @@
+import { allHealthy } from "../helpers/scheduling.ts";
 /**
  * Every index key matches its record after every kind of transition: a
  * target's instance lock, running key, action and instance indexes and the
@@ -152,6 +153,7 @@ async function staleIndexKeys(kv: Deno.Kv): Promise<string[]> {
 
 const ok: InstanceController = {
   name: "ok",
+  health: allHealthy,
   restart: () => Promise.resolve({ ok: true }),
   changeVersion: () => Promise.resolve({ ok: true }),
 };
@@ -196,6 +198,7 @@ Deno.test("index keys: none stale after schedule, cancel, sweep, apply, retry, c
     const inCall = new Promise<void>((r) => entered = r);
     const flaky: InstanceController = {
       name: "flaky",
+      health: allHealthy,
       restart: (i) =>
         i.id === instances[2].id
           ? Promise.resolve({ ok: false, transient: true, error: "busy" })
