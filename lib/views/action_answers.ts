@@ -314,6 +314,20 @@ export const RescheduledActionSchema = z.object({
   }),
 }).meta({ id: "RescheduledAction" });
 
+/** `POST /api/admin/scheduled-actions/:id/resume`: the action, and what the resume moved. */
+export const ResumedActionSchema = z.object({
+  ...ActionDetailSchema.shape,
+  resume: z.object({
+    from: at.meta({ description: "When the next wave was planned before." }),
+    to: at.meta({ description: "When it starts now." }),
+    moved: count.meta({ description: "Targets given their new time." }),
+    inFlight: count.meta({
+      description:
+        "Owners whose warning was being sent as the resume landed: they get a rescheduled notice once it is marked.",
+    }),
+  }),
+}).meta({ id: "ResumedAction" });
+
 /** `POST /api/admin/scheduled-actions/:id/cancel`: the action as it is now. */
 export const CancelActionResultSchema = z.object({
   action: ScheduledActionSchema,

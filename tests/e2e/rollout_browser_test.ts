@@ -207,6 +207,7 @@ async function pausedRollout(app: TestApp, ids: string[]) {
       unhealthy: 2,
       unknown: 0,
       checked: 2,
+      nextAt: null,
     },
   });
   addToStageCounter(op, prev, "applied", 2);

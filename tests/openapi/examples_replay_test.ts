@@ -60,6 +60,8 @@ const REPLAY_ORDER = [
   "getActionProgress",
   "previewReschedule",
   "rescheduleAction",
+  "resumeRollout",
+  "rollbackRollout",
   "runSweep",
   "getLastSweepRun",
   "listOwnInstances",
@@ -69,6 +71,7 @@ const REPLAY_ORDER = [
   "sendNotificationEmail",
   "cancelTarget",
   "cancelAction",
+  "abortRollout",
   "deleteWebhook",
   "listAudit",
   "deleteUser",
@@ -79,6 +82,9 @@ const REPLAY_ORDER = [
 const EXPECTED_STATUS: Record<string, number> = {
   // Its example names a real notice under a claim the caller does not hold.
   sendNotificationEmail: 409,
+  // The README's action is no paused rollout, and changed nothing yet.
+  resumeRollout: 409,
+  rollbackRollout: 409,
 };
 
 // The README's action is for 2026-12-01 03:00 UTC; the app's clock stands a

@@ -219,6 +219,7 @@ Deno.test("GET one action: each wave with its size, counters, health, soak and g
         unhealthy: 1,
         unknown: 0,
         checked: 1,
+        nextAt: null,
       },
     }, { applied: 1, failed: 1 });
     await setActionStatus(app.kv, id, { status: "paused" });
