@@ -19,7 +19,9 @@ import {
   withBrowser,
 } from "../helpers/e2e.ts";
 import { apiOk, createTestApp, type TestApp } from "../helpers/app.ts";
-import { seedInstances } from "../helpers/scheduling.ts";
+import { clock, seedInstances } from "../helpers/scheduling.ts";
+import { applyTick } from "@/lib/jobs.ts";
+import { toZonedInput } from "@/lib/format.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { putStage } from "@/lib/apply/stage_status.ts";
@@ -437,6 +439,135 @@ Deno.test({
         /on hold: we will tell you the new time/,
       );
       await expectAccessible(page, "the owner's instances on hold");
+      assert.deepEqual(errors, []);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "browser: a real pause — three waves, the canary's new tag unhealthy; the page shows it live, then Resume at a chosen time, Abort and Roll back through the engine",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const c = clock(Date.now());
+    const app = await createTestApp({
+      config: { embeddedUnhealthyTags: [NEW_TAG] },
+      context: { now: c.now },
+    });
+    await putCatalogEntry(app.kv, OLD_TAG, { openclawVersion: "1.8.2" });
+    await putCatalogEntry(app.kv, NEW_TAG, { openclawVersion: "1.9.0" });
+    const admin = await app.signIn({ admin: true, name: "Ada Admin" });
+    const rollout = async () => {
+      const instances = await seedInstances(app.kv, 10, {
+        imageTag: OLD_TAG,
+      });
+      return (await apiOk(app, "POST", "/api/admin/scheduled-actions", {
+        actionType: "version_change",
+        imageTag: NEW_TAG,
+        instanceIds: instances.map((i) => i.id),
+        scheduledAt: new Date(c.now() + HOUR).toISOString(),
+        noticeLeadHours: 24,
+        waves: [
+          { percent: 20, soakMinutes: 30 },
+          { percent: 50, soakMinutes: 30 },
+          { percent: 100 },
+        ],
+        gate: { maxFailedPercent: 5, maxUnhealthyPercent: 5 },
+      })).id as string;
+    };
+    const [resumed, aborted, rolledBack] = [
+      await rollout(),
+      await rollout(),
+      await rollout(),
+    ];
+    await apiOk(app, "POST", "/api/admin/notices/sweep");
+
+    await withBrowser(app, async (origin, browser) => {
+      const ctx = await signedIn(browser, origin, admin.cookie);
+      const page = await ctx.newPage();
+      const errors = watch(page);
+      await page.goto(`${origin}/admin/actions/${resumed}`);
+      await hydrated(page, ".action-live[data-enhanced]");
+      assert.equal(await page.getByTestId("pause-line").count(), 0);
+
+      // Wave 1's time comes (the clock moves, not the wall): its 2 instances
+      // change to the unhealthy tag and the gate pauses the rollout.
+      c.advance(HOUR);
+      const tick = await applyTick(app.ctx);
+      assert.equal(tick.paused, 3);
+      // The page follows on its own.
+      await page.getByTestId("pause-line").waitFor({ timeout: 40_000 });
+      assert.equal(
+        (await page.getByTestId("pause-line").innerText()).split(".")[0],
+        "Paused: wave 1 — 0 of 2 failed, 2 unhealthy, over the 5 % gate",
+      );
+      assert.equal(
+        await page.getByTestId("wave-1").getByTestId("wave-health")
+          .innerText(),
+        "Health: 0 healthy · 2 unhealthy · 0 unknown",
+      );
+      assert.match(
+        await page.getByTestId("wave-1").getByTestId("wave-gate").innerText(),
+        /gate failed \(0 % failed, 100 % unhealthy\)/,
+      );
+      await expectAccessible(page, "a paused rollout, live");
+
+      // Resume two days on, at a wall-clock time in the browser's zone.
+      const at = Math.ceil((c.now() + 48 * HOUR) / HOUR) * HOUR;
+      let dialog = await openControl(page, "Resume");
+      await dialog.getByLabel("At a time I choose").check();
+      await dialog.getByTestId("resume-at").fill(
+        toZonedInput(at, "America/New_York"),
+      );
+      await dialog.getByLabel(/Reason/).fill("the build is fixed");
+      await dialog.getByTestId("confirm-resume").click();
+      await page.getByText("Rollout resumed.").first().waitFor();
+      await page.getByTestId("pause-line").waitFor({ state: "detached" });
+      const after = await apiOk(
+        app,
+        "GET",
+        `/api/admin/scheduled-actions/${resumed}`,
+      );
+      assert.equal(after.action.status, "running");
+      assert.equal(after.stages[1].scheduledAt, new Date(at).toISOString());
+      assert.equal(
+        await page.getByTestId("wave-2").locator("time").first()
+          .getAttribute("datetime"),
+        new Date(at).toISOString(),
+      );
+
+      // Abort: the page says after which wave; no control is left.
+      await page.goto(`${origin}/admin/actions/${aborted}`);
+      await hydrated(page, ".action-live[data-enhanced]");
+      dialog = await openControl(page, "Abort");
+      await dialog.getByLabel(/Reason/).fill("bad build");
+      await dialog.getByTestId("confirm-abort").click();
+      await page.getByTestId("aborted-after").waitFor();
+      assert.match(
+        await page.getByTestId("aborted-after").innerText(),
+        /^Aborted after wave 1:/,
+      );
+      assert.equal(await page.getByTestId("open-resume").count(), 0);
+
+      // Roll back: a new action moving the canary back, linked both ways.
+      await page.goto(`${origin}/admin/actions/${rolledBack}`);
+      await hydrated(page, ".action-live[data-enhanced]");
+      dialog = await openControl(page, "Roll back");
+      await dialog.getByTestId("confirm-rollback").click();
+      await page.waitForURL((u) =>
+        /\/admin\/actions\/[0-9a-f-]{36}$/.test(u.pathname) &&
+        !u.pathname.endsWith(rolledBack)
+      );
+      await hydrated(page, ".action-live[data-enhanced]");
+      const links = page.getByTestId("rollback-links");
+      assert.match(await links.innerText(), /^Rolls back Version change/);
+      await links.getByRole("link").click();
+      await page.waitForURL(`${origin}/admin/actions/${rolledBack}`);
+      await page.getByTestId("rollback-links").getByText("Rolled back by")
+        .waitFor();
+      await page.getByTestId("aborted-after").waitFor();
+      await expectAccessible(page, "a rolled-back rollout");
       assert.deepEqual(errors, []);
     });
   },
