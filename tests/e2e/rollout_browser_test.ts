@@ -371,7 +371,13 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const { app } = await rolloutApp();
+    const c = clock(Date.now());
+    const app = await createTestApp({
+      config: { embeddedUnhealthyTags: [NEW_TAG] },
+      context: { now: c.now },
+    });
+    await putCatalogEntry(app.kv, OLD_TAG, { openclawVersion: "1.8.2" });
+    await putCatalogEntry(app.kv, NEW_TAG, { openclawVersion: "1.9.0" });
     const owner = await app.signIn({ name: "Maya Lindqvist" });
     const instances = await seedInstances(app.kv, 4, {
       imageTag: OLD_TAG,
@@ -381,7 +387,7 @@ Deno.test({
       actionType: "version_change",
       imageTag: NEW_TAG,
       instanceIds: instances.map((i) => i.id),
-      scheduledAt: new Date(Date.now() + 2 * HOUR).toISOString(),
+      scheduledAt: new Date(c.now() + HOUR).toISOString(),
       noticeLeadHours: 24,
       noticeChannels: ["webapp"],
       waves: [{ count: 1, soakMinutes: 60 }, { percent: 100 }],
@@ -416,7 +422,9 @@ Deno.test({
         wave2At,
       );
 
-      await setStatus(app, id, { status: "paused" });
+      // The canary's time comes: its new tag is unhealthy, the rollout pauses.
+      c.advance(HOUR);
+      assert.equal((await applyTick(app.ctx)).paused, 1);
       await page.getByTestId("workspace-banner").getByText(
         "we will tell you the new time",
       ).waitFor({ timeout: 15_000 });
