@@ -15,6 +15,7 @@ import {
 } from "../helpers/scheduling.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { putStage } from "@/lib/apply/stage_status.ts";
+import { applyTick } from "@/lib/jobs.ts";
 import { addToStageCounter } from "@/lib/kv/actions.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
@@ -458,3 +459,66 @@ Deno.test("action page: a rollback links to the action it rolls back, and back",
       new RegExp(`Rolled back by <a href="/admin/actions/${back.id}">`),
     );
   }));
+
+Deno.test("banner on hold, after a real pause: only for an owner already warned, never for one whose notice the pause held", async () => {
+  const c = clock();
+  const app = await createTestApp({
+    config: { embeddedUnhealthyTags: ["v2"] },
+    context: { now: c.now },
+  });
+  try {
+    await seedCatalog(app.kv);
+    const owner = await app.signIn({ name: "Owner" });
+    const rollout = async (noticeLeadHours: number) => {
+      const instances = await seedInstances(app.kv, 3, {
+        ownerId: owner.user.id,
+      });
+      const { id } = await apiOk(
+        app,
+        "POST",
+        "/api/admin/scheduled-actions",
+        body(instances.map((i) => i.id), c.now(), {
+          noticeLeadHours,
+          noticeChannels: ["webapp"],
+          waves: [{ count: 1, soakMinutes: 120 }, { percent: 100 }],
+          gate: GATE,
+        }),
+      );
+      const detail = await apiOk(
+        app,
+        "GET",
+        `/api/admin/scheduled-actions/${id}`,
+      );
+      return {
+        id,
+        later: detail.targets.items.find((
+          t: { target: { stageIndex: number } },
+        ) => t.target.stageIndex === 1).target.instanceId as string,
+        wave2At: Date.parse(detail.stages[1].scheduledAt),
+      };
+    };
+    // Warned at once (24 h ahead), and warned only an hour before its wave.
+    const warned = await rollout(24);
+    const unwarned = await rollout(1);
+    await apiOk(app, "POST", "/api/admin/notices/sweep");
+    const status = async (instanceId: string) => {
+      const res = await app.request(`/api/instances/${instanceId}/status`, {
+        headers: { cookie: owner.cookie },
+      });
+      return (await res.json()).scheduledAction;
+    };
+    assert.equal((await status(warned.later))?.onHold, undefined);
+    assert.equal(await status(unwarned.later), null);
+
+    c.advance(HOUR);
+    assert.equal((await applyTick(app.ctx)).paused, 2);
+    assert.equal((await status(warned.later))?.onHold, true);
+    // Within the second wave's lead now, but its notice was held: nothing to take back.
+    c.set(unwarned.wave2At - 30 * MINUTE);
+    await apiOk(app, "POST", "/api/admin/notices/sweep");
+    assert.equal(await status(unwarned.later), null);
+    assert.equal((await status(warned.later))?.onHold, true);
+  } finally {
+    await app.close();
+  }
+});
