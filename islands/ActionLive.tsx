@@ -160,11 +160,14 @@ export default function ActionLive(props: Props) {
             />
           </div>
         )}
-        {paused && enhanced.value && (
+        {paused && (
           <RolloutControls
             actionId={a.id}
             versionChange={a.actionType === "version_change"}
             onDone={onDone}
+            pageUrl={pageUrl}
+            csrfToken={props.csrfToken}
+            timeZone={tz ?? "UTC"}
           />
         )}
       </div>
@@ -173,8 +176,6 @@ export default function ActionLive(props: Props) {
           <strong>{pause ?? "Paused: the rollout's gate stopped it"}</strong>.
           {" "}
           No later wave starts until it is resumed.
-          {!enhanced.value &&
-            " Resume, abort or roll back it here once the page's scripts have loaded, or through the admin API."}
         </p>
       )}
       {a.abortedAfterWave != null && (

@@ -4,9 +4,12 @@
  * instances not yet changed are left as they are) and, for a version change,
  * Roll back (the instances already changed go back to their earlier
  * version). Each asks for an optional reason and a confirmation in a dialog,
- * then calls the admin API as the page's cancel does.
+ * then calls the admin API as the page's cancel does. Without JavaScript
+ * each is a disclosure with a form posted to the page.
  */
 import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import { CsrfField } from "../CsrfField.tsx";
 import type { ComponentChildren } from "preact";
 import { Dialog } from "../Dialog.tsx";
 import { fromZonedInput, localTimeZone } from "@/lib/format.ts";
@@ -38,19 +41,102 @@ function problem(a: Answer): string {
     : error;
 }
 
+/** The controls as forms posted to the page, for a browser without JavaScript. */
+function PostedControls(
+  { pageUrl, csrfToken, versionChange, timeZone }: {
+    pageUrl: string;
+    csrfToken: string | null;
+    versionChange: boolean;
+    timeZone: string;
+  },
+) {
+  const form = (
+    intent: Control,
+    label: string,
+    question: string,
+    extra?: ComponentChildren,
+  ) => (
+    <details class="cancel-details">
+      <summary class={intent === "resume" ? "" : "danger-text"}>
+        {label}
+      </summary>
+      <form method="post" action={pageUrl} class="stack">
+        <CsrfField token={csrfToken} />
+        <input type="hidden" name="intent" value={intent} />
+        <p>{question}</p>
+        {extra}
+        <label>
+          Reason (optional, kept with the action)
+          <textarea name="reason" maxLength={256} rows={2} />
+        </label>
+        <div>
+          <button type="submit" class={intent === "resume" ? "" : "danger"}>
+            {label}
+          </button>
+        </div>
+      </form>
+    </details>
+  );
+  return (
+    <div class="head-actions rollout-controls">
+      {form(
+        "resume",
+        "Resume",
+        "The next wave and the ones after it get new times; owners already told a time are told the new one.",
+        <>
+          <label>
+            Next wave at (in {timeZone}; empty: the earliest allowed)
+            <input type="datetime-local" name="scheduledAt" />
+          </label>
+          <input type="hidden" name="timeZone" value={timeZone} />
+        </>,
+      )}
+      {form(
+        "abort",
+        "Abort",
+        "Every instance not yet changed is left as it is; owners who were warned are told it is called off.",
+      )}
+      {versionChange && form(
+        "rollback",
+        "Roll back",
+        "Schedules a version change back to each changed instance's earlier version, at the earliest allowed time.",
+      )}
+    </div>
+  );
+}
+
 export function RolloutControls(
-  { actionId, versionChange, onDone }: {
+  { actionId, versionChange, onDone, pageUrl, csrfToken, timeZone }: {
     actionId: string;
     /** Only a version change can be rolled back. */
     versionChange: boolean;
     onDone: (message: string, goTo?: string) => void;
+    /** Where the forms post without JavaScript. */
+    pageUrl: string;
+    csrfToken: string | null;
+    /** The zone a time typed without JavaScript is read in. */
+    timeZone: string;
   },
 ) {
+  const enhanced = useSignal(false);
+  useEffect(() => {
+    enhanced.value = true;
+  }, []);
   const open = useSignal<Control | null>(null);
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
   const resumeAt = useSignal<"earliest" | "at">("earliest");
   const base = `/api/admin/scheduled-actions/${encodeURIComponent(actionId)}`;
+  if (!enhanced.value) {
+    return (
+      <PostedControls
+        pageUrl={pageUrl}
+        csrfToken={csrfToken}
+        versionChange={versionChange}
+        timeZone={timeZone}
+      />
+    );
+  }
 
   async function submit(e: Event, control: Control) {
     e.preventDefault();

@@ -5,7 +5,7 @@
  * the paused status, and the owner's banner on hold at their own wave's time.
  */
 import assert from "node:assert/strict";
-import { apiOk, createTestApp, type TestApp } from "../helpers/app.ts";
+import { apiOk, createTestApp, ORIGIN, type TestApp } from "../helpers/app.ts";
 import {
   body,
   clock,
@@ -518,6 +518,98 @@ Deno.test("banner on hold, after a real pause: only for an owner already warned,
     await apiOk(app, "POST", "/api/admin/notices/sweep");
     assert.equal(await status(unwarned.later), null);
     assert.equal((await status(warned.later))?.onHold, true);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("action page without JavaScript: Resume at a time in a zone, Abort and Roll back are forms posted to the page", async () => {
+  const c = clock();
+  const app = await createTestApp({
+    config: { embeddedUnhealthyTags: ["v2"] },
+    context: { now: c.now },
+  });
+  try {
+    await seedCatalog(app.kv);
+    const admin = await app.signIn({ admin: true });
+    const rollout = async () => {
+      const ids = (await seedInstances(app.kv, 10)).map((i) => i.id);
+      return (await apiOk(
+        app,
+        "POST",
+        "/api/admin/scheduled-actions",
+        body(ids, c.now(), { waves: WAVES, gate: GATE }),
+      )).id as string;
+    };
+    const [resumed, aborted, rolledBack] = [
+      await rollout(),
+      await rollout(),
+      await rollout(),
+    ];
+    c.advance(HOUR);
+    assert.equal((await applyTick(app.ctx)).paused, 3);
+
+    const html = await (await app.request(`/admin/actions/${resumed}`, {
+      headers: { cookie: admin.cookie },
+    })).text();
+    for (const intent of ["resume", "abort", "rollback"]) {
+      assert.match(html, new RegExp(`name="intent" value="${intent}"`));
+    }
+    const post = (id: string, fields: Record<string, string>) =>
+      app.request(`/admin/actions/${id}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: {
+          cookie: admin.cookie,
+          origin: ORIGIN,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: new URLSearchParams({ _csrf: admin.csrfToken, ...fields }),
+      });
+
+    // 09:00 in Stockholm two days on is 08:00 UTC (winter).
+    const res = await post(resumed, {
+      intent: "resume",
+      scheduledAt: "2030-01-03T09:00",
+      timeZone: "Europe/Stockholm",
+      reason: "fixed",
+    });
+    assert.equal(res.status, 303);
+    const after = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${resumed}`,
+    );
+    assert.equal(after.action.status, "running");
+    assert.equal(after.stages[1].scheduledAt, "2030-01-03T08:00:00.000Z");
+    // A time the clocks skip is refused, naming it.
+    const skipped = await post(resumed, {
+      intent: "resume",
+      scheduledAt: "2030-03-31T02:30",
+      timeZone: "Europe/Stockholm",
+    });
+    assert.equal(skipped.status, 400);
+
+    assert.equal((await post(aborted, { intent: "abort" })).status, 303);
+    const abortedNow = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${aborted}`,
+    );
+    assert.equal(abortedNow.action.status, "cancelled");
+    assert.equal(abortedNow.action.abortedAfterWave, 1);
+
+    const back = await post(rolledBack, { intent: "rollback" });
+    assert.equal(back.status, 303);
+    const location = back.headers.get("location") ?? "";
+    const newId = /\/admin\/actions\/([0-9a-f-]{36})/.exec(location)?.[1];
+    assert.ok(newId && newId !== rolledBack, location);
+    const rollback = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${newId}`,
+    );
+    assert.equal(rollback.action.rollbackOf, rolledBack);
   } finally {
     await app.close();
   }
