@@ -10,6 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import {
   afterReview,
   expectAccessible,
+  expectAccessibleWithoutScripts,
   hydrated,
   NEW_TAG,
   OLD_TAG,
@@ -245,6 +246,18 @@ Deno.test({
     const instances = await seedInstances(app.kv, 20, { imageTag: OLD_TAG });
     const id = await pausedRollout(app, instances.map((i) => i.id));
     await withBrowser(app, async (origin, browser) => {
+      // Without JavaScript the controls are forms posted to the page: axe-clean too.
+      const html = await (await fetch(`${origin}/admin/actions/${id}`, {
+        headers: { cookie: admin.cookie },
+      })).text();
+      assert.match(html, /name="intent" value="rollback"/);
+      await expectAccessibleWithoutScripts(
+        browser,
+        origin,
+        html,
+        "a paused rollout's page without JavaScript",
+      );
+
       const ctx = await signedIn(browser, origin, admin.cookie);
       const page = await ctx.newPage();
       const errors = watch(page);
