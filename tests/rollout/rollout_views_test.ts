@@ -16,6 +16,8 @@ import {
 import { keys } from "@/lib/kv/keys.ts";
 import { putStage } from "@/lib/apply/stage_status.ts";
 import { applyTick } from "@/lib/jobs.ts";
+import { recentChanges } from "@/lib/kv/audit.ts";
+import { describeChange, sentenceText } from "@/lib/views/audit_words.ts";
 import { addToStageCounter } from "@/lib/kv/actions.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
@@ -610,6 +612,66 @@ Deno.test("action page without JavaScript: Resume at a time in a zone, Abort and
       `/api/admin/scheduled-actions/${newId}`,
     );
     assert.equal(rollback.action.rollbackOf, rolledBack);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("audit: a rollout's pause, resume, abort and roll back read as sentences", async () => {
+  const c = clock();
+  const app = await createTestApp({
+    config: { embeddedUnhealthyTags: ["v2"] },
+    context: { now: c.now },
+  });
+  try {
+    await seedCatalog(app.kv);
+    const rollout = async () => {
+      const ids = (await seedInstances(app.kv, 10)).map((i) => i.id);
+      return (await apiOk(
+        app,
+        "POST",
+        "/api/admin/scheduled-actions",
+        body(ids, c.now(), { waves: WAVES, gate: GATE }),
+      )).id as string;
+    };
+    const [resumed, aborted, rolledBack] = [
+      await rollout(),
+      await rollout(),
+      await rollout(),
+    ];
+    c.advance(HOUR);
+    assert.equal((await applyTick(app.ctx)).paused, 3);
+    const at = new Date(c.now() + 48 * HOUR).toISOString();
+    await apiOk(app, "POST", `/api/admin/scheduled-actions/${resumed}/resume`, {
+      scheduledAt: at,
+    });
+    await apiOk(app, "POST", `/api/admin/scheduled-actions/${aborted}/abort`);
+    await apiOk(
+      app,
+      "POST",
+      `/api/admin/scheduled-actions/${rolledBack}/rollback`,
+    );
+    const said = async (id: string) =>
+      (await recentChanges(app.kv, { type: "action", id })).items
+        .map((e) => [e.change, describeChange(e).map(sentenceText)]);
+    const r = await said(resumed);
+    assert.deepEqual(r.find(([c]) => c === "action.pause")?.[1], [
+      "Paused: wave 1 — 0 of 1 failed, 1 unhealthy, over the 5 % gate",
+    ]);
+    const resume = r.find(([c]) => c === "action.resume")?.[1] as string[];
+    assert.match(resume[0], new RegExp(`to ${at}$`));
+    assert.equal(resume[1], "Waves 2, 3 to go");
+    assert.deepEqual(
+      (await said(aborted)).find(([c]) => c === "action.abort")
+        ?.[1],
+      [
+        "Aborted after wave 1: the later waves' instances are left as they were",
+      ],
+    );
+    assert.deepEqual(
+      (await said(rolledBack)).find(([c]) => c === "action.rollback")?.[1],
+      ["A version change back to v1 for 1 instance"],
+    );
   } finally {
     await app.close();
   }
