@@ -320,7 +320,7 @@ export default function ActionLive(props: Props) {
       )}
 
       <dl class="facts">
-        <dt>Scheduled for</dt>
+        <dt>{v.stages.length > 1 ? "Wave 1 at" : "Scheduled for"}</dt>
         <dd>
           {v.scheduledAt
             ? (
