@@ -21,52 +21,59 @@ import * as $15 from "./routes/admin/outbox/[id]/html.ts";
 import * as $16 from "./routes/admin/outbox/index.tsx";
 import * as $17 from "./routes/admin/previews/[hash].ts";
 import * as $18 from "./routes/admin/users.tsx";
-import * as $19 from "./routes/admin/webhooks/[id].tsx";
-import * as $20 from "./routes/admin/webhooks/index.tsx";
-import * as $21 from "./routes/api/_middleware.ts";
-import * as $22 from "./routes/api/admin/_middleware.ts";
-import * as $23 from "./routes/api/admin/audit/index.ts";
-import * as $24 from "./routes/api/admin/catalog/[imageTag].ts";
-import * as $25 from "./routes/api/admin/instances/[id].ts";
-import * as $26 from "./routes/api/admin/notices/last-run.ts";
-import * as $27 from "./routes/api/admin/notices/sweep.ts";
-import * as $28 from "./routes/api/admin/scheduled-actions/[id].ts";
-import * as $29 from "./routes/api/admin/scheduled-actions/[id]/abort.ts";
-import * as $30 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
-import * as $31 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
-import * as $32 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
-import * as $33 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
-import * as $34 from "./routes/api/admin/scheduled-actions/[id]/resume.ts";
-import * as $35 from "./routes/api/admin/scheduled-actions/[id]/rollback.ts";
-import * as $36 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $37 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $38 from "./routes/api/admin/scheduled-actions/preview.ts";
-import * as $39 from "./routes/api/admin/users/[id].ts";
-import * as $40 from "./routes/api/admin/webhooks/[id].ts";
-import * as $41 from "./routes/api/admin/webhooks/[id]/test.ts";
-import * as $42 from "./routes/api/admin/webhooks/index.ts";
-import * as $43 from "./routes/api/instances/[id]/status.ts";
-import * as $44 from "./routes/api/instances/index.ts";
-import * as $45 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $46 from "./routes/api/openapi.json.ts";
-import * as $47 from "./routes/api/push-tokens.ts";
-import * as $48 from "./routes/calendar/[targetId]/[file].ts";
-import * as $49 from "./routes/claw/[instanceId].tsx";
-import * as $50 from "./routes/healthz.ts";
-import * as $51 from "./routes/index.tsx";
-import * as $52 from "./routes/login.tsx";
-import * as $53 from "./routes/login/[token].tsx";
-import * as $54 from "./routes/logout.ts";
-import * as $55 from "./islands/ActionLive.tsx";
-import * as $56 from "./islands/InstancePicker.tsx";
-import * as $57 from "./islands/LocalTime.tsx";
-import * as $58 from "./islands/MoveAction.tsx";
-import * as $59 from "./islands/OwnInstances.tsx";
-import * as $60 from "./islands/ScheduleDialog.tsx";
-import * as $61 from "./islands/ScheduleForm.tsx";
-import * as $62 from "./islands/SweepButton.tsx";
-import * as $63 from "./islands/SweepLag.tsx";
-import * as $64 from "./islands/WorkspaceBanner.tsx";
+import * as $19 from "./routes/admin/users/[id]/settings.tsx";
+import * as $20 from "./routes/admin/webhooks/[id].tsx";
+import * as $21 from "./routes/admin/webhooks/index.tsx";
+import * as $22 from "./routes/api/_middleware.ts";
+import * as $23 from "./routes/api/admin/_middleware.ts";
+import * as $24 from "./routes/api/admin/audit/index.ts";
+import * as $25 from "./routes/api/admin/catalog/[imageTag].ts";
+import * as $26 from "./routes/api/admin/instances/[id].ts";
+import * as $27 from "./routes/api/admin/notices/last-run.ts";
+import * as $28 from "./routes/api/admin/notices/sweep.ts";
+import * as $29 from "./routes/api/admin/scheduled-actions/[id].ts";
+import * as $30 from "./routes/api/admin/scheduled-actions/[id]/abort.ts";
+import * as $31 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
+import * as $32 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
+import * as $33 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
+import * as $34 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
+import * as $35 from "./routes/api/admin/scheduled-actions/[id]/resume.ts";
+import * as $36 from "./routes/api/admin/scheduled-actions/[id]/rollback.ts";
+import * as $37 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $38 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $39 from "./routes/api/admin/scheduled-actions/preview.ts";
+import * as $40 from "./routes/api/admin/users/[id].ts";
+import * as $41 from "./routes/api/admin/users/[id]/settings.ts";
+import * as $42 from "./routes/api/admin/webhooks/[id].ts";
+import * as $43 from "./routes/api/admin/webhooks/[id]/test.ts";
+import * as $44 from "./routes/api/admin/webhooks/index.ts";
+import * as $45 from "./routes/api/instances/[id]/postpone.ts";
+import * as $46 from "./routes/api/instances/[id]/status.ts";
+import * as $47 from "./routes/api/instances/index.ts";
+import * as $48 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $49 from "./routes/api/me/settings.ts";
+import * as $50 from "./routes/api/openapi.json.ts";
+import * as $51 from "./routes/api/push-tokens.ts";
+import * as $52 from "./routes/calendar/[targetId]/[file].ts";
+import * as $53 from "./routes/claw/[instanceId].tsx";
+import * as $54 from "./routes/healthz.ts";
+import * as $55 from "./routes/index.tsx";
+import * as $56 from "./routes/login.tsx";
+import * as $57 from "./routes/login/[token].tsx";
+import * as $58 from "./routes/logout.ts";
+import * as $59 from "./routes/settings.tsx";
+import * as $60 from "./routes/unsubscribe/[token].tsx";
+import * as $61 from "./islands/ActionLive.tsx";
+import * as $62 from "./islands/InstancePicker.tsx";
+import * as $63 from "./islands/LocalTime.tsx";
+import * as $64 from "./islands/MoveAction.tsx";
+import * as $65 from "./islands/OwnInstances.tsx";
+import * as $66 from "./islands/ScheduleDialog.tsx";
+import * as $67 from "./islands/ScheduleForm.tsx";
+import * as $68 from "./islands/SettingsForm.tsx";
+import * as $69 from "./islands/SweepButton.tsx";
+import * as $70 from "./islands/SweepLag.tsx";
+import * as $71 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -90,55 +97,62 @@ const manifest = {
     "./routes/admin/outbox/index.tsx": $16,
     "./routes/admin/previews/[hash].ts": $17,
     "./routes/admin/users.tsx": $18,
-    "./routes/admin/webhooks/[id].tsx": $19,
-    "./routes/admin/webhooks/index.tsx": $20,
-    "./routes/api/_middleware.ts": $21,
-    "./routes/api/admin/_middleware.ts": $22,
-    "./routes/api/admin/audit/index.ts": $23,
-    "./routes/api/admin/catalog/[imageTag].ts": $24,
-    "./routes/api/admin/instances/[id].ts": $25,
-    "./routes/api/admin/notices/last-run.ts": $26,
-    "./routes/api/admin/notices/sweep.ts": $27,
-    "./routes/api/admin/scheduled-actions/[id].ts": $28,
-    "./routes/api/admin/scheduled-actions/[id]/abort.ts": $29,
-    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $30,
-    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $31,
-    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $32,
-    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $33,
-    "./routes/api/admin/scheduled-actions/[id]/resume.ts": $34,
-    "./routes/api/admin/scheduled-actions/[id]/rollback.ts": $35,
+    "./routes/admin/users/[id]/settings.tsx": $19,
+    "./routes/admin/webhooks/[id].tsx": $20,
+    "./routes/admin/webhooks/index.tsx": $21,
+    "./routes/api/_middleware.ts": $22,
+    "./routes/api/admin/_middleware.ts": $23,
+    "./routes/api/admin/audit/index.ts": $24,
+    "./routes/api/admin/catalog/[imageTag].ts": $25,
+    "./routes/api/admin/instances/[id].ts": $26,
+    "./routes/api/admin/notices/last-run.ts": $27,
+    "./routes/api/admin/notices/sweep.ts": $28,
+    "./routes/api/admin/scheduled-actions/[id].ts": $29,
+    "./routes/api/admin/scheduled-actions/[id]/abort.ts": $30,
+    "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $31,
+    "./routes/api/admin/scheduled-actions/[id]/progress.ts": $32,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $33,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $34,
+    "./routes/api/admin/scheduled-actions/[id]/resume.ts": $35,
+    "./routes/api/admin/scheduled-actions/[id]/rollback.ts": $36,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $36,
-    "./routes/api/admin/scheduled-actions/index.ts": $37,
-    "./routes/api/admin/scheduled-actions/preview.ts": $38,
-    "./routes/api/admin/users/[id].ts": $39,
-    "./routes/api/admin/webhooks/[id].ts": $40,
-    "./routes/api/admin/webhooks/[id]/test.ts": $41,
-    "./routes/api/admin/webhooks/index.ts": $42,
-    "./routes/api/instances/[id]/status.ts": $43,
-    "./routes/api/instances/index.ts": $44,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $45,
-    "./routes/api/openapi.json.ts": $46,
-    "./routes/api/push-tokens.ts": $47,
-    "./routes/calendar/[targetId]/[file].ts": $48,
-    "./routes/claw/[instanceId].tsx": $49,
-    "./routes/healthz.ts": $50,
-    "./routes/index.tsx": $51,
-    "./routes/login.tsx": $52,
-    "./routes/login/[token].tsx": $53,
-    "./routes/logout.ts": $54,
+      $37,
+    "./routes/api/admin/scheduled-actions/index.ts": $38,
+    "./routes/api/admin/scheduled-actions/preview.ts": $39,
+    "./routes/api/admin/users/[id].ts": $40,
+    "./routes/api/admin/users/[id]/settings.ts": $41,
+    "./routes/api/admin/webhooks/[id].ts": $42,
+    "./routes/api/admin/webhooks/[id]/test.ts": $43,
+    "./routes/api/admin/webhooks/index.ts": $44,
+    "./routes/api/instances/[id]/postpone.ts": $45,
+    "./routes/api/instances/[id]/status.ts": $46,
+    "./routes/api/instances/index.ts": $47,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $48,
+    "./routes/api/me/settings.ts": $49,
+    "./routes/api/openapi.json.ts": $50,
+    "./routes/api/push-tokens.ts": $51,
+    "./routes/calendar/[targetId]/[file].ts": $52,
+    "./routes/claw/[instanceId].tsx": $53,
+    "./routes/healthz.ts": $54,
+    "./routes/index.tsx": $55,
+    "./routes/login.tsx": $56,
+    "./routes/login/[token].tsx": $57,
+    "./routes/logout.ts": $58,
+    "./routes/settings.tsx": $59,
+    "./routes/unsubscribe/[token].tsx": $60,
   },
   islands: {
-    "./islands/ActionLive.tsx": $55,
-    "./islands/InstancePicker.tsx": $56,
-    "./islands/LocalTime.tsx": $57,
-    "./islands/MoveAction.tsx": $58,
-    "./islands/OwnInstances.tsx": $59,
-    "./islands/ScheduleDialog.tsx": $60,
-    "./islands/ScheduleForm.tsx": $61,
-    "./islands/SweepButton.tsx": $62,
-    "./islands/SweepLag.tsx": $63,
-    "./islands/WorkspaceBanner.tsx": $64,
+    "./islands/ActionLive.tsx": $61,
+    "./islands/InstancePicker.tsx": $62,
+    "./islands/LocalTime.tsx": $63,
+    "./islands/MoveAction.tsx": $64,
+    "./islands/OwnInstances.tsx": $65,
+    "./islands/ScheduleDialog.tsx": $66,
+    "./islands/ScheduleForm.tsx": $67,
+    "./islands/SettingsForm.tsx": $68,
+    "./islands/SweepButton.tsx": $69,
+    "./islands/SweepLag.tsx": $70,
+    "./islands/WorkspaceBanner.tsx": $71,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

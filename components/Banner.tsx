@@ -94,7 +94,10 @@ export function Banner(
           {formatDateTime(s.scheduledAt, timeZone)}
         </time>{" "}
         ({formatRelative(s.scheduledAt, now)}). Chat may be unavailable for a
-        few minutes.
+        few minutes.{" "}
+        <a href="/settings" class="banner-link">
+          Choose when and how you hear of changes
+        </a>
       </div>
     );
   }

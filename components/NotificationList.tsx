@@ -16,9 +16,14 @@ export function NotificationList({ rows }: { rows: Notification[] }) {
           {noticeKindName(n.kind)}
           {n.reminderLeadHours !== undefined &&
             ` (${n.reminderLeadHours} h ahead)`} · {channelName(n.channel)}{" "}
-          <StatusPill status={n.status} />
+          {n.turnedOff
+            ? <span class="pill pill-no-device">turned off by the owner</span>
+            : <StatusPill status={n.status} />}
           {n.attempts > 1 && <span class="muted">{n.attempts} attempts</span>}
-          {n.error && <div class="muted">{n.error}</div>}
+          {n.error && !n.turnedOff && <div class="muted">{n.error}</div>}
+          {n.quietUntil && n.status === "pending" && (
+            <div class="muted">held for the owner's quiet hours</div>
+          )}
         </li>
       ))}
     </ul>

@@ -268,8 +268,8 @@ export default function ActionLive(props: Props) {
                     <td>{n.sent}</td>
                     <td
                       title={n.channel === "mobile_push"
-                        ? "the owner had no device registered"
-                        : undefined}
+                        ? "the owner had no device registered, or turned push warnings off"
+                        : "the owner turned warnings by this channel off"}
                     >
                       {n.notDelivered}
                     </td>

@@ -18,6 +18,48 @@ export interface User {
   updatedAt: string;
 }
 
+/** Days of the week, as the owner's settings and their API name them. */
+export const WEEKDAYS = [
+  "mon",
+  "tue",
+  "wed",
+  "thu",
+  "fri",
+  "sat",
+  "sun",
+] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** When an owner prefers changes to happen, in their own zone. */
+export interface MaintenanceWindow {
+  days: Weekday[];
+  /** 0–23, local hour in the owner's zone. */
+  startHour: number;
+  /** 1–8 hours. */
+  lengthHours: number;
+}
+
+/** Push quiet hours, "HH:MM" in the owner's zone; `end` before `start` crosses midnight. */
+export interface QuietHours {
+  start: string;
+  end: string;
+}
+
+/** Channels an owner hears warnings (notices, reminders) on; the banner is always on. */
+export interface WarningChannels {
+  email: boolean;
+  mobile_push: boolean;
+}
+
+/** An owner's preferences (`GET/PUT /api/me/settings`); the zone lives on the user record. */
+export interface OwnerSettings {
+  timeZone: string | null;
+  /** null: any time. */
+  maintenanceWindow: MaintenanceWindow | null;
+  channels: WarningChannels;
+  quietHours: QuietHours | null;
+}
+
 export type InstanceStatus = "running" | "destroyed";
 
 export interface Instance {
@@ -97,6 +139,11 @@ export interface ScheduledAction extends NotifySettings {
   gate?: GateSpec | null;
   /** Set when an admin aborted a paused or running rollout: the waves applied before. */
   abortedAfterWave?: number | null;
+  /**
+   * Owners may postpone their instance's change up to `times` times, to no
+   * later than `until` (absent or null: the change is urgent).
+   */
+  ownerMayPostpone?: { until: string; times: number } | null;
   /** A rollback action: the action whose applied waves it moves back. */
   rollbackOf?: string | null;
   /** Raised by each move, so calendars replace the event (absent: never moved). */
@@ -196,6 +243,13 @@ export interface Stage {
   soakUntil?: string | null;
   /** The gate's reading (absent: no gate for this stage). */
   gate?: StageGate | null;
+  /**
+   * The stage whose wave must be done (soaked, gate passed) before this one
+   * starts; null: none. Absent: the stage before it (a wave follows a wave).
+   */
+  waitsFor?: number | null;
+  /** Why the stage exists beside the planned waves: an owner postponed to its time. */
+  origin?: "postponed";
 }
 
 export type TargetStatus =
@@ -233,6 +287,8 @@ export interface Target {
   updatedAt: string;
   /** Apply attempts so far (a transient controller failure or a recovery leaves the target pending for another try). */
   attempts?: number;
+  /** Times the owner postponed this change. */
+  postpones?: number;
 }
 
 export type NotificationKind =
@@ -278,6 +334,10 @@ export interface Notification {
   claimedAt: string | null;
   sentAt: string | null;
   error: string | null;
+  /** A warning not sent because its owner turned that channel off. */
+  turnedOff?: boolean;
+  /** A push warning held back until the owner's quiet hours end (when it was first due). */
+  quietUntil?: string;
   /** What the channel said of a sent row (e.g. "no registered devices: 0 deliveries"). */
   detail?: string | null;
   /**
@@ -387,7 +447,7 @@ export interface SweepRun extends SweepResult {
 
 /** Where an admin change came from. */
 /** How the change came: an admin's session, the API token, or the app itself (a rollout's gate). */
-export type AuditVia = "session" | "api_token" | "system";
+export type AuditVia = "session" | "api_token" | "system" | "owner";
 
 /** Every kind of admin change the audit records. */
 export const AUDIT_CHANGES = [
@@ -399,9 +459,11 @@ export const AUDIT_CHANGES = [
   "action.resume",
   "action.abort",
   "action.rollback",
+  "target.postpone",
   "catalog.put",
   "user.put",
   "user.delete",
+  "user.settings",
   "instance.put",
   "webhook.create",
   "webhook.delete",

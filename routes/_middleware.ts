@@ -15,8 +15,16 @@ import { apiAnswer, errorAnswer } from "@/lib/web/http_errors.ts";
 import { renderErrorPage } from "@/components/ErrorPage.tsx";
 import type { State } from "@/lib/request_state.ts";
 
-// Calendar links are signed and need no sign-in (lib/calendar.ts).
-const PUBLIC_PAGES = /^\/(login(\/.*)?|healthz|calendar\/.*)$/;
+// Calendar and unsubscribe links are signed and need no sign-in (lib/calendar.ts,
+// lib/owners/unsubscribe.ts).
+const PUBLIC_PAGES =
+  /^\/(login(\/.*)?|healthz|calendar\/.*|unsubscribe\/[^/]+)$/;
+/**
+ * RFC 8058: a mail provider POSTs the one-click unsubscribe from its own
+ * servers, without cookies or an Origin; the signed token is the authority,
+ * and all it can do is turn one owner's warnings off.
+ */
+const ONE_CLICK_UNSUBSCRIBE = /^\/unsubscribe\/[^/]+$/;
 const API = /^\/api(\/|$)/;
 
 export async function handler(req: Request, ctx: FreshContext<State>) {
@@ -34,11 +42,13 @@ async function gate(req: Request, ctx: FreshContext<State>) {
     const app = appContext();
     await loadSessionState(req, ctx.state, app);
     // API endpoints take JSON only, so only pages check the form's token.
-    await refuseCrossSite(
-      req,
-      app.config.publicUrl,
-      isApi ? null : ctx.state.csrfToken,
-    );
+    if (!(req.method === "POST" && ONE_CLICK_UNSUBSCRIBE.test(path))) {
+      await refuseCrossSite(
+        req,
+        app.config.publicUrl,
+        isApi ? null : ctx.state.csrfToken,
+      );
+    }
     if (!isApi && !ctx.state.user && !PUBLIC_PAGES.test(path)) {
       const next = path + ctx.url.search;
       return redirect(signInUrl(next));

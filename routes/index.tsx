@@ -54,7 +54,10 @@ export default function Home({ data, url }: PageProps<Data>) {
       </Head>
       <div class="page-head">
         <h1>Your instances</h1>
-        {data.isAdmin && <a class="button secondary" href="/admin">Admin</a>}
+        <div class="head-actions">
+          <a class="button secondary" href="/settings">Settings</a>
+          {data.isAdmin && <a class="button secondary" href="/admin">Admin</a>}
+        </div>
       </div>
       {data.instances.length === 0
         ? <p class="muted">You have no KiloClaw instances yet.</p>

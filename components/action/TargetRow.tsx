@@ -132,6 +132,8 @@ function NoticeLine(
       </span>{" "}
       {n.noDevice
         ? <span class="pill pill-no-device">not delivered</span>
+        : n.turnedOff
+        ? <span class="pill pill-no-device">turned off by the owner</span>
         : <StatusPill status={n.status} />}
       <div class="muted small">
         {n.noDevice
@@ -154,6 +156,7 @@ function NoticeLine(
             {n.channel === "webapp" ? "" : ", "}
             {n.retry ? "next attempt " : "due "}
             {when(n.dueAt)}
+            {n.quietHours && ", when the owner's quiet hours end"}
           </>
         )}
         {n.attempts > 0 && (
@@ -171,7 +174,7 @@ function NoticeLine(
           </>
         )}
       </div>
-      {n.error && (
+      {n.error && !n.turnedOff && (
         <div class={n.status === "failed" ? "error small" : "muted small"}>
           {n.status === "failed" ? "" : "last error: "}
           {n.error}

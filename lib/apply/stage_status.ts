@@ -117,8 +117,11 @@ export async function startStage(
   // next tick looks again. The check below makes a gate that paused the
   // action meanwhile win.
   let before: Deno.KvEntryMaybe<Stage> | null = null;
-  if (index > 0) {
-    before = await kv.get<Stage>(keys.stage(actionId, index - 1));
+  const waitsFor = stage.value.waitsFor === undefined
+    ? (index > 0 ? index - 1 : null)
+    : stage.value.waitsFor;
+  if (waitsFor !== null) {
+    before = await kv.get<Stage>(keys.stage(actionId, waitsFor));
     if (!before.value || !mayFollow(before.value, now)) return null;
   }
   const at = new Date(now).toISOString();

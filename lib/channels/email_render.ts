@@ -51,6 +51,7 @@ import {
 } from "@/lib/channels/email_templates/on_hold.tsx";
 import type { ActionType, NotificationKind } from "../types.ts";
 import { calendarUrl } from "../calendar.ts";
+import { unsubscribeUrl } from "../owners/unsubscribe.ts";
 import { joinNames } from "./bundle.ts";
 import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
@@ -120,6 +121,39 @@ const TEMPLATES: Record<ActionType, Record<NotificationKind, Template>> = {
   },
 };
 
+/** The owner's settings page, linked from every email's footer. */
+export function settingsUrl(publicUrl: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}/settings`;
+}
+
+/**
+ * RFC 8058 headers of a warning email: a mail program shows "Unsubscribe"
+ * and POSTs to the link, which turns the owner's warning emails off.
+ */
+export function unsubscribeHeaders(url: string): Record<string, string> {
+  return {
+    "List-Unsubscribe": `<${url}>`,
+    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+  };
+}
+
+/** The footer of the plain-text part: the settings page, and the unsubscribe link on warnings. */
+function textFooter(p: ScheduledActionEmailProps): string {
+  return [
+    "",
+    "",
+    `Notification settings: ${p.settingsUrl}`,
+    ...(p.unsubscribeUrl ? [`Stop these emails: ${p.unsubscribeUrl}`] : []),
+  ].join("\n");
+}
+
+/** The headers a row's email carries (warnings only: a cancellation always arrives). */
+function headersOf(props: ScheduledActionEmailProps) {
+  return props.unsubscribeUrl
+    ? { headers: unsubscribeHeaders(props.unsubscribeUrl) }
+    : {};
+}
+
 export function workspaceUrl(publicUrl: string, instanceId: string): string {
   return `${publicUrl.replace(/\/+$/, "")}/claw/${
     encodeURIComponent(instanceId)
@@ -167,6 +201,10 @@ export function emailProps(
     reminderLabel: reminderLabel(item),
     calendarUrl: item.calendarToken
       ? calendarUrl(publicUrl, item.target.id, item.calendarToken)
+      : null,
+    settingsUrl: settingsUrl(publicUrl),
+    unsubscribeUrl: announces && item.unsubscribeToken
+      ? unsubscribeUrl(publicUrl, item.unsubscribeToken)
       : null,
     ...(notification.kind === "done"
       ? {
@@ -246,7 +284,7 @@ export function renderBundleEmail(
   return {
     ...base,
     html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
-    text: template.text(props),
+    text: template.text(props) + textFooter(props),
     tags: { ...base.tags, rows: String(items.length) },
     notificationIds: items.map((i) => i.notification.id),
   };
@@ -274,7 +312,7 @@ export function renderNoticeEmail(
       to: item.user.email,
       subject: doneSubject(props.done!),
       html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
-      text: template.text(props),
+      text: template.text(props) + textFooter(props),
       tags: {
         notification: notification.id,
         action: action.id,
@@ -293,7 +331,9 @@ export function renderNoticeEmail(
     ),
     html: "<!DOCTYPE html>" + renderToString(h(template.html, props)),
     text: template.text(props) +
-      (props.calendarUrl ? `\nAdd to calendar: ${props.calendarUrl}` : ""),
+      (props.calendarUrl ? `\nAdd to calendar: ${props.calendarUrl}` : "") +
+      textFooter(props),
+    ...headersOf(props),
     tags: {
       notification: notification.id,
       action: action.id,

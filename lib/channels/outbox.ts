@@ -22,6 +22,8 @@ export interface OutboxEmail {
   subject: string;
   html: string;
   text: string;
+  /** Mail headers the provider would have sent (List-Unsubscribe on warnings). */
+  headers?: Record<string, string>;
   tags: Record<string, string>;
   /** Every notice row it told of, when more than the one in its tags. */
   notificationIds?: string[];
@@ -147,6 +149,7 @@ function toEmail(message: EmailMessage, now: number): OutboxEmail {
     subject: message.subject,
     html: message.html,
     text: message.text,
+    ...(message.headers ? { headers: message.headers } : {}),
     tags: message.tags ?? {},
     ...(message.notificationIds
       ? { notificationIds: message.notificationIds }

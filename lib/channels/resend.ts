@@ -80,6 +80,7 @@ export class ResendEmailSender implements EmailSender {
       html: m.html,
       text: m.text,
       tags: resendTags(m.tags),
+      ...(m.headers ? { headers: m.headers } : {}),
     };
   }
 

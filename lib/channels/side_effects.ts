@@ -25,6 +25,7 @@ import type {
   NoticeItem,
 } from "./types.ts";
 import { NO_EMAIL_ADDRESS, prepareEmail } from "./email.ts";
+import { unsubscribeSigner } from "../owners/unsubscribe.ts";
 import { retryAfterMs, upstreamErrorText } from "../web/http.ts";
 import { forEachLimited } from "../kv/commits.ts";
 
@@ -90,6 +91,12 @@ export async function loadNoticeItem(
       target: target.value,
       targetOpenclawVersion: version,
       sourceOpenclawVersion: sourceVersion,
+      ...(row.channel === "email" &&
+          (row.kind === "notice" || row.kind === "reminder")
+        ? {
+          unsubscribeToken: (await unsubscribeSigner(kv))(row.userId, "email"),
+        }
+        : {}),
     },
   };
 }

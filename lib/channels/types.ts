@@ -20,6 +20,8 @@ export interface EmailMessage {
   subject: string;
   html: string;
   text: string;
+  /** Mail headers sent as they are (List-Unsubscribe), kept and shown by the outbox. */
+  headers?: Record<string, string>;
   /** Free-form labels kept with the message (outbox) or sent as provider tags. */
   tags?: Record<string, string>;
   /**
@@ -108,6 +110,8 @@ export interface NoticeItem {
   targetOpenclawVersion: string | null;
   /** The token of the target's "Add to calendar" link (lib/calendar.ts), when known. */
   calendarToken?: string;
+  /** A warning's one-click unsubscribe token for its owner and channel (lib/owners/unsubscribe.ts). */
+  unsubscribeToken?: string;
   /** OpenClaw version the instance runs before a version change, when the catalog knows it. */
   sourceOpenclawVersion?: string | null;
 }

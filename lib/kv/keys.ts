@@ -13,6 +13,8 @@ export const keys = {
   userByEmail: (email: string) =>
     ["users_by_email", email.toLowerCase()] as const,
   usersByEmail: () => ["users_by_email"] as const,
+  /** An owner's preferences (lib/owners/settings.ts); absent: the defaults. */
+  userSettings: (userId: string) => ["user_settings", userId] as const,
 
   // instances
   instance: (id: string) => ["instances", id] as const,
@@ -87,7 +89,14 @@ export const keys = {
   stageCounter: (
     actionId: string,
     index: number,
-    name: "total" | "applied" | "skipped" | "failed" | "cancelled",
+    name:
+      | "total"
+      | "applied"
+      | "skipped"
+      | "failed"
+      | "cancelled"
+      /** Targets an owner's postpone took to another stage. */
+      | "moved_out",
   ) => ["stage_counters", actionId, index, name] as const,
   stageCounters: (actionId: string) => ["stage_counters", actionId] as const,
   /**

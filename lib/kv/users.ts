@@ -158,7 +158,7 @@ export async function putUser(
 }
 
 /**
- * Hard delete: the record, its email index and the devices it held, then
+ * Hard delete: the record, its email index, its settings and the devices it held, then
  * every session it had. Instances keep their owner id (the orphaned-user path).
  */
 export async function deleteUser(
@@ -179,7 +179,7 @@ export async function deleteUser(
       write: () => {
         const op = kv.atomic().check(cur).delete(keys.user(id)).delete(
           keys.userByEmail(user.email),
-        );
+        ).delete(keys.userSettings(id));
         for (const owner of owners) {
           if (owner.value === id) op.check(owner).delete(owner.key);
         }

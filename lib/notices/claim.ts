@@ -24,6 +24,7 @@ import {
 import { asSending, asSentByClaim, putRow } from "./row_status.ts";
 import { commitFinalFailures, type FinalFailure } from "./finalize.ts";
 import { handBack } from "./hand_back.ts";
+import { applyOwnerPreferences } from "./preferences.ts";
 import { heldBy, newGroup, openIn, putGroup, retaken } from "./groups.ts";
 import { isWarning } from "../types.ts";
 import type { Channel, NoticeGroup, Notification, User } from "../types.ts";
@@ -160,7 +161,13 @@ export async function claimGroup(
   // the way (one commit fewer); otherwise by a commit of its own below.
   let sealedInline = false;
   for (let round = 0; round < CLAIM_ROUNDS && rows.length; round++) {
-    const candidates = await judge(kv, rows, o, round === 0);
+    const judged = await judge(kv, rows, o, round === 0);
+    // A waiting group's members were fixed when it was first sealed (rule 5).
+    const candidates = plan.group ? judged : await applyOwnerPreferences(
+      kv,
+      judged,
+      { now: o.now, tally: o.tally, reads: round === 0 ? o.reads : undefined },
+    );
     const lost: ClaimCandidate[] = [];
     const chunks = chunkClaims(candidates);
     for (const [n, part] of chunks.entries()) {

@@ -14,6 +14,7 @@ import {
   type User,
 } from "../types.ts";
 import { calendarSigner } from "../calendar.ts";
+import { unsubscribeSigner } from "../owners/unsubscribe.ts";
 import { userRecordMissing } from "./parents.ts";
 
 export interface PreDispatchFailure {
@@ -88,6 +89,18 @@ export async function buildItems(
     // out; it never holds the notice back.
     const sign = await calendarSigner(kv).catch(() => null);
     for (const item of linked) item.calendarToken = sign?.(item.target.id);
+  }
+  // Notices and reminders can be turned off in one click (RFC 8058); a
+  // cancellation or a move always arrives, so it offers no such link.
+  const optional = items.filter((i) =>
+    (i.notification.kind === "notice" || i.notification.kind === "reminder") &&
+    i.notification.channel === "email"
+  );
+  if (optional.length) {
+    const sign = await unsubscribeSigner(kv).catch(() => null);
+    for (const item of optional) {
+      item.unsubscribeToken = sign?.(item.user.id, "email");
+    }
   }
   return { items, failures };
 }

@@ -124,6 +124,35 @@ export function asFailed(
 }
 
 /**
+ * pending → failed because its owner turned the channel off: final, never
+ * sent, shown as "turned off by the owner" rather than as an error.
+ */
+export function asTurnedOff(
+  row: Notification,
+  error: string,
+  at: number,
+): Notification {
+  return { ...asFailed(row, error, at), turnedOff: true };
+}
+
+/**
+ * Still pending, due when the owner's push quiet hours end (`dueAt`): the
+ * due key moves with it (putRow), so the sweep meets it again then.
+ */
+export function asHeldForQuietHours(
+  row: Notification,
+  dueAt: number,
+  at: number,
+): Notification {
+  return {
+    ...row,
+    dueAt,
+    quietUntil: new Date(dueAt).toISOString(),
+    updatedAt: iso(at),
+  };
+}
+
+/**
  * A row that cannot be parsed, failed where it stands: what could be read of
  * it is kept beside the reason, and its due key (when `dueAt` still reads as
  * a time) goes with it. The caller also drops the key it found the row by.

@@ -50,6 +50,7 @@ import {
   ActionDetailQuerySchema,
 } from "@/routes/api/admin/scheduled-actions/[id].ts";
 import { PushTokenBodySchema } from "@/routes/api/push-tokens.ts";
+import { OwnerSettingsSchema } from "../owners/settings_schema.ts";
 import {
   ActionDetailSchema,
   ActionListSchema,
@@ -75,6 +76,13 @@ import {
   PushTokenRemovedSchema,
   UserSchema,
 } from "../views/record_answers.ts";
+
+const SETTINGS_EXAMPLE = {
+  timeZone: "Asia/Kolkata",
+  maintenanceWindow: { days: ["tue"], startHour: 2, lengthHours: 3 },
+  channels: { email: true, mobile_push: true },
+  quietHours: { start: "22:00", end: "07:00" },
+};
 
 export const paths = {
   "/api/admin/scheduled-actions": {
@@ -340,6 +348,29 @@ export const paths = {
       },
     }),
   },
+  "/api/admin/users/{id}/settings": {
+    get: admin("Records", {
+      operationId: "getUserSettings",
+      summary: "A user's settings",
+      requestParams: { path: UserPath },
+      responses: {
+        "200": ok("The settings.", OwnerSettingsSchema),
+        ...errors(400, 404),
+      },
+    }),
+    put: admin("Records", {
+      operationId: "putUserSettings",
+      summary: "Save a user's settings (audited)",
+      description:
+        "All four fields, as the user's own `PUT /api/me/settings` takes them; the change is recorded in the audit in the same write.",
+      requestParams: { path: UserPath },
+      requestBody: jsonBody(OwnerSettingsSchema, SETTINGS_EXAMPLE),
+      responses: {
+        "200": ok("The settings as saved.", OwnerSettingsSchema),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
   "/api/admin/instances/{id}": {
     get: admin("Records", {
       operationId: "getInstance",
@@ -461,6 +492,29 @@ export const paths = {
       responses: {
         "200": ok("Its status and banner.", InstanceStatusSchema),
         ...errors(400, 404),
+      },
+    }),
+  },
+  "/api/me/settings": {
+    get: user({
+      operationId: "getOwnSettings",
+      summary:
+        "Your settings: time zone, maintenance window, warning channels, quiet hours",
+      description:
+        "Never saved: your stored zone, `maintenanceWindow: null` (any time), both channels on, no quiet hours.",
+      responses: {
+        "200": ok("Your settings.", OwnerSettingsSchema),
+      },
+    }),
+    put: user({
+      operationId: "putOwnSettings",
+      summary: "Save your settings",
+      description:
+        "Exactly these four fields. `maintenanceWindow` (or null for any time): days `mon`…`sun`, `startHour` 0–23 and `lengthHours` 1–8 in your zone. `channels`: warnings (notices, reminders) by email and push on or off; cancellations and moves reach every channel that warned you, and the banner is always on. `quietHours` (push only, may cross midnight): a push warning due inside them waits for their end if that is still an hour or more before the change, else it goes at once. A bad value is a 400 naming its field.",
+      requestBody: jsonBody(OwnerSettingsSchema, SETTINGS_EXAMPLE),
+      responses: {
+        "200": ok("Your settings as saved.", OwnerSettingsSchema),
+        ...errors(400, 409, 413, 415),
       },
     }),
   },

@@ -140,6 +140,16 @@ export function userAudit(state: State, now: number) {
     }, now);
 }
 
+/** An admin's edit of a user's settings: each changed setting as `[before, after]` in words. */
+export function userSettingsAudit(state: State, userId: string, now: number) {
+  return (details: Record<string, unknown>) =>
+    newAuditEntry(auditActorOf(state), {
+      change: "user.settings",
+      subject: { type: "user", id: userId },
+      details,
+    }, now);
+}
+
 export function userDeleteAudit(state: State, now: number) {
   return (prev: User) =>
     newAuditEntry(auditActorOf(state), {

@@ -125,8 +125,13 @@ async function purgeAction(
       counts.rows += chunk.reduce((n, p) => n + p.rows, 0);
     }
   }
-  const [stages, counters, cancellations] = await Promise.all(
-    [keys.stages(id), keys.actionCounters(id), keys.cancellations(id)].map(
+  const [stages, counters, stageCounters, cancellations] = await Promise.all(
+    [
+      keys.stages(id),
+      keys.actionCounters(id),
+      keys.stageCounters(id),
+      keys.cancellations(id),
+    ].map(
       async (prefix) => {
         const out: Deno.KvEntry<unknown>[] = [];
         for await (const e of kv.list({ prefix })) out.push(e);
@@ -137,7 +142,9 @@ async function purgeAction(
   const res = await commitRetrying(() => {
     const op = kv.atomic().check(action);
     for (const s of stages) putStage(op.check(s), s.value as Stage, null);
-    for (const e of [...counters, ...cancellations]) op.delete(e.key);
+    for (const e of [...counters, ...stageCounters, ...cancellations]) {
+      op.delete(e.key);
+    }
     return op.delete(action.key);
   });
   return res.ok;

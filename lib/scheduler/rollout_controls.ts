@@ -335,6 +335,8 @@ export async function rollbackAction(
         `We are moving your bot back to OpenClaw ${fromVersion} after a problem with OpenClaw ${badVersion}.`,
       noticeChannels: a.noticeChannels,
       gate: null,
+      // A rollback is urgent: owners cannot put it off.
+      ownerMayPostpone: null,
     },
     actor,
     {

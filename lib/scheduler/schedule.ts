@@ -139,6 +139,15 @@ export function newActionRecords(
     noticeChannels: input.noticeChannels,
     ...(input.waves?.length ? { waves: input.waves, gate: input.gate } : {}),
     ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}),
+    ...(input.ownerMayPostpone
+      ? {
+        ownerMayPostpone: {
+          until: new Date(Date.parse(input.ownerMayPostpone.until))
+            .toISOString(),
+          times: input.ownerMayPostpone.times,
+        },
+      }
+      : {}),
     status: "scheduled",
     createdBy: o.createdBy,
     createdAt: at,

@@ -9,6 +9,8 @@ import { textField } from "../text.ts";
 import { GateSchema, WavesSchema } from "./waves.ts";
 
 export const MAX_TARGETS = 10_000;
+/** How many times an owner may postpone one change, at most. */
+export const MAX_POSTPONES = 10;
 
 const imageTag = ImageTagSchema;
 
@@ -100,6 +102,13 @@ const common = {
     .transform((list) => [...new Set(list)] as (typeof CHANNELS)[number][]),
   waves: WavesSchema.optional(),
   gate: GateSchema.nullish().transform((v) => v ?? null),
+  ownerMayPostpone: z.strictObject({
+    until: scheduledAt,
+    times: z.number().int("must be a whole number").min(1).max(
+      MAX_POSTPONES,
+      `at most ${MAX_POSTPONES}`,
+    ),
+  }).nullish().transform((v) => v ?? null),
 };
 
 function eitherIdsOrSelector(
@@ -125,6 +134,8 @@ function scheduleRefine(
     notify: boolean;
     waves?: unknown[];
     gate: unknown;
+    scheduledAt: string;
+    ownerMayPostpone: { until: string } | null;
   },
   ctx: z.RefinementCtx,
 ) {
@@ -147,6 +158,17 @@ function scheduleRefine(
     });
   }
   eitherIdsOrSelector(v, ctx);
+  if (
+    v.ownerMayPostpone &&
+    Date.parse(v.ownerMayPostpone.until) <= Date.parse(v.scheduledAt)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["ownerMayPostpone", "until"],
+      message:
+        "must be later than scheduledAt: owners postpone to a later time",
+    });
+  }
   if (v.gate && (v.waves?.length ?? 0) < 2) {
     ctx.addIssue({
       code: "custom",

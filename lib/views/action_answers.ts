@@ -226,6 +226,13 @@ export const NotificationSchema = z.object({
   error: z.string().nullable(),
   detail: z.string().nullable().optional(),
   deliveryUncertain: z.boolean().optional(),
+  turnedOff: z.boolean().optional().meta({
+    description: "A warning not sent: its owner turned this channel off.",
+  }),
+  quietUntil: at.optional().meta({
+    description:
+      "A push warning held back until the owner's quiet hours end (its due time then).",
+  }),
   reminderLeadHours: count.optional(),
   movedFrom: at.optional(),
   movedTo: at.optional(),
@@ -417,6 +424,14 @@ export const ActionProgressSchema = z.object({
       channel: ChannelSchema,
       status: NotificationStatusSchema,
       noDevice: z.boolean(),
+      turnedOff: z.boolean().meta({
+        description:
+          "a warning not sent because the owner turned this channel off in their settings",
+      }),
+      quietHours: z.boolean().meta({
+        description:
+          "a push warning waiting, due when the owner's quiet hours end",
+      }),
       recipient: z.string(),
       attempts: count,
       error: z.string().nullable(),

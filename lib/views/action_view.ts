@@ -261,6 +261,8 @@ async function noticeView(
     channel: n.channel,
     status: n.status,
     noDevice,
+    turnedOff: n.turnedOff === true,
+    quietHours: n.status === "pending" && n.quietUntil !== undefined,
     recipient: n.channel === "email"
       ? owner?.email ?? "no user record"
       : n.channel === "mobile_push"
@@ -332,8 +334,10 @@ async function countNotices(
       );
       if (nobody) c.notDelivered++;
       else c.sent++;
-    } else if (r.status === "failed") c.failed++;
-    else c.pending++;
+    } else if (r.status === "failed") {
+      if (r.turnedOff) c.notDelivered++;
+      else c.failed++;
+    } else c.pending++;
   }
   return {
     channels: [...counts.values()].sort((a, b) =>

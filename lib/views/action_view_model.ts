@@ -76,6 +76,10 @@ export interface NoticeView {
   status: NotificationStatus;
   /** A push that was "sent" to nobody: the owner had no device. */
   noDevice: boolean;
+  /** A warning not sent because the owner turned this channel off (not an error). */
+  turnedOff: boolean;
+  /** A push warning waiting for the end of the owner's quiet hours. */
+  quietHours: boolean;
   /** The address, the devices, or the banner. */
   recipient: string;
   attempts: number;
@@ -111,7 +115,7 @@ export interface ChannelCount {
   channel: Channel;
   /** Delivered to the provider (a push: to at least one device). */
   sent: number;
-  /** A push that reached no device: the owner had none. */
+  /** A push that reached no device (the owner had none), or a warning the owner turned off. */
   notDelivered: number;
   pending: number;
   failed: number;

@@ -76,7 +76,7 @@ export const AuditPageSchema = z.object({
     id: z.string(),
     at,
     actor: z.object({ id: z.string(), email: z.string().nullable() }),
-    via: z.enum(["session", "api_token", "system"]),
+    via: z.enum(["session", "api_token", "system", "owner"]),
     change: z.enum(AUDIT_CHANGES),
     subject: AuditSubjectSchema,
     related: z.array(AuditSubjectSchema),

@@ -17,7 +17,7 @@ export const BODY_TIMEOUT_MS = 30_000;
 
 /** The admin's schedule call with 10,000 instance ids fits with room to spare. */
 export const ADMIN_BODY_BYTES = 1024 * 1024;
-/** A sign-in form (address, next path, CSRF token) is a few hundred bytes. */
+/** A sign-in form (address, next path, CSRF token) is a few hundred bytes; a one-click unsubscribe less. */
 export const ANONYMOUS_BODY_BYTES = 2 * 1024;
 /** The internal side-effects call names one row. */
 export const INTERNAL_BODY_BYTES = 4 * 1024;
@@ -32,7 +32,7 @@ export function bodyLimitFor(pathname: string): number {
   if (pathname.startsWith("/api/internal/")) return INTERNAL_BODY_BYTES;
   if (
     pathname === "/login" || pathname.startsWith("/login/") ||
-    pathname === "/logout"
+    pathname === "/logout" || pathname.startsWith("/unsubscribe/")
   ) {
     return ANONYMOUS_BODY_BYTES;
   }

@@ -65,6 +65,18 @@ export default function Users({ data, url }: PageProps<Data>) {
                 <td data-label="Role">{role}</td>
                 <td data-label="Time zone">
                   {user.timeZone ?? <span class="muted">UTC</span>}
+                  <div class="small">
+                    <a
+                      href={`/admin/users/${
+                        encodeURIComponent(user.id)
+                      }/settings`}
+                    >
+                      Settings
+                      <span class="visually-hidden">
+                        {` of ${user.name ?? user.email}`}
+                      </span>
+                    </a>
+                  </div>
                 </td>
                 <td data-label="Devices">{user.pushTokens.length}</td>
                 <td data-label="Instances">

@@ -36,6 +36,20 @@ const ADMIN_PAGE: Row = ["login", 403, 403, 200, "login", "login"];
 const ADMIN_API: Row = [401, 403, 403, 200, 200, 401];
 const USER_PAGE: Row = ["login", 200, 200, 200, "login", "login"];
 
+const SETTINGS = {
+  timeZone: "Europe/Berlin",
+  maintenanceWindow: null,
+  channels: { email: true, mobile_push: true },
+  quietHours: null,
+};
+
+const SETTINGS_FORM = {
+  timeZone: "Europe/Berlin",
+  window: "any",
+  email: "on",
+  mobile_push: "on",
+};
+
 const RULES: Record<string, Rule> = {
   "GET ./routes/index.tsx": { path: () => "/", expect: USER_PAGE },
   "GET ./routes/login.tsx": {
@@ -72,6 +86,51 @@ const RULES: Record<string, Rule> = {
     send: () => ({ method: "POST", form: {} }),
     expect: [303, 303, 303, 303, 303, 303],
     ownSession: true,
+  },
+  "GET ./routes/settings.tsx": { path: () => "/settings", expect: USER_PAGE },
+  "POST ./routes/settings.tsx": {
+    // The form without JavaScript: saved, then back to the page.
+    path: () => "/settings",
+    send: () => ({ method: "POST", form: SETTINGS_FORM }),
+    expect: ["login", 303, 303, 303, "login", "login"],
+  },
+  "POST ./routes/admin/users/[id]/settings.tsx": {
+    path: (w) => `/admin/users/${w.owner.user.id}/settings`,
+    send: () => ({ method: "POST", form: SETTINGS_FORM }),
+    expect: ["login", 403, 403, 303, "login", "login"],
+  },
+  "GET ./routes/admin/users/[id]/settings.tsx": {
+    path: (w) => `/admin/users/${w.owner.user.id}/settings`,
+    expect: ADMIN_PAGE,
+  },
+  "GET ./routes/unsubscribe/[token].tsx": {
+    // Opening the link leads to the settings page, which asks for sign-in.
+    path: () => "/unsubscribe/not-a-signed-token",
+    expect: [303, 303, 303, 303, 303, 303],
+  },
+  "POST ./routes/unsubscribe/[token].tsx": {
+    // No cookie or Origin needed (RFC 8058); without the right signature nothing changes.
+    path: () => "/unsubscribe/AAAA.email.bm9ib2R5",
+    send: () => ({ method: "POST", form: { "List-Unsubscribe": "One-Click" } }),
+    expect: [404, 404, 404, 404, 404, 404],
+  },
+  "GET ./routes/api/me/settings.ts": {
+    path: () => "/api/me/settings",
+    expect: [401, 200, 200, 200, 401, 401],
+  },
+  "PUT ./routes/api/me/settings.ts": {
+    path: () => "/api/me/settings",
+    send: () => ({ method: "PUT", json: SETTINGS }),
+    expect: [401, 200, 200, 200, 401, 401],
+  },
+  "GET ./routes/api/admin/users/[id]/settings.ts": {
+    path: (w) => `/api/admin/users/${w.owner.user.id}/settings`,
+    expect: ADMIN_API,
+  },
+  "PUT ./routes/api/admin/users/[id]/settings.ts": {
+    path: (w) => `/api/admin/users/${w.owner.user.id}/settings`,
+    send: () => ({ method: "PUT", json: SETTINGS }),
+    expect: ADMIN_API,
   },
   "GET ./routes/calendar/[targetId]/[file].ts": {
     path: () => `/calendar/${newId()}/not-a-valid-signature.ics`,
@@ -268,6 +327,21 @@ const RULES: Record<string, Rule> = {
     send: () => ({ method: "POST" }),
     expect: [401, 403, 403, 404, 404, 401],
   },
+  "POST ./routes/api/admin/scheduled-actions/[id]/resume.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/resume`,
+    send: () => ({ method: "POST", json: {} }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
+  "POST ./routes/api/admin/scheduled-actions/[id]/abort.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/abort`,
+    send: () => ({ method: "POST" }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
+  "POST ./routes/api/admin/scheduled-actions/[id]/rollback.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/rollback`,
+    send: () => ({ method: "POST" }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
   "POST ./routes/api/admin/scheduled-actions/[id]/reschedule.ts": {
     path: () => `/api/admin/scheduled-actions/${newId()}/reschedule`,
     send: () => ({
@@ -308,6 +382,15 @@ const RULES: Record<string, Rule> = {
   "GET ./routes/api/instances/[id]/status.ts": {
     path: (w) => `/api/instances/${w.instanceId}/status`,
     expect: [401, 200, 404, 404, 401, 401],
+  },
+  "POST ./routes/api/instances/[id]/postpone.ts": {
+    path: (w) => `/api/instances/${w.instanceId}/postpone`,
+    send: () => ({
+      method: "POST",
+      json: { scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+    }),
+    // The owner's instance has no change planned; anyone else's is not found.
+    expect: [401, 409, 404, 404, 401, 401],
   },
   "POST ./routes/api/internal/scheduled-action-side-effects.ts": {
     path: () => "/api/internal/scheduled-action-side-effects",

@@ -1027,6 +1027,43 @@ const CASES: Case[] = [
     says: /Not found/,
   },
 
+  // ---- owners' settings and the one-click unsubscribe
+  {
+    name: "settings as a form",
+    as: "user",
+    method: "PUT",
+    path: "/api/me/settings",
+    form: { timeZone: "UTC" },
+    status: 415,
+    says: JSON_415,
+  },
+  {
+    name: "settings whose every field is wrong",
+    as: "user",
+    method: "PUT",
+    path: "/api/me/settings",
+    json: {
+      timeZone: "Not/AZone",
+      maintenanceWindow: { days: ["funday"], startHour: 99, lengthHours: 0 },
+      channels: { email: "yes", mobile_push: null },
+      quietHours: { start: "25:00", end: "-1" },
+    },
+    status: 400,
+    says: /timeZone: .*maintenanceWindow\.days\.0: .*quietHours\.start/,
+  },
+  {
+    name: "an unsubscribe link with a forged signature",
+    as: "anonymous",
+    method: "POST",
+    path: (w) =>
+      `/unsubscribe/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.email.${
+        btoa(w.owner.user.id).replace(/=+$/, "")
+      }`,
+    form: { "List-Unsubscribe": "One-Click" },
+    status: 404,
+    says: /This link is not valid/,
+  },
+
   // ---- users
   {
     name: "a user with the API token's id",

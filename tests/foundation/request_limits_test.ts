@@ -53,6 +53,8 @@ function chunks(total: number): ReadableStream<Uint8Array> {
 Deno.test("the anonymous routes take the smallest bodies, the admin's the largest", () => {
   assert.equal(bodyLimitFor("/login"), ANONYMOUS_BODY_BYTES);
   assert.equal(bodyLimitFor("/login/abc"), ANONYMOUS_BODY_BYTES);
+  // The one-click unsubscribe: a mail provider's tiny form, from anyone.
+  assert.equal(bodyLimitFor("/unsubscribe/abc"), ANONYMOUS_BODY_BYTES);
   assert.equal(bodyLimitFor("/api/push-tokens"), OWNER_BODY_BYTES);
   assert.equal(
     bodyLimitFor("/api/admin/scheduled-actions"),

@@ -47,6 +47,8 @@ interface Document {
 const REPLAY_ORDER = [
   "putCatalogEntry",
   "putUser",
+  "putUserSettings",
+  "getUserSettings",
   "putInstance",
   "getInstance",
   "createWebhook",
@@ -68,6 +70,8 @@ const REPLAY_ORDER = [
   "getInstanceStatus",
   "addPushToken",
   "removePushToken",
+  "putOwnSettings",
+  "getOwnSettings",
   "sendNotificationEmail",
   "cancelTarget",
   "cancelAction",

@@ -231,6 +231,9 @@ Deno.test("apply: nothing before the time; then a version change moves tags, a r
     const tick = await apply(kv, c);
     assert.deepEqual(tick, {
       stages: 1,
+      gates: 0,
+      paused: 0,
+      healthCalls: 0,
       applied: 2,
       skipped: 0,
       failed: 0,

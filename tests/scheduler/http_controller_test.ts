@@ -166,3 +166,55 @@ Deno.test("createController: embedded by default, http with CONTROLLER_URL", asy
     kv.close();
   }
 });
+
+Deno.test("http controller: health is read 100 instances a call, signed; what the fleet leaves out or garbles is unknown", async () => {
+  await withFake(async (fake) => {
+    const ids = Array.from({ length: 230 }, (_, i) => `i-${i}`);
+    const answer = (from: number, to: number) => ({
+      status: 200,
+      body: {
+        health: Object.fromEntries(
+          ids.slice(from, to).map((id, k) => [
+            id,
+            k === 0 ? "unhealthy" : k === 1 ? "on fire" : "healthy",
+          ]),
+        ),
+      },
+    });
+    // The last batch leaves its last ten out.
+    fake.script(answer(0, 100), answer(100, 200), answer(200, 220));
+    const ctl = httpController({ baseUrl: fake.url, secret: SECRET });
+    const health = await ctl.health(ids);
+    assert.deepEqual(fake.requests.map((r) => r.path), [
+      "/instances/health",
+      "/instances/health",
+      "/instances/health",
+    ]);
+    assert.ok(fake.requests.every((r) => r.signatureValid));
+    assert.deepEqual(
+      fake.requests.map((r) => (r.body.instanceIds as string[]).length),
+      [100, 100, 30],
+    );
+    const tally = { healthy: 0, unhealthy: 0, unknown: 0 };
+    for (const id of ids) tally[health[id]]++;
+    // Per batch: one unhealthy, one garbled (unknown), the rest healthy;
+    // and the ten the last answer left out are unknown.
+    assert.deepEqual(tally, { healthy: 214, unhealthy: 3, unknown: 13 });
+  });
+});
+
+Deno.test("http controller: a fleet that cannot answer health reads as unknown, never as a failure", async () => {
+  await withFake(async (fake) => {
+    fake.script({ status: 503 }, { status: 503 }, { status: 503 });
+    const ctl = httpController({
+      baseUrl: fake.url,
+      secret: SECRET,
+      backoffMs: 1,
+    });
+    assert.deepEqual(await ctl.health(["a", "b"]), {
+      a: "unknown",
+      b: "unknown",
+    });
+    assert.equal(fake.requests.length, 3);
+  });
+});

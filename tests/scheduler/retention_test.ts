@@ -114,9 +114,13 @@ async function world(kv: Deno.Kv) {
     doneChannels: ["email"],
   };
 
+  // A rollout in two waves with a gate: its stages, their counters and gate
+  // go with it.
   const applied = await schedule(await owned(120, "applied"), {
     ...notices,
     scheduledAt: new Date(c.now() + 3 * HOUR).toISOString(),
+    waves: [{ percent: 10, soakMinutes: 0 }, { percent: 100 }],
+    gate: { maxFailedPercent: 5, maxUnhealthyPercent: 5 },
   });
   const cancelled = await schedule(await owned(10, "cancelled"), {
     ...notices,
@@ -132,7 +136,9 @@ async function world(kv: Deno.Kv) {
   c.advance(HOUR);
   await run(); // reminders, cancellations out
   c.advance(HOUR);
-  await run(); // applied, done notices out
+  await run(); // applied (the first wave), done notices out
+  c.advance(2 * 60_000);
+  await run(); // the second wave
 
   c.set(c.now() + 350 * DAY_MS);
   const recent = await schedule(await owned(5, "recent"), {

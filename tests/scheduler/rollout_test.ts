@@ -34,6 +34,10 @@ import {
 import { putUser } from "@/lib/kv/users.ts";
 import { getRow } from "../helpers/notice_fixtures.ts";
 import { planWaves } from "@/lib/scheduler/waves.ts";
+import { slackText } from "@/lib/webhooks/slack_text.ts";
+import { setQuietLogs } from "@/lib/operations/log.ts";
+
+setQuietLogs(true);
 import type { InstanceController } from "@/lib/apply/controller.ts";
 import type {
   Instance,
@@ -264,6 +268,19 @@ Deno.test("rollout: an unhealthy canary pauses it after wave 1; later owners get
     for await (const e of kv.list({ prefix: ["admin_alerts"] })) alerts.push(e);
     assert.equal(alerts.length, 0);
 
+    // Webhooks hear of the wave and the pause, in that order.
+    const events: { type: string; wave?: number }[] = [];
+    for await (
+      const e of kv.list<{ type: string; wave?: number }>({
+        prefix: keys.webhookEvents(),
+      })
+    ) events.push(e.value);
+    assert.deepEqual(
+      events.filter((e) => e.type !== "action.scheduled").map((e) =>
+        `${e.type}:${e.wave ?? ""}`
+      ),
+      ["action.started:", "wave.completed:1", "action.paused:1"],
+    );
     const ts = await targets(kv, actionId);
     const later = ts.filter((t) => t.stageIndex > 0);
     assert.equal(later.length, 90);
@@ -542,4 +559,28 @@ Deno.test("a wave never starts before the one before it has soaked and passed it
       }
     });
   }
+});
+
+Deno.test("a chat alert says which wave paused the rollout and how it went", () => {
+  const text = slackText({
+    type: "action.paused",
+    timestamp: "2030-01-01T00:00:00.000Z",
+    data: {
+      action: {
+        id: "a1",
+        actionType: "version_change",
+        status: "paused",
+        imageTag: "v2",
+        scheduledAt: null,
+        reason: null,
+        url: "https://s.example/admin/actions/a1",
+      },
+      counts: { total: 10, applied: 7, skipped: 0, failed: 3 },
+      wave: 1,
+    },
+  });
+  assert.equal(
+    text,
+    ":double_vertical_bar: The version change to v2 paused after wave 1: 3 of 10 failed; its health gate stopped the rollout. <https://s.example/admin/actions/a1|Open the action>",
+  );
 });

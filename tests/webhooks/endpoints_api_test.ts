@@ -115,7 +115,7 @@ Deno.test("register: a bad body is a 400 naming the field, and nothing is writte
           events: ["action.scheduled"],
         },
         "events",
-        /a chat alert carries only action.failed, target.failed/,
+        /a chat alert carries only action.failed, action.paused, target.failed/,
       ],
       [
         { url: "https://hooks.example.com/x", secret: "mine" },
@@ -294,7 +294,7 @@ Deno.test("the receiver refuses a wrong secret and an old timestamp; the app's s
   });
 });
 
-Deno.test("a chat alert (kind slack) gets a short sentence, not the signed JSON, for failed rollouts only, the first failed instance only", async () => {
+Deno.test("a chat alert (kind slack) gets a short sentence, not the signed JSON, for failed and paused rollouts only, the first failed instance only", async () => {
   await withWorld(async (w) => {
     const chat = "/hooks/chat";
     const res = await w.call("POST", "/api/admin/webhooks", {
@@ -302,7 +302,11 @@ Deno.test("a chat alert (kind slack) gets a short sentence, not the signed JSON,
       kind: "slack",
     });
     assert.equal(res.status, 201);
-    assert.deepEqual(res.body.events, ["action.failed", "target.failed"]);
+    assert.deepEqual(res.body.events, [
+      "action.failed",
+      "action.paused",
+      "target.failed",
+    ]);
     w.receiver.register(chat, null);
     // The same events, signed, to a standard endpoint: every failure.
     const full = "/hooks/full";

@@ -26,6 +26,8 @@ export function DoneEmail(p: ScheduledActionEmailProps) {
     <EmailLayout
       title={o.status === "applied" ? "Done" : "Not done"}
       workspaceUrl={p.workspaceUrl}
+      settingsUrl={p.settingsUrl}
+      unsubscribeUrl={p.unsubscribeUrl}
     >
       <p>Hi {p.greetingName},</p>
       <p>

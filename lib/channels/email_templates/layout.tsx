@@ -35,6 +35,10 @@ export function EmailLayout(
     workspaceUrl: string;
     /** A signed link to the maintenance's calendar event (.ics). */
     calendarUrl?: string | null;
+    /** The owner's notification settings. */
+    settingsUrl?: string;
+    /** A warning's one-click link that turns this channel's warnings off. */
+    unsubscribeUrl?: string | null;
     children: ComponentChildren;
   },
 ) {
@@ -64,6 +68,22 @@ export function EmailLayout(
           <p style={{ fontSize: "12px", color: "#78716c" }}>
             Or paste this link into your browser: {props.workspaceUrl}
           </p>
+          {props.settingsUrl && (
+            <p style={{ fontSize: "12px", color: "#78716c" }}>
+              Choose when and how you hear from us:{" "}
+              <a href={props.settingsUrl} style={{ color: "#57534e" }}>
+                notification settings
+              </a>
+              {props.unsubscribeUrl && (
+                <>
+                  {" "}·{" "}
+                  <a href={props.unsubscribeUrl} style={{ color: "#57534e" }}>
+                    stop these emails
+                  </a>
+                </>
+              )}
+            </p>
+          )}
         </div>
       </body>
     </html>
@@ -108,6 +128,8 @@ export function NoticeEmail(
     <EmailLayout
       title={props.title}
       workspaceUrl={p.workspaceUrl}
+      settingsUrl={p.settingsUrl}
+      unsubscribeUrl={p.unsubscribeUrl}
       calendarUrl={p.calendarUrl}
     >
       {p.reminderLabel && (

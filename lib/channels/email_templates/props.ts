@@ -19,6 +19,10 @@ export interface ScheduledActionEmailProps {
   openclawVersion: string | null;
   /** Version changes: what the instance runs now, "OpenClaw 1.8.2" or "image tag 2026.02.1". */
   fromVersion: string | null;
+  /** The owner's settings page, linked from every email's footer. */
+  settingsUrl?: string;
+  /** Notices and reminders: the one-click link that turns warning emails off. */
+  unsubscribeUrl?: string | null;
   /** "Add to calendar" (notices, reminders, moves). */
   calendarUrl?: string | null;
   /** How many of the owner's bots this one email is about (absent: one). */

@@ -22,6 +22,8 @@ function RescheduledEmail(
     <EmailLayout
       title={p.isVersion ? "Version change moved" : "Restart moved"}
       workspaceUrl={p.workspaceUrl}
+      settingsUrl={p.settingsUrl}
+      unsubscribeUrl={p.unsubscribeUrl}
       calendarUrl={p.calendarUrl}
     >
       <p>Hi {p.greetingName},</p>

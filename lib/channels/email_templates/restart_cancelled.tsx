@@ -9,7 +9,12 @@ export const RESTART_CANCELLED_SUBJECT = "KiloClaw: Restart cancelled";
 
 export function RestartCancelledEmail(p: ScheduledActionEmailProps) {
   return (
-    <EmailLayout title="Restart cancelled" workspaceUrl={p.workspaceUrl}>
+    <EmailLayout
+      title="Restart cancelled"
+      workspaceUrl={p.workspaceUrl}
+      settingsUrl={p.settingsUrl}
+      unsubscribeUrl={p.unsubscribeUrl}
+    >
       <p>Hi {p.greetingName},</p>
       <p>
         The restart of your {instanceWords(p)} <strong>{p.instanceName}</strong>

@@ -19,7 +19,12 @@ function staysOn(p: ScheduledActionEmailProps): string {
 
 export function VersionChangeCancelledEmail(p: ScheduledActionEmailProps) {
   return (
-    <EmailLayout title="Version change cancelled" workspaceUrl={p.workspaceUrl}>
+    <EmailLayout
+      title="Version change cancelled"
+      workspaceUrl={p.workspaceUrl}
+      settingsUrl={p.settingsUrl}
+      unsubscribeUrl={p.unsubscribeUrl}
+    >
       <p>Hi {p.greetingName},</p>
       <p>
         The version change of your {instanceWords(p)}{" "}

@@ -105,6 +105,15 @@ export default function OutboxMessagePage({ data }: PageProps<Data>) {
             </dd>
           </>
         )}
+        {m.kind === "email" && m.headers &&
+          Object.entries(m.headers).map(([name, value]) => (
+            <>
+              <dt>{name}</dt>
+              <dd>
+                <code>{value}</code>
+              </dd>
+            </>
+          ))}
         <dt>When</dt>
         <dd>
           <LocalTime
