@@ -16,6 +16,7 @@ import {
 import { keys } from "@/lib/kv/keys.ts";
 import { putStage } from "@/lib/apply/stage_status.ts";
 import { applyTick } from "@/lib/jobs.ts";
+import { calendarSigner, calendarUrl } from "@/lib/calendar.ts";
 import { recentChanges } from "@/lib/kv/audit.ts";
 import { describeChange, sentenceText } from "@/lib/views/audit_words.ts";
 import { addToStageCounter } from "@/lib/kv/actions.ts";
@@ -402,6 +403,16 @@ Deno.test("banner: owners see their own wave's time, and on hold while the rollo
         .scheduledAction.scheduledAt,
       wave2.scheduledAt,
     );
+    // The calendar event starts at the wave's own time too.
+    const targetId = detail.targets.items.find((
+      t: { target: { instanceId: string } },
+    ) => t.target.instanceId === inWave2).target.id;
+    const token = (await calendarSigner(app.kv))(targetId);
+    const ics = await (await app.request(
+      new URL(calendarUrl(ORIGIN, targetId, token)).pathname,
+    )).text();
+    const start = wave2.scheduledAt.replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    assert.match(ics, new RegExp(`DTSTART:${start}`));
 
     await setActionStatus(app.kv, id, { status: "paused" });
     const held = await status();
