@@ -6,7 +6,8 @@
  */
 import { userLabel } from "../kv/users.ts";
 import { AppError, type Issue } from "../errors.ts";
-import { getManyById } from "../kv/batched_reads.ts";
+import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
+import type { PendingTargetLock } from "../kv/actions.ts";
 import { keys } from "../kv/keys.ts";
 import { unsubscribeSigner } from "../owners/unsubscribe.ts";
 import { listCatalog } from "../kv/catalog.ts";
@@ -21,6 +22,7 @@ import type {
   Instance,
   ScheduledAction,
   Stage,
+  Target,
   User,
 } from "../types.ts";
 import { actionLabel } from "@/lib/action_words.ts";
@@ -334,7 +336,10 @@ function stagesOf(plan: PlannedWave[], live: Instance[]): PreviewStage[] {
   }));
 }
 
-/** The actions holding the pending instances, so the review can link to them. */
+/**
+ * The actions holding the pending instances, so the review can link to
+ * them, each at the time of that instance's own wave.
+ */
 async function pendingRefsOf(
   kv: Deno.Kv,
   sel: TargetSelection,
@@ -343,11 +348,26 @@ async function pendingRefsOf(
 ): Promise<PendingRef[]> {
   const named: HeldInstance[] = sel.pending.slice(0, NAMED);
   const actionIds = [...new Set(named.map((h) => h.actionId))];
-  const [actions, stages] = await Promise.all([
+  const [actions, locks] = await Promise.all([
     getManyById<ScheduledAction>(kv, actionIds, keys.action),
-    getManyById<Stage>(kv, actionIds, (id) => keys.stage(id, 0)),
+    getManyById<PendingTargetLock>(
+      kv,
+      named.map((h) => h.instanceId),
+      keys.instancePendingTarget,
+    ),
   ]);
-  return named.map((h) => {
+  const targetIdOf = (h: HeldInstance) =>
+    locks.get(h.instanceId)?.value?.targetId ?? "-";
+  const targets = await getManyById<Target>(
+    kv,
+    named.map(targetIdOf),
+    keys.target,
+  );
+  const stageKeys = named.map((h) =>
+    keys.stage(h.actionId, targets.get(targetIdOf(h))?.value?.stageIndex ?? 0)
+  );
+  const stages = await getManyChunked<Stage>(kv, stageKeys);
+  return named.map((h, i) => {
     const action = actions.get(h.actionId)?.value;
     return {
       ...ref(sel.instances.get(h.instanceId)!),
@@ -356,7 +376,7 @@ async function pendingRefsOf(
       actionLabel: action
         ? actionLabel(action, action.imageTag && catalog.get(action.imageTag))
         : "Another action",
-      scheduledAt: stages.get(h.actionId)?.value?.scheduledAt ?? null,
+      scheduledAt: stages[i].value?.scheduledAt ?? null,
     };
   });
 }

@@ -266,6 +266,13 @@ export interface PickerRow {
   pinnedImageTag: string | null;
   status: string;
   pending:
-    | { actionId: string; label: string; scheduledAt: string | null }
+    | {
+      actionId: string;
+      label: string;
+      /** The time of this instance's own wave. */
+      scheduledAt: string | null;
+      /** The rollout is paused: that time will not happen. */
+      paused?: boolean;
+    }
     | null;
 }

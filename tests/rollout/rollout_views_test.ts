@@ -687,3 +687,51 @@ Deno.test("audit: a rollout's pause, resume, abort and roll back read as sentenc
     await app.close();
   }
 });
+
+Deno.test("admin views of an instance in a later wave: its own wave's time, and paused when the rollout is", () =>
+  withApp(async (app, c) => {
+    const instances = await seedInstances(app.kv, 4);
+    const ids = instances.map((i) => i.id);
+    const { id } = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions",
+      body(ids, c.now(), {
+        waves: [{ count: 1, soakMinutes: 120 }, { percent: 100 }],
+        gate: GATE,
+      }),
+    );
+    const detail = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${id}`,
+    );
+    const wave2At = detail.stages[1].scheduledAt;
+    const later = detail.targets.items.find((
+      t: { target: { stageIndex: number } },
+    ) => t.target.stageIndex === 1).target.instanceId;
+    const admin = await app.signIn({ admin: true });
+    const html = async (path: string) =>
+      await (await app.request(path, { headers: { cookie: admin.cookie } }))
+        .text();
+
+    // The instances list names the wave's time; so does a review that meets it.
+    assert.match(
+      await html("/admin"),
+      new RegExp(`dateTime="${wave2At}"`, "i"),
+    );
+    const review = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions/preview",
+      body([later], c.now(), { skipPending: true }),
+    );
+    assert.equal(review.leftOut.pending.items[0].scheduledAt, wave2At);
+
+    await setActionStatus(app.kv, id, { status: "paused" });
+    assert.match(await html("/admin"), / · paused/);
+    assert.match(
+      await html(`/admin/instances/${later}`),
+      /on hold: the rollout is paused before this instance&#39;s wave|on hold: the rollout is paused before this instance's wave/,
+    );
+  }));
