@@ -51,6 +51,7 @@ import {
 } from "@/routes/api/admin/scheduled-actions/[id].ts";
 import { PushTokenBodySchema } from "@/routes/api/push-tokens.ts";
 import { OwnerSettingsSchema } from "../owners/settings_schema.ts";
+import { PostponeInputSchema } from "../scheduler/postpone.ts";
 import {
   ActionDetailSchema,
   ActionListSchema,
@@ -492,6 +493,31 @@ export const paths = {
       responses: {
         "200": ok("Its status and banner.", InstanceStatusSchema),
         ...errors(400, 404),
+      },
+    }),
+  },
+  "/api/instances/{id}/postpone": {
+    post: user({
+      operationId: "postponeInstanceChange",
+      summary: "Postpone your instance's coming change",
+      description:
+        "Only when the admin allowed it (`ownerMayPostpone` on the action): to a time in [now + 1 h, `until`], later than the change's time now, at most `times` times. A time outside that range is a 400 naming `scheduledAt`; an urgent change, one less than an hour away, one that has started, is on hold, or was postponed as often as allowed is a 409 saying which; someone else's instance is a 404. The channels that warned you get a \"moved\" notice (a warning being sent at that very moment goes out first, then the notice).",
+      requestParams: { path: InstancePath },
+      requestBody: jsonBody(PostponeInputSchema, {
+        scheduledAt: "2030-02-07T02:00:00Z",
+      }),
+      responses: {
+        "200": ok(
+          "Postponed: the change's new time, and how many postpones are left.",
+          z.object({
+            instanceId: z.string(),
+            actionId: z.string(),
+            scheduledAt: z.string(),
+            postponesLeft: z.number().int(),
+            until: z.string(),
+          }),
+        ),
+        ...errors(400, 404, 409, 413, 415),
       },
     }),
   },

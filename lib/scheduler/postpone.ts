@@ -7,7 +7,9 @@
  * rows as a move does, and queues a `rescheduled` notice on each channel
  * that warned the owner: their confirmation. So:
  * - a warning claimed before the postpone loses its claim (the target and
- *   rows changed); one being sent makes the postpone a 409 "try again";
+ *   rows changed); one being sent goes out (saying the old time) and, once
+ *   it is marked, the apply tick sends the `rescheduled` notice
+ *   (`targets_postponing`, `finishPostpone`);
  * - racing the apply of its stage, either the stage started first (the
  *   postpone is refused: 409) or the postpone committed first (the apply's
  *   claim of the target fails and the target runs with its new stage): never
@@ -38,6 +40,11 @@ import {
   type Target,
   type User,
 } from "../types.ts";
+
+/** Value of `keys.targetPostponing`: the time the owner was told before. */
+export interface PostponingMarker {
+  told: string;
+}
 
 export const PostponeInputSchema = z.strictObject({
   scheduledAt: z.iso.datetime({
@@ -160,15 +167,14 @@ export async function postponeInstance(
         ]);
       }
       const rows = await readTargetRows(kv, t.id);
-      if (
-        rows.some((e) =>
-          isWarning(e.value.kind) && e.value.status === "sending"
-        )
-      ) {
-        throw new ConflictError(
-          "a notice about this change is being sent right now; try again in a minute",
-        );
-      }
+      // A warning being sent now still says the old time: once it is
+      // marked, the apply tick tells the owner the new one.
+      const inFlight = rows.some((e) =>
+        isWarning(e.value.kind) && e.value.status === "sending"
+      );
+      const marker = await kv.get<PostponingMarker>(
+        keys.targetPostponing(t.id),
+      );
       const toIso = new Date(to).toISOString();
       const waitsFor = dependencyOf(stage.value);
       const joined = stages.find((e) =>
@@ -217,6 +223,16 @@ export async function postponeInstance(
           }
           putTarget(op, t, moved);
           addToStageCounter(op, stage.value, "moved_out");
+          op.check(marker);
+          if (inFlight) {
+            // Postponed again before it was finished: the time told stays.
+            op.set(
+              keys.targetPostponing(t.id),
+              {
+                told: marker.value?.told ?? stage.value.scheduledAt,
+              } satisfies PostponingMarker,
+            );
+          }
           addToStageCounter(op, next, "total");
           addMoveMutations(op, rows, {
             now,
@@ -239,4 +255,57 @@ export async function postponeInstance(
       };
     },
   );
+}
+
+/**
+ * Finishes a postpone made while a warning was in flight, once it is marked:
+ * the channels it reached get a `rescheduled` notice. The apply tick runs it
+ * for every marker; safe to run again.
+ */
+export async function finishPostpone(
+  deps: { kv: Deno.Kv; now: () => number },
+  targetId: string,
+): Promise<boolean> {
+  const { kv } = deps;
+  return await conditionalWrite<boolean>(`target ${targetId}`, async () => {
+    const marker = await kv.get<PostponingMarker>(
+      keys.targetPostponing(targetId),
+    );
+    if (!marker.value) return { done: true };
+    const t = await kv.get<Target>(keys.target(targetId));
+    const rows = await readTargetRows(kv, targetId);
+    if (
+      rows.some((e) => isWarning(e.value.kind) && e.value.status === "sending")
+    ) {
+      return { done: false };
+    }
+    const [action, stage] = t.value
+      ? await kv.getMany<[ScheduledAction, Stage]>([
+        keys.action(t.value.actionId),
+        keys.stage(t.value.actionId, t.value.stageIndex),
+      ])
+      : [null, null];
+    const live = t.value?.status === "pending" && action?.value &&
+      stage?.value && isActionOpen(action.value) &&
+      stage.value.status === "pending";
+    return {
+      write: () => {
+        const op = kv.atomic().check(marker, t).delete(marker.key);
+        if (!live) return op;
+        return addMoveMutations(op.check(action!, stage!), rows, {
+          now: deps.now(),
+          noticeDue: Math.max(
+            deps.now(),
+            noticeDueAt(action!.value!, stage!.value!),
+          ),
+          action: action!.value!,
+          stage: stage!.value!,
+          to: stage!.value!.scheduledAt,
+          told: marker.value.told,
+          restage: stage!.value!.index,
+        });
+      },
+      result: true,
+    };
+  });
 }

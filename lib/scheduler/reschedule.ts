@@ -447,7 +447,11 @@ export function addMoveMutations(
   }
   if (o.restage !== undefined) {
     for (const e of rows) {
-      if (!written.has(e.value.id) && e.value.stageIndex !== o.restage) {
+      // A row being sent is its claimer's to mark; it keeps its stage.
+      if (
+        !written.has(e.value.id) && e.value.stageIndex !== o.restage &&
+        e.value.status !== "sending"
+      ) {
         putRow(op.check(e), e.value, e.value);
       }
     }

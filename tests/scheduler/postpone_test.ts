@@ -269,3 +269,44 @@ Deno.test("postpone racing the apply: the stage that started first wins, never b
     await w.app.close();
   }
 });
+
+Deno.test("postpone while the owner's warning is being sent: it goes (it says the old time), and once marked the owner hears the new time", async () => {
+  const w = await world({ until: T0 + 6 * DAY, times: 2 });
+  try {
+    const to = T0 + 4 * DAY;
+    w.at(T0 + DAY);
+    const d = recordingDispatchers();
+    let answer: { status: number; body: { scheduledAt?: string } } | null =
+      null;
+    d.email.beforeAnswer = async (items) => {
+      if (items.some((i) => i.notification.instanceId === w.mine.id)) {
+        answer = await w.postponeAs(w.owner, w.mine, to);
+      }
+    };
+    await sweep({ kv: w.app.kv, dispatchers: d, now: () => T0 + DAY });
+    assert.equal(answer!.status, 200);
+    assert.equal(answer!.body.scheduledAt, iso(to));
+    // The warning in flight was sent and marked; the apply tick's housekeeping
+    // then queues the owner's "moved" notice, which the next sweep sends.
+    assert.ok(
+      (await w.app.kv.get(keys.targetPostponing(
+        (await targetOf(w.app.kv, w.actionId, w.mine.id)).id,
+      ))).value,
+    );
+    await applyTick(w.app.ctx);
+    const d2 = recordingDispatchers();
+    await sweep({ kv: w.app.kv, dispatchers: d2, now: () => T0 + DAY + 1000 });
+    assert.deepEqual(
+      d2.email.items.map((i) => [
+        i.notification.kind,
+        i.notification.movedFrom,
+        i.notification.movedTo,
+      ]),
+      [["rescheduled", iso(T0 + 2 * DAY), iso(to)]],
+    );
+    const t = await targetOf(w.app.kv, w.actionId, w.mine.id);
+    assert.equal((await w.app.kv.get(keys.targetPostponing(t.id))).value, null);
+  } finally {
+    await w.app.close();
+  }
+});

@@ -12,9 +12,12 @@ import { applyTick } from "@/lib/jobs.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import {
   allTargetIdsOfAction,
+  getStageCounts,
   getStageEntries,
   getTargetEntries,
 } from "@/lib/kv/actions.ts";
+import { rescheduleAction } from "@/lib/scheduler/reschedule.ts";
+import { cancelTarget } from "@/lib/scheduler/cancel_targets.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";
 import {
   allHealthy,
@@ -47,6 +50,7 @@ import type {
 } from "@/lib/types.ts";
 
 const MINUTE = 60_000;
+const DAY = 24 * HOUR;
 const ADMIN = { id: "admin", email: "admin@example.test", name: "Ada" };
 const WHO = {
   actor: { id: "admin", email: "admin@example.test" },
@@ -584,3 +588,51 @@ Deno.test("a chat alert says which wave paused the rollout and how it went", () 
     ":double_vertical_bar: The version change to v2 paused after wave 1: 3 of 10 failed; its health gate stopped the rollout. <https://s.example/admin/actions/a1|Open the action>",
   );
 });
+
+Deno.test("a move of a rollout moves every wave by the same amount; each warned owner hears their own wave's old and new time; cancelling one instance counts in its wave", () =>
+  withKv(async (kv) => {
+    const { c, actionId } = await rollout(kv);
+    await sweep({ kv, dispatchers: recordingDispatchers(), now: c.now });
+    const before = (await getStageEntries(kv, actionId)).map((e) => e.value);
+    const report = await rescheduleAction(
+      deps(kv, c.now),
+      actionId,
+      {
+        scheduledAt: new Date(Date.parse(before[0].scheduledAt) + DAY)
+          .toISOString(),
+        reason: null,
+      },
+    );
+    assert.equal(report.moved, 100);
+    const after = (await getStageEntries(kv, actionId)).map((e) => e.value);
+    after.forEach((s, i) =>
+      assert.equal(
+        Date.parse(s.scheduledAt) - Date.parse(before[i].scheduledAt),
+        DAY,
+      )
+    );
+    const d = recordingDispatchers();
+    await sweep({ kv, dispatchers: d, now: () => c.now() + 1000 });
+    const moved = d.email.items.filter((i) =>
+      i.notification.kind === "rescheduled"
+    );
+    assert.equal(moved.length, 100);
+    for (const i of moved) {
+      const k = i.notification.stageIndex;
+      assert.equal(i.notification.movedFrom, before[k].scheduledAt);
+      assert.equal(i.notification.movedTo, after[k].scheduledAt);
+    }
+    const wave3 = (await targets(kv, actionId)).find((t) =>
+      t.stageIndex === 2
+    )!;
+    await cancelTarget({ kv, now: c.now }, actionId, wave3.id);
+    const counts = await getStageCounts(kv, actionId);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => counts.get(i)?.cancelled ?? 0),
+      [0, 0, 1],
+    );
+    assert.equal(
+      [0, 1, 2].reduce((n, i) => n + (counts.get(i)?.total ?? 0), 0),
+      100,
+    );
+  }));
