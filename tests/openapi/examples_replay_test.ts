@@ -68,6 +68,7 @@ const REPLAY_ORDER = [
   "getLastSweepRun",
   "listOwnInstances",
   "getInstanceStatus",
+  "postponeInstanceChange",
   "addPushToken",
   "removePushToken",
   "putOwnSettings",
@@ -86,6 +87,8 @@ const REPLAY_ORDER = [
 const EXPECTED_STATUS: Record<string, number> = {
   // Its example names a real notice under a claim the caller does not hold.
   sendNotificationEmail: 409,
+  // The README's action lets no owner postpone it.
+  postponeInstanceChange: 409,
   // The README's action is no paused rollout, and changed nothing yet.
   resumeRollout: 409,
   rollbackRollout: 409,
