@@ -85,11 +85,13 @@ export default function ActionLive(props: Props) {
       const due = [
         v.notices.nextDueAt,
         v.scheduledAt,
-        // A later wave's start, and a soak about to end.
+        // A later wave's start, and a soak whose gate has yet to judge it.
         ...v.stages.filter((s) => s.status === "pending").map((s) =>
           s.scheduledAt
         ),
-        ...v.stages.map((s) => s.soakUntil),
+        ...v.stages.filter((s) => s.gate?.verdict === null).map((s) =>
+          s.soakUntil
+        ),
       ]
         .filter((t): t is string => t !== null)
         .some((t) => Date.parse(t) <= soon);
