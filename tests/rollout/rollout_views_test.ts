@@ -297,6 +297,12 @@ Deno.test("GET one action: each wave with its size, counters, health, soak and g
     assert.match(page, /data-testid="wave-3"/);
     assert.match(page, /gate failed \(50 % failed, 50 % unhealthy\)/);
 
+    // The actions list says how many waves, and where it stopped.
+    const list = await (await app.request("/admin/actions?status=paused", {
+      headers: { cookie: admin.cookie },
+    })).text();
+    assert.match(list, /3 waves · stopped at wave 1(&#39;|')s gate/);
+
     // Paused actions are found by their status.
     const found = await apiOk(
       app,
