@@ -35,45 +35,46 @@ import * as $29 from "./routes/api/admin/scheduled-actions/[id].ts";
 import * as $30 from "./routes/api/admin/scheduled-actions/[id]/abort.ts";
 import * as $31 from "./routes/api/admin/scheduled-actions/[id]/cancel.ts";
 import * as $32 from "./routes/api/admin/scheduled-actions/[id]/progress.ts";
-import * as $33 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
-import * as $34 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
-import * as $35 from "./routes/api/admin/scheduled-actions/[id]/resume.ts";
-import * as $36 from "./routes/api/admin/scheduled-actions/[id]/rollback.ts";
-import * as $37 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
-import * as $38 from "./routes/api/admin/scheduled-actions/index.ts";
-import * as $39 from "./routes/api/admin/scheduled-actions/preview.ts";
-import * as $40 from "./routes/api/admin/users/[id].ts";
-import * as $41 from "./routes/api/admin/users/[id]/settings.ts";
-import * as $42 from "./routes/api/admin/webhooks/[id].ts";
-import * as $43 from "./routes/api/admin/webhooks/[id]/test.ts";
-import * as $44 from "./routes/api/admin/webhooks/index.ts";
-import * as $45 from "./routes/api/instances/[id]/postpone.ts";
-import * as $46 from "./routes/api/instances/[id]/status.ts";
-import * as $47 from "./routes/api/instances/index.ts";
-import * as $48 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $49 from "./routes/api/me/settings.ts";
-import * as $50 from "./routes/api/openapi.json.ts";
-import * as $51 from "./routes/api/push-tokens.ts";
-import * as $52 from "./routes/calendar/[targetId]/[file].ts";
-import * as $53 from "./routes/claw/[instanceId].tsx";
-import * as $54 from "./routes/healthz.ts";
-import * as $55 from "./routes/index.tsx";
-import * as $56 from "./routes/login.tsx";
-import * as $57 from "./routes/login/[token].tsx";
-import * as $58 from "./routes/logout.ts";
-import * as $59 from "./routes/settings.tsx";
-import * as $60 from "./routes/unsubscribe/[token].tsx";
-import * as $61 from "./islands/ActionLive.tsx";
-import * as $62 from "./islands/InstancePicker.tsx";
-import * as $63 from "./islands/LocalTime.tsx";
-import * as $64 from "./islands/MoveAction.tsx";
-import * as $65 from "./islands/OwnInstances.tsx";
-import * as $66 from "./islands/ScheduleDialog.tsx";
-import * as $67 from "./islands/ScheduleForm.tsx";
-import * as $68 from "./islands/SettingsForm.tsx";
-import * as $69 from "./islands/SweepButton.tsx";
-import * as $70 from "./islands/SweepLag.tsx";
-import * as $71 from "./islands/WorkspaceBanner.tsx";
+import * as $33 from "./routes/api/admin/scheduled-actions/[id]/recount.ts";
+import * as $34 from "./routes/api/admin/scheduled-actions/[id]/reschedule.ts";
+import * as $35 from "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts";
+import * as $36 from "./routes/api/admin/scheduled-actions/[id]/resume.ts";
+import * as $37 from "./routes/api/admin/scheduled-actions/[id]/rollback.ts";
+import * as $38 from "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts";
+import * as $39 from "./routes/api/admin/scheduled-actions/index.ts";
+import * as $40 from "./routes/api/admin/scheduled-actions/preview.ts";
+import * as $41 from "./routes/api/admin/users/[id].ts";
+import * as $42 from "./routes/api/admin/users/[id]/settings.ts";
+import * as $43 from "./routes/api/admin/webhooks/[id].ts";
+import * as $44 from "./routes/api/admin/webhooks/[id]/test.ts";
+import * as $45 from "./routes/api/admin/webhooks/index.ts";
+import * as $46 from "./routes/api/instances/[id]/postpone.ts";
+import * as $47 from "./routes/api/instances/[id]/status.ts";
+import * as $48 from "./routes/api/instances/index.ts";
+import * as $49 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $50 from "./routes/api/me/settings.ts";
+import * as $51 from "./routes/api/openapi.json.ts";
+import * as $52 from "./routes/api/push-tokens.ts";
+import * as $53 from "./routes/calendar/[targetId]/[file].ts";
+import * as $54 from "./routes/claw/[instanceId].tsx";
+import * as $55 from "./routes/healthz.ts";
+import * as $56 from "./routes/index.tsx";
+import * as $57 from "./routes/login.tsx";
+import * as $58 from "./routes/login/[token].tsx";
+import * as $59 from "./routes/logout.ts";
+import * as $60 from "./routes/settings.tsx";
+import * as $61 from "./routes/unsubscribe/[token].tsx";
+import * as $62 from "./islands/ActionLive.tsx";
+import * as $63 from "./islands/InstancePicker.tsx";
+import * as $64 from "./islands/LocalTime.tsx";
+import * as $65 from "./islands/MoveAction.tsx";
+import * as $66 from "./islands/OwnInstances.tsx";
+import * as $67 from "./islands/ScheduleDialog.tsx";
+import * as $68 from "./islands/ScheduleForm.tsx";
+import * as $69 from "./islands/SettingsForm.tsx";
+import * as $70 from "./islands/SweepButton.tsx";
+import * as $71 from "./islands/SweepLag.tsx";
+import * as $72 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -111,48 +112,49 @@ const manifest = {
     "./routes/api/admin/scheduled-actions/[id]/abort.ts": $30,
     "./routes/api/admin/scheduled-actions/[id]/cancel.ts": $31,
     "./routes/api/admin/scheduled-actions/[id]/progress.ts": $32,
-    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $33,
-    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $34,
-    "./routes/api/admin/scheduled-actions/[id]/resume.ts": $35,
-    "./routes/api/admin/scheduled-actions/[id]/rollback.ts": $36,
+    "./routes/api/admin/scheduled-actions/[id]/recount.ts": $33,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule.ts": $34,
+    "./routes/api/admin/scheduled-actions/[id]/reschedule/preview.ts": $35,
+    "./routes/api/admin/scheduled-actions/[id]/resume.ts": $36,
+    "./routes/api/admin/scheduled-actions/[id]/rollback.ts": $37,
     "./routes/api/admin/scheduled-actions/[id]/targets/[targetId]/cancel.ts":
-      $37,
-    "./routes/api/admin/scheduled-actions/index.ts": $38,
-    "./routes/api/admin/scheduled-actions/preview.ts": $39,
-    "./routes/api/admin/users/[id].ts": $40,
-    "./routes/api/admin/users/[id]/settings.ts": $41,
-    "./routes/api/admin/webhooks/[id].ts": $42,
-    "./routes/api/admin/webhooks/[id]/test.ts": $43,
-    "./routes/api/admin/webhooks/index.ts": $44,
-    "./routes/api/instances/[id]/postpone.ts": $45,
-    "./routes/api/instances/[id]/status.ts": $46,
-    "./routes/api/instances/index.ts": $47,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $48,
-    "./routes/api/me/settings.ts": $49,
-    "./routes/api/openapi.json.ts": $50,
-    "./routes/api/push-tokens.ts": $51,
-    "./routes/calendar/[targetId]/[file].ts": $52,
-    "./routes/claw/[instanceId].tsx": $53,
-    "./routes/healthz.ts": $54,
-    "./routes/index.tsx": $55,
-    "./routes/login.tsx": $56,
-    "./routes/login/[token].tsx": $57,
-    "./routes/logout.ts": $58,
-    "./routes/settings.tsx": $59,
-    "./routes/unsubscribe/[token].tsx": $60,
+      $38,
+    "./routes/api/admin/scheduled-actions/index.ts": $39,
+    "./routes/api/admin/scheduled-actions/preview.ts": $40,
+    "./routes/api/admin/users/[id].ts": $41,
+    "./routes/api/admin/users/[id]/settings.ts": $42,
+    "./routes/api/admin/webhooks/[id].ts": $43,
+    "./routes/api/admin/webhooks/[id]/test.ts": $44,
+    "./routes/api/admin/webhooks/index.ts": $45,
+    "./routes/api/instances/[id]/postpone.ts": $46,
+    "./routes/api/instances/[id]/status.ts": $47,
+    "./routes/api/instances/index.ts": $48,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $49,
+    "./routes/api/me/settings.ts": $50,
+    "./routes/api/openapi.json.ts": $51,
+    "./routes/api/push-tokens.ts": $52,
+    "./routes/calendar/[targetId]/[file].ts": $53,
+    "./routes/claw/[instanceId].tsx": $54,
+    "./routes/healthz.ts": $55,
+    "./routes/index.tsx": $56,
+    "./routes/login.tsx": $57,
+    "./routes/login/[token].tsx": $58,
+    "./routes/logout.ts": $59,
+    "./routes/settings.tsx": $60,
+    "./routes/unsubscribe/[token].tsx": $61,
   },
   islands: {
-    "./islands/ActionLive.tsx": $61,
-    "./islands/InstancePicker.tsx": $62,
-    "./islands/LocalTime.tsx": $63,
-    "./islands/MoveAction.tsx": $64,
-    "./islands/OwnInstances.tsx": $65,
-    "./islands/ScheduleDialog.tsx": $66,
-    "./islands/ScheduleForm.tsx": $67,
-    "./islands/SettingsForm.tsx": $68,
-    "./islands/SweepButton.tsx": $69,
-    "./islands/SweepLag.tsx": $70,
-    "./islands/WorkspaceBanner.tsx": $71,
+    "./islands/ActionLive.tsx": $62,
+    "./islands/InstancePicker.tsx": $63,
+    "./islands/LocalTime.tsx": $64,
+    "./islands/MoveAction.tsx": $65,
+    "./islands/OwnInstances.tsx": $66,
+    "./islands/ScheduleDialog.tsx": $67,
+    "./islands/ScheduleForm.tsx": $68,
+    "./islands/SettingsForm.tsx": $69,
+    "./islands/SweepButton.tsx": $70,
+    "./islands/SweepLag.tsx": $71,
+    "./islands/WorkspaceBanner.tsx": $72,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -294,12 +294,6 @@ export default function ActionLive(props: Props) {
             </a>
           </p>
         )}
-        {v.notices.counted < v.counters.total && (
-          <p class="muted small">
-            Notice counts cover the first {v.notices.counted} of{" "}
-            {v.counters.total} instances.
-          </p>
-        )}
         <div class="progress-foot">
           <SweepButton
             lastRun={v.lastRun}

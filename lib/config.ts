@@ -133,6 +133,7 @@ const EnvSchema = z.object({
   EMBEDDED_CONTROLLER_UNHEALTHY_TAGS: z.string().optional().transform((v) =>
     (v ?? "").split(",").map((t) => t.trim()).filter(Boolean)
   ),
+  CONTROLLER_CONCURRENCY: int(8, 1, 256),
   SIDE_EFFECTS_URL: optionalUrl,
   ALLOW_HTTP_WEBHOOKS: z.string().optional(),
   DENO_DEPLOYMENT_ID: optionalString,
@@ -171,6 +172,8 @@ export interface Config {
   controllerSecret: string | null;
   /** Tags the embedded controller reports unhealthy: a bad build staged without a fleet. */
   embeddedUnhealthyTags: string[];
+  /** Controller calls the apply keeps in flight at once. */
+  controllerConcurrency: number;
   sideEffectsUrl: string | null;
   /**
    * Webhook endpoints may use plain http to loopback and reach private
@@ -256,6 +259,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     controllerUrl: e.CONTROLLER_URL,
     controllerSecret: e.CONTROLLER_SECRET,
     embeddedUnhealthyTags: e.EMBEDDED_CONTROLLER_UNHEALTHY_TAGS,
+    controllerConcurrency: e.CONTROLLER_CONCURRENCY,
     sideEffectsUrl: e.SIDE_EFFECTS_URL,
     allowHttpWebhooks: allowHttpWebhooks.success && allowHttpWebhooks.data,
     onDeploy,

@@ -55,7 +55,10 @@ export function runApplyJob(ctx: AppContext): Promise<void> {
   return guarded("apply", async () => {
     const startedAt = ctx.now();
     const clock = performance.now();
-    const result = await applyTick(ctx);
+    const result = await applyTick({
+      ...ctx,
+      concurrency: ctx.config.controllerConcurrency,
+    });
     const durationMs = Math.round(performance.now() - clock);
     recordApply(result, durationMs);
     await recordApplyRun(ctx.kv, {

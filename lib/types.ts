@@ -460,6 +460,7 @@ export const AUDIT_CHANGES = [
   "action.abort",
   "action.rollback",
   "target.postpone",
+  "action.recount",
   "catalog.put",
   "user.put",
   "user.delete",

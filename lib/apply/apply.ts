@@ -22,6 +22,7 @@ import { judgeDueGates } from "./gate.ts";
 import { sendAdminAlerts } from "../operations/admin_alerts.ts";
 import type { Config } from "../config.ts";
 import type { EmailSender } from "../channels/types.ts";
+import { callSlots } from "./call_slots.ts";
 
 export interface ApplyDeps {
   kv: Deno.Kv;
@@ -31,7 +32,7 @@ export interface ApplyDeps {
   config?: Pick<Config, "adminEmails" | "publicUrl">;
   /** Sends the admin alert of a paused rollout (absent: alerts wait in KV). */
   email?: EmailSender;
-  /** Controller calls in flight at once (default 8). */
+  /** Controller calls in flight at once (`CONTROLLER_CONCURRENCY`, default 8). */
   concurrency?: number;
   /** Waits for a notice's lease to end (default: a timer). */
   sleep?: (ms: number) => Promise<void>;
@@ -116,6 +117,7 @@ async function applyStage(
   const counts: Counts = { applied: 0, skipped: 0, failed: 0 };
   const waiting: { id: string; until: number }[] = [];
   const settle = settler(kv, deps.now);
+  const inSlot = callSlots(deps.concurrency ?? 8);
   const run = async (ids: string[]) => {
     const pending = (await getTargetEntries(kv, ids)).filter((e) =>
       e.value.status === "pending" && e.value.stageIndex === index
@@ -127,7 +129,7 @@ async function applyStage(
     await forEachLimited(batches, LANES, async (batch) => {
       const claim = await claimTargets(kv, started, batch, deps.now());
       waiting.push(...claim.waiting);
-      await applyClaimed(deps, claim.claimed, settle.record, (s) => {
+      await applyClaimed(deps, claim.claimed, inSlot, settle.record, (s) => {
         if (s !== "retry" && s !== "lost") counts[s]++;
       });
     });
@@ -152,6 +154,7 @@ async function applyStage(
 async function applyClaimed(
   deps: ApplyDeps,
   claimed: Claimed[],
+  inSlot: ReturnType<typeof callSlots>,
   record: (s: Settling) => Promise<Settled>,
   count: (s: Settled) => void,
 ) {
@@ -161,13 +164,13 @@ async function applyClaimed(
   );
   await forEachLimited(
     claimed,
-    Math.max(1, Math.ceil((deps.concurrency ?? 8) / LANES)),
+    Math.max(1, deps.concurrency ?? 8),
     async (c) => {
       const t = c.target.value;
       const instance = instances.get(t.instanceId) ?? null;
       const decision = decide(instance, c.action, t);
       const end = decision.call === "none" ? decision.end : judgeResult(
-        await call(deps.controller, instance!, decision),
+        await inSlot(() => call(deps.controller, instance!, decision)),
         t.attempts ?? 1,
       );
       count(await record({ ...c, end }));

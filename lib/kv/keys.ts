@@ -5,6 +5,7 @@
  * Indexes hold ids (or nothing), never copies of records.
  */
 import type { Channel, NotificationKind } from "../types.ts";
+import { DUE_SHARDS, shardOf } from "./shards.ts";
 
 export const keys = {
   // users
@@ -180,10 +181,57 @@ export const keys = {
       ] as const,
   notificationsByTarget: (targetId: string) =>
     ["notifications_by_target", targetId] as const,
-  /** Pending rows only, ordered by the time they become due. */
+  /**
+   * Pending rows only, in one of `DUE_SHARDS` parts picked by the row's id,
+   * each ordered by the time they become due (notices/due_index.ts reads
+   * them; a database from before the parts may still hold
+   * `["notifications_due", dueAtMs, id]`, which the sweep reads too).
+   */
   notificationDue: (dueAtMs: number, notificationId: string) =>
-    ["notifications_due", dueAtMs, notificationId] as const,
+    [
+      "notifications_due",
+      shardOf(notificationId, DUE_SHARDS),
+      dueAtMs,
+      notificationId,
+    ] as const,
   notificationsDue: () => ["notifications_due"] as const,
+  notificationsDueShard: (shard: number) =>
+    ["notifications_due", shard] as const,
+  /** Which sweep serves a part of the due index, until when. */
+  dueShardLease: (shard: number) => ["due_shard_leases", shard] as const,
+  /**
+   * How many of an action's rows are in one state, per kind and channel: one
+   * of a few shards, picked by the row's id, so no single key takes every
+   * change (notices/counters.ts). Readers sum the shards.
+   */
+  noticeCount: (
+    actionId: string,
+    kind: NotificationKind,
+    channel: Channel,
+    state: string,
+    shard: number,
+  ) => ["notice_counts", actionId, kind, channel, state, shard] as const,
+  noticeCounts: (actionId: string) => ["notice_counts", actionId] as const,
+  /** The same per stage of the action. */
+  stageNoticeCount: (
+    actionId: string,
+    stageIndex: number,
+    kind: NotificationKind,
+    channel: Channel,
+    state: string,
+    shard: number,
+  ) =>
+    [
+      "stage_notice_counts",
+      actionId,
+      stageIndex,
+      kind,
+      channel,
+      state,
+      shard,
+    ] as const,
+  stageNoticeCounts: (actionId: string) =>
+    ["stage_notice_counts", actionId] as const,
   /** A dispatch group of rows sent together under one idempotency key. */
   noticeGroup: (groupId: string) => ["notice_groups", groupId] as const,
   /** Held groups, ordered by the end of their lease, for recovery. */

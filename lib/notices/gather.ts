@@ -15,6 +15,7 @@ import {
   getManyNearby,
 } from "../kv/batched_reads.ts";
 import { rowProblem } from "./rows.ts";
+import { parseDueKey } from "./due_index.ts";
 import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
 import type { GroupPlan } from "./claim.ts";
 import type { Dispatchers } from "../channels/types.ts";
@@ -115,10 +116,11 @@ export async function readDueRows(
   now: number,
 ): Promise<Deno.KvEntry<Notification>[]> {
   // Rows written together sit side by side: one range read finds most.
+  const due = dueKeys.map(parseDueKey);
   const entries = await getManyNearby<Notification>(
     kv,
     keys.notifications(),
-    dueKeys.map((k) => k[2] as string),
+    due.map((k) => k.id),
   );
   const out: Deno.KvEntry<Notification>[] = [];
   const debris: { key: Deno.KvKey; row: Deno.AtomicCheck }[] = [];
@@ -135,7 +137,7 @@ export async function readDueRows(
       const row = e.value;
       if (
         !problem && row.status === "pending" && row.dueAt <= tickAt &&
-        dueKey[1] === row.dueAt
+        due[i].dueAt === row.dueAt
       ) {
         out.push(e as Deno.KvEntry<Notification>);
         continue;

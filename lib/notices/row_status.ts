@@ -2,10 +2,12 @@
  * A notification row's status changes. `putRow` is the one place that writes
  * a row over its previous value, and it moves the due-index key with the
  * status in the same atomic operation (DESIGN rule 10): a row has a due key
- * exactly while it is pending.
+ * exactly while it is pending. The action's and stage's counts of rows move
+ * in the same operation too (counters.ts).
  */
 import { backoffMs } from "../backoff.ts";
 import { keys } from "../kv/keys.ts";
+import { countRowChange } from "./counters.ts";
 import type { DispatchOutcome, Notification } from "../types.ts";
 
 const MAX_ERROR_CHARS = 1_000;
@@ -13,7 +15,7 @@ const MAX_ERROR_CHARS = 1_000;
 export const clipError = (s: string) =>
   s.length > MAX_ERROR_CHARS ? `${s.slice(0, MAX_ERROR_CHARS - 1)}…` : s;
 
-/** Writes `next` in place of `prev` (null for a new row), moving its due key. */
+/** Writes `next` in place of `prev` (null for a new row), moving its due key and its counts. */
 export function putRow(
   op: Deno.AtomicOperation,
   prev: Notification | null,
@@ -28,7 +30,7 @@ export function putRow(
   if (next.status === "pending" && !samePendingKey) {
     op.set(keys.notificationDue(next.dueAt, next.id), null);
   }
-  return op;
+  return countRowChange(op, prev, next);
 }
 
 // One tick stamps many rows with the same time: format it once.
@@ -174,7 +176,20 @@ export function putDamagedRowFailed(
     updatedAt: new Date(now).toISOString(),
   });
   if (typeof dueAt === "number") op.delete(keys.notificationDue(dueAt, id));
+  // Counted where it stood, when enough of it can be read to know where.
+  if (readableForCount(raw)) {
+    const prev = { ...(raw as Notification), id };
+    countRowChange(op, prev, { ...prev, status: "failed" });
+  }
   return op;
+}
+
+function readableForCount(raw: unknown): boolean {
+  const v = raw as Partial<Notification> | null;
+  return typeof v === "object" && v !== null &&
+    typeof v.actionId === "string" && Number.isInteger(v.stageIndex) &&
+    typeof v.kind === "string" && typeof v.channel === "string" &&
+    (v.status === "pending" || v.status === "sending");
 }
 
 export const MAX_ATTEMPTS = 5;

@@ -9,6 +9,11 @@ import { getManyChunked } from "../kv/batched_reads.ts";
 import { newId } from "../ids.ts";
 import { CHANNELS, isWarning } from "../types.ts";
 import { asFailed, putRow } from "./row_status.ts";
+import {
+  COUNTER_MUTATIONS_PER_NEW_ROW,
+  COUNTER_MUTATIONS_PER_ROW_CHANGE,
+  countRowChange,
+} from "./counters.ts";
 import type {
   Channel,
   Notification,
@@ -113,8 +118,8 @@ export function buildDoneRows(
   );
 }
 
-/** KV writes per row created with `addNewRow` (row, uniqueness index, due index). */
-export const MUTATIONS_PER_NEW_ROW = 3;
+/** KV writes per row created with `addNewRow` (row, uniqueness index, due index, its counts). */
+export const MUTATIONS_PER_NEW_ROW = 3 + COUNTER_MUTATIONS_PER_NEW_ROW;
 /** KV checks per row created with `addNewRow` (the uniqueness index). */
 export const CHECKS_PER_NEW_ROW = 1;
 
@@ -146,7 +151,7 @@ export function isRowEnded(row: Pick<Notification, "status">): boolean {
 /**
  * Removes a sent or failed row with its (target, kind, channel) index: the
  * opposite of `addNewRow`, for the purge of old actions. An ended row has no
- * due key (`putRow`), so nothing else names it.
+ * due key (`putRow`), so nothing else names it; it leaves its counts.
  */
 export function removeEndedRow(
   op: Deno.AtomicOperation,
@@ -155,12 +160,15 @@ export function removeEndedRow(
   if (!isRowEnded(row)) {
     throw new Error(`row ${row.id} is ${row.status}, not ended`);
   }
-  return op.delete(keys.notification(row.id)).delete(uniqueKeyOf(row));
+  op.delete(keys.notification(row.id)).delete(uniqueKeyOf(row));
+  return countRowChange(op, row, null);
 }
 
 /**
  * Removes a row of a write that never became visible, with every key it has:
- * its by-target key (a reminder's carries its lead) and its due key.
+ * its by-target key (a reminder's carries its lead) and its due key. Its
+ * counts are not taken back one by one (the row may never have been
+ * written): the discard clears the action's counters whole.
  */
 export function removeUnwrittenRow(
   op: Deno.AtomicOperation,
@@ -241,13 +249,15 @@ const WARNINGS_PER_CHANNEL = 4;
 
 /**
  * Upper bounds of what `addCancelMutations` adds for one target: each warning
- * row costs at most one check and two writes (its update, its due key), and
- * each channel at most one follow-up row, plus the cancelled-banner key.
+ * row costs at most one check and two writes (its update, its due key) and
+ * its counts, and each channel at most one follow-up row, plus the
+ * cancelled-banner key.
  */
 export const MAX_CANCEL_CHECKS_PER_TARGET = CHANNELS.length *
   (WARNINGS_PER_CHANNEL + CHECKS_PER_NEW_ROW);
-export const MAX_CANCEL_MUTATIONS_PER_TARGET =
-  CHANNELS.length * (2 * WARNINGS_PER_CHANNEL + MUTATIONS_PER_NEW_ROW) + 1;
+export const MAX_CANCEL_MUTATIONS_PER_TARGET = CHANNELS.length *
+    ((2 + COUNTER_MUTATIONS_PER_ROW_CHANGE) * WARNINGS_PER_CHANNEL +
+      MUTATIONS_PER_NEW_ROW) + 1;
 
 /** What the banner needs to say an action was called off; the rest is read from the records. */
 export interface CancelledBanner {

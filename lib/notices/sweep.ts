@@ -9,6 +9,8 @@
  *
  * Overlapping sweeps (the cron and the button, or two processes on one KV)
  * are safe: a row is dispatched only by the sweep whose claim committed.
+ * They do not race for the same rows either: each reads only the parts of
+ * the due index it holds (due_index.ts).
  */
 import type {
   SweepDeps,
@@ -23,7 +25,11 @@ import { commitPool } from "../kv/commits.ts";
 import { recoverGroups } from "./recover.ts";
 import type { GroupPlan } from "./claim.ts";
 import { Gatherer, planGroups, readDueRows } from "./gather.ts";
+import { DueReader, DueShards } from "./due_index.ts";
 import { processGroup } from "./process_group.ts";
+
+/** A sweep that died holds its parts of the due index at most this long. */
+const MAX_SHARD_LEASE_MS = 30_000;
 
 export async function sweep(
   deps: SweepDeps,
@@ -48,12 +54,6 @@ export async function sweep(
     errors: 0,
   };
 
-  // Rows coming due while the sweep runs wait for the next tick; retries are
-  // always pushed at least half a base delay ahead, so they are never re-read here.
-  const selector = {
-    prefix: keys.notificationsDue(),
-    end: [...keys.notificationsDue(), startedAtMs + 1],
-  };
   // Groups, not pages, are the unit of work: rows are read page by page and
   // gathered per channel into full groups, each claimed, sent and marked on
   // its own while the next are gathered, so the provider's rate is the only
@@ -71,46 +71,65 @@ export async function sweep(
       })
     );
   const gatherer = new Gatherer(deps.dispatchers);
-  let cursor: string | undefined;
-  let pages = 0;
-  let reads = sharedReads(kv);
-  while (
-    performance.now() - clock < budgetMs &&
-    pages++ < (opts.maxPages ?? Infinity)
-  ) {
-    const iter = kv.list(selector, { limit: pageSize, cursor });
-    const dueKeys: Deno.KvKey[] = [];
-    for await (const e of iter) dueKeys.push(e.key);
-    if (!dueKeys.length) break;
-    cursor = iter.cursor;
-    // The groups cut from this page (one per channel for the same owners)
-    // read each owner and instance once between them.
-    reads = sharedReads(kv);
-    try {
-      const rows = await readDueRows(
-        kv,
-        dueKeys,
-        startedAtMs,
-        tally,
-        deps.now(),
-      );
-      const { retakes, fresh } = await planGroups(kv, rows, tally);
-      for (const plan of retakes) await run(plan, reads);
-      for (const row of fresh) {
-        const full = gatherer.add(row);
-        if (full) await run(full, reads);
+  // Rows coming due while the sweep runs wait for the next tick; retries are
+  // always pushed at least half a base delay ahead, so they are never re-read
+  // here. Only the parts of the due index this sweep holds are read: another
+  // sweep running now reads the others.
+  const reader = new DueReader(kv, startedAtMs, pageSize);
+  reader.add("legacy");
+  const shards = new DueShards(
+    kv,
+    Math.min(opts.leaseMs ?? 60_000, MAX_SHARD_LEASE_MS),
+  );
+  const refresh = async () => {
+    const { gained, lost } = await shards.refresh(deps.now());
+    for (const part of lost) reader.drop(part);
+    for (const part of gained) reader.add(part);
+    return gained.length;
+  };
+  try {
+    await refresh();
+    let pages = 0;
+    let reads = sharedReads(kv);
+    while (
+      performance.now() - clock < budgetMs &&
+      pages++ < (opts.maxPages ?? Infinity)
+    ) {
+      if (pages > 1) await refresh();
+      let page = await reader.nextPage();
+      // Read out: a part another sweep let go of meanwhile is served too.
+      if (!page.length && await refresh()) page = await reader.nextPage();
+      if (!page.length) break;
+      // The groups cut from this page (one per channel for the same owners)
+      // read each owner and instance once between them.
+      reads = sharedReads(kv);
+      try {
+        const rows = await readDueRows(
+          kv,
+          page.map((k) => k.key),
+          startedAtMs,
+          tally,
+          deps.now(),
+        );
+        const { retakes, fresh } = await planGroups(kv, rows, tally);
+        for (const plan of retakes) await run(plan, reads);
+        for (const row of fresh) {
+          const full = gatherer.add(row);
+          if (full) await run(full, reads);
+        }
+      } catch (err) {
+        // A page that cannot be read is left for the next tick (DESIGN rule 7).
+        tally.errors++;
+        deps.log?.("notice sweep page failed", {
+          error: err instanceof Error ? err.message : String(err),
+        });
       }
-    } catch (err) {
-      // A page that cannot be read is left for the next tick (DESIGN rule 7).
-      tally.errors++;
-      deps.log?.("notice sweep page failed", {
-        error: err instanceof Error ? err.message : String(err),
-      });
     }
-    if (dueKeys.length < pageSize) break;
+    for (const plan of gatherer.rest()) await run(plan, reads);
+    await pool.drain();
+  } finally {
+    await shards.release();
   }
-  for (const plan of gatherer.rest()) await run(plan, reads);
-  await pool.drain();
 
   const durationMs = Math.round(performance.now() - clock);
   const report: SweepReport = {

@@ -61,6 +61,7 @@ import {
   InstanceStatusSchema,
   MovePreviewSchema,
   OwnInstancesSchema,
+  RecountReportSchema,
   RescheduledActionSchema,
   ResumedActionSchema,
   SchedulePreviewSchema,
@@ -255,6 +256,19 @@ export const paths = {
       responses: {
         "201": ok("The rollback action, scheduled.", ScheduleResultSchema),
         ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/recount": {
+    post: admin("Actions", {
+      operationId: "recountAction",
+      summary: "Recompute an action's counters from its rows (a repair)",
+      description:
+        "Recounts the action's notices per stage, kind, channel and state, and its targets by outcome, from the rows themselves, and rewrites the counters that differ. Audited. It walks every target: a repair, not a read.",
+      requestParams: { path: ActionPath },
+      responses: {
+        "200": ok("The counters now match the rows.", RecountReportSchema),
+        ...errors(400, 404),
       },
     }),
   },

@@ -4,6 +4,7 @@
  * finished, and the sweep lag, the time the oldest due notice has waited.
  * Every read follows the due index from its oldest end, never all rows.
  */
+import { countDueKeys, firstDueKeys } from "../notices/due_index.ts";
 import { keys } from "../kv/keys.ts";
 import { getManyChunked } from "../kv/batched_reads.ts";
 import { getLastSweepRun } from "../notices/sweep.ts";
@@ -38,26 +39,20 @@ const LAG_SCAN = 100;
  * `LAG_SCAN` of them the oldest key read stands for the lag.
  */
 export async function sweepLagMs(kv: Deno.Kv, now: number): Promise<number> {
-  const dueKeys: Deno.KvKey[] = [];
-  for await (
-    const e of kv.list({
-      prefix: keys.notificationsDue(),
-      end: [...keys.notificationsDue(), now + 1],
-    }, { limit: LAG_SCAN })
-  ) dueKeys.push(e.key);
+  const dueKeys = await firstDueKeys(kv, now, LAG_SCAN);
   if (!dueKeys.length) return 0;
   for (let i = 0; i < dueKeys.length; i += 10) {
     const part = dueKeys.slice(i, i + 10);
     const rows = await getManyChunked<Notification>(
       kv,
-      part.map((k) => keys.notification(k[2] as string)),
+      part.map((k) => keys.notification(k.id)),
     );
     const live = part.find((k, j) =>
-      rows[j].value?.status === "pending" && rows[j].value?.dueAt === k[1]
+      rows[j].value?.status === "pending" && rows[j].value?.dueAt === k.dueAt
     );
-    if (live) return now - (live[1] as number);
+    if (live) return now - live.dueAt;
   }
-  return dueKeys.length < LAG_SCAN ? 0 : now - (dueKeys[0][1] as number);
+  return dueKeys.length < LAG_SCAN ? 0 : now - dueKeys[0].dueAt;
 }
 
 /** Due-index keys up to now, counted up to `cap` (the sweep's gauge). */
@@ -66,14 +61,7 @@ export async function countDue(
   now: number,
   cap = 10_000,
 ): Promise<number> {
-  let n = 0;
-  for await (
-    const _ of kv.list({
-      prefix: keys.notificationsDue(),
-      end: [...keys.notificationsDue(), now + 1],
-    }, { limit: cap })
-  ) n++;
-  return n;
+  return await countDueKeys(kv, now, cap);
 }
 
 export interface Health {

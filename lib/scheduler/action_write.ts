@@ -24,6 +24,7 @@ import {
 import { ConflictError } from "../errors.ts";
 import { log } from "../operations/log.ts";
 import { commitPool, forEachLimited, packCommits } from "../kv/commits.ts";
+import { clearNoticeCounters } from "../notices/counters.ts";
 import { putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
@@ -292,6 +293,7 @@ export async function discardWrite(
       }
     },
   );
+  await clearNoticeCounters(kv, actionId);
   await kv.delete(keys.actionWrite(actionId));
 }
 

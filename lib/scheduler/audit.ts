@@ -20,6 +20,7 @@ import type {
   User,
 } from "../types.ts";
 import type { ScheduleResult } from "./schedule.ts";
+import type { RecountReport } from "../notices/recount.ts";
 
 /**
  * The change itself is done when this runs: an audit write that fails past
@@ -103,6 +104,18 @@ export function auditCancelTarget(
       status: target.status,
     },
     reason,
+  }, deps.now());
+}
+
+export function auditRecount(
+  deps: Deps,
+  state: State,
+  report: RecountReport,
+): Promise<AuditEntry | null> {
+  return recordAudit(deps.kv, auditActorOf(state), {
+    change: "action.recount",
+    subject: { type: "action", id: report.actionId },
+    details: { corrected: report.corrected, changes: report.changes },
   }, deps.now());
 }
 

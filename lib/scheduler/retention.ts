@@ -24,6 +24,10 @@ import {
   removeEndedRow,
   rowsIn,
 } from "../notices/rows.ts";
+import {
+  clearNoticeCounters,
+  COUNTER_MUTATIONS_PER_REMOVED_ROW,
+} from "../notices/counters.ts";
 import { hasEnded, putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import type { ScheduledAction, Stage, Target } from "../types.ts";
@@ -125,6 +129,9 @@ async function purgeAction(
       counts.rows += chunk.reduce((n, p) => n + p.rows, 0);
     }
   }
+  // Every row is gone, so the notice counts read zero: clearing them first
+  // leaves a purge cut short here as true as before.
+  await clearNoticeCounters(kv, id);
   const [stages, counters, stageCounters, cancellations] = await Promise.all(
     [
       keys.stages(id),
@@ -171,8 +178,9 @@ async function removals(
     parts.push({
       checks: [t, ...rows],
       rows: rows.length,
-      // The target's three keys, two per row (it and its index), the debris.
-      mutations: 3 + 2 * rows.length + debris.length,
+      // The target's three keys, per row its two and its counts, the debris.
+      mutations: 3 +
+        (2 + COUNTER_MUTATIONS_PER_REMOVED_ROW) * rows.length + debris.length,
       apply: (op) => {
         for (const r of rows) removeEndedRow(op, r.value);
         for (const k of debris) op.delete(k.key);

@@ -241,6 +241,23 @@ export const NotificationSchema = z.object({
   updatedAt: at,
 }).meta({ id: "Notification" });
 
+const NoticeTallySchema = z.object({
+  kind: NotificationKindSchema,
+  channel: ChannelSchema,
+  pending: count.meta({
+    description: "Still to be sent: waiting, or held by a sweep's claim.",
+  }),
+  sent: count,
+  notDelivered: count.meta({
+    description: "A push sent to no device: the owner had none.",
+  }),
+  failed: count,
+}).meta({
+  id: "NoticeTally",
+  description:
+    "One kind of notice on one channel, by state, over every row: exact for any number of targets.",
+});
+
 const TargetWithNotificationsSchema = z.object({
   target: TargetSchema,
   notifications: z.array(NotificationSchema),
@@ -283,6 +300,7 @@ export const ActionListSchema = z.object({
     counters: ActionCountersSchema,
     progress: ProgressCountsSchema,
     stages: z.array(StageSchema),
+    notices: z.array(NoticeTallySchema),
   })),
   cursor,
 }).meta({ id: "ActionList" });
@@ -294,6 +312,11 @@ export const ActionDetailSchema = z.object({
   stages: z.array(StageDetailSchema).meta({
     description: "One per wave, first first (one for an action without waves).",
   }),
+  notices: z.array(NoticeTallySchema),
+  stageNotices: z.array(z.object({
+    stageIndex: count,
+    notices: z.array(NoticeTallySchema),
+  })),
   targets: z.object({
     items: z.array(TargetWithNotificationsSchema),
     cursor,
@@ -340,6 +363,22 @@ export const CancelActionResultSchema = z.object({
   action: ScheduledActionSchema,
   counters: ActionCountersSchema,
 }).meta({ id: "CancelActionResult" });
+
+/** `POST /api/admin/scheduled-actions/:id/recount`. */
+export const RecountReportSchema = z.object({
+  actionId: z.string(),
+  corrected: count.meta({
+    description:
+      "Counter keys whose stored value differed from the rows, now rewritten (0: all matched).",
+  }),
+  changes: z.array(z.object({
+    key: z.array(z.union([z.string(), z.number()])),
+    was: z.string(),
+    now: z.string(),
+  })).meta({
+    description: "The first 50 corrections: the key, its old and new value.",
+  }),
+}).meta({ id: "RecountReport" });
 
 /** `POST …/targets/:targetId/cancel`: the action and that target as they are now. */
 export const CancelTargetResultSchema = z.object({
@@ -401,7 +440,6 @@ export const ActionProgressSchema = z.object({
       pending: count,
       failed: count,
     })),
-    counted: count,
     nextDueAt: maybeAt,
   }),
   cancellation: CancellationSchema.nullable(),

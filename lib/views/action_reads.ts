@@ -16,6 +16,11 @@ import {
 } from "../kv/actions.ts";
 import { listCursor } from "../kv/cursor.ts";
 import { readTargetRows } from "../notices/rows.ts";
+import {
+  type NoticeTally,
+  readNoticeCounts,
+  readStageNoticeCounts,
+} from "../notices/counters.ts";
 import { NotFoundError } from "../errors.ts";
 import type { StageView } from "./action_view_model.ts";
 import type {
@@ -30,6 +35,10 @@ export interface ActionSummary {
   action: ScheduledAction;
   counters: ActionCounters;
   stages: Stage[];
+  /** The action's notification rows per kind and channel (those that have any), exact. */
+  notices: NoticeTally[];
+  /** The same per stage, by stage index. */
+  stageNotices: { stageIndex: number; notices: NoticeTally[] }[];
 }
 
 /** The most actions, and targets of one action, a page may hold. */
@@ -52,11 +61,21 @@ async function summary(
   kv: Deno.Kv,
   action: ScheduledAction,
 ): Promise<ActionSummary> {
-  const [counters, stages] = await Promise.all([
+  const [counters, stages, notices, byStage] = await Promise.all([
     getActionCounters(kv, action.id),
     getStageEntries(kv, action.id),
+    readNoticeCounts(kv, action.id),
+    readStageNoticeCounts(kv, action.id),
   ]);
-  return { action, counters, stages: stages.map((s) => s.value) };
+  return {
+    action,
+    counters,
+    stages: stages.map((s) => s.value),
+    notices,
+    stageNotices: [...byStage].sort(([a], [b]) => a - b).map((
+      [stageIndex, notices],
+    ) => ({ stageIndex, notices })),
+  };
 }
 
 /** Visible actions, newest first (ids are UUIDv7). */

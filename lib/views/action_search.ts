@@ -5,6 +5,7 @@
  * one request reads at most SCAN_BUDGET of them and hands back a cursor to go
  * on from, so a search over years of actions never costs more than a page.
  */
+import { type NoticeTally, readNoticeCounts } from "../notices/counters.ts";
 import { z } from "zod";
 import { keys } from "../kv/keys.ts";
 import { getProgressCounts, getStageEntries } from "../kv/actions.ts";
@@ -100,6 +101,8 @@ export interface ActionListItem {
   /** As the page shows it: cancelled targets on their own. */
   progress: ProgressCounts;
   stages: Stage[];
+  /** The action's notification rows per kind and channel (those that have any), exact. */
+  notices: NoticeTally[];
 }
 
 export interface ActionList {
@@ -177,10 +180,11 @@ export async function searchActions(
   // Stopped early: there may be more after the last one read.
   const cursor = more && iter.cursor ? iter.cursor : null;
   const items = await Promise.all(found.map(async (action) => {
-    const [progress, stages] = await Promise.all([
+    const [progress, stages, notices] = await Promise.all([
       getProgressCounts(kv, action.id),
       stagesOf.get(action.id) ??
         getStageEntries(kv, action.id).then((s) => s.map((e) => e.value)),
+      readNoticeCounts(kv, action.id),
     ]);
     const { cancelled, ...counters } = progress;
     counters.skipped += cancelled;
@@ -192,6 +196,7 @@ export async function searchActions(
       counters,
       progress,
       stages,
+      notices,
     };
   }));
   return { items, cursor };

@@ -7,16 +7,16 @@
  * still to happen.
  */
 import { nameAndEmail } from "../kv/users.ts";
-import { getActionDetail } from "./action_reads.ts";
+import { type ActionDetail, getActionDetail } from "./action_reads.ts";
 import type { RollbackLink } from "./action_view_model.ts";
 import { listCancellations } from "../scheduler/cancel_with_reason.ts";
-import { allTargetIdsOfAction, getProgressCounts } from "../kv/actions.ts";
+import { getProgressCounts } from "../kv/actions.ts";
+import { noticeDueAt, reminderDueAt } from "../due_times.ts";
 import { getInstances } from "../kv/instances.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
 import { keys } from "../kv/keys.ts";
 import { getManyById } from "../kv/batched_reads.ts";
 import { type RecentChanges, recentChanges } from "../kv/audit.ts";
-import { readTargetRows } from "../notices/rows.ts";
 import { getLastSweepRun } from "../notices/sweep.ts";
 import { outboxIdsOfNotification, outboxPushIds } from "../channels/outbox.ts";
 import { pushEvent } from "../channels/push_texts.ts";
@@ -28,9 +28,10 @@ import type {
   Notification,
   NotificationKind,
   ScheduledAction,
+  Stage,
   User,
 } from "../types.ts";
-import { CHANNELS } from "../types.ts";
+import { CHANNELS, isWarning } from "../types.ts";
 import { API_TOKEN_ACTOR_ID } from "../ids.ts";
 import type {
   ActionView,
@@ -40,9 +41,6 @@ import type {
 } from "./action_view_model.ts";
 
 export type { ActionView, ChannelCount, NoticeView, TargetView };
-
-/** Above this many targets, notice counts cover the first ones only (there are no per-action counters). */
-export const COUNTED_TARGETS = 1000;
 
 /** Still to move: a paused rollout waits for an admin, and the page follows it. */
 const OPEN: ActionStatus[] = ["scheduled", "running", "paused"];
@@ -129,10 +127,9 @@ export async function getActionView(
   const order = new Map(items.map((t, i) => [t.target.id, i]));
   targets.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
 
-  const [counts, rollback] = await Promise.all([
-    countNotices(kv, action, opts.pushViaOutbox),
-    rollbackLinks(kv, action),
-  ]);
+  // The counts came with the action's detail: one read of the counters.
+  const counts = countNotices(action, detail, Date.now());
+  const rollback = await rollbackLinks(kv, action);
   const stage = detail.stages[0] ?? null;
   const live = OPEN.includes(action.status) || counts.nextDueAt !== null;
   return {
@@ -283,70 +280,78 @@ async function noticeView(
 }
 
 /**
- * Per kind and channel over the action's targets (the first COUNTED_TARGETS):
- * sent, not delivered (a push that reached no device), pending, failed. The
- * notice's channels are always listed; follow-ups once they exist.
+ * Per kind and channel over all the action's rows, from the counters kept
+ * with them: sent, not delivered (a push that reached no device), pending
+ * (claimed ones included), failed. The notice's channels are always listed;
+ * follow-ups once they exist.
  */
-async function countNotices(
-  kv: Deno.Kv,
+function countNotices(
   action: ScheduledAction,
-  viaOutbox: boolean,
-): Promise<ActionView["notices"]> {
-  const ids = (await allTargetIdsOfAction(kv, action.id)).slice(
-    0,
-    COUNTED_TARGETS,
-  );
-  const counts = new Map<string, ChannelCount>();
+  detail: Pick<ActionDetail, "stages" | "notices" | "stageNotices">,
+  now: number,
+): ActionView["notices"] {
+  const channels = new Map<string, ChannelCount>();
   const countOf = (kind: NotificationKind, channel: Channel) => {
     const key = `${kind}:${channel}`;
-    let c = counts.get(key);
+    let c = channels.get(key);
     if (!c) {
       c = { kind, channel, sent: 0, notDelivered: 0, pending: 0, failed: 0 };
-      counts.set(key, c);
+      channels.set(key, c);
     }
     return c;
   };
   if (action.notify) {
     for (const ch of action.noticeChannels) countOf("notice", ch);
   }
-  const rows: Notification[] = [];
-  await forEachLimited(ids, 16, async (tid) => {
-    rows.push(...(await readTargetRows(kv, tid)).map((e) => e.value));
-  });
-  const owners = await getManyById<User>(
-    kv,
-    rows.filter((r) => r.channel === "mobile_push").map((r) => r.userId),
-    keys.user,
-  );
-  let nextDue = Infinity;
-  for (const r of rows) {
-    if (r.status === "pending" || r.status === "sending") {
-      nextDue = Math.min(nextDue, r.dueAt);
-    }
-    const c = countOf(r.kind, r.channel);
-    if (r.status === "sent") {
-      const nobody = await pushReachedNobody(
-        kv,
-        r,
-        action,
-        owners.get(r.userId)?.value ?? null,
-        viaOutbox,
-      );
-      if (nobody) c.notDelivered++;
-      else c.sent++;
-    } else if (r.status === "failed") {
-      if (r.turnedOff) c.notDelivered++;
-      else c.failed++;
-    } else c.pending++;
+  for (const t of detail.notices) {
+    const c = countOf(t.kind, t.channel);
+    c.sent += t.sent;
+    c.notDelivered += t.notDelivered;
+    c.pending += t.pending;
+    c.failed += t.failed;
   }
   return {
-    channels: [...counts.values()].sort((a, b) =>
+    channels: [...channels.values()].sort((a, b) =>
       KIND_ORDER[a.kind] - KIND_ORDER[b.kind] ||
       CHANNELS.indexOf(a.channel) - CHANNELS.indexOf(b.channel)
     ),
-    counted: ids.length,
-    nextDueAt: Number.isFinite(nextDue)
-      ? new Date(nextDue).toISOString()
-      : null,
+    nextDueAt: nextDueOf(action, detail.stages, detail.stageNotices, now),
   };
+}
+
+/**
+ * When the next pending row is due, from its stage's times: a warning at its
+ * lead before the stage's time, a follow-up (or a row held by a claim) now.
+ * A warning waiting to retry is due later than this says, so the page looks
+ * in a little early rather than late.
+ */
+function nextDueOf(
+  action: ScheduledAction,
+  stages: Pick<Stage, "index" | "scheduledAt">[],
+  byStage: ActionDetail["stageNotices"],
+  now: number,
+): string | null {
+  let next = Infinity;
+  const stageOf = new Map(stages.map((s) => [s.index, s]));
+  for (const { stageIndex: index, notices: tallies } of byStage) {
+    const stage = stageOf.get(index);
+    for (const t of tallies) {
+      if (t.pending === 0) continue;
+      if (!stage || !isWarning(t.kind)) {
+        next = Math.min(next, now);
+      } else if (t.kind === "reminder") {
+        // The earliest reminder still ahead (the sweep takes an overdue one
+        // within its minute); none ahead: it is due now.
+        const ahead = (action.reminderLeadHours ?? [])
+          .map((h) => reminderDueAt(h, stage))
+          .filter((d) => d > now);
+        next = Math.min(next, ahead.length ? Math.min(...ahead) : now);
+      } else if (t.kind === "notice") {
+        next = Math.min(next, noticeDueAt(action, stage));
+      } else {
+        next = Math.min(next, now);
+      }
+    }
+  }
+  return Number.isFinite(next) ? new Date(next).toISOString() : null;
 }

@@ -132,10 +132,8 @@ export interface ActionView {
   /** Cancelled targets are counted on their own, not as skipped or done. */
   counters: ProgressCounts;
   notices: {
-    /** Per kind and channel: the notice's channels always, follow-ups once any exist. */
+    /** Per kind and channel over every row of the action: the notice's channels always, follow-ups once any exist. */
     channels: ChannelCount[];
-    /** Targets whose notices were counted (all of them up to COUNTED_TARGETS). */
-    counted: number;
     /** When the next pending row (notice or follow-up) is due, if any. */
     nextDueAt: string | null;
   };

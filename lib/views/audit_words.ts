@@ -21,6 +21,7 @@ export const CHANGE_WORDS: Record<AuditChange, string> = {
   "action.abort": "Aborted a rollout",
   "action.rollback": "Rolled back a rollout",
   "target.postpone": "Postponed their instance's change",
+  "action.recount": "Recounted an action",
   "catalog.put": "Saved a catalog entry",
   "user.put": "Saved a user",
   "user.delete": "Deleted a user",
@@ -122,6 +123,14 @@ export function describeChange(e: AuditEntry): Sentence[] {
     }
     case "target.cancel":
       return [["That instance is left out; the rest go ahead"]];
+    case "action.recount": {
+      const n = Number(d.corrected ?? 0);
+      return [[
+        n
+          ? `${plural(n, "counter")} corrected from the rows`
+          : "Every counter matched the rows",
+      ]];
+    }
     case "action.reschedule": {
       const out: Sentence[] = [];
       const at = d.scheduledAt as [string, string] | undefined;

@@ -6,12 +6,15 @@
  * answer was stored, between partial marks, and at random moments. A clean
  * process then finishes. Whatever the interleaving: no recipient reaches the
  * provider under two keys, nobody gets a notice twice, no row is lost or
- * left unfinished, and no warning goes out after its action time.
+ * left unfinished, no warning goes out after its action time, and the
+ * notice counters still equal a recount from the rows.
  */
 import assert from "node:assert/strict";
 import { startResendFake } from "../fakes/resend_server.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import type { Notification } from "@/lib/types.ts";
+import { recountAction } from "@/lib/notices/recount.ts";
+import { assertCountersMatchRows } from "../helpers/counters.ts";
 import {
   openKvFile,
   recipientsOf,
@@ -152,6 +155,12 @@ Deno.test({
         for await (const e of check.list({ prefix })) {
           assert.fail(`left behind: ${JSON.stringify(e.key)}`);
         }
+      }
+      // Every claim, recovery and mark moved the counts with the row: they
+      // equal a recount, and the repair finds nothing to correct.
+      for (const actionId of [calm.actionId, soon.actionId]) {
+        await assertCountersMatchRows(check, actionId, "the kills");
+        assert.equal((await recountAction(check, actionId)).corrected, 0);
       }
     } finally {
       check.close();

@@ -342,6 +342,11 @@ const RULES: Record<string, Rule> = {
     send: () => ({ method: "POST" }),
     expect: [401, 403, 403, 404, 404, 401],
   },
+  "POST ./routes/api/admin/scheduled-actions/[id]/recount.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/recount`,
+    send: () => ({ method: "POST" }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
   "POST ./routes/api/admin/scheduled-actions/[id]/reschedule.ts": {
     path: () => `/api/admin/scheduled-actions/${newId()}/reschedule`,
     send: () => ({

@@ -96,10 +96,12 @@ Deno.test("a claim lost to another sweep: the row goes out once, by the winner",
     });
     const d = recordingDispatchers();
     let winner: Awaited<ReturnType<typeof sweep>> | null = null;
+    // Sweeps read apart (due_index.ts): the winner is one that took the
+    // loser's part of the due index over once the loser's hold on it ended.
     const racing = interceptCommits(kv, rowTo("sending"), {
       times: 1,
       before: async () => {
-        winner = await sweep({ kv, dispatchers: d, now: () => T0 });
+        winner = await sweep({ kv, dispatchers: d, now: () => T0 + MINUTE });
       },
     });
     const loser = await sweep({ kv: racing.kv, dispatchers: d, now: () => T0 });

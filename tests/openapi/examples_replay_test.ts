@@ -64,6 +64,7 @@ const REPLAY_ORDER = [
   "rescheduleAction",
   "resumeRollout",
   "rollbackRollout",
+  "recountAction",
   "runSweep",
   "getLastSweepRun",
   "listOwnInstances",

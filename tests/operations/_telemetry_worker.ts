@@ -7,10 +7,10 @@
  * apart, then the apply. Prints, as JSON, what the last sweep started from,
  * read straight from KV.
  */
+import { firstDueKeys } from "@/lib/notices/due_index.ts";
 import { parseConfig } from "@/lib/config.ts";
 import { createAppContext } from "@/lib/app_context.ts";
 import { runApplyJob, runSweepJob } from "@/lib/jobs.ts";
-import { keys } from "@/lib/kv/keys.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
 import { HOUR, MINUTE, seedAction } from "../helpers/notice_fixtures.ts";
 
@@ -47,13 +47,7 @@ fake.failNext({ status: 429, headers: { "retry-after": "0" } }, {
 });
 await runSweepJob(ctx);
 now += 10 * MINUTE;
-const due: number[] = [];
-for await (
-  const e of kv.list({
-    prefix: keys.notificationsDue(),
-    end: [...keys.notificationsDue(), now + 1],
-  })
-) due.push(e.key[1] as number);
+const due = (await firstDueKeys(kv, now, 10_000)).map((k) => k.dueAt);
 await runSweepJob(ctx);
 await runApplyJob(ctx);
 

@@ -7,6 +7,7 @@ import { allHealthy } from "../helpers/scheduling.ts";
  * skipped, retried), a crashed applier and its recovery, a discarded write
  * and a move, and after each step lists every key and finds none stale.
  */
+import { parseDueKey } from "@/lib/notices/due_index.ts";
 import assert from "node:assert/strict";
 import { keys } from "@/lib/kv/keys.ts";
 import { applyTick } from "@/lib/jobs.ts";
@@ -134,9 +135,10 @@ async function staleIndexKeys(kv: Deno.Kv): Promise<string[]> {
     ) => [e.value.id, e.value]),
   );
   const due = new Set(
-    (await all(kv, ["notifications_due"])).map((e) =>
-      `${String(e.key[1])}/${String(e.key[2])}`
-    ),
+    (await all(kv, ["notifications_due"])).map((e) => {
+      const { dueAt, id } = parseDueKey(e.key);
+      return `${dueAt}/${id}`;
+    }),
   );
   for (const r of rows.values()) {
     const has = due.delete(`${r.dueAt}/${r.id}`);

@@ -4,6 +4,7 @@
  * warned them, and a move racing the sweep, the apply or a cancel is decided
  * by versionstamps.
  */
+import { parseDueKey } from "@/lib/notices/due_index.ts";
 import assert from "node:assert/strict";
 import { withKv } from "../helpers/kv.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
@@ -58,7 +59,8 @@ async function rowsOf(kv: Deno.Kv, targetId: string) {
 async function dueKeys(kv: Deno.Kv) {
   const out: [number, string][] = [];
   for await (const e of kv.list({ prefix: keys.notificationsDue() })) {
-    out.push([e.key[1] as number, e.key[2] as string]);
+    const { dueAt, id } = parseDueKey(e.key);
+    out.push([dueAt, id]);
   }
   return out;
 }

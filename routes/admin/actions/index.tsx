@@ -1,4 +1,5 @@
 /** Admin: scheduled actions, newest first, found by words, status, type and day; and the notice sweep's last run. */
+import type { NoticeTally } from "@/lib/notices/counters.ts";
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { appContext } from "@/lib/app_context.ts";
@@ -177,7 +178,9 @@ export default function Actions({ data }: PageProps<Data>) {
                 </tr>
               </thead>
               <tbody>
-                {list.items.map(({ action, label, progress: c, stages }) => (
+                {list.items.map((
+                  { action, label, progress: c, stages, notices },
+                ) => (
                   <tr data-action={action.id}>
                     <td data-label="Action">
                       <div>
@@ -220,6 +223,7 @@ export default function Actions({ data }: PageProps<Data>) {
                     </td>
                     <td data-label="Notice">
                       <NoticeSummary action={action} />
+                      <NoticeTotals notices={notices} />
                     </td>
                   </tr>
                 ))}
@@ -237,5 +241,21 @@ export default function Actions({ data }: PageProps<Data>) {
         </p>
       )}
     </>
+  );
+}
+
+/** Every row of the action, whatever its kind and channel: sent, pending, failed. */
+function NoticeTotals({ notices }: { notices: NoticeTally[] }) {
+  if (!notices.length) return null;
+  let sent = 0, pending = 0, failed = 0;
+  for (const n of notices) {
+    sent += n.sent + n.notDelivered;
+    pending += n.pending;
+    failed += n.failed;
+  }
+  return (
+    <div class="muted small" data-testid="notice-totals">
+      {sent} sent · {pending} pending · {failed} failed
+    </div>
   );
 }
