@@ -24,6 +24,11 @@ export function bannerText(
   now: number,
 ): string | null {
   const s = status.scheduledAction;
+  if (s?.onHold) {
+    return `On hold: we will tell you the new time. The ${
+      heldWhat(s)
+    } of your bot ${name} is paused.`;
+  }
   if (s) {
     const what = s.actionType === "version_change"
       ? `will upgrade to ${versionOf(s)}`
@@ -46,6 +51,15 @@ export function bannerText(
   return null;
 }
 
+/** "upgrade to OpenClaw 1.9.0", "restart": what a paused rollout holds back. */
+function heldWhat(
+  s: NonNullable<BannerStatus["scheduledAction"]>,
+): string {
+  return s.actionType === "version_change"
+    ? `upgrade to ${versionOf(s)}`
+    : "restart";
+}
+
 export function Banner(
   { name, status, timeZone, now }: {
     name: string;
@@ -55,6 +69,19 @@ export function Banner(
   },
 ) {
   const s = status.scheduledAction;
+  if (s?.onHold) {
+    // The time it was planned for will not happen: no countdown to it.
+    return (
+      <div
+        class="banner banner-info"
+        data-action-id={s.scheduledActionId}
+        data-on-hold=""
+      >
+        <strong>On hold:</strong> we will tell you the new time. The{" "}
+        {heldWhat(s)} of your bot <strong>{name}</strong> is paused.
+      </div>
+    );
+  }
   if (s) {
     const what = s.actionType === "version_change"
       ? ` will upgrade to ${versionOf(s)}`

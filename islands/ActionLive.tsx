@@ -24,6 +24,8 @@ import {
 import { StatusPill } from "@/components/StatusPill.tsx";
 import { channelName, noticeKindName } from "@/lib/channel_names.ts";
 import { CancelControl } from "@/components/CancelControl.tsx";
+import { pauseLine, WaveTimeline } from "@/components/action/WaveTimeline.tsx";
+import { RolloutControls } from "@/components/action/RolloutControls.tsx";
 import SweepButton from "./SweepButton.tsx";
 import MoveAction from "./MoveAction.tsx";
 
@@ -80,7 +82,17 @@ export default function ActionLive(props: Props) {
     const every = () => {
       const v = view.value;
       const soon = Date.now() + 5 * 60_000;
-      const due = [v.notices.nextDueAt, v.scheduledAt]
+      const due = [
+        v.notices.nextDueAt,
+        v.scheduledAt,
+        // A later wave's start, and a soak whose gate has yet to judge it.
+        ...v.stages.filter((s) => s.status === "pending").map((s) =>
+          s.scheduledAt
+        ),
+        ...v.stages.filter((s) => s.gate?.verdict === null).map((s) =>
+          s.soakUntil
+        ),
+      ]
         .filter((t): t is string => t !== null)
         .some((t) => Date.parse(t) <= soon);
       return v.action.status === "running" || due ? often : 30_000;
@@ -111,10 +123,13 @@ export default function ActionLive(props: Props) {
       {formatDateTime(iso, tz)} ({formatRelative(iso, t)})
     </time>
   );
-  const onDone = (text: string) => {
+  const onDone = (text: string, goTo?: string) => {
     message.value = text;
-    refresh();
+    if (goTo) location.assign(goTo);
+    else refresh();
   };
+  const paused = a.status === "paused";
+  const pause = paused ? pauseLine(v.stages, a.gate) : null;
 
   return (
     <div class="action-live" data-enhanced={enhanced.value ? "" : undefined}>
@@ -147,7 +162,57 @@ export default function ActionLive(props: Props) {
             />
           </div>
         )}
+        {paused && (
+          <RolloutControls
+            actionId={a.id}
+            versionChange={a.actionType === "version_change"}
+            onDone={onDone}
+            pageUrl={pageUrl}
+            csrfToken={props.csrfToken}
+            timeZone={tz ?? "UTC"}
+          />
+        )}
       </div>
+      {paused && (
+        <p class="flash flash-error pause-line" data-testid="pause-line">
+          <strong>{pause ?? "Paused: the rollout's gate stopped it"}</strong>.
+          {" "}
+          No later wave starts until it is resumed.
+        </p>
+      )}
+      {a.abortedAfterWave != null && (
+        <p class="flash flash-warn" data-testid="aborted-after">
+          {a.abortedAfterWave === 0
+            ? "Aborted before its first wave: no instance was changed."
+            : `Aborted after wave ${a.abortedAfterWave}: the instances of the later waves were left as they were.`}
+        </p>
+      )}
+      {(v.rollback.of || v.rollback.by) && (
+        <p data-testid="rollback-links">
+          {v.rollback.of && (
+            <>
+              Rolls back{" "}
+              <a
+                href={`/admin/actions/${encodeURIComponent(v.rollback.of.id)}`}
+              >
+                {v.rollback.of.label}
+              </a>{" "}
+              <StatusPill status={v.rollback.of.status} />
+            </>
+          )}
+          {v.rollback.by && (
+            <>
+              Rolled back by{" "}
+              <a
+                href={`/admin/actions/${encodeURIComponent(v.rollback.by.id)}`}
+              >
+                {v.rollback.by.label}
+              </a>{" "}
+              <StatusPill status={v.rollback.by.status} />
+            </>
+          )}
+        </p>
+      )}
       {movable && moving.value && (
         <MoveAction
           actionId={a.id}
@@ -242,8 +307,16 @@ export default function ActionLive(props: Props) {
         </div>
       </section>
 
+      {v.stages.length > 1 && (
+        <WaveTimeline
+          stages={v.stages}
+          tz={tz}
+          now={t}
+        />
+      )}
+
       <dl class="facts">
-        <dt>Scheduled for</dt>
+        <dt>{v.stages.length > 1 ? "Wave 1 at" : "Scheduled for"}</dt>
         <dd>
           {v.scheduledAt
             ? (

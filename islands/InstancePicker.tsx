@@ -177,7 +177,8 @@ export default function InstancePicker(props: Props) {
                     ? (
                       <a href={`/admin/actions/${r.pending.actionId}`}>
                         {r.pending.label}
-                        {r.pending.scheduledAt && (
+                        {r.pending.paused && " · paused"}
+                        {!r.pending.paused && r.pending.scheduledAt && (
                           <>
                             {" at "}
                             <time

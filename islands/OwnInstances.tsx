@@ -137,6 +137,13 @@ function Coming(
           : s.targetImageTag
       }`
       : "Restart";
+    if (s.onHold) {
+      return (
+        <p class="card-note small" data-on-hold="">
+          {what} on hold: we will tell you the new time
+        </p>
+      );
+    }
     return (
       <p class="card-note warn small">
         {what} at{" "}

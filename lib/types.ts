@@ -416,6 +416,8 @@ export interface BannerAction {
   scheduledAt: string;
   targetImageTag: string | null;
   targetOpenclawVersion: string | null;
+  /** The rollout paused before this wave: the time will not happen; a new one follows. */
+  onHold?: boolean;
 }
 
 /** A banner that was showing for an action since called off, until its original time. */

@@ -174,6 +174,9 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
           ))}.
         </p>
       )}
+      {r.affected.instances > 0 && r.stages.length > 1 && (
+        <Waves preview={r} when={when} />
+      )}
       {r.doneChannels.length > 0 && (
         <p data-testid="review-done">
           After the change, owners are told how it went by{" "}
@@ -358,6 +361,50 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
         {p.testResult ?? ""}
       </p>
     </>
+  );
+}
+
+/** Each wave's size, planned time (here and in UTC) and a sample, and how the times are estimated. */
+function Waves(
+  { preview: r, when }: {
+    preview: SchedulePreview;
+    when: (iso: string) => preact.JSX.Element;
+  },
+) {
+  const { expectedCallMs, concurrency, gate } = r.rollout;
+  return (
+    <div class="review-waves-box" data-testid="review-waves">
+      <h3>In {r.stages.length} waves</h3>
+      <ol class="review-waves">
+        {r.stages.map((s) => (
+          <li data-testid="review-wave">
+            <strong>
+              Wave {s.index + 1}: {plural(s.size, "instance")}
+            </strong>{" "}
+            at {when(s.scheduledAt)}{" "}
+            <span class="muted small">= {formatUtc(s.scheduledAt)}</span>
+            {s.soakMinutes > 0 && <>, then a {s.soakMinutes} min soak</>}.
+            <div class="muted small" data-testid="review-wave-sample">
+              Sample: {s.sample.map((i) => i.name).join(", ")}
+              {s.size > s.sample.length
+                ? ` and ${s.size - s.sample.length} more`
+                : ""}
+            </div>
+          </li>
+        ))}
+      </ol>
+      <p class="small" data-testid="review-waves-how">
+        Later waves' times are estimates: each wave's apply is expected to take
+        {" "}
+        {expectedCallMs / 1000} s per instance with {concurrency}{" "}
+        controller calls at once (in whole minutes, at least one), then it
+        soaks. {gate
+          ? `A wave starts only once the gate of the one before passed (at most ${gate.maxFailedPercent} % failed and ${gate.maxUnhealthyPercent} % unhealthy), so it may start later than shown.`
+          : "Without a gate, each wave starts at its time."}{" "}
+        Which instances fall in which wave is drawn when it is scheduled: the
+        names are a sample.
+      </p>
+    </div>
   );
 }
 

@@ -17,6 +17,7 @@ import {
   type ScheduleFormValues,
 } from "@/lib/views/form_model.ts";
 import { invalidProps } from "./ErrorSummary.tsx";
+import { WaveFields } from "./WaveFields.tsx";
 
 export interface ScheduleFieldsProps {
   values: ScheduleFormValues;
@@ -37,6 +38,10 @@ export interface ScheduleFieldsProps {
   onChannelChange?: (e: JSX.TargetedEvent<HTMLInputElement>) => void;
   timeInputRef?: preact.Ref<HTMLInputElement>;
   zoneInputRef?: preact.Ref<HTMLInputElement>;
+  /** The island is running (the waves' buttons work in place). */
+  enhanced?: boolean;
+  /** The waves' rows changed. */
+  onWavesChange?: () => void;
 }
 
 function Radio(
@@ -183,6 +188,15 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
           />
         </label>
       </fieldset>
+
+      {!p.fixedInstance && (
+        <WaveFields
+          values={v}
+          fields={p.fields}
+          enhanced={p.enhanced ?? false}
+          onChange={p.onWavesChange}
+        />
+      )}
 
       <fieldset>
         <legend>Tell the owners</legend>

@@ -327,6 +327,22 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
       }}
     >
       <CsrfField token={p.csrfToken} />
+      {
+        /* Enter in a field presses the form's first button: without
+        JavaScript that must be Review, not a waves' preset. */
+      }
+      {!enhanced.value && (
+        <button
+          type="submit"
+          name="intent"
+          value="review"
+          class="visually-hidden"
+          tabIndex={-1}
+          aria-hidden="true"
+        >
+          Review
+        </button>
+      )}
       {skipPending.value && (
         <input type="hidden" name="skipPending" value="on" />
       )}
@@ -352,6 +368,8 @@ export function ScheduleFormBody(p: ScheduleFormBodyProps) {
             onChannelChange={onChannelChange}
             timeInputRef={timeRef}
             zoneInputRef={zoneRef}
+            enhanced={enhanced.value}
+            onWavesChange={scheduleLive}
           />
           <div class="button-row">
             <button

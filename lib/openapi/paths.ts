@@ -29,6 +29,10 @@ import { CatalogPutSchema, ImageTagSchema } from "../kv/catalog.ts";
 import { InstancePutSchema } from "../kv/instances.ts";
 import { UserPutSchema } from "../kv/users.ts";
 import {
+  ResumeInputSchema,
+  RolloutReasonSchema,
+} from "../scheduler/rollout_controls.ts";
+import {
   CancelBodySchema,
   PreviewRequestSchema,
   RescheduleInputSchema,
@@ -59,6 +63,7 @@ import {
   OwnInstancesSchema,
   RecountReportSchema,
   RescheduledActionSchema,
+  ResumedActionSchema,
   SchedulePreviewSchema,
   ScheduleResultSchema,
   SweepRunSchema,
@@ -113,7 +118,7 @@ export const paths = {
       operationId: "previewSchedule",
       summary: "Review a schedule without writing anything",
       description:
-        "The same body as scheduling, plus `sampleOwnerId`: counts, who is left out and why, the email, push and banner one owner would get, send times, warnings.",
+        "The same body as scheduling, plus `sampleOwnerId`: counts, who is left out and why, the email, push and banner one owner would get, send times, warnings, and the plan as `stages` (one per wave: its time, size and a sample of its instances — illustrative beyond a hand-picked canary, as the write draws the waves with the new action's own id).",
       requestBody: jsonBody(PreviewRequestSchema, scheduleExample, {
         summary: "The README's example, as a dry run",
       }),
@@ -198,6 +203,58 @@ export const paths = {
       }),
       responses: {
         "200": ok("Cancelled (or already).", CancelActionResultSchema),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/resume": {
+    post: admin("Actions", {
+      operationId: "resumeRollout",
+      summary: "Resume a paused rollout",
+      description:
+        "The next wave and the ones after it get new times, keeping their spacing: from `scheduledAt`, or by default the earliest time that still gives the next wave's owners their notice lead. Owners already told a time get a rescheduled notice. 409 unless the action is `paused`.",
+      requestParams: { path: ActionPath },
+      requestBody: jsonBody(ResumeInputSchema, {
+        scheduledAt: "2026-12-02T03:00:00Z",
+        reason: "the canary's crash is fixed in the catalog's build",
+      }, { required: false }),
+      responses: {
+        "200": ok(
+          "Resumed: the action, and what the resume moved.",
+          ResumedActionSchema,
+        ),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/abort": {
+    post: admin("Actions", {
+      operationId: "abortRollout",
+      summary: "Abort a rollout",
+      description:
+        "Every target not changed yet is cancelled (owners who were warned are told); the waves already applied stay applied. The action ends `cancelled` with `abortedAfterWave`; aborting it again answers it as it is. 409 once it has completed or failed.",
+      requestParams: { path: ActionPath },
+      requestBody: jsonBody(RolloutReasonSchema, {
+        reason: "the canary's instances crash on start",
+      }, { required: false }),
+      responses: {
+        "200": ok("Aborted: the action as it is now.", ActionDetailSchema),
+        ...errors(400, 404, 409, 413, 415),
+      },
+    }),
+  },
+  "/api/admin/scheduled-actions/{id}/rollback": {
+    post: admin("Actions", {
+      operationId: "rollbackRollout",
+      summary: "Roll back a version change",
+      description:
+        "Schedules a new version change (`rollbackOf` names this one) moving each instance this action changed back to the tag it came from, at the earliest allowed time, with a plain notice to its owners. A paused or running rollout is aborted first. 409 for a restart, when nothing was changed yet, or when an earlier tag is not available.",
+      requestParams: { path: ActionPath },
+      requestBody: jsonBody(RolloutReasonSchema, {
+        reason: "the canary's instances crash on start",
+      }, { required: false }),
+      responses: {
+        "201": ok("The rollback action, scheduled.", ScheduleResultSchema),
         ...errors(400, 404, 409, 413, 415),
       },
     }),

@@ -6,7 +6,8 @@
  */
 import { userLabel } from "../kv/users.ts";
 import { AppError, type Issue } from "../errors.ts";
-import { getManyById } from "../kv/batched_reads.ts";
+import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
+import type { PendingTargetLock } from "../kv/actions.ts";
 import { keys } from "../kv/keys.ts";
 import { unsubscribeSigner } from "../owners/unsubscribe.ts";
 import { listCatalog } from "../kv/catalog.ts";
@@ -21,6 +22,7 @@ import type {
   Instance,
   ScheduledAction,
   Stage,
+  Target,
   User,
 } from "../types.ts";
 import { actionLabel } from "@/lib/action_words.ts";
@@ -47,9 +49,25 @@ import {
   type TargetSelection,
 } from "../scheduler/target_selection.ts";
 import { newActionRecords } from "../scheduler/schedule.ts";
+import {
+  DEFAULT_CONCURRENCY,
+  EXPECTED_CALL_MS,
+  type PlannedWave,
+  planWaves,
+  strangerCanaries,
+} from "../scheduler/waves.ts";
+import type { PreviewStage } from "./preview_model.ts";
 
 /** How many of each left-out group are named; the rest are counted. */
 const NAMED = 50;
+/** How many of a wave's instances the review names. */
+const STAGE_SAMPLE = 5;
+/**
+ * The action id the preview draws its waves with. The write draws them with
+ * the new action's own id, so beyond a hand-picked canary the members named
+ * are a sample of the wave's kind, not a promise.
+ */
+const PREVIEW_ACTION_ID = "preview";
 /** How many affected owners the review offers to preview as. */
 const OWNER_CHOICES = 200;
 
@@ -178,19 +196,38 @@ export async function previewSchedule(
     });
   }
 
+  const strangers = sel ? strangerCanaries(input.waves, live) : [];
+  if (strangers.length) {
+    problems.push({
+      path: "waves.0.instanceIds",
+      message:
+        `the hand-picked first wave names instances that are not among the action's instances: ${
+          strangers.slice(0, 10).join(", ")
+        }${strangers.length > 10 ? ` and ${strangers.length - 10} more` : ""}`,
+    });
+  }
+  const concurrency = deps.config.controllerConcurrency ?? DEFAULT_CONCURRENCY;
+
   const notify = input.notify && input.noticeChannels.length > 0;
   const validTime = Number.isFinite(atMs);
   const noticeAt = validTime ? noticeDueAt(input, input) : NaN;
   const targetVersion = targetTag ? catalog.get(targetTag) ?? null : null;
   const sampleOwner = owners.find((o) => o.id === opts.sampleOwnerId) ??
     owners[0];
+  const plan = validTime
+    ? planWaves(PREVIEW_ACTION_ID, live, input.waves, atMs, concurrency)
+    : [];
+  const sampleInstance = sampleOwner &&
+    live.find((i) => i.ownerId === sampleOwner.id)!;
   const sample = sampleOwner && validTime
     ? await renderSample({
       input,
       owner: sampleOwner,
       user: userOf(sampleOwner.id),
-      instance: live.find((i) => i.ownerId === sampleOwner.id)!,
-      scheduledAt: new Date(atMs).toISOString(),
+      instance: sampleInstance,
+      // Each owner is told the time of their own wave.
+      scheduledAt: plan.find((w) => w.instanceIds.includes(sampleInstance.id))
+        ?.scheduledAt ?? new Date(atMs).toISOString(),
       targetVersion,
       sourceVersion: (tag) => catalog.get(tag) ?? null,
       notify,
@@ -268,6 +305,12 @@ export async function previewSchedule(
     ownersWithoutDevice,
     sample,
     warnings,
+    stages: stagesOf(plan, live),
+    rollout: {
+      expectedCallMs: EXPECTED_CALL_MS,
+      concurrency,
+      gate: input.gate ?? null,
+    },
     fingerprint: await fingerprintOf(
       input,
       live,
@@ -277,7 +320,26 @@ export async function previewSchedule(
   };
 }
 
-/** The actions holding the pending instances, so the review can link to them. */
+/** The waves as the write plans them (over the same instances), each with a few names. */
+function stagesOf(plan: PlannedWave[], live: Instance[]): PreviewStage[] {
+  const byId = new Map(live.map((i) => [i.id, i]));
+  return plan.map((w) => ({
+    index: w.index,
+    scheduledAt: w.scheduledAt,
+    size: w.instanceIds.length,
+    soakMinutes: w.soakMinutes,
+    expectedApplyMinutes: w.expectedApplyMinutes,
+    sample: w.instanceIds.slice(0, STAGE_SAMPLE).map((id) => ({
+      instanceId: id,
+      name: byId.get(id)?.name ?? id,
+    })),
+  }));
+}
+
+/**
+ * The actions holding the pending instances, so the review can link to
+ * them, each at the time of that instance's own wave.
+ */
 async function pendingRefsOf(
   kv: Deno.Kv,
   sel: TargetSelection,
@@ -286,11 +348,26 @@ async function pendingRefsOf(
 ): Promise<PendingRef[]> {
   const named: HeldInstance[] = sel.pending.slice(0, NAMED);
   const actionIds = [...new Set(named.map((h) => h.actionId))];
-  const [actions, stages] = await Promise.all([
+  const [actions, locks] = await Promise.all([
     getManyById<ScheduledAction>(kv, actionIds, keys.action),
-    getManyById<Stage>(kv, actionIds, (id) => keys.stage(id, 0)),
+    getManyById<PendingTargetLock>(
+      kv,
+      named.map((h) => h.instanceId),
+      keys.instancePendingTarget,
+    ),
   ]);
-  return named.map((h) => {
+  const targetIdOf = (h: HeldInstance) =>
+    locks.get(h.instanceId)?.value?.targetId ?? "-";
+  const targets = await getManyById<Target>(
+    kv,
+    named.map(targetIdOf),
+    keys.target,
+  );
+  const stageKeys = named.map((h) =>
+    keys.stage(h.actionId, targets.get(targetIdOf(h))?.value?.stageIndex ?? 0)
+  );
+  const stages = await getManyChunked<Stage>(kv, stageKeys);
+  return named.map((h, i) => {
     const action = actions.get(h.actionId)?.value;
     return {
       ...ref(sel.instances.get(h.instanceId)!),
@@ -299,7 +376,7 @@ async function pendingRefsOf(
       actionLabel: action
         ? actionLabel(action, action.imageTag && catalog.get(action.imageTag))
         : "Another action",
-      scheduledAt: stages.get(h.actionId)?.value?.scheduledAt ?? null,
+      scheduledAt: stages[i].value?.scheduledAt ?? null,
     };
   });
 }

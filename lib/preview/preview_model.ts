@@ -54,6 +54,21 @@ export interface PreviewSample {
   banner: { status: BannerStatus; timeZone: string | null } | null;
 }
 
+/** One wave of the plan as the review shows it: when, how many, a few of its instances. */
+export interface PreviewStage {
+  index: number;
+  scheduledAt: string;
+  size: number;
+  soakMinutes: number;
+  /** Minutes its apply is expected to take (see `rollout`). */
+  expectedApplyMinutes: number;
+  /**
+   * Up to five of its instances. Illustrative beyond a hand-picked canary:
+   * the write draws the waves with the new action's own id.
+   */
+  sample: { instanceId: string; name: string }[];
+}
+
 export interface SchedulePreview {
   /** Scheduling this exact request now would succeed. */
   ready: boolean;
@@ -94,6 +109,16 @@ export interface SchedulePreview {
   ownersWithoutDevice: number;
   sample: PreviewSample | null;
   warnings: ScheduleWarning[];
+  /** The plan, one stage per wave (one stage without waves). */
+  stages: PreviewStage[];
+  /** What the waves' planned times rest on, and the gate between them. */
+  rollout: {
+    /** A controller call is expected to take this long… */
+    expectedCallMs: number;
+    /** …with this many calls in flight at once. */
+    concurrency: number;
+    gate: { maxFailedPercent: number; maxUnhealthyPercent: number } | null;
+  };
   /** Changes whenever anything this preview shows would change: the form checks it before committing. */
   fingerprint: string;
 }

@@ -18,7 +18,11 @@ export const ActionStatusSchema = z.enum([
   "completed",
   "failed",
   "cancelled",
-]);
+  "paused",
+]).meta({
+  description:
+    "`paused`: a rollout's health gate stopped it after a wave; nothing new starts until it is resumed, aborted or rolled back.",
+});
 const StageStatusSchema = z.enum([
   "pending",
   "running",
@@ -44,6 +48,7 @@ const NotificationKindSchema = z.enum([
   "reminder",
   "cancelled",
   "rescheduled",
+  "on_hold",
   "done",
 ]);
 const NotificationStatusSchema = z.enum([
@@ -70,6 +75,28 @@ export const ScheduledActionSchema = z.object({
   noticeBody: z.string().nullable(),
   noticeChannels: z.array(ChannelSchema),
   status: ActionStatusSchema,
+  waves: z.array(z.object({
+    percent: count.optional(),
+    count: count.optional(),
+    instanceIds: z.array(z.string()).optional(),
+    soakMinutes: count,
+  })).optional().meta({
+    description:
+      "The rollout's waves as scheduled; absent: one wave, every instance at once.",
+  }),
+  gate: z.object({
+    maxFailedPercent: z.number(),
+    maxUnhealthyPercent: z.number(),
+  }).nullable().optional().meta({
+    description: "The health gate judged after each wave's soak.",
+  }),
+  abortedAfterWave: count.nullable().optional().meta({
+    description:
+      "Set when an admin aborted the rollout: how many waves had been applied (1 = after the first).",
+  }),
+  rollbackOf: z.string().nullable().optional().meta({
+    description: "A rollback: the id of the action whose waves it moves back.",
+  }),
   calendarSequence: count.optional(),
   createdBy: z.string(),
   createdAt: at,
@@ -86,7 +113,55 @@ export const StageSchema = z.object({
   status: StageStatusSchema,
   startedAt: maybeAt,
   finishedAt: maybeAt,
+  soakMinutes: count.optional(),
+  soakUntil: maybeAt.optional(),
+  gate: z.object({
+    verdict: z.enum(["passed", "failed"]).nullable(),
+    at: maybeAt,
+    failedPercent: z.number(),
+    unhealthyPercent: z.number(),
+    healthy: count,
+    unhealthy: count,
+    unknown: count,
+    checked: count,
+  }).nullable().optional(),
 }).meta({ id: "Stage" });
+
+const percentShare = z.number().min(0).max(100);
+
+/** One wave as the action's answers show it: its counters, health and gate. */
+export const StageDetailSchema = StageSchema.extend({
+  size: count.meta({
+    description: "The wave's targets, whatever became of them.",
+  }),
+  applied: count,
+  skipped: count.meta({
+    description:
+      "Skipped when applied (pinned, destroyed…), cancellations left out.",
+  }),
+  failed: count,
+  cancelled: count,
+  healthy: count.meta({
+    description:
+      "Changed instances the controller called healthy at the gate's last reading.",
+  }),
+  unhealthy: count,
+  unknown: count,
+  soakMinutes: count,
+  soakUntil: maybeAt.meta({
+    description:
+      "When the soak ends and the gate judges; set once the wave's changes landed.",
+  }),
+  gate: z.object({
+    verdict: z.enum(["passed", "failed"]).nullable(),
+    at: maybeAt,
+    failedPercent: percentShare,
+    unhealthyPercent: percentShare,
+  }).nullable().meta({
+    description:
+      "The gate's reading of this wave; null when no gate judges it (the last wave, or no gate).",
+  }),
+}).meta({ id: "StageDetail" });
 
 export const ActionCountersSchema = z.object({
   total: count,
@@ -201,7 +276,10 @@ const WarningSchema = z.object({
 export const ScheduleResultSchema = z.object({
   id: z.string(),
   action: ScheduledActionSchema,
-  stage: StageSchema,
+  stage: StageSchema.meta({ description: "The first stage (wave 1)." }),
+  stages: z.array(StageSchema).meta({
+    description: "Every stage, one per wave (one without waves).",
+  }),
   counters: ActionCountersSchema,
   targets: z.object({ total: count }),
   excluded: z.object({
@@ -231,7 +309,9 @@ export const ActionListSchema = z.object({
 export const ActionDetailSchema = z.object({
   action: ScheduledActionSchema,
   counters: ActionCountersSchema,
-  stages: z.array(StageSchema),
+  stages: z.array(StageDetailSchema).meta({
+    description: "One per wave, first first (one for an action without waves).",
+  }),
   notices: z.array(NoticeTallySchema),
   stageNotices: z.array(z.object({
     stageIndex: count,
@@ -263,6 +343,20 @@ export const RescheduledActionSchema = z.object({
     inFlight: count,
   }),
 }).meta({ id: "RescheduledAction" });
+
+/** `POST /api/admin/scheduled-actions/:id/resume`: the action, and what the resume moved. */
+export const ResumedActionSchema = z.object({
+  ...ActionDetailSchema.shape,
+  resume: z.object({
+    from: at.meta({ description: "When the next wave was planned before." }),
+    to: at.meta({ description: "When it starts now." }),
+    moved: count.meta({ description: "Targets given their new time." }),
+    inFlight: count.meta({
+      description:
+        "Owners whose warning was being sent as the resume landed: they get a rescheduled notice once it is marked.",
+    }),
+  }),
+}).meta({ id: "ResumedAction" });
 
 /** `POST /api/admin/scheduled-actions/:id/cancel`: the action as it is now. */
 export const CancelActionResultSchema = z.object({
@@ -317,6 +411,12 @@ export const SweepRunSchema = z.object({
   durationMs: z.number(),
 }).meta({ id: "SweepRun" });
 
+const RollbackLinkSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  status: ActionStatusSchema,
+});
+
 /** `GET /api/admin/scheduled-actions/:id/progress`: what the action page shows. */
 export const ActionProgressSchema = z.object({
   action: ScheduledActionSchema.extend({
@@ -325,6 +425,11 @@ export const ActionProgressSchema = z.object({
   }),
   scheduledAt: maybeAt,
   stageStatus: StageStatusSchema.nullable(),
+  stages: z.array(StageDetailSchema),
+  rollback: z.object({
+    of: RollbackLinkSchema.nullable(),
+    by: RollbackLinkSchema.nullable(),
+  }),
   counters: ProgressCountsSchema,
   notices: z.object({
     channels: z.array(z.object({
@@ -427,6 +532,26 @@ export const SchedulePreviewSchema = z.looseObject({
     instance: z.object({ id: z.string(), name: z.string() }),
   }).nullable(),
   warnings: z.array(WarningSchema),
+  stages: z.array(z.object({
+    index: count,
+    scheduledAt: at,
+    size: count,
+    soakMinutes: count,
+    expectedApplyMinutes: count,
+    sample: z.array(z.object({ instanceId: z.string(), name: z.string() }))
+      .max(5),
+  })).meta({
+    description:
+      "The plan, one stage per wave (one without waves), timed as the write times them: each wave after the one before is expected to be applied (its size × `rollout.expectedCallMs` / `rollout.concurrency`, whole minutes, at least one) and has soaked. Each wave's `sample` names a few of its instances: beyond a hand-picked canary it is illustrative, as the write draws the waves with the new action's own id.",
+  }),
+  rollout: z.object({
+    expectedCallMs: count,
+    concurrency: count,
+    gate: z.object({
+      maxFailedPercent: z.number(),
+      maxUnhealthyPercent: z.number(),
+    }).nullable(),
+  }),
 }).meta({ id: "SchedulePreview" });
 
 const BannerActionSchema = z.object({
@@ -435,6 +560,10 @@ const BannerActionSchema = z.object({
   scheduledAt: at,
   targetImageTag: z.string().nullable(),
   targetOpenclawVersion: z.string().nullable(),
+  onHold: z.boolean().optional().meta({
+    description:
+      "The rollout paused before this instance's wave: the time above will not happen, and the owner is told the new one once it is set.",
+  }),
 }).meta({ id: "BannerAction" });
 
 const CancelledBannerActionSchema = BannerActionSchema.extend({

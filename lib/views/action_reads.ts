@@ -8,6 +8,8 @@ import { keys } from "../kv/keys.ts";
 import {
   getActionCounters,
   getPendingTargetLock,
+  getProgressCounts,
+  getStageCounts,
   getStageEntries,
   getTargetEntries,
   listTargetIdsOfAction,
@@ -20,9 +22,11 @@ import {
   readStageNoticeCounts,
 } from "../notices/counters.ts";
 import { NotFoundError } from "../errors.ts";
+import type { StageView } from "./action_view_model.ts";
 import type {
   ActionCounters,
   Notification,
+  ProgressCounts,
   ScheduledAction,
   Stage,
   Target,
@@ -98,8 +102,67 @@ export interface TargetWithNotifications {
   notifications: Notification[];
 }
 
-export interface ActionDetail extends ActionSummary {
+export interface ActionDetail extends Omit<ActionSummary, "stages"> {
+  /** Each wave with its counters, health and gate. */
+  stages: StageView[];
   targets: Page<TargetWithNotifications>;
+}
+
+const NO_COUNTS: ProgressCounts = {
+  total: 0,
+  applied: 0,
+  skipped: 0,
+  failed: 0,
+  cancelled: 0,
+};
+
+/** The action's stages with their own counters and the gate's last reading. */
+export async function getStageViews(
+  kv: Deno.Kv,
+  actionId: string,
+  stages?: Stage[],
+): Promise<StageView[]> {
+  const [list, counts] = await Promise.all([
+    stages ??
+      getStageEntries(kv, actionId).then((es) => es.map((e) => e.value)),
+    getStageCounts(kv, actionId),
+  ]);
+  // An action scheduled before stages had counters of their own: its one
+  // stage counts what the action counts.
+  const whole = list.length === 1 && !counts.has(list[0].index)
+    ? await getProgressCounts(kv, actionId)
+    : null;
+  return list.map((s) =>
+    stageView(s, counts.get(s.index) ?? whole ?? NO_COUNTS)
+  );
+}
+
+function stageView(s: Stage, c: ProgressCounts): StageView {
+  const g = s.gate ?? null;
+  return {
+    actionId: s.actionId,
+    index: s.index,
+    scheduledAt: s.scheduledAt,
+    status: s.status,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    size: c.total,
+    applied: c.applied,
+    skipped: c.skipped,
+    failed: c.failed,
+    cancelled: c.cancelled,
+    healthy: g?.healthy ?? 0,
+    unhealthy: g?.unhealthy ?? 0,
+    unknown: g?.unknown ?? 0,
+    soakMinutes: s.soakMinutes ?? 0,
+    soakUntil: s.soakUntil ?? null,
+    gate: g && {
+      verdict: g.verdict,
+      at: g.at,
+      failedPercent: g.failedPercent,
+      unhealthyPercent: g.unhealthyPercent,
+    },
+  };
 }
 
 export async function withNotifications(kv: Deno.Kv, targets: Target[]) {
@@ -125,8 +188,10 @@ export async function getActionDetail(
     limit: Math.min(Math.max(1, opts.targetLimit ?? 50), MAX_TARGET_PAGE),
   });
   const targets = (await getTargetEntries(kv, page.ids)).map((e) => e.value);
+  const base = await summary(kv, action);
   return {
-    ...(await summary(kv, action)),
+    ...base,
+    stages: await getStageViews(kv, id, base.stages),
     targets: {
       items: await withNotifications(kv, targets),
       cursor: page.cursor,

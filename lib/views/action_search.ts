@@ -30,6 +30,7 @@ export const SCAN_BUDGET = 1000;
 export const ACTION_STATUSES: readonly ActionStatus[] = [
   "scheduled",
   "running",
+  "paused",
   "completed",
   "failed",
   "cancelled",

@@ -8,6 +8,7 @@
  */
 import { nameAndEmail } from "../kv/users.ts";
 import { type ActionDetail, getActionDetail } from "./action_reads.ts";
+import type { RollbackLink } from "./action_view_model.ts";
 import { listCancellations } from "../scheduler/cancel_with_reason.ts";
 import { getProgressCounts } from "../kv/actions.ts";
 import { noticeDueAt, reminderDueAt } from "../due_times.ts";
@@ -41,7 +42,8 @@ import type {
 
 export type { ActionView, ChannelCount, NoticeView, TargetView };
 
-const OPEN: ActionStatus[] = ["scheduled", "running"];
+/** Still to move: a paused rollout waits for an admin, and the page follows it. */
+const OPEN: ActionStatus[] = ["scheduled", "running", "paused"];
 
 function userLabel(u: User | null | undefined, id: string): string {
   // The API token's id is reserved: a stray user record with it is never its author.
@@ -127,6 +129,7 @@ export async function getActionView(
 
   // The counts came with the action's detail: one read of the counters.
   const counts = countNotices(action, detail, Date.now());
+  const rollback = await rollbackLinks(kv, action);
   const stage = detail.stages[0] ?? null;
   const live = OPEN.includes(action.status) || counts.nextDueAt !== null;
   return {
@@ -137,6 +140,8 @@ export async function getActionView(
     },
     scheduledAt: stage?.scheduledAt ?? null,
     stageStatus: stage?.status ?? null,
+    stages: detail.stages,
+    rollback,
     counters,
     notices: counts,
     cancellation: cancellations.find((c) => c.targetId === null) ?? null,
@@ -146,6 +151,43 @@ export async function getActionView(
     live,
   };
 }
+
+/**
+ * The action this one rolls back, and the newest action rolling this one
+ * back (found among the actions created after it, which ids order).
+ */
+async function rollbackLinks(
+  kv: Deno.Kv,
+  action: ScheduledAction,
+): Promise<ActionView["rollback"]> {
+  const link = async (a: ScheduledAction): Promise<RollbackLink> => ({
+    id: a.id,
+    label: actionLabel(
+      a,
+      a.imageTag
+        ? (await getCatalogEntry(kv, a.imageTag))?.openclawVersion
+        : null,
+    ),
+    status: a.status,
+  });
+  const of = action.rollbackOf
+    ? (await kv.get<ScheduledAction>(keys.action(action.rollbackOf))).value
+    : null;
+  let by: ScheduledAction | null = null;
+  if (action.actionType === "version_change") {
+    const later = kv.list<ScheduledAction>({
+      start: [...keys.actions(), action.id],
+      end: [...keys.actions(), "\uffff"],
+    }, { limit: ROLLBACK_SCAN });
+    for await (const e of later) {
+      if (e.value.rollbackOf === action.id) by = e.value;
+    }
+  }
+  return { of: of && await link(of), by: by && await link(by) };
+}
+
+/** How many later actions are looked through for this one's rollback. */
+const ROLLBACK_SCAN = 200;
 
 const KIND_ORDER: Record<NotificationKind, number> = {
   notice: 0,
@@ -285,7 +327,7 @@ function countNotices(
  */
 function nextDueOf(
   action: ScheduledAction,
-  stages: Stage[],
+  stages: Pick<Stage, "index" | "scheduledAt">[],
   byStage: ActionDetail["stageNotices"],
   now: number,
 ): string | null {

@@ -14,6 +14,41 @@ import type {
   Target,
 } from "../types.ts";
 
+/**
+ * One wave (stage) of an action as the API and the action page show it: its
+ * time and status, its own counters, its health as the gate last read it,
+ * its soak and the gate's verdict.
+ */
+export interface StageView {
+  actionId: string;
+  index: number;
+  scheduledAt: string;
+  status: StageStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Its targets, whatever became of them. */
+  size: number;
+  applied: number;
+  /** Skipped when applied (pinned, destroyed…), cancellations left out. */
+  skipped: number;
+  failed: number;
+  cancelled: number;
+  /** Changed instances by their health at the gate's last reading (0 before it). */
+  healthy: number;
+  unhealthy: number;
+  unknown: number;
+  soakMinutes: number;
+  /** When its soak ends (set once its changes landed). */
+  soakUntil: string | null;
+  /** The gate's reading; null when no gate judges this wave (the last, or no gate). */
+  gate: {
+    verdict: "passed" | "failed" | null;
+    at: string | null;
+    failedPercent: number;
+    unhealthyPercent: number;
+  } | null;
+}
+
 /** Who cancelled an action or one of its instances, when and why. */
 export interface Cancellation {
   actionId: string;
@@ -24,6 +59,12 @@ export interface Cancellation {
   byLabel: string;
   at: string;
   reason: string | null;
+}
+
+export interface RollbackLink {
+  id: string;
+  label: string;
+  status: ScheduledAction["status"];
 }
 
 export interface NoticeView {
@@ -84,6 +125,10 @@ export interface ActionView {
   action: ScheduledAction & { label: string; creator: string };
   scheduledAt: string | null;
   stageStatus: StageStatus | null;
+  /** Every wave, first first (one for an action without waves). */
+  stages: StageView[];
+  /** The action this one rolls back, or the rollback of this one, when there is one. */
+  rollback: { of: RollbackLink | null; by: RollbackLink | null };
   /** Cancelled targets are counted on their own, not as skipped or done. */
   counters: ProgressCounts;
   notices: {

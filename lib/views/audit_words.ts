@@ -159,6 +159,44 @@ export function describeChange(e: AuditEntry): Sentence[] {
       }
       return out;
     }
+    case "action.pause":
+      return [[
+        typeof d.sentence === "string"
+          ? d.sentence
+          : `Paused: wave ${d.wave ?? "?"} did not pass its gate`,
+      ]];
+    case "action.resume": {
+      const at = d.scheduledAt as [string, string] | undefined;
+      const waves = (d.waves ?? []) as number[];
+      const out: Sentence[] = [];
+      if (at) {
+        out.push(["Next wave moved from ", { at: at[0] }, " to ", {
+          at: at[1],
+        }]);
+      }
+      if (waves.length) {
+        out.push([
+          `${waves.length === 1 ? "Wave" : "Waves"} ${waves.join(", ")} to go`,
+        ]);
+      }
+      return out.length ? out : [["Resumed"]];
+    }
+    case "action.abort": {
+      const after = Number(d.afterWave ?? 0);
+      return [[
+        after > 0
+          ? `Aborted after wave ${after}: the later waves' instances are left as they were`
+          : "Aborted before its first wave: no instance was changed",
+      ]];
+    }
+    case "action.rollback": {
+      const tags = (d.toTags ?? []) as string[];
+      return [[
+        `A version change back to ${
+          tags.join(", ") || "the earlier tags"
+        } for ${plural(Number(d.instances ?? 0), "instance")}`,
+      ]];
+    }
     case "user.delete":
       return [[`Deleted ${d.email ?? "the user"}`]];
     case "webhook.create":

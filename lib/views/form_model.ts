@@ -26,6 +26,64 @@ export interface MatchFilter {
   status: string;
 }
 
+/** One wave as the form holds it: a share, a number or (wave 1) hand-picked ids, then a soak. */
+export interface WaveRow {
+  kind: "percent" | "count" | "canary";
+  /** The percent or the count, as typed. */
+  amount: string;
+  /** A hand-picked canary's ids, one per line or comma separated. */
+  instanceIds: string;
+  /** Whole minutes, as typed. */
+  soakMinutes: string;
+}
+
+/** Ready-made rollouts the form offers; the rows stay editable after. */
+export const WAVE_PRESETS: { id: string; label: string; rows: WaveRow[] }[] = [
+  {
+    id: "canary",
+    label: "Canary 1 %, then 25 %, then the rest",
+    rows: [
+      { kind: "percent", amount: "1", instanceIds: "", soakMinutes: "60" },
+      { kind: "percent", amount: "25", instanceIds: "", soakMinutes: "60" },
+      { kind: "percent", amount: "100", instanceIds: "", soakMinutes: "0" },
+    ],
+  },
+  {
+    id: "halves",
+    label: "Half, then the rest",
+    rows: [
+      { kind: "percent", amount: "50", instanceIds: "", soakMinutes: "30" },
+      { kind: "percent", amount: "100", instanceIds: "", soakMinutes: "0" },
+    ],
+  },
+  {
+    id: "tenths",
+    label: "10 %, 30 %, then the rest, an hour apart",
+    rows: [
+      { kind: "percent", amount: "10", instanceIds: "", soakMinutes: "60" },
+      { kind: "percent", amount: "30", instanceIds: "", soakMinutes: "60" },
+      { kind: "percent", amount: "100", instanceIds: "", soakMinutes: "0" },
+    ],
+  },
+];
+
+/** A wave added below the others: the rest, with no soak. */
+export const NEW_WAVE: WaveRow = {
+  kind: "percent",
+  amount: "100",
+  instanceIds: "",
+  soakMinutes: "0",
+};
+
+/** The gate's limits a fresh form offers (percent). */
+export const DEFAULT_GATE = { maxFailedPercent: "5", maxUnhealthyPercent: "5" };
+
+/** Element ids of a wave's fields. */
+export const waveField = (
+  i: number,
+  part: "kind" | "amount" | "ids" | "soak",
+) => `f-wave-${i}-${part}`;
+
 export interface ScheduleFormValues {
   actionType: ActionType;
   /** The tag a version change moves to. */
@@ -53,6 +111,11 @@ export interface ScheduleFormValues {
   doneChannels: DoneChannel[];
   noticeSubject: string;
   noticeBody: string;
+  /** "Roll out in waves" is ticked (off: one wave, every instance at once). */
+  wavesOn: boolean;
+  waves: WaveRow[];
+  /** The health gate's limits between waves, percent as typed. */
+  gate: { maxFailedPercent: string; maxUnhealthyPercent: string };
   /** Leave out instances another action holds (the review's "skip those"). */
   skipPending: boolean;
   /** Whose view the review renders. */
@@ -90,6 +153,9 @@ export const FIELD = {
   subject: "f-subject",
   body: "f-body",
   pending: "review-pending",
+  waves: "f-waves-on",
+  gateFailed: "f-gate-failed",
+  gateUnhealthy: "f-gate-unhealthy",
   form: "schedule-form",
 } as const;
 
@@ -130,6 +196,9 @@ export function defaultFormValues(
     doneChannels: [],
     noticeSubject: "",
     noticeBody: "",
+    wavesOn: false,
+    waves: WAVE_PRESETS[0].rows.map((r) => ({ ...r })),
+    gate: { ...DEFAULT_GATE },
     skipPending: false,
     sampleOwner: "",
     reviewed: "",
@@ -197,6 +266,13 @@ export interface PickerRow {
   pinnedImageTag: string | null;
   status: string;
   pending:
-    | { actionId: string; label: string; scheduledAt: string | null }
+    | {
+      actionId: string;
+      label: string;
+      /** The time of this instance's own wave. */
+      scheduledAt: string | null;
+      /** The rollout is paused: that time will not happen. */
+      paused?: boolean;
+    }
     | null;
 }

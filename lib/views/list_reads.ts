@@ -36,6 +36,7 @@ import type {
   Role,
   ScheduledAction,
   Stage,
+  Target,
   User,
 } from "../types.ts";
 export const INSTANCE_COUNT_CAP = 1_000;
@@ -150,7 +151,11 @@ export async function getInstanceTable(
   };
 }
 
-/** Each instance's pending action, when it has one: the lock, its action and stage. */
+/**
+ * Each instance's pending action, when it has one: the lock, its action,
+ * and the stage of that instance's own target (a rollout's waves have
+ * different times).
+ */
 async function pendingOf(
   kv: Deno.Kv,
   ids: string[],
@@ -163,11 +168,21 @@ async function pendingOf(
   const held = new Map(
     ids.flatMap((id, i) => locks[i].value ? [[id, locks[i].value!]] : []),
   );
-  const actionIds = [...held.values()].map((l) => l.actionId);
-  const [actions, stages] = await Promise.all([
-    getManyById<ScheduledAction>(kv, actionIds, keys.action),
-    getManyById<Stage>(kv, actionIds, (id) => keys.stage(id, 0)),
+  const lockList = [...held.values()];
+  const [actions, targets] = await Promise.all([
+    getManyById<ScheduledAction>(
+      kv,
+      lockList.map((l) => l.actionId),
+      keys.action,
+    ),
+    getManyById<Target>(kv, lockList.map((l) => l.targetId), keys.target),
   ]);
+  const stageOf = (l: PendingTargetLock) =>
+    keys.stage(l.actionId, targets.get(l.targetId)?.value?.stageIndex ?? 0);
+  const stageEntries = await getManyChunked<Stage>(kv, lockList.map(stageOf));
+  const stages = new Map(
+    lockList.map((l, i) => [l.targetId, stageEntries[i].value]),
+  );
   return (id: string): PickerRow["pending"] => {
     const lock = held.get(id);
     const action = lock && actions.get(lock.actionId)?.value;
@@ -178,7 +193,8 @@ async function pendingOf(
         action,
         action.imageTag ? versions.get(action.imageTag) : null,
       ),
-      scheduledAt: stages.get(action.id)?.value?.scheduledAt ?? null,
+      scheduledAt: stages.get(lock.targetId)?.scheduledAt ?? null,
+      paused: action.status === "paused",
     };
   };
 }

@@ -22,7 +22,9 @@ import {
   type ScheduleInput,
   ScheduleInputSchema,
 } from "../scheduler/schemas.ts";
+import { MAX_WAVES } from "../scheduler/waves.ts";
 import {
+  DEFAULT_GATE,
   defaultFormValues,
   describeMatch,
   DONE_CHANNELS,
@@ -30,7 +32,11 @@ import {
   FIELD,
   type FormError,
   type MatchFilter,
+  NEW_WAVE,
   type ScheduleFormValues,
+  WAVE_PRESETS,
+  waveField,
+  type WaveRow,
 } from "./form_model.ts";
 import { zodIssues } from "../errors.ts";
 import {
@@ -42,6 +48,45 @@ const str = (form: FormData, name: string) => {
   const v = form.get(name);
   return typeof v === "string" ? v : "";
 };
+
+/** The posted wave rows, in their order on the form (a removed row leaves a gap). */
+function readWaves(form: FormData): WaveRow[] {
+  const rows: WaveRow[] = [];
+  for (let i = 0; i < MAX_WAVES + 1; i++) {
+    if (!form.has(`waves.${i}.kind`)) continue;
+    const kind = str(form, `waves.${i}.kind`);
+    rows.push({
+      kind: kind === "count" || kind === "canary" ? kind : "percent",
+      amount: str(form, `waves.${i}.amount`).trim(),
+      instanceIds: str(form, `waves.${i}.instanceIds`),
+      soakMinutes: str(form, `waves.${i}.soakMinutes`).trim(),
+    });
+  }
+  return rows;
+}
+
+/**
+ * The waves' own buttons, for a browser without JavaScript (the island does
+ * the same in place): a preset, one more wave, one fewer.
+ */
+export function applyWaveIntent(v: ScheduleFormValues, intent: string): void {
+  const preset = /^waves-preset-(.+)$/.exec(intent)?.[1];
+  const found = WAVE_PRESETS.find((p) => p.id === preset);
+  if (found) {
+    v.wavesOn = true;
+    v.waves = found.rows.map((r) => ({ ...r }));
+  } else if (intent === "add-wave" && v.waves.length < MAX_WAVES) {
+    v.wavesOn = true;
+    v.waves = [...v.waves, { ...NEW_WAVE }];
+  } else if (intent.startsWith("remove-wave-")) {
+    const i = Number(intent.slice("remove-wave-".length));
+    if (v.waves.length > 1) v.waves = v.waves.filter((_, j) => j !== i);
+  }
+  // Only the first wave may be hand-picked.
+  v.waves = v.waves.map((w, i) =>
+    i > 0 && w.kind === "canary" ? { ...w, kind: "percent" } : w
+  );
+}
 
 /** The posted form as the admin filled it in (nothing checked yet). */
 export function readScheduleForm(form: FormData): ScheduleFormValues {
@@ -80,6 +125,16 @@ export function readScheduleForm(form: FormData): ScheduleFormValues {
       .filter((c): c is DoneChannel => (DONE_CHANNELS as string[]).includes(c)),
     noticeSubject: str(form, "noticeSubject"),
     noticeBody: str(form, "noticeBody"),
+    wavesOn: form.has("wavesOn"),
+    ...(form.has("waves.0.kind") ? { waves: readWaves(form) } : {}),
+    gate: {
+      maxFailedPercent: form.has("gate.maxFailedPercent")
+        ? str(form, "gate.maxFailedPercent").trim()
+        : DEFAULT_GATE.maxFailedPercent,
+      maxUnhealthyPercent: form.has("gate.maxUnhealthyPercent")
+        ? str(form, "gate.maxUnhealthyPercent").trim()
+        : DEFAULT_GATE.maxUnhealthyPercent,
+    },
     skipPending: form.has("skipPending"),
     sampleOwner: str(form, "sampleOwner"),
     reviewed: str(form, "reviewed"),
@@ -140,9 +195,31 @@ function sentence(text: string): string {
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
+/** Where a wave's or the gate's issue goes: `waves.1.soakMinutes` → wave 2's soak field. */
+function rolloutField(path: string): [field: string, label: string] | null {
+  const wave = /^waves(?:\.(\d+)(?:\.(\w+))?)?/.exec(path);
+  if (wave) {
+    if (wave[1] === undefined) return [FIELD.waves, "The waves"];
+    const i = Number(wave[1]);
+    const part = wave[2];
+    return part === "soakMinutes"
+      ? [waveField(i, "soak"), `Wave ${i + 1}'s soak`]
+      : part === "instanceIds"
+      ? [waveField(i, "ids"), `Wave ${i + 1}'s instances`]
+      : [waveField(i, "amount"), `Wave ${i + 1}'s size`];
+  }
+  if (path.startsWith("gate")) {
+    return path.endsWith("maxUnhealthyPercent")
+      ? [FIELD.gateUnhealthy, "The unhealthy limit"]
+      : [FIELD.gateFailed, path === "gate" ? "The gate" : "The failed limit"];
+  }
+  return null;
+}
+
 /** An API issue (`{path, message}`) as the form says it: pinned to a field, a sentence, no paths. */
 export function formErrorOf(issue: Issue): FormError {
-  const [field, label] = FIELDS[issue.path.split(".")[0]] ??
+  const rollout = rolloutField(issue.path);
+  const [field, label] = rollout ?? FIELDS[issue.path.split(".")[0]] ??
     [FIELD.form, "The form"];
   // zod and the domain say "must be …", "is in the past": put the field's name in front.
   const message =
@@ -150,6 +227,9 @@ export function formErrorOf(issue: Issue): FormError {
       ? `${label} ${
         issue.message === "required" ? "is required" : issue.message
       }`
+      // Several waves share their words: say whose it is.
+      : rollout
+      ? `${label}: ${issue.message}`
       : issue.message;
   return { field, message: sentence(message) };
 }
@@ -303,6 +383,8 @@ export async function checkScheduleForm(
       .map(Number);
   }
 
+  if (v.wavesOn) Object.assign(body, wavesBody(v, errors));
+
   const parsed = ScheduleInputSchema.safeParse(body);
   const taken = new Set(errors.map((e) => e.field));
   const add = (issues: Issue[]) => {
@@ -330,6 +412,73 @@ export async function checkScheduleForm(
     input: errors.length || !parsed.success ? null : parsed.data,
     errors,
     scheduledAtMs,
+  };
+}
+
+/**
+ * The waves and the gate as the API takes them. What is not a whole number
+ * is said here, in the form's words; the schema judges the rest.
+ */
+function wavesBody(
+  v: ScheduleFormValues,
+  errors: FormError[],
+): { waves: unknown[]; gate?: unknown } {
+  const whole = (text: string) => /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+  const waves = v.waves.map((w, i) => {
+    const soak = w.soakMinutes === "" ? 0 : whole(w.soakMinutes);
+    if (Number.isNaN(soak)) {
+      errors.push({
+        field: waveField(i, "soak"),
+        message: `Wave ${
+          i + 1
+        }'s soak must be whole minutes, from 0 to 10080 (a week).`,
+      });
+    }
+    if (w.kind === "canary") {
+      return {
+        instanceIds: pastedIds(w.instanceIds),
+        soakMinutes: Number.isNaN(soak) ? 0 : soak,
+      };
+    }
+    const amount = whole(w.amount);
+    if (Number.isNaN(amount)) {
+      errors.push({
+        field: waveField(i, "amount"),
+        message: w.kind === "percent"
+          ? `Wave ${i + 1}'s share must be a whole percent from 1 to 100.`
+          : `Wave ${i + 1}'s size must be a whole number of instances.`,
+      });
+    }
+    return {
+      [w.kind]: Number.isNaN(amount) ? 1 : amount,
+      soakMinutes: Number.isNaN(soak) ? 0 : soak,
+    };
+  });
+  if (waves.length < 2) return { waves };
+  const limit = (text: string, field: string, what: string) => {
+    const n = /^\d{1,3}(\.\d{1,2})?$/.test(text) ? Number(text) : NaN;
+    if (Number.isNaN(n)) {
+      errors.push({
+        field,
+        message: `The ${what} limit must be a percent from 0 to 100.`,
+      });
+    }
+    return Number.isNaN(n) ? 0 : n;
+  };
+  return {
+    waves,
+    gate: {
+      maxFailedPercent: limit(
+        v.gate.maxFailedPercent,
+        FIELD.gateFailed,
+        "failed",
+      ),
+      maxUnhealthyPercent: limit(
+        v.gate.maxUnhealthyPercent,
+        FIELD.gateUnhealthy,
+        "unhealthy",
+      ),
+    },
   };
 }
 

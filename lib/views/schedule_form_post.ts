@@ -16,6 +16,7 @@ import { withEmailFrame } from "../preview/email_preview.ts";
 import { scheduleAction } from "../scheduler/schedule.ts";
 import { auditSchedule } from "../scheduler/audit.ts";
 import {
+  applyWaveIntent,
   checkScheduleForm,
   formErrorOf,
   pastedIds,
@@ -68,6 +69,7 @@ export async function postScheduleForm(
   const intent = String(form.get("intent") ?? "review");
   if (intent === "skip-pending") values.skipPending = true;
   if (intent === "keep-pending") values.skipPending = false;
+  applyWaveIntent(values, intent);
   const now = app.now();
   const check = await checkScheduleForm(kv, values, {
     now,

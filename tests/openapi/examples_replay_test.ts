@@ -62,11 +62,14 @@ const REPLAY_ORDER = [
   "getActionProgress",
   "previewReschedule",
   "rescheduleAction",
+  "resumeRollout",
+  "rollbackRollout",
   "recountAction",
   "runSweep",
   "getLastSweepRun",
   "listOwnInstances",
   "getInstanceStatus",
+  "postponeInstanceChange",
   "addPushToken",
   "removePushToken",
   "putOwnSettings",
@@ -74,6 +77,7 @@ const REPLAY_ORDER = [
   "sendNotificationEmail",
   "cancelTarget",
   "cancelAction",
+  "abortRollout",
   "deleteWebhook",
   "listAudit",
   "deleteUser",
@@ -84,6 +88,11 @@ const REPLAY_ORDER = [
 const EXPECTED_STATUS: Record<string, number> = {
   // Its example names a real notice under a claim the caller does not hold.
   sendNotificationEmail: 409,
+  // The README's action lets no owner postpone it.
+  postponeInstanceChange: 409,
+  // The README's action is no paused rollout, and changed nothing yet.
+  resumeRollout: 409,
+  rollbackRollout: 409,
 };
 
 // The README's action is for 2026-12-01 03:00 UTC; the app's clock stands a

@@ -1,4 +1,4 @@
-/** Admin: one action — progress, notices, every instance and its notices, live; cancelling with a reason. */
+/** Admin: one action — progress, waves, notices, every instance and its notices, live; cancelling with a reason; a paused rollout's resume, abort and roll back. */
 import type { Handlers, PageProps } from "$fresh/server.ts";
 import { Head } from "$fresh/runtime.ts";
 import { z } from "zod";
@@ -9,6 +9,13 @@ import {
   cancelTargetAsAdmin,
 } from "@/lib/scheduler/cancel_with_reason.ts";
 import { BadRequestError } from "@/lib/errors.ts";
+import {
+  abortAction,
+  resumeAction,
+  rollbackAction,
+} from "@/lib/scheduler/rollout_controls.ts";
+import { fromZonedInput, isTimeZone } from "@/lib/format.ts";
+import { auditActorOf } from "@/lib/request_state.ts";
 import { readForm } from "@/lib/web/request_body.ts";
 import { IdSchema, parseId } from "@/lib/ids.ts";
 import { textField } from "@/lib/text.ts";
@@ -34,10 +41,32 @@ interface Data {
 }
 
 const CancelForm = z.object({
-  intent: z.enum(["cancel", "cancel-target"]),
+  intent: z.enum(["cancel", "cancel-target", "resume", "abort", "rollback"]),
   targetId: IdSchema.optional(),
   reason: textField({ max: 256 }).optional(),
+  /** Resume: the next wave's wall-clock time in `timeZone` (empty: the earliest allowed). */
+  scheduledAt: z.string().max(32).optional(),
+  timeZone: z.string().max(64).optional(),
 });
+
+/** A resume's wall-clock time as the instant it names, or why it names none. */
+function resumeTime(
+  wall: string | undefined,
+  zone: string | undefined,
+): string | undefined {
+  if (!wall) return undefined;
+  const tz = zone && isTimeZone(zone) ? zone : "UTC";
+  const at = fromZonedInput(wall, tz);
+  if (!at.ok) {
+    const message = at.reason === "skipped"
+      ? `${
+        wall.replace("T", " ")
+      } does not exist in ${tz}: the clocks go forward then.`
+      : "Enter the time to resume at like 2026-12-01 09:00.";
+    throw new BadRequestError(message, [{ path: "scheduledAt", message }]);
+  }
+  return new Date(at.ms).toISOString();
+}
 
 /** What the schedule form tells this page right after scheduling (see routes/admin/actions/new.tsx). */
 function scheduledFlash(p: URLSearchParams, total: number): string[] {
@@ -88,7 +117,7 @@ export const handler: Handlers<Data, State> = {
       audit,
     });
   },
-  /** The cancel controls without JavaScript post here. */
+  /** The cancel and rollout controls without JavaScript post here. */
   async POST(req, ctx) {
     assertSignedIn(ctx.state);
     const id = parseId(ctx.params.id, "action id");
@@ -99,6 +128,43 @@ export const handler: Handlers<Data, State> = {
     }
     const { intent, targetId, reason } = parsed.data;
     const app = appContext();
+    const page = (said: string) =>
+      redirect(
+        `/admin/actions/${encodeURIComponent(id)}?${new URLSearchParams({
+          cancelled: said,
+        })}`,
+      );
+    if (intent === "resume") {
+      await resumeAction(app, id, {
+        scheduledAt: resumeTime(parsed.data.scheduledAt, parsed.data.timeZone),
+        reason: reason || null,
+      }, auditActorOf(ctx.state));
+      return page("Rollout resumed.");
+    }
+    if (intent === "abort") {
+      await abortAction(
+        app,
+        id,
+        reason || null,
+        ctx.state.user,
+        auditActorOf(ctx.state),
+      );
+      return page("Rollout aborted.");
+    }
+    if (intent === "rollback") {
+      const result = await rollbackAction(
+        app,
+        id,
+        reason || null,
+        ctx.state.user,
+        auditActorOf(ctx.state),
+      );
+      return redirect(
+        `/admin/actions/${encodeURIComponent(result.id)}?${new URLSearchParams({
+          cancelled: "Rollback scheduled.",
+        })}`,
+      );
+    }
     let said = "Action cancelled.";
     if (intent === "cancel-target" && targetId) {
       await cancelTargetAsAdmin(app, ctx.state, id, targetId, reason || null);
@@ -106,11 +172,7 @@ export const handler: Handlers<Data, State> = {
     } else {
       await cancelActionAsAdmin(app, ctx.state, id, reason || null);
     }
-    return redirect(
-      `/admin/actions/${encodeURIComponent(id)}?${new URLSearchParams({
-        cancelled: said,
-      })}`,
-    );
+    return page(said);
   },
 };
 

@@ -58,6 +58,21 @@ function nextPageHref(query: ActionQuery, cursor: string): string {
   return `/admin/actions?${p}`;
 }
 
+/** "3 waves", "3 waves · stopped at wave 1's gate", "3 waves · aborted after wave 1". */
+function wavesNote(
+  action: { status: string; abortedAfterWave?: number | null },
+  stages: { index: number; gate?: { verdict: string | null } | null }[],
+): string {
+  const waves = `${stages.length} waves`;
+  if (action.abortedAfterWave != null) {
+    return `${waves} · aborted after wave ${action.abortedAfterWave}`;
+  }
+  const failed = stages.findLast((s) => s.gate?.verdict === "failed");
+  return action.status === "paused" && failed
+    ? `${waves} · stopped at wave ${failed.index + 1}'s gate`
+    : waves;
+}
+
 export default function Actions({ data }: PageProps<Data>) {
   const { query, list } = data;
   const filtered = isFiltered(query);
@@ -194,6 +209,11 @@ export default function Actions({ data }: PageProps<Data>) {
                     </td>
                     <td data-label="Status">
                       <StatusPill status={action.status} />
+                      {stages.length > 1 && (
+                        <div class="muted small" data-testid="list-waves">
+                          {wavesNote(action, stages)}
+                        </div>
+                      )}
                     </td>
                     <td data-label="Instances">
                       {c.total} · {c.applied} applied · {c.skipped} skipped ·

@@ -148,14 +148,23 @@ export default function AdminInstance({ data }: PageProps<Data>) {
                 versionOf(data.catalog, pendingAction.action.imageTag),
               )}
             </a>{" "}
-            at{" "}
-            <LocalTime
-              at={pendingAction.stage.scheduledAt}
-              timeZone={data.timeZone}
-              now={data.now}
-              format="when"
-            />{" "}
-            · <NoticeSummary action={pendingAction.action} />
+            {pendingAction.action.status === "paused"
+              ? (
+                <strong data-testid="pending-paused">
+                  on hold: the rollout is paused before this instance's wave
+                </strong>
+              )
+              : (
+                <>
+                  at{" "}
+                  <LocalTime
+                    at={pendingAction.stage.scheduledAt}
+                    timeZone={data.timeZone}
+                    now={data.now}
+                    format="when"
+                  />
+                </>
+              )} · <NoticeSummary action={pendingAction.action} />
           </p>
         )
         : <p class="muted">Nothing is scheduled for this instance.</p>}
