@@ -337,6 +337,8 @@ function nextDueOf(
     const stage = stageOf.get(index);
     for (const t of tallies) {
       if (t.pending === 0) continue;
+      // A paused rollout holds its warnings until it is resumed.
+      if (action.status === "paused" && isWarning(t.kind)) continue;
       if (!stage || !isWarning(t.kind)) {
         next = Math.min(next, now);
       } else if (t.kind === "reminder") {
