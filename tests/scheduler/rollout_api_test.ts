@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { apiOk, createTestApp, type TestApp } from "../helpers/app.ts";
 import { applyTick } from "@/lib/jobs.ts";
+import { sweep } from "@/lib/notices/sweep.ts";
 import { seedCatalog, seedInstances } from "../helpers/scheduling.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { keys } from "@/lib/kv/keys.ts";
@@ -128,6 +129,15 @@ Deno.test("rollout API: paused by the gate, then resumed; resume, abort and roll
     assert.equal(tick.paused, 1);
     const paused = await apiOk(app, "GET", path);
     assert.equal(paused.action.status, "paused");
+    // The on-hold notices go; the later waves' warnings wait: nothing is
+    // shown as coming due while the rollout is paused.
+    await sweep({
+      kv: app.kv,
+      dispatchers: app.ctx.dispatchers,
+      now: app.ctx.now,
+    });
+    const progress = await apiOk(app, "GET", `${path}/progress`);
+    assert.equal(progress.notices.nextDueAt, null);
 
     const past = await app.api("POST", `${path}/resume`, {
       scheduledAt: new Date(T0).toISOString(),
