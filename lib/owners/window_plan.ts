@@ -77,15 +77,24 @@ export function planOwnerWindows(
   deadlineMs: number,
 ): WindowPlan {
   const timeOfOwner = new Map<string, number | null>();
+  // Owners share zones and windows: the zone arithmetic is done once per kind.
+  const timeOfWindow = new Map<string, number | null>();
   const byTime = new Map<number, string[]>();
   let fellBack = 0;
   for (const inst of instances) {
     let at = timeOfOwner.get(inst.ownerId);
     if (at === undefined) {
       const o = owners.get(inst.ownerId);
-      at = o
-        ? firstWindowStart(o.window, o.timeZone, notBeforeMs, deadlineMs)
-        : null;
+      const kind = o?.window
+        ? `${o.timeZone}|${o.window.days.join(",")}|${o.window.startHour}`
+        : "";
+      at = timeOfWindow.get(kind);
+      if (at === undefined) {
+        at = o
+          ? firstWindowStart(o.window, o.timeZone, notBeforeMs, deadlineMs)
+          : null;
+        timeOfWindow.set(kind, at);
+      }
       timeOfOwner.set(inst.ownerId, at);
     }
     if (at === null) fellBack++;
