@@ -45,7 +45,8 @@ import {
   selectTargets,
   type TargetSelection,
 } from "../scheduler/target_selection.ts";
-import { newActionRecords } from "../scheduler/schedule.ts";
+import { deadlineIssues, newActionRecords } from "../scheduler/schedule.ts";
+import { planOwnerWindows, readOwnerWindows } from "../owners/window_plan.ts";
 
 /** How many of each left-out group are named; the rest are counted. */
 const NAMED = 50;
@@ -90,7 +91,16 @@ export async function previewSchedule(
       deps.config.scheduleMinAheadSeconds,
     );
   } catch (err) {
-    problems.push(...problemsOf(err));
+    problems.push(
+      ...problemsOf(err).map((i) =>
+        input.timing && i.path === "scheduledAt"
+          ? { ...i, path: "timing.notBefore" }
+          : i
+      ),
+    );
+  }
+  if (input.timing) {
+    problems.push(...deadlineIssues(input.timing.deadline, now));
   }
   const catalog = new Map(
     (await listCatalog(kv)).map((c) => [c.imageTag, c.openclawVersion]),
@@ -149,6 +159,14 @@ export async function previewSchedule(
     };
   }).sort((a, b) => a.label.localeCompare(b.label));
   const ownersWithoutDevice = owners.filter((o) => o.devices === 0).length;
+  const windowPlan = input.timing
+    ? planOwnerWindows(
+      live,
+      await readOwnerWindows(kv, ownerIds),
+      Date.parse(input.timing.notBefore),
+      Date.parse(input.timing.deadline),
+    )
+    : null;
 
   if (sel && sel.pending.length && !skipPending) {
     problems.push({
@@ -183,15 +201,20 @@ export async function previewSchedule(
   const targetVersion = targetTag ? catalog.get(targetTag) ?? null : null;
   const sampleOwner = owners.find((o) => o.id === opts.sampleOwnerId) ??
     owners[0];
+  const sampleInstance = sampleOwner &&
+    live.find((i) => i.ownerId === sampleOwner.id);
   const sample = sampleOwner && validTime
     ? await renderSample({
       input,
       owner: sampleOwner,
       user: userOf(sampleOwner.id),
-      instance: live.find((i) => i.ownerId === sampleOwner.id)!,
-      scheduledAt: new Date(atMs).toISOString(),
+      instance: sampleInstance!,
+      scheduledAt: windowPlan?.waves.find((w) =>
+        w.instanceIds.includes(sampleInstance!.id)
+      )?.scheduledAt ?? new Date(atMs).toISOString(),
       targetVersion,
-      sourceVersion: (tag) => catalog.get(tag) ?? null,
+      sourceVersion: (tag) =>
+        catalog.get(tag) ?? null,
       notify,
       publicUrl: opts.publicUrl,
       now,
@@ -265,6 +288,17 @@ export async function previewSchedule(
     owners: owners.slice(0, OWNER_CHOICES),
     ownersWithoutDevice,
     sample,
+    windows: input.timing && windowPlan
+      ? {
+        notBefore: input.timing.notBefore,
+        deadline: input.timing.deadline,
+        times: windowPlan.waves.map((w) => ({
+          at: w.scheduledAt,
+          instances: w.instanceIds.length,
+        })),
+        fellBack: windowPlan.fellBack,
+      }
+      : null,
     warnings,
     fingerprint: await fingerprintOf(
       input,

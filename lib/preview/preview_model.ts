@@ -93,6 +93,16 @@ export interface SchedulePreview {
   /** Owners whose push would reach no device. */
   ownersWithoutDevice: number;
   sample: PreviewSample | null;
+  /**
+   * With owners' windows: how many instances run at each time (earliest
+   * first) and how many fell back to notBefore (no window in the range).
+   */
+  windows: {
+    notBefore: string;
+    deadline: string;
+    times: { at: string; instances: number }[];
+    fellBack: number;
+  } | null;
   warnings: ScheduleWarning[];
   /** Changes whenever anything this preview shows would change: the form checks it before committing. */
   fingerprint: string;

@@ -73,7 +73,7 @@ Deno.test("owner windows: each instance at its owner's first window start, stage
       lengthHours: 2,
     });
     const all = [maya, lee, tom, ana, bo];
-    const created = await apiOk(app, "POST", "/api/admin/scheduled-actions", {
+    const body = {
       actionType: "scheduled_restart",
       instanceIds: all.map((o) => o.instanceId),
       timing: {
@@ -83,9 +83,39 @@ Deno.test("owner windows: each instance at its owner's first window start, stage
       },
       noticeLeadHours: 6,
       noticeChannels: ["email", "webapp"],
-    });
+    };
     const tuesdayIst = "2030-01-07T20:30:00.000Z"; // Tue 02:00 in Kolkata
     const thursdayBerlin = "2030-01-10T21:00:00.000Z"; // Thu 22:00 in Berlin
+
+    // The review's plan is the one the schedule writes.
+    const preview = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions/preview",
+      { ...body, sampleOwnerId: maya.user.id },
+    );
+    assert.equal(preview.ready, true, JSON.stringify(preview.problems));
+    assert.deepEqual(preview.windows, {
+      notBefore: NOT_BEFORE,
+      deadline: DEADLINE,
+      times: [
+        { at: NOT_BEFORE, instances: 2 },
+        { at: tuesdayIst, instances: 2 },
+        { at: thursdayBerlin, instances: 1 },
+      ],
+      fellBack: 2,
+    });
+    assert.equal(
+      preview.sample.banner.status.scheduledAction.scheduledAt,
+      tuesdayIst,
+    );
+
+    const created = await apiOk(
+      app,
+      "POST",
+      "/api/admin/scheduled-actions",
+      body,
+    );
     assert.deepEqual(
       created.stages.map((s: Stage) => [s.index, s.scheduledAt, s.waitsFor]),
       [[0, NOT_BEFORE, null], [1, tuesdayIst, null], [2, thursdayBerlin, null]],
