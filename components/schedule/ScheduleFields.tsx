@@ -17,6 +17,7 @@ import {
   type ScheduleFormValues,
 } from "@/lib/views/form_model.ts";
 import { invalidProps } from "./ErrorSummary.tsx";
+import { PostponeFields, WindowDeadlineField } from "./OwnerTimingFields.tsx";
 
 export interface ScheduleFieldsProps {
   values: ScheduleFormValues;
@@ -143,6 +144,10 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
             Apply now: in about {minutes} minute{minutes === 1 ? "" : "s"}{" "}
             (the earliest allowed); owners are told at once
           </Radio>
+          <Radio name="when" value="windows" checked={v.when === "windows"}>
+            In each owner's maintenance window, between the time below and a
+            latest time
+          </Radio>
         </div>
         <div class="when-at stack-tight">
           <label for={FIELD.scheduledAt} class="field-label">
@@ -169,6 +174,7 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
             {p.timeHint}
           </p>
         </div>
+        <WindowDeadlineField values={v} fields={p.fields} zone={p.zoneLabel} />
         <label>
           <span>
             Reason <span class="hint">(kept with the action, not sent)</span>
@@ -183,6 +189,8 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
           />
         </label>
       </fieldset>
+
+      <PostponeFields values={v} fields={p.fields} zone={p.zoneLabel} />
 
       <fieldset>
         <legend>Tell the owners</legend>
