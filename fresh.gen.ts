@@ -47,32 +47,33 @@ import * as $41 from "./routes/api/admin/users/[id]/settings.ts";
 import * as $42 from "./routes/api/admin/webhooks/[id].ts";
 import * as $43 from "./routes/api/admin/webhooks/[id]/test.ts";
 import * as $44 from "./routes/api/admin/webhooks/index.ts";
-import * as $45 from "./routes/api/instances/[id]/status.ts";
-import * as $46 from "./routes/api/instances/index.ts";
-import * as $47 from "./routes/api/internal/scheduled-action-side-effects.ts";
-import * as $48 from "./routes/api/me/settings.ts";
-import * as $49 from "./routes/api/openapi.json.ts";
-import * as $50 from "./routes/api/push-tokens.ts";
-import * as $51 from "./routes/calendar/[targetId]/[file].ts";
-import * as $52 from "./routes/claw/[instanceId].tsx";
-import * as $53 from "./routes/healthz.ts";
-import * as $54 from "./routes/index.tsx";
-import * as $55 from "./routes/login.tsx";
-import * as $56 from "./routes/login/[token].tsx";
-import * as $57 from "./routes/logout.ts";
-import * as $58 from "./routes/settings.tsx";
-import * as $59 from "./routes/unsubscribe/[token].tsx";
-import * as $60 from "./islands/ActionLive.tsx";
-import * as $61 from "./islands/InstancePicker.tsx";
-import * as $62 from "./islands/LocalTime.tsx";
-import * as $63 from "./islands/MoveAction.tsx";
-import * as $64 from "./islands/OwnInstances.tsx";
-import * as $65 from "./islands/ScheduleDialog.tsx";
-import * as $66 from "./islands/ScheduleForm.tsx";
-import * as $67 from "./islands/SettingsForm.tsx";
-import * as $68 from "./islands/SweepButton.tsx";
-import * as $69 from "./islands/SweepLag.tsx";
-import * as $70 from "./islands/WorkspaceBanner.tsx";
+import * as $45 from "./routes/api/instances/[id]/postpone.ts";
+import * as $46 from "./routes/api/instances/[id]/status.ts";
+import * as $47 from "./routes/api/instances/index.ts";
+import * as $48 from "./routes/api/internal/scheduled-action-side-effects.ts";
+import * as $49 from "./routes/api/me/settings.ts";
+import * as $50 from "./routes/api/openapi.json.ts";
+import * as $51 from "./routes/api/push-tokens.ts";
+import * as $52 from "./routes/calendar/[targetId]/[file].ts";
+import * as $53 from "./routes/claw/[instanceId].tsx";
+import * as $54 from "./routes/healthz.ts";
+import * as $55 from "./routes/index.tsx";
+import * as $56 from "./routes/login.tsx";
+import * as $57 from "./routes/login/[token].tsx";
+import * as $58 from "./routes/logout.ts";
+import * as $59 from "./routes/settings.tsx";
+import * as $60 from "./routes/unsubscribe/[token].tsx";
+import * as $61 from "./islands/ActionLive.tsx";
+import * as $62 from "./islands/InstancePicker.tsx";
+import * as $63 from "./islands/LocalTime.tsx";
+import * as $64 from "./islands/MoveAction.tsx";
+import * as $65 from "./islands/OwnInstances.tsx";
+import * as $66 from "./islands/ScheduleDialog.tsx";
+import * as $67 from "./islands/ScheduleForm.tsx";
+import * as $68 from "./islands/SettingsForm.tsx";
+import * as $69 from "./islands/SweepButton.tsx";
+import * as $70 from "./islands/SweepLag.tsx";
+import * as $71 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -123,34 +124,35 @@ const manifest = {
     "./routes/api/admin/webhooks/[id].ts": $42,
     "./routes/api/admin/webhooks/[id]/test.ts": $43,
     "./routes/api/admin/webhooks/index.ts": $44,
-    "./routes/api/instances/[id]/status.ts": $45,
-    "./routes/api/instances/index.ts": $46,
-    "./routes/api/internal/scheduled-action-side-effects.ts": $47,
-    "./routes/api/me/settings.ts": $48,
-    "./routes/api/openapi.json.ts": $49,
-    "./routes/api/push-tokens.ts": $50,
-    "./routes/calendar/[targetId]/[file].ts": $51,
-    "./routes/claw/[instanceId].tsx": $52,
-    "./routes/healthz.ts": $53,
-    "./routes/index.tsx": $54,
-    "./routes/login.tsx": $55,
-    "./routes/login/[token].tsx": $56,
-    "./routes/logout.ts": $57,
-    "./routes/settings.tsx": $58,
-    "./routes/unsubscribe/[token].tsx": $59,
+    "./routes/api/instances/[id]/postpone.ts": $45,
+    "./routes/api/instances/[id]/status.ts": $46,
+    "./routes/api/instances/index.ts": $47,
+    "./routes/api/internal/scheduled-action-side-effects.ts": $48,
+    "./routes/api/me/settings.ts": $49,
+    "./routes/api/openapi.json.ts": $50,
+    "./routes/api/push-tokens.ts": $51,
+    "./routes/calendar/[targetId]/[file].ts": $52,
+    "./routes/claw/[instanceId].tsx": $53,
+    "./routes/healthz.ts": $54,
+    "./routes/index.tsx": $55,
+    "./routes/login.tsx": $56,
+    "./routes/login/[token].tsx": $57,
+    "./routes/logout.ts": $58,
+    "./routes/settings.tsx": $59,
+    "./routes/unsubscribe/[token].tsx": $60,
   },
   islands: {
-    "./islands/ActionLive.tsx": $60,
-    "./islands/InstancePicker.tsx": $61,
-    "./islands/LocalTime.tsx": $62,
-    "./islands/MoveAction.tsx": $63,
-    "./islands/OwnInstances.tsx": $64,
-    "./islands/ScheduleDialog.tsx": $65,
-    "./islands/ScheduleForm.tsx": $66,
-    "./islands/SettingsForm.tsx": $67,
-    "./islands/SweepButton.tsx": $68,
-    "./islands/SweepLag.tsx": $69,
-    "./islands/WorkspaceBanner.tsx": $70,
+    "./islands/ActionLive.tsx": $61,
+    "./islands/InstancePicker.tsx": $62,
+    "./islands/LocalTime.tsx": $63,
+    "./islands/MoveAction.tsx": $64,
+    "./islands/OwnInstances.tsx": $65,
+    "./islands/ScheduleDialog.tsx": $66,
+    "./islands/ScheduleForm.tsx": $67,
+    "./islands/SettingsForm.tsx": $68,
+    "./islands/SweepButton.tsx": $69,
+    "./islands/SweepLag.tsx": $70,
+    "./islands/WorkspaceBanner.tsx": $71,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

@@ -1,12 +1,14 @@
 /**
  * What the minute apply job finishes before it applies anything: schedule
- * writes that were abandoned, cancels, moves and pauses a crash interrupted.
+ * writes that were abandoned, cancels, moves and pauses a crash interrupted,
+ * and owners' postpones that wait for a warning in flight.
  */
 import { keys } from "../kv/keys.ts";
 import { purgeAbandonedWrites } from "../scheduler/action_write.ts";
 import { finishCancel } from "../scheduler/cancel_targets.ts";
 import { finishReschedule } from "../scheduler/reschedule.ts";
 import { finishPause } from "../scheduler/rollout_hold.ts";
+import { finishPostpone } from "../scheduler/postpone.ts";
 import type { ApplyDeps } from "./apply.ts";
 
 export async function finishInterrupted(
@@ -22,5 +24,8 @@ export async function finishInterrupted(
   }
   for await (const e of kv.list({ prefix: keys.actionsPausing() })) {
     await finishPause(deps, e.key[1] as string);
+  }
+  for await (const e of kv.list({ prefix: keys.targetsPostponing() })) {
+    await finishPostpone(deps, e.key[1] as string);
   }
 }

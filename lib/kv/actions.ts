@@ -168,18 +168,22 @@ export async function getStageCounts(
   actionId: string,
 ): Promise<Map<number, ProgressCounts>> {
   const out = new Map<number, ProgressCounts>();
+  const movedOut = new Map<number, number>();
   for await (
     const e of kv.list<Deno.KvU64>({ prefix: keys.stageCounters(actionId) })
   ) {
     const index = e.key[2] as number;
-    const name = e.key[3] as keyof ProgressCounts;
+    const name = e.key[3] as keyof ProgressCounts | "moved_out";
     const c = out.get(index) ??
       { total: 0, applied: 0, skipped: 0, failed: 0, cancelled: 0 };
-    c[name] = Number(e.value.value);
+    if (name === "moved_out") movedOut.set(index, Number(e.value.value));
+    else c[name] = Number(e.value.value);
     out.set(index, c);
   }
-  for (const c of out.values()) {
+  for (const [index, c] of out) {
     c.skipped = Math.max(0, c.skipped - c.cancelled);
+    // A KV sum only adds: targets an owner postponed away are counted apart.
+    c.total = Math.max(0, c.total - (movedOut.get(index) ?? 0));
   }
   return out;
 }

@@ -106,6 +106,13 @@ export const keys = {
   stageGateDue: (atMs: number, actionId: string, index: number) =>
     ["stages_gate_due", atMs, actionId, index] as const,
   stagesGateDue: () => ["stages_gate_due"] as const,
+  /**
+   * An owner's postpone made while a warning of theirs was being sent: once
+   * it is marked, the apply tick tells them the new time.
+   */
+  targetPostponing: (targetId: string) =>
+    ["targets_postponing", targetId] as const,
+  targetsPostponing: () => ["targets_postponing"] as const,
   /** A pause whose later waves' warnings are not all held yet; the apply tick finishes it. */
   actionPausing: (actionId: string) => ["actions_pausing", actionId] as const,
   actionsPausing: () => ["actions_pausing"] as const,

@@ -8,6 +8,7 @@ import { userLabel } from "../kv/users.ts";
 import { AppError, type Issue } from "../errors.ts";
 import { getManyById } from "../kv/batched_reads.ts";
 import { keys } from "../kv/keys.ts";
+import { unsubscribeSigner } from "../owners/unsubscribe.ts";
 import { listCatalog } from "../kv/catalog.ts";
 import { renderNoticeEmail } from "../channels/email_render.ts";
 import { calendarSigner } from "../calendar.ts";
@@ -219,6 +220,7 @@ export async function previewSchedule(
       publicUrl: opts.publicUrl,
       now,
       sign: () => calendarSigner(kv),
+      signUnsubscribe: () => unsubscribeSigner(kv),
     })
     : null;
 
@@ -350,6 +352,8 @@ async function renderSample(p: {
   now: number;
   /** The calendar links' signer, read only when an email is rendered. */
   sign: () => Promise<(targetId: string) => string>;
+  /** The one-click unsubscribe link's signer, as the sweep signs it for a warning email. */
+  signUnsubscribe: () => Promise<(userId: string, channel: "email") => string>;
 }): Promise<PreviewSample> {
   const { input, instance } = p;
   const channels = p.notify ? input.noticeChannels : [];
@@ -402,8 +406,13 @@ async function renderSample(p: {
     // The email carries its "Add to calendar" link as the sent one does
     // (signed for the sample's stand-in target, as the sweep signs the real one).
     const sign = await p.sign().catch(() => null);
+    const unsubscribe = await p.signUnsubscribe().catch(() => null);
     const m = renderNoticeEmail(
-      { ...item("email"), calendarToken: sign?.(target.id) },
+      {
+        ...item("email"),
+        calendarToken: sign?.(target.id),
+        unsubscribeToken: unsubscribe?.(user.id, "email"),
+      },
       p.publicUrl,
     );
     email = { to: m.to, subject: m.subject, html: m.html, text: m.text };

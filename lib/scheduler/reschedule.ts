@@ -24,7 +24,7 @@ import {
   rescheduledRowFor,
 } from "../notices/rows.ts";
 import { noticeDueAt, warningDueAt } from "../due_times.ts";
-import { asFailed, putRow } from "../notices/row_status.ts";
+import { asFailed, putRow as putRowAs } from "../notices/row_status.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { leadIssues } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule_checks.ts";
@@ -324,9 +324,22 @@ export function addMoveMutations(
     stage: Stage;
     to: string;
     told: string;
+    /** The target moves to this stage (an owner's postpone): every row follows it. */
+    restage?: number;
   },
 ): Deno.AtomicOperation {
   const at = new Date(o.now).toISOString();
+  const written = new Set<string>();
+  const restaged = (row: Notification): Notification =>
+    o.restage === undefined ? row : { ...row, stageIndex: o.restage };
+  const putRow = (
+    op: Deno.AtomicOperation,
+    prev: Notification,
+    next: Notification,
+  ) => {
+    written.add(prev.id);
+    return putRowAs(op, prev, restaged(next));
+  };
   const rescheduled = new Map<Channel, Deno.KvEntry<Notification>>();
   for (const e of rows) {
     if (e.value.kind === "rescheduled") rescheduled.set(e.value.channel, e);
@@ -376,7 +389,10 @@ export function addMoveMutations(
     const prev = rescheduled.get(notice.channel);
     if (!prev) {
       if (o.told !== o.to) {
-        addNewRow(op, rescheduledRowFor(notice, o.told, o.to, o.now));
+        addNewRow(
+          op,
+          rescheduledRowFor(restaged(notice), o.told, o.to, o.now),
+        );
       }
       continue;
     }
@@ -427,6 +443,17 @@ export function addMoveMutations(
         movedTo: o.to,
         updatedAt: at,
       });
+    }
+  }
+  if (o.restage !== undefined) {
+    for (const e of rows) {
+      // A row being sent is its claimer's to mark; it keeps its stage.
+      if (
+        !written.has(e.value.id) && e.value.stageIndex !== o.restage &&
+        e.value.status !== "sending"
+      ) {
+        putRow(op.check(e), e.value, e.value);
+      }
     }
   }
   return op;

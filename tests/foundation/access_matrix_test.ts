@@ -327,6 +327,21 @@ const RULES: Record<string, Rule> = {
     send: () => ({ method: "POST" }),
     expect: [401, 403, 403, 404, 404, 401],
   },
+  "POST ./routes/api/admin/scheduled-actions/[id]/resume.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/resume`,
+    send: () => ({ method: "POST", json: {} }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
+  "POST ./routes/api/admin/scheduled-actions/[id]/abort.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/abort`,
+    send: () => ({ method: "POST" }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
+  "POST ./routes/api/admin/scheduled-actions/[id]/rollback.ts": {
+    path: () => `/api/admin/scheduled-actions/${newId()}/rollback`,
+    send: () => ({ method: "POST" }),
+    expect: [401, 403, 403, 404, 404, 401],
+  },
   "POST ./routes/api/admin/scheduled-actions/[id]/reschedule.ts": {
     path: () => `/api/admin/scheduled-actions/${newId()}/reschedule`,
     send: () => ({
@@ -367,6 +382,15 @@ const RULES: Record<string, Rule> = {
   "GET ./routes/api/instances/[id]/status.ts": {
     path: (w) => `/api/instances/${w.instanceId}/status`,
     expect: [401, 200, 404, 404, 401, 401],
+  },
+  "POST ./routes/api/instances/[id]/postpone.ts": {
+    path: (w) => `/api/instances/${w.instanceId}/postpone`,
+    send: () => ({
+      method: "POST",
+      json: { scheduledAt: new Date(Date.now() + 86_400_000).toISOString() },
+    }),
+    // The owner's instance has no change planned; anyone else's is not found.
+    expect: [401, 409, 404, 404, 401, 401],
   },
   "POST ./routes/api/internal/scheduled-action-side-effects.ts": {
     path: () => "/api/internal/scheduled-action-side-effects",
