@@ -411,6 +411,21 @@ export const InstanceStatusSchema = z.object({
   imageTag: z.string(),
   scheduledAction: BannerActionSchema.nullable(),
   cancelledAction: CancelledBannerActionSchema.optional(),
+  postpone: z.object({
+    allowed: z.boolean(),
+    reason: z.string().nullable().describe(
+      "Why it cannot be postponed now: urgent, limit reached, within the last hour, started…",
+    ),
+    scheduledAt: at,
+    until: at.nullable(),
+    left: z.number().int(),
+    earliest: at,
+    windowStarts: z.array(at).describe(
+      "The owner's next maintenance window starts in [earliest, until], to suggest first",
+    ),
+  }).nullable().describe(
+    "Whether the owner may postpone the change shown (null: nothing shown)",
+  ),
 }).meta({ id: "InstanceStatus" });
 
 /** `GET /api/instances`: a page of the owner's own instances. */

@@ -10,11 +10,16 @@ import type { BannerStatus } from "@/lib/notices/banner.ts";
 import WorkspaceBanner from "@/islands/WorkspaceBanner.tsx";
 import { LastRestart } from "@/components/LastRestart.tsx";
 import { StatusPill } from "@/components/StatusPill.tsx";
+import {
+  type PostponeOffer,
+  postponeOffer,
+} from "@/lib/owners/postpone_offer.ts";
 
 interface Data {
   instance: Instance;
   openclawVersion: string | null;
   status: BannerStatus;
+  postpone: PostponeOffer | null;
   timeZone: string | null;
   now: number;
 }
@@ -29,8 +34,12 @@ export const handler: Handlers<Data, State> = {
       ctx.state.user.id,
       now(),
     );
+    const postpone = workspace.status.scheduledAction
+      ? await postponeOffer(kv, workspace.instance.id, ctx.state.user.id, now())
+      : null;
     return ctx.render({
       ...workspace,
+      postpone,
       timeZone: ctx.state.user.timeZone,
       now: now(),
     });
@@ -48,6 +57,7 @@ export default function Workspace({ data }: PageProps<Data>) {
         instanceId={instance.id}
         name={instance.name}
         status={data.status}
+        postpone={data.postpone}
         timeZone={data.timeZone}
         now={data.now}
       />
