@@ -61,19 +61,21 @@ import * as $55 from "./routes/index.tsx";
 import * as $56 from "./routes/login.tsx";
 import * as $57 from "./routes/login/[token].tsx";
 import * as $58 from "./routes/logout.ts";
-import * as $59 from "./routes/settings.tsx";
-import * as $60 from "./routes/unsubscribe/[token].tsx";
-import * as $61 from "./islands/ActionLive.tsx";
-import * as $62 from "./islands/InstancePicker.tsx";
-import * as $63 from "./islands/LocalTime.tsx";
-import * as $64 from "./islands/MoveAction.tsx";
-import * as $65 from "./islands/OwnInstances.tsx";
-import * as $66 from "./islands/ScheduleDialog.tsx";
-import * as $67 from "./islands/ScheduleForm.tsx";
-import * as $68 from "./islands/SettingsForm.tsx";
-import * as $69 from "./islands/SweepButton.tsx";
-import * as $70 from "./islands/SweepLag.tsx";
-import * as $71 from "./islands/WorkspaceBanner.tsx";
+import * as $59 from "./routes/postpone/[token].tsx";
+import * as $60 from "./routes/settings.tsx";
+import * as $61 from "./routes/unsubscribe/[token].tsx";
+import * as $62 from "./islands/ActionLive.tsx";
+import * as $63 from "./islands/InstancePicker.tsx";
+import * as $64 from "./islands/LocalTime.tsx";
+import * as $65 from "./islands/MoveAction.tsx";
+import * as $66 from "./islands/OwnInstances.tsx";
+import * as $67 from "./islands/PostponePanel.tsx";
+import * as $68 from "./islands/ScheduleDialog.tsx";
+import * as $69 from "./islands/ScheduleForm.tsx";
+import * as $70 from "./islands/SettingsForm.tsx";
+import * as $71 from "./islands/SweepButton.tsx";
+import * as $72 from "./islands/SweepLag.tsx";
+import * as $73 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -138,21 +140,23 @@ const manifest = {
     "./routes/login.tsx": $56,
     "./routes/login/[token].tsx": $57,
     "./routes/logout.ts": $58,
-    "./routes/settings.tsx": $59,
-    "./routes/unsubscribe/[token].tsx": $60,
+    "./routes/postpone/[token].tsx": $59,
+    "./routes/settings.tsx": $60,
+    "./routes/unsubscribe/[token].tsx": $61,
   },
   islands: {
-    "./islands/ActionLive.tsx": $61,
-    "./islands/InstancePicker.tsx": $62,
-    "./islands/LocalTime.tsx": $63,
-    "./islands/MoveAction.tsx": $64,
-    "./islands/OwnInstances.tsx": $65,
-    "./islands/ScheduleDialog.tsx": $66,
-    "./islands/ScheduleForm.tsx": $67,
-    "./islands/SettingsForm.tsx": $68,
-    "./islands/SweepButton.tsx": $69,
-    "./islands/SweepLag.tsx": $70,
-    "./islands/WorkspaceBanner.tsx": $71,
+    "./islands/ActionLive.tsx": $62,
+    "./islands/InstancePicker.tsx": $63,
+    "./islands/LocalTime.tsx": $64,
+    "./islands/MoveAction.tsx": $65,
+    "./islands/OwnInstances.tsx": $66,
+    "./islands/PostponePanel.tsx": $67,
+    "./islands/ScheduleDialog.tsx": $68,
+    "./islands/ScheduleForm.tsx": $69,
+    "./islands/SettingsForm.tsx": $70,
+    "./islands/SweepButton.tsx": $71,
+    "./islands/SweepLag.tsx": $72,
+    "./islands/WorkspaceBanner.tsx": $73,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;
