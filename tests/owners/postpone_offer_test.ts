@@ -55,7 +55,7 @@ Deno.test("status: the postpone offer, and each reason it is refused", async (t)
       "allowed: until, left, earliest and the window starts in range",
       async () => {
         const o = await ownerWithInstance(app);
-        await schedule(o.instanceId, {
+        const action = await schedule(o.instanceId, {
           ownerMayPostpone: { until: "2030-01-11T00:00:00Z", times: 2 },
         });
         assert.deepEqual(await status(o), {
@@ -88,13 +88,25 @@ Deno.test("status: the postpone offer, and each reason it is refused", async (t)
           assert.equal(res.status, 200, await res.text());
         }
         // Its banner shows again from 24 h before the new time.
-      now = Date.parse("2030-01-09T00:00:00Z");
-      const after = await status(o);
-      now = MONDAY;
+        now = Date.parse("2030-01-09T00:00:00Z");
+        const after = await status(o);
+        now = MONDAY;
         assert.equal(after.allowed, false);
         assert.equal(after.left, 0);
         assert.equal(after.scheduledAt, "2030-01-09T20:30:00.000Z");
         assert.match(after.reason, /already postponed 2 times/);
+
+        // The admin's action page: one instance postponed, now on Thursday.
+        const admin = await app.signIn({ admin: true });
+        const page = await app.request(`/admin/actions/${action.id}`, {
+          headers: { cookie: admin.cookie },
+        });
+        const html = (await page.text()).replace(/<!-- -->/g, "");
+        assert.match(html, /1 instance was postponed by their owners, to:/);
+        assert.match(
+          html,
+          /<time datetime="2030-01-09T20:30:00.000Z">[^<]+<\/time>: 1 instance/,
+        );
       },
     );
 
