@@ -160,7 +160,7 @@ export function PostponePicker(p: PostponePickerProps) {
             <div class="postpone-other">
               <input
                 type="datetime-local"
-                aria-label={`Another time${zone ? `, in ${zone}` : " (UTC)"}`}
+                aria-label={`Date and time${zone ? `, in ${zone}` : " (UTC)"}`}
                 name="postponeOther"
                 value={other}
                 min={toZonedInput(o.earliest, zone)}
