@@ -71,6 +71,18 @@ export const ScheduledActionSchema = z.object({
   noticeChannels: z.array(ChannelSchema),
   status: ActionStatusSchema,
   calendarSequence: count.optional(),
+  timing: z.object({
+    mode: z.literal("owner_window"),
+    notBefore: at,
+    deadline: at,
+  }).optional().meta({
+    description:
+      "Each instance at its owner's first maintenance window start in [notBefore, deadline], or notBefore.",
+  }),
+  ownerMayPostpone: z.object({ until: at, times: count }).nullable()
+    .optional().meta({
+      description: "Owners may postpone until this time, this many times.",
+    }),
   createdBy: z.string(),
   createdAt: at,
   updatedAt: at,
@@ -86,6 +98,13 @@ export const StageSchema = z.object({
   status: StageStatusSchema,
   startedAt: maybeAt,
   finishedAt: maybeAt,
+  waitsFor: count.nullable().optional().meta({
+    description:
+      "The stage that must be done first; null: none; absent: the one before.",
+  }),
+  origin: z.literal("postponed").optional().meta({
+    description: "Made by an owner's postpone.",
+  }),
 }).meta({ id: "Stage" });
 
 export const ActionCountersSchema = z.object({
@@ -194,6 +213,11 @@ export const ScheduleResultSchema = z.object({
     pending: z.array(z.string()),
   }).meta({ description: "Instance ids left out, by why." }),
   warnings: z.array(WarningSchema),
+  stages: z.array(StageSchema).optional(),
+  windows: z.object({ fellBack: count }).optional().meta({
+    description:
+      "With owners' windows: instances at notBefore for want of a window in range.",
+  }),
 }).meta({ id: "ScheduleResult" });
 
 /** `GET /api/admin/scheduled-actions`. */
