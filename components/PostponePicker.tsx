@@ -11,6 +11,7 @@ import type {
   PostponeOffer,
 } from "@/lib/owners/postpone_offer_model.ts";
 import { formatDateTime, fromZonedInput, toZonedInput } from "@/lib/format.ts";
+import { CsrfField } from "./CsrfField.tsx";
 
 export interface PostponePickerProps {
   instanceId: string;
@@ -20,6 +21,9 @@ export interface PostponePickerProps {
   /** Start open (the signed page); the banner starts with the button only. */
   open?: boolean;
   onPostponed?: (answer: PostponeAnswer) => void;
+  /** Where the form posts without JavaScript (the signed page), with its CSRF token. */
+  action?: string;
+  csrfToken?: string | null;
 }
 
 const OTHER = "other";
@@ -123,7 +127,15 @@ export function PostponePicker(p: PostponePickerProps) {
         </button>
       )}
       {open && (
-        <form id={formId} class="postpone-form stack-tight" onSubmit={submit}>
+        <form
+          id={formId}
+          class="postpone-form stack-tight"
+          method="post"
+          action={p.action}
+          onSubmit={submit}
+        >
+          <CsrfField token={p.csrfToken ?? null} />
+          <input type="hidden" name="timeZone" value={zone ?? "UTC"} />
           <fieldset>
             <legend>Postpone to</legend>
             <p class="muted small">
@@ -152,8 +164,7 @@ export function PostponePicker(p: PostponePickerProps) {
                 name="postponeTo"
                 value={OTHER}
                 checked={choice === OTHER}
-                onChange={() =>
-                  setChoice(OTHER)}
+                onChange={() => setChoice(OTHER)}
               />
               <span>Another time</span>
             </label>
@@ -181,14 +192,15 @@ export function PostponePicker(p: PostponePickerProps) {
             <button type="submit" disabled={busy}>
               {busy ? "Postponing…" : "Postpone"}
             </button>
-            <button
-              type="button"
-              class="secondary"
-              onClick={() =>
-                setOpen(false)}
-            >
-              Keep the time
-            </button>
+            {!p.action && (
+              <button
+                type="button"
+                class="secondary"
+                onClick={() => setOpen(false)}
+              >
+                Keep the time
+              </button>
+            )}
           </div>
         </form>
       )}

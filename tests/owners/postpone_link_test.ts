@@ -13,14 +13,14 @@ const HOUR = 3_600_000;
 const LINK = new RegExp(`${ORIGIN}/postpone/[\\w.-]+`);
 
 async function ownerWithBot(app: TestApp, name: string) {
-  const { user, cookie } = await app.signIn({ name });
+  const { user, cookie, csrfToken } = await app.signIn({ name });
   const bot = `${name.toLowerCase()}-${crypto.randomUUID().slice(0, 6)}`;
   await apiOk(app, "PUT", `/api/admin/instances/${bot}`, {
     name: `${name}'s bot`,
     ownerId: user.id,
     imageTag: "2030.1.0",
   });
-  return { user, cookie, bot };
+  return { user, cookie, csrfToken, bot };
 }
 
 Deno.test("warning email: a signed Change the time link, for postponable changes only, to a page behind sign-in", async (t) => {
@@ -85,6 +85,46 @@ Deno.test("warning email: a signed Change the time link, for postponable changes
       );
       assert.match(html, /data-testid="postpone-panel"/);
       assert.match(html, /"allowed":true/);
+    });
+    await t.step("without JavaScript: the form posts to the page", async () => {
+      const post = (fields: Record<string, string>) =>
+        app.request(path, {
+          method: "POST",
+          redirect: "manual",
+          headers: {
+            cookie: maya.cookie,
+            origin: ORIGIN,
+            "content-type": "application/x-www-form-urlencoded",
+          },
+          body: new URLSearchParams({ _csrf: maya.csrfToken, ...fields }),
+        });
+      // Past the latest time allowed: refused, said plainly, nothing moved.
+      const late = await post({
+        postponeTo: "other",
+        postponeOther: "2099-01-01T00:00",
+        timeZone: "UTC",
+      });
+      assert.equal(late.status, 400, await late.clone().text());
+      assert.match(await late.text(), /The new time must be between/);
+      const when = new Date(at + 24 * HOUR);
+      const wall = when.toISOString().slice(0, 16);
+      const ok = await post({
+        postponeTo: "other",
+        postponeOther: wall,
+        timeZone: "UTC",
+      });
+      assert.equal(ok.status, 303, await ok.text());
+      const back = await app.request(ok.headers.get("location")!, {
+        headers: { cookie: maya.cookie },
+      });
+      assert.match(await back.text(), /Postponed to /);
+      const status = await app.request(`/api/instances/${maya.bot}/status`, {
+        headers: { cookie: maya.cookie },
+      });
+      assert.equal(
+        (await status.json()).scheduledAction.scheduledAt,
+        `${wall}:00.000Z`,
+      );
     });
     await t.step("another owner, or a tampered token: 404", async () => {
       const other = await app.request(path, {
