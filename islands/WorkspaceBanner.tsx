@@ -28,6 +28,8 @@ interface Props {
   pollSeconds?: number;
   /** Whether the owner may postpone the change shown (null: nothing to postpone). */
   postpone?: PostponeOffer | null;
+  /** The signed "Change the time" page, offered until the island runs (no JavaScript). */
+  postponePage?: string | null;
 }
 
 export default function WorkspaceBanner(props: Props) {
@@ -96,6 +98,11 @@ export default function WorkspaceBanner(props: Props) {
           now={now.value}
         />
       </div>
+      {offer?.allowed && !enhanced.value && props.postponePage && (
+        <p class="postpone">
+          <a href={props.postponePage}>Change time</a>
+        </p>
+      )}
       {offer && enhanced.value && (
         <PostponePicker
           instanceId={props.instanceId}

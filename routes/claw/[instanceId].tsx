@@ -14,12 +14,14 @@ import {
   type PostponeOffer,
   postponeOffer,
 } from "@/lib/owners/postpone_offer.ts";
+import { postponeSigner } from "@/lib/owners/postpone_link.ts";
 
 interface Data {
   instance: Instance;
   openclawVersion: string | null;
   status: BannerStatus;
   postpone: PostponeOffer | null;
+  postponePage: string | null;
   timeZone: string | null;
   now: number;
 }
@@ -37,9 +39,15 @@ export const handler: Handlers<Data, State> = {
     const postpone = workspace.status.scheduledAction
       ? await postponeOffer(kv, workspace.instance.id, ctx.state.user.id, now())
       : null;
+    const postponePage = postpone?.allowed
+      ? `/postpone/${
+        (await postponeSigner(kv))(ctx.state.user.id, workspace.instance.id)
+      }`
+      : null;
     return ctx.render({
       ...workspace,
       postpone,
+      postponePage,
       timeZone: ctx.state.user.timeZone,
       now: now(),
     });
@@ -58,6 +66,7 @@ export default function Workspace({ data }: PageProps<Data>) {
         name={instance.name}
         status={data.status}
         postpone={data.postpone}
+        postponePage={data.postponePage}
         timeZone={data.timeZone}
         now={data.now}
       />

@@ -86,6 +86,27 @@ Deno.test("warning email: a signed Change the time link, for postponable changes
       assert.match(html, /data-testid="postpone-panel"/);
       assert.match(html, /"allowed":true/);
     });
+    await t.step(
+      "the workspace offers the same page before its script runs",
+      async () => {
+        const res = await app.request(`/claw/${maya.bot}`, {
+          headers: { cookie: maya.cookie },
+        });
+        const href = /<a href="(\/postpone\/[\w.-]+)">Change time<\/a>/.exec(
+          await res.text(),
+        )?.[1];
+        assert.ok(href, "no Change time link on the workspace page");
+        const page = await app.request(href, {
+          headers: { cookie: maya.cookie },
+        });
+        assert.equal(page.status, 200);
+        await page.body?.cancel();
+        const urgent = await app.request(`/claw/${tom.bot}`, {
+          headers: { cookie: tom.cookie },
+        });
+        assert.doesNotMatch(await urgent.text(), />Change time</);
+      },
+    );
     await t.step("without JavaScript: the form posts to the page", async () => {
       const post = (fields: Record<string, string>) =>
         app.request(path, {
