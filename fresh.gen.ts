@@ -62,19 +62,21 @@ import * as $56 from "./routes/index.tsx";
 import * as $57 from "./routes/login.tsx";
 import * as $58 from "./routes/login/[token].tsx";
 import * as $59 from "./routes/logout.ts";
-import * as $60 from "./routes/settings.tsx";
-import * as $61 from "./routes/unsubscribe/[token].tsx";
-import * as $62 from "./islands/ActionLive.tsx";
-import * as $63 from "./islands/InstancePicker.tsx";
-import * as $64 from "./islands/LocalTime.tsx";
-import * as $65 from "./islands/MoveAction.tsx";
-import * as $66 from "./islands/OwnInstances.tsx";
-import * as $67 from "./islands/ScheduleDialog.tsx";
-import * as $68 from "./islands/ScheduleForm.tsx";
-import * as $69 from "./islands/SettingsForm.tsx";
-import * as $70 from "./islands/SweepButton.tsx";
-import * as $71 from "./islands/SweepLag.tsx";
-import * as $72 from "./islands/WorkspaceBanner.tsx";
+import * as $60 from "./routes/postpone/[token].tsx";
+import * as $61 from "./routes/settings.tsx";
+import * as $62 from "./routes/unsubscribe/[token].tsx";
+import * as $63 from "./islands/ActionLive.tsx";
+import * as $64 from "./islands/InstancePicker.tsx";
+import * as $65 from "./islands/LocalTime.tsx";
+import * as $66 from "./islands/MoveAction.tsx";
+import * as $67 from "./islands/OwnInstances.tsx";
+import * as $68 from "./islands/PostponePanel.tsx";
+import * as $69 from "./islands/ScheduleDialog.tsx";
+import * as $70 from "./islands/ScheduleForm.tsx";
+import * as $71 from "./islands/SettingsForm.tsx";
+import * as $72 from "./islands/SweepButton.tsx";
+import * as $73 from "./islands/SweepLag.tsx";
+import * as $74 from "./islands/WorkspaceBanner.tsx";
 import type { Manifest } from "$fresh/server.ts";
 
 const manifest = {
@@ -140,21 +142,23 @@ const manifest = {
     "./routes/login.tsx": $57,
     "./routes/login/[token].tsx": $58,
     "./routes/logout.ts": $59,
-    "./routes/settings.tsx": $60,
-    "./routes/unsubscribe/[token].tsx": $61,
+    "./routes/postpone/[token].tsx": $60,
+    "./routes/settings.tsx": $61,
+    "./routes/unsubscribe/[token].tsx": $62,
   },
   islands: {
-    "./islands/ActionLive.tsx": $62,
-    "./islands/InstancePicker.tsx": $63,
-    "./islands/LocalTime.tsx": $64,
-    "./islands/MoveAction.tsx": $65,
-    "./islands/OwnInstances.tsx": $66,
-    "./islands/ScheduleDialog.tsx": $67,
-    "./islands/ScheduleForm.tsx": $68,
-    "./islands/SettingsForm.tsx": $69,
-    "./islands/SweepButton.tsx": $70,
-    "./islands/SweepLag.tsx": $71,
-    "./islands/WorkspaceBanner.tsx": $72,
+    "./islands/ActionLive.tsx": $63,
+    "./islands/InstancePicker.tsx": $64,
+    "./islands/LocalTime.tsx": $65,
+    "./islands/MoveAction.tsx": $66,
+    "./islands/OwnInstances.tsx": $67,
+    "./islands/PostponePanel.tsx": $68,
+    "./islands/ScheduleDialog.tsx": $69,
+    "./islands/ScheduleForm.tsx": $70,
+    "./islands/SettingsForm.tsx": $71,
+    "./islands/SweepButton.tsx": $72,
+    "./islands/SweepLag.tsx": $73,
+    "./islands/WorkspaceBanner.tsx": $74,
   },
   baseUrl: import.meta.url,
 } satisfies Manifest;

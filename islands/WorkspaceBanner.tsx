@@ -11,6 +11,8 @@ import { pollWhileVisible } from "@/components/poll.ts";
 import { Banner } from "@/components/Banner.tsx";
 import { localTimeZone } from "@/lib/format.ts";
 import type { BannerStatus } from "@/lib/types.ts";
+import { PostponePicker } from "@/components/PostponePicker.tsx";
+import type { PostponeOffer } from "@/lib/owners/postpone_offer_model.ts";
 
 /** How often the banner asks again: a change shows within this many seconds. */
 export const BANNER_POLL_SECONDS = 5;
@@ -24,6 +26,10 @@ interface Props {
   /** The server's clock when it rendered, so the first paint matches. */
   now: number;
   pollSeconds?: number;
+  /** Whether the owner may postpone the change shown (null: nothing to postpone). */
+  postpone?: PostponeOffer | null;
+  /** The signed "Change the time" page, offered until the island runs (no JavaScript). */
+  postponePage?: string | null;
 }
 
 export default function WorkspaceBanner(props: Props) {
@@ -32,6 +38,8 @@ export default function WorkspaceBanner(props: Props) {
   const zone = useSignal<string | null>(props.timeZone);
   const now = useSignal(props.now);
   const enhanced = useSignal(false);
+  const postpone = useSignal<PostponeOffer | null>(props.postpone ?? null);
+  const refreshNow = useSignal<() => void>(() => {});
 
   useEffect(() => {
     enhanced.value = true;
@@ -51,6 +59,7 @@ export default function WorkspaceBanner(props: Props) {
         if (res.ok) {
           const body = await res.json();
           name.value = body.name ?? name.value;
+          postpone.value = body.postpone ?? null;
           status.value = {
             scheduledAction: body.scheduledAction ?? null,
             ...(body.cancelledAction
@@ -64,6 +73,7 @@ export default function WorkspaceBanner(props: Props) {
       now.value = Date.now();
     }
 
+    refreshNow.value = refresh;
     return pollWhileVisible({
       every: () => every,
       tick: refresh,
@@ -72,19 +82,35 @@ export default function WorkspaceBanner(props: Props) {
     });
   }, []);
 
+  const offer = status.value.scheduledAction ? postpone.value : null;
   return (
-    <div
-      class="banner-slot"
-      role="status"
-      data-testid="workspace-banner"
-      data-enhanced={enhanced.value ? "" : undefined}
-    >
-      <Banner
-        name={name.value}
-        status={status.value}
-        timeZone={zone.value}
-        now={now.value}
-      />
-    </div>
+    <>
+      <div
+        class="banner-slot"
+        role="status"
+        data-testid="workspace-banner"
+        data-enhanced={enhanced.value ? "" : undefined}
+      >
+        <Banner
+          name={name.value}
+          status={status.value}
+          timeZone={zone.value}
+          now={now.value}
+        />
+      </div>
+      {offer?.allowed && !enhanced.value && props.postponePage && (
+        <p class="postpone">
+          <a href={props.postponePage}>Change time</a>
+        </p>
+      )}
+      {offer && enhanced.value && (
+        <PostponePicker
+          instanceId={props.instanceId}
+          offer={offer}
+          timeZone={zone.value}
+          onPostponed={() => refreshNow.value()}
+        />
+      )}
+    </>
   );
 }

@@ -144,6 +144,8 @@ export interface ScheduledAction extends NotifySettings {
    * later than `until` (absent or null: the change is urgent).
    */
   ownerMayPostpone?: { until: string; times: number } | null;
+  /** Each target in its owner's maintenance window between these times (absent: one time for all). */
+  timing?: { mode: "owner_window"; notBefore: string; deadline: string };
   /** A rollback action: the action whose applied waves it moves back. */
   rollbackOf?: string | null;
   /** Raised by each move, so calendars replace the event (absent: never moved). */

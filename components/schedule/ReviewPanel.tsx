@@ -10,6 +10,7 @@ import type { Channel } from "@/lib/types.ts";
 import { formatDateTime, formatRelative, formatUtc } from "@/lib/format.ts";
 import { FIELD, type FormError } from "@/lib/views/form_model.ts";
 import { Banner } from "../Banner.tsx";
+import { WindowPlanReview } from "./WindowPlanReview.tsx";
 
 const CHANNEL_WORDS: Record<Channel, string> = {
   email: "email",
@@ -128,10 +129,15 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
           : (
             <>
               <strong>{what}</strong>
-              {r.scheduledAt && <>{" "}at {when(r.scheduledAt)}</>}.
+              {r.scheduledAt && (
+                <>{" "}{r.windows ? "from" : "at"} {when(r.scheduledAt)}</>
+              )}.
             </>
           )}
       </p>
+      {r.windows && r.affected.instances > 0 && (
+        <WindowPlanReview windows={r.windows} zone={tz ?? "UTC"} />
+      )}
       {r.affected.instances > 0 && (
         <p data-testid="review-notices">
           {r.notice && r.applyNow

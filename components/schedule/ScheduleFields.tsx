@@ -18,6 +18,7 @@ import {
 } from "@/lib/views/form_model.ts";
 import { invalidProps } from "./ErrorSummary.tsx";
 import { WaveFields } from "./WaveFields.tsx";
+import { PostponeFields, WindowDeadlineField } from "./OwnerTimingFields.tsx";
 
 export interface ScheduleFieldsProps {
   values: ScheduleFormValues;
@@ -148,6 +149,10 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
             Apply now: in about {minutes} minute{minutes === 1 ? "" : "s"}{" "}
             (the earliest allowed); owners are told at once
           </Radio>
+          <Radio name="when" value="windows" checked={v.when === "windows"}>
+            In each owner's maintenance window, between the time below and a
+            latest time
+          </Radio>
         </div>
         <div class="when-at stack-tight">
           <label for={FIELD.scheduledAt} class="field-label">
@@ -174,6 +179,7 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
             {p.timeHint}
           </p>
         </div>
+        <WindowDeadlineField values={v} fields={p.fields} zone={p.zoneLabel} />
         <label>
           <span>
             Reason <span class="hint">(kept with the action, not sent)</span>
@@ -197,6 +203,7 @@ export function ScheduleFields(p: ScheduleFieldsProps) {
           onChange={p.onWavesChange}
         />
       )}
+      <PostponeFields values={v} fields={p.fields} zone={p.zoneLabel} />
 
       <fieldset>
         <legend>Tell the owners</legend>

@@ -52,6 +52,7 @@ import {
 import type { ActionType, NotificationKind } from "../types.ts";
 import { calendarUrl } from "../calendar.ts";
 import { unsubscribeUrl } from "../owners/unsubscribe.ts";
+import { postponeUrl } from "../owners/postpone_link.ts";
 import { joinNames } from "./bundle.ts";
 import { oneLine, plainLines } from "../text.ts";
 import type { FunctionComponent } from "preact";
@@ -142,6 +143,7 @@ function textFooter(p: ScheduledActionEmailProps): string {
   return [
     "",
     "",
+    ...(p.postponeUrl ? [`Change the time: ${p.postponeUrl}`] : []),
     `Notification settings: ${p.settingsUrl}`,
     ...(p.unsubscribeUrl ? [`Stop these emails: ${p.unsubscribeUrl}`] : []),
   ].join("\n");
@@ -205,6 +207,9 @@ export function emailProps(
     settingsUrl: settingsUrl(publicUrl),
     unsubscribeUrl: announces && item.unsubscribeToken
       ? unsubscribeUrl(publicUrl, item.unsubscribeToken)
+      : null,
+    postponeUrl: announces && action.ownerMayPostpone && item.postponeToken
+      ? postponeUrl(publicUrl, item.postponeToken)
       : null,
     ...(notification.kind === "done"
       ? {

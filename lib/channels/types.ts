@@ -112,6 +112,8 @@ export interface NoticeItem {
   calendarToken?: string;
   /** A warning's one-click unsubscribe token for its owner and channel (lib/owners/unsubscribe.ts). */
   unsubscribeToken?: string;
+  /** A warning's signed "Change the time" token when its action may be postponed (lib/owners/postpone_link.ts). */
+  postponeToken?: string;
   /** OpenClaw version the instance runs before a version change, when the catalog knows it. */
   sourceOpenclawVersion?: string | null;
 }

@@ -10,7 +10,8 @@ import { commitRetrying } from "./db.ts";
 export type SigningKeyName =
   | "calendar_signing_key"
   | "device_signing_key"
-  | "unsubscribe_signing_key";
+  | "unsubscribe_signing_key"
+  | "postpone_signing_key";
 
 /** Each database's keys once read: a key never changes after it is made. */
 const known = new WeakMap<Deno.Kv, Map<SigningKeyName, Uint8Array>>();

@@ -15,6 +15,7 @@ import {
 } from "../types.ts";
 import { calendarSigner } from "../calendar.ts";
 import { unsubscribeSigner } from "../owners/unsubscribe.ts";
+import { postponeSigner } from "../owners/postpone_link.ts";
 import { userRecordMissing } from "./parents.ts";
 
 export interface PreDispatchFailure {
@@ -100,6 +101,14 @@ export async function buildItems(
     const sign = await unsubscribeSigner(kv).catch(() => null);
     for (const item of optional) {
       item.unsubscribeToken = sign?.(item.user.id, "email");
+    }
+  }
+  // Only a change the owner may postpone offers "Change the time".
+  const postponable = optional.filter((i) => i.action.ownerMayPostpone);
+  if (postponable.length) {
+    const sign = await postponeSigner(kv).catch(() => null);
+    for (const item of postponable) {
+      item.postponeToken = sign?.(item.user.id, item.notification.instanceId);
     }
   }
   return { items, failures };

@@ -48,7 +48,6 @@ import {
   selectTargets,
   type TargetSelection,
 } from "../scheduler/target_selection.ts";
-import { newActionRecords } from "../scheduler/schedule.ts";
 import {
   DEFAULT_CONCURRENCY,
   EXPECTED_CALL_MS,
@@ -57,6 +56,8 @@ import {
   strangerCanaries,
 } from "../scheduler/waves.ts";
 import type { PreviewStage } from "./preview_model.ts";
+import { deadlineIssues, newActionRecords } from "../scheduler/schedule.ts";
+import { planOwnerWindows, readOwnerWindows } from "../owners/window_plan.ts";
 
 /** How many of each left-out group are named; the rest are counted. */
 const NAMED = 50;
@@ -109,7 +110,16 @@ export async function previewSchedule(
       deps.config.scheduleMinAheadSeconds,
     );
   } catch (err) {
-    problems.push(...problemsOf(err));
+    problems.push(
+      ...problemsOf(err).map((i) =>
+        input.timing && i.path === "scheduledAt"
+          ? { ...i, path: "timing.notBefore" }
+          : i
+      ),
+    );
+  }
+  if (input.timing) {
+    problems.push(...deadlineIssues(input.timing.deadline, now));
   }
   const catalog = new Map(
     (await listCatalog(kv)).map((c) => [c.imageTag, c.openclawVersion]),
@@ -168,6 +178,14 @@ export async function previewSchedule(
     };
   }).sort((a, b) => a.label.localeCompare(b.label));
   const ownersWithoutDevice = owners.filter((o) => o.devices === 0).length;
+  const windowPlan = input.timing
+    ? planOwnerWindows(
+      live,
+      await readOwnerWindows(kv, ownerIds),
+      Date.parse(input.timing.notBefore),
+      Date.parse(input.timing.deadline),
+    )
+    : null;
 
   if (sel && sel.pending.length && !skipPending) {
     problems.push({
@@ -214,9 +232,12 @@ export async function previewSchedule(
   const targetVersion = targetTag ? catalog.get(targetTag) ?? null : null;
   const sampleOwner = owners.find((o) => o.id === opts.sampleOwnerId) ??
     owners[0];
-  const plan = validTime
-    ? planWaves(PREVIEW_ACTION_ID, live, input.waves, atMs, concurrency)
-    : [];
+  // One stage per wave, or per owner-window time (the two are not combined).
+  const plan: PlannedWave[] = !validTime
+    ? []
+    : windowPlan
+    ? windowPlan.waves
+    : planWaves(PREVIEW_ACTION_ID, live, input.waves, atMs, concurrency);
   const sampleInstance = sampleOwner &&
     live.find((i) => i.ownerId === sampleOwner.id)!;
   const sample = sampleOwner && validTime
@@ -304,6 +325,17 @@ export async function previewSchedule(
     owners: owners.slice(0, OWNER_CHOICES),
     ownersWithoutDevice,
     sample,
+    windows: input.timing && windowPlan
+      ? {
+        notBefore: input.timing.notBefore,
+        deadline: input.timing.deadline,
+        times: windowPlan.waves.map((w) => ({
+          at: w.scheduledAt,
+          instances: w.instanceIds.length,
+        })),
+        fellBack: windowPlan.fellBack,
+      }
+      : null,
     warnings,
     stages: stagesOf(plan, live),
     rollout: {

@@ -108,6 +108,16 @@ export interface SchedulePreview {
   /** Owners whose push would reach no device. */
   ownersWithoutDevice: number;
   sample: PreviewSample | null;
+  /**
+   * With owners' windows: how many instances run at each time (earliest
+   * first) and how many fell back to notBefore (no window in the range).
+   */
+  windows: {
+    notBefore: string;
+    deadline: string;
+    times: { at: string; instances: number }[];
+    fellBack: number;
+  } | null;
   warnings: ScheduleWarning[];
   /** The plan, one stage per wave (one stage without waves). */
   stages: PreviewStage[];

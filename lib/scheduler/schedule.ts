@@ -25,6 +25,7 @@ import {
   badRequestOrThrow,
   checkImageTag,
   checkScheduledAt,
+  MAX_AHEAD_MS,
   nameSome,
   problemsError,
   type ScheduleDeps,
@@ -57,6 +58,11 @@ import {
 } from "./waves.ts";
 import { InstanceLockedError, writeAction } from "./action_write.ts";
 import type { ScheduleInput } from "./schemas.ts";
+import {
+  type OwnerWindow,
+  planOwnerWindows,
+  readOwnerWindows,
+} from "../owners/window_plan.ts";
 
 export interface ScheduleOptions {
   /**
@@ -97,6 +103,8 @@ export interface ScheduleResult {
     pending: string[];
   };
   warnings: ScheduleWarning[];
+  /** With owners' windows: how many instances fell back to notBefore. */
+  windows?: { fellBack: number };
 }
 
 export function newActionRecords(
@@ -110,6 +118,8 @@ export function newActionRecords(
     targetId: () => string;
     /** The rollout's waves (absent: one stage of every instance at `scheduledAt`). */
     waves?: PlannedWave[];
+    /** The waves are owners' window times: stages that wait for no other, without soak. */
+    ownerWindows?: boolean;
     targetImageTags?: ReadonlyMap<string, string>;
     rollbackOf?: string;
   },
@@ -138,6 +148,7 @@ export function newActionRecords(
     noticeBody: input.noticeBody,
     noticeChannels: input.noticeChannels,
     ...(input.waves?.length ? { waves: input.waves, gate: input.gate } : {}),
+    ...(input.timing ? { timing: input.timing } : {}),
     ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}),
     ...(input.ownerMayPostpone
       ? {
@@ -171,7 +182,11 @@ export function newActionRecords(
     status: "pending",
     startedAt: null,
     finishedAt: null,
-    ...(o.waves ? { soakMinutes: w.soakMinutes, soakUntil: null } : {}),
+    ...(o.ownerWindows
+      ? { waitsFor: null }
+      : o.waves
+      ? { soakMinutes: w.soakMinutes, soakUntil: null }
+      : {}),
     // The last wave has nothing after it to hold back: no gate.
     ...(gated && w.index < waves.length - 1 ? { gate: emptyGate() } : {}),
   }));
@@ -222,11 +237,21 @@ function buildPlan(
   now: number,
   concurrency: number,
   opts: ScheduleOptions,
+  owners?: ReadonlyMap<string, OwnerWindow>,
 ) {
   const id = newId();
-  const waves = input.waves?.length
-    ? planWaves(id, instances, input.waves, scheduledAtMs, concurrency)
+  const windows = input.timing && owners
+    ? planOwnerWindows(
+      instances,
+      owners,
+      Date.parse(input.timing.notBefore),
+      Date.parse(input.timing.deadline),
+    )
     : undefined;
+  const waves = windows?.waves ??
+    (input.waves?.length
+      ? planWaves(id, instances, input.waves, scheduledAtMs, concurrency)
+      : undefined);
   const { action, stages, targets } = newActionRecords(input, instances, {
     id,
     createdBy: actor.id,
@@ -234,6 +259,7 @@ function buildPlan(
     now,
     targetId: newId,
     waves,
+    ownerWindows: !!windows,
     targetImageTags: opts.targetImageTags,
     rollbackOf: opts.rollbackOf,
   });
@@ -247,7 +273,7 @@ function buildPlan(
     .map((row) =>
       row.kind === "notice" ? { ...row, dueAt: Math.max(now, row.dueAt) } : row
     );
-  return { action, stages, targets, rows };
+  return { action, stages, targets, rows, fellBack: windows?.fellBack };
 }
 
 /**
@@ -273,7 +299,15 @@ export async function scheduleAction(
       deps.config.scheduleMinAheadSeconds,
     );
   } catch (err) {
-    problems.push(badRequestOrThrow(err));
+    problems.push(timingProblem(badRequestOrThrow(err), input));
+  }
+  if (input.timing) {
+    const [issue] = deadlineIssues(input.timing.deadline, now);
+    if (issue) {
+      problems.push(
+        new BadRequestError(`timing.deadline ${issue.message}`, [issue]),
+      );
+    }
   }
   if (input.actionType === "version_change") {
     await checkImageTag(kv, input.imageTag).catch((err) =>
@@ -314,6 +348,9 @@ export async function scheduleAction(
       [{ path: "instanceIds", message }],
     );
   }
+  const owners = input.timing
+    ? await readOwnerWindows(kv, live.map((i) => i.ownerId))
+    : undefined;
   // A schedule that took an instance since we looked wins it: with
   // skipPending that instance is left out too, and the write tried again.
   for (let attempt = 0;; attempt++) {
@@ -325,6 +362,7 @@ export async function scheduleAction(
       now,
       deps.config.controllerConcurrency ?? DEFAULT_CONCURRENCY,
       opts,
+      owners,
     );
     try {
       await writeAction(kv, plan, now);
@@ -342,6 +380,9 @@ export async function scheduleAction(
           pending: [...skipped],
         },
         warnings: scheduleWarnings(input, now),
+        ...(plan.fellBack !== undefined
+          ? { windows: { fellBack: plan.fellBack } }
+          : {}),
       };
     } catch (err) {
       if (!(err instanceof InstanceLockedError)) throw err;
@@ -358,6 +399,33 @@ export async function scheduleAction(
       }
     }
   }
+}
+
+/** With timing, the first time is notBefore: its problem is named so. */
+function timingProblem(
+  err: BadRequestError,
+  input: ScheduleInput,
+): BadRequestError {
+  if (!input.timing) return err;
+  const issues = (err.issues ?? []).map((i) =>
+    i.path === "scheduledAt" ? { ...i, path: "timing.notBefore" } : i
+  );
+  return new BadRequestError(
+    err.message.replace(/^scheduledAt/, "timing.notBefore"),
+    issues,
+  );
+}
+
+/** A deadline more than a year ahead is refused, as a time that far is. */
+export function deadlineIssues(deadline: string, now: number): Issue[] {
+  return Date.parse(deadline) > now + MAX_AHEAD_MS
+    ? [{
+      path: "timing.deadline",
+      message: `must be at most a year from now (by ${
+        new Date(now + MAX_AHEAD_MS).toISOString()
+      })`,
+    }]
+    : [];
 }
 
 /** Pinned to a tag other than the one a version change moves to: apply would skip it. */

@@ -31,6 +31,19 @@ const scheduledAt = z.iso.datetime({
       : "must be an ISO 8601 date and time, e.g. 2030-01-31T09:00:00Z",
 }).refine(isCalendarDate, "is not a date on the calendar");
 
+/**
+ * Each target at its owner's first maintenance window start in
+ * [notBefore, deadline]; an owner with no window, or none in that range,
+ * at notBefore.
+ */
+export const OwnerWindowTimingSchema = z.strictObject({
+  mode: z.literal("owner_window", {
+    error: 'must be "owner_window" (each owner\'s maintenance window)',
+  }),
+  notBefore: scheduledAt,
+  deadline: scheduledAt,
+});
+
 const noticeLeadHours = z.number().int("must be a whole number of hours")
   .min(0).max(168);
 
@@ -84,7 +97,8 @@ const common = {
     .optional(),
   selector: z.strictObject({ imageTag }).optional(),
   overridePins: z.boolean().default(false),
-  scheduledAt,
+  // Left out when `timing` gives the times; given beside it, it must be notBefore.
+  scheduledAt: scheduledAt.optional(),
   reason: textField({ max: 256 }).nullish().transform((v) => v || null),
   notify: z.boolean().default(true),
   noticeLeadHours: noticeLeadHours.default(24),
@@ -101,6 +115,7 @@ const common = {
     .default([...CHANNELS])
     .transform((list) => [...new Set(list)] as (typeof CHANNELS)[number][]),
   waves: WavesSchema.optional(),
+  timing: OwnerWindowTimingSchema.optional(),
   gate: GateSchema.nullish().transform((v) => v ?? null),
   ownerMayPostpone: z.strictObject({
     until: scheduledAt,
@@ -134,7 +149,8 @@ function scheduleRefine(
     notify: boolean;
     waves?: unknown[];
     gate: unknown;
-    scheduledAt: string;
+    scheduledAt?: string;
+    timing?: z.output<typeof OwnerWindowTimingSchema>;
     ownerMayPostpone: { until: string } | null;
   },
   ctx: z.RefinementCtx,
@@ -158,9 +174,11 @@ function scheduleRefine(
     });
   }
   eitherIdsOrSelector(v, ctx);
+  timingRefine(v, ctx);
+  const firstTime = v.scheduledAt ?? v.timing?.notBefore;
   if (
-    v.ownerMayPostpone &&
-    Date.parse(v.ownerMayPostpone.until) <= Date.parse(v.scheduledAt)
+    v.ownerMayPostpone && firstTime &&
+    Date.parse(v.ownerMayPostpone.until) <= Date.parse(firstTime)
   ) {
     ctx.addIssue({
       code: "custom",
@@ -179,6 +197,64 @@ function scheduleRefine(
   }
 }
 
+/** scheduledAt or timing (or both, agreeing), and no waves beside timing. */
+function timingRefine(
+  v: {
+    scheduledAt?: string;
+    waves?: unknown[];
+    timing?: z.output<typeof OwnerWindowTimingSchema>;
+  },
+  ctx: z.RefinementCtx,
+) {
+  if (!v.timing) {
+    if (v.scheduledAt === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scheduledAt"],
+        message:
+          'is required (or give timing: {mode: "owner_window", notBefore, deadline})',
+      });
+    }
+    return;
+  }
+  const { notBefore, deadline } = v.timing;
+  if (Date.parse(deadline) <= Date.parse(notBefore)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["timing", "deadline"],
+      message: "must be later than timing.notBefore",
+    });
+  }
+  if (
+    v.scheduledAt !== undefined &&
+    Date.parse(v.scheduledAt) !== Date.parse(notBefore)
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["scheduledAt"],
+      message:
+        "must equal timing.notBefore when timing is given (or leave it out)",
+    });
+  }
+  if (v.waves?.length) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["timing"],
+      message:
+        "waves and owners' maintenance windows cannot be combined yet: give one or the other",
+    });
+  }
+}
+
+/** With timing, the action's first time is notBefore. */
+function withFirstTime<
+  T extends { scheduledAt?: string; timing?: { notBefore: string } },
+>(
+  v: T,
+): T & { scheduledAt: string } {
+  return { ...v, scheduledAt: v.scheduledAt ?? v.timing?.notBefore ?? "" };
+}
+
 export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
   z.strictObject({ actionType: z.literal("scheduled_restart"), ...common }),
   z.strictObject({
@@ -186,7 +262,7 @@ export const ScheduleInputSchema = z.discriminatedUnion("actionType", [
     imageTag,
     ...common,
   }),
-]).superRefine(scheduleRefine);
+]).superRefine(scheduleRefine).transform(withFirstTime);
 
 export type ScheduleInput = z.output<typeof ScheduleInputSchema>;
 
@@ -209,7 +285,7 @@ export const ScheduleRequestSchema = z.discriminatedUnion("actionType", [
     ...common,
     ...scheduleOptions,
   }),
-]).superRefine(scheduleRefine);
+]).superRefine(scheduleRefine).transform(withFirstTime);
 
 /** The dry run: the same body, and whose view to render. */
 const previewOptions = {
@@ -228,7 +304,7 @@ export const PreviewRequestSchema = z.discriminatedUnion("actionType", [
     ...common,
     ...previewOptions,
   }),
-]).superRefine(scheduleRefine);
+]).superRefine(scheduleRefine).transform(withFirstTime);
 
 /** The optional body of the cancel endpoints: `{reason?}`. */
 export const CancelBodySchema = z.strictObject({

@@ -98,6 +98,18 @@ export const ScheduledActionSchema = z.object({
     description: "A rollback: the id of the action whose waves it moves back.",
   }),
   calendarSequence: count.optional(),
+  timing: z.object({
+    mode: z.literal("owner_window"),
+    notBefore: at,
+    deadline: at,
+  }).optional().meta({
+    description:
+      "Each instance at its owner's first maintenance window start in [notBefore, deadline], or notBefore.",
+  }),
+  ownerMayPostpone: z.object({ until: at, times: count }).nullable()
+    .optional().meta({
+      description: "Owners may postpone until this time, this many times.",
+    }),
   createdBy: z.string(),
   createdAt: at,
   updatedAt: at,
@@ -125,6 +137,13 @@ export const StageSchema = z.object({
     unknown: count,
     checked: count,
   }).nullable().optional(),
+  waitsFor: count.nullable().optional().meta({
+    description:
+      "The stage that must be done first; null: none; absent: the one before.",
+  }),
+  origin: z.literal("postponed").optional().meta({
+    description: "Made by an owner's postpone.",
+  }),
 }).meta({ id: "Stage" });
 
 const percentShare = z.number().min(0).max(100);
@@ -289,6 +308,10 @@ export const ScheduleResultSchema = z.object({
     pending: z.array(z.string()),
   }).meta({ description: "Instance ids left out, by why." }),
   warnings: z.array(WarningSchema),
+  windows: z.object({ fellBack: count }).optional().meta({
+    description:
+      "With owners' windows: instances at notBefore for want of a window in range.",
+  }),
 }).meta({ id: "ScheduleResult" });
 
 /** `GET /api/admin/scheduled-actions`. */
@@ -578,6 +601,21 @@ export const InstanceStatusSchema = z.object({
   imageTag: z.string(),
   scheduledAction: BannerActionSchema.nullable(),
   cancelledAction: CancelledBannerActionSchema.optional(),
+  postpone: z.object({
+    allowed: z.boolean(),
+    reason: z.string().nullable().describe(
+      "Why it cannot be postponed now: urgent, limit reached, within the last hour, started…",
+    ),
+    scheduledAt: at,
+    until: at.nullable(),
+    left: z.number().int(),
+    earliest: at,
+    windowStarts: z.array(at).describe(
+      "The owner's next maintenance window starts in [earliest, until], to suggest first",
+    ),
+  }).nullable().describe(
+    "Whether the owner may postpone the change shown (null: nothing shown)",
+  ),
 }).meta({ id: "InstanceStatus" });
 
 /** `GET /api/instances`: a page of the owner's own instances. */

@@ -96,8 +96,18 @@ export interface ScheduleFormValues {
   instanceIdsText: string;
   selectorTag: string;
   match: MatchFilter;
-  /** "now": as soon as allowed (the minimum lead of SCHEDULE_MIN_AHEAD_SECONDS). */
-  when: "at" | "now";
+  /**
+   * "now": as soon as allowed (the minimum lead of SCHEDULE_MIN_AHEAD_SECONDS);
+   * "windows": each instance in its owner's maintenance window between
+   * `scheduledAt` and `windowDeadline`.
+   */
+  when: "at" | "now" | "windows";
+  /** The latest time of "windows", like `scheduledAt`. */
+  windowDeadline: string;
+  /** "yes": owners may postpone until `postponeUntil`, at most `postponeTimes` times; "no": urgent. */
+  postpone: "no" | "yes";
+  postponeUntil: string;
+  postponeTimes: string;
   /** `<input type="datetime-local">`'s value, in `timeZone`. */
   scheduledAt: string;
   timeZone: string;
@@ -132,6 +142,9 @@ export interface ScheduleFormValues {
 export const REVIEW_CHANGED =
   "The review changed: check it and press Schedule again.";
 
+/** How many times an owner may postpone one change, at most (the schema's own limit, kept equal by a test). */
+export const MAX_POSTPONES = 10;
+
 /** An error pinned to a field (by the field's element id), in plain words. */
 export interface FormError {
   field: string;
@@ -145,6 +158,9 @@ export const FIELD = {
   targets: "f-targets",
   selectorTag: "f-selector-tag",
   scheduledAt: "f-scheduled-at",
+  windowDeadline: "f-window-deadline",
+  postponeUntil: "f-postpone-until",
+  postponeTimes: "f-postpone-times",
   reason: "f-reason",
   lead: "f-lead",
   reminders: "f-reminders",
@@ -187,6 +203,10 @@ export function defaultFormValues(
     match: { ...EMPTY_MATCH },
     when: "at",
     scheduledAt: "",
+    windowDeadline: "",
+    postpone: "no",
+    postponeUntil: "",
+    postponeTimes: "2",
     timeZone: "UTC",
     reason: "",
     notify: true,

@@ -113,8 +113,16 @@ export function readScheduleForm(form: FormData): ScheduleFormValues {
       owner: str(form, "match.owner"),
       status: str(form, "match.status"),
     },
-    when: str(form, "when") === "now" ? "now" : "at",
+    when: str(form, "when") === "now"
+      ? "now"
+      : str(form, "when") === "windows"
+      ? "windows"
+      : "at",
     scheduledAt: str(form, "scheduledAt").trim(),
+    windowDeadline: str(form, "windowDeadline").trim(),
+    postpone: str(form, "postpone") === "yes" ? "yes" : "no",
+    postponeUntil: str(form, "postponeUntil").trim(),
+    postponeTimes: str(form, "postponeTimes").trim(),
     timeZone: str(form, "timeZone").trim() || "UTC",
     reason: str(form, "reason"),
     notify: form.has("notify"),
@@ -177,6 +185,11 @@ const FIELDS: Record<string, [field: string, label: string]> = {
   instanceIds: [FIELD.targets, "The instances"],
   selector: [FIELD.selectorTag, "The image tag"],
   scheduledAt: [FIELD.scheduledAt, "The time"],
+  "timing.notBefore": [FIELD.scheduledAt, "The earliest time"],
+  "timing.deadline": [FIELD.windowDeadline, "The latest time"],
+  timing: [FIELD.windowDeadline, "The maintenance windows choice"],
+  "ownerMayPostpone.times": [FIELD.postponeTimes, "The number of postpones"],
+  ownerMayPostpone: [FIELD.postponeUntil, "The postpone limit"],
   reason: [FIELD.reason, "The reason"],
   noticeLeadHours: [FIELD.lead, "The hours of notice"],
   reminderLeadHours: [FIELD.reminders, "The reminders"],
@@ -219,7 +232,8 @@ function rolloutField(path: string): [field: string, label: string] | null {
 /** An API issue (`{path, message}`) as the form says it: pinned to a field, a sentence, no paths. */
 export function formErrorOf(issue: Issue): FormError {
   const rollout = rolloutField(issue.path);
-  const [field, label] = rollout ?? FIELDS[issue.path.split(".")[0]] ??
+  const [field, label] = rollout ?? FIELDS[issue.path] ??
+    FIELDS[issue.path.split(".")[0]] ??
     [FIELD.form, "The form"];
   // zod and the domain say "must be …", "is in the past": put the field's name in front.
   const message =
@@ -338,6 +352,7 @@ export async function checkScheduleForm(
   body.scheduledAt = scheduledAtMs === null
     ? "2000-01-01T00:00:00Z"
     : new Date(scheduledAtMs).toISOString();
+  ownerTimingBody(v, body, errors);
 
   const lead = v.noticeLeadHours;
   const leadOk = /^\d{1,3}$/.test(lead) && Number(lead) >= 1 &&
@@ -398,11 +413,15 @@ export async function checkScheduleForm(
   // otherwise they are checked here, so every problem is said at once.
   if (errors.length) {
     if (scheduledAtMs !== null) {
-      add(scheduledAtIssues(
-        new Date(scheduledAtMs).toISOString(),
-        ctx.now,
-        ctx.minAheadSeconds,
-      ));
+      add(
+        scheduledAtIssues(
+          new Date(scheduledAtMs).toISOString(),
+          ctx.now,
+          ctx.minAheadSeconds,
+        ).map((i) =>
+          v.when === "windows" ? { ...i, path: "timing.notBefore" } : i
+        ),
+      );
     }
     if (v.actionType === "version_change" && v.imageTag) {
       add(await imageTagIssues(kv, v.imageTag));
@@ -480,6 +499,81 @@ function wavesBody(
       ),
     },
   };
+}
+
+/** A wall-clock time of the form's zone as an ISO instant, or the error pinned to its field. */
+function zonedInstant(
+  wall: string,
+  zone: string,
+  field: string,
+  what: string,
+  errors: FormError[],
+): string | null {
+  if (!wall) {
+    errors.push({ field, message: `Enter ${what}.` });
+    return null;
+  }
+  const at = fromZonedInput(wall, zone);
+  if (at.ok) return new Date(at.ms).toISOString();
+  errors.push({
+    field,
+    message: at.reason === "skipped"
+      ? `${
+        wall.replace("T", " ")
+      } does not exist in ${zone}: the clocks go forward then. Choose another time.`
+      : "Enter the date and time like 2026-12-01 09:00.",
+  });
+  return null;
+}
+
+/**
+ * "In each owner's maintenance window, between … and …" becomes `timing`
+ * (the time field is its notBefore); "Owners may postpone until …, at most N
+ * times" becomes `ownerMayPostpone`.
+ */
+function ownerTimingBody(
+  v: ScheduleFormValues,
+  body: Record<string, unknown>,
+  errors: FormError[],
+) {
+  const zone = isTimeZone(v.timeZone) ? v.timeZone : "UTC";
+  if (v.when === "windows") {
+    const deadline = zonedInstant(
+      v.windowDeadline,
+      zone,
+      FIELD.windowDeadline,
+      "the latest time, the end of the range the windows are looked for in",
+      errors,
+    );
+    body.timing = {
+      mode: "owner_window",
+      notBefore: body.scheduledAt,
+      deadline: deadline ?? body.scheduledAt,
+    };
+    delete body.scheduledAt;
+  }
+  if (v.postpone === "yes") {
+    const until = zonedInstant(
+      v.postponeUntil,
+      zone,
+      FIELD.postponeUntil,
+      "the latest time owners may postpone to",
+      errors,
+    );
+    const times = /^\d{1,2}$/.test(v.postponeTimes)
+      ? Number(v.postponeTimes)
+      : NaN;
+    if (!Number.isFinite(times)) {
+      errors.push({
+        field: FIELD.postponeTimes,
+        message:
+          "Give how many times an owner may postpone: a whole number from 1 to 10.",
+      });
+    }
+    if (until && Number.isFinite(times)) {
+      body.ownerMayPostpone = { until, times };
+    }
+  }
 }
 
 /** The instances "all N matching" stands for: one more than an action takes at most, and the count. */

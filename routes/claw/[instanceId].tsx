@@ -10,11 +10,18 @@ import type { BannerStatus } from "@/lib/notices/banner.ts";
 import WorkspaceBanner from "@/islands/WorkspaceBanner.tsx";
 import { LastRestart } from "@/components/LastRestart.tsx";
 import { StatusPill } from "@/components/StatusPill.tsx";
+import {
+  type PostponeOffer,
+  postponeOffer,
+} from "@/lib/owners/postpone_offer.ts";
+import { postponeSigner } from "@/lib/owners/postpone_link.ts";
 
 interface Data {
   instance: Instance;
   openclawVersion: string | null;
   status: BannerStatus;
+  postpone: PostponeOffer | null;
+  postponePage: string | null;
   timeZone: string | null;
   now: number;
 }
@@ -29,8 +36,18 @@ export const handler: Handlers<Data, State> = {
       ctx.state.user.id,
       now(),
     );
+    const postpone = workspace.status.scheduledAction
+      ? await postponeOffer(kv, workspace.instance.id, ctx.state.user.id, now())
+      : null;
+    const postponePage = postpone?.allowed
+      ? `/postpone/${
+        (await postponeSigner(kv))(ctx.state.user.id, workspace.instance.id)
+      }`
+      : null;
     return ctx.render({
       ...workspace,
+      postpone,
+      postponePage,
       timeZone: ctx.state.user.timeZone,
       now: now(),
     });
@@ -48,6 +65,8 @@ export default function Workspace({ data }: PageProps<Data>) {
         instanceId={instance.id}
         name={instance.name}
         status={data.status}
+        postpone={data.postpone}
+        postponePage={data.postponePage}
         timeZone={data.timeZone}
         now={data.now}
       />

@@ -10,11 +10,18 @@ import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import type { Dispatchers } from "@/lib/channels/types.ts";
-import type { Instance, User } from "@/lib/types.ts";
+import { type Instance, type User, WEEKDAYS } from "@/lib/types.ts";
 import type { ResendFake } from "../fakes/resend_server.ts";
 import type { ExpoFake } from "../fakes/expo_server.ts";
 
 export const TAG = "2026.11.1";
+const ZONES = [
+  "Asia/Kolkata",
+  "Europe/Berlin",
+  "America/New_York",
+  "Australia/Sydney",
+  "UTC",
+];
 
 /**
  * Writes `count` owners (each with an address and a device) and their
@@ -29,6 +36,8 @@ export async function seedFleet(
     prefix?: string;
     /** Owners hold 1, 2, … up to this many instances in turn (instead of `ownersPer` each). */
     upToPerOwner?: number;
+    /** Each owner gets a zone and a maintenance window (days, hour and zone vary by owner). */
+    windows?: boolean;
   } = {},
 ): Promise<string[]> {
   await putCatalogEntry(kv, TAG, { openclawVersion: "1.8.2" });
@@ -57,7 +66,7 @@ export async function seedFleet(
           id: ownerId,
           email,
           name: `Owner ${ownerIndex}`,
-          timeZone: null,
+          timeZone: opts.windows ? ZONES[ownerIndex % ZONES.length] : null,
           role: "user",
           pushTokens: [`ExponentPushToken[${ownerId}]`],
           createdAt: at,
@@ -66,6 +75,18 @@ export async function seedFleet(
         op.set(keys.user(ownerId), user)
           .set(keys.userByEmail(email), ownerId)
           .set(keys.pushTokenOwner(user.pushTokens[0]), ownerId);
+        if (opts.windows) {
+          op.set(keys.userSettings(ownerId), {
+            maintenanceWindow: {
+              days: [WEEKDAYS[ownerIndex % 7], WEEKDAYS[(ownerIndex + 3) % 7]],
+              startHour: ownerIndex % 24,
+              lengthHours: 2,
+            },
+            channels: { email: true, mobile_push: true },
+            quietHours: null,
+            updatedAt: at,
+          });
+        }
       }
       const id = `${prefix}-${String(j).padStart(6, "0")}`;
       const instance: Instance = {
@@ -94,12 +115,28 @@ export async function seedFleet(
 export async function scheduleFleet(
   kv: Deno.Kv,
   ids: string[],
-  o: { now: number; scheduledAt: number; leadHours: number; notify?: boolean },
-): Promise<{ actionId: string; seconds: number }> {
+  o: {
+    now: number;
+    scheduledAt: number;
+    leadHours: number;
+    notify?: boolean;
+    /** Into owners' windows from `scheduledAt` up to this deadline. */
+    windowsUntil?: number;
+  },
+): Promise<{ actionId: string; seconds: number; stages: number }> {
+  const at = new Date(o.scheduledAt).toISOString();
   const input = ScheduleInputSchema.parse({
     actionType: "scheduled_restart",
     instanceIds: ids,
-    scheduledAt: new Date(o.scheduledAt).toISOString(),
+    ...(o.windowsUntil
+      ? {
+        timing: {
+          mode: "owner_window",
+          notBefore: at,
+          deadline: new Date(o.windowsUntil).toISOString(),
+        },
+      }
+      : { scheduledAt: at }),
     notify: o.notify ?? true,
     noticeLeadHours: o.leadHours,
     noticeChannels: ["email", "webapp", "mobile_push"],
@@ -113,6 +150,7 @@ export async function scheduleFleet(
   return {
     actionId: res.id,
     seconds: (performance.now() - started) / 1000,
+    stages: res.stages.length,
   };
 }
 

@@ -114,6 +114,16 @@ const RULES: Record<string, Rule> = {
     send: () => ({ method: "POST", form: { "List-Unsubscribe": "One-Click" } }),
     expect: [404, 404, 404, 404, 404, 404],
   },
+  "GET ./routes/postpone/[token].tsx": {
+    // The email's "Change the time": sign-in first; a token not signed for the caller is a 404.
+    path: () => "/postpone/AAAA.bm9ib2R5.bm9ib2R5",
+    expect: ["login", 404, 404, 404, "login", "login"],
+  },
+  "POST ./routes/postpone/[token].tsx": {
+    path: () => "/postpone/AAAA.bm9ib2R5.bm9ib2R5",
+    send: () => ({ method: "POST", form: { postponeTo: "other" } }),
+    expect: ["login", 404, 404, 404, "login", "login"],
+  },
   "GET ./routes/api/me/settings.ts": {
     path: () => "/api/me/settings",
     expect: [401, 200, 200, 200, 401, 401],

@@ -35,6 +35,8 @@ export function EmailLayout(
     workspaceUrl: string;
     /** A signed link to the maintenance's calendar event (.ics). */
     calendarUrl?: string | null;
+    /** A signed link to the page where the owner picks a later time. */
+    postponeUrl?: string | null;
     /** The owner's notification settings. */
     settingsUrl?: string;
     /** A warning's one-click link that turns this channel's warnings off. */
@@ -63,6 +65,14 @@ export function EmailLayout(
           {props.calendarUrl && (
             <p style={{ margin: "8px 0" }}>
               <a href={props.calendarUrl}>Add to calendar</a>
+            </p>
+          )}
+          {props.postponeUrl && (
+            <p style={{ margin: "8px 0" }}>
+              <a href={props.postponeUrl}>Change the time</a>{" "}
+              <span style={{ color: "#57534e" }}>
+                (sign in to pick a later time)
+              </span>
             </p>
           )}
           <p style={{ fontSize: "12px", color: "#78716c" }}>
@@ -131,6 +141,7 @@ export function NoticeEmail(
       settingsUrl={p.settingsUrl}
       unsubscribeUrl={p.unsubscribeUrl}
       calendarUrl={p.calendarUrl}
+      postponeUrl={p.postponeUrl}
     >
       {p.reminderLabel && (
         <p>

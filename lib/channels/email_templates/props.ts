@@ -23,6 +23,8 @@ export interface ScheduledActionEmailProps {
   settingsUrl?: string;
   /** Notices and reminders: the one-click link that turns warning emails off. */
   unsubscribeUrl?: string | null;
+  /** Notices and reminders of a change owners may postpone: the signed "Change the time" page. */
+  postponeUrl?: string | null;
   /** "Add to calendar" (notices, reminders, moves). */
   calendarUrl?: string | null;
   /** How many of the owner's bots this one email is about (absent: one). */

@@ -26,9 +26,12 @@ import { AUDIT_RETENTION_DAYS, type RecentChanges } from "@/lib/kv/audit.ts";
 import { RecentChangesSection } from "@/components/AuditList.tsx";
 import LocalTime from "@/islands/LocalTime.tsx";
 import { DAY_MS, endedAt } from "@/lib/scheduler/retention.ts";
+import { getOwnerSay, type OwnerSay } from "@/lib/owners/owner_say.ts";
+import { OwnerSaySection } from "@/components/action/OwnerSay.tsx";
 
 interface Data {
   view: ActionView;
+  ownerSay: OwnerSay | null;
   /** When the retention job removes this ended action; null while open or kept for good. */
   removedAfter: string | null;
   retentionDays: number;
@@ -105,6 +108,7 @@ export const handler: Handlers<Data, State> = {
     const days = config.actionRetentionDays;
     return ctx.render({
       view,
+      ownerSay: await getOwnerSay(kv, view.action),
       removedAfter: ended !== null && days > 0
         ? new Date(ended + days * DAY_MS).toISOString()
         : null,
@@ -210,6 +214,9 @@ export default function ActionPage({ data }: PageProps<Data>) {
           notices. Its changes stay in the audit for {AUDIT_RETENTION_DAYS}{" "}
           days.
         </p>
+      )}
+      {data.ownerSay && (
+        <OwnerSaySection say={data.ownerSay} timeZone={data.timeZone} />
       )}
       <RecentChangesSection
         changes={data.audit}
