@@ -15,6 +15,7 @@ import type {
   NoticeGroup,
   Notification,
   ScheduledAction,
+  Stage,
   Target,
 } from "../types.ts";
 import { packCommits } from "../kv/commits.ts";
@@ -45,7 +46,11 @@ interface Candidate {
  */
 export async function claimTargets(
   kv: Deno.Kv,
-  parent: { action: Deno.KvEntry<ScheduledAction> },
+  parent: {
+    action: Deno.KvEntry<ScheduledAction>;
+    /** The stage being applied: a target an owner moved out of it meanwhile is left out. */
+    stage?: Deno.KvEntry<Stage>;
+  },
   targets: Deno.KvEntry<Target>[],
   now: number,
 ): Promise<ClaimResult> {
@@ -90,7 +95,12 @@ export async function claimTargets(
     const fresh = await kv.get<ScheduledAction>(keys.action(action.value.id));
     if (fresh.value) parent.action = fresh as Deno.KvEntry<ScheduledAction>;
     for (const c of part) {
-      const one = await claimTarget(kv, c.target.value.id, now);
+      const one = await claimTarget(
+        kv,
+        c.target.value.id,
+        parent.stage?.value.index ?? c.target.value.stageIndex,
+        now,
+      );
       if (one && "wait" in one) {
         out.waiting.push({ id: c.target.value.id, until: one.wait });
       } else if (one) out.claimed.push(one);
@@ -103,11 +113,14 @@ export async function claimTargets(
 async function claimTarget(
   kv: Deno.Kv,
   targetId: string,
+  stageIndex: number,
   now: number,
 ): Promise<Claimed | { wait: number } | null> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const t = await kv.get<Target>(keys.target(targetId));
     if (t.value?.status !== "pending") return null;
+    // Postponed by its owner to another stage since the batch was read.
+    if (t.value.stageIndex !== stageIndex) return null;
     const a = await kv.get<ScheduledAction>(keys.action(t.value.actionId));
     if (a.value?.status !== "running") return null;
     const [c] = await withNotices(kv, [t as Deno.KvEntry<Target>]);

@@ -217,7 +217,7 @@ const CASES: Case[] = [
     path: SA,
     json: schedule({ scheduledAt: undefined }),
     status: 400,
-    says: /scheduledAt: required/,
+    says: /scheduledAt: is required/,
   },
   {
     name: "schedule at 'tomorrow'",
