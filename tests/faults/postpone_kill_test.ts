@@ -212,7 +212,7 @@ function startPostpone(
   who: Owned,
   o: { now: number; to: number; stopAt: string },
 ): Sweeper & { release(): Promise<void>; answer(): Promise<Answer | null> } {
-  const release = `${kvPath}.${who.id}.go`;
+  const release = `${kvPath}.${crypto.randomUUID()}.go`;
   const w = startWorker(POSTPONE_WORKER, [
     kvPath,
     who.id,
