@@ -4,7 +4,7 @@
  * token is). It only says which instance the page is about: the page still
  * requires the owner to sign in, and the postpone checks everything again.
  */
-import { createHmac } from "node:crypto";
+import { fromTokenPart, tokenTag, toTokenPart } from "./token_parts.ts";
 import { signingKey } from "../kv/signing_keys.ts";
 import { secretsEqual } from "../auth/compare.ts";
 import { isId } from "../ids.ts";
@@ -15,24 +15,7 @@ export interface PostponeGrant {
 }
 
 function sign(key: Uint8Array, userId: string, instanceId: string): string {
-  return createHmac("sha256", key).update(`postpone:${userId}:${instanceId}`)
-    .digest("base64url").slice(0, 32);
-}
-
-const toB64 = (s: string) =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-
-function fromB64(s: string): string | null {
-  if (!/^[\w-]{1,200}$/.test(s)) return null;
-  try {
-    const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/"));
-    return new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(bin, (c) => c.charCodeAt(0)),
-    );
-  } catch {
-    return null;
-  }
+  return tokenTag(key, "postpone", userId, instanceId);
 }
 
 /** Signs postpone tokens (the key read once). */
@@ -41,7 +24,9 @@ export async function postponeSigner(
 ): Promise<(userId: string, instanceId: string) => string> {
   const key = (await signingKey(kv, "postpone_signing_key"))!;
   return (userId, instanceId) =>
-    `${sign(key, userId, instanceId)}.${toB64(userId)}.${toB64(instanceId)}`;
+    `${sign(key, userId, instanceId)}.${toTokenPart(userId)}.${
+      toTokenPart(instanceId)
+    }`;
 }
 
 export function postponeUrl(publicUrl: string, token: string): string {
@@ -56,8 +41,8 @@ export async function readPostponeToken(
   const parts = token.split(".");
   if (parts.length !== 3) return null;
   const [sig, u, i] = parts;
-  const userId = fromB64(u);
-  const instanceId = fromB64(i);
+  const userId = fromTokenPart(u);
+  const instanceId = fromTokenPart(i);
   if (!userId || !instanceId || !isId(userId) || !isId(instanceId)) {
     return null;
   }

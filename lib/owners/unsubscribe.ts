@@ -5,7 +5,7 @@
  * owner and the channel, signed with an HMAC under a key kept in KV (made by
  * the first signer, never by a checker, so a forged token writes nothing).
  */
-import { createHmac } from "node:crypto";
+import { fromTokenPart, tokenTag, toTokenPart } from "./token_parts.ts";
 import { signingKey } from "../kv/signing_keys.ts";
 import { secretsEqual } from "../auth/compare.ts";
 import { isId } from "../ids.ts";
@@ -23,24 +23,7 @@ export interface UnsubscribeGrant {
 }
 
 function sign(key: Uint8Array, userId: string, code: string): string {
-  return createHmac("sha256", key).update(`unsubscribe:${code}:${userId}`)
-    .digest("base64url").slice(0, 32);
-}
-
-const toB64 = (s: string) =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-    .replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-
-function fromB64(s: string): string | null {
-  if (!/^[\w-]{1,200}$/.test(s)) return null;
-  try {
-    const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/"));
-    return new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(bin, (c) => c.charCodeAt(0)),
-    );
-  } catch {
-    return null;
-  }
+  return tokenTag(key, "unsubscribe", code, userId);
 }
 
 /** Signs unsubscribe tokens (the key read once). */
@@ -49,7 +32,9 @@ export async function unsubscribeSigner(
 ): Promise<(userId: string, channel: WarningChannel) => string> {
   const key = (await signingKey(kv, "unsubscribe_signing_key"))!;
   return (userId, channel) =>
-    `${sign(key, userId, CODES[channel])}.${CODES[channel]}.${toB64(userId)}`;
+    `${sign(key, userId, CODES[channel])}.${CODES[channel]}.${
+      toTokenPart(userId)
+    }`;
 }
 
 export function unsubscribeUrl(publicUrl: string, token: string): string {
@@ -67,7 +52,7 @@ export async function readUnsubscribeToken(
   const channel = (Object.keys(CODES) as WarningChannel[]).find((c) =>
     CODES[c] === code
   );
-  const userId = fromB64(encoded);
+  const userId = fromTokenPart(encoded);
   if (!channel || !userId || !isId(userId)) return null;
   const key = await signingKey(kv, "unsubscribe_signing_key", false);
   if (!key || !(await secretsEqual(sig, sign(key, userId, code)))) return null;
