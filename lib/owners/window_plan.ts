@@ -5,6 +5,7 @@
  * share a stage; stages are ordered by time and wait for no other stage.
  */
 import { keys } from "../kv/keys.ts";
+import { getManyNearby } from "../kv/batched_reads.ts";
 import type { Instance, MaintenanceWindow, User } from "../types.ts";
 import type { PlannedWave } from "../scheduler/waves.ts";
 import { firstWindowStart } from "./maintenance_window.ts";
@@ -16,51 +17,35 @@ export interface OwnerWindow {
   window: MaintenanceWindow | null;
 }
 
-/** KV's getMany takes 10 keys: an owner's user record and preferences, 5 owners a call. */
-const OWNERS_PER_READ = 5;
-/** getMany calls in flight at once: enough to hide each call's latency, few enough to stay gentle. */
-const READS_IN_FLIGHT = 64;
-
 /**
- * Each owner's zone and window, read in chunks. An owner without a zone is
- * read in UTC; a missing user has no window (their instance runs at
- * notBefore, as one with "any time" does).
+ * Each owner's zone and window. Owners made in order (UUIDv7 ids) sit side
+ * by side, so a fleet's owners are read as ranges, the rest by `getMany`
+ * (`getManyNearby`). An owner without a zone is read in UTC; a missing user
+ * has no window (their instance runs at notBefore, as one with "any time"
+ * does).
  */
 export async function readOwnerWindows(
   kv: Deno.Kv,
   ownerIds: Iterable<string>,
 ): Promise<Map<string, OwnerWindow>> {
   const ids = [...new Set(ownerIds)];
-  const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += OWNERS_PER_READ) {
-    chunks.push(ids.slice(i, i + OWNERS_PER_READ));
-  }
+  const [users, prefs] = await Promise.all([
+    getManyNearby<User>(kv, keys.users(), ids),
+    getManyNearby<StoredPreferences>(kv, USER_SETTINGS_PREFIX, ids),
+  ]);
   const out = new Map<string, OwnerWindow>();
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++];
-      const entries = await kv.getMany<unknown[]>(
-        chunk.flatMap((id) => [keys.user(id), keys.userSettings(id)]),
-      );
-      chunk.forEach((id, k) => {
-        const user = entries[2 * k].value as User | null;
-        const prefs = entries[2 * k + 1].value as StoredPreferences | null;
-        out.set(id, {
-          timeZone: user?.timeZone ?? "UTC",
-          window: user ? prefs?.maintenanceWindow ?? null : null,
-        });
-      });
-    }
-  };
-  await Promise.all(
-    Array.from(
-      { length: Math.min(READS_IN_FLIGHT, chunks.length) },
-      worker,
-    ),
-  );
+  ids.forEach((id, k) => {
+    const user = users[k].value;
+    out.set(id, {
+      timeZone: user?.timeZone ?? "UTC",
+      window: user ? prefs[k].value?.maintenanceWindow ?? null : null,
+    });
+  });
   return out;
 }
+
+/** Where the settings records sit: `keys.userSettings(id)` without its id. */
+const USER_SETTINGS_PREFIX = keys.userSettings("").slice(0, -1);
 
 export interface WindowPlan {
   /** One stage per distinct time, earliest first. */

@@ -346,32 +346,49 @@ if (wanted("ownerBundles")) {
 }
 
 if (wanted("schedule10kWindows")) {
-  // 10,000 owners each with a window, in four zones and UTC, over a week.
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const ids = await seedFleet(kv, FLEET, {
-      prefix: "windows",
-      windows: true,
-    });
-    const now = Date.now();
-    const scheduled = await scheduleFleet(kv, ids, {
-      now,
-      scheduledAt: now + 3 * HOUR,
-      windowsUntil: now + 7 * 24 * HOUR,
-      leadHours: 4,
-    });
-    figures.schedule10kWindows = {
-      seconds: round(scheduled.seconds),
-      stages: scheduled.stages,
-    };
-    row(
-      "schedule10kWindows",
-      `${round(scheduled.seconds)} s, ${scheduled.stages} stages`,
-      "≤ 1.5× schedule10k",
-    );
-  } finally {
-    kv.close();
+  // 10,000 owners each with a window, in four zones and UTC, over a week:
+  // scheduled into their windows and, side by side on the same fleet, at one
+  // time (the schedule10k baseline), in turns, best of two each.
+  const runs: Record<"windows" | "oneTime", number[]> = {
+    windows: [],
+    oneTime: [],
+  };
+  let stages = 0;
+  for (const mode of ["windows", "oneTime", "oneTime", "windows"] as const) {
+    const kv = await Deno.openKv(":memory:");
+    try {
+      const ids = await seedFleet(kv, FLEET, {
+        prefix: "windows",
+        windows: true,
+      });
+      const now = Date.now();
+      const scheduled = await scheduleFleet(kv, ids, {
+        now,
+        scheduledAt: now + 3 * HOUR,
+        ...(mode === "windows" ? { windowsUntil: now + 7 * 24 * HOUR } : {}),
+        leadHours: 4,
+      });
+      runs[mode].push(scheduled.seconds);
+      if (mode === "windows") stages = scheduled.stages;
+    } finally {
+      kv.close();
+    }
   }
+  const windows = Math.min(...runs.windows);
+  const oneTime = Math.min(...runs.oneTime);
+  figures.schedule10kWindows = {
+    seconds: round(windows),
+    oneTimeSeconds: round(oneTime),
+    ratio: round(windows / oneTime),
+    stages,
+  };
+  row(
+    "schedule10kWindows",
+    `${round(windows)} s, ${stages} stages; ${
+      round(windows / oneTime)
+    }× the same fleet at one time (${round(oneTime)} s)`,
+    "≤ 1.5× schedule10k",
+  );
 }
 
 if (wanted("fleetDrain") || wanted("schedule10k")) {
