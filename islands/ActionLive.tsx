@@ -312,6 +312,7 @@ export default function ActionLive(props: Props) {
           stages={v.stages}
           tz={tz}
           now={t}
+          paused={a.status === "paused"}
         />
       )}
 

@@ -296,6 +296,19 @@ Deno.test("GET one action: each wave with its size, counters, health, soak and g
     );
     assert.match(page, /data-testid="wave-3"/);
     assert.match(page, /gate failed \(50 % failed, 50 % unhealthy\)/);
+    // The later waves are held: no countdown to times that will not happen.
+    const planned = [...page.matchAll(
+      /data-testid="wave-planned"[^>]*>(.*?)<\/p>/gs,
+    )].map((m) => m[1].replace(/<[^>]+>/g, ""));
+    assert.equal(planned.length, 3);
+    assert.match(planned[0], /^Planned for .* \(in 1 h\) · .* UTC$/);
+    for (const held of planned.slice(1)) {
+      assert.match(
+        held,
+        /^On hold: it was planned for .*; a resume gives it a new time\.$/,
+      );
+      assert.doesNotMatch(held, /\(in /);
+    }
 
     // The actions list says how many waves, and where it stopped.
     const list = await (await app.request("/admin/actions?status=paused", {
