@@ -42,8 +42,9 @@ export function PostponePicker(p: PostponePickerProps) {
   if (!o.allowed) {
     return o.reason
       ? (
+        // The reason is already a whole sentence ("…: it cannot be postponed").
         <p class="postpone-refused small" data-testid="postpone-refused">
-          It cannot be postponed: {o.reason}.
+          {o.reason.charAt(0).toUpperCase() + o.reason.slice(1)}.
         </p>
       )
       : null;

@@ -434,6 +434,11 @@ Deno.test({
           .getAttribute("datetime"),
         wave2At,
       );
+      // An urgent change says so once, in one sentence.
+      assert.equal(
+        await page.getByTestId("postpone-refused").innerText(),
+        "This change is urgent: it cannot be postponed.",
+      );
 
       // The canary's time comes: its new tag is unhealthy, the rollout pauses.
       c.advance(HOUR);
@@ -448,6 +453,11 @@ Deno.test({
         await page.getByTestId("workspace-banner").locator("time").count(),
         0,
         "no countdown to a time that will not happen",
+      );
+      assert.equal(
+        await page.getByTestId("postpone-refused").count(),
+        0,
+        "on hold, the banner alone says a new time will come",
       );
       await noSidewaysScroll(page);
       await expectAccessible(page, "the workspace on hold at 375 px");
