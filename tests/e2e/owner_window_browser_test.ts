@@ -124,6 +124,8 @@ Deno.test({
         await form.getByTestId("review-fell-back").innerText(),
         /^1 instance fell back to the earliest time/,
       );
+      // Owners' times are not waves: no wave plan, no estimates, no draw.
+      assert.equal(await form.getByTestId("review-waves").count(), 0);
       await expectAccessible(form, "the review of owners' windows at 1280");
       await form.getByTestId("schedule").click();
       await form.waitForURL(/\/admin\/actions\/[\w-]+\?/);
