@@ -161,6 +161,17 @@ Deno.test({
       ).waitFor();
       await banner.getByText(/Thu, Jan 10, 2030, 02:00 IST/).waitFor();
       await expectAccessible(owner, "the banner after postponing at 375");
+      // The action page's owners' say is in the admin's own zone, like the rest of it.
+      const kolkataAdmin = await signedIn(browser, origin, admin.cookie, {
+        timezoneId: "Asia/Kolkata",
+      });
+      const actionPage = await kolkataAdmin.newPage();
+      await actionPage.goto(`${origin}/admin/actions/${actionId}`);
+      await actionPage.locator(".action-live[data-enhanced]").waitFor();
+      const say = actionPage.getByTestId("owner-say");
+      await say.getByText(/Thu, Jan 10, 2030, 02:00 IST: 1 instance/).waitFor();
+      assert.doesNotMatch(await say.innerText(), /UTC/);
+      await kolkataAdmin.close();
       assert.deepEqual(ownerErrors, []);
       assert.deepEqual(adminErrors, []);
       await ownerCtx.close();

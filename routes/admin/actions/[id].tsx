@@ -216,7 +216,11 @@ export default function ActionPage({ data }: PageProps<Data>) {
         </p>
       )}
       {data.ownerSay && (
-        <OwnerSaySection say={data.ownerSay} timeZone={data.timeZone} />
+        <OwnerSaySection
+          say={data.ownerSay}
+          timeZone={data.timeZone}
+          now={data.now}
+        />
       )}
       <RecentChangesSection
         changes={data.audit}
