@@ -153,6 +153,15 @@ Deno.test({
           .evaluate((el) => el.parentElement!.textContent ?? ""),
         /Tue, Jan 15, 2030, 02:00 IST/,
       );
+      // A time past the latest allowed is refused in her own zone, by the
+      // page itself rather than the browser's bubble.
+      await owner.getByLabel(/^Date and time/).fill("2030-01-20T02:00");
+      await owner.getByRole("button", { name: "Postpone", exact: true })
+        .click();
+      assert.match(
+        await owner.getByTestId("postpone-error").innerText(),
+        /^The new time must be between .* IST and Wed, Jan 16, 2030, 05:30 IST\.$/,
+      );
       await owner.getByLabel(/^Date and time/).fill("2030-01-10T02:00");
       await owner.getByRole("button", { name: "Postpone", exact: true })
         .click();
