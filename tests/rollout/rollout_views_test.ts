@@ -550,6 +550,20 @@ Deno.test("banner on hold, after a real pause: only for an owner already warned,
     await apiOk(app, "POST", "/api/admin/notices/sweep");
     assert.equal(await status(unwarned.later), null);
     assert.equal((await status(warned.later))?.onHold, true);
+
+    // The admin sees the held notice as held, never due at a time that is no time.
+    const admin = await app.signIn({ admin: true });
+    const page = await (await app.request(`/admin/actions/${unwarned.id}`, {
+      headers: { cookie: admin.cookie },
+    })).text();
+    assert.doesNotMatch(page, /275760/);
+    assert.match(page, /held while the rollout is paused/);
+    const detail = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${unwarned.id}/progress`,
+    );
+    assert.doesNotMatch(JSON.stringify(detail), /275760/);
   } finally {
     await app.close();
   }
