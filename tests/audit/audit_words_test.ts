@@ -178,6 +178,16 @@ Deno.test("audit page: sentences, a plain 'When', filters by change label and ad
     assert.match(all, /Notice 24 h ahead by email/);
     assert.match(all, /Name set to Bot one/);
     assert.doesNotMatch(all, /reminderLeadHours|doneChannels|noticeChannels/);
+    // Subjects by name, linked by id.
+    const { id } = await res.json();
+    assert.match(
+      all,
+      new RegExp(`Action <a href="/admin/actions/${id}">Restart</a>`),
+    );
+    assert.match(
+      all,
+      /Instance <a href="\/admin\/instances\/bot-1">Bot one<\/a>/,
+    );
     // The change filter offers labels, and the admin field suggests Ada by name.
     assert.match(
       all,
