@@ -54,9 +54,11 @@ function SentenceLine(
 }
 
 export function AuditList(
-  { entries, showSubject = true, timeZone, now }: {
+  { entries, showSubject = true, timeZone, now, names = {} }: {
     entries: AuditEntry[];
     showSubject?: boolean;
+    /** Actions' and instances' names by id; an id without one is shown as is. */
+    names?: Record<string, string>;
     /** The viewer's stored zone (the browser's own replaces it on the page). */
     timeZone: string | null;
     now: number;
@@ -110,7 +112,7 @@ export function AuditList(
                 {showSubject && (
                   <td>
                     {SUBJECT_WORDS[e.subject.type]} {href
-                      ? <a href={href}>{e.subject.id}</a>
+                      ? <a href={href}>{names[e.subject.id] ?? e.subject.id}</a>
                       : <code>{e.subject.id}</code>}
                   </td>
                 )}
@@ -126,7 +128,10 @@ export function AuditList(
                   </ul>
                   {e.related.filter((r) => r.type === "instance").map((r) => (
                     <div>
-                      Instance <a href={`/admin/instances/${r.id}`}>{r.id}</a>
+                      Instance{" "}
+                      <a href={`/admin/instances/${r.id}`}>
+                        {names[r.id] ?? r.id}
+                      </a>
                     </div>
                   ))}
                 </td>
@@ -142,8 +147,9 @@ export function AuditList(
 
 /** A record's page section "Changes": its latest changes, and a link to every one when there are more. */
 export function RecentChangesSection(
-  { changes, subject, timeZone, now }: {
+  { changes, subject, timeZone, now, names }: {
     changes: { items: AuditEntry[]; more: boolean };
+    names?: Record<string, string>;
     subject: AuditSubject;
     timeZone: string | null;
     now: number;
@@ -157,6 +163,7 @@ export function RecentChangesSection(
         showSubject={false}
         timeZone={timeZone}
         now={now}
+        names={names}
       />
       {changes.more && (
         <p>

@@ -28,6 +28,29 @@ export interface PostponePickerProps {
 
 const OTHER = "other";
 
+/**
+ * What is wrong with the chosen time, in the owner's zone, before asking the
+ * server (which words the same rules in UTC).
+ */
+function timeProblem(
+  at: string,
+  o: PostponeOffer,
+  zone: string | null,
+): string | null {
+  const ms = Date.parse(at);
+  if (ms < Date.parse(o.earliest) || ms > Date.parse(o.until!)) {
+    return `The new time must be between ${
+      formatDateTime(o.earliest, zone)
+    } and ${formatDateTime(o.until!, zone)}.`;
+  }
+  if (o.scheduledAt && ms <= Date.parse(o.scheduledAt)) {
+    return `The new time must be later than ${
+      formatDateTime(o.scheduledAt, zone)
+    }: a postpone moves the change later.`;
+  }
+  return null;
+}
+
 export function PostponePicker(p: PostponePickerProps) {
   const [open, setOpen] = useState(p.open ?? false);
   const [choice, setChoice] = useState(p.offer.windowStarts[0] ?? OTHER);
@@ -42,8 +65,9 @@ export function PostponePicker(p: PostponePickerProps) {
   if (!o.allowed) {
     return o.reason
       ? (
+        // The reason is already a whole sentence ("…: it cannot be postponed").
         <p class="postpone-refused small" data-testid="postpone-refused">
-          It cannot be postponed: {o.reason}.
+          {o.reason.charAt(0).toUpperCase() + o.reason.slice(1)}.
         </p>
       )
       : null;
@@ -60,6 +84,11 @@ export function PostponePicker(p: PostponePickerProps) {
         return;
       }
       at = new Date(parsed.ms).toISOString();
+    }
+    const problem = timeProblem(at!, o, zone);
+    if (problem) {
+      setError(problem);
+      return;
     }
     setBusy(true);
     try {
@@ -133,6 +162,10 @@ export function PostponePicker(p: PostponePickerProps) {
           method="post"
           action={p.action}
           onSubmit={submit}
+          // The server says what is wrong with a time in the owner's words;
+          // the browser's own check would also block a window slot while
+          // "Another time" holds a time out of range.
+          noValidate
         >
           <CsrfField token={p.csrfToken ?? null} />
           <input type="hidden" name="timeZone" value={zone ?? "UTC"} />

@@ -128,6 +128,8 @@ export default function ActionLive(props: Props) {
     if (goTo) location.assign(goTo);
     else refresh();
   };
+  // Owners' windows and postpones give an action several times too; only a rollout has waves.
+  const inWaves = (a.waves?.length ?? 0) > 1;
   const paused = a.status === "paused";
   const pause = paused ? pauseLine(v.stages, a.gate) : null;
 
@@ -307,16 +309,23 @@ export default function ActionLive(props: Props) {
         </div>
       </section>
 
-      {v.stages.length > 1 && (
+      {inWaves && (
         <WaveTimeline
           stages={v.stages}
           tz={tz}
           now={t}
+          paused={a.status === "paused"}
         />
       )}
 
       <dl class="facts">
-        <dt>{v.stages.length > 1 ? "Wave 1 at" : "Scheduled for"}</dt>
+        <dt>
+          {inWaves
+            ? "Wave 1 at"
+            : v.stages.length > 1
+            ? "First at"
+            : "Scheduled for"}
+        </dt>
         <dd>
           {v.scheduledAt
             ? (

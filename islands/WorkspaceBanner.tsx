@@ -82,7 +82,12 @@ export default function WorkspaceBanner(props: Props) {
     });
   }, []);
 
-  const offer = status.value.scheduledAction ? postpone.value : null;
+  // On hold, the banner already says a new time will come: nothing to pick.
+  const offer = status.value.scheduledAction?.onHold
+    ? null
+    : status.value.scheduledAction
+    ? postpone.value
+    : null;
   return (
     <>
       <div

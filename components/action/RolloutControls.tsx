@@ -32,13 +32,27 @@ async function post(url: string, body: unknown): Promise<Answer> {
   return { ok: res.ok, status: res.status, json };
 }
 
-/** The API's `{error, issues}` as one sentence. */
+/** The dialog's fields as the admin reads them, for the API's issue paths. */
+const FIELD_WORDS: Record<string, string> = {
+  scheduledAt: "The resume time",
+  reason: "The reason",
+};
+
+/** The API's `{error, issues}` in sentences, naming fields as the dialog does. */
 function problem(a: Answer): string {
   const issues = (a.json.issues as { path: string; message: string }[]) ?? [];
   const error = String(a.json.error ?? `the server answered ${a.status}`);
-  return issues.length
-    ? issues.map((i) => `${i.path}: ${i.message}`).join("; ")
-    : error;
+  if (!issues.length) return error;
+  return issues.map((i) => {
+    const label = FIELD_WORDS[i.path];
+    // The API says "is in the past", "must be …": the field's name goes first.
+    const said = !label
+      ? i.message
+      : /^(must|is|are)\b/.test(i.message)
+      ? `${label} ${i.message}`
+      : `${label}: ${i.message}`;
+    return `${said.charAt(0).toUpperCase()}${said.slice(1)}.`;
+  }).join(" ");
 }
 
 /** The controls as forms posted to the page, for a browser without JavaScript. */

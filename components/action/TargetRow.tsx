@@ -151,6 +151,11 @@ function NoticeLine(
             {when(n.sentAt)}
           </>
         )}
+        {n.held && (
+          <>
+            {n.channel === "webapp" ? "" : ", "}held while the rollout is paused
+          </>
+        )}
         {n.status === "pending" && n.dueAt && (
           <>
             {n.channel === "webapp" ? "" : ", "}

@@ -58,10 +58,12 @@ function Verdict({ stage }: { stage: StageView }) {
 }
 
 export function WaveTimeline(
-  { stages, tz, now }: {
+  { stages, tz, now, paused = false }: {
     stages: StageView[];
     tz: string | null;
     now: number;
+    /** The rollout is paused: its pending waves will not start at their planned times. */
+    paused?: boolean;
   },
 ) {
   const when = (iso: string) => (
@@ -89,10 +91,26 @@ export function WaveTimeline(
                 {" "}
                 <StatusPill status={s.status} />
               </h3>
-              <p class="small">
-                Planned for {when(s.scheduledAt)}
-                <span class="muted">· {formatUtc(s.scheduledAt)}</span>
-              </p>
+              {paused && s.status === "pending"
+                ? (
+                  // A countdown to a time that will not happen would mislead.
+                  <p class="small" data-testid="wave-planned">
+                    <strong>On hold</strong>: it was planned for{" "}
+                    <time
+                      dateTime={s.scheduledAt}
+                      title={formatUtc(s.scheduledAt)}
+                    >
+                      {formatDateTime(s.scheduledAt, tz)}
+                    </time>
+                    ; a resume gives it a new time.
+                  </p>
+                )
+                : (
+                  <p class="small" data-testid="wave-planned">
+                    Planned for {when(s.scheduledAt)}{" "}
+                    <span class="muted">· {formatUtc(s.scheduledAt)}</span>
+                  </p>
+                )}
               <p class="small" data-testid="wave-counts">
                 {s.applied} applied · {s.failed} failed · {s.skipped} skipped
                 {s.cancelled > 0 ? ` · ${s.cancelled} cancelled` : ""}

@@ -180,9 +180,12 @@ function ReviewBody(p: ReviewPanelProps & { preview: SchedulePreview }) {
           ))}.
         </p>
       )}
-      {r.affected.instances > 0 && r.stages.length > 1 && (
-        <Waves preview={r} when={when} />
-      )}
+      {
+        // Owners' windows give times of their own, shown above: they are not waves.
+        r.affected.instances > 0 && r.stages.length > 1 && !r.windows && (
+          <Waves preview={r} when={when} />
+        )
+      }
       {r.doneChannels.length > 0 && (
         <p data-testid="review-done">
           After the change, owners are told how it went by{" "}

@@ -160,6 +160,18 @@ export function nothingLeft(
   return `Every instance chosen is ${list}; nothing to schedule.`;
 }
 
+/**
+ * The time left, rounded down under two days ("23 h 59 min"): rounded to the
+ * hour it could read as long as the lead it falls short of.
+ */
+function timeLeftWords(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60 || minutes >= 48 * 60) return formatDuration(ms);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
 /** The time between now and the action, against the notice lead: what the admin should know. */
 export function scheduleWarnings(
   input: Pick<ScheduleInput, "notify" | "noticeLeadHours" | "scheduledAt">,
@@ -168,12 +180,11 @@ export function scheduleWarnings(
   if (!input.notify) return [];
   const left = Date.parse(input.scheduledAt) - now;
   if (noticeDueAt(input, input) < now) {
+    const shorter = timeLeftWords(left);
     return [{
       code: "notice_at_once",
       message:
-        `The lead (${input.noticeLeadHours} h) is longer than the time left (${
-          formatDuration(left)
-        }): notices go out at once, only ${formatDuration(left)} ahead.`,
+        `The lead (${input.noticeLeadHours} h) is longer than the time left (${shorter}): notices go out at once, only ${shorter} ahead.`,
     }];
   }
   return [];

@@ -496,6 +496,10 @@ export const ActionProgressSchema = z.object({
       recipient: z.string(),
       attempts: count,
       error: z.string().nullable(),
+      held: z.boolean().meta({
+        description:
+          "a warning a paused rollout holds: no due time until it is resumed",
+      }),
       dueAt: maybeAt,
       retry: z.boolean(),
       sentAt: maybeAt,

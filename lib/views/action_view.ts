@@ -18,6 +18,7 @@ import { keys } from "../kv/keys.ts";
 import { getManyById } from "../kv/batched_reads.ts";
 import { type RecentChanges, recentChanges } from "../kv/audit.ts";
 import { getLastSweepRun } from "../notices/sweep.ts";
+import { HELD_DUE_AT } from "../notices/rows.ts";
 import { outboxIdsOfNotification, outboxPushIds } from "../channels/outbox.ts";
 import { pushEvent } from "../channels/push_texts.ts";
 import { forEachLimited } from "../kv/commits.ts";
@@ -271,7 +272,11 @@ async function noticeView(
       : "workspace banner",
     attempts: n.attempts,
     error: n.error,
-    dueAt: n.status === "pending" ? new Date(n.dueAt).toISOString() : null,
+    // A held warning's due time stands for "never": it waits for a resume.
+    held: n.status === "pending" && n.dueAt === HELD_DUE_AT,
+    dueAt: n.status === "pending" && n.dueAt !== HELD_DUE_AT
+      ? new Date(n.dueAt).toISOString()
+      : null,
     retry: n.status === "pending" && n.attempts > 0,
     sentAt: n.sentAt,
     outboxId,

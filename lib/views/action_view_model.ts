@@ -84,6 +84,8 @@ export interface NoticeView {
   recipient: string;
   attempts: number;
   error: string | null;
+  /** A warning a paused rollout holds: it has no due time until the rollout resumes. */
+  held: boolean;
   /** When it becomes due (not tried yet) or is tried again (after a failed attempt). */
   dueAt: string | null;
   retry: boolean;

@@ -159,6 +159,23 @@ export function describeChange(e: AuditEntry): Sentence[] {
       }
       return out;
     }
+    case "target.postpone": {
+      // The instance is named beside the sentences; its target id means nothing to a reader.
+      const at = d.scheduledAt as [string, string] | undefined;
+      const times = Number(d.postpones ?? 0);
+      const out: Sentence[] = [];
+      if (at) {
+        out.push(["Postponed from ", { at: at[0] }, " to ", { at: at[1] }]);
+      }
+      if (times > 0) {
+        out.push([
+          times === 1
+            ? "Its first postpone"
+            : `Postponed ${times} times so far`,
+        ]);
+      }
+      return out.length ? out : [["Postponed"]];
+    }
     case "action.pause":
       return [[
         typeof d.sentence === "string"

@@ -10,10 +10,13 @@ import { AUDIT_CHANGES, AUDIT_SUBJECT_TYPES, type User } from "@/lib/types.ts";
 import { API_TOKEN_ACTOR_ID } from "@/lib/ids.ts";
 import { CHANGE_WORDS } from "@/lib/views/audit_words.ts";
 import { AuditList } from "@/components/AuditList.tsx";
+import { auditSubjectNames } from "@/lib/views/audit_names.ts";
 import { CursorPager } from "@/components/Pager.tsx";
 
 interface Data {
   page: AuditPage;
+  /** The names of the actions and instances the entries are about. */
+  names: Record<string, string>;
   query: Record<string, string>;
   /** The admins the "Admin" field suggests: "Ada Admin <ada@…>". */
   admins: string[];
@@ -62,8 +65,10 @@ export const handler: Handlers<Data, State> = {
       rest.actor = byEmail?.id ?? adminOf(admin, known);
     }
     const q = parseOrThrow(AuditQuerySchema, rest, "query");
+    const page = await listAudit(kv, q);
     return ctx.render({
-      page: await listAudit(kv, q),
+      page,
+      names: await auditSubjectNames(kv, page.items),
       query: raw,
       admins: [...known.map(nameAndEmail), "API token"],
       url: ctx.url,
@@ -140,6 +145,7 @@ export default function AuditPageView({ data }: PageProps<Data>) {
       </form>
       <AuditList
         entries={data.page.items}
+        names={data.names}
         timeZone={data.timeZone}
         now={data.now}
       />

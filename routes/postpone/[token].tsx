@@ -159,27 +159,30 @@ export default function PostponePage({ data, url }: PageProps<Data>) {
           {data.said.text}
         </p>
       )}
-      {data.status.scheduledAction
-        ? (
-          <Banner
-            name={instance.name}
-            status={data.status}
-            timeZone={data.timeZone}
-            now={data.now}
-          />
-        )
-        : (
-          <p data-testid="postpone-nothing">
-            Nothing is planned for this bot now.
-          </p>
-        )}
+      {!data.status.scheduledAction && (
+        <p data-testid="postpone-nothing">
+          Nothing is planned for this bot now.
+        </p>
+      )}
       {data.offer && (
+        // The banner and the picker share the browser's zone once it runs.
         <PostponePanel
           instanceId={instance.id}
           offer={data.offer}
           timeZone={data.timeZone}
           action={url.pathname}
           csrfToken={data.csrfToken}
+          name={instance.name}
+          status={data.status}
+          now={data.now}
+        />
+      )}
+      {data.status.scheduledAction && !data.offer && (
+        <Banner
+          name={instance.name}
+          status={data.status}
+          timeZone={data.timeZone}
+          now={data.now}
         />
       )}
       <p>

@@ -92,6 +92,26 @@ Deno.test("audit words: every kind of change reads as sentences", () => {
     said(entry("catalog.put", { available: [true, false] })),
     ["Available changed from yes to no"],
   );
+  // An owner's postpone: no target id, no bare field names.
+  assert.deepEqual(
+    said(entry("target.postpone", {
+      targetId: "t1",
+      scheduledAt: ["2026-12-08T03:00:00.000Z", "2026-12-09T03:00:00.000Z"],
+      postpones: 2,
+    })),
+    [
+      "Postponed from 2026-12-08T03:00:00.000Z to 2026-12-09T03:00:00.000Z",
+      "Postponed 2 times so far",
+    ],
+  );
+  assert.deepEqual(
+    said(entry("target.postpone", {
+      targetId: "t1",
+      scheduledAt: ["2026-12-08T03:00:00.000Z", "2026-12-09T03:00:00.000Z"],
+      postpones: 1,
+    }))[1],
+    "Its first postpone",
+  );
   assert.deepEqual(
     said(entry("user.delete", { email: "gone@example.com" })),
     ["Deleted gone@example.com"],
@@ -158,6 +178,16 @@ Deno.test("audit page: sentences, a plain 'When', filters by change label and ad
     assert.match(all, /Notice 24 h ahead by email/);
     assert.match(all, /Name set to Bot one/);
     assert.doesNotMatch(all, /reminderLeadHours|doneChannels|noticeChannels/);
+    // Subjects by name, linked by id.
+    const { id } = await res.json();
+    assert.match(
+      all,
+      new RegExp(`Action <a href="/admin/actions/${id}">Restart</a>`),
+    );
+    assert.match(
+      all,
+      /Instance <a href="\/admin\/instances\/bot-1">Bot one<\/a>/,
+    );
     // The change filter offers labels, and the admin field suggests Ada by name.
     assert.match(
       all,

@@ -24,6 +24,7 @@ import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { putOwnerSettings } from "@/lib/owners/settings.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { newId } from "@/lib/ids.ts";
+import { listOutbox } from "@/lib/channels/outbox.ts";
 
 // Wednesday 2030-01-02: "next week" runs from Monday 2030-01-07.
 const START = Date.parse("2030-01-02T00:00:00Z");
@@ -124,6 +125,8 @@ Deno.test({
         await form.getByTestId("review-fell-back").innerText(),
         /^1 instance fell back to the earliest time/,
       );
+      // Owners' times are not waves: no wave plan, no estimates, no draw.
+      assert.equal(await form.getByTestId("review-waves").count(), 0);
       await expectAccessible(form, "the review of owners' windows at 1280");
       await form.getByTestId("schedule").click();
       await form.waitForURL(/\/admin\/actions\/[\w-]+\?/);
@@ -151,6 +154,15 @@ Deno.test({
           .evaluate((el) => el.parentElement!.textContent ?? ""),
         /Tue, Jan 15, 2030, 02:00 IST/,
       );
+      // A time past the latest allowed is refused in her own zone, by the
+      // page itself rather than the browser's bubble.
+      await owner.getByLabel(/^Date and time/).fill("2030-01-20T02:00");
+      await owner.getByRole("button", { name: "Postpone", exact: true })
+        .click();
+      assert.match(
+        await owner.getByTestId("postpone-error").innerText(),
+        /^The new time must be between .* IST and Wed, Jan 16, 2030, 05:30 IST\.$/,
+      );
       await owner.getByLabel(/^Date and time/).fill("2030-01-10T02:00");
       await owner.getByRole("button", { name: "Postpone", exact: true })
         .click();
@@ -159,6 +171,17 @@ Deno.test({
       ).waitFor();
       await banner.getByText(/Thu, Jan 10, 2030, 02:00 IST/).waitFor();
       await expectAccessible(owner, "the banner after postponing at 375");
+      // The action page's owners' say is in the admin's own zone, like the rest of it.
+      const kolkataAdmin = await signedIn(browser, origin, admin.cookie, {
+        timezoneId: "Asia/Kolkata",
+      });
+      const actionPage = await kolkataAdmin.newPage();
+      await actionPage.goto(`${origin}/admin/actions/${actionId}`);
+      await actionPage.locator(".action-live[data-enhanced]").waitFor();
+      const say = actionPage.getByTestId("owner-say");
+      await say.getByText(/Thu, Jan 10, 2030, 02:00 IST: 1 instance/).waitFor();
+      assert.doesNotMatch(await say.innerText(), /UTC/);
+      await kolkataAdmin.close();
       assert.deepEqual(ownerErrors, []);
       assert.deepEqual(adminErrors, []);
       await ownerCtx.close();
@@ -189,6 +212,82 @@ Deno.test({
         `/api/admin/scheduled-actions/${actionId}`,
       );
       assert.equal((await res.json()).action.status, "completed");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "browser: the email's Change the time page — its banner and picker both in the browser's zone, the banner showing the new time once postponed",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const now = START;
+    const app = await createTestApp({ context: { now: () => now } });
+    // Stored in New York, reading in Los Angeles.
+    const tom = await app.signIn({ name: "Tom Okafor" });
+    await app.api("PUT", `/api/admin/users/${tom.user.id}`, {
+      email: tom.user.email,
+      name: "Tom Okafor",
+      timeZone: "America/New_York",
+    });
+    await putCatalogEntry(app.kv, "2030.1.0", { openclawVersion: "1.0.0" });
+    const bot = newId();
+    await putInstance(app.kv, bot, {
+      name: "Tom's bot",
+      ownerId: tom.user.id,
+      imageTag: "2030.1.0",
+    });
+    const res = await app.api("POST", "/api/admin/scheduled-actions", {
+      actionType: "scheduled_restart",
+      instanceIds: [bot],
+      scheduledAt: "2030-01-02T20:00:00.000Z",
+      noticeChannels: ["email", "webapp"],
+      ownerMayPostpone: { until: "2030-01-06T00:00:00.000Z", times: 1 },
+    });
+    assert.equal(res.status, 201, await res.text());
+    assert.equal(
+      (await app.api("POST", "/api/admin/notices/sweep")).status,
+      200,
+    );
+    const email = (await listOutbox(app.kv)).items.find((m) =>
+      m.kind === "email" && /Change the time/.test(m.text)
+    );
+    const link = /\/postpone\/[\w.-]+/.exec(
+      email?.kind === "email" ? email.text : "",
+    )?.[0];
+    assert.ok(link, "the warning carries the Change the time link");
+
+    await withBrowser(app, async (origin, browser) => {
+      const ctx = await signedIn(browser, origin, tom.cookie, {
+        width: 375,
+        timezoneId: "America/Los_Angeles",
+      });
+      const page = await ctx.newPage();
+      const errors = watch(page);
+      await page.goto(`${origin}${link}`);
+      await page.getByTestId("postpone-panel").and(
+        page.locator("[data-enhanced]"),
+      ).waitFor();
+      const panel = await page.getByTestId("postpone-panel").innerText();
+      assert.match(panel, /restart at Wed, Jan 2, 2030, 12:00 PST/);
+      assert.match(
+        panel,
+        /Any time from .* PST to Sat, Jan 5, 2030, 16:00 PST/,
+      );
+      assert.doesNotMatch(panel, /EST/);
+
+      await page.getByLabel(/^Date and time/).fill("2030-01-03T09:00");
+      await page.getByRole("button", { name: "Postpone", exact: true })
+        .click();
+      await page.getByTestId("postpone-done").waitFor();
+      assert.match(
+        await page.locator(".banner").innerText(),
+        /restart at Thu, Jan 3, 2030, 09:00 PST/,
+      );
+      await expectAccessible(page, "the Change the time page at 375 px");
+      assert.deepEqual(errors, []);
+      await ctx.close();
     });
   },
 });

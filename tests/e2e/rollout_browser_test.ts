@@ -356,7 +356,18 @@ Deno.test({
         "only a version change can be rolled back",
       ).waitFor();
       await dialog.getByRole("button", { name: "Not now" }).click();
-      assert.deepEqual(errors.filter((e) => !/409/.test(e)), []);
+
+      // The server's own refusal names the field as the dialog does.
+      dialog = await openControl(page, "Resume");
+      await dialog.getByLabel("At a time I choose").check();
+      await dialog.getByTestId("resume-at").fill("2020-01-01T09:00");
+      await dialog.getByTestId("confirm-resume").click();
+      assert.equal(
+        await dialog.getByRole("alert").innerText(),
+        "The resume time is in the past.",
+      );
+      await dialog.getByRole("button", { name: "Not now" }).click();
+      assert.deepEqual(errors.filter((e) => !/409|400/.test(e)), []);
 
       // At 375 px: the timeline and the controls fit.
       const small = await signedIn(browser, origin, admin.cookie, {
@@ -434,6 +445,11 @@ Deno.test({
           .getAttribute("datetime"),
         wave2At,
       );
+      // An urgent change says so once, in one sentence.
+      assert.equal(
+        await page.getByTestId("postpone-refused").innerText(),
+        "This change is urgent: it cannot be postponed.",
+      );
 
       // The canary's time comes: its new tag is unhealthy, the rollout pauses.
       c.advance(HOUR);
@@ -448,6 +464,11 @@ Deno.test({
         await page.getByTestId("workspace-banner").locator("time").count(),
         0,
         "no countdown to a time that will not happen",
+      );
+      assert.equal(
+        await page.getByTestId("postpone-refused").count(),
+        0,
+        "on hold, the banner alone says a new time will come",
       );
       await noSidewaysScroll(page);
       await expectAccessible(page, "the workspace on hold at 375 px");

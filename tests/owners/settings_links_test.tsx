@@ -41,6 +41,7 @@ Deno.test("every email's footer links to the settings; warnings alone offer the 
     ["reminder", true],
     ["rescheduled", false],
     ["cancelled", false],
+    ["on_hold", false],
     ["done", false],
   ];
   for (const [kind, optional] of kinds) {

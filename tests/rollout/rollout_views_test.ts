@@ -296,6 +296,19 @@ Deno.test("GET one action: each wave with its size, counters, health, soak and g
     );
     assert.match(page, /data-testid="wave-3"/);
     assert.match(page, /gate failed \(50 % failed, 50 % unhealthy\)/);
+    // The later waves are held: no countdown to times that will not happen.
+    const planned = [...page.matchAll(
+      /data-testid="wave-planned"[^>]*>(.*?)<\/p>/gs,
+    )].map((m) => m[1].replace(/<[^>]+>/g, ""));
+    assert.equal(planned.length, 3);
+    assert.match(planned[0], /^Planned for .* \(in 1 h\) · .* UTC$/);
+    for (const held of planned.slice(1)) {
+      assert.match(
+        held,
+        /^On hold: it was planned for .*; a resume gives it a new time\.$/,
+      );
+      assert.doesNotMatch(held, /\(in /);
+    }
 
     // The actions list says how many waves, and where it stopped.
     const list = await (await app.request("/admin/actions?status=paused", {
@@ -537,6 +550,20 @@ Deno.test("banner on hold, after a real pause: only for an owner already warned,
     await apiOk(app, "POST", "/api/admin/notices/sweep");
     assert.equal(await status(unwarned.later), null);
     assert.equal((await status(warned.later))?.onHold, true);
+
+    // The admin sees the held notice as held, never due at a time that is no time.
+    const admin = await app.signIn({ admin: true });
+    const page = await (await app.request(`/admin/actions/${unwarned.id}`, {
+      headers: { cookie: admin.cookie },
+    })).text();
+    assert.doesNotMatch(page, /275760/);
+    assert.match(page, /held while the rollout is paused/);
+    const detail = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${unwarned.id}/progress`,
+    );
+    assert.doesNotMatch(JSON.stringify(detail), /275760/);
   } finally {
     await app.close();
   }

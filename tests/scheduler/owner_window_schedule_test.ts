@@ -127,6 +127,19 @@ Deno.test("owner windows: each instance at its owner's first window start, stage
       notBefore: NOT_BEFORE,
       deadline: DEADLINE,
     });
+    // Its pages speak of times, not waves: nothing rolls out in waves here.
+    const admin = await app.signIn({ admin: true });
+    const actionPage = await (await app.request(
+      `/admin/actions/${created.id}`,
+      { headers: { cookie: admin.cookie } },
+    )).text();
+    assert.doesNotMatch(actionPage, /data-testid="waves"|Wave 1/);
+    assert.match(actionPage, /<dt>First at<\/dt>/);
+    const list = await (await app.request("/admin/actions", {
+      headers: { cookie: admin.cookie },
+    })).text();
+    assert.match(list, /3 times · in owners(&#39;|') windows/);
+    assert.doesNotMatch(list, /3 waves/);
 
     const expected = new Map([
       [maya.instanceId, tuesdayIst],

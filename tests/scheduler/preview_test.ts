@@ -232,6 +232,20 @@ Deno.test("preview: warns about a lead longer than the time left and owners with
       /longer than the time left \(5 min\)/,
     );
     assert.match(soon.warnings[1].message, /1 of 2 owners has no device/);
+    // Half a minute short of the lead: never "longer than the time left (24 h)".
+    const justShort = await previewSchedule(
+      deps(kv, c.now),
+      input([f.ids.plainA], c.now(), {
+        scheduledAt: new Date(c.now() + 24 * 3_600_000 - 30_000)
+          .toISOString(),
+        noticeLeadHours: 24,
+      }),
+      { publicUrl: PUBLIC_URL },
+    );
+    assert.match(
+      justShort.warnings[0].message,
+      /^The lead \(24 h\) is longer than the time left \(23 h 59 min\): notices go out at once, only 23 h 59 min ahead\.$/,
+    );
     const silent = await previewSchedule(
       deps(kv, c.now),
       input([f.ids.plainA], c.now(), { notify: false }),

@@ -20,6 +20,7 @@ export function OnHoldEmail(p: ScheduledActionEmailProps) {
     <EmailLayout
       title={p.targetImageTag ? "Upgrade on hold" : "Restart on hold"}
       workspaceUrl={p.workspaceUrl}
+      settingsUrl={p.settingsUrl}
     >
       <p>Hi {p.greetingName},</p>
       <p>

@@ -24,6 +24,7 @@ import { assertSignedIn, type State } from "@/lib/request_state.ts";
 import ActionLive from "@/islands/ActionLive.tsx";
 import { AUDIT_RETENTION_DAYS, type RecentChanges } from "@/lib/kv/audit.ts";
 import { RecentChangesSection } from "@/components/AuditList.tsx";
+import { auditSubjectNames } from "@/lib/views/audit_names.ts";
 import LocalTime from "@/islands/LocalTime.tsx";
 import { DAY_MS, endedAt } from "@/lib/scheduler/retention.ts";
 import { getOwnerSay, type OwnerSay } from "@/lib/owners/owner_say.ts";
@@ -41,6 +42,8 @@ interface Data {
   targetCursor: string | null;
   flash: string[];
   audit: RecentChanges;
+  /** The names of the instances its changes are about. */
+  auditNames: Record<string, string>;
 }
 
 const CancelForm = z.object({
@@ -119,6 +122,7 @@ export const handler: Handlers<Data, State> = {
       targetCursor,
       flash: scheduledFlash(ctx.url.searchParams, view.counters.total),
       audit,
+      auditNames: await auditSubjectNames(kv, audit.items),
     });
   },
   /** The cancel and rollout controls without JavaScript post here. */
@@ -216,10 +220,15 @@ export default function ActionPage({ data }: PageProps<Data>) {
         </p>
       )}
       {data.ownerSay && (
-        <OwnerSaySection say={data.ownerSay} timeZone={data.timeZone} />
+        <OwnerSaySection
+          say={data.ownerSay}
+          timeZone={data.timeZone}
+          now={data.now}
+        />
       )}
       <RecentChangesSection
         changes={data.audit}
+        names={data.auditNames}
         subject={{ type: "action", id: action.id }}
         timeZone={data.timeZone}
         now={data.now}

@@ -58,11 +58,22 @@ function nextPageHref(query: ActionQuery, cursor: string): string {
   return `/admin/actions?${p}`;
 }
 
-/** "3 waves", "3 waves · stopped at wave 1's gate", "3 waves · aborted after wave 1". */
+/** "3 waves", "3 waves · stopped at wave 1's gate", "3 waves · aborted after wave 1", "2 times · in owners' windows". */
 function wavesNote(
-  action: { status: string; abortedAfterWave?: number | null },
+  action: {
+    status: string;
+    abortedAfterWave?: number | null;
+    waves?: unknown[];
+    timing?: unknown;
+  },
   stages: { index: number; gate?: { verdict: string | null } | null }[],
 ): string {
+  // Owners' windows and postpones give several times, not waves.
+  if ((action.waves?.length ?? 0) < 2) {
+    return `${stages.length} times${
+      action.timing ? " · in owners' windows" : ""
+    }`;
+  }
   const waves = `${stages.length} waves`;
   if (action.abortedAfterWave != null) {
     return `${waves} · aborted after wave ${action.abortedAfterWave}`;
