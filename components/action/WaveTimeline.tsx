@@ -51,6 +51,14 @@ function Verdict({ stage }: { stage: StageView }) {
   if (g.verdict === "passed") {
     return <span class="gate-passed">gate passed ({shares})</span>;
   }
+  if (g.verdict === "failed" && g.resumedAt) {
+    return (
+      <span>
+        <strong class="danger-text">gate failed ({shares})</strong>; an admin
+        resumed the rollout over it
+      </span>
+    );
+  }
   if (g.verdict === "failed") {
     return <strong class="danger-text">gate failed ({shares})</strong>;
   }

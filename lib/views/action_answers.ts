@@ -176,6 +176,10 @@ export const StageDetailSchema = StageSchema.extend({
     at: maybeAt,
     failedPercent: percentShare,
     unhealthyPercent: percentShare,
+    resumedAt: maybeAt.meta({
+      description:
+        "When an admin resumed the rollout over this wave's failed verdict (null: never).",
+    }),
   }).nullable().meta({
     description:
       "The gate's reading of this wave; null when no gate judges it (the last wave, or no gate).",

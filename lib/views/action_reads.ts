@@ -161,6 +161,7 @@ function stageView(s: Stage, c: ProgressCounts): StageView {
       at: g.at,
       failedPercent: g.failedPercent,
       unhealthyPercent: g.unhealthyPercent,
+      resumedAt: g.resumedAt ?? null,
     },
   };
 }

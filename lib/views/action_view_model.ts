@@ -46,6 +46,8 @@ export interface StageView {
     at: string | null;
     failedPercent: number;
     unhealthyPercent: number;
+    /** An admin resumed the rollout over a failed verdict, at this time. */
+    resumedAt: string | null;
   } | null;
 }
 

@@ -270,6 +270,7 @@ Deno.test("GET one action: each wave with its size, counters, health, soak and g
           at: gateAt,
           failedPercent: 50,
           unhealthyPercent: 50,
+          resumedAt: null,
         },
       },
     );
@@ -280,6 +281,7 @@ Deno.test("GET one action: each wave with its size, counters, health, soak and g
       at: null,
       failedPercent: 0,
       unhealthyPercent: 0,
+      resumedAt: null,
     });
     // The last wave has no gate after it.
     assert.equal(last.gate, null);

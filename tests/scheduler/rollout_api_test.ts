@@ -152,6 +152,13 @@ Deno.test("rollout API: paused by the gate, then resumed; resume, abort and roll
       reason: "the build is fixed",
     });
     assert.equal(resumed.action.status, "running");
+    // The failed verdict stays on record, with when it was resumed over.
+    assert.equal(resumed.stages[0].gate.verdict, "failed");
+    assert.equal(
+      resumed.stages[0].gate.resumedAt,
+      new Date(T0 + HOUR).toISOString(),
+    );
+    assert.equal(resumed.stages[1].gate, null);
     // Default: the earliest time that still gives owners their 24 h lead.
     assert.equal(
       resumed.resume.to,
