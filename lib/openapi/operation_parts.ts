@@ -182,3 +182,11 @@ export const rescheduleExample = {
   noticeLeadHours: 24,
   reason: "the 1st is a release day",
 };
+
+/** An owner's settings, as `/api/me/settings` and the admin's edit of them take it. */
+export const SETTINGS_EXAMPLE = {
+  timeZone: "Asia/Kolkata",
+  maintenanceWindow: { days: ["tue"], startHour: 2, lengthHours: 3 },
+  channels: { email: true, mobile_push: true },
+  quietHours: { start: "22:00", end: "07:00" },
+};

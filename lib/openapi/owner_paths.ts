@@ -10,6 +10,7 @@ import {
   INTERNAL,
   jsonBody,
   ok,
+  SETTINGS_EXAMPLE,
   user,
 } from "./operation_parts.ts";
 import { z } from "zod";
@@ -28,13 +29,6 @@ import {
   PushTokenAddedSchema,
   PushTokenRemovedSchema,
 } from "../views/record_answers.ts";
-
-const SETTINGS_EXAMPLE = {
-  timeZone: "Asia/Kolkata",
-  maintenanceWindow: { days: ["tue"], startHour: 2, lengthHours: 3 },
-  channels: { email: true, mobile_push: true },
-  quietHours: { start: "22:00", end: "07:00" },
-};
 
 export const ownerPaths = {
   "/api/instances": {

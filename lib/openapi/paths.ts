@@ -12,6 +12,7 @@ import {
   ok,
   rescheduleExample,
   scheduleExample,
+  SETTINGS_EXAMPLE,
   TargetPath,
   UserPath,
   WebhookDeliveryListSchema,
@@ -71,13 +72,6 @@ import {
   InstanceSchema,
   UserSchema,
 } from "../views/record_answers.ts";
-
-const SETTINGS_EXAMPLE = {
-  timeZone: "Asia/Kolkata",
-  maintenanceWindow: { days: ["tue"], startHour: 2, lengthHours: 3 },
-  channels: { email: true, mobile_push: true },
-  quietHours: { start: "22:00", end: "07:00" },
-};
 
 export const paths = {
   "/api/admin/scheduled-actions": {
