@@ -48,6 +48,15 @@ export function putStage(
   return op;
 }
 
+/** The stage whose wave must be done before this one starts (absent `waitsFor`: the one before it). */
+export function waitsForOf(
+  s: Pick<Stage, "index" | "waitsFor">,
+): number | null {
+  return s.waitsFor === undefined
+    ? (s.index > 0 ? s.index - 1 : null)
+    : s.waitsFor;
+}
+
 /**
  * May the wave after `prev` start now? Only once `prev` has ended, its soak
  * is over and its gate passed (or an admin resumed over a failed verdict).
@@ -117,9 +126,7 @@ export async function startStage(
   // next tick looks again. The check below makes a gate that paused the
   // action meanwhile win.
   let before: Deno.KvEntryMaybe<Stage> | null = null;
-  const waitsFor = stage.value.waitsFor === undefined
-    ? (index > 0 ? index - 1 : null)
-    : stage.value.waitsFor;
+  const waitsFor = waitsForOf(stage.value);
   if (waitsFor !== null) {
     before = await kv.get<Stage>(keys.stage(actionId, waitsFor));
     if (!before.value || !mayFollow(before.value, now)) return null;

@@ -24,9 +24,9 @@ import {
   getStageEntries,
 } from "../kv/actions.ts";
 import { getInstance } from "../kv/instances.ts";
-import { readTargetRows } from "../notices/rows.ts";
+import { readTargetRows, warningInFlight } from "../notices/rows.ts";
 import { putTarget } from "../apply/target_status.ts";
-import { putStage } from "../apply/stage_status.ts";
+import { putStage, waitsForOf } from "../apply/stage_status.ts";
 import { addMoveMutations } from "./reschedule.ts";
 import { HOUR_MS, noticeDueAt } from "../due_times.ts";
 import { addAuditWrite, newAuditEntry } from "../kv/audit.ts";
@@ -34,7 +34,6 @@ import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
 import { formatUtc } from "../format.ts";
 import {
   isActionOpen,
-  isWarning,
   type ScheduledAction,
   type Stage,
   type Target,
@@ -65,13 +64,6 @@ export interface PostponeResult {
 
 /** An owner may not postpone within this long of the change, nor to sooner than this from now. */
 export const POSTPONE_MARGIN_MS = HOUR_MS;
-
-/** Which stage a stage waits for (absent: the one before it). */
-function dependencyOf(s: Stage): number | null {
-  return s.waitsFor === undefined
-    ? (s.index > 0 ? s.index - 1 : null)
-    : s.waitsFor;
-}
 
 /**
  * Why this target's change cannot be postponed now, or null when it can:
@@ -169,17 +161,15 @@ export async function postponeInstance(
       const rows = await readTargetRows(kv, t.id);
       // A warning being sent now still says the old time: once it is
       // marked, the apply tick tells the owner the new one.
-      const inFlight = rows.some((e) =>
-        isWarning(e.value.kind) && e.value.status === "sending"
-      );
+      const inFlight = warningInFlight(rows);
       const marker = await kv.get<PostponingMarker>(
         keys.targetPostponing(t.id),
       );
       const toIso = new Date(to).toISOString();
-      const waitsFor = dependencyOf(stage.value);
+      const waitsFor = waitsForOf(stage.value);
       const joined = stages.find((e) =>
         e.value.status === "pending" && e.value.scheduledAt === toIso &&
-        dependencyOf(e.value) === waitsFor && e.value.origin === "postponed"
+        waitsForOf(e.value) === waitsFor && e.value.origin === "postponed"
       );
       const index = joined?.value.index ??
         Math.max(...stages.map((e) => e.value.index)) + 1;
@@ -275,7 +265,7 @@ export async function finishPostpone(
     const t = await kv.get<Target>(keys.target(targetId));
     const rows = await readTargetRows(kv, targetId);
     if (
-      rows.some((e) => isWarning(e.value.kind) && e.value.status === "sending")
+      warningInFlight(rows)
     ) {
       return { done: false };
     }
