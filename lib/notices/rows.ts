@@ -143,6 +143,16 @@ export function addNewRow(
   return putRow(op, null, row);
 }
 
+/**
+ * A warning of these rows is being sent right now: what follows a change of
+ * its time (a move, a hold, a postpone) waits for its outcome.
+ */
+export function warningInFlight(rows: Deno.KvEntry<Notification>[]): boolean {
+  return rows.some((e) =>
+    isWarning(e.value.kind) && e.value.status === "sending"
+  );
+}
+
 /** Sent or failed: nothing will change the row any more. */
 export function isRowEnded(row: Pick<Notification, "status">): boolean {
   return row.status === "sent" || row.status === "failed";

@@ -22,6 +22,7 @@ import {
   HELD_DUE_AT,
   readTargetRows,
   rescheduledRowFor,
+  warningInFlight,
 } from "../notices/rows.ts";
 import { noticeDueAt, warningDueAt } from "../due_times.ts";
 import { asFailed, putRow as putRowAs } from "../notices/row_status.ts";
@@ -36,7 +37,6 @@ import {
   type Channel,
   isActionOpen,
   isMovable,
-  isWarning,
   MAX_EARLIER_SENDS,
   type Notification,
   type ScheduledAction,
@@ -287,7 +287,7 @@ async function moveTarget(
     const rows = await readTargetRows(kv, targetId);
     // A warning being sent right now: its outcome decides what follows.
     if (
-      rows.some((e) => isWarning(e.value.kind) && e.value.status === "sending")
+      warningInFlight(rows)
     ) {
       return { done: "in_flight" };
     }

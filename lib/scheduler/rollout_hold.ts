@@ -25,6 +25,7 @@ import {
   HELD_DUE_AT,
   onHoldRowFor,
   readTargetRows,
+  warningInFlight,
 } from "../notices/rows.ts";
 import { asFailed, putRow } from "../notices/row_status.ts";
 import { noticeDueAt } from "../due_times.ts";
@@ -109,7 +110,7 @@ async function holdTarget(
     }
     const rows = await readTargetRows(kv, targetId);
     if (
-      rows.some((e) => isWarning(e.value.kind) && e.value.status === "sending")
+      warningInFlight(rows)
     ) {
       return { done: "in_flight" };
     }
