@@ -23,6 +23,8 @@ import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { getScheduleChoices } from "@/lib/views/list_reads.ts";
 import { newId } from "@/lib/ids.ts";
+import { DAY_MS, purgeEndedActions } from "@/lib/scheduler/retention.ts";
+import { ensureOutcomeIndex } from "@/lib/kv/target_outcomes.ts";
 import {
   outcomeOf,
   type ScheduledAction,
@@ -359,6 +361,68 @@ Deno.test("outcome filter: an action written before the index is indexed once, o
     assert.equal(
       (await pagesOf(app, action.id, "pending", 500)).ids.length,
       445,
+    );
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("outcome index: a target ending while an older action is being indexed keeps one key, the right one", async () => {
+  const app = await createTestApp();
+  try {
+    const { action, targets } = await seedAction(app.kv, 150, {
+      legacy: true,
+    });
+    const victim = targets[42];
+    let raced = false;
+    // The status change lands between the backfill's read and its commit.
+    const racing = new Proxy(app.kv, {
+      get(target, prop) {
+        if (prop === "getMany") {
+          return async (list: Deno.KvKey[]) => {
+            const got = await target.getMany(list);
+            if (!raced && list.some((k) => k[1] === victim.id)) {
+              raced = true;
+              await change(target, victim, end(FAILED));
+            }
+            return got;
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    await ensureOutcomeIndex(racing, action.id);
+    assert.ok(raced);
+    const held = await outcomeKeys(app.kv, action.id);
+    assert.equal(held.length, 150);
+    assert.ok(held.includes(`failed/${victim.id}`));
+    assert.ok(!held.includes(`pending/${victim.id}`));
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("outcome index: the retention purge removes an action's outcome keys and its marker with it", async () => {
+  const app = await createTestApp();
+  try {
+    const { action, targets } = await seedAction(app.kv, 120);
+    await endSome(app.kv, targets, targets.map((_, i) => i), APPLIED);
+    const done = {
+      ...action,
+      status: "completed" as const,
+      finishedAt: new Date(NOW).toISOString(),
+    };
+    assert.ok((await app.kv.set(keys.action(action.id), done)).ok);
+    const purged = await purgeEndedActions(app.kv, {
+      now: NOW + 2 * DAY_MS,
+      retentionDays: 1,
+    });
+    assert.equal(purged.actions, 1);
+    assert.equal(await countKeys(app.kv, keys.targetsByOutcome(action.id)), 0);
+    assert.equal(
+      (await app.kv.get(keys.targetOutcomesIndexed(action.id))).versionstamp,
+      null,
     );
   } finally {
     await app.close();
