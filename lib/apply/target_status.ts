@@ -29,6 +29,12 @@ import {
  * packs new targets into commits counts this.
  */
 export const MUTATIONS_PER_NEW_TARGET = 6;
+/**
+ * The most a status change of a target costs in `putTarget`'s operation:
+ * the record, its running key and outcome key moved, its lock let go, and
+ * the action's and stage's counters (a cancel counts twice).
+ */
+export const MUTATIONS_PER_TARGET_CHANGE = 9;
 /** What discarding a target costs, without its lock: the record and its three index keys. */
 export const MUTATIONS_PER_REMOVED_TARGET = 4;
 

@@ -16,6 +16,9 @@ import {
   asEnded,
   asPendingAgain,
   asRunning,
+  MUTATIONS_PER_NEW_TARGET,
+  MUTATIONS_PER_REMOVED_TARGET,
+  MUTATIONS_PER_TARGET_CHANGE,
   putTarget,
   type TargetEnd,
 } from "@/lib/apply/target_status.ts";
@@ -287,6 +290,49 @@ Deno.test("outcome index: the key moves with each status change, and a discard r
   } finally {
     await app.close();
   }
+});
+
+/** An atomic operation that only counts the mutations put into it. */
+function countingOp(): { op: Deno.AtomicOperation; mutations: () => number } {
+  let n = 0;
+  const op = {
+    check: () => op,
+    set: () => (n++, op),
+    delete: () => (n++, op),
+    sum: () => (n++, op),
+  } as unknown as Deno.AtomicOperation;
+  return { op, mutations: () => n };
+}
+
+Deno.test("putTarget's costs: a new target costs MUTATIONS_PER_NEW_TARGET, a status change at most MUTATIONS_PER_TARGET_CHANGE, a discard MUTATIONS_PER_REMOVED_TARGET", () => {
+  const action = makeAction({}, NOW);
+  const t = makeTarget(action, {
+    instanceId: "inst-cost",
+    userId: "owner-1",
+    sourceImageTag: "v1",
+  });
+  const cost = (prev: Target | null, next: Target | null, ownsLock = true) => {
+    const c = countingOp();
+    putTarget(c.op, prev, next, { ownsLock });
+    return c.mutations();
+  };
+  assert.equal(cost(null, t), MUTATIONS_PER_NEW_TARGET);
+  const running = asRunning(t, NOW);
+  const changes: [Target, Target][] = [
+    [t, running],
+    [running, asPendingAgain(running, "timeout", NOW)],
+    [running, asEnded(running, APPLIED, NOW)],
+    [running, asEnded(running, FAILED, NOW)],
+    [running, asEnded(running, CANCELLED, NOW)],
+    [t, asEnded(t, CANCELLED, NOW)],
+    [t, { ...t, stageIndex: 2 }],
+  ];
+  const costs = changes.map(([a, b]) => cost(a, b));
+  assert.equal(Math.max(...costs), MUTATIONS_PER_TARGET_CHANGE);
+  assert.equal(
+    cost(asEnded(running, APPLIED, NOW), null, false),
+    MUTATIONS_PER_REMOVED_TARGET,
+  );
 });
 
 Deno.test("outcome filter: a bad outcome is a 400 naming the allowed ones, on the API, the progress and the page", async () => {
