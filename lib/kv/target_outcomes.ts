@@ -29,6 +29,21 @@ export async function ensureOutcomeIndex(
 ): Promise<void> {
   const marker = keys.targetOutcomesIndexed(actionId);
   if ((await kv.get(marker)).versionstamp !== null) return;
+  // The page and its refreshes asking at once share one backfill.
+  const inFlight = building.get(kv) ?? new Map<string, Promise<void>>();
+  building.set(kv, inFlight);
+  let work = inFlight.get(actionId);
+  if (!work) {
+    work = backfill(kv, actionId).finally(() => inFlight.delete(actionId));
+    inFlight.set(actionId, work);
+  }
+  await work;
+}
+
+const building = new WeakMap<Deno.Kv, Map<string, Promise<void>>>();
+
+async function backfill(kv: Deno.Kv, actionId: string): Promise<void> {
+  const marker = keys.targetOutcomesIndexed(actionId);
   let cursor: string | undefined;
   do {
     const page = await listTargetIdsOfAction(kv, actionId, {
