@@ -151,7 +151,7 @@ async function pagesOf(
 async function outcomeKeys(kv: Deno.Kv, actionId: string): Promise<string[]> {
   const out: string[] = [];
   for await (const e of kv.list({ prefix: keys.targetsByOutcome(actionId) })) {
-    out.push(`${e.key[2]}/${e.key[3]}`);
+    out.push(`${String(e.key[2])}/${String(e.key[3])}`);
   }
   return out.sort();
 }
