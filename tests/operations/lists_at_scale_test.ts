@@ -7,11 +7,21 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
-import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
+import { makeAction, makeTarget } from "../helpers/records.ts";
+import {
+  APPLIED,
+  CANCELLED,
+  change,
+  end,
+  endSome,
+  FAILED,
+  NOW,
+  PINNED,
+  seedAction,
+} from "../helpers/outcome_fixtures.ts";
 import { countKeys, seedInstances } from "../helpers/scheduling.ts";
 import { keys } from "@/lib/kv/keys.ts";
-import { addToCounter, addToStageCounter } from "@/lib/kv/actions.ts";
-import { putStage } from "@/lib/apply/stage_status.ts";
+import { addToCounter } from "@/lib/kv/actions.ts";
 import {
   asEnded,
   asPendingAgain,
@@ -20,7 +30,6 @@ import {
   MUTATIONS_PER_REMOVED_TARGET,
   MUTATIONS_PER_TARGET_CHANGE,
   putTarget,
-  type TargetEnd,
 } from "@/lib/apply/target_status.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
@@ -30,93 +39,10 @@ import { DAY_MS, purgeEndedActions } from "@/lib/scheduler/retention.ts";
 import { ensureOutcomeIndex } from "@/lib/kv/target_outcomes.ts";
 import {
   outcomeOf,
-  type ScheduledAction,
   type Target,
   TARGET_OUTCOMES,
   type TargetOutcome,
 } from "@/lib/types.ts";
-
-const NOW = Date.parse("2031-03-01T09:00:00Z");
-
-/**
- * An action of `n` pending targets written the way a schedule write leaves
- * them (putTarget in commits), its total counted; `legacy` writes them as
- * an older version did, without outcome keys.
- */
-async function seedAction(
-  kv: Deno.Kv,
-  n: number,
-  opts: { legacy?: boolean } = {},
-): Promise<{ action: ScheduledAction; targets: Target[] }> {
-  const action = makeAction({ status: "running" }, NOW);
-  const stage = makeStage(action, NOW + 3_600_000);
-  // Ids in creation order, as the schedule write makes them.
-  const targets = Array.from({ length: n }, (_, i) =>
-    makeTarget(action, {
-      instanceId: `inst-${action.id.slice(-6)}-${String(i).padStart(6, "0")}`,
-      userId: "owner-1",
-      sourceImageTag: "v1",
-    }, { id: `${action.id}-t${String(i).padStart(6, "0")}` }));
-  for (let i = 0; i < n; i += 100) {
-    const op = kv.atomic();
-    for (const t of targets.slice(i, i + 100)) {
-      if (opts.legacy) {
-        op.set(keys.target(t.id), t)
-          .set(keys.targetByAction(t.actionId, t.id), null)
-          .set(keys.targetByInstance(t.instanceId, t.id), null)
-          .set(keys.instancePendingTarget(t.instanceId), {
-            actionId: t.actionId,
-            targetId: t.id,
-          });
-      } else putTarget(op, null, t);
-    }
-    assert.ok((await op.commit()).ok);
-  }
-  const op = kv.atomic().set(keys.action(action.id), action);
-  putStage(op, null, stage);
-  addToCounter(op, action.id, "total", n);
-  addToStageCounter(op, stage, "total", n);
-  assert.ok((await op.commit()).ok);
-  return { action, targets };
-}
-
-/** Changes one target's record as the apply path does (putTarget, checked). */
-async function change(
-  kv: Deno.Kv,
-  t: Target,
-  next: (t: Target) => Target | null,
-): Promise<Target | null> {
-  const cur = await kv.get<Target>(keys.target(t.id));
-  assert.ok(cur.value, `target ${t.id} exists`);
-  const after = next(cur.value);
-  const res = await putTarget(kv.atomic().check(cur), cur.value, after)
-    .commit();
-  assert.ok(res.ok);
-  return after;
-}
-
-const end = (how: TargetEnd) => (t: Target) =>
-  asEnded(asRunning(t, NOW), how, NOW);
-const FAILED: TargetEnd = { status: "failed", error: "controller said no" };
-const APPLIED: TargetEnd = { status: "applied" };
-const CANCELLED: TargetEnd = { status: "skipped", reason: "cancelled" };
-const PINNED: TargetEnd = { status: "skipped", reason: "pinned" };
-
-/** Ends the targets at these positions; returns them ended. */
-async function endSome(
-  kv: Deno.Kv,
-  targets: Target[],
-  at: number[],
-  how: TargetEnd,
-): Promise<Target[]> {
-  const out: Target[] = [];
-  for (const i of at) {
-    // A running target ends from running: the claim first, then the end.
-    const running = await change(kv, targets[i], (t) => asRunning(t, NOW));
-    out.push((await change(kv, running!, (t) => asEnded(t, how, NOW)))!);
-  }
-  return out;
-}
 
 /** Every page of the action's targets with `outcome`, through the API. */
 async function pagesOf(
