@@ -7,6 +7,10 @@
  */
 import { noticeSummary } from "@/lib/action_words.ts";
 import { TargetRow } from "@/components/action/TargetRow.tsx";
+import {
+  OutcomeFilter,
+  outcomeUrl,
+} from "@/components/action/OutcomeFilter.tsx";
 import { ProgressBar } from "@/components/action/ProgressBar.tsx";
 import { noticeDueAt } from "@/lib/due_times.ts";
 import { useSignal } from "@preact/signals";
@@ -55,11 +59,11 @@ export default function ActionLive(props: Props) {
     if (refreshing.current) return refreshing.current;
     refreshing.current = (async () => {
       try {
-        const q = props.targetCursor
-          ? `?cursor=${encodeURIComponent(props.targetCursor)}`
-          : "";
+        const q = new URLSearchParams();
+        if (props.targetCursor) q.set("cursor", props.targetCursor);
+        if (props.view.outcome) q.set("outcome", props.view.outcome);
         const res = await fetch(
-          `/api/admin/scheduled-actions/${props.view.action.id}/progress${q}`,
+          `/api/admin/scheduled-actions/${props.view.action.id}/progress?${q}`,
         );
         if (res.ok) view.value = await res.json();
       } catch {
@@ -404,6 +408,17 @@ export default function ActionLive(props: Props) {
       </dl>
 
       <h2>Instances</h2>
+      <OutcomeFilter
+        pageUrl={pageUrl}
+        outcomes={v.outcomes}
+        current={v.outcome}
+        total={c.total}
+      />
+      {v.outcome && v.targets.length === 0 && (
+        <p class="empty" data-testid="no-targets">
+          No instance has this outcome now.
+        </p>
+      )}
       <div class="table-wrap">
         <table class="responsive targets">
           <thead>
@@ -435,7 +450,11 @@ export default function ActionLive(props: Props) {
       </div>
       {v.cursor && (
         <p>
-          <a href={`${pageUrl}?cursor=${encodeURIComponent(v.cursor)}`}>
+          <a
+            href={`${outcomeUrl(pageUrl, v.outcome)}${
+              v.outcome ? "&" : "?"
+            }cursor=${encodeURIComponent(v.cursor)}`}
+          >
             More instances →
           </a>
         </p>

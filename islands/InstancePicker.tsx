@@ -18,6 +18,9 @@ interface Props {
   timeZone: string | null;
 }
 
+/** A count as people read it: 12,000, not 12000. */
+const many = (n: number) => n.toLocaleString("en-US");
+
 export default function InstancePicker(props: Props) {
   const { rows, total, filter } = props;
   const selected = useSignal<string[]>([]);
@@ -69,8 +72,8 @@ export default function InstancePicker(props: Props) {
                 {count === 0
                   ? "No instance selected"
                   : allMatching.value
-                  ? `All ${total} matching selected`
-                  : `${count} selected`}
+                  ? `All ${many(total)} matching selected`
+                  : `${many(count)} selected`}
               </span>
               {allOnPage && !allMatching.value && total > ids.length && (
                 <button
@@ -78,7 +81,7 @@ export default function InstancePicker(props: Props) {
                   class="link"
                   onClick={() => allMatching.value = true}
                 >
-                  Select all {total} matching
+                  Select all {many(total)} matching
                 </button>
               )}
               {allMatching.value && (
@@ -101,7 +104,7 @@ export default function InstancePicker(props: Props) {
                 Schedule for {count === 1
                   ? "this instance"
                   : allMatching.value
-                  ? `all ${total} matching`
+                  ? `all ${many(total)} matching`
                   : "these"}
               </button>
             </>
@@ -111,7 +114,7 @@ export default function InstancePicker(props: Props) {
               <span>Tick instances, then:</span>
               <button type="submit">Schedule for selected</button>
               <button type="submit" name="match" value="1" class="secondary">
-                Schedule for all {total} matching
+                Schedule for all {many(total)} matching
               </button>
             </>
           )}

@@ -272,6 +272,28 @@ export type TargetStatus =
   | "skipped"
   | "failed";
 
+/**
+ * What the admin filters an action's targets by: the status, with a
+ * cancelled target apart from the other skips (as progress counts it).
+ */
+export const TARGET_OUTCOMES = [
+  "pending",
+  "running",
+  "applied",
+  "skipped",
+  "cancelled",
+  "failed",
+] as const;
+export type TargetOutcome = typeof TARGET_OUTCOMES[number];
+
+export function outcomeOf(
+  t: { status: TargetStatus; skipReason: string | null },
+): TargetOutcome {
+  return t.status === "skipped" && t.skipReason === "cancelled"
+    ? "cancelled"
+    : t.status;
+}
+
 export type SkipReason =
   | "cancelled"
   | "pinned"

@@ -19,7 +19,11 @@ import type {
   Target,
 } from "../types.ts";
 import { packCommits } from "../kv/commits.ts";
-import { asRunning, putTarget } from "./target_status.ts";
+import {
+  asRunning,
+  MUTATIONS_PER_TARGET_CHANGE,
+  putTarget,
+} from "./target_status.ts";
 
 export interface Claimed {
   target: Deno.KvEntry<Target>;
@@ -65,7 +69,10 @@ export async function claimTargets(
   }
   const commits = packCommits(
     free,
-    (c) => ({ checks: 1 + c.notices.length, mutations: 2 }),
+    (c) => ({
+      checks: 1 + c.notices.length,
+      mutations: MUTATIONS_PER_TARGET_CHANGE,
+    }),
     { checks: 1, mutations: 0 },
   );
   for (const part of commits) {

@@ -14,7 +14,12 @@ import {
 import type { Notification, ScheduledAction, Target } from "../types.ts";
 import type { ApplyOutcome } from "./decide.ts";
 import { packCommits } from "../kv/commits.ts";
-import { asEnded, asPendingAgain, putTarget } from "./target_status.ts";
+import {
+  asEnded,
+  asPendingAgain,
+  MUTATIONS_PER_TARGET_CHANGE,
+  putTarget,
+} from "./target_status.ts";
 import {
   actionEvent,
   addWebhookEvent,
@@ -61,7 +66,8 @@ export async function settleTargets(
   const outcome = new Map<Planned, Settled>();
   const commits = packCommits(planned, (p) => ({
     checks: 1 + CHECKS_PER_NEW_ROW * p.rows.length,
-    mutations: 4 + MUTATIONS_PER_NEW_ROW * p.rows.length +
+    mutations: MUTATIONS_PER_TARGET_CHANGE +
+      MUTATIONS_PER_NEW_ROW * p.rows.length +
       (p.event ? MUTATIONS_PER_EVENT : 0),
   }));
   for (const part of commits) {

@@ -7,13 +7,36 @@
  *   or running (the creator checks the instance is free), let go when it ends;
  * - `targets_running`: present exactly while it runs, keyed by its claim time;
  * - `targets_by_action`, `targets_by_instance`: from creation to discard;
+ * - `targets_by_outcome`: one key per target under its current outcome,
+ *   moved with each status change, from creation to discard; a new target
+ *   also marks its action as indexed (`targets_by_outcome_ready`);
  * - the action's and its stage's counters: a target counts once, when it
  *   ends; a cancelled one also counts as `cancelled`, so progress can tell
  *   it from a skip.
  */
 import { keys } from "../kv/keys.ts";
 import { addToCounter, addToStageCounter } from "../kv/actions.ts";
-import type { SkipReason, Target, TargetStatus } from "../types.ts";
+import {
+  outcomeOf,
+  type SkipReason,
+  type Target,
+  type TargetStatus,
+} from "../types.ts";
+
+/**
+ * What a new target costs in `putTarget`'s operation: its instance's lock,
+ * the record, its three index keys and its action's index marker. Whoever
+ * packs new targets into commits counts this.
+ */
+export const MUTATIONS_PER_NEW_TARGET = 6;
+/**
+ * The most a status change of a target costs in `putTarget`'s operation:
+ * the record, its running key and outcome key moved, its lock let go, and
+ * the action's and stage's counters (a cancel counts twice).
+ */
+export const MUTATIONS_PER_TARGET_CHANGE = 9;
+/** What discarding a target costs, without its lock: the record and its three index keys. */
+export const MUTATIONS_PER_REMOVED_TARGET = 4;
 
 const ENDED: ReadonlySet<TargetStatus> = new Set([
   "applied",
@@ -28,6 +51,9 @@ export function hasEnded(t: Target): boolean {
 
 const runningKey = (t: Target) =>
   keys.targetRunning(Date.parse(t.claimedAt!), t.id);
+
+const outcomeKey = (t: Target) =>
+  keys.targetByOutcome(t.actionId, outcomeOf(t), t.id);
 
 /**
  * Writes `next` in place of `prev` (null: a new target) or removes `prev`
@@ -48,6 +74,8 @@ export function putTarget(
   const sameClaim = wasRunning && isRunning &&
     prev!.claimedAt === next!.claimedAt;
   if (wasRunning && !sameClaim) op.delete(runningKey(prev!));
+  const movesOutcome = !prev || !next || outcomeOf(prev) !== outcomeOf(next);
+  if (prev && movesOutcome) op.delete(outcomeKey(prev));
   if (!next) {
     op.delete(keys.target(t.id))
       .delete(keys.targetByAction(t.actionId, t.id))
@@ -56,9 +84,11 @@ export function putTarget(
     return op;
   }
   op.set(keys.target(next.id), next);
+  if (movesOutcome) op.set(outcomeKey(next), null);
   if (!prev) {
     op.set(keys.targetByAction(next.actionId, next.id), null)
-      .set(keys.targetByInstance(next.instanceId, next.id), null);
+      .set(keys.targetByInstance(next.instanceId, next.id), null)
+      .set(keys.targetOutcomesIndexed(next.actionId), true);
     if (!hasEnded(next)) {
       op.set(lock, { actionId: next.actionId, targetId: next.id });
     }
@@ -75,6 +105,18 @@ export function putTarget(
     }
   }
   return op;
+}
+
+/**
+ * Gives a target written before the outcome index its outcome key; the
+ * caller checks the target's entry in the same operation, so the key names
+ * the outcome the target still has.
+ */
+export function indexOutcome(
+  op: Deno.AtomicOperation,
+  t: Target,
+): Deno.AtomicOperation {
+  return op.set(outcomeKey(t), null);
 }
 
 /**

@@ -130,6 +130,19 @@ export const keys = {
     ["targets_by_action", actionId, targetId] as const,
   targetsByAction: (actionId: string) =>
     ["targets_by_action", actionId] as const,
+  /** An action's targets by outcome, so a filter reads only the targets it shows. */
+  targetByOutcome: (actionId: string, outcome: string, targetId: string) =>
+    ["targets_by_outcome", actionId, outcome, targetId] as const,
+  targetsByOutcome: (actionId: string, outcome?: string) =>
+    outcome === undefined
+      ? ["targets_by_outcome", actionId] as const
+      : ["targets_by_outcome", actionId, outcome] as const,
+  /**
+   * Present once every target of the action has its outcome key: written
+   * with each new target, or by the backfill of an action older than the index.
+   */
+  targetOutcomesIndexed: (actionId: string) =>
+    ["targets_by_outcome_ready", actionId] as const,
   /** An instance's one pending target: the lock that makes a second schedule a conflict. */
   instancePendingTarget: (instanceId: string) =>
     ["instance_pending_target", instanceId] as const,

@@ -39,6 +39,7 @@ import {
   ScheduleRequestSchema,
 } from "../scheduler/schemas.ts";
 import { ActionQuerySchema } from "../views/action_search.ts";
+import { OutcomeQuerySchema } from "../views/action_reads.ts";
 
 import {
   CHAT_ALERT_EVENTS,
@@ -119,6 +120,8 @@ export const paths = {
     get: admin("Actions", {
       operationId: "getScheduledAction",
       summary: "One action with its stages, counters and a page of targets",
+      description:
+        "Targets come 50 a page by default (`targetLimit` up to 500), in creation order; `outcome` keeps only the targets with that outcome, read from an index of their own (3 failed among 100,000 are one small read; an action scheduled before that index existed is indexed once, on the first such request). Pass the answer's `targets.cursor` back as `targetCursor`, with the same `outcome`, for the next page.",
       requestParams: { path: ActionPath, query: ActionDetailQuerySchema },
       responses: {
         "200": ok("The action.", ActionDetailSchema),
@@ -131,12 +134,13 @@ export const paths = {
       operationId: "getActionProgress",
       summary: "What the action page shows",
       description:
-        "Progress (cancelled instances counted apart from skipped), notices per kind and channel, who cancelled, 50 instances a page (`cursor`; `targets` is the older name).",
+        "Progress (cancelled instances counted apart from skipped), the count of each outcome, notices per kind and channel, who cancelled, 50 instances a page (`cursor`; `targets` is the older name), all of them or those with one `outcome`.",
       requestParams: {
         path: ActionPath,
         query: z.object({
           cursor: z.string().optional(),
           targets: z.string().optional().meta({ deprecated: true }),
+          outcome: OutcomeQuerySchema.optional(),
         }),
       },
       responses: {

@@ -25,7 +25,7 @@ import { ConflictError } from "../errors.ts";
 import { log } from "../operations/log.ts";
 import { commitPool, forEachLimited, packCommits } from "../kv/commits.ts";
 import { clearNoticeCounters } from "../notices/counters.ts";
-import { putTarget } from "../apply/target_status.ts";
+import { MUTATIONS_PER_NEW_TARGET, putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
@@ -41,8 +41,8 @@ export interface ActionPlan {
 
 /** Commits in flight at once for the parts no other writer contends for. */
 const WRITE_WIDTH = 4;
-/** Per target in a lock commit: the lock, the record and its two index keys. */
-const LOCK_COST = { checks: 1, mutations: 4 };
+/** Per target in a lock commit: the check of its lock, and what putTarget writes. */
+const LOCK_COST = { checks: 1, mutations: MUTATIONS_PER_NEW_TARGET };
 const ROW_COST = {
   checks: CHECKS_PER_NEW_ROW,
   mutations: MUTATIONS_PER_NEW_ROW,

@@ -23,7 +23,10 @@ import {
 } from "../notices/rows.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
 import { packCommits } from "../kv/commits.ts";
-import { putTarget } from "../apply/target_status.ts";
+import {
+  MUTATIONS_PER_TARGET_CHANGE,
+  putTarget,
+} from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import { isStageLive } from "../types.ts";
 import type {
@@ -217,7 +220,7 @@ export async function finishCancel(
     // (each row checks itself and, when a follow-up is queued, its index).
     const groups = packCommits(withRows, ([, rows]) => ({
       checks: 1 + Math.min(2 * rows.length, MAX_CANCEL_CHECKS_PER_TARGET),
-      mutations: 4 + MAX_CANCEL_MUTATIONS_PER_TARGET,
+      mutations: MUTATIONS_PER_TARGET_CHANGE + MAX_CANCEL_MUTATIONS_PER_TARGET,
     }));
     for (const group of groups) {
       skipped += await commitCancels(deps, group);

@@ -28,7 +28,11 @@ import {
   clearNoticeCounters,
   COUNTER_MUTATIONS_PER_REMOVED_ROW,
 } from "../notices/counters.ts";
-import { hasEnded, putTarget } from "../apply/target_status.ts";
+import {
+  hasEnded,
+  MUTATIONS_PER_REMOVED_TARGET,
+  putTarget,
+} from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import type { ScheduledAction, Stage, Target } from "../types.ts";
 
@@ -132,27 +136,29 @@ async function purgeAction(
   // Every row is gone, so the notice counts read zero: clearing them first
   // leaves a purge cut short here as true as before.
   await clearNoticeCounters(kv, id);
-  const [stages, counters, stageCounters, cancellations] = await Promise.all(
-    [
-      keys.stages(id),
-      keys.actionCounters(id),
-      keys.stageCounters(id),
-      keys.cancellations(id),
-    ].map(
-      async (prefix) => {
-        const out: Deno.KvEntry<unknown>[] = [];
-        for await (const e of kv.list({ prefix })) out.push(e);
-        return out;
-      },
-    ),
-  );
+  const prefixes = [
+    keys.stages(id),
+    keys.actionCounters(id),
+    keys.stageCounters(id),
+    keys.cancellations(id),
+    // Outcome keys whose target was already gone.
+    keys.targetsByOutcome(id),
+  ];
+  const [stages, counters, stageCounters, cancellations, outcomes] =
+    await Promise.all(prefixes.map(async (prefix) => {
+      const out: Deno.KvEntry<unknown>[] = [];
+      for await (const e of kv.list({ prefix })) out.push(e);
+      return out;
+    }));
   const res = await commitRetrying(() => {
     const op = kv.atomic().check(action);
     for (const s of stages) putStage(op.check(s), s.value as Stage, null);
-    for (const e of [...counters, ...stageCounters, ...cancellations]) {
+    for (
+      const e of [...counters, ...stageCounters, ...cancellations, ...outcomes]
+    ) {
       op.delete(e.key);
     }
-    return op.delete(action.key);
+    return op.delete(keys.targetOutcomesIndexed(id)).delete(action.key);
   });
   return res.ok;
 }
@@ -178,8 +184,8 @@ async function removals(
     parts.push({
       checks: [t, ...rows],
       rows: rows.length,
-      // The target's three keys, per row its two and its counts, the debris.
-      mutations: 3 +
+      // The target's keys, per row its two and its counts, the debris.
+      mutations: MUTATIONS_PER_REMOVED_TARGET +
         (2 + COUNTER_MUTATIONS_PER_REMOVED_ROW) * rows.length + debris.length,
       apply: (op) => {
         for (const r of rows) removeEndedRow(op, r.value);

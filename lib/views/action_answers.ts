@@ -4,6 +4,7 @@
  * Side-effect free (no KV, no routes), so anything may import it.
  */
 import { z } from "zod";
+import { TARGET_OUTCOMES, type TargetOutcome } from "../types.ts";
 
 const at = z.iso.datetime();
 /** Counts, indexes, hours and epoch times: whole and never negative. */
@@ -470,6 +471,15 @@ export const ActionProgressSchema = z.object({
     nextDueAt: maybeAt,
   }),
   cancellation: CancellationSchema.nullable(),
+  outcomes: z.object(
+    Object.fromEntries(TARGET_OUTCOMES.map((o) => [o, count])) as Record<
+      TargetOutcome,
+      typeof count
+    >,
+  ).meta({ description: "How many targets have each outcome, exact." }),
+  outcome: z.enum(TARGET_OUTCOMES).nullable().meta({
+    description: "The outcome the targets listed have; null: all of them.",
+  }),
   targets: z.array(z.object({
     id: z.string(),
     instanceId: z.string(),

@@ -15,6 +15,10 @@ import {
   listTargetIdsOfAction,
 } from "../kv/actions.ts";
 import { listCursor } from "../kv/cursor.ts";
+import {
+  ensureOutcomeIndex,
+  listTargetIdsByOutcome,
+} from "../kv/target_outcomes.ts";
 import { readTargetRows } from "../notices/rows.ts";
 import {
   type NoticeTally,
@@ -23,6 +27,7 @@ import {
 } from "../notices/counters.ts";
 import { NotFoundError } from "../errors.ts";
 import type { StageView } from "./action_view_model.ts";
+import { TARGET_OUTCOMES } from "../types.ts";
 import type {
   ActionCounters,
   Notification,
@@ -30,6 +35,7 @@ import type {
   ScheduledAction,
   Stage,
   Target,
+  TargetOutcome,
 } from "../types.ts";
 export interface ActionSummary {
   action: ScheduledAction;
@@ -49,6 +55,19 @@ export const MAX_TARGET_PAGE = 500;
 export const PageQuerySchema = z.object({
   cursor: z.string().max(1000).optional(),
   limit: z.coerce.number().int().min(1).max(MAX_ACTION_PAGE).optional(),
+});
+
+/** `?outcome=`: only the targets with this outcome (`cancelled` apart from the other skips). */
+export const OutcomeQuerySchema = z.enum(TARGET_OUTCOMES, {
+  error: `must be one of ${TARGET_OUTCOMES.join(", ")}`,
+}).meta({
+  description:
+    "Only the targets with this outcome: a target's status, with `cancelled` (skipped because an admin cancelled) apart from `skipped`. Paged by the same cursor.",
+});
+
+/** The action page's own query: the outcome its target table shows. */
+export const ProgressQuerySchema = z.object({
+  outcome: OutcomeQuerySchema.optional(),
 });
 
 export interface Page<T> {
@@ -173,10 +192,19 @@ export async function withNotifications(kv: Deno.Kv, targets: Target[]) {
   })));
 }
 
+/**
+ * One action with its stages, counters and a page of its targets: every
+ * target in creation order, or only those with `outcome` (the same cursor
+ * contract).
+ */
 export async function getActionDetail(
   kv: Deno.Kv,
   id: string,
-  opts: { targetCursor?: string | null; targetLimit?: number } = {},
+  opts: {
+    targetCursor?: string | null;
+    targetLimit?: number;
+    outcome?: TargetOutcome;
+  } = {},
 ): Promise<ActionDetail> {
   const action = (await kv.get<ScheduledAction>(keys.action(id))).value;
   if (!action) {
@@ -184,10 +212,15 @@ export async function getActionDetail(
       `scheduled action ${id} not found (an ended action is removed once ACTION_RETENTION_DAYS have passed)`,
     );
   }
-  const page = await listTargetIdsOfAction(kv, id, {
+  const paging = {
     cursor: listCursor(opts.targetCursor),
     limit: Math.min(Math.max(1, opts.targetLimit ?? 50), MAX_TARGET_PAGE),
-  });
+  };
+  const page = opts.outcome
+    ? await ensureOutcomeIndex(kv, id).then(() =>
+      listTargetIdsByOutcome(kv, id, opts.outcome!, paging)
+    )
+    : await listTargetIdsOfAction(kv, id, paging);
   const targets = (await getTargetEntries(kv, page.ids)).map((e) => e.value);
   const base = await summary(kv, action);
   return {

@@ -11,6 +11,10 @@ import { type ActionDetail, getActionDetail } from "./action_reads.ts";
 import type { RollbackLink } from "./action_view_model.ts";
 import { listCancellations } from "../scheduler/cancel_with_reason.ts";
 import { getProgressCounts } from "../kv/actions.ts";
+import {
+  countRunningTargets,
+  ensureOutcomeIndex,
+} from "../kv/target_outcomes.ts";
 import { noticeDueAt, reminderDueAt } from "../due_times.ts";
 import { getInstances } from "../kv/instances.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
@@ -28,8 +32,10 @@ import type {
   Channel,
   Notification,
   NotificationKind,
+  ProgressCounts,
   ScheduledAction,
   Stage,
+  TargetOutcome,
   User,
 } from "../types.ts";
 import { CHANNELS, isWarning } from "../types.ts";
@@ -56,7 +62,11 @@ function userLabel(u: User | null | undefined, id: string): string {
 export async function getActionPage(
   kv: Deno.Kv,
   id: string,
-  opts: { targetCursor: string | null; pushViaOutbox: boolean },
+  opts: {
+    targetCursor: string | null;
+    outcome?: TargetOutcome;
+    pushViaOutbox: boolean;
+  },
 ): Promise<{ view: ActionView; audit: RecentChanges }> {
   const [view, audit] = await Promise.all([
     getActionView(kv, id, opts),
@@ -71,18 +81,22 @@ export async function getActionView(
   opts: {
     targetCursor?: string | null;
     targetLimit?: number;
+    outcome?: TargetOutcome;
     pushViaOutbox: boolean;
   },
 ): Promise<ActionView> {
-  const [detail, lastRun, cancellations, counters] = await Promise.all([
-    getActionDetail(kv, id, {
-      targetCursor: opts.targetCursor,
-      targetLimit: opts.targetLimit ?? 50,
-    }),
-    getLastSweepRun(kv),
-    listCancellations(kv, id),
-    getProgressCounts(kv, id),
-  ]);
+  const [detail, lastRun, cancellations, counters, running] = await Promise
+    .all([
+      getActionDetail(kv, id, {
+        targetCursor: opts.targetCursor,
+        targetLimit: opts.targetLimit ?? 50,
+        outcome: opts.outcome,
+      }),
+      getLastSweepRun(kv),
+      listCancellations(kv, id),
+      getProgressCounts(kv, id),
+      ensureOutcomeIndex(kv, id).then(() => countRunningTargets(kv, id)),
+    ]);
   const { action } = detail;
   const items = detail.targets.items;
   const [instances, users, version] = await Promise.all([
@@ -146,10 +160,28 @@ export async function getActionView(
     counters,
     notices: counts,
     cancellation: cancellations.find((c) => c.targetId === null) ?? null,
+    outcomes: outcomeCounts(counters, running),
+    outcome: opts.outcome ?? null,
     targets,
     cursor: detail.targets.cursor,
     lastRun,
     live,
+  };
+}
+
+/** Each outcome's count: the ended ones are counted as they end, the running ones by key, the rest are pending. */
+function outcomeCounts(
+  c: ProgressCounts,
+  running: number,
+): Record<TargetOutcome, number> {
+  const ended = c.applied + c.skipped + c.cancelled + c.failed;
+  return {
+    pending: Math.max(0, c.total - ended - running),
+    running,
+    applied: c.applied,
+    skipped: c.skipped,
+    cancelled: c.cancelled,
+    failed: c.failed,
   };
 }
 

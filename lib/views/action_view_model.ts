@@ -12,6 +12,7 @@ import type {
   StageStatus,
   SweepRun,
   Target,
+  TargetOutcome,
 } from "../types.ts";
 
 /**
@@ -142,6 +143,10 @@ export interface ActionView {
     nextDueAt: string | null;
   };
   cancellation: Cancellation | null;
+  /** How many targets have each outcome, exact. */
+  outcomes: Record<TargetOutcome, number>;
+  /** The outcome the targets shown have, or null for all of them. */
+  outcome: TargetOutcome | null;
   targets: TargetView[];
   /** Next page of targets, or null. */
   cursor: string | null;

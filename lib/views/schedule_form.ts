@@ -312,8 +312,11 @@ export async function checkScheduleForm(
     } else if (count > MAX_TARGETS) {
       errors.push({
         field: FIELD.targets,
-        message:
-          `${count} instances are chosen; one action takes at most ${MAX_TARGETS}.`,
+        message: `${
+          count.toLocaleString("en-US")
+        } instances are chosen; one action takes at most ${
+          MAX_TARGETS.toLocaleString("en-US")
+        }.`,
       });
     }
     body.instanceIds = ids;

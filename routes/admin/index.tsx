@@ -112,7 +112,8 @@ export default function AdminInstances({ data, url }: PageProps<Data>) {
         {filtered && <a href="/admin">Clear</a>}
       </form>
       <p class="muted small" role="status">
-        {result.total} instance{result.total === 1 ? "" : "s"}
+        {result.total.toLocaleString("en-US")}{" "}
+        instance{result.total === 1 ? "" : "s"}
         {filtered ? " match" : ""}
         {result.pages > 1 ? `, ${result.pageSize} a page` : ""}
       </p>

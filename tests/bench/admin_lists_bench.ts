@@ -1,22 +1,50 @@
 /**
- * Admin lists at 10,000 users and 10,000 instances: 20 requests at once to
- * the users page and to the instances page. Besides the time, the largest
- * growth of the JS heap while they run is printed at the end: it follows a
- * page, not the store.
+ * Admin lists at scale: `BENCH_LIST_SIZE` users (10,000 by default), each
+ * owning one instance on one tag, and one action over every instance with 3
+ * failed targets among them.
+ *
+ * - the users page and the instances page, 20 requests at once; the largest
+ *   growth of the JS heap while they run is printed at the end: it follows a
+ *   page, not the store;
+ * - `/admin` filtered by that tag (every instance matches: the count and
+ *   "Select all N matching" are exact);
+ * - the action's page, and its targets filtered by `failed` through the API.
+ *
+ * `BENCH_LIST_SIZE=100000 deno bench -A --no-check tests/bench/admin_lists_bench.ts`
+ * measures them at 100,000 (a minute or two of set-up).
  */
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { keys } from "@/lib/kv/keys.ts";
-import type { Instance, User } from "@/lib/types.ts";
+import { addToCounter, addToStageCounter } from "@/lib/kv/actions.ts";
+import { putStage } from "@/lib/apply/stage_status.ts";
+import { asEnded, asRunning, putTarget } from "@/lib/apply/target_status.ts";
+import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { makeAction, makeStage, makeTarget } from "../helpers/records.ts";
+import type { Instance, Target, User } from "@/lib/types.ts";
 
-const USERS = 10_000;
+const SIZE = Number(Deno.env.get("BENCH_LIST_SIZE") ?? 10_000);
+if (!Number.isInteger(SIZE) || SIZE < 100) {
+  throw new Error(
+    `BENCH_LIST_SIZE must be a whole number of at least 100, not ${
+      Deno.env.get("BENCH_LIST_SIZE")
+    }`,
+  );
+}
 const CONCURRENT = 20;
+const TAG = "v1";
+const FAILED = 3;
+const many = SIZE.toLocaleString("en-US");
 
-async function seed(app: TestApp) {
+async function commitOk(op: Deno.AtomicOperation) {
+  if (!(await op.commit()).ok) throw new Error("seeding failed");
+}
+
+async function seedFleet(app: TestApp) {
   const at = new Date().toISOString();
-  for (let i = 0; i < USERS; i += 100) {
+  for (let i = 0; i < SIZE; i += 100) {
     const op = app.kv.atomic();
-    for (let j = i; j < i + 100; j++) {
-      const n = String(j).padStart(5, "0");
+    for (let j = i; j < Math.min(SIZE, i + 100); j++) {
+      const n = String(j).padStart(6, "0");
       const user: User = {
         id: `u-${n}`,
         email: `user-${n}@example.com`,
@@ -31,7 +59,7 @@ async function seed(app: TestApp) {
         id: `i-${n}`,
         name: `Bot ${n}`,
         ownerId: user.id,
-        imageTag: "v1",
+        imageTag: TAG,
         pinnedImageTag: null,
         status: "running",
         lastRestartAt: null,
@@ -42,16 +70,64 @@ async function seed(app: TestApp) {
         .set(keys.userByEmail(user.email), user.id)
         .set(keys.instance(instance.id), instance)
         .set(keys.instanceByOwner(user.id, instance.id), null)
-        .set(keys.instanceByTag("v1", instance.id), null);
+        .set(keys.instanceByTag(TAG, instance.id), null);
     }
-    await op.commit();
+    await commitOk(op);
   }
 }
 
+/** One running action over every instance, its targets written by putTarget as a schedule write does; a few failed. */
+async function seedAction(app: TestApp): Promise<string> {
+  const now = Date.now();
+  const action = makeAction({ status: "running" }, now);
+  const stage = makeStage(action, now - 60_000, { status: "running" });
+  const targets: Target[] = [];
+  for (let i = 0; i < SIZE; i += 100) {
+    const op = app.kv.atomic();
+    for (let j = i; j < Math.min(SIZE, i + 100); j++) {
+      const n = String(j).padStart(6, "0");
+      const t = makeTarget(action, {
+        instanceId: `i-${n}`,
+        userId: `u-${n}`,
+        sourceImageTag: TAG,
+      }, { id: `${action.id}-${n}` });
+      targets.push(t);
+      putTarget(op, null, t);
+    }
+    await commitOk(op);
+  }
+  const op = app.kv.atomic().set(keys.action(action.id), action);
+  putStage(op, null, stage);
+  addToCounter(op, action.id, "total", SIZE);
+  addToStageCounter(op, stage, "total", SIZE);
+  await commitOk(op);
+  // Spread over the action, so a scan would have to walk it all to find them.
+  for (let k = 0; k < FAILED; k++) {
+    const t = targets[Math.floor((k + 0.5) * SIZE / FAILED)];
+    const failed = asEnded(asRunning(t, now), {
+      status: "failed",
+      error: "the controller said no",
+    }, now);
+    await commitOk(putTarget(app.kv.atomic(), t, failed));
+  }
+  return action.id;
+}
+
 const app = await createTestApp();
-await seed(app);
+await putCatalogEntry(app.kv, TAG, { openclawVersion: "1.0.0" });
+await seedFleet(app);
+const actionId = await seedAction(app);
 const admin = await app.signIn({ admin: true, email: "a@example.com" });
 const peaks: Record<string, number> = {};
+
+async function get(path: string, check?: (body: string) => boolean) {
+  const res = await app.request(path, { headers: { cookie: admin.cookie } });
+  const body = await res.text();
+  if (res.status !== 200 || (check && !check(body))) {
+    throw new Error(`${path} answered ${res.status}: ${body.slice(0, 300)}`);
+  }
+  return body;
+}
 
 async function burst(name: string, path: string) {
   (globalThis as { gc?: () => void }).gc?.();
@@ -62,10 +138,7 @@ async function burst(name: string, path: string) {
   }, 1);
   await Promise.all(
     Array.from({ length: CONCURRENT }, async () => {
-      const res = await app.request(path, {
-        headers: { cookie: admin.cookie },
-      });
-      await res.text();
+      await get(path);
       peak = Math.max(peak, Deno.memoryUsage().heapUsed);
     }),
   );
@@ -73,15 +146,46 @@ async function burst(name: string, path: string) {
   peaks[name] = Math.max(peaks[name] ?? 0, peak - base);
 }
 
-Deno.bench(`users page, ${CONCURRENT} at once, ${USERS} users`, async () => {
+Deno.bench(`users page, ${CONCURRENT} at once, ${many} users`, async () => {
   await burst("users page", "/admin/users");
 });
 Deno.bench(
-  `instances page, ${CONCURRENT} at once, ${USERS} instances`,
+  `instances page, ${CONCURRENT} at once, ${many} instances`,
   async () => {
     await burst("instances page", "/admin");
   },
 );
+Deno.bench({
+  name: `instances page filtered by tag, ${many} matching`,
+  n: 5,
+  warmup: 1,
+  async fn() {
+    await get(
+      `/admin?tag=${TAG}`,
+      (html) => html.includes(`Schedule for all ${many} matching`),
+    );
+  },
+});
+Deno.bench({
+  name: `action page, ${many} targets`,
+  n: 5,
+  warmup: 1,
+  async fn() {
+    await get(`/admin/actions/${actionId}`);
+  },
+});
+Deno.bench({
+  name: `action's targets filtered by failed, ${FAILED} among ${many}`,
+  n: 20,
+  warmup: 2,
+  async fn() {
+    const body = await get(
+      `/api/admin/scheduled-actions/${actionId}?outcome=failed`,
+    );
+    const found = JSON.parse(body).targets.items.length;
+    if (found !== FAILED) throw new Error(`${found} failed targets listed`);
+  },
+});
 
 globalThis.addEventListener("unload", () => {
   for (const [name, bytes] of Object.entries(peaks)) {

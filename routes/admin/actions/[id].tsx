@@ -8,7 +8,8 @@ import {
   cancelActionAsAdmin,
   cancelTargetAsAdmin,
 } from "@/lib/scheduler/cancel_with_reason.ts";
-import { BadRequestError } from "@/lib/errors.ts";
+import { BadRequestError, parseOrThrow } from "@/lib/errors.ts";
+import { ProgressQuerySchema } from "@/lib/views/action_reads.ts";
 import {
   abortAction,
   resumeAction,
@@ -103,8 +104,12 @@ export const handler: Handlers<Data, State> = {
       ctx.url.searchParams.get("targets");
     const targetCursor = cursor && cursor.length <= 1000 ? cursor : null;
     const actionId = parseId(ctx.params.id, "action id");
+    const { outcome } = parseOrThrow(ProgressQuerySchema, {
+      outcome: ctx.url.searchParams.get("outcome") || undefined,
+    }, "filter");
     const { view, audit } = await getActionPage(kv, actionId, {
       targetCursor,
+      outcome,
       pushViaOutbox: !config.pushViaExpo,
     });
     const ended = endedAt(view.action);

@@ -3,12 +3,17 @@ import { z } from "zod";
 import { appContext } from "@/lib/app_context.ts";
 import { parseOrThrow } from "@/lib/errors.ts";
 import { parseId } from "@/lib/ids.ts";
-import { getActionDetail, MAX_TARGET_PAGE } from "@/lib/views/action_reads.ts";
+import {
+  getActionDetail,
+  MAX_TARGET_PAGE,
+  OutcomeQuerySchema,
+} from "@/lib/views/action_reads.ts";
 
-/** Paging the action's targets; the OpenAPI document reads it too. */
+/** Paging and filtering the action's targets; the OpenAPI document reads it too. */
 export const ActionDetailQuerySchema = z.object({
   targetCursor: z.string().max(1000).optional(),
   targetLimit: z.coerce.number().int().min(1).max(MAX_TARGET_PAGE).optional(),
+  outcome: OutcomeQuerySchema.optional(),
 });
 
 export const handler: Handlers = {
