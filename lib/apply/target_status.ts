@@ -55,6 +55,18 @@ const runningKey = (t: Target) =>
 const outcomeKey = (t: Target) =>
   keys.targetByOutcome(t.actionId, outcomeOf(t), t.id);
 
+/** The actions whose "outcomes indexed" marker an operation already sets. */
+const markedIn = new WeakMap<Deno.AtomicOperation, Set<string>>();
+
+/** Sets the marker once per operation, however many new targets it writes. */
+function markIndexed(op: Deno.AtomicOperation, actionId: string) {
+  const marked = markedIn.get(op) ?? new Set<string>();
+  markedIn.set(op, marked);
+  if (marked.has(actionId)) return;
+  marked.add(actionId);
+  op.set(keys.targetOutcomesIndexed(actionId), true);
+}
+
 /**
  * Writes `next` in place of `prev` (null: a new target) or removes `prev`
  * (`next` null: a write that never became visible is discarded). A discard
@@ -87,8 +99,8 @@ export function putTarget(
   if (movesOutcome) op.set(outcomeKey(next), null);
   if (!prev) {
     op.set(keys.targetByAction(next.actionId, next.id), null)
-      .set(keys.targetByInstance(next.instanceId, next.id), null)
-      .set(keys.targetOutcomesIndexed(next.actionId), true);
+      .set(keys.targetByInstance(next.instanceId, next.id), null);
+    markIndexed(op, next.actionId);
     if (!hasEnded(next)) {
       op.set(lock, { actionId: next.actionId, targetId: next.id });
     }

@@ -33,7 +33,7 @@ import {
 } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";
 import { commitPool, packCommits } from "../kv/commits.ts";
-import { putTarget } from "../apply/target_status.ts";
+import { MUTATIONS_PER_NEW_TARGET, putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import { addRowOfNewTarget } from "../notices/rows.ts";
 import { COUNTER_MUTATIONS_PER_NEW_ROW } from "../notices/counters.ts";
@@ -81,8 +81,6 @@ const CHUNK_MAX = 2_000;
 /** Commits in flight at once while a part is written. */
 const WRITE_WIDTH = 4;
 
-/** A new target's own writes in `putTarget`: the lock, the record and its two indexes. */
-const TARGET_MUTATIONS = 4;
 const ROW_MUTATIONS = 3 + COUNTER_MUTATIONS_PER_NEW_ROW;
 
 /** Stopped because the action is no longer `preparing` (cancelled meanwhile). */
@@ -306,7 +304,7 @@ async function writeChunk(
     toWrite,
     (w) => ({
       checks: 1,
-      mutations: TARGET_MUTATIONS + w.rows.length * ROW_MUTATIONS,
+      mutations: MUTATIONS_PER_NEW_TARGET + w.rows.length * ROW_MUTATIONS,
     }),
     // The action's check; the counts' sums (the rows' own are in ROW_MUTATIONS).
     { checks: 1, mutations: 2 + 2 * stages.size },
