@@ -19,7 +19,12 @@ import { parseDueKey } from "./due_index.ts";
 import { MAX_GROUP_SIZE, openIn } from "./groups.ts";
 import type { GroupPlan } from "./claim.ts";
 import type { Dispatchers } from "../channels/types.ts";
-import type { Channel, NoticeGroup, Notification } from "../types.ts";
+import type {
+  Channel,
+  NoticeGroup,
+  Notification,
+  ScheduledAction,
+} from "../types.ts";
 import { recordNoticeRows } from "../operations/telemetry.ts";
 import type { Tally } from "./sweep_deps.ts";
 
@@ -154,6 +159,30 @@ export async function readDueRows(
       return op;
     });
   }
+  return out;
+}
+
+/**
+ * Leaves out the rows of large actions still being written (`preparing`):
+ * the claim would defer them too (parents.ts), but a sweep running during
+ * such a write meets its rows by the thousand, so one read per action, kept
+ * for the sweep (`preparing` is asked once per action), walks past them.
+ */
+export async function leaveUnwritten(
+  kv: Deno.Kv,
+  rows: Deno.KvEntry<Notification>[],
+  preparing: Map<string, boolean>,
+  tally: Tally,
+): Promise<Deno.KvEntry<Notification>[]> {
+  const unknown = [...new Set(rows.map((r) => r.value.actionId))].filter((id) =>
+    !preparing.has(id)
+  );
+  const actions = await getManyById<ScheduledAction>(kv, unknown, keys.action);
+  for (const id of unknown) {
+    preparing.set(id, actions.get(id)?.value?.status === "preparing");
+  }
+  const out = rows.filter((r) => !preparing.get(r.value.actionId));
+  tally.deferred += rows.length - out.length;
   return out;
 }
 

@@ -24,7 +24,7 @@ import { type SharedReads, sharedReads } from "../kv/batched_reads.ts";
 import { commitPool } from "../kv/commits.ts";
 import { recoverGroups } from "./recover.ts";
 import type { GroupPlan } from "./claim.ts";
-import { Gatherer, planGroups, readDueRows } from "./gather.ts";
+import { Gatherer, leaveUnwritten, planGroups, readDueRows } from "./gather.ts";
 import { DueReader, DueShards } from "./due_index.ts";
 import { processGroup } from "./process_group.ts";
 
@@ -71,6 +71,8 @@ export async function sweep(
       })
     );
   const gatherer = new Gatherer(deps.dispatchers);
+  // Actions still being written, asked once per sweep.
+  const preparing = new Map<string, boolean>();
   // Rows coming due while the sweep runs wait for the next tick; retries are
   // always pushed at least half a base delay ahead, so they are never re-read
   // here. Only the parts of the due index this sweep holds are read: another
@@ -104,12 +106,17 @@ export async function sweep(
       // read each owner and instance once between them.
       reads = sharedReads(kv);
       try {
-        const rows = await readDueRows(
+        const rows = await leaveUnwritten(
           kv,
-          page.map((k) => k.key),
-          startedAtMs,
+          await readDueRows(
+            kv,
+            page.map((k) => k.key),
+            startedAtMs,
+            tally,
+            deps.now(),
+          ),
+          preparing,
           tally,
-          deps.now(),
         );
         const { retakes, fresh } = await planGroups(kv, rows, tally);
         for (const plan of retakes) await run(plan, reads);
