@@ -31,12 +31,22 @@ export async function getInstances(
   kv: Deno.Kv,
   ids: string[],
 ): Promise<Map<string, Instance>> {
+  const out = new Map<string, Instance>();
   // A tag's instances lie side by side in id order: range reads find them.
-  const got = await getManyNearby<Instance>(kv, keys.instances(), ids);
-  return new Map(
-    got.filter((e) => e.value !== null).map((e) => [e.value!.id, e.value!]),
-  );
+  // In parts, so a tag of 100,000 never holds all its raw entries at once.
+  for (let i = 0; i < ids.length; i += READ_PART) {
+    const got = await getManyNearby<Instance>(
+      kv,
+      keys.instances(),
+      ids.slice(i, i + READ_PART),
+    );
+    for (const e of got) if (e.value !== null) out.set(e.value.id, e.value);
+  }
+  return out;
 }
+
+/** Instances read in one range at most. */
+const READ_PART = 2_000;
 
 export interface InstanceInput {
   name: string;

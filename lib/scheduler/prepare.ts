@@ -32,11 +32,11 @@ import {
   type PendingTargetLock,
 } from "../kv/actions.ts";
 import { getInstances } from "../kv/instances.ts";
-import { commitPool, packCommits } from "../kv/commits.ts";
+import { commitPool, MAX_CHECKS, MAX_MUTATIONS } from "../kv/commits.ts";
 import { MUTATIONS_PER_NEW_TARGET, putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
 import { addRowOfNewTarget } from "../notices/rows.ts";
-import { COUNTER_MUTATIONS_PER_NEW_ROW } from "../notices/counters.ts";
+import { counterKeysOf } from "../notices/counters.ts";
 import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
 import { newId } from "../ids.ts";
 import { log } from "../operations/log.ts";
@@ -81,7 +81,14 @@ const CHUNK_MAX = 2_000;
 /** Commits in flight at once while a part is written. */
 const WRITE_WIDTH = 4;
 
-const ROW_MUTATIONS = 3 + COUNTER_MUTATIONS_PER_NEW_ROW;
+/** A new row's own writes: the record, its (target, kind, channel) key, its due key. */
+const ROW_MUTATIONS = 3;
+
+/** A target to write with its rows. */
+interface NewTarget {
+  target: Target;
+  rows: Notification[];
+}
 
 /** Stopped because the action is no longer `preparing` (cancelled meanwhile). */
 class PrepareStopped extends Error {}
@@ -282,41 +289,61 @@ async function writeChunk(
   const now = deps.now();
   const at = new Date(now).toISOString();
   let leftOut = 0;
-  const toWrite: { target: Target; rows: Notification[] }[] = [];
-  ids.forEach((id, i) => {
-    const lock = locks[i].value;
-    if (lock?.actionId === a.id) return; // written before a crash
-    const instance = instances.get(id);
-    if (lock || !instance || instance.status === "destroyed") {
-      leftOut++;
-      return;
-    }
-    const stage = stages.get(chunk.stages[i]) ?? stageEntries[0].value;
-    const target = newTarget(a, instance, {
-      id: newId(),
-      stageIndex: stage.index,
-      at,
-      targetImageTag: chunk.targetImageTags?.[i] ?? undefined,
-    });
-    toWrite.push({ target, rows: newTargetRows(a, stage, target, now) });
-  });
-  const units = packCommits(
-    toWrite,
-    (w) => ({
-      checks: 1,
-      mutations: MUTATIONS_PER_NEW_TARGET + w.rows.length * ROW_MUTATIONS,
-    }),
-    // The action's check; the counts' sums (the rows' own are in ROW_MUTATIONS).
-    { checks: 1, mutations: 2 + 2 * stages.size },
-  );
-  const pool = commitPool(WRITE_WIDTH);
   let lost = 0;
+  const pool = commitPool(WRITE_WIDTH);
+  // Each commit's records are made just before it is sent, so they die
+  // young: a part's worth of targets and rows never piles up in memory.
+  let unit: NewTarget[] = [];
+  let unitStages = new Set<number>();
+  let unitSums = new Set<string>();
+  let checks = 1;
+  let mutations = 1;
+  const send = async () => {
+    const full = unit;
+    unit = [];
+    unitStages = new Set();
+    unitSums = new Set();
+    checks = 1;
+    mutations = 1;
+    await pool.add(async () => {
+      lost += await commitUnit(kv, action, full);
+    });
+  };
   try {
-    for (const unit of units) {
-      await pool.add(async () => {
-        lost += await commitUnit(kv, action, unit);
+    for (const [i, id] of ids.entries()) {
+      const lock = locks[i].value;
+      if (lock?.actionId === a.id) continue; // written before a crash
+      const instance = instances.get(id);
+      if (lock || !instance || instance.status === "destroyed") {
+        leftOut++;
+        continue;
+      }
+      const stage = stages.get(chunk.stages[i]) ?? stageEntries[0].value;
+      const target = newTarget(a, instance, {
+        id: newId(),
+        stageIndex: stage.index,
+        at,
+        targetImageTag: chunk.targetImageTags?.[i] ?? undefined,
       });
+      const rows = newTargetRows(a, stage, target, now);
+      // The counts a commit's rows move are added up per key (counters.ts):
+      // each key costs one `sum`, however many rows it counts.
+      const sums = rows.flatMap((r) => counterKeysOf(r).map(String));
+      const cost = () =>
+        MUTATIONS_PER_NEW_TARGET + rows.length * ROW_MUTATIONS +
+        new Set(sums.filter((k) => !unitSums.has(k))).size +
+        (unitStages.has(stage.index) ? 0 : 1);
+      if (
+        unit.length &&
+        (checks + 1 > MAX_CHECKS || mutations + cost() > MAX_MUTATIONS)
+      ) await send();
+      mutations += cost();
+      checks += 1;
+      unit.push({ target, rows });
+      unitStages.add(stage.index);
+      for (const k of sums) unitSums.add(k);
     }
+    if (unit.length) await send();
   } finally {
     await pool.drain();
   }
@@ -331,7 +358,7 @@ async function writeChunk(
 async function commitUnit(
   kv: Deno.Kv,
   action: Deno.KvEntry<ScheduledAction>,
-  unit: { target: Target; rows: Notification[] }[],
+  unit: NewTarget[],
 ): Promise<number> {
   let lost = 0;
   for (let attempt = 0; unit.length; attempt++) {
