@@ -30,6 +30,14 @@ const optionalUrl = z.string().trim().optional().transform((v, ctx) => {
     return z.NEVER;
   }
 });
+/**
+ * The most instances one action takes: a whole image tag of a large fleet.
+ * Above it the schedule answers 400. The bound keeps an action's background
+ * write (about 1.3 million KV keys at this size) within a few minutes and its
+ * compact plan (ids, owners, waves) within a few MB of the app's memory.
+ */
+export const MAX_TARGETS_PER_ACTION = 100_000;
+
 const int = (fallback: number, min: number, max: number) =>
   z.string().trim().optional().transform((v, ctx) => {
     if (v === undefined || v === "") return fallback;
@@ -134,6 +142,7 @@ const EnvSchema = z.object({
     (v ?? "").split(",").map((t) => t.trim()).filter(Boolean)
   ),
   CONTROLLER_CONCURRENCY: int(8, 1, 256),
+  SCHEDULE_INLINE_TARGETS: int(10_000, 1, MAX_TARGETS_PER_ACTION),
   SIDE_EFFECTS_URL: optionalUrl,
   ALLOW_HTTP_WEBHOOKS: z.string().optional(),
   DENO_DEPLOYMENT_ID: optionalString,
@@ -174,6 +183,12 @@ export interface Config {
   embeddedUnhealthyTags: string[];
   /** Controller calls the apply keeps in flight at once. */
   controllerConcurrency: number;
+  /**
+   * An action of at most this many instances is written within the request
+   * (201); a larger one answers 202 `preparing` and is written in the
+   * background.
+   */
+  scheduleInlineTargets: number;
   sideEffectsUrl: string | null;
   /**
    * Webhook endpoints may use plain http to loopback and reach private
@@ -260,6 +275,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     controllerSecret: e.CONTROLLER_SECRET,
     embeddedUnhealthyTags: e.EMBEDDED_CONTROLLER_UNHEALTHY_TAGS,
     controllerConcurrency: e.CONTROLLER_CONCURRENCY,
+    scheduleInlineTargets: e.SCHEDULE_INLINE_TARGETS,
     sideEffectsUrl: e.SIDE_EFFECTS_URL,
     allowHttpWebhooks: allowHttpWebhooks.success && allowHttpWebhooks.data,
     onDeploy,

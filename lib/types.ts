@@ -89,7 +89,12 @@ export type ActionStatus =
   | "failed"
   | "cancelled"
   /** A rollout's health gate stopped it: nothing new starts until an admin resumes it. */
-  | "paused";
+  | "paused"
+  /**
+   * A large action whose targets are still being written in the background:
+   * nothing is sent and nothing applied until it turns `scheduled`.
+   */
+  | "preparing";
 export type Channel = "email" | "webapp" | "mobile_push";
 export const CHANNELS: readonly Channel[] = ["email", "webapp", "mobile_push"];
 
@@ -150,6 +155,12 @@ export interface ScheduledAction extends NotifySettings {
   rollbackOf?: string | null;
   /** Raised by each move, so calendars replace the event (absent: never moved). */
   calendarSequence?: number;
+  /**
+   * A large action written in the background: how many instances it was
+   * scheduled for; once written, `leftOut` says how many another action took
+   * meanwhile or that were destroyed meanwhile (absent: written in the request).
+   */
+  preparing?: { total: number; leftOut?: number; writtenAt?: string };
   createdBy: string;
   createdAt: string;
   updatedAt: string;

@@ -1,7 +1,8 @@
 /**
  * What the minute apply job finishes before it applies anything: schedule
  * writes that were abandoned, cancels, moves and pauses a crash interrupted,
- * and owners' postpones that wait for a warning in flight.
+ * owners' postpones that wait for a warning in flight, and the background
+ * write of a large action whose process is gone.
  */
 import { keys } from "../kv/keys.ts";
 import { purgeAbandonedWrites } from "../scheduler/action_write.ts";
@@ -9,6 +10,7 @@ import { finishCancel } from "../scheduler/cancel_targets.ts";
 import { finishReschedule } from "../scheduler/reschedule.ts";
 import { finishPause } from "../scheduler/rollout_hold.ts";
 import { finishPostpone } from "../scheduler/postpone.ts";
+import { resumePreparedWrites } from "../scheduler/prepare.ts";
 import type { ApplyDeps } from "./apply.ts";
 
 export async function finishInterrupted(
@@ -28,4 +30,6 @@ export async function finishInterrupted(
   for await (const e of kv.list({ prefix: keys.targetsPostponing() })) {
     await finishPostpone(deps, e.key[1] as string);
   }
+  // Large actions whose background write lost its process.
+  await resumePreparedWrites(deps);
 }

@@ -78,6 +78,43 @@ export async function getManyNearby<T>(
 }
 
 /**
+ * The entries among `[...prefix, id]` that exist, for keys that are few
+ * (an instance's pending-target lock): one range read over the ids' span
+ * instead of a read per id. Keyed by id.
+ */
+export async function getExistingInRange<T>(
+  kv: Deno.Kv,
+  prefix: Deno.KvKey,
+  ids: string[],
+): Promise<Map<string, Deno.KvEntry<T>>> {
+  const wanted = new Set(ids);
+  const sorted = [...wanted].filter((id) => ASCII.test(id)).sort();
+  const found = new Map<string, Deno.KvEntry<T>>();
+  if (sorted.length > GET_MANY_LIMIT) {
+    const iter = kv.list<T>({
+      start: [...prefix, sorted[0]],
+      end: [...prefix, `${sorted[sorted.length - 1]}\u0000`],
+    }, { batchSize: 500 });
+    for await (const e of iter) {
+      const id = e.key[prefix.length];
+      if (
+        e.key.length === prefix.length + 1 && typeof id === "string" &&
+        wanted.has(id)
+      ) found.set(id, e);
+    }
+  }
+  const rest = [...wanted].filter((id) =>
+    !(sorted.length > GET_MANY_LIMIT && ASCII.test(id))
+  );
+  const more = await getManyChunked<T>(kv, rest.map((id) => [...prefix, id]));
+  rest.forEach((id, i) => {
+    const e = more[i];
+    if (e.versionstamp !== null) found.set(id, e as Deno.KvEntry<T>);
+  });
+  return found;
+}
+
+/**
  * Reads each key once for as long as it is kept: work that starts together
  * (the groups cut from one page of due rows, one per channel, for the same
  * owners) shares one read of the records it only shows.

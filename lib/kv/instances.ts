@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { keys } from "./keys.ts";
 import { conditionalWrite } from "./conditional_write.ts";
-import { getManyById, getManyChunked } from "./batched_reads.ts";
+import { getManyById, getManyNearby } from "./batched_reads.ts";
 import { NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";
 import { ImageTagSchema } from "./catalog.ts";
@@ -31,10 +31,8 @@ export async function getInstances(
   kv: Deno.Kv,
   ids: string[],
 ): Promise<Map<string, Instance>> {
-  const got = await getManyChunked<Instance>(
-    kv,
-    ids.map((id) => keys.instance(id)),
-  );
+  // A tag's instances lie side by side in id order: range reads find them.
+  const got = await getManyNearby<Instance>(kv, keys.instances(), ids);
   return new Map(
     got.filter((e) => e.value !== null).map((e) => [e.value!.id, e.value!]),
   );
@@ -134,16 +132,20 @@ export async function updateInstance(
 }
 
 /** Ids of every running instance on a tag (the `selector` of a schedule). */
-export async function listRunningInstanceIdsByTag(
+export async function listRunningInstancesByTag(
   kv: Deno.Kv,
   imageTag: string,
-): Promise<string[]> {
+): Promise<Instance[]> {
   const ids: string[] = [];
-  for await (const e of kv.list({ prefix: keys.instancesByTag(imageTag) })) {
-    ids.push(e.key[2] as string);
-  }
+  const index = kv.list({ prefix: keys.instancesByTag(imageTag) }, {
+    batchSize: 1000,
+  });
+  for await (const e of index) ids.push(e.key[2] as string);
   const found = await getInstances(kv, ids);
-  return ids.filter((id) => found.get(id)?.status === "running");
+  return ids.flatMap((id) => {
+    const i = found.get(id);
+    return i?.status === "running" ? [i] : [];
+  });
 }
 
 /** Instances per page unless asked otherwise, and the most a page may hold. */

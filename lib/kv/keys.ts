@@ -133,6 +133,7 @@ export const keys = {
   /** An instance's one pending target: the lock that makes a second schedule a conflict. */
   instancePendingTarget: (instanceId: string) =>
     ["instance_pending_target", instanceId] as const,
+  instancePendingTargets: () => ["instance_pending_target"] as const,
   targetByInstance: (instanceId: string, targetId: string) =>
     ["targets_by_instance", instanceId, targetId] as const,
   targetsByInstance: (instanceId: string) =>
@@ -147,6 +148,16 @@ export const keys = {
    */
   actionWrite: (actionId: string) => ["action_writes", actionId] as const,
   actionWrites: () => ["action_writes"] as const,
+  /** A large action's background write (`preparing`): where it stands, under a lease. */
+  actionPrepare: (actionId: string) => ["action_prepares", actionId] as const,
+  actionPrepares: () => ["action_prepares"] as const,
+  /** The instances a background write still has to write, in parts, owner by owner. */
+  prepareChunk: (actionId: string, index: number) =>
+    ["action_prepare_chunks", actionId, index] as const,
+  prepareChunks: (actionId?: string) =>
+    actionId
+      ? ["action_prepare_chunks", actionId] as const
+      : ["action_prepare_chunks"] as const,
   /** A cancel-all whose pending targets are not all skipped yet; the apply tick finishes it. */
   actionCancelling: (actionId: string) =>
     ["actions_cancelling", actionId] as const,

@@ -105,6 +105,8 @@ export function verdictFor(
       ? { kind: "orphan" }
       : { kind: "defer" };
   }
+  // A large action still being written: nothing goes out before it is whole.
+  if (action.value.status === "preparing") return { kind: "defer" };
   // Re-timed since the sweep read it (a move): not due yet. Rows of a
   // waiting email group come due together and are judged as a group.
   if (row.groupId === null && row.dueAt > now) return { kind: "defer" };

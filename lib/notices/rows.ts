@@ -144,6 +144,20 @@ export function addNewRow(
 }
 
 /**
+ * Adds a row of a target written in the same operation: nothing can hold its
+ * (target, kind, channel) key yet, so unlike `addNewRow` it checks nothing.
+ * The background write of a large action uses it, to fit a target with its
+ * rows in one commit.
+ */
+export function addRowOfNewTarget(
+  op: Deno.AtomicOperation,
+  row: Notification,
+): Deno.AtomicOperation {
+  op.set(uniqueKeyOf(row), row.id);
+  return putRow(op, null, row);
+}
+
+/**
  * A warning of these rows is being sent right now: what follows a change of
  * its time (a move, a hold, a postpone) waits for its outcome.
  */

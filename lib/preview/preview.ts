@@ -56,7 +56,8 @@ import {
   strangerCanaries,
 } from "../scheduler/waves.ts";
 import type { PreviewStage } from "./preview_model.ts";
-import { deadlineIssues, newActionRecords } from "../scheduler/schedule.ts";
+import { deadlineIssues } from "../scheduler/schedule.ts";
+import { newActionRecords } from "../scheduler/action_records.ts";
 import { planOwnerWindows, readOwnerWindows } from "../owners/window_plan.ts";
 
 /** How many of each left-out group are named; the rest are counted. */

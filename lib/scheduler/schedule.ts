@@ -39,15 +39,12 @@ import {
 import { BadRequestError, ConflictError, type Issue } from "../errors.ts";
 import type { PendingTargetLock } from "../kv/actions.ts";
 import { newId } from "../ids.ts";
-import { buildNoticeRows } from "../notices/rows.ts";
 import type {
   ActionCounters,
   Instance,
   Notification,
   ScheduledAction,
   Stage,
-  StageGate,
-  Target,
   User,
 } from "../types.ts";
 import {
@@ -57,6 +54,17 @@ import {
   strangerCanaries,
 } from "./waves.ts";
 import { InstanceLockedError, writeAction } from "./action_write.ts";
+import {
+  newActionAndStages,
+  newActionRecords,
+  newTargetRows,
+} from "./action_records.ts";
+import {
+  DEFAULT_INLINE_TARGETS,
+  type PreparedEntry,
+  runInBackground,
+  startPreparedWrite,
+} from "./prepare.ts";
 import type { ScheduleInput } from "./schemas.ts";
 import {
   type OwnerWindow,
@@ -105,129 +113,44 @@ export interface ScheduleResult {
   warnings: ScheduleWarning[];
   /** With owners' windows: how many instances fell back to notBefore. */
   windows?: { fellBack: number };
+  /**
+   * A large action (over `scheduleInlineTargets` instances) answers at once,
+   * `preparing`, and is written in the background: how far it got.
+   */
+  preparing?: { written: number; total: number; leftOut: number };
 }
 
-export function newActionRecords(
+/** The waves of a new action: owners' windows, the rollout's waves, or none (one stage). */
+function planStages(
+  id: string,
   input: ScheduleInput,
   instances: Instance[],
-  o: {
-    id: string;
-    createdBy: string;
-    scheduledAt: string;
-    now: number;
-    targetId: () => string;
-    /** The rollout's waves (absent: one stage of every instance at `scheduledAt`). */
-    waves?: PlannedWave[];
-    /** The waves are owners' window times: stages that wait for no other, without soak. */
-    ownerWindows?: boolean;
-    targetImageTags?: ReadonlyMap<string, string>;
-    rollbackOf?: string;
-  },
-): {
-  action: ScheduledAction;
-  /** The first stage. */
-  stage: Stage;
-  stages: Stage[];
-  targets: Target[];
-} {
-  const at = new Date(o.now).toISOString();
-  const imageTag = input.actionType === "version_change"
-    ? input.imageTag
-    : null;
-  const action: ScheduledAction = {
-    id: o.id,
-    actionType: input.actionType,
-    imageTag,
-    overridePins: input.overridePins,
-    reason: input.reason,
-    notify: input.notify,
-    noticeLeadHours: input.noticeLeadHours,
-    reminderLeadHours: input.reminderLeadHours,
-    doneChannels: input.doneChannels,
-    noticeSubject: input.noticeSubject,
-    noticeBody: input.noticeBody,
-    noticeChannels: input.noticeChannels,
-    ...(input.waves?.length ? { waves: input.waves, gate: input.gate } : {}),
-    ...(input.timing ? { timing: input.timing } : {}),
-    ...(o.rollbackOf ? { rollbackOf: o.rollbackOf } : {}),
-    ...(input.ownerMayPostpone
-      ? {
-        ownerMayPostpone: {
-          until: new Date(Date.parse(input.ownerMayPostpone.until))
-            .toISOString(),
-          times: input.ownerMayPostpone.times,
-        },
-      }
-      : {}),
-    status: "scheduled",
-    createdBy: o.createdBy,
-    createdAt: at,
-    updatedAt: at,
-    startedAt: null,
-    finishedAt: null,
-    cancelledAt: null,
-  };
-  const waves = o.waves ?? [{
-    index: 0,
-    scheduledAt: o.scheduledAt,
-    soakMinutes: 0,
-    instanceIds: instances.map((i) => i.id),
-    expectedApplyMinutes: 0,
-  }];
-  const gated = !!action.gate;
-  const stages: Stage[] = waves.map((w) => ({
-    actionId: action.id,
-    index: w.index,
-    scheduledAt: w.scheduledAt,
-    status: "pending",
-    startedAt: null,
-    finishedAt: null,
-    ...(o.ownerWindows
-      ? { waitsFor: null }
-      : o.waves
-      ? { soakMinutes: w.soakMinutes, soakUntil: null }
-      : {}),
-    // The last wave has nothing after it to hold back: no gate.
-    ...(gated && w.index < waves.length - 1 ? { gate: emptyGate() } : {}),
-  }));
-  const stageOf = new Map<string, number>();
-  for (const w of waves) {
-    for (const id of w.instanceIds) stageOf.set(id, w.index);
+  scheduledAtMs: number,
+  concurrency: number,
+  owners?: ReadonlyMap<string, OwnerWindow>,
+): { waves?: PlannedWave[]; ownerWindows: boolean; fellBack?: number } {
+  if (input.timing && owners) {
+    const w = planOwnerWindows(
+      instances,
+      owners,
+      Date.parse(input.timing.notBefore),
+      Date.parse(input.timing.deadline),
+    );
+    return { waves: w.waves, ownerWindows: true, fellBack: w.fellBack };
   }
-  const targets: Target[] = instances.map((i) => ({
-    id: o.targetId(),
-    actionId: action.id,
-    stageIndex: stageOf.get(i.id) ?? 0,
-    instanceId: i.id,
-    userId: i.ownerId,
-    sourceImageTag: i.imageTag,
-    targetImageTag: o.targetImageTags?.get(i.id) ?? imageTag ?? i.imageTag,
-    sourcePinnedImageTag: i.pinnedImageTag,
-    status: "pending",
-    skipReason: null,
-    error: null,
-    claimedAt: null,
-    finishedAt: null,
-    updatedAt: at,
-    attempts: 0,
-  }));
-  return { action, stage: stages[0], stages, targets };
+  return {
+    waves: input.waves?.length
+      ? planWaves(id, instances, input.waves, scheduledAtMs, concurrency)
+      : undefined,
+    ownerWindows: false,
+  };
 }
 
-/** A gate that has not read anything yet. */
-export function emptyGate(): StageGate {
-  return {
-    verdict: null,
-    at: null,
-    failedPercent: 0,
-    unhealthyPercent: 0,
-    healthy: 0,
-    unhealthy: 0,
-    unknown: 0,
-    checked: 0,
-    nextAt: null,
-  };
-}
+/** Owner by owner: an owner's rows are made one after another, so they lie together. */
+const byOwner = (
+  a: Pick<Instance, "ownerId" | "id">,
+  b: Pick<Instance, "ownerId" | "id">,
+) => a.ownerId.localeCompare(b.ownerId) || a.id.localeCompare(b.id);
 
 function buildPlan(
   input: ScheduleInput,
@@ -240,40 +163,107 @@ function buildPlan(
   owners?: ReadonlyMap<string, OwnerWindow>,
 ) {
   const id = newId();
-  const windows = input.timing && owners
-    ? planOwnerWindows(
-      instances,
-      owners,
-      Date.parse(input.timing.notBefore),
-      Date.parse(input.timing.deadline),
-    )
-    : undefined;
-  const waves = windows?.waves ??
-    (input.waves?.length
-      ? planWaves(id, instances, input.waves, scheduledAtMs, concurrency)
-      : undefined);
+  const planned = planStages(
+    id,
+    input,
+    instances,
+    scheduledAtMs,
+    concurrency,
+    owners,
+  );
   const { action, stages, targets } = newActionRecords(input, instances, {
     id,
     createdBy: actor.id,
     scheduledAt: new Date(scheduledAtMs).toISOString(),
     now,
     targetId: newId,
-    waves,
-    ownerWindows: !!windows,
+    waves: planned.waves,
+    ownerWindows: planned.ownerWindows,
     targetImageTags: opts.targetImageTags,
     rollbackOf: opts.rollbackOf,
   });
   // Row ids follow creation order, so an owner's rows lie together in the
-  // due index and reach one dispatch group: one message per owner. A notice
-  // whose lead is longer than the time left is due now, never at a past
-  // time (as a move that brings the time closer does it).
+  // due index and reach one dispatch group: one message per owner.
   const rows: Notification[] = [...targets].sort((a, b) =>
     a.userId.localeCompare(b.userId) || a.instanceId.localeCompare(b.instanceId)
-  ).flatMap((t) => buildNoticeRows(action, stages[t.stageIndex], t, now))
-    .map((row) =>
-      row.kind === "notice" ? { ...row, dueAt: Math.max(now, row.dueAt) } : row
-    );
-  return { action, stages, targets, rows, fellBack: windows?.fellBack };
+  ).flatMap((t) => newTargetRows(action, stages[t.stageIndex], t, now));
+  return { action, stages, targets, rows, fellBack: planned.fellBack };
+}
+
+/**
+ * A large action: the plan is committed with the action `preparing`, and its
+ * targets are written in the background (prepare.ts), started here.
+ */
+async function schedulePrepared(
+  deps: ScheduleDeps,
+  input: ScheduleInput,
+  actor: Pick<User, "id">,
+  opts: ScheduleOptions,
+  o: {
+    live: Instance[];
+    scheduledAtMs: number;
+    now: number;
+    owners?: ReadonlyMap<string, OwnerWindow>;
+  },
+): Promise<Omit<ScheduleResult, "excluded" | "warnings">> {
+  const id = newId();
+  const planned = planStages(
+    id,
+    input,
+    o.live,
+    o.scheduledAtMs,
+    deps.config.controllerConcurrency ?? DEFAULT_CONCURRENCY,
+    o.owners,
+  );
+  const total = o.live.length;
+  const { action, stages, waves } = newActionAndStages(
+    input,
+    () => o.live.map((i) => i.id),
+    {
+      id,
+      createdBy: actor.id,
+      scheduledAt: new Date(o.scheduledAtMs).toISOString(),
+      now: o.now,
+      waves: planned.waves,
+      ownerWindows: planned.ownerWindows,
+      rollbackOf: opts.rollbackOf,
+      preparing: { total },
+    },
+  );
+  const stageOf = new Map<string, number>();
+  for (const w of waves) {
+    for (const i of w.instanceIds) stageOf.set(i, w.index);
+  }
+  const entries: PreparedEntry[] = [...o.live].sort(byOwner).map((i) => {
+    const tag = opts.targetImageTags?.get(i.id);
+    return {
+      instanceId: i.id,
+      stageIndex: stageOf.get(i.id) ?? 0,
+      ...(tag ? { targetImageTag: tag } : {}),
+    };
+  });
+  const holder = newId();
+  await startPreparedWrite(deps.kv, {
+    action,
+    stages,
+    entries,
+    now: o.now,
+    holder,
+  });
+  (deps.startBackgroundWrite ??
+    ((actionId, h) => runInBackground(deps, actionId, h)))(id, holder);
+  return {
+    id,
+    action,
+    stage: stages[0],
+    stages,
+    counters: { total: 0, applied: 0, skipped: 0, failed: 0 },
+    targets: { total },
+    preparing: { written: 0, total, leftOut: 0 },
+    ...(planned.fellBack !== undefined
+      ? { windows: { fellBack: planned.fellBack } }
+      : {}),
+  };
 }
 
 /**
@@ -351,6 +341,25 @@ export async function scheduleAction(
   const owners = input.timing
     ? await readOwnerWindows(kv, live.map((i) => i.ownerId))
     : undefined;
+  const inline = deps.config.scheduleInlineTargets ?? DEFAULT_INLINE_TARGETS;
+  if (live.length > inline) {
+    const started = await schedulePrepared(deps, input, actor, opts, {
+      live,
+      scheduledAtMs,
+      now,
+      owners,
+    });
+    return {
+      ...started,
+      excluded: {
+        destroyed: sel.destroyed,
+        pinned: sel.pinned,
+        alreadyOnTag: sel.alreadyOnTag,
+        pending: [...skipped],
+      },
+      warnings: scheduleWarnings(input, now),
+    };
+  }
   // A schedule that took an instance since we looked wins it: with
   // skipPending that instance is left out too, and the write tried again.
   for (let attempt = 0;; attempt++) {

@@ -17,8 +17,15 @@ export interface ScheduleDeps {
   config: Pick<Config, "scheduleMinAheadSeconds"> & {
     /** Controller calls in flight at once: how long a wave is expected to take. */
     controllerConcurrency?: number;
+    /** Larger actions are written in the background (`preparing`). */
+    scheduleInlineTargets?: number;
   };
   now: () => number;
+  /**
+   * Starts a large action's background write (default: in this process, at
+   * once); tests pass their own to run it step by step.
+   */
+  startBackgroundWrite?: (actionId: string, holder: string) => void;
 }
 
 export const MAX_AHEAD_MS = 365 * 24 * 3_600_000;

@@ -7,8 +7,10 @@ import { readOptionalJson } from "../web/request_body.ts";
 import { IdSchema } from "../ids.ts";
 import { textField } from "../text.ts";
 import { GateSchema, WavesSchema } from "./waves.ts";
+import { MAX_TARGETS_PER_ACTION } from "../config.ts";
 
-export const MAX_TARGETS = 10_000;
+/** The most instances one action takes (the reason is with the constant). */
+export const MAX_TARGETS = MAX_TARGETS_PER_ACTION;
 /** How many times an owner may postpone one change, at most. */
 export const MAX_POSTPONES = 10;
 

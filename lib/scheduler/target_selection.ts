@@ -5,9 +5,9 @@
  */
 import { nameSome } from "./schedule_checks.ts";
 import { BadRequestError } from "../errors.ts";
-import { getInstances, listRunningInstanceIdsByTag } from "../kv/instances.ts";
+import { getInstances, listRunningInstancesByTag } from "../kv/instances.ts";
 import { keys } from "../kv/keys.ts";
-import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
+import { getExistingInRange, getManyById } from "../kv/batched_reads.ts";
 import type { PendingTargetLock } from "../kv/actions.ts";
 import { noticeDueAt } from "../due_times.ts";
 import { formatDuration } from "../format.ts";
@@ -36,14 +36,18 @@ export interface TargetSelection {
   live: Instance[];
 }
 
-/** The ids asked for (duplicates folded) or the running instances the selector names. */
-async function resolveInstanceIds(
+/** The instances asked for (duplicates folded; unknown ones missing) or the running ones the selector names. */
+async function resolveInstances(
   kv: Deno.Kv,
   input: ScheduleInput,
-): Promise<string[]> {
-  if (input.instanceIds) return [...new Set(input.instanceIds)];
+): Promise<{ ids: string[]; instances: Map<string, Instance> }> {
+  if (input.instanceIds) {
+    const ids = [...new Set(input.instanceIds)];
+    return { ids, instances: await getInstances(kv, ids) };
+  }
   const tag = input.selector!.imageTag;
-  const ids = await listRunningInstanceIdsByTag(kv, tag);
+  const running = await listRunningInstancesByTag(kv, tag);
+  const ids = running.map((i) => i.id);
   if (ids.length === 0) {
     throw new BadRequestError(`no running instance is on image tag ${tag}`, [
       {
@@ -62,7 +66,7 @@ async function resolveInstanceIds(
       }],
     );
   }
-  return ids;
+  return { ids, instances: new Map(running.map((i) => [i.id, i])) };
 }
 
 /** Instances whose pending-target lock another visible, still open action holds. */
@@ -70,12 +74,14 @@ async function heldByOthers(
   kv: Deno.Kv,
   ids: string[],
 ): Promise<HeldInstance[]> {
-  const locks = await getManyChunked<PendingTargetLock>(
+  // Few instances hold a lock: one range read over the ids finds them.
+  const locks = await getExistingInRange<PendingTargetLock>(
     kv,
-    ids.map((id) => keys.instancePendingTarget(id)),
+    keys.instancePendingTargets(),
+    ids,
   );
-  const held = ids.flatMap((instanceId, i) => {
-    const lock = locks[i].value;
+  const held = ids.flatMap((instanceId) => {
+    const lock = locks.get(instanceId)?.value;
     return lock ? [{ instanceId, actionId: lock.actionId }] : [];
   });
   // A lock of a write in progress (or abandoned) is the write's own business:
@@ -87,7 +93,10 @@ async function heldByOthers(
   );
   return held.filter((h) => {
     const action = actions.get(h.actionId)?.value;
-    return action ? isActionOpen(action) : false;
+    // A large action still being written holds what it has written.
+    return action
+      ? isActionOpen(action) || action.status === "preparing"
+      : false;
   });
 }
 
@@ -100,8 +109,7 @@ export async function selectTargets(
   kv: Deno.Kv,
   input: ScheduleInput,
 ): Promise<TargetSelection> {
-  const ids = await resolveInstanceIds(kv, input);
-  const instances = await getInstances(kv, ids);
+  const { ids, instances } = await resolveInstances(kv, input);
   const unknown = ids.filter((id) => !instances.has(id));
   if (unknown.length) {
     throw new BadRequestError(`unknown instances: ${nameSome(unknown)}`, [

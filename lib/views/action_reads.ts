@@ -217,7 +217,10 @@ export async function getPendingAction(
     keys.action(lock.actionId),
     keys.target(lock.targetId),
   ]);
-  if (!action.value || !target.value) return null;
+  // A large action still being written is not the owner's business yet.
+  if (
+    !action.value || !target.value || action.value.status === "preparing"
+  ) return null;
   const stage =
     (await kv.get<Stage>(keys.stage(lock.actionId, target.value.stageIndex)))
       .value;

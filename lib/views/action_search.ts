@@ -28,6 +28,7 @@ import { MAX_ACTION_PAGE } from "./action_reads.ts";
 export const SCAN_BUDGET = 1000;
 
 export const ACTION_STATUSES: readonly ActionStatus[] = [
+  "preparing",
   "scheduled",
   "running",
   "paused",

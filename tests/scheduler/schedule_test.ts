@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
+import { MAX_TARGETS, ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { applyTick } from "@/lib/jobs.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import {
@@ -127,8 +127,8 @@ Deno.test("schedule: every invalid body is a 400 naming the field", async (t) =>
   const cases: [string, unknown, string][] = [
     ["empty instanceIds", body([], now), "instanceIds"],
     [
-      "10,001 ids",
-      body(Array.from({ length: 10_001 }, (_, i) => `i${i}`), now),
+      "100,001 ids (one more than an action takes)",
+      body(Array.from({ length: MAX_TARGETS + 1 }, (_, i) => `i${i}`), now),
       "instanceIds",
     ],
     [

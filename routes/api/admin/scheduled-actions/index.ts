@@ -24,6 +24,9 @@ export const handler: Handlers<unknown, State> = {
       skipPending,
     });
     await auditSchedule(appContext(), ctx.state, result);
-    return Response.json(result, { status: 201 });
+    // A large action answers at once and is written in the background.
+    return Response.json(result, {
+      status: result.action.status === "preparing" ? 202 : 201,
+    });
   },
 };

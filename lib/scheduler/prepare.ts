@@ -1,0 +1,548 @@
+/**
+ * A large action's write in the background (status `preparing`). An action
+ * over `scheduleInlineTargets` instances is too large to write within one
+ * request, so the request only checks it whole (400 and 409 as usual), then
+ * commits the action record as `preparing`, its stages, and the instances
+ * still to write in parts (owner by owner, so an owner's rows lie together
+ * and reach one message). The write then goes on here:
+ * - each commit writes some instances whole: the instance's lock, its target
+ *   and its notification rows, with their counts, and checks the action
+ *   record (a cancel stops the write at once) and that each lock is free
+ *   (so a commit that landed before a crash is never written twice);
+ * - the job record (`action_prepares`) says which part is next, under a
+ *   lease: the process that scheduled it runs it at once, and the minute
+ *   apply tick takes over a job whose lease ran out (a crash, a killed
+ *   isolate);
+ * - the last commit turns the action `scheduled` and puts its stages in the
+ *   apply's due index. Until then the sweep leaves its rows alone and the
+ *   apply never sees it: nothing is sent, nothing applied, and no half
+ *   action is ever `scheduled`.
+ * An instance another action took meanwhile, or destroyed meanwhile, is left
+ * out and counted (`preparing.leftOut`).
+ */
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
+import {
+  ABANDONED_WRITE_MS,
+  addToCounter,
+  addToStageCounter,
+  getActionCounters,
+  getStageEntries,
+  type PendingTargetLock,
+} from "../kv/actions.ts";
+import { getInstances } from "../kv/instances.ts";
+import { commitPool, packCommits } from "../kv/commits.ts";
+import { putTarget } from "../apply/target_status.ts";
+import { putStage } from "../apply/stage_status.ts";
+import { addRowOfNewTarget } from "../notices/rows.ts";
+import { COUNTER_MUTATIONS_PER_NEW_ROW } from "../notices/counters.ts";
+import { actionEvent, addWebhookEvent } from "../webhooks/events.ts";
+import { newId } from "../ids.ts";
+import { log } from "../operations/log.ts";
+import { newTarget, newTargetRows } from "./action_records.ts";
+import type { Notification, ScheduledAction, Stage, Target } from "../types.ts";
+
+/** Where a background write stands. */
+export interface PrepareJob {
+  actionId: string;
+  /** Parts of `prepareChunk`, and the next one to write. */
+  chunks: number;
+  nextChunk: number;
+  /** Instances left out in the parts written so far. */
+  leftOut: number;
+  /** Who runs it, until when (epoch ms); another may take over after. */
+  holder: string | null;
+  leaseUntil: number;
+  startedAt: number;
+}
+
+/** Instances still to write, owner by owner, each with its stage (and, in a rollback, its tag). */
+export interface PrepareChunk {
+  instanceIds: string[];
+  stages: number[];
+  targetImageTags?: (string | null)[];
+}
+
+/** One instance of the plan, in the order it is written. */
+export interface PreparedEntry {
+  instanceId: string;
+  stageIndex: number;
+  targetImageTag?: string;
+}
+
+/** Actions of at most this many instances are written within the request (`scheduleInlineTargets`). */
+export const DEFAULT_INLINE_TARGETS = 10_000;
+/** A runner renews its lease at every part; a part takes well under this. */
+export const PREPARE_LEASE_MS = 30_000;
+/** A part's ids stay far below KV's 64 KiB value limit. */
+const CHUNK_CHARS = 40_000;
+const CHUNK_MAX = 2_000;
+/** Commits in flight at once while a part is written. */
+const WRITE_WIDTH = 4;
+
+/** A new target's own writes in `putTarget`: the lock, the record and its two indexes. */
+const TARGET_MUTATIONS = 4;
+const ROW_MUTATIONS = 3 + COUNTER_MUTATIONS_PER_NEW_ROW;
+
+/** Stopped because the action is no longer `preparing` (cancelled meanwhile). */
+class PrepareStopped extends Error {}
+
+/** Cuts the plan into parts of a size KV keeps in one value. */
+export function chunkPlan(entries: PreparedEntry[]): PrepareChunk[] {
+  const out: PrepareChunk[] = [];
+  let cur: PrepareChunk | null = null;
+  let chars = 0;
+  const rollback = entries.some((e) => e.targetImageTag !== undefined);
+  for (const e of entries) {
+    const size = e.instanceId.length + (e.targetImageTag?.length ?? 0) + 8;
+    if (
+      !cur || chars + size > CHUNK_CHARS || cur.instanceIds.length >= CHUNK_MAX
+    ) {
+      cur = {
+        instanceIds: [],
+        stages: [],
+        ...(rollback ? { targetImageTags: [] } : {}),
+      };
+      out.push(cur);
+      chars = 0;
+    }
+    cur.instanceIds.push(e.instanceId);
+    cur.stages.push(e.stageIndex);
+    cur.targetImageTags?.push(e.targetImageTag ?? null);
+    chars += size;
+  }
+  return out;
+}
+
+/**
+ * Commits what the background write starts from: the parts, then in one
+ * commit the action (`preparing`), its stages (not yet due) and the job,
+ * leased to `holder`. A crash before that last commit leaves only parts
+ * nobody names (`purgeOrphanChunks` removes them).
+ */
+export async function startPreparedWrite(
+  kv: Deno.Kv,
+  o: {
+    action: ScheduledAction;
+    stages: Stage[];
+    entries: PreparedEntry[];
+    now: number;
+    holder: string;
+  },
+): Promise<void> {
+  const { action } = o;
+  const chunks = chunkPlan(o.entries);
+  for (let i = 0; i < chunks.length; i += 8) {
+    const res = await commitRetrying(() => {
+      const op = kv.atomic();
+      chunks.slice(i, i + 8).forEach((c, j) =>
+        op.set(keys.prepareChunk(action.id, i + j), { ...c, writtenAt: o.now })
+      );
+      return op;
+    });
+    if (!res.ok) throw new Error(`could not write the plan of ${action.id}`);
+  }
+  const job: PrepareJob = {
+    actionId: action.id,
+    chunks: chunks.length,
+    nextChunk: 0,
+    leftOut: 0,
+    holder: o.holder,
+    leaseUntil: o.now + PREPARE_LEASE_MS,
+    startedAt: o.now,
+  };
+  const res = await commitRetrying(() => {
+    const op = kv.atomic()
+      .check({ key: keys.action(action.id), versionstamp: null })
+      .set(keys.action(action.id), action)
+      .set(keys.actionPrepare(action.id), job);
+    // The stage records only: their due keys come with the last commit.
+    for (const s of o.stages) op.set(keys.stage(s.actionId, s.index), s);
+    return op;
+  });
+  if (!res.ok) throw new Error(`action id ${action.id} is already in use`);
+}
+
+export interface PrepareDeps {
+  kv: Deno.Kv;
+  now: () => number;
+}
+
+export type PrepareOutcome =
+  /** Written whole: the action is `scheduled` (or cancelled, nothing left to write). */
+  | "done"
+  /** The action was cancelled meanwhile: the write stopped. */
+  | "stopped"
+  /** Another runner holds the lease, or there is no such job. */
+  | "busy";
+
+/**
+ * Runs (or goes on with) the background write of `actionId` while it holds
+ * the lease. Safe to call from several processes at once: one writes, the
+ * others answer "busy"; two writers after a stalled lease never write an
+ * instance twice (each commit checks its locks).
+ */
+export async function runPreparedWrite(
+  deps: PrepareDeps,
+  actionId: string,
+  holder: string = newId(),
+): Promise<PrepareOutcome> {
+  const { kv } = deps;
+  let job = await kv.get<PrepareJob>(keys.actionPrepare(actionId));
+  if (!job.value) return "busy";
+  if (job.value.holder !== holder && job.value.leaseUntil > deps.now()) {
+    return "busy";
+  }
+  job = await renewLease(kv, job as Deno.KvEntry<PrepareJob>, holder, deps);
+  if (!job.value) return "busy";
+  try {
+    for (;;) {
+      const j = job.value as PrepareJob;
+      const action = await kv.get<ScheduledAction>(keys.action(actionId));
+      if (action.value?.status !== "preparing") throw new PrepareStopped();
+      if (j.nextChunk >= j.chunks) {
+        await finishPreparedWrite(
+          deps,
+          action as Deno.KvEntry<ScheduledAction>,
+          job as Deno.KvEntry<PrepareJob>,
+        );
+        return "done";
+      }
+      const chunk = await kv.get<PrepareChunk>(
+        keys.prepareChunk(actionId, j.nextChunk),
+      );
+      const leftOut = chunk.value
+        ? await writeChunk(
+          deps,
+          action as Deno.KvEntry<ScheduledAction>,
+          chunk.value,
+        )
+        : 0;
+      const next: PrepareJob = {
+        ...j,
+        nextChunk: j.nextChunk + 1,
+        leftOut: j.leftOut + leftOut,
+        holder,
+        leaseUntil: deps.now() + PREPARE_LEASE_MS,
+      };
+      const res = await commitRetrying(() =>
+        kv.atomic().check(job).set(keys.actionPrepare(actionId), next)
+          .delete(keys.prepareChunk(actionId, j.nextChunk))
+      );
+      // Another runner took over after our lease ran out: it goes on.
+      if (!res.ok) return "busy";
+      job = { ...job, value: next, versionstamp: res.versionstamp };
+    }
+  } catch (err) {
+    if (!(err instanceof PrepareStopped)) throw err;
+    await dropPrepareJob(kv, actionId);
+    return "stopped";
+  }
+}
+
+async function renewLease(
+  kv: Deno.Kv,
+  job: Deno.KvEntry<PrepareJob>,
+  holder: string,
+  deps: PrepareDeps,
+): Promise<Deno.KvEntryMaybe<PrepareJob>> {
+  const next = {
+    ...job.value,
+    holder,
+    leaseUntil: deps.now() + PREPARE_LEASE_MS,
+  };
+  const res = await kv.atomic().check(job)
+    .set(keys.actionPrepare(job.value.actionId), next).commit();
+  return res.ok
+    ? { ...job, value: next, versionstamp: res.versionstamp }
+    : { key: job.key, value: null, versionstamp: null };
+}
+
+/**
+ * Writes one part: each instance not written yet gets its lock, target and
+ * rows, many instances a commit. Answers how many were left out (taken by
+ * another action, or destroyed, since the schedule).
+ */
+async function writeChunk(
+  deps: PrepareDeps,
+  action: Deno.KvEntry<ScheduledAction>,
+  chunk: PrepareChunk,
+): Promise<number> {
+  const { kv } = deps;
+  const a = action.value;
+  const ids = chunk.instanceIds;
+  const [instances, locks, stageEntries] = await Promise.all([
+    getInstances(kv, ids),
+    getManyChunked<PendingTargetLock>(
+      kv,
+      ids.map((id) => keys.instancePendingTarget(id)),
+    ),
+    getStageEntries(kv, a.id),
+  ]);
+  const stages = new Map(stageEntries.map((e) => [e.value.index, e.value]));
+  const now = deps.now();
+  const at = new Date(now).toISOString();
+  let leftOut = 0;
+  const toWrite: { target: Target; rows: Notification[] }[] = [];
+  ids.forEach((id, i) => {
+    const lock = locks[i].value;
+    if (lock?.actionId === a.id) return; // written before a crash
+    const instance = instances.get(id);
+    if (lock || !instance || instance.status === "destroyed") {
+      leftOut++;
+      return;
+    }
+    const stage = stages.get(chunk.stages[i]) ?? stageEntries[0].value;
+    const target = newTarget(a, instance, {
+      id: newId(),
+      stageIndex: stage.index,
+      at,
+      targetImageTag: chunk.targetImageTags?.[i] ?? undefined,
+    });
+    toWrite.push({ target, rows: newTargetRows(a, stage, target, now) });
+  });
+  const units = packCommits(
+    toWrite,
+    (w) => ({
+      checks: 1,
+      mutations: TARGET_MUTATIONS + w.rows.length * ROW_MUTATIONS,
+    }),
+    // The action's check; the counts' sums (the rows' own are in ROW_MUTATIONS).
+    { checks: 1, mutations: 2 + 2 * stages.size },
+  );
+  const pool = commitPool(WRITE_WIDTH);
+  let lost = 0;
+  try {
+    for (const unit of units) {
+      await pool.add(async () => {
+        lost += await commitUnit(kv, action, unit);
+      });
+    }
+  } finally {
+    await pool.drain();
+  }
+  return leftOut + lost;
+}
+
+/**
+ * Commits instances whole; when a lock was taken meanwhile, leaves that
+ * instance out (ours: written already) and commits the rest. Answers how
+ * many another action took.
+ */
+async function commitUnit(
+  kv: Deno.Kv,
+  action: Deno.KvEntry<ScheduledAction>,
+  unit: { target: Target; rows: Notification[] }[],
+): Promise<number> {
+  let lost = 0;
+  for (let attempt = 0; unit.length; attempt++) {
+    const res = await commitRetrying(() => {
+      const op = kv.atomic().check(action);
+      const perStage = new Map<number, number>();
+      for (const { target, rows } of unit) {
+        op.check({
+          key: keys.instancePendingTarget(target.instanceId),
+          versionstamp: null,
+        });
+        putTarget(op, null, target);
+        for (const row of rows) addRowOfNewTarget(op, row);
+        perStage.set(
+          target.stageIndex,
+          (perStage.get(target.stageIndex) ?? 0) + 1,
+        );
+      }
+      addToCounter(op, action.value.id, "total", unit.length);
+      for (const [index, n] of perStage) {
+        addToStageCounter(op, { actionId: action.value.id, index }, "total", n);
+      }
+      return op;
+    });
+    if (res.ok) return lost;
+    const now = await kv.get<ScheduledAction>(keys.action(action.value.id));
+    if (now.versionstamp !== action.versionstamp) throw new PrepareStopped();
+    const locks = await getManyChunked<PendingTargetLock>(
+      kv,
+      unit.map((w) => keys.instancePendingTarget(w.target.instanceId)),
+    );
+    const free = unit.filter((_, i) => locks[i].value === null);
+    lost += locks.filter((l) => l.value && l.value.actionId !== action.value.id)
+      .length;
+    if (attempt >= 5 && free.length === unit.length) {
+      throw new Error(`writing action ${action.value.id} keeps failing`);
+    }
+    unit = free;
+  }
+  return lost;
+}
+
+/** The last commit: the action turns `scheduled`, its stages become due, the job ends. */
+async function finishPreparedWrite(
+  deps: PrepareDeps,
+  action: Deno.KvEntry<ScheduledAction>,
+  job: Deno.KvEntry<PrepareJob>,
+): Promise<void> {
+  const { kv } = deps;
+  const now = deps.now();
+  const at = new Date(now).toISOString();
+  const [stages, counts] = await Promise.all([
+    getStageEntries(kv, action.value.id),
+    getActionCounters(kv, action.value.id),
+  ]);
+  const a = action.value;
+  const preparing = {
+    total: a.preparing?.total ?? counts.total,
+    leftOut: job.value.leftOut,
+    writtenAt: at,
+  };
+  // Every instance was taken or destroyed meanwhile: nothing to do.
+  const next: ScheduledAction = counts.total === 0
+    ? {
+      ...a,
+      status: "cancelled",
+      preparing,
+      cancelledAt: at,
+      finishedAt: at,
+      updatedAt: at,
+    }
+    : { ...a, status: "scheduled", preparing, updatedAt: at };
+  const res = await commitRetrying(() => {
+    const op = kv.atomic().check(action).check(job)
+      .set(keys.action(a.id), next)
+      .delete(keys.actionPrepare(a.id));
+    if (next.status === "scheduled") {
+      for (const s of stages) {
+        op.check(s);
+        putStage(op, null, s.value);
+      }
+      addWebhookEvent(
+        op,
+        actionEvent("action.scheduled", next, now, {
+          scheduledAt: stages[0]?.value.scheduledAt ?? null,
+          counts,
+        }),
+      );
+    } else {
+      for (const s of stages) {
+        op.check(s).set(s.key, {
+          ...s.value,
+          status: "cancelled",
+          finishedAt: at,
+        });
+      }
+    }
+    return op;
+  });
+  if (!res.ok) throw new PrepareStopped();
+  log.info("a large action was written", {
+    actionId: a.id,
+    targets: counts.total,
+    leftOut: job.value.leftOut,
+  });
+}
+
+/** Removes a stopped write's job and the parts it had left. */
+async function dropPrepareJob(kv: Deno.Kv, actionId: string): Promise<void> {
+  const stale: Deno.KvKey[] = [keys.actionPrepare(actionId)];
+  for await (const e of kv.list({ prefix: keys.prepareChunks(actionId) })) {
+    stale.push(e.key);
+  }
+  for (let i = 0; i < stale.length; i += 500) {
+    await commitRetrying(() => {
+      const op = kv.atomic();
+      for (const key of stale.slice(i, i + 500)) op.delete(key);
+      return op;
+    });
+  }
+}
+
+/** The action's background write as the page and the API show it (null: not preparing). */
+export async function preparingProgress(
+  kv: Deno.Kv,
+  action: ScheduledAction,
+): Promise<{ written: number; total: number; leftOut: number } | null> {
+  if (action.status !== "preparing") return null;
+  const [counts, job] = await Promise.all([
+    getActionCounters(kv, action.id),
+    kv.get<PrepareJob>(keys.actionPrepare(action.id)),
+  ]);
+  return {
+    written: counts.total,
+    total: action.preparing?.total ?? counts.total,
+    leftOut: job.value?.leftOut ?? 0,
+  };
+}
+
+/** Writes started in this process and not yet ended; tests and shutdown wait for them. */
+const inProcess = new Set<Promise<unknown>>();
+
+/** Starts the write of `actionId` in this process, without waiting for it. */
+export function runInBackground(
+  deps: PrepareDeps,
+  actionId: string,
+  holder: string,
+): void {
+  const run = runPreparedWrite(deps, actionId, holder).catch((err) =>
+    // The job keeps its place: the apply tick takes it over once the lease ends.
+    log.error("a large action's write failed; the apply tick resumes it", {
+      actionId,
+      error: String(err),
+    })
+  ).finally(() => inProcess.delete(run));
+  inProcess.add(run);
+}
+
+/** Resolves once every write this process started has ended. */
+export async function backgroundWritesSettled(): Promise<void> {
+  while (inProcess.size) await Promise.allSettled([...inProcess]);
+}
+
+/**
+ * Goes on with every background write whose runner is gone (its lease ran
+ * out), and removes parts a crashed schedule left before its action was
+ * written. The minute apply tick calls it; answers how many it finished.
+ */
+export async function resumePreparedWrites(deps: PrepareDeps): Promise<number> {
+  const { kv } = deps;
+  let done = 0;
+  const jobs: PrepareJob[] = [];
+  for await (
+    const e of kv.list<PrepareJob>({ prefix: keys.actionPrepares() })
+  ) {
+    jobs.push(e.value);
+  }
+  for (const j of jobs) {
+    if (j.leaseUntil > deps.now()) continue;
+    if (await runPreparedWrite(deps, j.actionId) !== "busy") done++;
+  }
+  await purgeOrphanChunks(deps, new Set(jobs.map((j) => j.actionId)));
+  return done;
+}
+
+/** Parts no job names any more. */
+async function purgeOrphanChunks(
+  deps: PrepareDeps,
+  jobs: Set<string>,
+): Promise<void> {
+  const { kv } = deps;
+  const seen = new Set<string>();
+  for await (
+    const e of kv.list<PrepareChunk & { writtenAt: number }>({
+      prefix: keys.prepareChunks(),
+    })
+  ) {
+    const actionId = e.key[1] as string;
+    if (jobs.has(actionId) || seen.has(actionId)) continue;
+    const [job, action] = await kv.getMany([
+      keys.actionPrepare(actionId),
+      keys.action(actionId),
+    ]);
+    if (job.value) continue;
+    seen.add(actionId);
+    // A write that ended (done or stopped) had its clean-up cut short; a
+    // schedule that crashed before its action record left parts nobody names.
+    if (action.value || e.value.writtenAt < deps.now() - ABANDONED_WRITE_MS) {
+      await dropPrepareJob(kv, actionId);
+    }
+  }
+}
