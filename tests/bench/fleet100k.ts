@@ -68,6 +68,8 @@ export interface FleetRun {
   owners: number;
   /** 201 when the action was written within the request, 202 when in the background. */
   scheduleStatus: number;
+  /** How far the background write said it was, from the 202 answer on (empty for a 201). */
+  preparing: Preparing[];
   /** The rows the sweeps sent. */
   sent: number;
   /** Restarts the controller made, by instance id. */
@@ -152,9 +154,24 @@ async function medianMs(
   return median(times);
 }
 
-/** An action's status as the progress answer gives it (the preparing contract puts it on top). */
-function statusOf(body: { status?: string; action?: { status?: string } }) {
-  return body.status ?? body.action?.status;
+interface Preparing {
+  written: number;
+  total: number;
+}
+
+/** An action's status and background write as an answer of the API gives them. */
+function stateOf(
+  body: {
+    status?: string;
+    action?: { status?: string };
+    preparing?: Preparing | null;
+    progress?: Preparing;
+  },
+) {
+  return {
+    status: body.status ?? body.action?.status,
+    preparing: body.preparing ?? body.progress ?? null,
+  };
 }
 
 /**
@@ -165,7 +182,14 @@ function statusOf(body: { status?: string; action?: { status?: string } }) {
 async function scheduleTag(
   app: TestApp,
   scheduledAt: number,
-): Promise<{ actionId: string; status: number; seconds: number }> {
+): Promise<
+  {
+    actionId: string;
+    status: number;
+    seconds: number;
+    preparing: Preparing[];
+  }
+> {
   const started = performance.now();
   const res = await app.api("POST", "/api/admin/scheduled-actions", {
     actionType: "scheduled_restart",
@@ -182,8 +206,15 @@ async function scheduleTag(
     );
   }
   const actionId: string = body.id;
-  let status = statusOf(body);
+  let { status, preparing } = stateOf(body);
+  const seen = preparing ? [preparing] : [];
+  const giveUpAt = Date.now() + 10 * MINUTE;
   while (status === "preparing") {
+    if (Date.now() > giveUpAt) {
+      throw new Error(
+        `still preparing after 10 minutes: ${JSON.stringify(seen.at(-1))}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, POLL_MS));
     const progress = await app.api(
       "GET",
@@ -195,7 +226,8 @@ async function scheduleTag(
         `progress answered ${progress.status}: ${JSON.stringify(p)}`,
       );
     }
-    status = statusOf(p);
+    ({ status, preparing } = stateOf(p));
+    if (preparing) seen.push(preparing);
   }
   if (status !== "scheduled") {
     throw new Error(`the action is ${status}, not scheduled`);
@@ -204,6 +236,7 @@ async function scheduleTag(
     actionId,
     status: res.status,
     seconds: (performance.now() - started) / 1000,
+    preparing: seen,
   };
 }
 
@@ -362,6 +395,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
       instances: o.size,
       owners: owners.length,
       scheduleStatus: scheduled.status,
+      preparing: scheduled.preparing,
       sent: drained.sent,
       restarts,
       delivery,
@@ -374,14 +408,16 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
 }
 
 /** The bench: `BENCH_FLEET100K_SIZE` instances (100,000 by default), run and closed. */
-export async function fleet100k(): Promise<Fleet100kFigures> {
+export async function fleet100k(): Promise<
+  { figures: Fleet100kFigures; scheduleStatus: number }
+> {
   const size = Number(Deno.env.get("BENCH_FLEET100K_SIZE") ?? 100_000);
   const run = await runFleet({
     size,
     kvDir: Deno.env.get("BENCH_FLEET100K_KV_DIR") || undefined,
   });
   try {
-    return run.figures;
+    return { figures: run.figures, scheduleStatus: run.scheduleStatus };
   } finally {
     await run.close();
   }

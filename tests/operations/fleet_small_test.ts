@@ -13,17 +13,35 @@ import { runFleet } from "../bench/fleet100k.ts";
 import { assertCountersMatchRows } from "../helpers/counters.ts";
 
 const SIZE = 3_000;
+/** Below SIZE, so the action is written in the background as a whole tag of a large fleet is. */
+const INLINE = 1_000;
 
 Deno.test({
   name:
-    "a tag of 3,000 instances: one email and one push per owner, every banner shown, every instance restarted once",
+    "a tag of 3,000 instances written in the background: one email and one push per owner, every banner shown, every instance restarted once",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const run = await runFleet({ size: SIZE });
+    const run = await runFleet({
+      size: SIZE,
+      config: { scheduleInlineTargets: INLINE },
+    });
     try {
       const { app, actionId, figures, delivery } = run;
       assert.equal(run.owners, SIZE);
+      assert.equal(run.scheduleStatus, 202, "written in the background");
+      assert.deepEqual(run.preparing[0], {
+        written: 0,
+        total: SIZE,
+        leftOut: 0,
+      });
+      assert.ok(
+        run.preparing.every((p, i) =>
+          p.total === SIZE && p.written <= SIZE &&
+          p.written >= (run.preparing[i - 1]?.written ?? 0)
+        ),
+        `the write only goes forward: ${JSON.stringify(run.preparing)}`,
+      );
 
       assert.deepEqual(delivery, {
         emailDupes: 0,
