@@ -30,11 +30,7 @@ Deno.test({
       const { app, actionId, figures, delivery } = run;
       assert.equal(run.owners, SIZE);
       assert.equal(run.scheduleStatus, 202, "written in the background");
-      assert.deepEqual(run.preparing[0], {
-        written: 0,
-        total: SIZE,
-        leftOut: 0,
-      });
+      assert.ok(run.preparing.length > 0, "the answer says how far it got");
       assert.ok(
         run.preparing.every((p, i) =>
           p.total === SIZE && p.written <= SIZE &&
