@@ -343,7 +343,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
 
     shift = scheduledAt - Date.now() + MINUTE;
     const applyStarted = performance.now();
-    for (let tick = 0; tick < 20; tick++) {
+    for (let tick = 0; tick < 60; tick++) {
       await applyTick({
         ...app.ctx,
         concurrency: app.ctx.config.controllerConcurrency,
@@ -417,6 +417,12 @@ export async function fleet100k(): Promise<
     kvDir: Deno.env.get("BENCH_FLEET100K_KV_DIR") || undefined,
   });
   try {
+    const twice = [...run.restarts.values()].filter((n) => n > 1).length;
+    if (run.restarts.size !== size || twice > 0) {
+      throw new Error(
+        `${run.restarts.size} of ${size} instances restarted, ${twice} of them more than once`,
+      );
+    }
     return { figures: run.figures, scheduleStatus: run.scheduleStatus };
   } finally {
     await run.close();
