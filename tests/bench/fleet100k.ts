@@ -70,6 +70,8 @@ export interface FleetRun {
   scheduleStatus: number;
   /** How far the background write said it was, from the 202 answer on (empty for a 201). */
   preparing: Preparing[];
+  /** The phase the memory peaked in. */
+  maxRssPhase: Phase;
   /** The rows the sweeps sent. */
   sent: number;
   /** Restarts the controller made, by instance id. */
@@ -104,15 +106,34 @@ function memoryBackedDir(): string | undefined {
   }
 }
 
-/** The largest of `Deno.memoryUsage().rss` sampled every 200 ms until stopped. */
+/** Where the run is, for the memory's peak to be placed. */
+type Phase = "schedule" | "drain" | "pages" | "apply";
+
+/**
+ * The largest of `Deno.memoryUsage().rss` sampled every 200 ms until
+ * stopped, and the phase it was seen in.
+ */
 function rssSampler() {
-  let max = Deno.memoryUsage().rss;
-  const timer = setInterval(() => {
-    max = Math.max(max, Deno.memoryUsage().rss);
-  }, RSS_SAMPLE_MS);
-  return () => {
-    clearInterval(timer);
-    return Math.max(max, Deno.memoryUsage().rss);
+  let phase: Phase = "schedule";
+  let max: { bytes: number; phase: Phase } = {
+    bytes: Deno.memoryUsage().rss,
+    phase,
+  };
+  const sample = () => {
+    const bytes = Deno.memoryUsage().rss;
+    if (bytes > max.bytes) max = { bytes, phase };
+  };
+  const timer = setInterval(sample, RSS_SAMPLE_MS);
+  return {
+    enter(next: Phase) {
+      sample();
+      phase = next;
+    },
+    stop() {
+      clearInterval(timer);
+      sample();
+      return max;
+    },
   };
 }
 
@@ -313,7 +334,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
     const admin = await app.signIn({ admin: true });
     const setupSeconds = (performance.now() - setupStarted) / 1000;
 
-    const maxRss = rssSampler();
+    const rss = rssSampler();
     const floorSeconds = o.size / 100 / PROVIDER_RATE;
     // Far enough ahead for every warning to go out before it (never late).
     const scheduledAt = Date.now() +
@@ -321,6 +342,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
     const scheduled = await scheduleTag(app, scheduledAt);
     const { actionId } = scheduled;
 
+    rss.enter("drain");
     const drained = await drainConcurrently(
       app.kv,
       app.ctx.dispatchers,
@@ -328,6 +350,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
       now,
     );
 
+    rss.enter("pages");
     const actionPageMs = await medianMs(
       PAGE_READS,
       () =>
@@ -341,6 +364,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
         app!.api("GET", `/api/admin/scheduled-actions/${actionId}/progress`),
     );
 
+    rss.enter("apply");
     shift = scheduledAt - Date.now() + MINUTE;
     const applyStarted = performance.now();
     for (let tick = 0; tick < 60; tick++) {
@@ -355,7 +379,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
       shift += MINUTE;
     }
     const applySeconds = (performance.now() - applyStarted) / 1000;
-    const maxRssMb = maxRss() / 2 ** 20;
+    const maxRss = rss.stop();
 
     const [owners, received, counts] = await Promise.all([
       fleetOwners(app.kv),
@@ -386,7 +410,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
         dupes: email.dupes + push.dupes,
         missing: email.missing + push.missing + delivery.bannersNotSent,
         applySeconds: round(applySeconds),
-        maxRssMb: round(maxRssMb, 0),
+        maxRssMb: round(maxRss.bytes / 2 ** 20, 0),
         actionPageMs: round(actionPageMs, 1),
         progressMs: round(progressMs, 1),
       },
@@ -396,6 +420,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
       owners: owners.length,
       scheduleStatus: scheduled.status,
       preparing: scheduled.preparing,
+      maxRssPhase: maxRss.phase,
       sent: drained.sent,
       restarts,
       delivery,
@@ -409,7 +434,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetRun> {
 
 /** The bench: `BENCH_FLEET100K_SIZE` instances (100,000 by default), run and closed. */
 export async function fleet100k(): Promise<
-  { figures: Fleet100kFigures; scheduleStatus: number }
+  { figures: Fleet100kFigures; scheduleStatus: number; maxRssPhase: Phase }
 > {
   const size = Number(Deno.env.get("BENCH_FLEET100K_SIZE") ?? 100_000);
   const run = await runFleet({
@@ -423,7 +448,11 @@ export async function fleet100k(): Promise<
         `${run.restarts.size} of ${size} instances restarted, ${twice} of them more than once`,
       );
     }
-    return { figures: run.figures, scheduleStatus: run.scheduleStatus };
+    return {
+      figures: run.figures,
+      scheduleStatus: run.scheduleStatus,
+      maxRssPhase: run.maxRssPhase,
+    };
   } finally {
     await run.close();
   }

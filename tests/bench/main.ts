@@ -815,12 +815,12 @@ if (wanted("rollout10k")) {
 
 // A whole tag of 100,000 instances: minutes of drain, so only when named.
 if (only.has("fleet100k")) {
-  const { figures: f, scheduleStatus } = await fleet100k();
+  const { figures: f, scheduleStatus, maxRssPhase } = await fleet100k();
   figures.fleet100k = f;
   console.log(JSON.stringify(f));
   row(
     "fleet100k",
-    `schedule ${f.scheduleSeconds} s (${scheduleStatus}), drain ${f.drainSeconds} s (${f.drainOverFloor}× the ${f.floorSeconds} s floor), ${f.claimsLost} claims lost, ${f.dupes} dupes, ${f.missing} missing, apply ${f.applySeconds} s, ${f.maxRssMb} MB RSS, action page ${f.actionPageMs} ms, progress ${f.progressMs} ms`,
+    `schedule ${f.scheduleSeconds} s (${scheduleStatus}), drain ${f.drainSeconds} s (${f.drainOverFloor}× the ${f.floorSeconds} s floor), ${f.claimsLost} claims lost, ${f.dupes} dupes, ${f.missing} missing, apply ${f.applySeconds} s, ${f.maxRssMb} MB RSS (peak in the ${maxRssPhase}), action page ${f.actionPageMs} ms, progress ${f.progressMs} ms`,
     "schedule ≤ 15 s, ≤ 1.15× floor, claims lost < 1 % of rows, 0 dupes, 0 missing, < 300 MB, pages < 300 ms",
   );
 }
