@@ -1,6 +1,6 @@
 /**
  * Drives the whole app in process: real routes and middleware, an in-memory
- * KV, outbox transports unless a test passes its own.
+ * KV (or a file), outbox transports unless a test passes its own.
  */
 import assert from "node:assert/strict";
 import manifest from "@/fresh.gen.ts";
@@ -52,7 +52,12 @@ export interface TestApp {
 }
 
 export async function createTestApp(
-  opts: { config?: Partial<Config>; context?: Partial<AppContext> } = {},
+  opts: {
+    config?: Partial<Config>;
+    context?: Partial<AppContext>;
+    /** A KV file to open instead of an in-memory KV (whose data would count in the process's memory). */
+    kvPath?: string;
+  } = {},
 ): Promise<TestApp> {
   setQuietLogs(true);
   const config = testConfig({
@@ -61,7 +66,7 @@ export async function createTestApp(
     publicUrl: ORIGIN,
     ...opts.config,
   });
-  const kv = await Deno.openKv(":memory:");
+  const kv = await Deno.openKv(opts.kvPath ?? ":memory:");
   const ctx = {
     ...createAppContext(config, kv, opts.context?.now ?? Date.now),
     ...opts.context,
