@@ -22,6 +22,7 @@ import {
   readTargetRows,
 } from "../notices/rows.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
+import { refuseWhilePreparing } from "./preparing_refusal.ts";
 import { packCommits } from "../kv/commits.ts";
 import { putTarget } from "../apply/target_status.ts";
 import { putStage } from "../apply/stage_status.ts";
@@ -298,6 +299,10 @@ export async function cancelTargetTelling(
       `target ${targetId} of action ${actionId} not found`,
     );
   }
+  refuseWhilePreparing(
+    action,
+    "one instance cannot be cancelled on its own yet",
+  );
   const changed = current.status === "pending" &&
     await cancelPendingTarget(deps, targetId);
   const target = (await kv.get<Target>(keys.target(targetId))).value!;

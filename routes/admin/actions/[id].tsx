@@ -120,7 +120,13 @@ export const handler: Handlers<Data, State> = {
       timeZone: ctx.state.user?.timeZone ?? null,
       now: now(),
       targetCursor,
-      flash: scheduledFlash(ctx.url.searchParams, view.counters.total),
+      flash: scheduledFlash(
+        ctx.url.searchParams,
+        // While it is written, the counters hold only the instances written so far.
+        view.preparing && "written" in view.preparing
+          ? view.preparing.total
+          : view.counters.total,
+      ),
       audit,
       auditNames: await auditSubjectNames(kv, audit.items),
     });
