@@ -20,6 +20,7 @@ import { calendarSigner } from "@/lib/calendar.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { allTargetIdsOfAction, getTargetEntries } from "@/lib/kv/actions.ts";
 import type { Instance, ScheduledAction } from "@/lib/types.ts";
+import type { AppContext } from "@/lib/app_context.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -449,5 +450,80 @@ Deno.test("preparing: owners see nothing of it, on the workspace, the status API
     await written.body?.cancel();
   } finally {
     await w.app.close();
+  }
+});
+
+Deno.test("preparing: the schedule form over all 10,050 matching instances reviews, schedules and lands on the action's progress", async () => {
+  let holder = "";
+  const context = {
+    // The write waits for the test, so the page is seen while it is written.
+    startBackgroundWrite: (_: string, h: string) => {
+      holder = h;
+    },
+  } as Partial<AppContext>;
+  const app = await createTestApp({ context });
+  try {
+    await seedCatalog(app.kv);
+    const fleet = await seedInstances(app.kv, 10_050);
+    const admin = await app.signIn({ admin: true });
+    const post = (fields: Record<string, string>, json: boolean) =>
+      app.request("/admin/actions/new", {
+        method: "POST",
+        headers: {
+          cookie: admin.cookie,
+          origin: ORIGIN,
+          "content-type": "application/x-www-form-urlencoded",
+          ...(json ? { accept: "application/json" } : {}),
+        },
+        body: new URLSearchParams({
+          _csrf: admin.csrfToken,
+          actionType: "scheduled_restart",
+          targets: "match",
+          "match.tag": "v1",
+          when: "at",
+          scheduledAt: new Date(Date.now() + 30 * HOUR).toISOString()
+            .slice(0, 16),
+          timeZone: "UTC",
+          notify: "on",
+          noticeLeadHours: "24",
+          noticeChannels: "email",
+          ...fields,
+        }),
+      });
+    const reviewed = await post({ intent: "preview" }, true);
+    assert.equal(reviewed.status, 200);
+    const { preview } = await reviewed.json();
+    assert.ok(preview.ready, JSON.stringify(preview.problems));
+    const scheduled = await post({
+      intent: "schedule",
+      reviewed: preview.fingerprint,
+    }, false);
+    assert.equal(scheduled.status, 303, await scheduled.text());
+    const location = scheduled.headers.get("location")!;
+    const id = /^\/admin\/actions\/([^?]+)\?scheduled=1/.exec(location)?.[1];
+    assert.ok(id, location);
+    assert.ok(holder, "a large action is written in the background");
+
+    const res = await app.request(location, {
+      headers: { cookie: admin.cookie },
+    });
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /Scheduled for 10,050 instances\./);
+    assert.match(html, /Writing targets: 0 of 10,050/);
+
+    assert.equal(
+      await runPreparedWrite({ kv: app.kv, now: Date.now }, id, holder),
+      "done",
+    );
+    const after = await apiOk(
+      app,
+      "GET",
+      `/api/admin/scheduled-actions/${id}/progress`,
+    );
+    assert.equal(after.action.status, "scheduled");
+    assert.equal(after.counters.total, fleet.length);
+  } finally {
+    await app.close();
   }
 });

@@ -89,9 +89,9 @@ function scheduledFlash(p: URLSearchParams, total: number): string[] {
     return n > 0 ? [`${n} ${why}`] : [];
   });
   return [
-    `Scheduled for ${total} instance${total === 1 ? "" : "s"}.${
-      left.length ? ` Left out: ${left.join(", ")}.` : ""
-    }`,
+    `Scheduled for ${total.toLocaleString("en-US")} instance${
+      total === 1 ? "" : "s"
+    }.${left.length ? ` Left out: ${left.join(", ")}.` : ""}`,
     ...p.getAll("warning").slice(0, 3),
   ];
 }
