@@ -15,7 +15,13 @@ import {
   seedInstances,
 } from "../helpers/scheduling.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import { runPreparedWrite } from "@/lib/scheduler/prepare.ts";
+import {
+  backgroundWritesSettled,
+  runPreparedWrite,
+} from "@/lib/scheduler/prepare.ts";
+import { buildOpenApiDocument } from "@/lib/openapi/document.ts";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
 import { calendarSigner } from "@/lib/calendar.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { allTargetIdsOfAction, getTargetEntries } from "@/lib/kv/actions.ts";
@@ -525,5 +531,75 @@ Deno.test("preparing: the schedule form over all 10,050 matching instances revie
     assert.equal(after.counters.total, fleet.length);
   } finally {
     await app.close();
+  }
+});
+
+Deno.test("preparing: the 202, the detail, the progress and the list answer as the OpenAPI document says, while preparing and after", async () => {
+  const w = await world();
+  try {
+    const doc = buildOpenApiDocument(w.app.ctx.config.publicUrl);
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    (addFormatsModule as unknown as (a: Ajv2020) => void)(ajv);
+    ajv.addSchema(doc as object, "openapi.json");
+    const answers = (path: string, method: string, status: number) => {
+      const ref = ["paths", path, method, "responses", String(status)]
+        .concat(["content", "application/json", "schema"])
+        .map((p) => p.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
+      return ajv.compile({ $ref: `openapi.json#/${ref}` });
+    };
+    const check = async (
+      path: string,
+      documented: string,
+      method = "get",
+      status = 200,
+      body?: unknown,
+    ) => {
+      const res = await w.app.api(method.toUpperCase(), path, body);
+      assert.equal(res.status, status, path);
+      const value = await res.json();
+      const validate = answers(documented, method, status);
+      assert.ok(
+        validate(value),
+        `${path}: ${ajv.errorsText(validate.errors)}`,
+      );
+      return value;
+    };
+    const read = async () => {
+      const progress = await check(
+        `/api/admin/scheduled-actions/${w.id}/progress`,
+        "/api/admin/scheduled-actions/{id}/progress",
+      );
+      await check(
+        `/api/admin/scheduled-actions/${w.id}`,
+        "/api/admin/scheduled-actions/{id}",
+      );
+      await check(
+        "/api/admin/scheduled-actions",
+        "/api/admin/scheduled-actions",
+      );
+      return progress;
+    };
+    await writeSome(w);
+    assert.ok("written" in (await read()).preparing);
+    await runPreparedWrite({ kv: w.app.kv, now: w.now }, w.id, w.holder);
+    assert.ok("writtenAt" in (await read()).preparing);
+
+    const more = await seedInstances(w.app.kv, 60);
+    const accepted = await check(
+      "/api/admin/scheduled-actions",
+      "/api/admin/scheduled-actions",
+      "post",
+      202,
+      {
+        actionType: "scheduled_restart",
+        instanceIds: more.map((i) => i.id),
+        scheduledAt: iso(T0 + 2 * DAY),
+      },
+    );
+    assert.equal(accepted.action.status, "preparing");
+    assert.deepEqual(accepted.preparing, { written: 0, total: 60, leftOut: 0 });
+    await backgroundWritesSettled();
+  } finally {
+    await w.app.close();
   }
 });
