@@ -255,11 +255,11 @@ export const paths = {
       operationId: "recountAction",
       summary: "Recompute an action's counters from its rows (a repair)",
       description:
-        "Recounts the action's notices per stage, kind, channel and state, and its targets by outcome, from the rows themselves, and rewrites the counters that differ. Audited. It walks every target: a repair, not a read.",
+        "Recounts the action's notices per stage, kind, channel and state, and its targets by outcome, from the rows themselves, and rewrites the counters that differ. Audited. It walks every target: a repair, not a read. 409 while the action is `preparing` (its write is still adding to the counters).",
       requestParams: { path: ActionPath },
       responses: {
         "200": ok("The counters now match the rows.", RecountReportSchema),
-        ...errors(400, 404),
+        ...errors(400, 404, 409),
       },
     }),
   },

@@ -365,6 +365,7 @@ Deno.test("preparing: every change but a cancel is a clear 409 that changes noth
       ["POST", `/api/admin/scheduled-actions/${w.id}/resume`, {}],
       ["POST", `/api/admin/scheduled-actions/${w.id}/abort`, {}],
       ["POST", `/api/admin/scheduled-actions/${w.id}/rollback`, {}],
+      ["POST", `/api/admin/scheduled-actions/${w.id}/recount`],
     ];
     for (const [method, path, body] of refusals) {
       const { status, body: answer } = await json(
