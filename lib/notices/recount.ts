@@ -128,6 +128,8 @@ export async function recountAction(
   if (!action.value) {
     throw new NotFoundError(`scheduled action ${actionId} not found`);
   }
+  // The write adds to the counters as it goes: a recount would overwrite them.
+  refuseWhilePreparing(action.value, "its counters are still being written");
   const [want, have] = await Promise.all([
     tallyAction(kv, actionId),
     storedCounters(kv, actionId),
