@@ -67,12 +67,20 @@ export default function ActionLive(props: Props) {
         if (res.ok) {
           const next: ActionView = await res.json();
           // Written whole (or cancelled meanwhile): the page it becomes has
-          // parts the server renders (owners' say, changes), so load it anew.
+          // parts the server renders (owners' say, changes), so load it
+          // anew, keeping what a cancel just said.
           if (
             view.value.action.status === "preparing" &&
             next.action.status !== "preparing"
           ) {
-            location.reload();
+            const said = message.value;
+            if (said) {
+              location.assign(
+                `/admin/actions/${
+                  encodeURIComponent(next.action.id)
+                }?${new URLSearchParams({ cancelled: said })}`,
+              );
+            } else location.reload();
             return;
           }
           view.value = next;

@@ -92,6 +92,30 @@ Deno.test({
         null,
       );
       await page.getByRole("button", { name: "Move" }).waitFor();
+
+      // Another one, cancelled while it is written: the page says so.
+      const later = await seedInstances(app.kv, 60);
+      const other = await scheduleAction(
+        {
+          kv: app.kv,
+          config: { scheduleMinAheadSeconds: 0, scheduleInlineTargets: 50 },
+          now: Date.now,
+          startBackgroundWrite: () => {},
+        },
+        input(later.map((i) => i.id), now, {
+          scheduledAt: new Date(now + 48 * 3_600_000).toISOString(),
+        }),
+        admin.user,
+      );
+      await page.goto(`${origin}/admin/actions/${other.id}`);
+      await hydrated(page, ".action-live[data-enhanced]");
+      await heading.locator(".pill-preparing").waitFor();
+      await page.getByRole("button", { name: "Cancel action" }).click();
+      const confirm = page.getByRole("dialog", { name: "Cancel action" });
+      await confirm.getByRole("button", { name: "Cancel action" }).click();
+      await heading.locator(".pill-cancelled").waitFor();
+      await page.getByText("Action cancelled.").first().waitFor();
+      assert.equal(await page.getByTestId("preparing").count(), 0);
       assert.deepEqual(errors, []);
       await ctx.close();
     });
