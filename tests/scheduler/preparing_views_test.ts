@@ -437,6 +437,17 @@ Deno.test("preparing: owners see nothing of it, on the workspace, the status API
     assert.equal(workspace.status, 200);
     const text = await workspace.text();
     assert.match(text, /"status":\{"scheduledAction":null\},"postpone":null/);
+    // The admin's page of the instance says which action holds it.
+    const adminView = await page(w, `/admin/instances/${w.mine.id}`);
+    assert.match(
+      adminView,
+      new RegExp(
+        `data-testid="pending-preparing"><a href="/admin/actions/${w.id}"`,
+      ),
+    );
+    assert.doesNotMatch(adminView, /Nothing is scheduled for this instance/);
+    // Scheduling it again would only meet a 409: no schedule buttons.
+    assert.doesNotMatch(adminView, /\/admin\/actions\/new\?instanceId=/);
     const token = (await calendarSigner(w.app.kv))(lock.value!.targetId);
     const ics = await w.app.request(
       `/calendar/${lock.value!.targetId}/${token}.ics`,
