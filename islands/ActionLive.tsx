@@ -5,13 +5,16 @@
  * seconds (only while the page is visible), and at once after a sweep or a
  * cancel, so nothing reads "pending" after it went out.
  */
-import { noticeSummary } from "@/lib/action_words.ts";
+import { leftOutLine, noticeSummary, writingLine } from "@/lib/action_words.ts";
 import { TargetRow } from "@/components/action/TargetRow.tsx";
 import {
   OutcomeFilter,
   outcomeUrl,
 } from "@/components/action/OutcomeFilter.tsx";
-import { ProgressBar } from "@/components/action/ProgressBar.tsx";
+import {
+  ProgressBar,
+  WriteProgressBar,
+} from "@/components/action/ProgressBar.tsx";
 import { noticeDueAt } from "@/lib/due_times.ts";
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
@@ -65,7 +68,27 @@ export default function ActionLive(props: Props) {
         const res = await fetch(
           `/api/admin/scheduled-actions/${props.view.action.id}/progress?${q}`,
         );
-        if (res.ok) view.value = await res.json();
+        if (res.ok) {
+          const next: ActionView = await res.json();
+          // Written whole (or cancelled meanwhile): the page it becomes has
+          // parts the server renders (owners' say, changes), so load it
+          // anew, keeping what a cancel just said.
+          if (
+            view.value.action.status === "preparing" &&
+            next.action.status !== "preparing"
+          ) {
+            const said = message.value;
+            if (said) {
+              location.assign(
+                `/admin/actions/${
+                  encodeURIComponent(next.action.id)
+                }?${new URLSearchParams({ cancelled: said })}`,
+              );
+            } else location.reload();
+            return;
+          }
+          view.value = next;
+        }
       } catch {
         // Offline for a moment: the next round tries again.
       } finally {
@@ -99,7 +122,10 @@ export default function ActionLive(props: Props) {
       ]
         .filter((t): t is string => t !== null)
         .some((t) => Date.parse(t) <= soon);
-      return v.action.status === "running" || due ? often : 30_000;
+      return v.action.status === "running" ||
+          v.action.status === "preparing" || due
+        ? often
+        : 30_000;
     };
     return pollWhileVisible({
       every,
@@ -115,6 +141,14 @@ export default function ActionLive(props: Props) {
   const v = view.value;
   const a = v.action;
   const open = isActionOpen(a);
+  // Only a cancel may touch an action still being written.
+  const preparing = a.status === "preparing" && v.preparing &&
+      "written" in v.preparing
+    ? v.preparing
+    : null;
+  const leftOut = v.preparing && "writtenAt" in v.preparing
+    ? v.preparing.leftOut
+    : 0;
   const movable = v.stageStatus !== null && v.scheduledAt !== null &&
     isMovable(a, { status: v.stageStatus });
   const tz = zone.value;
@@ -143,7 +177,7 @@ export default function ActionLive(props: Props) {
         <h1>
           {a.label} <StatusPill status={a.status} />
         </h1>
-        {open && (
+        {(open || preparing) && (
           <div class="head-actions">
             {/* Only while nothing has begun: it goes as soon as the page sees the action start. */}
             {movable && !moving.value && (
@@ -235,20 +269,44 @@ export default function ActionLive(props: Props) {
       <p class="sr-status" role="status">{message.value ?? ""}</p>
       {message.value && <p class="flash flash-ok">{message.value}</p>}
 
+      {leftOut > 0 && (
+        <p class="flash flash-warn" data-testid="left-out">
+          {leftOutLine(leftOut)}
+        </p>
+      )}
+
       <section class="progress-box" aria-labelledby="progress-title">
         <h2 id="progress-title">Progress</h2>
-        <p class="progress-line" data-testid="progress">
-          {c.total > 0 && c.cancelled === c.total
-            ? <strong>None done: every instance was cancelled</strong>
-            : (
-              <>
-                <strong>{done} of {c.total - c.cancelled}</strong> done
-              </>
-            )} · {c.applied} applied · {c.skipped} skipped · {c.failed} failed ·
-          {" "}
-          {c.cancelled} cancelled
-        </p>
-        <ProgressBar counters={v.counters} />
+        {preparing && (
+          <div data-testid="preparing">
+            <p class="progress-line">
+              <strong>{writingLine(preparing)}</strong>
+            </p>
+            <WriteProgressBar
+              written={preparing.written}
+              total={preparing.total}
+            />
+            <p>
+              Nothing is sent and nothing is applied until the whole action is
+              written. It can be cancelled meanwhile; it cannot be moved yet.
+            </p>
+          </div>
+        )}
+        {!preparing && (
+          <>
+            <p class="progress-line" data-testid="progress">
+              {c.total > 0 && c.cancelled === c.total
+                ? <strong>None done: every instance was cancelled</strong>
+                : (
+                  <>
+                    <strong>{done} of {c.total - c.cancelled}</strong> done
+                  </>
+                )} · {c.applied} applied · {c.skipped} skipped · {c.failed}{" "}
+              failed · {c.cancelled} cancelled
+            </p>
+            <ProgressBar counters={v.counters} />
+          </>
+        )}
         {a.notify
           ? (
             <table class="counts" data-testid="notice-counts">

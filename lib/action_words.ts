@@ -89,3 +89,19 @@ const SKIP_REASONS: Record<SkipReason, string> = {
 export function skipReasonLabel(reason: SkipReason): string {
   return SKIP_REASONS[reason] ?? reason;
 }
+
+/** "Writing targets: 41,200 of 100,000", while a large action is written in the background. */
+export function writingLine(p: { written: number; total: number }): string {
+  return `Writing targets: ${p.written.toLocaleString("en-US")} of ${
+    p.total.toLocaleString("en-US")
+  }`;
+}
+
+/** Why a written action holds fewer instances than it was scheduled for. */
+export function leftOutLine(leftOut: number): string {
+  return `${leftOut.toLocaleString("en-US")} instance${
+    leftOut === 1 ? " was" : "s were"
+  } left out: another action took ${leftOut === 1 ? "it" : "them"}, or ${
+    leftOut === 1 ? "it was" : "they were"
+  } destroyed, while this action was written.`;
+}

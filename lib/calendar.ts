@@ -158,6 +158,8 @@ export async function readCalendar(
     keys.catalogEntry(target.targetImageTag),
   ]);
   if (!action.value || !stage.value) return { status: 410 };
+  // A large action still being written is not the owner's business yet.
+  if (action.value.status === "preparing") return { status: 404 };
   if (o.now > Date.parse(stage.value.scheduledAt) + CALENDAR_GRACE_MS) {
     return { status: 410 };
   }

@@ -29,3 +29,28 @@ export function ProgressBar(
     </svg>
   );
 }
+
+/** A large action's background write: how many of its instances are written. */
+export function WriteProgressBar(
+  { written, total }: { written: number; total: number },
+) {
+  return (
+    <svg
+      class="bar"
+      viewBox="0 0 100 1"
+      preserveAspectRatio="none"
+      role="img"
+      aria-label={`${written.toLocaleString("en-US")} of ${
+        total.toLocaleString("en-US")
+      } instances written`}
+    >
+      <rect
+        class="bar-written"
+        x={0}
+        y={0}
+        width={(100 * Math.min(written, total)) / Math.max(total, 1)}
+        height={1}
+      />
+    </svg>
+  );
+}

@@ -17,6 +17,7 @@ import { NotFoundError } from "../errors.ts";
 import { counterKeysOf } from "./counters.ts";
 import { readRowsOfTargets } from "./rows.ts";
 import type { ActionCounters, ScheduledAction } from "../types.ts";
+import { refuseWhilePreparing } from "../scheduler/preparing_refusal.ts";
 
 const PAGE = 500;
 
@@ -127,6 +128,8 @@ export async function recountAction(
   if (!action.value) {
     throw new NotFoundError(`scheduled action ${actionId} not found`);
   }
+  // The write adds to the counters as it goes: a recount would overwrite them.
+  refuseWhilePreparing(action.value, "its counters are still being written");
   const [want, have] = await Promise.all([
     tallyAction(kv, actionId),
     storedCounters(kv, actionId),

@@ -91,12 +91,16 @@ export const paths = {
       operationId: "scheduleAction",
       summary: "Schedule a restart or a version change",
       description:
-        "`instanceIds` (up to 10,000) or `selector: {imageTag}`; `skipPending: true` leaves out instances another action holds instead of a 409.",
+        "`instanceIds` (up to 100,000) or `selector: {imageTag}`; `skipPending: true` leaves out instances another action holds instead of a 409. An action over `SCHEDULE_INLINE_TARGETS` instances (10,000 by default) is checked whole, then answered at once with 202: it is `preparing` while its instances are written in the background, and turns `scheduled` once they all are. Follow it with `GET /api/admin/scheduled-actions/{id}/progress` (its `preparing.written` of `preparing.total`); nothing is sent or applied meanwhile, and only a cancel may change it.",
       requestBody: jsonBody(ScheduleRequestSchema, scheduleExample, {
         summary: "The README's example",
       }),
       responses: {
         "201": ok("Scheduled.", ScheduleResultSchema),
+        "202": ok(
+          "Accepted: a large action, `preparing` while its instances are written in the background (`preparing` says how far).",
+          ScheduleResultSchema,
+        ),
         ...errors(400, 409, 413, 415, 422),
       },
     }),
@@ -134,7 +138,7 @@ export const paths = {
       operationId: "getActionProgress",
       summary: "What the action page shows",
       description:
-        "Progress (cancelled instances counted apart from skipped), the count of each outcome, notices per kind and channel, who cancelled, 50 instances a page (`cursor`; `targets` is the older name), all of them or those with one `outcome`.",
+        "Progress (cancelled instances counted apart from skipped), the count of each outcome, notices per kind and channel, who cancelled, 50 instances a page (`cursor`; `targets` is the older name), all of them or those with one `outcome`. A large action written in the background has `preparing`: `written` of `total` while it is `preparing`, then `leftOut` and `writtenAt`.",
       requestParams: {
         path: ActionPath,
         query: z.object({
@@ -154,7 +158,7 @@ export const paths = {
       operationId: "rescheduleAction",
       summary: "Move an action to another time",
       description:
-        "Only an action still `scheduled` whose stage has not begun moves; owners already warned get a rescheduled notice.",
+        "Only an action still `scheduled` whose stage has not begun moves; owners already warned get a rescheduled notice. 409 while it is `preparing`.",
       requestParams: { path: ActionPath },
       requestBody: jsonBody(RescheduleInputSchema, rescheduleExample),
       responses: {
@@ -203,7 +207,7 @@ export const paths = {
       operationId: "resumeRollout",
       summary: "Resume a paused rollout",
       description:
-        "The next wave and the ones after it get new times, keeping their spacing: from `scheduledAt`, or by default the earliest time that still gives the next wave's owners their notice lead. Owners already told a time get a rescheduled notice. 409 unless the action is `paused`.",
+        "The next wave and the ones after it get new times, keeping their spacing: from `scheduledAt`, or by default the earliest time that still gives the next wave's owners their notice lead. Owners already told a time get a rescheduled notice. 409 unless the action is `paused` (and while it is `preparing`, saying so).",
       requestParams: { path: ActionPath },
       requestBody: jsonBody(ResumeInputSchema, {
         scheduledAt: "2026-12-02T03:00:00Z",
@@ -223,7 +227,7 @@ export const paths = {
       operationId: "abortRollout",
       summary: "Abort a rollout",
       description:
-        "Every target not changed yet is cancelled (owners who were warned are told); the waves already applied stay applied. The action ends `cancelled` with `abortedAfterWave`; aborting it again answers it as it is. 409 once it has completed or failed.",
+        "Every target not changed yet is cancelled (owners who were warned are told); the waves already applied stay applied. The action ends `cancelled` with `abortedAfterWave`; aborting it again answers it as it is. 409 once it has completed or failed, and while it is `preparing` (cancel it instead).",
       requestParams: { path: ActionPath },
       requestBody: jsonBody(RolloutReasonSchema, {
         reason: "the canary's instances crash on start",
@@ -239,7 +243,7 @@ export const paths = {
       operationId: "rollbackRollout",
       summary: "Roll back a version change",
       description:
-        "Schedules a new version change (`rollbackOf` names this one) moving each instance this action changed back to the tag it came from, at the earliest allowed time, with a plain notice to its owners. A paused or running rollout is aborted first. 409 for a restart, when nothing was changed yet, or when an earlier tag is not available.",
+        "Schedules a new version change (`rollbackOf` names this one) moving each instance this action changed back to the tag it came from, at the earliest allowed time, with a plain notice to its owners. A paused or running rollout is aborted first. 409 for a restart, while it is `preparing`, when nothing was changed yet, or when an earlier tag is not available.",
       requestParams: { path: ActionPath },
       requestBody: jsonBody(RolloutReasonSchema, {
         reason: "the canary's instances crash on start",
@@ -255,11 +259,11 @@ export const paths = {
       operationId: "recountAction",
       summary: "Recompute an action's counters from its rows (a repair)",
       description:
-        "Recounts the action's notices per stage, kind, channel and state, and its targets by outcome, from the rows themselves, and rewrites the counters that differ. Audited. It walks every target: a repair, not a read.",
+        "Recounts the action's notices per stage, kind, channel and state, and its targets by outcome, from the rows themselves, and rewrites the counters that differ. Audited. It walks every target: a repair, not a read. 409 while the action is `preparing` (its write is still adding to the counters).",
       requestParams: { path: ActionPath },
       responses: {
         "200": ok("The counters now match the rows.", RecountReportSchema),
-        ...errors(400, 404),
+        ...errors(400, 404, 409),
       },
     }),
   },
@@ -267,6 +271,8 @@ export const paths = {
     post: admin("Actions", {
       operationId: "cancelTarget",
       summary: "Cancel the action for one instance",
+      description:
+        "409 once the instance is being applied or finished, and while the action is `preparing` (cancel the whole action instead, or wait until it is `scheduled`).",
       requestParams: { path: TargetPath },
       requestBody: jsonBody(CancelBodySchema, {
         reason: "the owner asked to wait",

@@ -5,6 +5,7 @@
  * one of them by the templates the sweep uses. It reads and never writes.
  */
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
+import { refuseWhilePreparing } from "../scheduler/preparing_refusal.ts";
 import type { Issue } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
 import {
@@ -44,6 +45,7 @@ export async function previewMove(
   }
   const a = action.value;
   const s = stage.value;
+  refuseWhilePreparing(a, "it cannot be moved yet");
   if (!isMovable(a, s)) {
     throw new ConflictError(`action ${actionId} can no longer be moved`);
   }

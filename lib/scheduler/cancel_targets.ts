@@ -22,6 +22,7 @@ import {
   readTargetRows,
 } from "../notices/rows.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
+import { refuseWhilePreparing } from "./preparing_refusal.ts";
 import { packCommits } from "../kv/commits.ts";
 import {
   MUTATIONS_PER_TARGET_CHANGE,
@@ -301,6 +302,10 @@ export async function cancelTargetTelling(
       `target ${targetId} of action ${actionId} not found`,
     );
   }
+  refuseWhilePreparing(
+    action,
+    "one instance cannot be cancelled on its own yet",
+  );
   const changed = current.status === "pending" &&
     await cancelPendingTarget(deps, targetId);
   const target = (await kv.get<Target>(keys.target(targetId))).value!;

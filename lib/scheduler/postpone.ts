@@ -75,6 +75,10 @@ export function postponeRefusal(
   target: Target,
   now: number,
 ): string | null {
+  // A large action still being written is not the owner's business yet.
+  if (action.status === "preparing") {
+    return "no change is planned for this instance";
+  }
   const allowed = action.ownerMayPostpone;
   if (!allowed) return "this change is urgent: it cannot be postponed";
   if (action.status === "paused") {

@@ -27,6 +27,7 @@ import {
 import { noticeDueAt, warningDueAt } from "../due_times.ts";
 import { asFailed, putRow as putRowAs } from "../notices/row_status.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
+import { refuseWhilePreparing } from "./preparing_refusal.ts";
 import { leadIssues } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule_checks.ts";
 import { putStage } from "../apply/stage_status.ts";
@@ -120,6 +121,7 @@ export async function rescheduleAction(
     }
     const a = action.value;
     const s = stage.value;
+    refuseWhilePreparing(a, "it cannot be moved yet");
     if (!isMovable(a, s)) {
       throw new ConflictError(
         a.status === "running" || s.status === "running"

@@ -19,6 +19,7 @@ import {
 } from "../kv/actions.ts";
 import { addAuditWrite, type AuditActor, newAuditEntry } from "../kv/audit.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
+import { refuseWhilePreparing } from "./preparing_refusal.ts";
 import { scheduledAtIssues } from "./schedule_checks.ts";
 import { putStage } from "../apply/stage_status.ts";
 import {
@@ -106,6 +107,7 @@ export async function resumeAction(
       throw new NotFoundError(`action ${actionId} not found`);
     }
     const a = action.value;
+    refuseWhilePreparing(a, "it cannot be resumed");
     if (a.status !== "paused") {
       throw new ConflictError(
         `action ${actionId} is ${a.status}: only a paused rollout can be resumed`,
@@ -217,6 +219,7 @@ export async function abortAction(
   if (!isActionVisible(before)) {
     throw new NotFoundError(`action ${actionId} not found`);
   }
+  refuseWhilePreparing(before.value, "it cannot be aborted");
   const stages = (await getStageEntries(kv, actionId)).map((e) => e.value);
   const after = wavesStarted(stages);
   const outcome = await cancelActionTelling(deps, actionId, {
@@ -265,6 +268,7 @@ export async function rollbackAction(
     throw new NotFoundError(`action ${actionId} not found`);
   }
   const a = entry.value;
+  refuseWhilePreparing(a, "it changed nothing to roll back yet");
   if (a.actionType !== "version_change") {
     throw new ConflictError(
       "only a version change can be rolled back: a restart changed nothing to go back to",

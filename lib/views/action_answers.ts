@@ -20,9 +20,10 @@ export const ActionStatusSchema = z.enum([
   "failed",
   "cancelled",
   "paused",
+  "preparing",
 ]).meta({
   description:
-    "`paused`: a rollout's health gate stopped it after a wave; nothing new starts until it is resumed, aborted or rolled back.",
+    "`paused`: a rollout's health gate stopped it after a wave; nothing new starts until it is resumed, aborted or rolled back. `preparing`: a large action whose instances are still being written in the background; nothing is sent or applied until it turns `scheduled`, and only a cancel may change it meanwhile (anything else is a 409).",
 });
 const StageStatusSchema = z.enum([
   "pending",
@@ -99,6 +100,14 @@ export const ScheduledActionSchema = z.object({
     description: "A rollback: the id of the action whose waves it moves back.",
   }),
   calendarSequence: count.optional(),
+  preparing: z.object({
+    total: count,
+    leftOut: count.optional(),
+    writtenAt: at.optional(),
+  }).optional().meta({
+    description:
+      "A large action written in the background: how many instances it was scheduled for; once written, `leftOut` (instances another action took, or that were destroyed, meanwhile) and `writtenAt`. Absent for an action written within its request.",
+  }),
   timing: z.object({
     mode: z.literal("owner_window"),
     notBefore: at,
@@ -296,6 +305,37 @@ const WarningSchema = z.object({
   message: z.string(),
 }).meta({ id: "ScheduleWarning" });
 
+const WriteProgressSchema = z.object({
+  written: count.meta({ description: "Instances written so far." }),
+  total: count.meta({ description: "Instances it was scheduled for." }),
+  leftOut: count.meta({
+    description:
+      "Instances another action took, or that were destroyed, while it was written (counted as each part of the write ends).",
+  }),
+});
+
+/**
+ * A large action's background write, in the answers that read an action:
+ * how far it got while `preparing`, what it came to after.
+ */
+export const PreparingSchema = z.union([
+  WriteProgressSchema.meta({
+    description: "While the action is `preparing`.",
+  }),
+  z.object({
+    total: count,
+    leftOut: count,
+    writtenAt: maybeAt.meta({
+      description:
+        "When the last instance was written; null: cancelled before it was written whole.",
+    }),
+  }).meta({ description: "After: what the write came to." }),
+]).meta({
+  id: "Preparing",
+  description:
+    "Only for an action written in the background (over `SCHEDULE_INLINE_TARGETS` instances); absent for any other.",
+});
+
 /** `POST /api/admin/scheduled-actions`. */
 export const ScheduleResultSchema = z.object({
   id: z.string(),
@@ -317,6 +357,10 @@ export const ScheduleResultSchema = z.object({
     description:
       "With owners' windows: instances at notBefore for want of a window in range.",
   }),
+  preparing: WriteProgressSchema.optional().meta({
+    description:
+      "Only in a 202: the action is `preparing` and its instances are written in the background; `counters` and `stages` fill in as they are.",
+  }),
 }).meta({ id: "ScheduleResult" });
 
 /** `GET /api/admin/scheduled-actions`. */
@@ -329,6 +373,7 @@ export const ActionListSchema = z.object({
     progress: ProgressCountsSchema,
     stages: z.array(StageSchema),
     notices: z.array(NoticeTallySchema),
+    preparing: PreparingSchema.optional(),
   })),
   cursor,
 }).meta({ id: "ActionList" });
@@ -349,6 +394,7 @@ export const ActionDetailSchema = z.object({
     items: z.array(TargetWithNotificationsSchema),
     cursor,
   }),
+  preparing: PreparingSchema.optional(),
 }).meta({ id: "ActionDetail" });
 
 const NotMovedTargetSchema = z.object({
@@ -524,6 +570,7 @@ export const ActionProgressSchema = z.object({
   cursor,
   lastRun: SweepRunSchema.nullable(),
   live: z.boolean(),
+  preparing: PreparingSchema.optional(),
 }).meta({ id: "ActionProgress" });
 
 const InstanceRefSchema = z.looseObject({

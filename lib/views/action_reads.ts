@@ -26,8 +26,9 @@ import {
   readStageNoticeCounts,
 } from "../notices/counters.ts";
 import { NotFoundError } from "../errors.ts";
-import type { StageView } from "./action_view_model.ts";
+import type { PreparingView, StageView } from "./action_view_model.ts";
 import { TARGET_OUTCOMES } from "../types.ts";
+import { preparingProgress } from "../scheduler/prepare.ts";
 import type {
   ActionCounters,
   Notification,
@@ -125,6 +126,23 @@ export interface ActionDetail extends Omit<ActionSummary, "stages"> {
   /** Each wave with its counters, health and gate. */
   stages: StageView[];
   targets: Page<TargetWithNotifications>;
+  /** Only for an action written in the background (see PreparingView). */
+  preparing?: PreparingView;
+}
+
+/** How far a large action's background write got, or what it came to; undefined for any other action. */
+export async function getPreparingView(
+  kv: Deno.Kv,
+  action: ScheduledAction,
+): Promise<PreparingView | undefined> {
+  const progress = await preparingProgress(kv, action);
+  if (progress) return progress;
+  if (!action.preparing) return undefined;
+  return {
+    total: action.preparing.total,
+    leftOut: action.preparing.leftOut ?? 0,
+    writtenAt: action.preparing.writtenAt ?? null,
+  };
 }
 
 const NO_COUNTS: ProgressCounts = {
@@ -222,7 +240,10 @@ export async function getActionDetail(
     )
     : await listTargetIdsOfAction(kv, id, paging);
   const targets = (await getTargetEntries(kv, page.ids)).map((e) => e.value);
-  const base = await summary(kv, action);
+  const [base, preparing] = await Promise.all([
+    summary(kv, action),
+    getPreparingView(kv, action),
+  ]);
   return {
     ...base,
     stages: await getStageViews(kv, id, base.stages),
@@ -230,6 +251,7 @@ export async function getActionDetail(
       items: await withNotifications(kv, targets),
       cursor: page.cursor,
     },
+    ...(preparing ? { preparing } : {}),
   };
 }
 

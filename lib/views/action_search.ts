@@ -22,7 +22,8 @@ import type {
   ScheduledAction,
   Stage,
 } from "../types.ts";
-import { MAX_ACTION_PAGE } from "./action_reads.ts";
+import { getPreparingView, MAX_ACTION_PAGE } from "./action_reads.ts";
+import type { PreparingView } from "./action_view_model.ts";
 
 /** Actions one request reads at most, matching or not. */
 export const SCAN_BUDGET = 1000;
@@ -104,6 +105,8 @@ export interface ActionListItem {
   stages: Stage[];
   /** The action's notification rows per kind and channel (those that have any), exact. */
   notices: NoticeTally[];
+  /** Only for an action written in the background: how far it got, or what it came to. */
+  preparing?: PreparingView;
 }
 
 export interface ActionList {
@@ -181,11 +184,12 @@ export async function searchActions(
   // Stopped early: there may be more after the last one read.
   const cursor = more && iter.cursor ? iter.cursor : null;
   const items = await Promise.all(found.map(async (action) => {
-    const [progress, stages, notices] = await Promise.all([
+    const [progress, stages, notices, preparing] = await Promise.all([
       getProgressCounts(kv, action.id),
       stagesOf.get(action.id) ??
         getStageEntries(kv, action.id).then((s) => s.map((e) => e.value)),
       readNoticeCounts(kv, action.id),
+      getPreparingView(kv, action),
     ]);
     const { cancelled, ...counters } = progress;
     counters.skipped += cancelled;
@@ -198,6 +202,7 @@ export async function searchActions(
       progress,
       stages,
       notices,
+      ...(preparing ? { preparing } : {}),
     };
   }));
   return { items, cursor };

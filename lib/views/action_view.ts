@@ -50,7 +50,7 @@ import type {
 export type { ActionView, ChannelCount, NoticeView, TargetView };
 
 /** Still to move: a paused rollout waits for an admin, and the page follows it. */
-const OPEN: ActionStatus[] = ["scheduled", "running", "paused"];
+const OPEN: ActionStatus[] = ["preparing", "scheduled", "running", "paused"];
 
 function userLabel(u: User | null | undefined, id: string): string {
   // The API token's id is reserved: a stray user record with it is never its author.
@@ -166,6 +166,7 @@ export async function getActionView(
     cursor: detail.targets.cursor,
     lastRun,
     live,
+    ...(detail.preparing ? { preparing: detail.preparing } : {}),
   };
 }
 

@@ -64,6 +64,16 @@ export interface Cancellation {
   reason: string | null;
 }
 
+/**
+ * A large action's background write: while `preparing`, how far it got
+ * (`written` of `total`); once written, what it came to (`writtenAt`, null
+ * when it was cancelled before it was written whole). `leftOut`: instances
+ * another action took, or that were destroyed, while it was written.
+ */
+export type PreparingView =
+  | { written: number; total: number; leftOut: number }
+  | { total: number; leftOut: number; writtenAt: string | null };
+
 export interface RollbackLink {
   id: string;
   label: string;
@@ -153,4 +163,6 @@ export interface ActionView {
   lastRun: SweepRun | null;
   /** Something is still to happen: the page keeps refreshing. */
   live: boolean;
+  /** Only for an action written in the background (see PreparingView). */
+  preparing?: PreparingView;
 }

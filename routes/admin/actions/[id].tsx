@@ -90,9 +90,9 @@ function scheduledFlash(p: URLSearchParams, total: number): string[] {
     return n > 0 ? [`${n} ${why}`] : [];
   });
   return [
-    `Scheduled for ${total} instance${total === 1 ? "" : "s"}.${
-      left.length ? ` Left out: ${left.join(", ")}.` : ""
-    }`,
+    `Scheduled for ${total.toLocaleString("en-US")} instance${
+      total === 1 ? "" : "s"
+    }.${left.length ? ` Left out: ${left.join(", ")}.` : ""}`,
     ...p.getAll("warning").slice(0, 3),
   ];
 }
@@ -125,7 +125,13 @@ export const handler: Handlers<Data, State> = {
       timeZone: ctx.state.user?.timeZone ?? null,
       now: now(),
       targetCursor,
-      flash: scheduledFlash(ctx.url.searchParams, view.counters.total),
+      flash: scheduledFlash(
+        ctx.url.searchParams,
+        // While it is written, the counters hold only the instances written so far.
+        view.preparing && "written" in view.preparing
+          ? view.preparing.total
+          : view.counters.total,
+      ),
       audit,
       auditNames: await auditSubjectNames(kv, audit.items),
     });

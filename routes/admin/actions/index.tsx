@@ -15,6 +15,7 @@ import { getLastSweepRun } from "@/lib/notices/sweep.ts";
 import type { State } from "@/lib/request_state.ts";
 import type { SweepRun } from "@/lib/types.ts";
 import { StatusPill } from "@/components/StatusPill.tsx";
+import { writingLine } from "@/lib/action_words.ts";
 import { NoticeSummary } from "@/components/NoticeSummary.tsx";
 import SweepButton from "@/islands/SweepButton.tsx";
 import LocalTime from "@/islands/LocalTime.tsx";
@@ -190,7 +191,7 @@ export default function Actions({ data }: PageProps<Data>) {
               </thead>
               <tbody>
                 {list.items.map((
-                  { action, label, progress: c, stages, notices },
+                  { action, label, progress: c, stages, notices, preparing },
                 ) => (
                   <tr data-action={action.id}>
                     <td data-label="Action">
@@ -227,10 +228,21 @@ export default function Actions({ data }: PageProps<Data>) {
                       )}
                     </td>
                     <td data-label="Instances">
-                      {c.total} · {c.applied} applied · {c.skipped} skipped ·
-                      {" "}
-                      {c.failed} failed
-                      {c.cancelled > 0 && ` · ${c.cancelled} cancelled`}
+                      {preparing && "written" in preparing
+                        ? (
+                          <span data-testid="list-writing">
+                            {writingLine(preparing)}
+                          </span>
+                        )
+                        : (
+                          <>
+                            {c.total} · {c.applied} applied · {c.skipped}{" "}
+                            skipped · {c.failed} failed
+                            {c.cancelled > 0 && ` · ${c.cancelled} cancelled`}
+                            {preparing && preparing.leftOut > 0 &&
+                              ` · ${preparing.leftOut} left out`}
+                          </>
+                        )}
                     </td>
                     <td data-label="Notice">
                       <NoticeSummary action={action} />

@@ -71,6 +71,12 @@ export const handler: Handlers<Data, State> = {
 export default function AdminInstance({ data }: PageProps<Data>) {
   const { instance, pendingAction, history } = data.detail;
   const running = instance.status === "running";
+  // Not yet the instance's pending action (owners see nothing of it), but it holds the instance.
+  const preparing = pendingAction
+    ? null
+    : history.find((h) =>
+      h.action.status === "preparing" && h.target.status === "pending"
+    )?.action ?? null;
   return (
     <>
       <Head>
@@ -83,7 +89,7 @@ export default function AdminInstance({ data }: PageProps<Data>) {
         <h1>
           {instance.name} <StatusPill status={instance.status} />
         </h1>
-        {running && !pendingAction && (
+        {running && !pendingAction && !preparing && (
           <ScheduleDialog
             action="/admin/actions/new"
             instance={{
@@ -165,6 +171,20 @@ export default function AdminInstance({ data }: PageProps<Data>) {
                   />
                 </>
               )} · <NoticeSummary action={pendingAction.action} />
+          </p>
+        )
+        : preparing
+        ? (
+          <p data-testid="pending-preparing">
+            <a href={`/admin/actions/${preparing.id}`}>
+              {actionLabel(
+                preparing,
+                versionOf(data.catalog, preparing.imageTag),
+              )}
+            </a>{" "}
+            <StatusPill status="preparing" />: its instances are still being
+            written; the owner is told nothing until the whole action is
+            written.
           </p>
         )
         : <p class="muted">Nothing is scheduled for this instance.</p>}
