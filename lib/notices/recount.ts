@@ -17,7 +17,7 @@ import { NotFoundError } from "../errors.ts";
 import { counterKeysOf } from "./counters.ts";
 import { readRowsOfTargets } from "./rows.ts";
 import type { ActionCounters, ScheduledAction } from "../types.ts";
-import { refuseWhilePreparing } from "../scheduler/preparing_refusal.ts";
+import { refuseWhilePreparing } from "../preparing_refusal.ts";
 
 const PAGE = 500;
 

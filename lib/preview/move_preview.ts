@@ -5,7 +5,7 @@
  * one of them by the templates the sweep uses. It reads and never writes.
  */
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
-import { refuseWhilePreparing } from "../scheduler/preparing_refusal.ts";
+import { refuseWhilePreparing } from "../preparing_refusal.ts";
 import type { Issue } from "../errors.ts";
 import { keys } from "../kv/keys.ts";
 import {

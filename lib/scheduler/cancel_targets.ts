@@ -22,7 +22,7 @@ import {
   readTargetRows,
 } from "../notices/rows.ts";
 import { ConflictError, NotFoundError } from "../errors.ts";
-import { refuseWhilePreparing } from "./preparing_refusal.ts";
+import { refuseWhilePreparing } from "../preparing_refusal.ts";
 import { packCommits } from "../kv/commits.ts";
 import {
   MUTATIONS_PER_TARGET_CHANGE,

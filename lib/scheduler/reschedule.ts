@@ -27,7 +27,7 @@ import {
 import { noticeDueAt, warningDueAt } from "../due_times.ts";
 import { asFailed, putRow as putRowAs } from "../notices/row_status.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
-import { refuseWhilePreparing } from "./preparing_refusal.ts";
+import { refuseWhilePreparing } from "../preparing_refusal.ts";
 import { leadIssues } from "./schemas.ts";
 import { scheduledAtIssues } from "./schedule_checks.ts";
 import { putStage } from "../apply/stage_status.ts";

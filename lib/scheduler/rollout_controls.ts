@@ -19,7 +19,7 @@ import {
 } from "../kv/actions.ts";
 import { addAuditWrite, type AuditActor, newAuditEntry } from "../kv/audit.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
-import { refuseWhilePreparing } from "./preparing_refusal.ts";
+import { refuseWhilePreparing } from "../preparing_refusal.ts";
 import { scheduledAtIssues } from "./schedule_checks.ts";
 import { putStage } from "../apply/stage_status.ts";
 import {

@@ -18,7 +18,7 @@ import { listCursor } from "../kv/cursor.ts";
 import {
   ensureOutcomeIndex,
   listTargetIdsByOutcome,
-} from "../kv/target_outcomes.ts";
+} from "../apply/target_outcomes.ts";
 import { readTargetRows } from "../notices/rows.ts";
 import {
   type NoticeTally,

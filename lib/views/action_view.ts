@@ -14,7 +14,7 @@ import { getProgressCounts } from "../kv/actions.ts";
 import {
   countRunningTargets,
   ensureOutcomeIndex,
-} from "../kv/target_outcomes.ts";
+} from "../apply/target_outcomes.ts";
 import { noticeDueAt, reminderDueAt } from "../due_times.ts";
 import { getInstances } from "../kv/instances.ts";
 import { getCatalogEntry } from "../kv/catalog.ts";
@@ -85,17 +85,22 @@ export async function getActionView(
     pushViaOutbox: boolean;
   },
 ): Promise<ActionView> {
+  const detailRead = getActionDetail(kv, id, {
+    targetCursor: opts.targetCursor,
+    targetLimit: opts.targetLimit ?? 50,
+    outcome: opts.outcome,
+  });
   const [detail, lastRun, cancellations, counters, running] = await Promise
     .all([
-      getActionDetail(kv, id, {
-        targetCursor: opts.targetCursor,
-        targetLimit: opts.targetLimit ?? 50,
-        outcome: opts.outcome,
-      }),
+      detailRead,
       getLastSweepRun(kv),
       listCancellations(kv, id),
       getProgressCounts(kv, id),
-      ensureOutcomeIndex(kv, id).then(() => countRunningTargets(kv, id)),
+      // Only for an action that exists and a page that is well asked for:
+      // an older action's outcome index is built on its first page view.
+      detailRead.then(() => ensureOutcomeIndex(kv, id)).then(() =>
+        countRunningTargets(kv, id)
+      ),
     ]);
   const { action } = detail;
   const items = detail.targets.items;

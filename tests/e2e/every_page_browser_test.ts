@@ -55,7 +55,7 @@ async function checkNav(page: Page, current: string | null) {
   });
   assert.ok(tops <= 3, `${page.url()}: the header takes ${tops} lines`);
   assert.deepEqual(outside, [], `${page.url()}: links out of view`);
-  const marked = await page.locator('nav a[aria-current="page"]')
+  const marked = await page.locator('nav.nav-links a[aria-current="page"]')
     .allInnerTexts();
   assert.deepEqual(marked, current ? [current] : []);
 }

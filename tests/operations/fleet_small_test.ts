@@ -32,9 +32,10 @@ Deno.test({
       assert.equal(run.scheduleStatus, 202, "written in the background");
       assert.ok(run.preparing.length > 0, "the answer says how far it got");
       assert.ok(
-        run.preparing.every((p, i) =>
-          p.total === SIZE && p.written <= SIZE &&
-          p.written >= (run.preparing[i - 1]?.written ?? 0)
+        // Once written, the answer keeps `{total, leftOut, writtenAt}`: all of it.
+        run.preparing.map((p) => p.written ?? p.total).every((w, i, all) =>
+          run.preparing[i].total === SIZE && w <= SIZE &&
+          w >= (all[i - 1] ?? 0)
         ),
         `the write only goes forward: ${JSON.stringify(run.preparing)}`,
       );

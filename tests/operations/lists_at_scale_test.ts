@@ -36,7 +36,7 @@ import { putInstance } from "@/lib/kv/instances.ts";
 import { getScheduleChoices } from "@/lib/views/list_reads.ts";
 import { newId } from "@/lib/ids.ts";
 import { DAY_MS, purgeEndedActions } from "@/lib/scheduler/retention.ts";
-import { ensureOutcomeIndex } from "@/lib/kv/target_outcomes.ts";
+import { ensureOutcomeIndex } from "@/lib/apply/target_outcomes.ts";
 import {
   outcomeOf,
   type Target,

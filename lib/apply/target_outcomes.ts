@@ -4,11 +4,11 @@
  * before they existed gets them once, from its targets, the first time a
  * reader needs them.
  */
-import { keys } from "./keys.ts";
-import { commitRetrying } from "./db.ts";
-import { getManyChunked } from "./batched_reads.ts";
-import { listTargetIdsOfAction } from "./actions.ts";
-import { indexOutcome } from "../apply/target_status.ts";
+import { keys } from "../kv/keys.ts";
+import { commitRetrying } from "../kv/db.ts";
+import { getManyChunked } from "../kv/batched_reads.ts";
+import { listTargetIdsOfAction } from "../kv/actions.ts";
+import { indexOutcome } from "./target_status.ts";
 import type { Target, TargetOutcome } from "../types.ts";
 
 /** Targets read and indexed a commit at a time (KV checks at most 100 keys a commit). */

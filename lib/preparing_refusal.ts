@@ -4,8 +4,8 @@
  * would race the write, which lays down targets and rows the change has not
  * seen. One refusal, the same words everywhere.
  */
-import { ConflictError } from "../errors.ts";
-import type { ScheduledAction } from "../types.ts";
+import { ConflictError } from "./errors.ts";
+import type { ScheduledAction } from "./types.ts";
 
 /** Throws a 409 when `action` is still being written; `cannot` says what was refused. */
 export function refuseWhilePreparing(
