@@ -1,3 +1,4 @@
+import { ADMIN_BODY_BYTES } from "@/lib/web/request_limits.ts";
 import assert from "node:assert/strict";
 import { createTestApp, ORIGIN } from "../helpers/app.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
@@ -202,7 +203,7 @@ Deno.test("security headers, request id and body limit", async () => {
       authorization: `Bearer ${app.adminToken}`,
       "content-type": "application/json",
     },
-    body: "x".repeat(2 * 1024 * 1024),
+    body: "x".repeat(ADMIN_BODY_BYTES + 1),
   });
   assert.equal(big.status, 413);
   await app.close();
