@@ -38,6 +38,29 @@ export async function getManyById<T>(
 const RANGE_SLACK = 2;
 const ASCII = /^[\x20-\x7e]*$/;
 
+/** One range read over the span of `sorted` ids, keeping the entries of `wanted` (at most `limit` keys walked). */
+async function readSpan<T>(
+  kv: Deno.Kv,
+  prefix: Deno.KvKey,
+  sorted: string[],
+  wanted: Set<string>,
+  found: Map<string, Deno.KvEntry<T>>,
+  limit?: number,
+): Promise<void> {
+  const iter = kv.list<T>({
+    start: [...prefix, sorted[0]],
+    // Just past the last id: end is exclusive.
+    end: [...prefix, `${sorted[sorted.length - 1]}\u0000`],
+  }, { limit, batchSize: Math.min(limit ?? 500, 500) });
+  for await (const e of iter) {
+    const id = e.key[prefix.length];
+    if (
+      e.key.length === prefix.length + 1 && typeof id === "string" &&
+      wanted.has(id)
+    ) found.set(id, e);
+  }
+}
+
 /**
  * Reads `[...prefix, id]` for ids made in order (UUIDv7: rows and targets
  * written together sit side by side): one range read from the first id on,
@@ -56,19 +79,14 @@ export async function getManyNearby<T>(
     typeof id === "string" && ASCII.test(id)
   ).sort();
   if (sorted.length > GET_MANY_LIMIT) {
-    const limit = sorted.length * RANGE_SLACK;
-    const iter = kv.list<T>({
-      start: [...prefix, sorted[0]],
-      // Just past the last id: end is exclusive.
-      end: [...prefix, `${sorted[sorted.length - 1]}\u0000`],
-    }, { limit, batchSize: Math.min(limit, 500) });
-    for await (const e of iter) {
-      const id = e.key[prefix.length];
-      if (
-        e.key.length === prefix.length + 1 && typeof id === "string" &&
-        wanted.has(id)
-      ) found.set(id, e);
-    }
+    await readSpan(
+      kv,
+      prefix,
+      sorted,
+      wanted,
+      found,
+      sorted.length * RANGE_SLACK,
+    );
   }
   const rest = [...wanted].filter((id) => !found.has(id));
   const more = await getManyChunked<T>(kv, rest.map((id) => [...prefix, id]));
@@ -91,17 +109,7 @@ export async function getExistingInRange<T>(
   const sorted = [...wanted].filter((id) => ASCII.test(id)).sort();
   const found = new Map<string, Deno.KvEntry<T>>();
   if (sorted.length > GET_MANY_LIMIT) {
-    const iter = kv.list<T>({
-      start: [...prefix, sorted[0]],
-      end: [...prefix, `${sorted[sorted.length - 1]}\u0000`],
-    }, { batchSize: 500 });
-    for await (const e of iter) {
-      const id = e.key[prefix.length];
-      if (
-        e.key.length === prefix.length + 1 && typeof id === "string" &&
-        wanted.has(id)
-      ) found.set(id, e);
-    }
+    await readSpan(kv, prefix, sorted, wanted, found);
   }
   const rest = [...wanted].filter((id) =>
     !(sorted.length > GET_MANY_LIMIT && ASCII.test(id))

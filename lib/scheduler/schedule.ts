@@ -341,6 +341,12 @@ export async function scheduleAction(
   const owners = input.timing
     ? await readOwnerWindows(kv, live.map((i) => i.ownerId))
     : undefined;
+  const excludedOf = (): ScheduleResult["excluded"] => ({
+    destroyed: sel.destroyed,
+    pinned: sel.pinned,
+    alreadyOnTag: sel.alreadyOnTag,
+    pending: [...skipped],
+  });
   const inline = deps.config.scheduleInlineTargets ?? DEFAULT_INLINE_TARGETS;
   if (live.length > inline) {
     const started = await schedulePrepared(deps, input, actor, opts, {
@@ -351,12 +357,7 @@ export async function scheduleAction(
     });
     return {
       ...started,
-      excluded: {
-        destroyed: sel.destroyed,
-        pinned: sel.pinned,
-        alreadyOnTag: sel.alreadyOnTag,
-        pending: [...skipped],
-      },
+      excluded: excludedOf(),
       warnings: scheduleWarnings(input, now),
     };
   }
@@ -382,12 +383,7 @@ export async function scheduleAction(
         stages: plan.stages,
         counters: { total: live.length, applied: 0, skipped: 0, failed: 0 },
         targets: { total: live.length },
-        excluded: {
-          destroyed: sel.destroyed,
-          pinned: sel.pinned,
-          alreadyOnTag: sel.alreadyOnTag,
-          pending: [...skipped],
-        },
+        excluded: excludedOf(),
         warnings: scheduleWarnings(input, now),
         ...(plan.fellBack !== undefined
           ? { windows: { fellBack: plan.fellBack } }
