@@ -177,7 +177,8 @@ Deno.test("the health lag is the oldest due row's, whichever part it is in", () 
       now: start,
       scheduledAt: now + HOUR,
       leadHours: 3,
-      instances: 8,
+      // Forty rows: one lands in the last part but for a chance of 1 in 100,000.
+      instances: 40,
       channels: ["email"],
     });
     // Re-time the rows: the oldest in the last part, newer ones elsewhere.
