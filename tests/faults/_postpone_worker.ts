@@ -19,6 +19,7 @@ import { openKv } from "@/lib/kv/db.ts";
 import { setQuietLogs } from "@/lib/operations/log.ts";
 import { AppError } from "@/lib/errors.ts";
 import { postponeInstance } from "@/lib/scheduler/postpone.ts";
+import { aroundCommits } from "./_harness.ts";
 
 setQuietLogs(true);
 const [kvPath, instanceId, ownerId, email, nowArg, to, stopArg, release] =
@@ -54,24 +55,11 @@ async function phase(name: string): Promise<void> {
 }
 
 function observed(kv: Deno.Kv): Deno.Kv {
-  return new Proxy(kv, {
-    get(target, prop) {
-      if (prop === "atomic") {
-        return () => {
-          const op = target.atomic();
-          const commit = op.commit.bind(op);
-          op.commit = async () => {
-            await phase("commit");
-            const res = await commit();
-            await phase(res.ok ? "committed" : "lost");
-            return res;
-          };
-          return op;
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
+  return aroundCommits(kv, async (commit) => {
+    await phase("commit");
+    const res = await commit();
+    await phase(res.ok ? "committed" : "lost");
+    return res;
   });
 }
 

@@ -17,6 +17,7 @@ import { setQuietLogs } from "@/lib/operations/log.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { runPreparedWrite } from "@/lib/scheduler/prepare.ts";
+import { aroundCommits } from "./_harness.ts";
 
 setQuietLogs(true);
 const [kvPath, nowArg, inlineArg, stopArg] = Deno.args;
@@ -25,31 +26,18 @@ const stopAt = stopArg === "-" ? null : Number(stopArg);
 let commits = 0;
 
 function observed(kv: Deno.Kv): Deno.Kv {
-  return new Proxy(kv, {
-    get(target, prop) {
-      if (prop === "atomic") {
-        return () => {
-          const op = target.atomic();
-          const commit = op.commit.bind(op);
-          op.commit = async () => {
-            const res = await commit();
-            if (res.ok) {
-              const n = ++commits;
-              console.log(`phase committed ${n}`);
-              if (n === stopAt) {
-                console.log("stopped");
-                // Nothing else runs in this process until the SIGKILL.
-                await new Promise(() => {});
-              }
-            }
-            return res;
-          };
-          return op;
-        };
+  return aroundCommits(kv, async (commit) => {
+    const res = await commit();
+    if (res.ok) {
+      const n = ++commits;
+      console.log(`phase committed ${n}`);
+      if (n === stopAt) {
+        console.log("stopped");
+        // Nothing else runs in this process until the SIGKILL.
+        await new Promise(() => {});
       }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
+    }
+    return res;
   });
 }
 
