@@ -207,12 +207,12 @@ export async function runPreparedWrite(
       const action = await kv.get<ScheduledAction>(keys.action(actionId));
       if (action.value?.status !== "preparing") throw new PrepareStopped();
       if (j.nextChunk >= j.chunks) {
-        await finishPreparedWrite(
+        const done = await finishPreparedWrite(
           deps,
           action as Deno.KvEntry<ScheduledAction>,
           job as Deno.KvEntry<PrepareJob>,
         );
-        return "done";
+        return done ? "done" : "busy";
       }
       const chunk = await kv.get<PrepareChunk>(
         keys.prepareChunk(actionId, j.nextChunk),
@@ -401,12 +401,15 @@ async function commitUnit(
   return lost;
 }
 
-/** The last commit: the action turns `scheduled`, its stages become due, the job ends. */
+/**
+ * The last commit: the action turns `scheduled`, its stages become due, the
+ * job ends. False when another runner holds the job now.
+ */
 async function finishPreparedWrite(
   deps: PrepareDeps,
   action: Deno.KvEntry<ScheduledAction>,
   job: Deno.KvEntry<PrepareJob>,
-): Promise<void> {
+): Promise<boolean> {
   const { kv } = deps;
   const now = deps.now();
   const at = new Date(now).toISOString();
@@ -458,12 +461,19 @@ async function finishPreparedWrite(
     }
     return op;
   });
-  if (!res.ok) throw new PrepareStopped();
+  if (!res.ok) {
+    // A cancel came first (the write stops), or another runner took the job
+    // over after our lease ran out (it goes on: its job is left alone).
+    const now = await kv.get<ScheduledAction>(keys.action(a.id));
+    if (now.versionstamp !== action.versionstamp) throw new PrepareStopped();
+    return false;
+  }
   log.info("a large action was written", {
     actionId: a.id,
     targets: counts.total,
     leftOut: job.value.leftOut,
   });
+  return true;
 }
 
 /** Removes a stopped write's job and the parts it had left. */
