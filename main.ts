@@ -21,6 +21,7 @@ import {
   runWebhookJob,
 } from "./lib/jobs.ts";
 import { log } from "./lib/operations/log.ts";
+import { ensureInstanceList } from "./lib/kv/instance_list.ts";
 import { serveGuarded } from "./lib/web/connection_guard.ts";
 
 let resolveReady: (ctx: AppContext) => void;
@@ -81,6 +82,12 @@ if (config.demoSeed) {
 }
 
 resolveReady!(ctx);
+
+// The admin's instance list of a database from before it: built once, in the
+// background (the list walks the records until then; the apply tick retries).
+ensureInstanceList(kv).catch((err) =>
+  log.error("building the instance list failed", { error: String(err) })
+);
 
 log.info("starting", {
   port: config.port,

@@ -2,7 +2,8 @@
  * What the minute apply job finishes before it applies anything: schedule
  * writes that were abandoned, cancels, moves and pauses a crash interrupted,
  * owners' postpones that wait for a warning in flight, and the background
- * write of a large action whose process is gone.
+ * write of a large action whose process is gone, and the admin's instance
+ * list of a database from before it.
  */
 import { keys } from "../kv/keys.ts";
 import { purgeAbandonedWrites } from "../scheduler/action_write.ts";
@@ -11,6 +12,7 @@ import { finishReschedule } from "../scheduler/reschedule.ts";
 import { finishPause } from "../scheduler/rollout_hold.ts";
 import { finishPostpone } from "../scheduler/postpone.ts";
 import { resumePreparedWrites } from "../scheduler/prepare.ts";
+import { ensureInstanceList } from "../kv/instance_list.ts";
 import type { ApplyDeps } from "./apply.ts";
 
 export async function finishInterrupted(
@@ -32,4 +34,6 @@ export async function finishInterrupted(
   }
   // Large actions whose background write lost its process.
   await resumePreparedWrites(deps);
+  // The admin's instance list, if the start could not build it.
+  await ensureInstanceList(kv);
 }

@@ -3,6 +3,15 @@ import { z } from "zod";
 import { keys } from "./keys.ts";
 import { conditionalWrite } from "./conditional_write.ts";
 import { getManyById, getManyNearby } from "./batched_reads.ts";
+import {
+  allListedIds,
+  byListOrder,
+  countListed,
+  instanceListReady,
+  instanceListWrites,
+  listedIds,
+  rangesOf,
+} from "./instance_list.ts";
 import { NotFoundError } from "../errors.ts";
 import { addAuditWrite } from "./audit.ts";
 import { ImageTagSchema } from "./catalog.ts";
@@ -69,6 +78,16 @@ function indexWrites(
   }
   op.set(keys.instanceByOwner(next.ownerId, next.id), null);
   op.set(keys.instanceByTag(next.imageTag, next.id), null);
+  instanceListWrites(op, prev, next);
+}
+
+/** Adds to `op` the index keys of a new instance written there by hand (seeding, imports). */
+export function addNewInstanceIndexes(
+  op: Deno.AtomicOperation,
+  next: Instance,
+): Deno.AtomicOperation {
+  indexWrites(op, null, next);
+  return op;
 }
 
 /** Creates or replaces an instance (the admin `PUT`). */
@@ -222,25 +241,23 @@ async function* instanceChunks(
   if (chunk.length) yield chunk;
 }
 
-/** How many running instances are on a tag, read a chunk at a time. */
+/** How many running instances run a tag: one counter read (a walk of the tag's records before the list index is built). */
 export async function countRunningInstancesByTag(
   kv: Deno.Kv,
   imageTag: string,
 ): Promise<number> {
+  if (await instanceListReady(kv)) {
+    return await countListed(kv, [{
+      scope: { tag: imageTag },
+      status: "running",
+    }]);
+  }
   let n = 0;
   for await (const chunk of instanceChunks(kv, { imageTag })) {
     n += chunk.filter((i) => i.status === "running").length;
   }
   return n;
 }
-
-const collator = new Intl.Collator("en");
-interface SortKey {
-  name: string;
-  id: string;
-}
-const byName = (a: SortKey, b: SortKey) =>
-  collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * The admin list's filters: `query` is text in the name, id, tag, owner id,
@@ -279,14 +296,24 @@ async function* matchingChunks(
   }
 }
 
+/** A filter the list index answers (no text to search, no one owner), once it is built. */
+async function listable(kv: Deno.Kv, f: InstanceFilter): Promise<boolean> {
+  return !(f.query ?? "").trim() && f.ownerId === undefined &&
+    await instanceListReady(kv);
+}
+
+type SortKey = Pick<Instance, "name" | "id">;
+
 /**
  * The admin table, and a user's own list: every instance the filter lets
- * through (a user's list is the filter `ownerId`), sorted by name, one page
- * at a time.
+ * through (a user's list is the filter `ownerId`), in name order (without
+ * case or accents; `nameOrder`), one page at a time.
  *
- * Memory follows the page asked for, not the instances stored: the scan goes
- * a chunk at a time and keeps only the sort keys of the best
- * `page × pageSize` matches; the page's records are read at the end.
+ * Without a text to search and without an owner, the page comes from the
+ * list index (lib/kv/instance_list.ts): its counts and one range read, for
+ * any number of instances. A text search walks the instances a chunk at a
+ * time and keeps only the sort keys of the best `page × pageSize` matches,
+ * so memory follows the page asked for, not the instances stored.
  */
 export async function searchInstances(
   kv: Deno.Kv,
@@ -297,31 +324,41 @@ export async function searchInstances(
     MAX_INSTANCE_PAGE_SIZE,
   );
   const wanted = Math.max(1, Math.floor(opts.page ?? 1) || 1);
-  const keep = wanted * pageSize;
-  let best: SortKey[] = [];
   let total = 0;
-  for await (const chunk of matchingChunks(kv, opts)) {
-    for (const i of chunk) {
-      total++;
-      best.push({ name: i.name, id: i.id });
-      if (best.length >= 2 * keep + SCAN_CHUNK) {
-        best = best.sort(byName).slice(0, keep);
+  let page = wanted;
+  let window: string[];
+  if (await listable(kv, opts)) {
+    const ranges = rangesOf(opts);
+    total = await countListed(kv, ranges);
+    page = Math.min(wanted, Math.max(1, Math.ceil(total / pageSize)));
+    window = await listedIds(kv, ranges, (page - 1) * pageSize, pageSize);
+  } else {
+    const keep = wanted * pageSize;
+    let best: SortKey[] = [];
+    for await (const chunk of matchingChunks(kv, opts)) {
+      for (const i of chunk) {
+        total++;
+        best.push({ name: i.name, id: i.id });
+        if (best.length >= 2 * keep + SCAN_CHUNK) {
+          best = best.sort(byListOrder).slice(0, keep);
+        }
       }
     }
+    best.sort(byListOrder);
+    page = Math.min(wanted, Math.max(1, Math.ceil(total / pageSize)));
+    window = best.slice((page - 1) * pageSize, page * pageSize).map((k) =>
+      k.id
+    );
   }
-  best.sort(byName);
-  const pages = Math.max(1, Math.ceil(total / pageSize));
-  const page = Math.min(wanted, pages);
-  const window = best.slice((page - 1) * pageSize, page * pageSize);
-  const found = await getInstances(kv, window.map((k) => k.id));
+  const found = await getInstances(kv, window);
   return {
-    items: window.map((k) => found.get(k.id)).filter((i): i is Instance =>
+    items: window.map((id) => found.get(id)).filter((i): i is Instance =>
       i !== undefined
     ),
     total,
     page,
     pageSize,
-    pages,
+    pages: Math.max(1, Math.ceil(total / pageSize)),
   };
 }
 
@@ -334,6 +371,14 @@ export async function matchingInstanceIds(
   filter: InstanceFilter,
   limit: number,
 ): Promise<{ ids: string[]; total: number }> {
+  if (await listable(kv, filter)) {
+    const ranges = rangesOf(filter);
+    const [ids, total] = await Promise.all([
+      allListedIds(kv, ranges, limit),
+      countListed(kv, ranges),
+    ]);
+    return { ids, total };
+  }
   const ids: string[] = [];
   let total = 0;
   for await (const chunk of matchingChunks(kv, filter)) {

@@ -4,8 +4,22 @@
  *
  * Indexes hold ids (or nothing), never copies of records.
  */
-import type { Channel, NotificationKind } from "../types.ts";
+import type { Channel, InstanceStatus, NotificationKind } from "../types.ts";
 import { DUE_SHARDS, shardOf } from "./shards.ts";
+
+/**
+ * A list of the admin's instance table: every instance, those running a tag,
+ * or those pinned to a tag they do not run (with the second, one tag's whole
+ * list).
+ */
+export type ListScope = { all: true } | { tag: string } | { pinned: string };
+
+const listScope = (s: ListScope) =>
+  "tag" in s
+    ? ["instances_listed", "tag", s.tag] as const
+    : "pinned" in s
+    ? ["instances_listed", "pinned", s.pinned] as const
+    : ["instances_listed", "all"] as const;
 
 export const keys = {
   // users
@@ -27,6 +41,28 @@ export const keys = {
   instanceByTag: (imageTag: string, instanceId: string) =>
     ["instances_by_tag", imageTag, instanceId] as const,
   instancesByTag: (imageTag: string) => ["instances_by_tag", imageTag] as const,
+  /**
+   * The admin's list, in name order, of every instance or of one tag's (run
+   * or pinned), per status (lib/kv/instance_list.ts).
+   */
+  instanceListed: (
+    scope: ListScope,
+    status: InstanceStatus,
+    order: string,
+    id: string,
+  ) => [...listScope(scope), status, order, id] as const,
+  instancesListed: (scope: ListScope, status: InstanceStatus) =>
+    [...listScope(scope), status] as const,
+  instancesListedAll: () => ["instances_listed"] as const,
+  /** How many instances a scope's list holds in one status (a KV `sum`). */
+  instanceListCount: (scope: ListScope, status: InstanceStatus) =>
+    ["instance_list_counts", ...listScope(scope).slice(1), status] as const,
+  instanceListCounts: () => ["instance_list_counts"] as const,
+  /** The count a list key counts in. */
+  instanceListCountFromListed: (listed: Deno.KvKey) =>
+    ["instance_list_counts", ...listed.slice(1, -2)] as const,
+  /** Present once every instance is in the list (written, or indexed once). */
+  instanceListReady: () => ["instance_list_ready"] as const,
 
   // catalog
   catalogEntry: (imageTag: string) => ["catalog", imageTag] as const,

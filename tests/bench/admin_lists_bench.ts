@@ -15,6 +15,7 @@
  */
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { keys } from "@/lib/kv/keys.ts";
+import { addNewInstanceIndexes } from "@/lib/kv/instances.ts";
 import { addToCounter, addToStageCounter } from "@/lib/kv/actions.ts";
 import { putStage } from "@/lib/apply/stage_status.ts";
 import { asEnded, asRunning, putTarget } from "@/lib/apply/target_status.ts";
@@ -68,9 +69,8 @@ async function seedFleet(app: TestApp) {
       };
       op.set(keys.user(user.id), user)
         .set(keys.userByEmail(user.email), user.id)
-        .set(keys.instance(instance.id), instance)
-        .set(keys.instanceByOwner(user.id, instance.id), null)
-        .set(keys.instanceByTag(TAG, instance.id), null);
+        .set(keys.instance(instance.id), instance);
+      addNewInstanceIndexes(op, instance);
     }
     await commitOk(op);
   }

@@ -4,6 +4,7 @@
  * and the app's own channels pointed at local stand-ins of Resend and Expo.
  */
 import { keys } from "@/lib/kv/keys.ts";
+import { addNewInstanceIndexes } from "@/lib/kv/instances.ts";
 import { testConfig } from "@/lib/config.ts";
 import { createDispatchers, createEmailSender } from "@/lib/channels/mod.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
@@ -16,6 +17,8 @@ import type { ResendFake } from "../fakes/resend_server.ts";
 import type { ExpoFake } from "../fakes/expo_server.ts";
 
 export const TAG = "2026.11.1";
+/** Instances a seeding commit writes: each with its owner and index keys stays under KV's 1,000 mutations. */
+const SEED_PART = 80;
 const ZONES = [
   "Asia/Kolkata",
   "Europe/Berlin",
@@ -56,9 +59,9 @@ export async function seedFleet(
   }
   const at = new Date().toISOString();
   const ids: string[] = [];
-  for (let i = 0; i < count; i += 100) {
+  for (let i = 0; i < count; i += SEED_PART) {
     const op = kv.atomic();
-    for (let j = i; j < Math.min(count, i + 100); j++) {
+    for (let j = i; j < Math.min(count, i + SEED_PART); j++) {
       const ownerIndex = ownerOf[j];
       const ownerId = `${prefix}-owner-${String(ownerIndex).padStart(6, "0")}`;
       if (firstOf[j]) {
@@ -101,9 +104,7 @@ export async function seedFleet(
         createdAt: at,
         updatedAt: at,
       };
-      op.set(keys.instance(id), instance)
-        .set(keys.instanceByOwner(ownerId, id), null)
-        .set(keys.instanceByTag(TAG, id), null);
+      addNewInstanceIndexes(op.set(keys.instance(id), instance), instance);
       ids.push(id);
     }
     const res = await op.commit();

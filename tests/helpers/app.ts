@@ -12,6 +12,7 @@ import { type AppContext, setAppContext } from "@/lib/app_context.ts";
 import { installSecurity } from "@/lib/web/security.ts";
 import { renderErrorPage } from "@/components/ErrorPage.tsx";
 import { createSession, SESSION_COOKIE } from "@/lib/auth/sessions.ts";
+import { ensureInstanceList } from "@/lib/kv/instance_list.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { newId } from "@/lib/ids.ts";
 import { setQuietLogs } from "@/lib/operations/log.ts";
@@ -67,6 +68,8 @@ export async function createTestApp(
     ...opts.config,
   });
   const kv = await Deno.openKv(opts.kvPath ?? ":memory:");
+  // As the app does when it starts (main.ts).
+  await ensureInstanceList(kv);
   const ctx = {
     ...createAppContext(config, kv, opts.context?.now ?? Date.now),
     ...opts.context,

@@ -1,5 +1,6 @@
 /** Shared set-up for scheduler tests: a fresh KV, seeded instances, a clock. */
 import { keys } from "@/lib/kv/keys.ts";
+import { addNewInstanceIndexes } from "@/lib/kv/instances.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { testConfig } from "@/lib/config.ts";
 import type { Instance } from "@/lib/types.ts";
@@ -55,12 +56,10 @@ export async function seedInstances(
     createdAt: at,
     updatedAt: at,
   }));
-  for (let i = 0; i < list.length; i += 300) {
+  for (let i = 0; i < list.length; i += 80) {
     const op = kv.atomic();
-    for (const inst of list.slice(i, i + 300)) {
-      op.set(keys.instance(inst.id), inst)
-        .set(keys.instanceByOwner(inst.ownerId, inst.id), null)
-        .set(keys.instanceByTag(inst.imageTag, inst.id), null);
+    for (const inst of list.slice(i, i + 80)) {
+      addNewInstanceIndexes(op.set(keys.instance(inst.id), inst), inst);
     }
     const res = await op.commit();
     if (!res.ok) throw new Error("seeding failed");
