@@ -57,6 +57,7 @@ import {
 } from "../scheduler/waves.ts";
 import type { PreviewStage } from "./preview_model.ts";
 import { deadlineIssues } from "../scheduler/schedule.ts";
+import { DEFAULT_INLINE_TARGETS } from "../scheduler/prepare.ts";
 import { newActionRecords } from "../scheduler/action_records.ts";
 import { planOwnerWindows, readOwnerWindows } from "../owners/window_plan.ts";
 
@@ -276,6 +277,18 @@ export async function previewSchedule(
         : `${ownersWithoutDevice} of ${owners.length} owners ${
           ownersWithoutDevice === 1 ? "has" : "have"
         } no device registered: they get no push.`,
+    });
+  }
+
+  const inline = deps.config.scheduleInlineTargets ?? DEFAULT_INLINE_TARGETS;
+  if (live.length > inline) {
+    warnings.push({
+      code: "background_write",
+      message: `${
+        live.length.toLocaleString("en-US")
+      } instances are more than ${
+        inline.toLocaleString("en-US")
+      }: the action is written in the background first ("preparing", its progress on its page), and nothing is sent or applied until every instance is written.`,
     });
   }
 

@@ -7,7 +7,7 @@ import type { BannerStatus, Channel } from "../types.ts";
 
 /** Something worth the admin's attention that does not stop the schedule. */
 export interface ScheduleWarning {
-  code: "notice_at_once" | "notice_never" | "no_device";
+  code: "notice_at_once" | "notice_never" | "no_device" | "background_write";
   message: string;
 }
 

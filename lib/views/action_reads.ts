@@ -272,10 +272,9 @@ export async function getPendingAction(
     keys.action(lock.actionId),
     keys.target(lock.targetId),
   ]);
-  // A large action still being written is not the owner's business yet.
-  if (
-    !action.value || !target.value || action.value.status === "preparing"
-  ) return null;
+  // A large action still being written holds the instance too (status
+  // `preparing`); only the admin's views read this.
+  if (!action.value || !target.value) return null;
   const stage =
     (await kv.get<Stage>(keys.stage(lock.actionId, target.value.stageIndex)))
       .value;

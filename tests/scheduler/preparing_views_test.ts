@@ -448,6 +448,14 @@ Deno.test("preparing: owners see nothing of it, on the workspace, the status API
     assert.doesNotMatch(adminView, /Nothing is scheduled for this instance/);
     // Scheduling it again would only meet a 409: no schedule buttons.
     assert.doesNotMatch(adminView, /\/admin\/actions\/new\?instanceId=/);
+    // The admin API names it as the instance's pending action, preparing.
+    const detail = await json(
+      await w.app.api("GET", `/api/admin/instances/${w.mine.id}`),
+    );
+    assert.equal(detail.status, 200);
+    assert.equal(detail.body.pendingAction?.action.id, w.id);
+    assert.equal(detail.body.pendingAction?.action.status, "preparing");
+    assert.equal(detail.body.pendingAction?.target.id, lock.value!.targetId);
     const token = (await calendarSigner(w.app.kv))(lock.value!.targetId);
     const ics = await w.app.request(
       `/calendar/${lock.value!.targetId}/${token}.ics`,
@@ -514,6 +522,14 @@ Deno.test("preparing: the schedule form over all 10,050 matching instances revie
     assert.equal(reviewed.status, 200);
     const { preview } = await reviewed.json();
     assert.ok(preview.ready, JSON.stringify(preview.problems));
+    // The review says it will be written in the background first.
+    const background = preview.warnings.find((
+      w: { code: string; message: string },
+    ) => w.code === "background_write");
+    assert.match(
+      background?.message ?? "",
+      /^10,050 instances are more than 10,000: the action is written in the background first/,
+    );
     const scheduled = await post({
       intent: "schedule",
       reviewed: preview.fingerprint,

@@ -69,14 +69,13 @@ export const handler: Handlers<Data, State> = {
 };
 
 export default function AdminInstance({ data }: PageProps<Data>) {
-  const { instance, pendingAction, history } = data.detail;
+  const { instance, history } = data.detail;
   const running = instance.status === "running";
-  // Not yet the instance's pending action (owners see nothing of it), but it holds the instance.
-  const preparing = pendingAction
-    ? null
-    : history.find((h) =>
-      h.action.status === "preparing" && h.target.status === "pending"
-    )?.action ?? null;
+  // A large action still being written holds the instance, but owners see nothing of it yet.
+  const preparing = data.detail.pendingAction?.action.status === "preparing"
+    ? data.detail.pendingAction.action
+    : null;
+  const pendingAction = preparing ? null : data.detail.pendingAction;
   return (
     <>
       <Head>
