@@ -69,6 +69,8 @@ Deno.test({
       plan.push("random");
     }
     const killedAt = new Map<string, number>();
+    // Steps that never reached the point they were to pause at.
+    const unpaused: { step: string; done: boolean }[] = [];
     // Events a killed sender had claimed and not recorded.
     const heldByKilled = new Set<string>();
     for (const step of plan) {
@@ -81,6 +83,9 @@ Deno.test({
         await s.waitFor(/^(paused|done)$/, 20_000);
       }
       await s.kill();
+      if (!random && !s.lines.includes("paused")) {
+        unpaused.push({ step, done: s.lines.includes("done") });
+      }
       if (!s.lines.includes("done")) {
         const kind = step.split(":")[0];
         killedAt.set(kind, (killedAt.get(kind) ?? 0) + 1);
@@ -93,9 +98,14 @@ Deno.test({
         for (const id of held) heldByKilled.add(id);
       }
     }
-    assert.equal(killedAt.get("claimed"), 3);
-    assert.equal(killedAt.get("answered"), 3);
-    assert.equal(killedAt.get("marked"), 3);
+    // Each point was killed at: the first round always reaches its three
+    // (nothing was sent before it); a later step finds nothing left to
+    // pause on only when a random kill landed late enough for its sender
+    // to send everything, and then it said so ("done").
+    for (const kind of ["claimed", "answered", "marked"]) {
+      assert.ok((killedAt.get(kind) ?? 0) >= 1, `never killed at ${kind}`);
+    }
+    assert.deepEqual(unpaused.filter((u) => !u.done), []);
 
     const last = startSender(kvPath);
     const status = await last.done;
