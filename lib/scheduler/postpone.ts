@@ -31,7 +31,7 @@ import { addMoveMutations } from "./reschedule.ts";
 import { HOUR_MS, noticeDueAt } from "../due_times.ts";
 import { addAuditWrite, newAuditEntry } from "../kv/audit.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors.ts";
-import { formatUtc } from "../format.ts";
+import { formatDateTime } from "../format.ts";
 import {
   isActionOpen,
   type ScheduledAction,
@@ -113,8 +113,11 @@ export async function postponeInstance(
   instanceId: string,
   owner: Pick<User, "id" | "email">,
   input: PostponeInput,
+  /** The zone a refusal names its times in (the owner's page); UTC by default, as the API answers. */
+  say: { timeZone?: string | null } = {},
 ): Promise<PostponeResult> {
   const { kv } = deps;
+  const when = (at: string) => formatDateTime(at, say.timeZone ?? null);
   return await conditionalWrite<PostponeResult>(
     `instance ${instanceId}`,
     async () => {
@@ -149,12 +152,12 @@ export async function postponeInstance(
       const until = Date.parse(allowed.until);
       const current = Date.parse(stage.value.scheduledAt);
       const timeProblem = to < earliest || to > until
-        ? `must be between ${formatUtc(new Date(earliest).toISOString())} and ${
-          formatUtc(allowed.until)
+        ? `must be between ${when(new Date(earliest).toISOString())} and ${
+          when(allowed.until)
         }`
         : to <= current
         ? `must be later than the change's time now, ${
-          formatUtc(stage.value.scheduledAt)
+          when(stage.value.scheduledAt)
         }: a postpone moves it later`
         : null;
       if (timeProblem) {

@@ -120,7 +120,7 @@ export const handler: Handlers<Data, State> = {
     try {
       const done = await postponeInstance(appContext(), instanceId, user, {
         scheduledAt,
-      });
+      }, { timeZone: user.timeZone });
       return redirect(
         `${ctx.url.pathname}?${new URLSearchParams({
           postponed: done.scheduledAt,
