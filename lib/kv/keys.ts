@@ -242,17 +242,23 @@ export const keys = {
   notificationsByTarget: (targetId: string) =>
     ["notifications_by_target", targetId] as const,
   /**
-   * Pending rows only, in one of `DUE_SHARDS` parts picked by the row's id,
-   * each ordered by the time they become due (notices/due_index.ts reads
-   * them; a database from before the parts may still hold
-   * `["notifications_due", dueAtMs, id]`, which the sweep reads too).
+   * Pending rows only, in one of `DUE_SHARDS` parts picked by the row's
+   * owner (so one sweep holds all of an owner's rows and sends them one
+   * message), each ordered by the time they become due
+   * (notices/due_index.ts reads them). A database from before the parts may
+   * still hold `["notifications_due", dueAtMs, id]`, and one from before
+   * the owner picked the part keys in the part the row's id picked; the
+   * sweep reads both, and drops them once their row has moved on.
    */
-  notificationDue: (dueAtMs: number, notificationId: string) =>
+  notificationDue: (
+    dueAtMs: number,
+    row: { id: string; userId: string },
+  ) =>
     [
       "notifications_due",
-      shardOf(notificationId, DUE_SHARDS),
+      shardOf(row.userId, DUE_SHARDS),
       dueAtMs,
-      notificationId,
+      row.id,
     ] as const,
   notificationsDue: () => ["notifications_due"] as const,
   notificationsDueShard: (shard: number) =>

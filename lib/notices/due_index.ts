@@ -1,6 +1,6 @@
 /**
  * Reading the notice due index (keys.notificationDue), which lies in
- * `DUE_SHARDS` parts picked by row id, each in due order. Concurrent sweeps
+ * `DUE_SHARDS` parts picked by the row's owner, each in due order. Concurrent sweeps
  * take whole parts under a short lease (`takeDueShards`), so they never read
  * the same rows and never lose claims to one another; a sweep reads the
  * parts it holds merged, oldest first (`DueReader`). Any sweep takes a part
@@ -88,8 +88,9 @@ export async function countDueKeys(
   return n;
 }
 
-/** The parts a sweep reads, merged in due order, each key read once. */
+/** The parts a sweep reads, merged in due order, each key read once (and each row once). */
 export class DueReader {
+  private last: DueKey | null = null;
   private readonly parts = new Map<DuePart, {
     cursor: string | undefined;
     buffer: DueKey[];
@@ -155,7 +156,17 @@ export class DueReader {
         ) best = p;
       }
       if (!best) break;
-      page.push(best.buffer[best.at++]);
+      const next = best.buffer[best.at++];
+      // A row keyed in two parts (where its id placed it, in a database
+      // from before owners placed them, and where its owner does) comes up
+      // twice in a row: it is read once; the spare key goes once the row
+      // has moved on.
+      if (
+        this.last && this.last.id === next.id &&
+        this.last.dueAt === next.dueAt
+      ) continue;
+      this.last = next;
+      page.push(next);
     }
     return page;
   }

@@ -24,11 +24,11 @@ export function putRow(
   const samePendingKey = prev?.status === "pending" &&
     next.status === "pending" && prev.dueAt === next.dueAt;
   if (prev?.status === "pending" && !samePendingKey) {
-    op.delete(keys.notificationDue(prev.dueAt, prev.id));
+    op.delete(keys.notificationDue(prev.dueAt, prev));
   }
   op.set(keys.notification(next.id), next);
   if (next.status === "pending" && !samePendingKey) {
-    op.set(keys.notificationDue(next.dueAt, next.id), null);
+    op.set(keys.notificationDue(next.dueAt, next), null);
   }
   return countRowChange(op, prev, next);
 }
@@ -175,7 +175,10 @@ export function putDamagedRowFailed(
     error: `notification row could not be read: ${problem}`,
     updatedAt: new Date(now).toISOString(),
   });
-  if (typeof dueAt === "number") op.delete(keys.notificationDue(dueAt, id));
+  const userId = (raw as { userId?: unknown } | null)?.userId;
+  if (typeof dueAt === "number" && typeof userId === "string") {
+    op.delete(keys.notificationDue(dueAt, { id, userId }));
+  }
   // Counted where it stood, when enough of it can be read to know where.
   if (readableForCount(raw)) {
     const prev = { ...(raw as Notification), id };

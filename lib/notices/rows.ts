@@ -199,7 +199,7 @@ export function removeUnwrittenRow(
   row: Notification,
 ): Deno.AtomicOperation {
   return op.delete(keys.notification(row.id)).delete(uniqueKeyOf(row))
-    .delete(keys.notificationDue(row.dueAt, row.id));
+    .delete(keys.notificationDue(row.dueAt, row));
 }
 
 /** Reads a target's notification rows (at most one per kind and channel, so at most six). */

@@ -25,7 +25,10 @@ for (
   Deno.test(`a damaged row (${label}) is failed once and its due key removed`, async () => {
     const kv = await Deno.openKv(":memory:");
     try {
-      const dueKey = keys.notificationDue(NOW - 1000, "n-1");
+      const dueKey = keys.notificationDue(NOW - 1000, {
+        id: "n-1",
+        userId: "u-1",
+      });
       await kv.atomic().set(keys.notification("n-1"), damaged)
         .set(dueKey, null).commit();
       const dispatchers = recordingDispatchers();

@@ -22,8 +22,8 @@ import type { Notification } from "@/lib/types.ts";
 
 const HOUR = 3_600_000;
 
-/** A fresh id whose due key lies in `shard`. */
-function idIn(shard: number): string {
+/** A fresh owner id whose rows' due keys lie in `shard`. */
+function ownerIn(shard: number): string {
   for (;;) {
     const id = newId();
     if (shardOf(id, DUE_SHARDS) === shard) return id;
@@ -81,13 +81,13 @@ Deno.test("a part held by a sweep that died waits for its lease, then the next s
       instances: 40,
       channels: ["email"],
     });
-    const deadShard = shardOf(seeded.rows[0].id, DUE_SHARDS);
+    const deadShard = shardOf(seeded.rows[0].userId, DUE_SHARDS);
     await kv.set(keys.dueShardLease(deadShard), {
       sweepId: "a sweep that was killed",
       until: start + MINUTE,
     });
     const inDead = seeded.rows.filter((r) =>
-      shardOf(r.id, DUE_SHARDS) === deadShard
+      shardOf(r.userId, DUE_SHARDS) === deadShard
     );
     const d = recordingDispatchers();
     const first = await sweep({ kv, dispatchers: d, now: () => start });
@@ -111,10 +111,11 @@ Deno.test("a sweep reads the parts it holds merged in due order", () =>
     const want: string[] = [];
     const op = kv.atomic();
     for (let i = 0; i < 60; i++) {
-      const id = idIn(i % DUE_SHARDS);
+      const id = newId();
+      const userId = ownerIn(i % DUE_SHARDS);
       // Due times interleave across the parts, some equal.
       const dueAt = 1_000 + ((i * 37) % 25);
-      op.set(keys.notificationDue(dueAt, id), null);
+      op.set(keys.notificationDue(dueAt, { id, userId }), null);
       want.push(`${String(dueAt).padStart(6, "0")}/${id}`);
     }
     await op.commit();
@@ -146,7 +147,7 @@ Deno.test("a due key written before the parts is still served, and goes", () =>
     const old = seeded.rows[0];
     const row = (await kv.get<Notification>(keys.notification(old.id))).value!;
     await kv.atomic()
-      .delete(keys.notificationDue(row.dueAt, row.id))
+      .delete(keys.notificationDue(row.dueAt, row))
       .set(["notifications_due", row.dueAt, row.id], null)
       .commit();
     assert.deepEqual(
@@ -183,15 +184,17 @@ Deno.test("the health lag is the oldest due row's, whichever part it is in", () 
     });
     // Re-time the rows: the oldest in the last part, newer ones elsewhere.
     const last = DUE_SHARDS - 1;
-    const oldest = seeded.rows.find((r) => shardOf(r.id, DUE_SHARDS) === last);
+    const oldest = seeded.rows.find((r) =>
+      shardOf(r.userId, DUE_SHARDS) === last
+    );
     assert.ok(oldest, "a row in the last part");
     for (const r of seeded.rows) {
       const dueAt = r.id === oldest.id ? now - 7 * MINUTE : now - MINUTE;
       const e = await kv.get<Notification>(keys.notification(r.id));
       await kv.atomic()
-        .delete(keys.notificationDue(e.value!.dueAt, r.id))
+        .delete(keys.notificationDue(e.value!.dueAt, r))
         .set(keys.notification(r.id), { ...e.value!, dueAt })
-        .set(keys.notificationDue(dueAt, r.id), null)
+        .set(keys.notificationDue(dueAt, r), null)
         .commit();
     }
     assert.equal(await sweepLagMs(kv, now), 7 * MINUTE);
@@ -207,7 +210,7 @@ Deno.test("a part whose hold ends while a sweep runs is taken by that sweep betw
       instances: 40,
       channels: ["email"],
     });
-    const deadShard = shardOf(seeded.rows[0].id, DUE_SHARDS);
+    const deadShard = shardOf(seeded.rows[0].userId, DUE_SHARDS);
     await kv.set(keys.dueShardLease(deadShard), {
       sweepId: "a sweep that was killed",
       until: start + MINUTE,

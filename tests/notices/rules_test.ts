@@ -285,7 +285,13 @@ Deno.test("the sweep reads due rows only: 20,000 stored rows not yet due are nev
     for (let i = 0; i < 20_000; i += 1000) {
       const op = kv.atomic();
       for (let j = i; j < i + 1000; j++) {
-        op.set(keys.notificationDue(T0 + 30 * 24 * HOUR, `future-${j}`), null);
+        op.set(
+          keys.notificationDue(T0 + 30 * 24 * HOUR, {
+            id: `future-${j}`,
+            userId: `u-${j % 7}`,
+          }),
+          null,
+        );
       }
       await op.commit();
     }

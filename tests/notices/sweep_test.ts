@@ -247,7 +247,8 @@ Deno.test("one failing row among siblings: only that row fails", () =>
       id: brokenId,
       dueAt: T0,
     })
-      .set(keys.notificationDue(T0, brokenId), null).commit();
+      .set(keys.notificationDue(T0, { id: brokenId, userId: "nobody" }), null)
+      .commit();
     const run = await sweep({ kv, dispatchers: d, now: () => T0 });
     assert.equal(run.sent, 2);
     assert.equal(run.failed, 2);

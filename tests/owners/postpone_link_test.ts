@@ -15,7 +15,7 @@ const LINK = new RegExp(`${ORIGIN}/postpone/[\\w.-]+`);
 async function ownerWithBot(
   app: TestApp,
   name: string,
-  timeZone: string | null = null,
+  timeZone?: string,
 ) {
   const { user, cookie, csrfToken } = await app.signIn({ name, timeZone });
   const bot = `${name.toLowerCase()}-${crypto.randomUUID().slice(0, 6)}`;

@@ -107,7 +107,7 @@ Deno.test("a channel the owner turned off gets no warning, yet cancellations rea
     assert.equal(s.resend.delivered.length, 0);
     assert.equal(s.expo.messages.length, 1);
     // No due key is left behind for the finalized row.
-    const due = await s.app.kv.get(keys.notificationDue(email.dueAt, email.id));
+    const due = await s.app.kv.get(keys.notificationDue(email.dueAt, email));
     assert.equal(due.value, null);
 
     // The action page says so in words, not as an error.
@@ -240,7 +240,7 @@ Deno.test("quiet hours: a push warning waits for their end, and never makes a wa
         assert.equal(push.quietUntil, "2030-01-02T07:00:00.000Z");
         // The due index follows the row (it moved through row_status.ts).
         assert.notEqual(
-          (await s.app.kv.get(keys.notificationDue(quietEnd, push.id)))
+          (await s.app.kv.get(keys.notificationDue(quietEnd, push)))
             .versionstamp,
           null,
         );

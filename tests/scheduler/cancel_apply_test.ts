@@ -114,7 +114,7 @@ Deno.test("cancel all queues a cancellation for a notice already sent", async ()
       keys.notification(row.id),
       { ...row, status: "sent" } satisfies Notification,
     )
-      .delete(keys.notificationDue(row.dueAt, row.id)).commit();
+      .delete(keys.notificationDue(row.dueAt, row)).commit();
     await cancelAction({ kv, now: c.now }, actionId);
     const rows =
       (await getActionDetail(kv, actionId)).targets.items[0].notifications;
