@@ -11,7 +11,7 @@ import { finishCancel } from "../scheduler/cancel_targets.ts";
 import { finishReschedule } from "../scheduler/reschedule.ts";
 import { finishPause } from "../scheduler/rollout_hold.ts";
 import { finishPostpone } from "../scheduler/postpone.ts";
-import { resumePreparedWrites } from "../scheduler/prepare.ts";
+import { resumePreparedWrites } from "../scheduler/prepare_resume.ts";
 import { ensureInstanceList } from "../kv/instance_list.ts";
 import type { ApplyDeps } from "./apply.ts";
 

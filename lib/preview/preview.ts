@@ -57,7 +57,7 @@ import {
 } from "../scheduler/waves.ts";
 import type { PreviewStage } from "./preview_model.ts";
 import { deadlineIssues } from "../scheduler/schedule.ts";
-import { DEFAULT_INLINE_TARGETS } from "../scheduler/prepare.ts";
+import { DEFAULT_INLINE_TARGETS } from "../scheduler/prepare_plan.ts";
 import { newActionRecords } from "../scheduler/action_records.ts";
 import { planOwnerWindows, readOwnerWindows } from "../owners/window_plan.ts";
 

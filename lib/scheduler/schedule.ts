@@ -62,9 +62,9 @@ import {
 import {
   DEFAULT_INLINE_TARGETS,
   type PreparedEntry,
-  runInBackground,
   startPreparedWrite,
-} from "./prepare.ts";
+} from "./prepare_plan.ts";
+import { runInBackground } from "./prepare_resume.ts";
 import type { ScheduleInput } from "./schemas.ts";
 import {
   type OwnerWindow,

@@ -28,7 +28,7 @@ import {
 import { NotFoundError } from "../errors.ts";
 import type { PreparingView, StageView } from "./action_view_model.ts";
 import { TARGET_OUTCOMES } from "../types.ts";
-import { preparingProgress } from "../scheduler/prepare.ts";
+import { preparingProgress } from "../scheduler/prepare_plan.ts";
 import type {
   ActionCounters,
   Notification,

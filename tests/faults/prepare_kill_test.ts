@@ -18,7 +18,7 @@ import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { sweep } from "@/lib/notices/sweep.ts";
 import { putUser } from "@/lib/kv/users.ts";
 import { ABANDONED_WRITE_MS, getActionCounters } from "@/lib/kv/actions.ts";
-import { PREPARE_LEASE_MS } from "@/lib/scheduler/prepare.ts";
+import { PREPARE_LEASE_MS } from "@/lib/scheduler/prepare_plan.ts";
 import type { Notification, ScheduledAction, Target } from "@/lib/types.ts";
 import { setQuietLogs } from "@/lib/operations/log.ts";
 import { recordingDispatchers } from "../helpers/dispatchers.ts";

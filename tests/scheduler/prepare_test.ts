@@ -10,9 +10,9 @@ import { MAX_TARGETS } from "@/lib/scheduler/schemas.ts";
 import {
   PREPARE_LEASE_MS,
   preparingProgress,
-  resumePreparedWrites,
-  runPreparedWrite,
-} from "@/lib/scheduler/prepare.ts";
+} from "@/lib/scheduler/prepare_plan.ts";
+import { resumePreparedWrites } from "@/lib/scheduler/prepare_resume.ts";
+import { runPreparedWrite } from "@/lib/scheduler/prepare.ts";
 import { cancelAction } from "@/lib/scheduler/cancel_targets.ts";
 import { applyDue } from "@/lib/apply/apply.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";

@@ -15,10 +15,8 @@ import {
   seedInstances,
 } from "../helpers/scheduling.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
-import {
-  backgroundWritesSettled,
-  runPreparedWrite,
-} from "@/lib/scheduler/prepare.ts";
+import { backgroundWritesSettled } from "@/lib/scheduler/prepare_resume.ts";
+import { runPreparedWrite } from "@/lib/scheduler/prepare.ts";
 import { buildOpenApiDocument } from "@/lib/openapi/document.ts";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
