@@ -250,7 +250,10 @@ export const NotificationSchema = z.object({
   kind: NotificationKindSchema,
   channel: ChannelSchema,
   status: NotificationStatusSchema,
-  dueAt: count.meta({ description: "When it is due (epoch ms)." }),
+  dueAt: count.meta({
+    description:
+      "When it is due (epoch ms). 8640000000000000, the largest time a Date holds, while a paused rollout holds the warning: a resume re-times it, an abort cancels it.",
+  }),
   attempts: count,
   groupId: z.string().nullable(),
   claimId: z.string().nullable(),
