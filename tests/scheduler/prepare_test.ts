@@ -379,3 +379,85 @@ Deno.test("preparing: a tag-wide schedule larger than 10,000 instances is one ac
     );
   });
 });
+
+Deno.test("preparing: a runner whose lease ran out loses its last commit to the one that took over, and leaves that runner's job alone: it finishes the write", async () => {
+  await withKv(async (kv) => {
+    const c = clock();
+    const instances = await fleetOf(kv, 150);
+    const s = largeDeps(kv, c.now);
+    const res = await scheduleAction(
+      s,
+      restart(instances.map((i) => i.id), c.now()),
+      { id: "admin" },
+    );
+    let releaseB = () => {};
+    const bMayFinish = new Promise<void>((r) => releaseB = r);
+    let bAtFinish = () => {};
+    const bReachedFinish = new Promise<void>((r) => bAtFinish = r);
+    let b: Promise<string> | null = null;
+    /** A KV whose commit turning the action `scheduled` first runs `before`. */
+    const atFlip = (before: () => Promise<void>) =>
+      new Proxy(kv, {
+        get(target, prop) {
+          if (prop !== "atomic") {
+            const v = Reflect.get(target, prop, target);
+            return typeof v === "function" ? v.bind(target) : v;
+          }
+          return () => {
+            const op = target.atomic();
+            let flips = false;
+            const set = op.set.bind(op);
+            op.set = (key, value) => {
+              if (
+                key[0] === "actions" &&
+                (value as ScheduledAction).status === "scheduled"
+              ) flips = true;
+              return set(key, value);
+            };
+            const commit = op.commit.bind(op);
+            op.commit = async () => {
+              if (flips) await before();
+              return await commit();
+            };
+            return op;
+          };
+        },
+      });
+    // Runner A writes every part; just before its last commit its lease has
+    // run out and runner B takes the job over, up to B's own last commit.
+    const a = await runPreparedWrite(
+      {
+        kv: atFlip(async () => {
+          if (b) return;
+          c.advance(PREPARE_LEASE_MS + 1);
+          b = runPreparedWrite(
+            {
+              kv: atFlip(async () => {
+                bAtFinish();
+                await bMayFinish;
+              }),
+              now: c.now,
+            },
+            res.id,
+            "runner-b",
+          );
+          await bReachedFinish;
+        }),
+        now: c.now,
+      },
+      res.id,
+      s.holders[0],
+    );
+    assert.equal(a, "busy", "A's last commit lost to B's lease");
+    // B's job is still there: B finishes the write.
+    assert.ok((await kv.get(keys.actionPrepare(res.id))).value);
+    releaseB();
+    assert.equal(await b, "done");
+    const action = (await kv.get<ScheduledAction>(keys.action(res.id))).value!;
+    assert.equal(action.status, "scheduled");
+    assert.equal(await countKeys(kv, keys.actionPrepares()), 0);
+    assert.equal(await countKeys(kv, keys.prepareChunks()), 0);
+    await assertWrittenOnce(kv, res.id, instances.map((i) => i.id));
+    await assertCountersMatchRows(kv, res.id, "a write taken over at its end");
+  });
+});
