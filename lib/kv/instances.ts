@@ -278,22 +278,42 @@ async function* matchingChunks(
 ): AsyncGenerator<Instance[]> {
   const q = (f.query ?? "").trim().toLowerCase();
   const of = f.ownerId !== undefined ? { ownerId: f.ownerId } : null;
+  // Across every owner, the owners the text names are found once, in one
+  // range read of the users; within one owner's instances, per chunk.
+  const named = q && !of ? await ownersNamed(kv, q) : null;
   for await (const chunk of instanceChunks(kv, of)) {
-    const owners = q ? await ownerLabels(kv, chunk) : null;
+    const owners = q && !named ? await ownerLabels(kv, chunk) : null;
     yield chunk.filter((i) =>
       (!f.tag || i.imageTag === f.tag || i.pinnedImageTag === f.tag) &&
       (!f.status || i.status === f.status) &&
       (!q ||
+        (named
+          ? named.has(i.ownerId)
+          : (owners!.get(i.ownerId) ?? "").toLowerCase().includes(q)) ||
         [
           i.name,
           i.id,
           i.imageTag,
           i.pinnedImageTag ?? "",
           i.ownerId,
-          owners!.get(i.ownerId) ?? "",
         ].some((s) => s.toLowerCase().includes(q)))
     );
   }
+}
+
+/** The ids of the users whose "name <email>" holds `q` (lower case). */
+async function ownersNamed(kv: Deno.Kv, q: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for await (
+    const e of kv.list<{ id: string; email: string; name: string | null }>(
+      { prefix: keys.users() },
+      { batchSize: 1000 },
+    )
+  ) {
+    const label = `${e.value.name ?? ""} <${e.value.email}>`.toLowerCase();
+    if (label.includes(q)) out.add(e.key[1] as string);
+  }
+  return out;
 }
 
 /** A filter the list index answers (no text to search, no one owner), once it is built. */

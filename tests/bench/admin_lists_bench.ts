@@ -8,6 +8,7 @@
  *   page, not the store;
  * - `/admin` filtered by that tag (every instance matches: the count and
  *   "Select all N matching" are exact);
+ * - `/admin` searched by a text 10 instances hold (a walk of every record);
  * - the action's page, and its targets filtered by `failed` through the API.
  *
  * `BENCH_LIST_SIZE=100000 deno bench -A --no-check tests/bench/admin_lists_bench.ts`
@@ -163,6 +164,22 @@ Deno.bench({
     await get(
       `/admin?tag=${TAG}`,
       (html) => html.includes(`Schedule for all ${many} matching`),
+    );
+  },
+});
+Deno.bench({
+  name: `instances page searched by text, 10 matching among ${many}`,
+  n: 5,
+  warmup: 1,
+  async fn() {
+    // "Bot 09999" matches Bot 099990 … Bot 099999 at 100,000: a text search walks every record.
+    await get(
+      `/admin?q=${
+        encodeURIComponent(
+          `Bot ${String(SIZE - 1).slice(0, -1).padStart(5, "0")}`,
+        )
+      }`,
+      (html) => html.includes("10 instances"),
     );
   },
 });

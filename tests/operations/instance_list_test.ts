@@ -24,6 +24,7 @@ import {
 } from "@/lib/kv/instance_list.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
+import { putUser } from "@/lib/kv/users.ts";
 import type { Instance } from "@/lib/types.ts";
 
 const NAMES = [
@@ -432,4 +433,40 @@ Deno.test("instance list: one write's keys and counts stay within INSTANCE_LIST_
   mutations = 0;
   instanceListWrites(op, a, { ...a, lastRestartAt: "now" });
   assert.equal(mutations, 0, "a restart moves nothing");
+});
+
+Deno.test("instance list: a text search finds by name, id, tag, pin, owner id and the owner's name or email, across owners and within one", async () => {
+  const app = await createTestApp();
+  try {
+    await seedMixed(app, 120);
+    for (let k = 0; k < 5; k++) {
+      await putUser(app.kv, `owner-${k}`, {
+        email: `owner-${k}@example.test`,
+        name: `Olu Owner ${k}`,
+      });
+    }
+    const total = async (f: InstanceFilter) =>
+      (await searchInstances(app.kv, { ...f, pageSize: 200 })).total;
+    const everywhere = async (query: string) => {
+      const page = await total({ query });
+      const all = await matchingInstanceIds(app.kv, { query }, 10_000);
+      assert.equal(all.total, page, query);
+      assert.equal(all.ids.length, page, query);
+      return page;
+    };
+    assert.equal(await everywhere("olu owner 3"), 24, "the owner's name");
+    assert.equal(await everywhere("OWNER-2@EXAMPLE"), 24, "the owner's email");
+    assert.equal(await everywhere("owner-4"), 24, "the owner's id");
+    assert.equal(await everywhere("inst-01"), 10, "the instance's id");
+    // v3 run (i % 3 = 2: 40) or pinned (i ≡ 4 mod 12: 10).
+    assert.equal(await everywhere("v3"), 50, "the tag or the pin");
+    assert.equal(await everywhere("émile"), 11, "the name");
+    assert.equal(await everywhere("nobody at all"), 0);
+    // Within one owner: their 24, and what the text picks among them.
+    assert.equal(await total({ ownerId: "owner-1", query: "owner-1@" }), 24);
+    assert.equal(await total({ ownerId: "owner-1", query: "alpha" }), 3);
+    assert.equal(await total({ ownerId: "owner-1", query: "olu owner 2" }), 0);
+  } finally {
+    await app.close();
+  }
 });
