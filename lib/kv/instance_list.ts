@@ -48,7 +48,11 @@ export function byListOrder(
 }
 
 function scopesOf(i: Instance): ListScope[] {
-  const out: ListScope[] = [{ all: true }, { tag: i.imageTag }];
+  const out: ListScope[] = [
+    { all: true },
+    { tag: i.imageTag },
+    { owner: i.ownerId },
+  ];
   if (i.pinnedImageTag && i.pinnedImageTag !== i.imageTag) {
     out.push({ pinned: i.pinnedImageTag });
   }
@@ -62,15 +66,20 @@ export interface ListRange {
 }
 
 /**
- * The ranges a filter reads: a tag's instances are those running it and
- * those pinned to it (two lists that never share an instance); no status
- * means both.
+ * The ranges a filter reads (a tag, or an owner, not both): a tag's
+ * instances are those running it and those pinned to it (two lists that
+ * never share an instance); no status means both.
  */
 export function rangesOf(
-  f: { tag?: string; status?: InstanceStatus | "" },
+  f: { tag?: string; ownerId?: string; status?: InstanceStatus | "" },
 ): ListRange[] {
+  if (f.tag && f.ownerId !== undefined) {
+    throw new Error("the list has no range for a tag and an owner at once");
+  }
   const scopes: ListScope[] = f.tag
     ? [{ tag: f.tag }, { pinned: f.tag }]
+    : f.ownerId !== undefined
+    ? [{ owner: f.ownerId }]
     : [{ all: true }];
   const statuses = f.status ? [f.status] : LISTED_STATUSES;
   return scopes.flatMap((scope) =>
@@ -94,8 +103,14 @@ function diff(a: Deno.KvKey[], b: Deno.KvKey[]): Deno.KvKey[] {
   return a.filter((k) => !seen.has(JSON.stringify(k)));
 }
 
-/** KV writes `instanceListWrites` adds at most (three keys out, three in, six counts). */
-export const INSTANCE_LIST_MUTATIONS = 12;
+/** KV writes `instanceListWrites` adds at most (four keys out, four in, eight counts). */
+export const INSTANCE_LIST_MUTATIONS = 16;
+
+/**
+ * The list's shape: a database whose list was built for an older one is
+ * indexed again (version 2 added each owner's list).
+ */
+export const INSTANCE_LIST_VERSION = 2;
 
 /** Moves the instance's list keys and counts from `prev` (null: new) to `next`. */
 export function instanceListWrites(
@@ -123,6 +138,24 @@ export async function countListed(
     ranges.map((r) => keys.instanceListCount(r.scope, r.status)),
   );
   return got.reduce((n, e) => n + (e.value ? Number(e.value.value) : 0), 0);
+}
+
+/** `countListed` for many filters at once, in as few reads as KV allows. */
+export async function countListedEach(
+  kv: Deno.Kv,
+  each: ListRange[][],
+): Promise<number[]> {
+  const got = await getManyChunked<Deno.KvU64>(
+    kv,
+    each.flat().map((r) => keys.instanceListCount(r.scope, r.status)),
+  );
+  let at = 0;
+  return each.map((ranges) =>
+    ranges.reduce((n) => {
+      const e = got[at++];
+      return n + (e.value ? Number(e.value.value) : 0);
+    }, 0)
+  );
 }
 
 /**
@@ -188,7 +221,9 @@ const indexing = new WeakMap<Deno.Kv, Promise<void>>();
 
 /** Whether the list index covers every instance (one read); until it does, readers walk the records. */
 export async function instanceListReady(kv: Deno.Kv): Promise<boolean> {
-  return (await kv.get(keys.instanceListReady())).value !== null;
+  const marker = await kv.get<{ version?: number }>(keys.instanceListReady());
+  return marker.value !== null &&
+    (marker.value.version ?? 1) >= INSTANCE_LIST_VERSION;
 }
 
 /**
@@ -248,6 +283,7 @@ async function indexAll(kv: Deno.Kv): Promise<void> {
   }
   await commitRetrying(() =>
     kv.atomic().set(keys.instanceListReady(), {
+      version: INSTANCE_LIST_VERSION,
       at: new Date().toISOString(),
     })
   );

@@ -191,12 +191,19 @@ export interface InstancePage {
   pages: number;
 }
 
-/** How many instances a user owns, counting at most `cap + 1` so one owner of thousands costs no more. */
+/**
+ * How many instances a user owns: exact, from the list's counts; until the
+ * list is built, counted up to `cap + 1` so one owner of thousands costs no
+ * more.
+ */
 export async function countInstancesOfOwner(
   kv: Deno.Kv,
   ownerId: string,
   cap: number,
 ): Promise<number> {
+  if (await instanceListReady(kv)) {
+    return await countListed(kv, rangesOf({ ownerId }));
+  }
   let n = 0;
   for await (
     const _ of kv.list({ prefix: keys.instancesByOwner(ownerId) }, {
@@ -316,9 +323,9 @@ async function ownersNamed(kv: Deno.Kv, q: string): Promise<Set<string>> {
   return out;
 }
 
-/** A filter the list index answers (no text to search, no one owner), once it is built. */
+/** A filter the list index answers (no text to search; a tag or an owner, not both), once it is built. */
 async function listable(kv: Deno.Kv, f: InstanceFilter): Promise<boolean> {
-  return !(f.query ?? "").trim() && f.ownerId === undefined &&
+  return !(f.query ?? "").trim() && !(f.tag && f.ownerId !== undefined) &&
     await instanceListReady(kv);
 }
 
@@ -329,11 +336,12 @@ type SortKey = Pick<Instance, "name" | "id">;
  * through (a user's list is the filter `ownerId`), in name order (without
  * case or accents; `nameOrder`), one page at a time.
  *
- * Without a text to search and without an owner, the page comes from the
- * list index (lib/kv/instance_list.ts): its counts and one range read, for
- * any number of instances. A text search walks the instances a chunk at a
- * time and keeps only the sort keys of the best `page × pageSize` matches,
- * so memory follows the page asked for, not the instances stored.
+ * Without a text to search (and not a tag and an owner at once), the page
+ * comes from the list index (lib/kv/instance_list.ts): its counts and one
+ * range read, for any number of instances. A text search walks the
+ * instances a chunk at a time and keeps only the sort keys of the best
+ * `page × pageSize` matches, so memory follows the page asked for, not the
+ * instances stored.
  */
 export async function searchInstances(
   kv: Deno.Kv,

@@ -9,16 +9,22 @@ import { DUE_SHARDS, shardOf } from "./shards.ts";
 
 /**
  * A list of the admin's instance table: every instance, those running a tag,
- * or those pinned to a tag they do not run (with the second, one tag's whole
- * list).
+ * those pinned to a tag they do not run (with the second, one tag's whole
+ * list), or one owner's.
  */
-export type ListScope = { all: true } | { tag: string } | { pinned: string };
+export type ListScope =
+  | { all: true }
+  | { tag: string }
+  | { pinned: string }
+  | { owner: string };
 
 const listScope = (s: ListScope) =>
   "tag" in s
     ? ["instances_listed", "tag", s.tag] as const
     : "pinned" in s
     ? ["instances_listed", "pinned", s.pinned] as const
+    : "owner" in s
+    ? ["instances_listed", "owner", s.owner] as const
     : ["instances_listed", "all"] as const;
 
 export const keys = {

@@ -19,6 +19,11 @@ import {
   userLabel,
 } from "../kv/users.ts";
 import { listCatalog } from "../kv/catalog.ts";
+import {
+  countListedEach,
+  instanceListReady,
+  rangesOf,
+} from "../kv/instance_list.ts";
 import { getManyById, getManyChunked } from "../kv/batched_reads.ts";
 import type { PendingTargetLock } from "../kv/actions.ts";
 import { isId } from "../ids.ts";
@@ -44,8 +49,10 @@ export const INSTANCE_COUNT_CAP = 1_000;
 export interface UserRow {
   user: User;
   role: Role;
-  /** Counted up to INSTANCE_COUNT_CAP + 1. */
+  /** Exact once the instance list is built; until then counted up to INSTANCE_COUNT_CAP + 1. */
   instances: number;
+  /** More than INSTANCE_COUNT_CAP, not counted further (only before the list is built). */
+  instancesCapped: boolean;
 }
 
 /** The admin's users list: a page of users in email order, with their role and how many instances they own. */
@@ -53,12 +60,28 @@ export async function listUserRows(
   kv: Deno.Kv,
   opts: { cursor: string | undefined; adminEmails: string[] },
 ): Promise<{ rows: UserRow[]; cursor: string | null }> {
-  const page = await listUsersPage(kv, { cursor: opts.cursor });
-  const rows = await Promise.all(page.items.map(async (user) => ({
+  const [page, exact] = await Promise.all([
+    listUsersPage(kv, { cursor: opts.cursor }),
+    instanceListReady(kv),
+  ]);
+  // Each user's count from the list's counts, read together; before the
+  // list is built, counted up to the cap.
+  const counts = exact
+    ? await countListedEach(
+      kv,
+      page.items.map((u) => rangesOf({ ownerId: u.id })),
+    )
+    : await Promise.all(
+      page.items.map((u) =>
+        countInstancesOfOwner(kv, u.id, INSTANCE_COUNT_CAP)
+      ),
+    );
+  const rows = page.items.map((user, i) => ({
     user,
     role: effectiveRole(user, opts.adminEmails),
-    instances: await countInstancesOfOwner(kv, user.id, INSTANCE_COUNT_CAP),
-  })));
+    instances: counts[i],
+    instancesCapped: !exact && counts[i] > INSTANCE_COUNT_CAP,
+  }));
   return { rows, cursor: page.cursor };
 }
 

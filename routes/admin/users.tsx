@@ -54,7 +54,7 @@ export default function Users({ data, url }: PageProps<Data>) {
             </tr>
           </thead>
           <tbody>
-            {data.rows.map(({ user, role, instances }) => (
+            {data.rows.map(({ user, role, instances, instancesCapped }) => (
               <tr>
                 <td data-label="User">
                   <div>
@@ -83,9 +83,9 @@ export default function Users({ data, url }: PageProps<Data>) {
                   {instances > 0
                     ? (
                       <a href={`/admin?owner=${encodeURIComponent(user.id)}`}>
-                        {instances > INSTANCE_COUNT_CAP
+                        {instancesCapped
                           ? `${INSTANCE_COUNT_CAP.toLocaleString("en-US")}+`
-                          : instances}
+                          : instances.toLocaleString("en-US")}
                       </a>
                     )
                     : 0}

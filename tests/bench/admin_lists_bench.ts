@@ -43,9 +43,10 @@ async function commitOk(op: Deno.AtomicOperation) {
 
 async function seedFleet(app: TestApp) {
   const at = new Date().toISOString();
-  for (let i = 0; i < SIZE; i += 100) {
+  // A user, an instance and its index keys: 11 writes each, 80 a commit.
+  for (let i = 0; i < SIZE; i += 80) {
     const op = app.kv.atomic();
-    for (let j = i; j < Math.min(SIZE, i + 100); j++) {
+    for (let j = i; j < Math.min(SIZE, i + 80); j++) {
       const n = String(j).padStart(6, "0");
       const user: User = {
         id: `u-${n}`,

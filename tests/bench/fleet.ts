@@ -18,7 +18,7 @@ import type { ExpoFake } from "../fakes/expo_server.ts";
 
 export const TAG = "2026.11.1";
 /** Instances a seeding commit writes: each with its owner and index keys stays under KV's 1,000 mutations. */
-const SEED_PART = 80;
+const SEED_PART = 70;
 const ZONES = [
   "Asia/Kolkata",
   "Europe/Berlin",

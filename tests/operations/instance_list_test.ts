@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import {
+  countInstancesOfOwner,
   countRunningInstancesByTag,
   type InstanceFilter,
   matchingInstanceIds,
@@ -65,6 +66,11 @@ const FILTERS: InstanceFilter[] = [
   { tag: "v2", status: "running" },
   { tag: "v3", status: "destroyed" },
   { tag: "nope" },
+  { ownerId: "owner-1" },
+  { ownerId: "owner-2", status: "destroyed" },
+  { ownerId: "nobody" },
+  // A tag and an owner at once: the walk answers, the same either way.
+  { tag: "v1", ownerId: "owner-3" },
 ];
 
 /** Every page of a filter, as ids, and the total the first page gives. */
@@ -466,6 +472,40 @@ Deno.test("instance list: a text search finds by name, id, tag, pin, owner id an
     assert.equal(await total({ ownerId: "owner-1", query: "owner-1@" }), 24);
     assert.equal(await total({ ownerId: "owner-1", query: "alpha" }), 3);
     assert.equal(await total({ ownerId: "owner-1", query: "olu owner 2" }), 0);
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test("instance list: a list built before owners had theirs is built again once, and each owner's count is then exact", async () => {
+  const app = await createTestApp();
+  try {
+    await seedMixed(app, 60);
+    // As the first version of the list left it: no owner lists, an older marker.
+    for await (const e of app.kv.list({ prefix: keys.instancesListedAll() })) {
+      if (e.key[1] === "owner") await app.kv.delete(e.key);
+    }
+    for await (const e of app.kv.list({ prefix: keys.instanceListCounts() })) {
+      if (e.key[1] === "owner") await app.kv.delete(e.key);
+    }
+    await app.kv.set(keys.instanceListReady(), { at: "2026-12-07T00:00:00Z" });
+    assert.equal(await instanceListReady(app.kv), false);
+    // Meanwhile an owner's page walks their instances.
+    assert.equal(
+      (await searchInstances(app.kv, { ownerId: "owner-1" })).total,
+      12,
+    );
+    await ensureInstanceList(app.kv);
+    assert.ok(await instanceListReady(app.kv));
+    await assertCountsAreKeys(app.kv);
+    await assertIndexAgreesWithWalk(app.kv);
+    for (let k = 0; k < 5; k++) {
+      assert.equal(
+        await countInstancesOfOwner(app.kv, `owner-${k}`, 1_000),
+        12,
+        `owner-${k}`,
+      );
+    }
   } finally {
     await app.close();
   }

@@ -428,7 +428,7 @@ Deno.test("instances: 'all N matching' is exact at 12,000 matching, on /admin an
   }
 });
 
-Deno.test("users page: each user's instance count, exact up to 1,000 and '1,000+' past it", async () => {
+Deno.test("users page: each user's instance count is exact, 1,001 as 3, from one count each; '1,000+' past 1,000 only before the list is built", async () => {
   const app = await createTestApp();
   try {
     await putCatalogEntry(app.kv, "v1", { openclawVersion: "1.0.0" });
@@ -446,15 +446,22 @@ Deno.test("users page: each user's instance count, exact up to 1,000 and '1,000+
       });
     }
     await seedInstances(app.kv, 1_001, { ownerId: many.user.id });
-    const html = await (await app.request("/admin/users", {
-      headers: { cookie: admin.cookie },
-    })).text();
+    const usersPage = async () =>
+      await (await app.request("/admin/users", {
+        headers: { cookie: admin.cookie },
+      })).text();
+    let html = await usersPage();
     const countOf = (email: string) => {
       const row = html.split("<tr>").find((r) => r.includes(email));
       assert.ok(row, email);
       return row.match(/data-label="Instances">(?:<a [^>]*>)?([\d,]+\+?)</)
         ?.[1];
     };
+    assert.equal(countOf("b-few@example.com"), "3");
+    assert.equal(countOf("c-many@example.com"), "1,001");
+    // A database whose list is not built yet counts up to 1,001 keys a user.
+    await app.kv.delete(keys.instanceListReady());
+    html = await usersPage();
     assert.equal(countOf("b-few@example.com"), "3");
     assert.equal(countOf("c-many@example.com"), "1,000+");
     assert.equal(
