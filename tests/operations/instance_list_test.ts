@@ -69,6 +69,7 @@ const FILTERS: InstanceFilter[] = [
   { ownerId: "owner-1" },
   { ownerId: "owner-2", status: "destroyed" },
   { ownerId: "nobody" },
+  { ownerId: "owner-new" },
   // A tag and an owner at once: the walk answers, the same either way.
   { tag: "v1", ownerId: "owner-3" },
 ];
@@ -174,7 +175,7 @@ Deno.test("instance list: every filter's pages and 'all matching' are those a wa
   }
 });
 
-Deno.test("instance list: renames, version changes, pins and destroys move the keys and counts", async () => {
+Deno.test("instance list: renames, version changes, pins, destroys and a new owner move the keys and counts", async () => {
   const app = await createTestApp();
   try {
     await seedMixed(app, 60);
@@ -202,6 +203,9 @@ Deno.test("instance list: renames, version changes, pins and destroys move the k
         );
       } else if (n % 5 === 3) {
         await putInstance(app.kv, i.id, { ...i, status: "destroyed" });
+      } else if (n % 10 === 4) {
+        // Handed to another owner.
+        await putInstance(app.kv, i.id, { ...i, ownerId: "owner-new" });
       } else {
         const res = await controller.restart(i, {
           actionId: "a",
@@ -218,6 +222,9 @@ Deno.test("instance list: renames, version changes, pins and destroys move the k
     assert.equal(await countRunningInstancesByTag(app.kv, "v9"), v9.total);
     const renamed = await searchInstances(app.kv, { pageSize: 200 });
     assert.ok(renamed.items.some((i) => i.name === "Renamed 0"));
+    const handed = await searchInstances(app.kv, { ownerId: "owner-new" });
+    assert.equal(handed.total, 6);
+    assert.ok(handed.items.every((i) => i.ownerId === "owner-new"));
   } finally {
     await app.close();
   }
