@@ -107,6 +107,9 @@ function kindLabel(n: NoticeView): string {
       return n.reminderLeadHours !== null
         ? ` (reminder, ${n.reminderLeadHours} h ahead)`
         : " (reminder)";
+    case "on_hold":
+      // The message that the rollout paused, not a notice held back.
+      return " (on-hold message)";
     default:
       return ` (${noticeKindName(n.kind).toLowerCase()})`;
   }
