@@ -48,8 +48,8 @@ export const keys = {
     ["instances_by_tag", imageTag, instanceId] as const,
   instancesByTag: (imageTag: string) => ["instances_by_tag", imageTag] as const,
   /**
-   * The admin's list, in name order, of every instance or of one tag's (run
-   * or pinned), per status (lib/kv/instance_list.ts).
+   * The admin's list, in name order, of every instance, of one tag's (run
+   * or pinned) or of one owner's, per status (lib/kv/instance_list.ts).
    */
   instanceListed: (
     scope: ListScope,

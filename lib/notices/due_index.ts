@@ -1,11 +1,12 @@
 /**
  * Reading the notice due index (keys.notificationDue), which lies in
- * `DUE_SHARDS` parts picked by the row's owner, each in due order. Concurrent sweeps
- * take whole parts under a short lease (`takeDueShards`), so they never read
- * the same rows and never lose claims to one another; a sweep reads the
- * parts it holds merged, oldest first (`DueReader`). Any sweep takes a part
- * nobody holds, at its start and between pages, so no due row waits behind
- * a part nobody serves. The index's keys are still moved only by `putRow`.
+ * `DUE_SHARDS` parts picked by the row's owner, each in due order.
+ * Concurrent sweeps take whole parts under a short lease (`DueShards`), so
+ * they never read the same rows, never lose claims to one another, and
+ * never split an owner's message between them; a sweep reads the parts it
+ * holds merged, oldest first (`DueReader`). Any sweep takes a part nobody
+ * holds, at its start and between pages, so no due row waits behind a part
+ * nobody serves. The index's keys are still moved only by `putRow`.
  */
 import { keys } from "../kv/keys.ts";
 import { DUE_SHARDS } from "../kv/shards.ts";
