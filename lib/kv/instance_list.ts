@@ -1,9 +1,9 @@
 /**
  * The admin's instance list at any size: a name-ordered index per scope
- * (every instance, and each image tag an instance runs or is pinned to) and
- * status, with a count of each. A page of `/admin`, with or without a tag
- * and status filter, is then one short range read and a few counters, not a
- * walk of every instance record.
+ * (every instance, each image tag an instance runs or is pinned to, each
+ * owner) and status, with a count of each. A page of `/admin`, with or
+ * without a tag, owner and status filter, is then one short range read and
+ * a few counters, not a walk of every instance record.
  *
  * `instanceListWrites` keeps both in the same atomic operation as the
  * instance record (`lib/kv/instances.ts` calls it on every write). A
@@ -36,15 +36,26 @@ export function nameOrder(name: string): string {
   return name.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 }
 
+/** A place in the list: its name order, then its id, as the keys sort. */
+interface Place {
+  order: string;
+  id: string;
+}
+
+const byPlace = (a: Place, b: Place): number =>
+  a.order !== b.order
+    ? (a.order < b.order ? -1 : 1)
+    : (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /** Compares instances as the list orders them. */
 export function byListOrder(
   a: Pick<Instance, "name" | "id">,
   b: Pick<Instance, "name" | "id">,
 ): number {
-  const x = nameOrder(a.name);
-  const y = nameOrder(b.name);
-  if (x !== y) return x < y ? -1 : 1;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return byPlace(
+    { order: nameOrder(a.name), id: a.id },
+    { order: nameOrder(b.name), id: b.id },
+  );
 }
 
 function scopesOf(i: Instance): ListScope[] {
@@ -134,10 +145,7 @@ export async function countListed(
   kv: Deno.Kv,
   ranges: ListRange[],
 ): Promise<number> {
-  const got = await kv.getMany<Deno.KvU64[]>(
-    ranges.map((r) => keys.instanceListCount(r.scope, r.status)),
-  );
-  return got.reduce((n, e) => n + (e.value ? Number(e.value.value) : 0), 0);
+  return (await countListedEach(kv, [ranges]))[0];
 }
 
 /** `countListed` for many filters at once, in as few reads as KV allows. */
@@ -172,7 +180,7 @@ export async function listedIds(
   const limit = from + count;
   if (count <= 0) return [];
   const parts = await Promise.all(ranges.map(async (r) => {
-    const out: { order: string; id: string }[] = [];
+    const out: Place[] = [];
     for await (
       const e of kv.list({ prefix: keys.instancesListed(r.scope, r.status) }, {
         limit,
@@ -186,12 +194,7 @@ export async function listedIds(
     }
     return out;
   }));
-  const merged = parts.flat().sort((a, b) =>
-    a.order !== b.order
-      ? (a.order < b.order ? -1 : 1)
-      : (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  );
-  return merged.slice(from, limit).map((e) => e.id);
+  return parts.flat().sort(byPlace).slice(from, limit).map((e) => e.id);
 }
 
 /** The ids the ranges hold, up to `limit`, in no set order. */
@@ -213,7 +216,7 @@ export async function allListedIds(
   return ids;
 }
 
-/** Instances checked and indexed in one commit (one check and up to three keys each). */
+/** Instances checked and indexed in one commit (one check and up to four keys each). */
 const INDEX_CHUNK = 60;
 
 /** One run of the indexing at a time per database handle in this process. */

@@ -192,18 +192,15 @@ export interface InstancePage {
 }
 
 /**
- * How many instances a user owns: exact, from the list's counts; until the
- * list is built, counted up to `cap + 1` so one owner of thousands costs no
- * more.
+ * How many instances a user owns, counting at most `cap + 1` so one owner of
+ * thousands costs no more: what the users page shows before the instance
+ * list (whose counts are exact) is built.
  */
 export async function countInstancesOfOwner(
   kv: Deno.Kv,
   ownerId: string,
   cap: number,
 ): Promise<number> {
-  if (await instanceListReady(kv)) {
-    return await countListed(kv, rangesOf({ ownerId }));
-  }
   let n = 0;
   for await (
     const _ of kv.list({ prefix: keys.instancesByOwner(ownerId) }, {
@@ -352,13 +349,14 @@ export async function searchInstances(
     MAX_INSTANCE_PAGE_SIZE,
   );
   const wanted = Math.max(1, Math.floor(opts.page ?? 1) || 1);
+  const pagesOf = (n: number) => Math.max(1, Math.ceil(n / pageSize));
   let total = 0;
   let page = wanted;
   let window: string[];
   if (await listable(kv, opts)) {
     const ranges = rangesOf(opts);
     total = await countListed(kv, ranges);
-    page = Math.min(wanted, Math.max(1, Math.ceil(total / pageSize)));
+    page = Math.min(wanted, pagesOf(total));
     window = await listedIds(kv, ranges, (page - 1) * pageSize, pageSize);
   } else {
     const keep = wanted * pageSize;
@@ -373,7 +371,7 @@ export async function searchInstances(
       }
     }
     best.sort(byListOrder);
-    page = Math.min(wanted, Math.max(1, Math.ceil(total / pageSize)));
+    page = Math.min(wanted, pagesOf(total));
     window = best.slice((page - 1) * pageSize, page * pageSize).map((k) =>
       k.id
     );
@@ -386,7 +384,7 @@ export async function searchInstances(
     total,
     page,
     pageSize,
-    pages: Math.max(1, Math.ceil(total / pageSize)),
+    pages: pagesOf(total),
   };
 }
 

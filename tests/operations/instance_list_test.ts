@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import {
-  countInstancesOfOwner,
   countRunningInstancesByTag,
   type InstanceFilter,
   matchingInstanceIds,
@@ -18,10 +17,12 @@ import {
   updateInstance,
 } from "@/lib/kv/instances.ts";
 import {
+  countListed,
   ensureInstanceList,
   INSTANCE_LIST_MUTATIONS,
   instanceListReady,
   instanceListWrites,
+  rangesOf,
 } from "@/lib/kv/instance_list.ts";
 import { embeddedController } from "@/lib/apply/embedded_controller.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
@@ -508,7 +509,7 @@ Deno.test("instance list: a list built before owners had theirs is built again o
     await assertIndexAgreesWithWalk(app.kv);
     for (let k = 0; k < 5; k++) {
       assert.equal(
-        await countInstancesOfOwner(app.kv, `owner-${k}`, 1_000),
+        await countListed(app.kv, rangesOf({ ownerId: `owner-${k}` })),
         12,
         `owner-${k}`,
       );
