@@ -60,32 +60,6 @@ export async function scheduleOwners(
   return { actionId: res.id, scheduledAt: o.scheduledAt, emails };
 }
 
-type CommitResult = Deno.KvCommitResult | Deno.KvCommitError;
-
-/**
- * The KV with every commit made through it passed to `around`, which sends
- * it by calling `commit` (a worker prints and stops around its commits).
- */
-export function aroundCommits(
-  kv: Deno.Kv,
-  around: (commit: () => Promise<CommitResult>) => Promise<CommitResult>,
-): Deno.Kv {
-  return new Proxy(kv, {
-    get(target, prop) {
-      if (prop === "atomic") {
-        return () => {
-          const op = target.atomic();
-          const commit = op.commit.bind(op);
-          op.commit = () => around(commit);
-          return op;
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-}
-
 export async function openKvFile(path: string): Promise<Deno.Kv> {
   return await openKv(parseConfig({ KV_PATH: path, DEMO_SEED: "false" }));
 }

@@ -19,7 +19,7 @@ import { openKv } from "@/lib/kv/db.ts";
 import { setQuietLogs } from "@/lib/operations/log.ts";
 import { AppError } from "@/lib/errors.ts";
 import { postponeInstance } from "@/lib/scheduler/postpone.ts";
-import { aroundCommits } from "./_harness.ts";
+import { aroundCommits } from "../helpers/kv.ts";
 
 setQuietLogs(true);
 const [kvPath, instanceId, ownerId, email, nowArg, to, stopArg, release] =

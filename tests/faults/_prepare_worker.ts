@@ -17,7 +17,7 @@ import { setQuietLogs } from "@/lib/operations/log.ts";
 import { scheduleAction } from "@/lib/scheduler/schedule.ts";
 import { ScheduleInputSchema } from "@/lib/scheduler/schemas.ts";
 import { runPreparedWrite } from "@/lib/scheduler/prepare.ts";
-import { aroundCommits } from "./_harness.ts";
+import { aroundCommits } from "../helpers/kv.ts";
 
 setQuietLogs(true);
 const [kvPath, nowArg, inlineArg, stopArg] = Deno.args;

@@ -5,59 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { countingKv } from "../helpers/kv.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import { putInstance } from "@/lib/kv/instances.ts";
 import { putCatalogEntry } from "@/lib/kv/catalog.ts";
 import { USER_PAGE_SIZE } from "@/lib/kv/users.ts";
 import type { User } from "@/lib/types.ts";
-
-/** Deno.Kv that counts the entries it hands out (get, getMany, list). */
-function countingKv(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number } {
-  let reads = 0;
-  const proxy = new Proxy(kv, {
-    get(target, prop) {
-      if (prop === "get") {
-        return (
-          key: Deno.KvKey,
-          opts?: { consistency?: Deno.KvConsistencyLevel },
-        ) => {
-          reads++;
-          return target.get(key, opts);
-        };
-      }
-      if (prop === "getMany") {
-        return (
-          list: Deno.KvKey[],
-          opts?: { consistency?: Deno.KvConsistencyLevel },
-        ) => {
-          reads += list.length;
-          return target.getMany(list, opts);
-        };
-      }
-      if (prop === "list") {
-        return (selector: Deno.KvListSelector, opts?: Deno.KvListOptions) => {
-          const iter = target.list(selector, opts);
-          return {
-            get cursor() {
-              return iter.cursor;
-            },
-            async next() {
-              const r = await iter.next();
-              if (!r.done) reads++;
-              return r;
-            },
-            [Symbol.asyncIterator]() {
-              return this;
-            },
-          };
-        };
-      }
-      const value = Reflect.get(target, prop, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { kv: proxy, reads: () => reads };
-}
 
 async function seedUsers(kv: Deno.Kv, n: number): Promise<void> {
   const at = new Date().toISOString();

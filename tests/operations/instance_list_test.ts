@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { aroundCommits, countingKv } from "../helpers/kv.ts";
 import { keys } from "@/lib/kv/keys.ts";
 import {
   countRunningInstancesByTag,
@@ -288,30 +289,13 @@ Deno.test("instance list: a database from before it is walked until it is built 
       );
       if (inst.imageTag === "v1") moved++;
     };
-    const interleaved = new Proxy(app.kv, {
-      get(target, prop) {
-        if (prop === "atomic") {
-          return () => {
-            const op = target.atomic();
-            const commit = op.commit.bind(op);
-            let counts = false;
-            const set = op.set.bind(op);
-            op.set = (key, value) => {
-              if (value instanceof Deno.KvU64) counts = true;
-              return set(key, value);
-            };
-            op.commit = async () => {
-              commits++;
-              if (counts) countCommits.push(commits);
-              await changeOne();
-              return await commit();
-            };
-            return op;
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
+    const interleaved = aroundCommits(app.kv, async (commit, sets) => {
+      commits++;
+      if (sets.some(([, value]) => value instanceof Deno.KvU64)) {
+        countCommits.push(commits);
+      }
+      await changeOne();
+      return await commit();
     });
     await ensureInstanceList(interleaved);
     while (next < 120) await changeOne();
@@ -364,37 +348,10 @@ Deno.test("instance list: the page of 10,000 instances reads a page of KV entrie
       }
       assert.ok((await op.commit()).ok);
     }
-    let reads = 0;
-    const kv = app.kv;
-    app.ctx.kv = new Proxy(kv, {
-      get(target, prop) {
-        if (prop === "list") {
-          return (s: Deno.KvListSelector, o?: Deno.KvListOptions) => {
-            const it = target.list(s, o);
-            return {
-              next: async () => {
-                const r = await it.next();
-                if (!r.done) reads++;
-                return r;
-              },
-              [Symbol.asyncIterator]() {
-                return this;
-              },
-            };
-          };
-        }
-        if (prop === "getMany") {
-          return (ks: Deno.KvKey[]) => {
-            reads += ks.length;
-            return target.getMany(ks);
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
+    const counted = countingKv(app.kv);
+    app.ctx.kv = counted.kv;
     for (const path of ["/admin", "/admin?tag=v1&status=running"]) {
-      reads = 0;
+      counted.reset();
       const res = await app.request(path, {
         headers: { cookie: admin.cookie },
       });
@@ -402,7 +359,10 @@ Deno.test("instance list: the page of 10,000 instances reads a page of KV entrie
       assert.equal(res.status, 200);
       assert.ok(html.includes("Bot 00000"), `${path}: the first by name`);
       assert.ok(html.includes("10,000"), `${path}: the exact count`);
-      assert.ok(reads < 1_000, `${path}: ${reads} KV entries read`);
+      assert.ok(
+        counted.reads() < 1_000,
+        `${path}: ${counted.reads()} KV entries read`,
+      );
     }
   } finally {
     await app.close();

@@ -24,7 +24,7 @@ import { testConfig } from "@/lib/config.ts";
 import { BadRequestError } from "@/lib/errors.ts";
 import type { ScheduleDeps } from "@/lib/scheduler/schedule_checks.ts";
 import type { Notification, ScheduledAction, Target } from "@/lib/types.ts";
-import { withKv } from "../helpers/kv.ts";
+import { aroundCommits, withKv } from "../helpers/kv.ts";
 import {
   clock,
   countKeys,
@@ -397,31 +397,13 @@ Deno.test("preparing: a runner whose lease ran out loses its last commit to the 
     let b: Promise<string> | null = null;
     /** A KV whose commit turning the action `scheduled` first runs `before`. */
     const atFlip = (before: () => Promise<void>) =>
-      new Proxy(kv, {
-        get(target, prop) {
-          if (prop !== "atomic") {
-            const v = Reflect.get(target, prop, target);
-            return typeof v === "function" ? v.bind(target) : v;
-          }
-          return () => {
-            const op = target.atomic();
-            let flips = false;
-            const set = op.set.bind(op);
-            op.set = (key, value) => {
-              if (
-                key[0] === "actions" &&
-                (value as ScheduledAction).status === "scheduled"
-              ) flips = true;
-              return set(key, value);
-            };
-            const commit = op.commit.bind(op);
-            op.commit = async () => {
-              if (flips) await before();
-              return await commit();
-            };
-            return op;
-          };
-        },
+      aroundCommits(kv, async (commit, sets) => {
+        const flips = sets.some(([key, value]) =>
+          key[0] === "actions" &&
+          (value as ScheduledAction).status === "scheduled"
+        );
+        if (flips) await before();
+        return await commit();
       });
     // Runner A writes every part; just before its last commit its lease has
     // run out and runner B takes the job over, up to B's own last commit.
