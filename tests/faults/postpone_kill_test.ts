@@ -35,6 +35,7 @@ import type {
 } from "@/lib/apply/controller.ts";
 import type { Instance, Notification, Stage, Target } from "@/lib/types.ts";
 import { startResendFake } from "../fakes/resend_server.ts";
+import { aroundCommits } from "../helpers/kv.ts";
 import {
   allHealthy,
   deps,
@@ -150,44 +151,27 @@ function applyKv(
   },
   started: number[],
 ): Deno.Kv {
-  return new Proxy(kv, {
-    get(target, prop) {
-      if (prop === "atomic") {
-        return () => {
-          const op = target.atomic();
-          const starts: number[] = [];
-          let claims = false;
-          const set = op.set.bind(op);
-          op.set = (k, v, o) => {
-            if (k[0] === "stages" && (v as Stage).status === "running") {
-              starts.push((v as Stage).index);
-            }
-            if (
-              k[0] === "targets" && k.length === 2 &&
-              (v as Target).status === "running"
-            ) claims = true;
-            return set(k, v, o);
-          };
-          const commit = op.commit.bind(op);
-          op.commit = async () => {
-            const hook = starts.length
-              ? hooks.beforeStart
-              : claims
-              ? hooks.beforeClaim
-              : undefined;
-            if (hook === hooks.beforeStart) hooks.beforeStart = undefined;
-            if (hook === hooks.beforeClaim) hooks.beforeClaim = undefined;
-            await hook?.();
-            const res = await commit();
-            if (res.ok) started.push(...starts);
-            return res;
-          };
-          return op;
-        };
-      }
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
+  return aroundCommits(kv, async (commit, sets) => {
+    const starts = sets.flatMap(([k, v]) =>
+      k[0] === "stages" && (v as Stage).status === "running"
+        ? [(v as Stage).index]
+        : []
+    );
+    const claims = sets.some(([k, v]) =>
+      k[0] === "targets" && k.length === 2 &&
+      (v as Target).status === "running"
+    );
+    const hook = starts.length
+      ? hooks.beforeStart
+      : claims
+      ? hooks.beforeClaim
+      : undefined;
+    if (hook === hooks.beforeStart) hooks.beforeStart = undefined;
+    if (hook === hooks.beforeClaim) hooks.beforeClaim = undefined;
+    await hook?.();
+    const res = await commit();
+    if (res.ok) started.push(...starts);
+    return res;
   });
 }
 
