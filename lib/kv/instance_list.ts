@@ -18,7 +18,7 @@ import { getManyChunked } from "./batched_reads.ts";
 import { commitRetrying } from "./db.ts";
 import type { Instance, InstanceStatus } from "../types.ts";
 
-export const LISTED_STATUSES: readonly InstanceStatus[] = [
+const LISTED_STATUSES: readonly InstanceStatus[] = [
   "running",
   "destroyed",
 ];
@@ -32,7 +32,7 @@ const MINUS_ONE = (1n << 64n) - 1n;
  * The order of the list: the name without case or accents, then the id.
  * KV keys sort by their bytes, so the order is made part of the key.
  */
-export function nameOrder(name: string): string {
+function nameOrder(name: string): string {
   return name.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 }
 
@@ -121,7 +121,7 @@ export const INSTANCE_LIST_MUTATIONS = 16;
  * The list's shape: a database whose list was built for an older one is
  * indexed again (version 2 added each owner's list).
  */
-export const INSTANCE_LIST_VERSION = 2;
+const INSTANCE_LIST_VERSION = 2;
 
 /** Moves the instance's list keys and counts from `prev` (null: new) to `next`. */
 export function instanceListWrites(
